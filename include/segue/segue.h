@@ -1,0 +1,319 @@
+/* segue: move live data from an old table, schema or database to a new one
+ * with zero downtime.
+ *
+ * This is the whole public API of libsegue. Conventions:
+ * - Functions return 0 (SG_OK) or a negative sg_error code; the message that
+ *   goes with a failure (what was being done, which endpoint, SQLSTATE where
+ *   the database gave one, and a hint) is kept on the handle and read with
+ *   sg_migration_errmsg() / sg_router_errmsg().
+ * - The library never prints, exits or aborts on bad input.
+ * - `**out` parameters hand ownership to the caller, who releases them with
+ *   the matching *_free / *_close function.
+ * - Units are in the names or the comments: rows, bytes, ms.
+ */
+#ifndef SEGUE_SEGUE_H
+#define SEGUE_SEGUE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SEGUE_VERSION "0.1.0"
+
+/* Error codes; every failure also leaves a message on the handle. */
+typedef enum sg_error {
+    SG_OK = 0,
+    SG_ERR = -1,       /* generic failure */
+    SG_ENOMEM = -2,    /* out of memory or a size cap reached */
+    SG_EUSAGE = -3,    /* bad argument from the caller */
+    SG_ESPEC = -4,     /* the spec file is invalid (message has file:line) */
+    SG_EDB = -5,       /* a database reported an error (message has endpoint) */
+    SG_ESTATE = -6,    /* the migration is not in a phase that allows this */
+    SG_EBUSY = -7,     /* another worker holds the lease */
+    SG_EDIFF = -8,     /* verify found differences that persist */
+    SG_ENOTSUP = -9,   /* the driver does not support this */
+    SG_ESTOPPED = -10, /* stopped on request (signal) before finishing */
+    SG_EFORMAT = -11,  /* control tables written by an incompatible version */
+} sg_error;
+
+/* A short English name of an error code ("spec", "database", ...). Static. */
+const char *sg_error_name(int code);
+
+/* ---- migration handle ------------------------------------------------- */
+
+/* An open migration: the parsed spec, connections to source and target, and
+ * the mappings resolved against the source schema. */
+typedef struct sg_migration sg_migration;
+
+/* Log callback: level is one of SG_LOG_*; msg is borrowed for the call. */
+enum { SG_LOG_DEBUG = 0, SG_LOG_INFO = 1, SG_LOG_WARN = 2 };
+typedef void (*sg_log_fn)(void *ud, int level, const char *msg);
+
+/* Opens the migration described by the YAML spec at `spec_path`: parses and
+ * validates it (syntax, then tables, columns, keys and expressions against the
+ * source database) and connects to both endpoints. Nothing is written to any
+ * database.
+ * On return *out is always set (NULL only when out of memory) so that the
+ * message of a failure can be read with sg_migration_errmsg(); the caller
+ * closes it with sg_migration_close() in every case.
+ * Errors: SG_ESPEC (message "file:line: what; hint"), SG_EDB, SG_ENOMEM. */
+int sg_migration_open(sg_migration **out, const char *spec_path);
+
+/* Closes connections and frees the handle. NULL is allowed. */
+void sg_migration_close(sg_migration *m);
+
+/* The message of the last failure on this handle; "" if none. Borrowed:
+ * valid until the next call on the handle. */
+const char *sg_migration_errmsg(const sg_migration *m);
+
+/* Sets a log callback for progress notes and warnings (default: none). */
+void sg_migration_set_log(sg_migration *m, sg_log_fn fn, void *ud);
+
+/* Sets who is acting, for the audit log (default: $USER@hostname). The
+ * string is copied. */
+int sg_migration_set_actor(sg_migration *m, const char *who);
+
+/* The migration's name from the spec. Borrowed for the handle's life. */
+const char *sg_migration_name(const sg_migration *m);
+
+/* ---- plan -------------------------------------------------------------- */
+
+typedef struct sg_plan_mapping {
+    char *from;         /* source table */
+    char *to;           /* target table */
+    char *target_ddl;   /* CREATE TABLE statement segue would run, or NULL */
+    int64_t source_rows;/* rows in the source table (exact count) */
+    int reverse_columns;/* source columns that writes after cutover reach */
+} sg_plan_mapping;
+
+typedef struct sg_plan {
+    size_t n_mappings;
+    sg_plan_mapping *mappings;
+    size_t n_warnings;
+    char **warnings;    /* things that work but deserve a look */
+    size_t n_blockers;
+    char **blockers;    /* things that stop `start` */
+} sg_plan;
+
+/* Builds the plan: mappings, inferred target DDL, row counts, warnings and
+ * blockers. Changes nothing. *out is owned by the caller (sg_plan_free). */
+int sg_migration_plan(sg_migration *m, sg_plan **out);
+void sg_plan_free(sg_plan *p);
+
+/* ---- phases ------------------------------------------------------------ */
+
+/* Phases of the state machine (DESIGN.md). */
+typedef enum sg_phase {
+    SG_PHASE_PLANNED = 0,
+    SG_PHASE_STARTED,
+    SG_PHASE_BACKFILLING,
+    SG_PHASE_BACKFILLED,
+    SG_PHASE_VERIFIED,
+    SG_PHASE_SHADOWING,
+    SG_PHASE_READS_SHIFTING,
+    SG_PHASE_WRITES_SWITCHED,
+    SG_PHASE_BAKING,
+    SG_PHASE_CLEANED,
+} sg_phase;
+
+/* The phase's name as stored and printed ("backfilling"). Static. */
+const char *sg_phase_name(sg_phase p);
+
+/* Creates the control tables, the target tables (mappings with create:
+ * true) and the capture triggers, in that order, and moves the migration from
+ * planned to started. Idempotent refusal: SG_ESTATE if already started.
+ * `reason` (may be NULL) goes to the audit log. */
+int sg_migration_start(sg_migration *m, const char *reason);
+
+/* Progress of long work, passed to a progress callback. */
+typedef struct sg_progress {
+    const char *what;       /* "backfill", "verify" */
+    const char *mapping;    /* "Customer -> customer", borrowed */
+    int64_t rows_done;      /* rows so far (all mappings) */
+    int64_t rows_total;     /* estimate of all rows, or -1 */
+    double rows_per_sec;    /* recent rate */
+    double eta_sec;         /* estimate of time left, or -1 */
+    int64_t chunk_rows;     /* size of the last chunk (backfill) */
+} sg_progress;
+typedef void (*sg_progress_fn)(void *ud, const sg_progress *p);
+
+typedef struct sg_backfill_options {
+    int version;                  /* SG_BACKFILL_OPTIONS_VERSION */
+    sg_progress_fn progress;      /* may be NULL */
+    void *progress_ud;
+    volatile sig_atomic_t *stop;  /* set non-zero to stop after this chunk */
+    int64_t max_chunks;           /* stop after this many chunks; 0 = all */
+} sg_backfill_options;
+#define SG_BACKFILL_OPTIONS_VERSION 1
+#define SG_BACKFILL_OPTIONS_INIT { SG_BACKFILL_OPTIONS_VERSION, NULL, NULL, NULL, 0 }
+
+/* Copies the source rows into the target in key-ordered chunks (keyset
+ * pagination), draining the changelog between chunks, until every mapping is
+ * done; resumes from the last committed checkpoint. Takes the worker lease.
+ * Chunk size adapts toward backfill.chunk_time; backfill.max_rows_per_second
+ * caps the rate. Moves started -> backfilling -> backfilled.
+ * Errors: SG_ESTATE, SG_EBUSY, SG_EDB, SG_ESTOPPED. */
+int sg_backfill_run(sg_migration *m, const sg_backfill_options *o);
+
+typedef struct sg_worker_options {
+    int version;                  /* SG_WORKER_OPTIONS_VERSION */
+    bool until_caught_up;         /* exit once backfilled and nothing pending */
+    bool wait_for_lease;          /* wait instead of SG_EBUSY */
+    sg_progress_fn progress;
+    void *progress_ud;
+    volatile sig_atomic_t *stop;  /* set non-zero to stop */
+    int idle_ms;                  /* sleep when idle; default 50 */
+} sg_worker_options;
+#define SG_WORKER_OPTIONS_VERSION 1
+#define SG_WORKER_OPTIONS_INIT { SG_WORKER_OPTIONS_VERSION, false, false, NULL, NULL, NULL, 50 }
+
+/* The long-lived worker: holds the lease, drains the changelog continuously
+ * (the reverse one after a write cutover) and does what the phase asks
+ * (backfill while started/backfilling). Returns when stopped, or with
+ * until_caught_up once the backfill is complete and nothing is pending.
+ * Errors: SG_EBUSY (lease held by a live worker), SG_EDB, SG_ESTATE. */
+int sg_worker_run(sg_migration *m, const sg_worker_options *o);
+
+/* ---- verify ------------------------------------------------------------ */
+
+typedef enum sg_diff_kind {
+    SG_DIFF_MISSING = 0, /* in mapped source, not in target */
+    SG_DIFF_EXTRA,       /* in target, not in mapped source */
+    SG_DIFF_CHANGED,     /* in both, values differ */
+} sg_diff_kind;
+
+typedef struct sg_diff {
+    char *mapping;       /* "Customer -> customer" */
+    char *key;           /* key as text, e.g. "(42)" or "(1, 'a')" */
+    sg_diff_kind kind;
+} sg_diff;
+
+typedef struct sg_verify_report {
+    int64_t source_rows;     /* mapped source rows compared */
+    int64_t target_rows;
+    int64_t chunks;          /* chunks compared by checksum */
+    int64_t chunks_differing;/* chunks whose checksums differed at first */
+    int64_t rechecked;       /* keys re-checked after pending changes */
+    int64_t repaired;        /* keys re-synced by --repair */
+    size_t n_diffs;          /* differences that persisted */
+    sg_diff *diffs;
+    double elapsed_ms;
+} sg_verify_report;
+
+typedef struct sg_verify_options {
+    int version;                /* SG_VERIFY_OPTIONS_VERSION */
+    bool repair;                /* re-sync the differing keys, then re-check */
+    sg_progress_fn progress;
+    void *progress_ud;
+    volatile sig_atomic_t *stop;
+    int64_t chunk_rows;         /* rows per checksum chunk; 0 = 10000 */
+} sg_verify_options;
+#define SG_VERIFY_OPTIONS_VERSION 1
+#define SG_VERIFY_OPTIONS_INIT { SG_VERIFY_OPTIONS_VERSION, false, NULL, NULL, NULL, 0 }
+
+/* Proves target == mapping(source): counts and per-chunk XXH3-128 checksums
+ * of the canonical encoding of each row on both sides; chunks that differ
+ * are compared row by row; each differing key is re-checked after the
+ * pending changes are drained, so only persistent differences are reported.
+ * On a clean result in phase backfilled the phase becomes verified.
+ * *out (caller frees with sg_verify_report_free) is set even when
+ * differences are found. Errors: SG_EDIFF (differences persist), SG_ESTATE
+ * (backfill not complete), SG_EDB. */
+int sg_verify_run(sg_migration *m, const sg_verify_options *o,
+                  sg_verify_report **out);
+void sg_verify_report_free(sg_verify_report *r);
+
+/* ---- cutover, rollback, cleanup --------------------------------------- */
+
+/* Routes `pct` percent (0..100) of reads to the target, by consistent hash of
+ * the routing key. Gate: the migration is verified (or already shifting). */
+int sg_cutover_reads(sg_migration *m, double pct, const char *reason);
+
+/* Switches writes to the target: fence source writes, drain the changelog to
+ * empty, flip routing, install reverse capture on the target and the guard
+ * on the source, release. Gate: reads are at 100 %. *fence_ms (may be NULL)
+ * receives how long source writes were held. */
+int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms);
+
+/* Routes everything back to the source. After a write cutover it first
+ * fences the target, drains the reverse changelog into the source and puts
+ * forward capture back, so no write made on the target is lost. The
+ * migration returns to phase verified. */
+int sg_migration_rollback(sg_migration *m, const char *reason);
+
+typedef struct sg_cleanup_options {
+    int version;            /* SG_CLEANUP_OPTIONS_VERSION */
+    bool drop_source;       /* also drop the old tables (after writes moved) */
+    bool purge;             /* also remove the migration's audit history */
+} sg_cleanup_options;
+#define SG_CLEANUP_OPTIONS_VERSION 1
+#define SG_CLEANUP_OPTIONS_INIT { SG_CLEANUP_OPTIONS_VERSION, false, false }
+
+/* Contract: removes capture, guards, changelogs and control rows; drops the
+ * source tables only when asked. Gate: writes switched to the target. */
+int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
+                         const char *reason);
+
+/* Undoes everything segue made (capture, changelogs, target tables it
+ * created, control rows) from any phase before writes_switched. */
+int sg_migration_abort(sg_migration *m, const char *reason);
+
+/* ---- status ------------------------------------------------------------ */
+
+typedef struct sg_status {
+    sg_phase phase;
+    bool backfill_complete;
+    int64_t backfill_rows;     /* rows copied so far */
+    int64_t pending_changes;   /* undrained changelog entries */
+    int64_t lag_ms;            /* age of the oldest undrained change; 0 if none */
+    double read_pct;           /* share of reads routed to the target */
+    int write_side;            /* SG_SIDE_SOURCE or SG_SIDE_TARGET */
+    bool worker_alive;         /* a worker holds an unexpired lease */
+    char worker[128];          /* "pid@host" of the lease holder, or "" */
+    int64_t audit_rows;
+} sg_status;
+
+/* Reads the durable state. Phase planned when nothing was started. */
+int sg_migration_status(sg_migration *m, sg_status *out);
+
+/* ---- routing (for applications) --------------------------------------- */
+
+enum { SG_SIDE_SOURCE = 0, SG_SIDE_TARGET = 1 };
+
+/* The routing bucket of a key: XXH3-64 of salt and key, reduced to
+ * 0..9999. Pure; the same inputs give the same bucket on every machine. */
+uint32_t sg_route_bucket(const char *salt, const void *key, size_t key_len);
+
+/* Whether a bucket reads from the target at `pct` percent: bucket < pct*100.
+ * Raising pct only adds buckets (monotone). */
+bool sg_route_reads_target(uint32_t bucket, double pct);
+
+typedef struct sg_router sg_router;
+
+/* Opens a router on the database that holds the control tables (the
+ * target, by default) for migration `name`. The routing row is re-read at
+ * most every `refresh_ms` (0: every call). Errors as for the migration;
+ * *out is always set (NULL only when out of memory) and closed by the
+ * caller with sg_router_close(). */
+int sg_router_open(sg_router **out, const char *control_uri, const char *name,
+                   int refresh_ms);
+void sg_router_close(sg_router *r);
+const char *sg_router_errmsg(const sg_router *r);
+/* Where a read for `key` goes: SG_SIDE_SOURCE or SG_SIDE_TARGET. */
+int sg_router_read_side(sg_router *r, const void *key, size_t key_len, int *side);
+/* Where writes go now. */
+int sg_router_write_side(sg_router *r, int *side);
+
+/* Routing decision through an open migration (the CLI's `segue route`). */
+int sg_migration_route(sg_migration *m, const void *key, size_t key_len,
+                       int *read_side, int *write_side, uint32_t *bucket);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

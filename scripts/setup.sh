@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages segue needs to build and test, when missing.
+# Needs root (or sudo) to install; otherwise prints the exact command.
+set -euo pipefail
+pkgs=(gcc make libc6-dev libsqlite3-dev sqlite3 libyaml-dev libjansson-dev
+      libxxhash-dev libcmocka-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "setup: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+  echo "setup: need root to install: apt-get install -y ${missing[*]}" >&2; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2 || true
+if ! $sudo apt-get install -y -qq "${missing[@]}" >&2; then
+  echo "setup: could not install the packages; run: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,72 @@
+/* The segue program: a table of commands, each declaring its options once;
+ * parsing, --help and usage come from that table. Built on the public API
+ * only. */
+#ifndef SEGUE_CLI_H
+#define SEGUE_CLI_H
+
+#include <jansson.h>
+#include <segue/segue.h>
+#include <signal.h>
+#include <stdbool.h>
+
+/* Exit codes (docs/cli.md). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,     /* an operation failed (database, I/O) */
+    EXIT_USAGE = 2,    /* bad command line or invalid spec */
+    EXIT_DIFF = 3,     /* verify found differences */
+    EXIT_STATE = 4,    /* the phase does not allow the command (a gate) */
+    EXIT_BUSY = 5,     /* another worker holds the lease */
+    EXIT_STOPPED = 6,  /* stopped by a signal before finishing */
+};
+
+typedef struct cli_opt {
+    const char *name;  /* long name without dashes */
+    const char *arg;   /* argument name, or NULL for a flag */
+    const char *help;
+} cli_opt;
+
+#define CLI_MAX_OPTS 12
+
+typedef struct cli_args {
+    const char *spec;                   /* first positional */
+    const char *pos[4];                 /* further positionals */
+    int n_pos;
+    const char *val[CLI_MAX_OPTS];      /* by index into the command's opts */
+    bool set[CLI_MAX_OPTS];
+    bool json;
+    const char *reason;
+    const char *actor;
+} cli_args;
+
+typedef struct cli_cmd {
+    const char *name;
+    const char *args;                   /* positional synopsis */
+    const char *summary;
+    const cli_opt *opts;                /* terminated by {NULL} */
+    int (*run)(const struct cli_cmd *c, cli_args *a);
+    bool needs_spec;
+} cli_cmd;
+
+/* Value of option `name`, or NULL when not given. */
+const char *cli_get(const cli_cmd *c, const cli_args *a, const char *name);
+bool cli_has(const cli_cmd *c, const cli_args *a, const char *name);
+
+/* Opens the migration named by a->spec; on failure reports and returns the
+ * exit code (and *m is closed). */
+int cli_open(const cli_args *a, sg_migration **m);
+/* Maps a library error to an exit code, printing "segue: <message>". */
+int cli_fail(const char *what, int rc, const char *msg);
+/* Prints a JSON value to stdout (one line) and frees it. */
+void cli_print_json(json_t *j);
+/* Terminal progress (rows, rows/s, ETA) on stderr when it is a terminal. */
+void cli_progress(void *ud, const sg_progress *p);
+/* Set by SIGINT/SIGTERM. */
+extern volatile sig_atomic_t cli_stop;
+void cli_install_signals(void);
+
+#define CMD(name) int cmd_##name(const cli_cmd *c, cli_args *a)
+CMD(plan); CMD(start); CMD(backfill); CMD(run); CMD(verify); CMD(cutover);
+CMD(rollback); CMD(cleanup); CMD(abort); CMD(status); CMD(route); CMD(demo);
+
+#endif

@@ -1,0 +1,130 @@
+/* Commands that report: plan, status, route. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static json_t *strv(char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static void plan_text(const sg_plan *p)
+{
+    for (size_t i = 0; i < p->n_mappings; i++) {
+        const sg_plan_mapping *pm = &p->mappings[i];
+        printf("mapping %s -> %s: %lld source rows\n", pm->from, pm->to,
+               (long long)pm->source_rows);
+        if (pm->target_ddl)
+            printf("  %s;\n", pm->target_ddl);
+    }
+    for (size_t i = 0; i < p->n_warnings; i++)
+        printf("warning: %s\n", p->warnings[i]);
+    for (size_t i = 0; i < p->n_blockers; i++)
+        printf("blocker: %s\n", p->blockers[i]);
+    printf("%zu mapping%s, %zu warning%s, %zu blocker%s\n", p->n_mappings,
+           p->n_mappings == 1 ? "" : "s", p->n_warnings,
+           p->n_warnings == 1 ? "" : "s", p->n_blockers, p->n_blockers == 1 ? "" : "s");
+}
+
+static json_t *plan_json(const sg_plan *p)
+{
+    json_t *maps = json_array();
+    for (size_t i = 0; i < p->n_mappings; i++) {
+        const sg_plan_mapping *pm = &p->mappings[i];
+        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:i}", "from",
+                              pm->from, "to", pm->to, "source_rows",
+                              (json_int_t)pm->source_rows, "target_ddl",
+                              pm->target_ddl, "reverse_columns", pm->reverse_columns));
+    }
+    return json_pack("{s:o,s:o,s:o}", "mappings", maps, "warnings",
+                     strv(p->warnings, p->n_warnings), "blockers",
+                     strv(p->blockers, p->n_blockers));
+}
+
+CMD(plan)
+{
+    sg_migration *m = NULL;
+    sg_plan *p = NULL;
+    (void)c;
+    int code = cli_open(a, &m);
+    if (code)
+        return code;
+    int rc = sg_migration_plan(m, &p);
+    if (rc)
+        code = cli_fail("plan", rc, sg_migration_errmsg(m));
+    else if (a->json)
+        cli_print_json(plan_json(p));
+    else
+        plan_text(p);
+    if (!rc && p->n_blockers)
+        code = EXIT_STATE;
+    sg_plan_free(p);
+    sg_migration_close(m);
+    return code;
+}
+
+CMD(status)
+{
+    sg_migration *m = NULL;
+    sg_status st;
+    (void)c;
+    int code = cli_open(a, &m);
+    if (code)
+        return code;
+    int rc = sg_migration_status(m, &st);
+    if (rc)
+        code = cli_fail("status", rc, sg_migration_errmsg(m));
+    else if (a->json)
+        cli_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:f,s:s,s:b,s:s}",
+            "migration", sg_migration_name(m), "phase", sg_phase_name(st.phase),
+            "backfill_complete", st.backfill_complete, "backfill_rows",
+            (json_int_t)st.backfill_rows, "pending_changes",
+            (json_int_t)st.pending_changes, "lag_ms", (json_int_t)st.lag_ms,
+            "read_pct", st.read_pct, "write_side",
+            st.write_side == SG_SIDE_TARGET ? "target" : "source",
+            "worker_alive", st.worker_alive, "worker", st.worker));
+    else
+        printf("migration %s\n  phase            %s\n  backfill         %s, "
+               "%lld rows copied\n  pending changes  %lld (lag %lld ms)\n"
+               "  reads to target  %g%%\n  writes to        %s\n  worker           %s\n",
+               sg_migration_name(m), sg_phase_name(st.phase),
+               st.backfill_complete ? "complete" : "not complete",
+               (long long)st.backfill_rows, (long long)st.pending_changes,
+               (long long)st.lag_ms, st.read_pct,
+               st.write_side == SG_SIDE_TARGET ? "target" : "source",
+               st.worker_alive ? st.worker : "none");
+    sg_migration_close(m);
+    return code;
+}
+
+CMD(route)
+{
+    sg_migration *m = NULL;
+    int rs, ws;
+    uint32_t bucket;
+    (void)c;
+    if (a->n_pos != 1) {
+        fprintf(stderr, "segue route: give one routing key: segue route SPEC KEY\n");
+        return EXIT_USAGE;
+    }
+    int code = cli_open(a, &m);
+    if (code)
+        return code;
+    const char *key = a->pos[0];
+    int rc = sg_migration_route(m, key, strlen(key), &rs, &ws, &bucket);
+    if (rc)
+        code = cli_fail("route", rc, sg_migration_errmsg(m));
+    else if (a->json)
+        cli_print_json(json_pack("{s:s,s:i,s:s,s:s}", "key", key, "bucket",
+                                 (int)bucket, "read", rs ? "target" : "source",
+                                 "write", ws ? "target" : "source"));
+    else
+        printf("key %s (bucket %u): read from %s, write to %s\n", key, bucket,
+               rs ? "target" : "source", ws ? "target" : "source");
+    sg_migration_close(m);
+    return code;
+}

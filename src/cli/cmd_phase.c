@@ -1,0 +1,138 @@
+/* Commands that move the migration between phases: start, cutover,
+ * rollback, cleanup, abort. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Opens, runs `fn`, reports "what: done" or the failure. */
+static int transition(const cli_args *a, const char *what, const char *done_msg,
+                      int (*fn)(sg_migration *, const cli_args *, json_t *),
+                      json_t *extra)
+{
+    sg_migration *m = NULL;
+    int code = cli_open(a, &m);
+    if (code) {
+        json_decref(extra);
+        return code;
+    }
+    int rc = fn(m, a, extra);
+    if (rc) {
+        code = cli_fail(what, rc, sg_migration_errmsg(m));
+        json_decref(extra);
+    } else {
+        sg_status st;
+        const char *phase = sg_migration_status(m, &st) ? "?" : sg_phase_name(st.phase);
+        if (a->json) {
+            json_object_set_new(extra, "ok", json_true());
+            json_object_set_new(extra, "phase", json_string(phase));
+            cli_print_json(extra);
+        } else {
+            json_decref(extra);
+            printf("%s: %s (phase %s)\n", sg_migration_name(m), done_msg, phase);
+        }
+    }
+    sg_migration_close(m);
+    return code;
+}
+
+static int do_start(sg_migration *m, const cli_args *a, json_t *j)
+{
+    (void)j;
+    return sg_migration_start(m, a->reason);
+}
+
+CMD(start)
+{
+    (void)c;
+    return transition(a, "start", "control tables, target tables and capture "
+                      "installed", do_start, json_object());
+}
+
+static int do_rollback(sg_migration *m, const cli_args *a, json_t *j)
+{
+    (void)j;
+    return sg_migration_rollback(m, a->reason);
+}
+
+CMD(rollback)
+{
+    (void)c;
+    return transition(a, "rollback", "reads and writes routed back to the source",
+                      do_rollback, json_object());
+}
+
+static int do_abort(sg_migration *m, const cli_args *a, json_t *j)
+{
+    (void)j;
+    return sg_migration_abort(m, a->reason);
+}
+
+CMD(abort)
+{
+    (void)c;
+    return transition(a, "abort", "everything segue made was removed", do_abort,
+                      json_object());
+}
+
+static bool g_drop_source, g_purge;
+
+static int do_cleanup(sg_migration *m, const cli_args *a, json_t *j)
+{
+    sg_cleanup_options o = SG_CLEANUP_OPTIONS_INIT;
+    (void)j;
+    o.drop_source = g_drop_source;
+    o.purge = g_purge;
+    return sg_migration_cleanup(m, &o, a->reason);
+}
+
+CMD(cleanup)
+{
+    g_drop_source = cli_has(c, a, "drop-source");
+    g_purge = cli_has(c, a, "purge");
+    return transition(a, "cleanup", g_drop_source ? "capture removed, source tables dropped"
+                                                  : "capture and guards removed",
+                      do_cleanup, json_object());
+}
+
+static double g_pct;
+
+static int do_reads(sg_migration *m, const cli_args *a, json_t *j)
+{
+    json_object_set_new(j, "read_pct", json_real(g_pct));
+    return sg_cutover_reads(m, g_pct, a->reason);
+}
+
+static int do_writes(sg_migration *m, const cli_args *a, json_t *j)
+{
+    double fence_ms = 0;
+    int rc = sg_cutover_writes(m, a->reason, &fence_ms);
+    json_object_set_new(j, "fence_ms", json_real(fence_ms));
+    if (!rc && !a->json)
+        printf("write fence held source writes for %.1f ms\n", fence_ms);
+    return rc;
+}
+
+CMD(cutover)
+{
+    const char *reads = cli_get(c, a, "reads");
+    bool writes = cli_has(c, a, "writes");
+    char *end = NULL;
+    char msg[64];
+    if ((reads != NULL) == writes) {
+        fprintf(stderr, "segue cutover: give exactly one of --reads PCT or --writes\n");
+        return EXIT_USAGE;
+    }
+    if (writes)
+        return transition(a, "cutover", "writes switched to the target", do_writes,
+                          json_object());
+    g_pct = strtod(reads, &end);
+    if (!*reads || *end || g_pct < 0 || g_pct > 100) {
+        fprintf(stderr, "segue cutover: --reads '%s' is not a percentage from 0 "
+                        "to 100\n", reads);
+        return EXIT_USAGE;
+    }
+    snprintf(msg, sizeof msg, "%g%% of reads routed to the target", g_pct);
+    return transition(a, "cutover", msg, do_reads, json_object());
+}

@@ -1,0 +1,147 @@
+/* Commands that do long work: backfill, run, verify. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int parse_count(const char *cmd, const char *opt, const char *s, long long *out)
+{
+    char *end;
+    *out = s ? strtoll(s, &end, 10) : 0;
+    if (s && (!*s || *end || *out < 1)) {
+        fprintf(stderr, "segue %s: --%s '%s' is not a positive whole number\n",
+                cmd, opt, s);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static void end_progress_line(void)
+{
+    if (isatty(STDERR_FILENO))
+        fputc('\n', stderr);
+}
+
+CMD(backfill)
+{
+    sg_migration *m = NULL;
+    sg_backfill_options o = SG_BACKFILL_OPTIONS_INIT;
+    long long max_chunks;
+    int code = parse_count("backfill", "max-chunks", cli_get(c, a, "max-chunks"),
+                           &max_chunks);
+    if (code || (code = cli_open(a, &m)) != 0)
+        return code;
+    o.progress = cli_progress;
+    o.stop = &cli_stop;
+    o.max_chunks = max_chunks;
+    int rc = sg_backfill_run(m, &o);
+    end_progress_line();
+    sg_status st;
+    if (!rc && (rc = sg_migration_status(m, &st)) == 0) {
+        if (a->json)
+            cli_print_json(json_pack("{s:b,s:s,s:b,s:I}", "ok", 1, "phase",
+                                     sg_phase_name(st.phase), "backfill_complete",
+                                     st.backfill_complete, "backfill_rows",
+                                     (json_int_t)st.backfill_rows));
+        else
+            printf("%s: backfill %s, %lld rows copied (phase %s)\n",
+                   sg_migration_name(m), st.backfill_complete ? "complete" : "paused",
+                   (long long)st.backfill_rows, sg_phase_name(st.phase));
+    }
+    if (rc)
+        code = cli_fail("backfill", rc, sg_migration_errmsg(m));
+    sg_migration_close(m);
+    return code;
+}
+
+CMD(run)
+{
+    sg_migration *m = NULL;
+    sg_worker_options o = SG_WORKER_OPTIONS_INIT;
+    const char *until = cli_get(c, a, "until");
+    if (until && strcmp(until, "caught-up")) {
+        fprintf(stderr, "segue run: --until '%s' is not known; hint: --until caught-up\n",
+                until);
+        return EXIT_USAGE;
+    }
+    int code = cli_open(a, &m);
+    if (code)
+        return code;
+    o.until_caught_up = until != NULL;
+    o.wait_for_lease = cli_has(c, a, "wait");
+    o.progress = cli_progress;
+    o.stop = &cli_stop;
+    int rc = sg_worker_run(m, &o);
+    end_progress_line();
+    if (rc == SG_ESTOPPED && !o.until_caught_up)
+        rc = 0; /* a signal is how a long-lived worker is meant to end */
+    if (rc)
+        code = cli_fail("run", rc, sg_migration_errmsg(m));
+    else if (a->json)
+        cli_print_json(json_pack("{s:b}", "ok", 1));
+    else
+        printf("%s: worker stopped%s\n", sg_migration_name(m),
+               o.until_caught_up ? " (caught up)" : "");
+    sg_migration_close(m);
+    return code;
+}
+
+static const char *kind_name(sg_diff_kind k)
+{
+    return k == SG_DIFF_MISSING ? "missing" : k == SG_DIFF_EXTRA ? "extra" : "different";
+}
+
+static void verify_print(const sg_verify_report *r, bool json)
+{
+    if (json) {
+        json_t *d = json_array();
+        for (size_t i = 0; i < r->n_diffs; i++)
+            json_array_append_new(d, json_pack("{s:s,s:s,s:s}", "mapping",
+                                  r->diffs[i].mapping, "key", r->diffs[i].key,
+                                  "kind", kind_name(r->diffs[i].kind)));
+        cli_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "clean",
+                       r->n_diffs == 0, "source_rows", (json_int_t)r->source_rows,
+                       "target_rows", (json_int_t)r->target_rows, "chunks",
+                       (json_int_t)r->chunks, "chunks_differing",
+                       (json_int_t)r->chunks_differing, "rechecked",
+                       (json_int_t)r->rechecked, "repaired", (json_int_t)r->repaired,
+                       "elapsed_ms", r->elapsed_ms, "differences", d));
+        return;
+    }
+    for (size_t i = 0; i < r->n_diffs; i++)
+        printf("%s %s: %s\n", r->diffs[i].mapping, r->diffs[i].key,
+               kind_name(r->diffs[i].kind));
+    printf("verify: %lld source rows, %lld target rows, %lld chunks (%lld "
+           "differed at first), %lld keys re-checked, %lld repaired: %zu "
+           "difference%s (%.0f ms)\n", (long long)r->source_rows,
+           (long long)r->target_rows, (long long)r->chunks,
+           (long long)r->chunks_differing, (long long)r->rechecked,
+           (long long)r->repaired, r->n_diffs, r->n_diffs == 1 ? "" : "s",
+           r->elapsed_ms);
+}
+
+CMD(verify)
+{
+    sg_migration *m = NULL;
+    sg_verify_options o = SG_VERIFY_OPTIONS_INIT;
+    sg_verify_report *r = NULL;
+    long long chunk;
+    int code = parse_count("verify", "chunk-rows", cli_get(c, a, "chunk-rows"), &chunk);
+    if (code || (code = cli_open(a, &m)) != 0)
+        return code;
+    o.repair = cli_has(c, a, "repair");
+    o.chunk_rows = chunk;
+    o.progress = cli_progress;
+    o.stop = &cli_stop;
+    int rc = sg_verify_run(m, &o, &r);
+    end_progress_line();
+    if (r && (rc == 0 || rc == SG_EDIFF))
+        verify_print(r, a->json);
+    if (rc)
+        code = cli_fail("verify", rc, sg_migration_errmsg(m));
+    sg_verify_report_free(r);
+    sg_migration_close(m);
+    return code;
+}

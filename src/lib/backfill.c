@@ -1,0 +1,161 @@
+#include "backfill.h"
+
+#include <string.h>
+
+#include "capture.h"
+#include "chunk.h"
+#include "tx.h"
+
+static int count_rows(sg_migration *m, const sg_flow *f, int64_t *n)
+{
+    sg_buf q = SG_BUF_INIT;
+    sg_buf_puts(&q, "SELECT count(*) FROM ");
+    sg_db_ident(f->from, &q, f->from_table);
+    if (f->filter)
+        sg_buf_printf(&q, " WHERE (%s)", f->filter);
+    int rc = sg_db_query_int(f->from, sg_buf_str(&q), 0, n, &m->err);
+    sg_buf_free(&q);
+    return rc;
+}
+
+static int set_phase(sg_migration *m, sg_phase from, sg_phase to, const char *detail)
+{
+    int rc = sg_tx_begin(m->tgt, &m->err);
+    if (rc)
+        return rc;
+    sg_phase now;
+    rc = sg_control_phase(m, &now);
+    if (!rc && now == from)
+        rc = sg_control_transition(m, from, to, "backfill", detail, NULL);
+    if (!rc)
+        return sg_tx_commit(m->tgt, &m->err);
+    sg_tx_rollback(m->tgt);
+    return rc;
+}
+
+int sg_backfill_init(sg_migration *m, sg_backfill *bf)
+{
+    memset(bf, 0, sizeof *bf);
+    bf->chunk_rows = SG_CHUNK_FIRST_ROWS;
+    bf->run_start_ms = sg_mono_ms();
+    for (size_t i = 0; i < m->n_maps; i++) {
+        sg_checkpoint cp;
+        int64_t n = 0;
+        int rc = sg_checkpoint_load(m, i, &cp);
+        if (!rc && !cp.done)
+            rc = count_rows(m, &m->maps[i].fwd, &n);
+        bf->rows_done += cp.rows;
+        bf->rows_total += cp.done ? cp.rows : (n > cp.rows ? n : cp.rows);
+        sg_checkpoint_free(&cp);
+        if (rc)
+            return rc;
+    }
+    return set_phase(m, SG_PHASE_STARTED, SG_PHASE_BACKFILLING, "backfill began");
+}
+
+void sg_backfill_free(sg_backfill *bf)
+{
+    sg_checkpoint_free(&bf->cp);
+    bf->loaded = false;
+}
+
+/* Sleeps as long as needed to keep the run under max_rows_per_second. */
+static void throttle(sg_migration *m, sg_backfill *bf)
+{
+    int64_t cap = m->spec->max_rows_per_second;
+    if (cap > 0) {
+        int64_t due = bf->run_start_ms + bf->run_rows * 1000 / cap;
+        sg_sleep_ms(due - sg_mono_ms());
+    }
+    if (m->src == m->tgt)
+        sg_sleep_ms(m->spec->pause_ms);
+}
+
+static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
+{
+    sg_row hi = { 0 };
+    bool found = false;
+    int64_t rows = 0, t0 = sg_mono_ms();
+    const sg_row *lo = bf->cp.last.n ? &bf->cp.last : NULL;
+    int rc = sg_flow_boundary(f, lo, bf->chunk_rows, &hi, &found, &m->err);
+    if (!rc)
+        rc = sg_tx_begin(m->tgt, &m->err);
+    if (rc)
+        goto done;
+    rc = sg_flow_copy_range(f, lo, found ? &hi : NULL, &rows, &m->err);
+    if (!rc) {
+        sg_checkpoint next = bf->cp;
+        next.rows += rows;
+        next.chunks++;
+        next.done = !found;
+        if (found)
+            next.last = hi;
+        rc = sg_checkpoint_save(m, bf->map, &next);
+    }
+    if (!rc && (rc = sg_tx_commit(m->tgt, &m->err)) == 0) {
+        bf->cp.rows += rows;
+        bf->cp.chunks++;
+        bf->cp.done = !found;
+        if (found) {
+            sg_row_free(&bf->cp.last);
+            bf->cp.last = hi;
+            hi = (sg_row){ 0 };
+        }
+        double ms = (double)(sg_mono_ms() - t0);
+        int64_t cap = m->spec->max_rows_per_second * m->spec->chunk_time_ms / 1000;
+        bf->chunk_rows = sg_chunk_next(bf->chunk_rows, ms, m->spec->chunk_time_ms, cap);
+        bf->last_chunk = rows;
+        bf->rows_done += rows;
+        bf->run_rows += rows;
+        double inst = ms > 0 ? rows * 1000.0 / ms : 0;
+        bf->rate = bf->rate > 0 ? 0.7 * bf->rate + 0.3 * inst : inst;
+    } else {
+        sg_tx_rollback(m->tgt);
+    }
+done:
+    sg_row_free(&hi);
+    if (rc)
+        sg_err_prefix(&m->err, "backfill of %s: ", m->maps[bf->map].label);
+    return rc;
+}
+
+int sg_backfill_step(sg_migration *m, sg_backfill *bf)
+{
+    while (bf->map < m->n_maps) {
+        if (!bf->loaded) {
+            int rc = sg_checkpoint_load(m, bf->map, &bf->cp);
+            if (rc)
+                return rc;
+            bf->loaded = true;
+        }
+        if (!bf->cp.done) {
+            int rc = copy_chunk(m, bf, &m->maps[bf->map].fwd);
+            if (!rc)
+                throttle(m, bf);
+            return rc;
+        }
+        sg_backfill_free(bf);
+        bf->map++;
+    }
+    if (!bf->complete) {
+        int rc = set_phase(m, SG_PHASE_BACKFILLING, SG_PHASE_BACKFILLED,
+                           "every mapping copied");
+        if (rc)
+            return rc;
+        bf->complete = true;
+    }
+    return 0;
+}
+
+void sg_backfill_progress(sg_migration *m, const sg_backfill *bf, sg_progress *p)
+{
+    memset(p, 0, sizeof *p);
+    p->what = "backfill";
+    p->mapping = bf->map < m->n_maps ? m->maps[bf->map].label : "";
+    p->rows_done = bf->rows_done;
+    p->rows_total = bf->rows_total;
+    p->rows_per_sec = bf->rate;
+    p->chunk_rows = bf->last_chunk;
+    int64_t left = bf->rows_total - bf->rows_done;
+    p->eta_sec = bf->rate > 0 ? (left > 0 ? (double)left / bf->rate : 0) : -1;
+}

@@ -1,0 +1,119 @@
+/* Installing and removing capture and guard triggers. */
+#include "capture.h"
+
+#include <stdio.h>
+
+static sg_conn *side_conn(sg_migration *m, sg_dir d)
+{
+    return d == SG_FORWARD ? m->src : m->tgt;
+}
+
+/* Calls fn on each capture of direction d. */
+static int each_capture(sg_migration *m, sg_dir d,
+                        int (*fn)(sg_conn *, const sg_capture *, sg_err *))
+{
+    sg_conn *c = side_conn(m, d);
+    if (d == SG_FORWARD) {
+        for (size_t g = 0; g < m->n_groups; g++) {
+            sg_group *gr = &m->groups[g];
+            sg_capture cap = { gr->table, gr->log, gr->trig_capture, gr->n_key,
+                               (const char *const *)gr->key };
+            int rc = fn(c, &cap, &m->err);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < m->n_maps; i++) {
+        sg_map *mp = &m->maps[i];
+        sg_capture cap = { mp->fwd.to_table, m->groups[mp->group].rlog,
+                           mp->trig_rev, mp->fwd.n_key,
+                           (const char *const *)mp->fwd.to_key };
+        int rc = fn(c, &cap, &m->err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int sg_capture_install(sg_migration *m, sg_dir d)
+{
+    sg_conn *c = side_conn(m, d);
+    int rc = c->drv->marker_setup(c, &m->err);
+    if (!rc)
+        rc = each_capture(m, d, c->drv->capture_remove);
+    return rc ? rc : each_capture(m, d, c->drv->capture_install);
+}
+
+int sg_capture_remove(sg_migration *m, sg_dir d)
+{
+    return each_capture(m, d, side_conn(m, d)->drv->capture_remove);
+}
+
+int sg_capture_drop_logs(sg_migration *m, sg_dir d)
+{
+    sg_conn *c = side_conn(m, d);
+    for (size_t g = 0; g < m->n_groups; g++) {
+        sg_buf b = SG_BUF_INIT;
+        sg_buf_puts(&b, "DROP TABLE IF EXISTS ");
+        sg_db_ident(c, &b, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
+        int rc = sg_db_exec(c, sg_buf_str(&b), &m->err);
+        sg_buf_free(&b);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int guard_one(sg_migration *m, int side, bool install, const char *table,
+                     const char *prefix)
+{
+    sg_conn *c = side == SG_SIDE_SOURCE ? m->src : m->tgt;
+    char msg[512];
+    if (side == SG_SIDE_SOURCE)
+        snprintf(msg, sizeof msg, "segue: writes to \"%s\" are rejected: migration "
+                 "'%s' has moved writes to the target (\"%s\" is read-only); "
+                 "hint: write to the new table, or run `segue rollback`",
+                 table, m->spec->name, table);
+    else
+        snprintf(msg, sizeof msg, "segue: writes to \"%s\" are rejected: migration "
+                 "'%s' still sends writes to the source; hint: write to the "
+                 "source until `segue cutover --writes`", table, m->spec->name);
+    sg_guard g = { table, prefix, msg };
+    return install ? c->drv->guard_install(c, &g, &m->err)
+                   : c->drv->guard_remove(c, &g, &m->err);
+}
+
+static int guards(sg_migration *m, int side, bool install)
+{
+    int rc = 0;
+    sg_conn *c = side == SG_SIDE_SOURCE ? m->src : m->tgt;
+    if (install)
+        rc = c->drv->marker_setup(c, &m->err);
+    if (side == SG_SIDE_SOURCE)
+        for (size_t g = 0; g < m->n_groups && !rc; g++) {
+            if (install)
+                rc = guard_one(m, side, false, m->groups[g].table, m->groups[g].trig_guard);
+            if (!rc)
+                rc = guard_one(m, side, install, m->groups[g].table, m->groups[g].trig_guard);
+        }
+    else
+        for (size_t i = 0; i < m->n_maps && !rc; i++) {
+            if (install)
+                rc = guard_one(m, side, false, m->maps[i].fwd.to_table, m->maps[i].trig_guard);
+            if (!rc)
+                rc = guard_one(m, side, install, m->maps[i].fwd.to_table,
+                               m->maps[i].trig_guard);
+        }
+    return rc;
+}
+
+int sg_guard_install(sg_migration *m, int side)
+{
+    return guards(m, side, true);
+}
+
+int sg_guard_remove(sg_migration *m, int side)
+{
+    return guards(m, side, false);
+}

@@ -1,0 +1,37 @@
+/* Capture (the dual-write done by the database), guards (the side that must
+ * not take application writes rejects them) and draining changelogs. */
+#ifndef SEGUE_CAPTURE_H
+#define SEGUE_CAPTURE_H
+
+#include "internal.h"
+
+/* Which way changes flow: forward (source -> target, before a write
+ * cutover) or reverse (target -> source, after it). */
+typedef enum sg_dir { SG_FORWARD = 0, SG_REVERSE = 1 } sg_dir;
+
+/* Install or remove the triggers of one direction: forward capture sits on
+ * the source tables and logs into the source; reverse capture on the target
+ * tables, logging into the target. Inside the caller's transaction on that
+ * database. Installing is idempotent. */
+int sg_capture_install(sg_migration *m, sg_dir d);
+int sg_capture_remove(sg_migration *m, sg_dir d);
+/* Drops the changelog tables of one direction. */
+int sg_capture_drop_logs(sg_migration *m, sg_dir d);
+
+/* Guards on side SG_SIDE_SOURCE (the source tables, after a write cutover)
+ * or SG_SIDE_TARGET (the target tables, before it). Inside the caller's
+ * transaction on that database. Installing is idempotent. */
+int sg_guard_install(sg_migration *m, int side);
+int sg_guard_remove(sg_migration *m, int side);
+
+/* Drains up to `limit` changelog entries of every group in direction d:
+ * fetch, dedupe keys, sync each key through every mapping of its table,
+ * commit, delete the drained entries by id (DESIGN.md items 2-4).
+ * *applied receives the number of entries drained. With in_tx the caller
+ * already holds write transactions on both databases (the write fence). */
+int sg_apply_drain(sg_migration *m, sg_dir d, int64_t limit, bool in_tx,
+                   int64_t *applied);
+/* Pending entries and the age of the oldest (ms; 0 when none). */
+int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms);
+
+#endif

@@ -1,0 +1,38 @@
+/* Wall clock, monotonic clock and sleeping. */
+#include <stdio.h>
+#include <time.h>
+
+#include "internal.h"
+
+int64_t sg_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int64_t sg_mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void sg_sleep_ms(int64_t ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec t = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&t, &t) != 0)
+        ;
+}
+
+void sg_now_iso(char out[32])
+{
+    struct timespec t;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &t);
+    gmtime_r(&t.tv_sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03ldZ", t.tv_nsec / 1000000L);
+}

@@ -1,0 +1,73 @@
+/* Control tables: the durable state of migrations (DESIGN.md "Control
+ * objects"). They live in the target database: in SQLite as tables named
+ * _segue_*, elsewhere in a `segue` schema (the driver's control_name). */
+#ifndef SEGUE_CONTROL_H
+#define SEGUE_CONTROL_H
+
+#include "internal.h"
+
+/* Format of the control tables this binary reads and writes. */
+#define SG_CONTROL_FORMAT 1
+
+/* Creates the control tables if missing and records the format; inside the
+ * caller's write transaction on the target. */
+int sg_control_install(sg_migration *m);
+/* Drops the control tables when no migration row is left in them. */
+int sg_control_drop_if_unused(sg_migration *m);
+/* Whether the control tables exist; SG_EFORMAT when they were written by an
+ * incompatible format. */
+int sg_control_present(sg_migration *m, bool *present);
+
+/* Reads the phase; SG_PHASE_PLANNED when there is no row. */
+int sg_control_phase(sg_migration *m, sg_phase *out);
+/* Reads the phase and checks it is one of `allowed` (n of them); SG_ESTATE
+ * with a message that names the command and a hint otherwise. */
+int sg_control_require(sg_migration *m, const char *command, size_t n,
+                       const sg_phase *allowed, sg_phase *out);
+/* Inside a target write transaction: sets the phase and appends an audit
+ * row (who, when, action, from, to, detail, reason). */
+int sg_control_transition(sg_migration *m, sg_phase from, sg_phase to,
+                          const char *action, const char *detail,
+                          const char *reason);
+/* Inside a target write transaction: appends an audit row only. */
+int sg_control_audit(sg_migration *m, const char *action, const char *detail,
+                     const char *reason);
+/* Inserts the migration's row (phase planned) and its routing row. */
+int sg_control_create(sg_migration *m);
+/* Deletes every row of this migration (audit too when purge). */
+int sg_control_forget(sg_migration *m, bool purge);
+
+/* Backfill checkpoint of mapping `map`: the last copied key (NULL before the
+ * first chunk), rows and chunks done, and whether the mapping is done. */
+typedef struct sg_checkpoint {
+    sg_row last;     /* n == 0: nothing copied yet */
+    int64_t rows;
+    int64_t chunks;
+    bool done;
+} sg_checkpoint;
+int sg_checkpoint_load(sg_migration *m, size_t map, sg_checkpoint *out);
+/* Inside the target write transaction that wrote the chunk's rows. */
+int sg_checkpoint_save(sg_migration *m, size_t map, const sg_checkpoint *cp);
+void sg_checkpoint_free(sg_checkpoint *cp);
+
+/* Routing row. */
+typedef struct sg_routing {
+    double read_pct;
+    int write_side;
+    char salt[40];
+} sg_routing;
+int sg_routing_load(sg_conn *c, const char *name, sg_routing *out, bool *found,
+                    sg_err *err);
+/* Inside a target write transaction. */
+int sg_routing_save(sg_migration *m, const sg_routing *r);
+
+/* Worker lease: one worker per migration. acquire: *got = false and
+ * holder filled when a live worker holds it. */
+int sg_lease_acquire(sg_migration *m, bool *got, char *holder, size_t holder_size);
+/* Extends the lease if it is due (every ttl/3); fails when it was lost. */
+int sg_lease_renew(sg_migration *m);
+void sg_lease_release(sg_migration *m);
+/* Reads the holder ("pid@host", "" if none) and whether it is alive. */
+int sg_lease_holder(sg_migration *m, char *holder, size_t size, bool *alive);
+
+#endif

@@ -1,0 +1,222 @@
+/* Dispatch from core code to the driver a URI names. */
+#include "driver.h"
+
+#include <segue/segue.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const sg_driver *const drivers[] = { &sg_driver_sqlite };
+
+/* Splits "scheme:rest"; returns the driver or NULL. */
+static const sg_driver *lookup(const char *uri, const char **rest)
+{
+    const char *colon = strchr(uri, ':');
+    if (!colon)
+        return NULL;
+    size_t n = (size_t)(colon - uri);
+    for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++) {
+        const char *s = drivers[i]->scheme;
+        if (strlen(s) == n && strncmp(s, uri, n) == 0) {
+            *rest = colon + 1;
+            return drivers[i];
+        }
+    }
+    return NULL;
+}
+
+const sg_driver *sg_db_driver_for(const char *uri, sg_err *err)
+{
+    const char *rest;
+    const sg_driver *d = lookup(uri, &rest);
+    if (!d)
+        sg_err_set(err, SG_EUSAGE,
+                   "unsupported database URI '%.200s'; hint: use sqlite:path/to.db",
+                   uri);
+    return d;
+}
+
+int sg_db_open(sg_conn **out, const char *uri, const char *endpoint,
+               bool create, sg_err *err)
+{
+    const char *rest;
+    *out = NULL;
+    const sg_driver *d = lookup(uri, &rest);
+    if (!d)
+        return sg_err_set(err, SG_EUSAGE,
+                          "%s: unsupported database URI; hint: use sqlite:path/to.db",
+                          endpoint);
+    return d->open(out, uri, rest, endpoint, create, err);
+}
+
+void sg_db_close(sg_conn *c)
+{
+    if (c)
+        c->drv->close(c);
+}
+
+bool sg_db_same_database(const char *a, const char *b)
+{
+    const char *ra, *rb;
+    const sg_driver *da = lookup(a, &ra), *db = lookup(b, &rb);
+    return da && da == db && da->same_database(ra, rb);
+}
+
+int sg_db_exec(sg_conn *c, const char *sql, sg_err *err)
+{
+    return c->drv->exec(c, sql, err);
+}
+
+int sg_db_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
+{
+    return c->drv->prepare(c, sql, out, err);
+}
+
+int sg_db_bind(sg_stmt *s, int idx, const sg_value *v, sg_err *err)
+{
+    return s->conn->drv->bind(s, idx, v, err);
+}
+
+int sg_db_bind_int(sg_stmt *s, int idx, int64_t x, sg_err *err)
+{
+    sg_value v = { .type = SG_V_INT, .i = x };
+    return sg_db_bind(s, idx, &v, err);
+}
+
+int sg_db_bind_text(sg_stmt *s, int idx, const char *t, sg_err *err)
+{
+    sg_value v = { .type = t ? SG_V_TEXT : SG_V_NULL, .p = t, .n = t ? strlen(t) : 0 };
+    return sg_db_bind(s, idx, &v, err);
+}
+
+int sg_db_bind_blob(sg_stmt *s, int idx, const void *p, size_t n, sg_err *err)
+{
+    sg_value v = { .type = SG_V_BLOB, .p = p, .n = n };
+    return sg_db_bind(s, idx, &v, err);
+}
+
+int sg_db_step(sg_stmt *s, sg_err *err)
+{
+    return s->conn->drv->step(s, err);
+}
+
+int sg_db_column_count(sg_stmt *s)
+{
+    return s->conn->drv->column_count(s);
+}
+
+void sg_db_column(sg_stmt *s, int i, sg_value *out)
+{
+    s->conn->drv->column(s, i, out);
+}
+
+int64_t sg_db_column_int(sg_stmt *s, int i)
+{
+    sg_value v;
+    sg_db_column(s, i, &v);
+    if (v.type == SG_V_INT || v.type == SG_V_BOOL)
+        return v.i;
+    if (v.type == SG_V_REAL)
+        return (int64_t)v.d;
+    return 0;
+}
+
+int sg_db_reset(sg_stmt *s)
+{
+    return s->conn->drv->reset(s);
+}
+
+void sg_db_finalize(sg_stmt *s)
+{
+    if (s)
+        s->conn->drv->finalize(s);
+}
+
+int64_t sg_db_changes(sg_conn *c)
+{
+    return c->drv->changes(c);
+}
+
+int sg_db_begin(sg_conn *c, bool write, sg_err *err)
+{
+    int rc = c->drv->begin(c, write, err);
+    if (rc == 0)
+        c->tx_depth = 1;
+    return rc;
+}
+
+int sg_db_commit(sg_conn *c, sg_err *err)
+{
+    int rc = c->drv->commit(c, err);
+    if (rc == 0)
+        c->tx_depth = 0;
+    return rc;
+}
+
+void sg_db_rollback(sg_conn *c)
+{
+    if (c && c->tx_depth) {
+        c->drv->rollback(c);
+        c->tx_depth = 0;
+    }
+}
+
+int sg_db_query_int(sg_conn *c, const char *sql, int64_t dflt, int64_t *out,
+                    sg_err *err)
+{
+    sg_stmt *s = NULL;
+    int rc = sg_db_prepare(c, sql, &s, err);
+    if (rc)
+        return rc;
+    *out = dflt;
+    rc = sg_db_step(s, err);
+    if (rc == 1) {
+        sg_value v;
+        sg_db_column(s, 0, &v);
+        if (v.type != SG_V_NULL)
+            *out = sg_db_column_int(s, 0);
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+void sg_db_ident(const sg_conn *c, sg_buf *b, const char *id)
+{
+    c->drv->quote_ident(b, id);
+}
+
+void sg_db_control(const sg_conn *c, sg_buf *b, const char *name)
+{
+    c->drv->control_name(b, name);
+}
+
+void sg_db_param(const sg_conn *c, sg_buf *b, int n)
+{
+    c->drv->param(b, n);
+}
+
+void sg_table_info_free(sg_table_info *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_cols; i++) {
+        free(t->cols[i].name);
+        free(t->cols[i].decl_type);
+    }
+    for (size_t i = 0; i < t->n_unique; i++)
+        free(t->uniques[i].cols);
+    free(t->cols);
+    free(t->pk);
+    free(t->uniques);
+    free(t->name);
+    free(t);
+}
+
+int sg_table_info_column(const sg_conn *c, const sg_table_info *t,
+                         const char *name)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        if (c->drv->same_name(t->cols[i].name, name))
+            return (int)i;
+    return -1;
+}

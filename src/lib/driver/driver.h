@@ -1,0 +1,193 @@
+/* The driver vtable: everything engine-specific sits behind it, so core code
+ * never branches on the engine. A capability a driver lacks is an explicit
+ * SG_ENOTSUP from that driver (the shape follows Redis' connection.h and the
+ * SQLite VFS).
+ *
+ * Core code calls the sg_db_* wrappers below, never the vtable directly.
+ * Every failing call leaves "<endpoint>: <what the database said>" in the
+ * sg_err it is given (endpoint is "source" or "target"); the caller prefixes
+ * what it was doing. */
+#ifndef SEGUE_DRIVER_H
+#define SEGUE_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../buf.h"
+#include "../err.h"
+#include "../value.h"
+
+typedef struct sg_driver sg_driver;
+typedef struct sg_stmt sg_stmt;
+
+/* A connection. Drivers allocate a larger struct that starts with this. */
+typedef struct sg_conn {
+    const sg_driver *drv;
+    char *uri;            /* as given, with any password replaced by "***" */
+    const char *endpoint; /* "source" or "target"; static */
+    int tx_depth;         /* 1 while a transaction is open */
+} sg_conn;
+
+/* A statement. Drivers allocate a larger struct that starts with this. */
+struct sg_stmt {
+    sg_conn *conn;
+};
+
+typedef struct sg_column_info {
+    char *name;
+    char *decl_type;  /* declared type as the engine reports it; "" if none */
+    bool notnull;
+    bool generated;   /* computed by the engine: never written by segue */
+    int pk_pos;       /* 1-based position in the primary key, 0 if not */
+} sg_column_info;
+
+typedef struct sg_unique_info {
+    size_t n;
+    int *cols;        /* indexes into sg_table_info.cols */
+} sg_unique_info;
+
+typedef struct sg_table_info {
+    char *name;       /* the table's name as the catalog spells it */
+    size_t n_cols;
+    sg_column_info *cols;
+    size_t n_pk;
+    int *pk;          /* indexes into cols, in key order */
+    size_t n_unique;
+    sg_unique_info *uniques; /* unique indexes and constraints (not the pk) */
+} sg_table_info;
+
+void sg_table_info_free(sg_table_info *t);
+/* Index of a column by name (the engine's case rules), or -1. */
+int sg_table_info_column(const sg_conn *c, const sg_table_info *t,
+                         const char *name);
+
+/* Capture of one table into a changelog table: on every insert, update and
+ * delete not made by segue itself, the triggers append the key (an update that
+ * changes the key appends both keys) with the time in ms since the epoch.
+ * The changelog has columns id (increasing), at (ms) and k0..k{n-1}. */
+typedef struct sg_capture {
+    const char *table;          /* captured table */
+    const char *log_table;      /* changelog table, created if missing */
+    const char *trigger_prefix; /* unique per (migration, table) */
+    size_t n_keys;
+    const char *const *keys;    /* key columns of `table`, in key order */
+} sg_capture;
+
+/* A guard rejects every write to `table` not made by segue, with `message`. */
+typedef struct sg_guard {
+    const char *table;
+    const char *trigger_prefix;
+    const char *message;
+} sg_guard;
+
+struct sg_driver {
+    const char *name;   /* "sqlite" */
+    const char *scheme; /* URI scheme without the colon */
+
+    /* `rest` is the URI after "scheme:"; `create` allows a new database. */
+    int (*open)(sg_conn **out, const char *uri, const char *rest,
+                const char *endpoint, bool create, sg_err *err);
+    void (*close)(sg_conn *c);
+    /* Whether two URIs of this driver name the same database. */
+    bool (*same_database)(const char *rest_a, const char *rest_b);
+    /* Whether two table names of this engine name the same table. */
+    bool (*same_name)(const char *a, const char *b);
+
+    int (*exec)(sg_conn *c, const char *sql, sg_err *err);
+    int (*prepare)(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err);
+    /* idx is 1-based. The value's bytes are copied by the driver. */
+    int (*bind)(sg_stmt *s, int idx, const sg_value *v, sg_err *err);
+    /* 1: a row is ready; 0: done; < 0: error. */
+    int (*step)(sg_stmt *s, sg_err *err);
+    int (*column_count)(sg_stmt *s);
+    /* Valid until the next step/reset/finalize of s. */
+    void (*column)(sg_stmt *s, int i, sg_value *out);
+    /* Declared type of a result column that is a plain column, or NULL. */
+    const char *(*column_decltype)(sg_stmt *s, int i);
+    int (*reset)(sg_stmt *s);
+    void (*finalize)(sg_stmt *s);
+    /* Rows changed by the last insert/update/delete on c. */
+    int64_t (*changes)(sg_conn *c);
+
+    /* write = true takes the write lock at once (SQLite BEGIN IMMEDIATE). */
+    int (*begin)(sg_conn *c, bool write, sg_err *err);
+    int (*commit)(sg_conn *c, sg_err *err);
+    void (*rollback)(sg_conn *c);
+    /* Inside a write transaction: hold off every other writer of these
+     * tables until commit (the write fence, DESIGN.md item 8). */
+    int (*fence)(sg_conn *c, size_t n, const char *const *tables, sg_err *err);
+
+    void (*quote_ident)(sg_buf *b, const char *id);
+    void (*quote_literal)(sg_buf *b, const char *s);
+    /* The n-th (1-based) parameter marker. */
+    void (*param)(sg_buf *b, int n);
+    /* Qualified name of a control object ("migrations" -> "_segue_migrations"). */
+    void (*control_name)(sg_buf *b, const char *name);
+    /* Column type for control tables and changelog columns. */
+    const char *(*type_name)(sg_vtype t);
+    /* Column definition of an increasing integer primary key ("id ..."). */
+    const char *serial_pk;
+    /* Appends the upsert clause after an INSERT: conflict on `keys`, update
+     * `cols` (all n_cols written columns; keys included are skipped). */
+    void (*upsert_tail)(sg_buf *b, size_t n_keys, const char *const *keys,
+                        size_t n_cols, const char *const *cols);
+
+    /* Whether this database holds segue's control tables. */
+    int (*control_present)(sg_conn *c, bool *out, sg_err *err);
+    /* Fills *out with NULL when the table does not exist. */
+    int (*table_info)(sg_conn *c, const char *table, sg_table_info **out,
+                      sg_err *err);
+
+    int (*capture_install)(sg_conn *c, const sg_capture *cap, sg_err *err);
+    int (*capture_remove)(sg_conn *c, const sg_capture *cap, sg_err *err);
+    int (*guard_install)(sg_conn *c, const sg_guard *g, sg_err *err);
+    int (*guard_remove)(sg_conn *c, const sg_guard *g, sg_err *err);
+    /* Whether triggers named with this prefix exist (capture or guard). */
+    int (*triggers_exist)(sg_conn *c, const char *trigger_prefix, bool *out,
+                          sg_err *err);
+
+    /* Objects needed by the no-echo marker (DESIGN.md item 7). */
+    int (*marker_setup)(sg_conn *c, sg_err *err);
+    int (*marker_teardown)(sg_conn *c, sg_err *err);
+    /* Inside a transaction: mark its writes as segue's own / unmark. */
+    int (*marker_on)(sg_conn *c, sg_err *err);
+    int (*marker_off)(sg_conn *c, sg_err *err);
+};
+
+/* Opens `uri` with the driver its scheme names. */
+int sg_db_open(sg_conn **out, const char *uri, const char *endpoint,
+               bool create, sg_err *err);
+void sg_db_close(sg_conn *c);
+/* Whether two URIs name the same database (and so one connection serves). */
+bool sg_db_same_database(const char *uri_a, const char *uri_b);
+/* The driver for a URI, or NULL with a message in err. */
+const sg_driver *sg_db_driver_for(const char *uri, sg_err *err);
+
+int sg_db_exec(sg_conn *c, const char *sql, sg_err *err);
+int sg_db_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err);
+int sg_db_bind(sg_stmt *s, int idx, const sg_value *v, sg_err *err);
+int sg_db_bind_int(sg_stmt *s, int idx, int64_t x, sg_err *err);
+int sg_db_bind_text(sg_stmt *s, int idx, const char *t, sg_err *err);
+int sg_db_bind_blob(sg_stmt *s, int idx, const void *p, size_t n, sg_err *err);
+int sg_db_step(sg_stmt *s, sg_err *err);
+int sg_db_column_count(sg_stmt *s);
+void sg_db_column(sg_stmt *s, int i, sg_value *out);
+int64_t sg_db_column_int(sg_stmt *s, int i);
+int sg_db_reset(sg_stmt *s);
+void sg_db_finalize(sg_stmt *s);
+int64_t sg_db_changes(sg_conn *c);
+int sg_db_begin(sg_conn *c, bool write, sg_err *err);
+int sg_db_commit(sg_conn *c, sg_err *err);
+void sg_db_rollback(sg_conn *c);
+/* Runs a query that returns one integer (first column of the first row);
+ * *out = dflt when there is no row or the value is NULL. */
+int sg_db_query_int(sg_conn *c, const char *sql, int64_t dflt, int64_t *out,
+                    sg_err *err);
+
+void sg_db_ident(const sg_conn *c, sg_buf *b, const char *id);
+void sg_db_control(const sg_conn *c, sg_buf *b, const char *name);
+void sg_db_param(const sg_conn *c, sg_buf *b, int n);
+
+extern const sg_driver sg_driver_sqlite;
+
+#endif

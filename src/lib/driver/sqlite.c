@@ -1,0 +1,335 @@
+/* SQLite driver: connections, statements, transactions and dialect. */
+#include "sqlite_int.h"
+
+#include <segue/segue.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int sq_fail(sg_conn *c, sg_err *err)
+{
+    sq_conn *q = (sq_conn *)c;
+    return sg_err_set(err, SG_EDB, "%s: %s (sqlite code %d)", c->endpoint,
+                      sqlite3_errmsg(q->db), sqlite3_extended_errcode(q->db));
+}
+
+static const char *path_of(const char *rest)
+{
+    /* sqlite:path, sqlite://path and sqlite:///abs/path are all accepted */
+    if (strncmp(rest, "//", 2) == 0)
+        return rest + 2;
+    return rest;
+}
+
+static int sq_open(sg_conn **out, const char *uri, const char *rest,
+                   const char *endpoint, bool create, sg_err *err)
+{
+    const char *path = path_of(rest);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                (create ? SQLITE_OPEN_CREATE : 0);
+    sq_conn *q = calloc(1, sizeof *q);
+    if (!q)
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", endpoint);
+    q->base.drv = &sg_driver_sqlite;
+    q->base.endpoint = endpoint;
+    q->base.uri = strdup(uri);
+    if (!q->base.uri) {
+        free(q);
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", endpoint);
+    }
+    if (*path == '\0' ||
+        sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
+        int rc = sg_err_set(err, SG_EDB,
+                            "%s: cannot open SQLite database '%s': %s; hint: "
+                            "check the path in the spec (relative paths are "
+                            "relative to the current directory)",
+                            endpoint, path,
+                            q->db ? sqlite3_errmsg(q->db) : "empty path");
+        sqlite3_close(q->db);
+        free(q->base.uri);
+        free(q);
+        return rc;
+    }
+    sqlite3_busy_timeout(q->db, SG_SQLITE_BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(q->db, 1);
+    *out = &q->base;
+    return 0;
+}
+
+static void sq_close(sg_conn *c)
+{
+    sq_conn *q = (sq_conn *)c;
+    sqlite3_close(q->db);
+    free(c->uri);
+    free(q);
+}
+
+static bool sq_same_database(const char *a, const char *b)
+{
+    const char *pa = path_of(a), *pb = path_of(b);
+    char ra[PATH_MAX], rb[PATH_MAX];
+    if (realpath(pa, ra) && realpath(pb, rb))
+        return strcmp(ra, rb) == 0;
+    return strcmp(pa, pb) == 0;
+}
+
+static bool sq_same_name(const char *a, const char *b)
+{
+    return sqlite3_stricmp(a, b) == 0;
+}
+
+int sq_exec(sg_conn *c, const char *sql, sg_err *err)
+{
+    sq_conn *q = (sq_conn *)c;
+    if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sq_fail(c, err);
+    return 0;
+}
+
+static int sq_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
+{
+    sq_conn *q = (sq_conn *)c;
+    sq_stmt *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+    if (sqlite3_prepare_v2(q->db, sql, -1, &s->st, NULL) != SQLITE_OK) {
+        free(s);
+        return sq_fail(c, err);
+    }
+    s->base.conn = c;
+    *out = &s->base;
+    return 0;
+}
+
+static int sq_bind(sg_stmt *st, int idx, const sg_value *v, sg_err *err)
+{
+    sqlite3_stmt *s = ((sq_stmt *)st)->st;
+    int rc;
+    switch (v->type) {
+    case SG_V_NULL: rc = sqlite3_bind_null(s, idx); break;
+    case SG_V_INT:
+    case SG_V_BOOL: rc = sqlite3_bind_int64(s, idx, v->i); break;
+    case SG_V_REAL: rc = sqlite3_bind_double(s, idx, v->d); break;
+    case SG_V_BLOB:
+        rc = v->n ? sqlite3_bind_blob64(s, idx, v->p, v->n, SQLITE_TRANSIENT)
+                  : sqlite3_bind_zeroblob(s, idx, 0);
+        break;
+    default:
+        rc = sqlite3_bind_text64(s, idx, v->n ? v->p : "", v->n,
+                                 SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+    }
+    return rc == SQLITE_OK ? 0 : sq_fail(st->conn, err);
+}
+
+static int sq_step(sg_stmt *st, sg_err *err)
+{
+    int rc = sqlite3_step(((sq_stmt *)st)->st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return sq_fail(st->conn, err);
+}
+
+static int sq_column_count(sg_stmt *st)
+{
+    return sqlite3_column_count(((sq_stmt *)st)->st);
+}
+
+static void sq_column(sg_stmt *st, int i, sg_value *out)
+{
+    sqlite3_stmt *s = ((sq_stmt *)st)->st;
+    memset(out, 0, sizeof *out);
+    switch (sqlite3_column_type(s, i)) {
+    case SQLITE_INTEGER:
+        out->type = SG_V_INT;
+        out->i = sqlite3_column_int64(s, i);
+        break;
+    case SQLITE_FLOAT:
+        out->type = SG_V_REAL;
+        out->d = sqlite3_column_double(s, i);
+        break;
+    case SQLITE_TEXT:
+        out->type = SG_V_TEXT;
+        out->p = sqlite3_column_text(s, i);
+        out->n = (size_t)sqlite3_column_bytes(s, i);
+        break;
+    case SQLITE_BLOB:
+        out->type = SG_V_BLOB;
+        out->p = sqlite3_column_blob(s, i);
+        out->n = (size_t)sqlite3_column_bytes(s, i);
+        break;
+    default:
+        out->type = SG_V_NULL;
+        break;
+    }
+}
+
+static const char *sq_column_decltype(sg_stmt *st, int i)
+{
+    return sqlite3_column_decltype(((sq_stmt *)st)->st, i);
+}
+
+static int sq_reset(sg_stmt *st)
+{
+    sqlite3_stmt *s = ((sq_stmt *)st)->st;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return 0;
+}
+
+static void sq_finalize(sg_stmt *st)
+{
+    sqlite3_finalize(((sq_stmt *)st)->st);
+    free(st);
+}
+
+static int64_t sq_changes(sg_conn *c)
+{
+    return sqlite3_changes64(((sq_conn *)c)->db);
+}
+
+static int sq_begin(sg_conn *c, bool write, sg_err *err)
+{
+    return sq_exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
+}
+
+static int sq_commit(sg_conn *c, sg_err *err)
+{
+    return sq_exec(c, "COMMIT", err);
+}
+
+static void sq_rollback(sg_conn *c)
+{
+    sg_err ignored;
+    if (!sqlite3_get_autocommit(((sq_conn *)c)->db))
+        sq_exec(c, "ROLLBACK", &ignored);
+}
+
+static int sq_fence(sg_conn *c, size_t n, const char *const *tables, sg_err *err)
+{
+    /* BEGIN IMMEDIATE already holds the database's only write lock */
+    (void)c; (void)n; (void)tables; (void)err;
+    return 0;
+}
+
+void sq_quote_ident(sg_buf *b, const char *id)
+{
+    sg_buf_putc(b, '"');
+    for (const char *p = id; *p; p++) {
+        if (*p == '"')
+            sg_buf_putc(b, '"');
+        sg_buf_putc(b, *p);
+    }
+    sg_buf_putc(b, '"');
+}
+
+void sq_quote_literal(sg_buf *b, const char *s)
+{
+    sg_buf_putc(b, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            sg_buf_putc(b, '\'');
+        sg_buf_putc(b, *p);
+    }
+    sg_buf_putc(b, '\'');
+}
+
+static void sq_param(sg_buf *b, int n)
+{
+    sg_buf_printf(b, "?%d", n);
+}
+
+static void sq_control_name(sg_buf *b, const char *name)
+{
+    sg_buf_puts(b, "\"_segue_");
+    sg_buf_puts(b, name);
+    sg_buf_putc(b, '"');
+}
+
+static const char *sq_type_name(sg_vtype t)
+{
+    switch (t) {
+    case SG_V_INT:
+    case SG_V_BOOL: return "INTEGER";
+    case SG_V_REAL: return "REAL";
+    case SG_V_BLOB: return "BLOB";
+    default: return "TEXT";
+    }
+}
+
+static bool in_list(const char *s, size_t n, const char *const *list)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sqlite3_stricmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+static void sq_upsert_tail(sg_buf *b, size_t n_keys, const char *const *keys,
+                           size_t n_cols, const char *const *cols)
+{
+    sg_buf_puts(b, " ON CONFLICT (");
+    for (size_t i = 0; i < n_keys; i++) {
+        if (i)
+            sg_buf_puts(b, ", ");
+        sq_quote_ident(b, keys[i]);
+    }
+    sg_buf_puts(b, ")");
+    bool any = false;
+    for (size_t i = 0; i < n_cols; i++) {
+        if (in_list(cols[i], n_keys, keys))
+            continue;
+        sg_buf_puts(b, any ? ", " : " DO UPDATE SET ");
+        any = true;
+        sq_quote_ident(b, cols[i]);
+        sg_buf_puts(b, " = excluded.");
+        sq_quote_ident(b, cols[i]);
+    }
+    if (!any)
+        sg_buf_puts(b, " DO NOTHING");
+}
+
+const sg_driver sg_driver_sqlite = {
+    .name = "sqlite",
+    .scheme = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .same_database = sq_same_database,
+    .same_name = sq_same_name,
+    .exec = sq_exec,
+    .prepare = sq_prepare,
+    .bind = sq_bind,
+    .step = sq_step,
+    .column_count = sq_column_count,
+    .column = sq_column,
+    .column_decltype = sq_column_decltype,
+    .reset = sq_reset,
+    .finalize = sq_finalize,
+    .changes = sq_changes,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .fence = sq_fence,
+    .quote_ident = sq_quote_ident,
+    .quote_literal = sq_quote_literal,
+    .param = sq_param,
+    .control_name = sq_control_name,
+    .type_name = sq_type_name,
+    .serial_pk = "INTEGER PRIMARY KEY",
+    .upsert_tail = sq_upsert_tail,
+    .table_info = sq_table_info,
+    .control_present = sq_control_present,
+    .capture_install = sq_capture_install,
+    .capture_remove = sq_capture_remove,
+    .guard_install = sq_guard_install,
+    .guard_remove = sq_guard_remove,
+    .triggers_exist = sq_triggers_exist,
+    .marker_setup = sq_marker_setup,
+    .marker_teardown = sq_marker_teardown,
+    .marker_on = sq_marker_on,
+    .marker_off = sq_marker_off,
+};

@@ -1,0 +1,362 @@
+/* SQLite driver: introspection, capture and guard triggers, no-echo marker. */
+#include "sqlite_int.h"
+
+#include <segue/segue.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MARKER "\"_segue_applying\""
+#define NOT_SEGUE "WHEN NOT EXISTS (SELECT 1 FROM " MARKER ")"
+/* ms since the Unix epoch, as SQLite computes it inside a trigger */
+#define NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+
+static char *dup_text(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return strdup(t ? (const char *)t : "");
+}
+
+/* Looks the table up case-insensitively; *name is NULL when absent. */
+static int find_table(sqlite3 *db, const char *table, char **name)
+{
+    sqlite3_stmt *s = NULL;
+    *name = NULL;
+    int rc = sqlite3_prepare_v2(db,
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ?1 "
+        "COLLATE NOCASE", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *name = dup_text(s, 0);
+        rc = *name ? SQLITE_OK : SQLITE_NOMEM;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int load_columns(sqlite3 *db, sg_table_info *t)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db,
+        "SELECT name, type, \"notnull\", pk, hidden FROM pragma_table_xinfo(?1) "
+        "ORDER BY cid", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (sqlite3_column_int(s, 4) == 1)
+            continue; /* hidden column of a virtual table */
+        if (t->n_cols == cap) {
+            cap = cap ? cap * 2 : 16;
+            sg_column_info *p = realloc(t->cols, cap * sizeof *p);
+            if (!p) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            t->cols = p;
+        }
+        sg_column_info *c = &t->cols[t->n_cols++];
+        memset(c, 0, sizeof *c);
+        c->name = dup_text(s, 0);
+        c->decl_type = dup_text(s, 1);
+        c->notnull = sqlite3_column_int(s, 2) != 0;
+        c->pk_pos = sqlite3_column_int(s, 3);
+        c->generated = sqlite3_column_int(s, 4) >= 2;
+        if (!c->name || !c->decl_type) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int collect_pk(sg_table_info *t)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        if (t->cols[i].pk_pos > 0)
+            t->n_pk++;
+    if (!t->n_pk)
+        return SQLITE_OK;
+    t->pk = calloc(t->n_pk, sizeof *t->pk);
+    if (!t->pk)
+        return SQLITE_NOMEM;
+    for (size_t i = 0; i < t->n_cols; i++) {
+        int p = t->cols[i].pk_pos;
+        if (p > 0 && (size_t)p <= t->n_pk)
+            t->pk[p - 1] = (int)i;
+    }
+    return SQLITE_OK;
+}
+
+static int add_unique(sqlite3 *db, sg_table_info *t, const char *index)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db,
+        "SELECT name FROM pragma_index_info(?1) ORDER BY seqno", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, index, -1, SQLITE_STATIC);
+    sg_unique_info u = { 0, NULL };
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *col = (const char *)sqlite3_column_text(s, 0);
+        int idx = -1;
+        for (size_t i = 0; col && i < t->n_cols; i++)
+            if (sqlite3_stricmp(t->cols[i].name, col) == 0)
+                idx = (int)i;
+        int *p = realloc(u.cols, (u.n + 1) * sizeof *p);
+        if (!p) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        u.cols = p;
+        u.cols[u.n++] = idx; /* -1: an expression index column */
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(u.cols);
+        return rc;
+    }
+    sg_unique_info *p = realloc(t->uniques, (t->n_unique + 1) * sizeof *p);
+    if (!p) {
+        free(u.cols);
+        return SQLITE_NOMEM;
+    }
+    t->uniques = p;
+    t->uniques[t->n_unique++] = u;
+    return SQLITE_OK;
+}
+
+static int load_uniques(sqlite3 *db, sg_table_info *t)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db,
+        "SELECT name FROM pragma_index_list(?1) WHERE \"unique\" AND "
+        "origin <> 'pk' AND NOT partial", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char *name = dup_text(s, 0);
+        rc = name ? add_unique(db, t, name) : SQLITE_NOMEM;
+        free(name);
+        if (rc != SQLITE_OK)
+            break;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int sq_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err)
+{
+    sqlite3 *db = ((sq_conn *)c)->db;
+    sg_table_info *t = calloc(1, sizeof *t);
+    int rc = t ? find_table(db, table, &t->name) : SQLITE_NOMEM;
+    *out = NULL;
+    if (rc == SQLITE_OK && t->name == NULL)
+        goto done; /* no such table */
+    if (rc == SQLITE_OK)
+        rc = load_columns(db, t);
+    if (rc == SQLITE_OK)
+        rc = collect_pk(t);
+    if (rc == SQLITE_OK)
+        rc = load_uniques(db, t);
+    if (rc == SQLITE_OK) {
+        *out = t;
+        t = NULL;
+    }
+done:
+    sg_table_info_free(t);
+    if (rc == SQLITE_NOMEM)
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+    return rc == SQLITE_OK ? 0 : sq_fail(c, err);
+}
+
+int sq_control_present(sg_conn *c, bool *out, sg_err *err)
+{
+    sg_table_info *t = NULL;
+    int rc = sq_table_info(c, "_segue_meta", &t, err);
+    *out = t != NULL;
+    sg_table_info_free(t);
+    return rc;
+}
+
+/* Appends the quoted trigger name "<prefix>_<suffix>". */
+static void trigger_name(sg_buf *b, const char *prefix, const char *suffix)
+{
+    sg_buf tmp = SG_BUF_INIT;
+    sg_buf_printf(&tmp, "%s_%s", prefix, suffix);
+    if (sg_buf_failed(&tmp))
+        b->failed = true;
+    else
+        sq_quote_ident(b, sg_buf_str(&tmp));
+    sg_buf_free(&tmp);
+}
+
+/* CREATE TRIGGER <prefix>_<suffix> <when> ON <table> WHEN ... BEGIN */
+static void trigger_head(sg_buf *b, const char *prefix, const char *suffix,
+                         const char *when, const char *table)
+{
+    sg_buf_puts(b, "CREATE TRIGGER ");
+    trigger_name(b, prefix, suffix);
+    sg_buf_printf(b, " %s ON ", when);
+    sq_quote_ident(b, table);
+    sg_buf_puts(b, " " NOT_SEGUE " BEGIN ");
+}
+
+/* INSERT INTO log (at, k0..) SELECT now, <row>.k.. [WHERE cond] */
+static void log_insert(sg_buf *b, const sg_capture *cap, const char *row,
+                       const char *cond)
+{
+    sg_buf_puts(b, "INSERT INTO ");
+    sq_quote_ident(b, cap->log_table);
+    sg_buf_puts(b, " (at");
+    for (size_t i = 0; i < cap->n_keys; i++)
+        sg_buf_printf(b, ", k%zu", i);
+    sg_buf_puts(b, ") SELECT " NOW_MS);
+    for (size_t i = 0; i < cap->n_keys; i++) {
+        sg_buf_printf(b, ", %s.", row);
+        sq_quote_ident(b, cap->keys[i]);
+    }
+    if (cond)
+        sg_buf_printf(b, " WHERE %s", cond);
+    sg_buf_puts(b, "; ");
+}
+
+static void key_changed(sg_buf *b, const sg_capture *cap)
+{
+    for (size_t i = 0; i < cap->n_keys; i++) {
+        if (i)
+            sg_buf_puts(b, " OR ");
+        sg_buf_puts(b, "NEW.");
+        sq_quote_ident(b, cap->keys[i]);
+        sg_buf_puts(b, " IS NOT OLD.");
+        sq_quote_ident(b, cap->keys[i]);
+    }
+}
+
+int sq_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT, cond = SG_BUF_INIT;
+    int rc = 0;
+    sg_buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
+    sq_quote_ident(&b, cap->log_table);
+    sg_buf_puts(&b, " (id INTEGER PRIMARY KEY, at INTEGER NOT NULL");
+    for (size_t i = 0; i < cap->n_keys; i++)
+        sg_buf_printf(&b, ", k%zu", i);
+    sg_buf_puts(&b, "); ");
+    trigger_head(&b, cap->trigger_prefix, "ins", "AFTER INSERT", cap->table);
+    log_insert(&b, cap, "NEW", NULL);
+    sg_buf_puts(&b, "END; ");
+    trigger_head(&b, cap->trigger_prefix, "upd", "AFTER UPDATE", cap->table);
+    log_insert(&b, cap, "OLD", NULL);
+    key_changed(&cond, cap);
+    log_insert(&b, cap, "NEW", sg_buf_str(&cond));
+    sg_buf_puts(&b, "END; ");
+    trigger_head(&b, cap->trigger_prefix, "del", "AFTER DELETE", cap->table);
+    log_insert(&b, cap, "OLD", NULL);
+    sg_buf_puts(&b, "END;");
+    if (sg_buf_failed(&b) || sg_buf_failed(&cond))
+        rc = sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+    else
+        rc = sq_exec(c, sg_buf_str(&b), err);
+    sg_buf_free(&b);
+    sg_buf_free(&cond);
+    return rc;
+}
+
+static int drop_triggers(sg_conn *c, const char *prefix, const char *const *sfx,
+                         size_t n, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        sg_buf_puts(&b, "DROP TRIGGER IF EXISTS ");
+        trigger_name(&b, prefix, sfx[i]);
+        sg_buf_puts(&b, "; ");
+    }
+    int rc = sg_buf_failed(&b)
+                 ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                 : sq_exec(c, sg_buf_str(&b), err);
+    sg_buf_free(&b);
+    return rc;
+}
+
+int sq_capture_remove(sg_conn *c, const sg_capture *cap, sg_err *err)
+{
+    static const char *const sfx[] = { "ins", "upd", "del" };
+    return drop_triggers(c, cap->trigger_prefix, sfx, 3, err);
+}
+
+int sq_guard_install(sg_conn *c, const sg_guard *g, sg_err *err)
+{
+    static const char *const ops[][2] = {
+        { "gins", "BEFORE INSERT" },
+        { "gupd", "BEFORE UPDATE" },
+        { "gdel", "BEFORE DELETE" },
+    };
+    sg_buf b = SG_BUF_INIT;
+    for (size_t i = 0; i < 3; i++) {
+        trigger_head(&b, g->trigger_prefix, ops[i][0], ops[i][1], g->table);
+        sg_buf_puts(&b, "SELECT RAISE(ABORT, ");
+        sq_quote_literal(&b, g->message);
+        sg_buf_puts(&b, "); END; ");
+    }
+    int rc = sg_buf_failed(&b)
+                 ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                 : sq_exec(c, sg_buf_str(&b), err);
+    sg_buf_free(&b);
+    return rc;
+}
+
+int sq_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err)
+{
+    static const char *const sfx[] = { "gins", "gupd", "gdel" };
+    return drop_triggers(c, g->trigger_prefix, sfx, 3, err);
+}
+
+int sq_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
+{
+    sqlite3 *db = ((sq_conn *)c)->db;
+    sqlite3_stmt *s = NULL;
+    *out = false;
+    if (sqlite3_prepare_v2(db,
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND "
+            "substr(name, 1, length(?1)) = ?1", -1, &s, NULL) != SQLITE_OK)
+        return sq_fail(c, err);
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0) > 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : sq_fail(c, err);
+}
+
+int sq_marker_setup(sg_conn *c, sg_err *err)
+{
+    return sq_exec(c, "CREATE TABLE IF NOT EXISTS " MARKER " (x INTEGER)", err);
+}
+
+int sq_marker_teardown(sg_conn *c, sg_err *err)
+{
+    bool any;
+    int rc = sq_triggers_exist(c, "_segue", &any, err);
+    if (rc || any)
+        return rc; /* still referenced by a trigger: keep it */
+    return sq_exec(c, "DROP TABLE IF EXISTS " MARKER, err);
+}
+
+int sq_marker_on(sg_conn *c, sg_err *err)
+{
+    return sq_exec(c, "CREATE TABLE IF NOT EXISTS " MARKER " (x INTEGER); "
+                      "INSERT INTO " MARKER " VALUES (1)", err);
+}
+
+int sq_marker_off(sg_conn *c, sg_err *err)
+{
+    return sq_exec(c, "DELETE FROM " MARKER, err);
+}

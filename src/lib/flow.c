@@ -1,0 +1,358 @@
+/* Moving rows through a mapping: sync of one key (apply), copy of a key range
+ * (backfill chunk) and chunk boundaries (keyset pagination). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void sg_sql_ident_list(sg_conn *c, sg_buf *b, size_t n, char *const *ids,
+                       const char *prefix)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sg_buf_puts(b, ", ");
+        if (prefix)
+            sg_buf_printf(b, "%s.", prefix);
+        sg_db_ident(c, b, ids[i]);
+    }
+}
+
+static int params(sg_conn *c, sg_buf *b, size_t n, int first)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sg_buf_puts(b, ", ");
+        sg_db_param(c, b, first++);
+    }
+    return first;
+}
+
+static int compare(sg_conn *c, sg_buf *b, size_t n, char *const *cols,
+                   const char *op, int param)
+{
+    sg_buf_puts(b, "(");
+    sg_sql_ident_list(c, b, n, cols, NULL);
+    sg_buf_printf(b, ") %s (", op);
+    param = params(c, b, n, param);
+    sg_buf_puts(b, ")");
+    return param;
+}
+
+int sg_sql_key_range(sg_conn *c, sg_buf *b, size_t n, char *const *cols,
+                     const sg_row *lo, const sg_row *hi, int param)
+{
+    if (!lo && !hi) {
+        sg_buf_puts(b, "1 = 1");
+        return param;
+    }
+    if (lo)
+        param = compare(c, b, n, cols, ">", param);
+    if (lo && hi)
+        sg_buf_puts(b, " AND ");
+    if (hi)
+        param = compare(c, b, n, cols, "<=", param);
+    return param;
+}
+
+int sg_sql_bind_range(sg_stmt *s, const sg_row *lo, const sg_row *hi, int param,
+                      sg_err *err)
+{
+    const sg_row *rows[2] = { lo, hi };
+    for (int r = 0; r < 2; r++)
+        for (size_t i = 0; rows[r] && i < rows[r]->n; i++) {
+            int rc = sg_db_bind(s, param++, &rows[r]->v[i], err);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+/* "k1" = ?p AND "k2" = ?p+1 */
+static int key_equals(sg_conn *c, sg_buf *b, size_t n, char *const *cols, int param)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sg_buf_puts(b, " AND ");
+        sg_db_ident(c, b, cols[i]);
+        sg_buf_puts(b, " = ");
+        sg_db_param(c, b, param++);
+    }
+    return param;
+}
+
+static int prepare(sg_conn *c, sg_buf *b, sg_stmt **out, sg_err *err)
+{
+    int rc = sg_buf_failed(b) ? sg_err_set(err, SG_ENOMEM, "out of memory")
+                              : sg_db_prepare(c, sg_buf_str(b), out, err);
+    sg_buf_free(b);
+    return rc;
+}
+
+/* SELECT <exprs> FROM <from> WHERE ... (no WHERE clause end) */
+static void select_exprs(sg_flow *f, sg_buf *b)
+{
+    sg_buf_puts(b, "SELECT ");
+    for (size_t i = 0; i < f->n_cols; i++)
+        sg_buf_printf(b, "%s(%s)", i ? ", " : "", f->exprs[i]);
+    sg_buf_puts(b, " FROM ");
+    sg_db_ident(f->from, b, f->from_table);
+    sg_buf_puts(b, " WHERE ");
+}
+
+static void filter_clause(sg_flow *f, sg_buf *b)
+{
+    if (f->filter)
+        sg_buf_printf(b, " AND (%s)", f->filter);
+}
+
+static int prepare_statements(sg_flow *f, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    int rc;
+    select_exprs(f, &b);
+    key_equals(f->from, &b, f->n_key, f->from_key, 1);
+    filter_clause(f, &b);
+    if ((rc = prepare(f->from, &b, &f->read_key, err)) != 0)
+        return rc;
+    if (f->update_only) {
+        sg_buf_puts(&b, "UPDATE ");
+        sg_db_ident(f->to, &b, f->to_table);
+        sg_buf_puts(&b, " SET ");
+        for (size_t i = 0; i < f->n_cols; i++) {
+            sg_buf_puts(&b, i ? ", " : "");
+            sg_db_ident(f->to, &b, f->to_cols[i]);
+            sg_buf_puts(&b, " = ");
+            sg_db_param(f->to, &b, (int)i + 1);
+        }
+        sg_buf_puts(&b, " WHERE ");
+        key_equals(f->to, &b, f->n_key, f->to_key, (int)f->n_cols + 1);
+        return prepare(f->to, &b, &f->update, err);
+    }
+    sg_buf_puts(&b, "INSERT INTO ");
+    sg_db_ident(f->to, &b, f->to_table);
+    sg_buf_puts(&b, " (");
+    sg_sql_ident_list(f->to, &b, f->n_cols, f->to_cols, NULL);
+    sg_buf_puts(&b, ") VALUES (");
+    params(f->to, &b, f->n_cols, 1);
+    sg_buf_puts(&b, ")");
+    f->to->drv->upsert_tail(&b, f->n_key, (const char *const *)f->to_key,
+                            f->n_cols, (const char *const *)f->to_cols);
+    if ((rc = prepare(f->to, &b, &f->upsert, err)) != 0)
+        return rc;
+    sg_buf_puts(&b, "DELETE FROM ");
+    sg_db_ident(f->to, &b, f->to_table);
+    sg_buf_puts(&b, " WHERE ");
+    key_equals(f->to, &b, f->n_key, f->to_key, 1);
+    return prepare(f->to, &b, &f->del, err);
+}
+
+void sg_flow_close(sg_flow *f)
+{
+    sg_db_finalize(f->read_key);
+    sg_db_finalize(f->upsert);
+    sg_db_finalize(f->del);
+    sg_db_finalize(f->update);
+    f->read_key = f->upsert = f->del = f->update = NULL;
+}
+
+/* Binds the current row of `from` (n_cols values) into `to` and runs it. */
+static int write_row(sg_flow *f, sg_stmt *from, sg_err *err)
+{
+    sg_stmt *w = f->update_only ? f->update : f->upsert;
+    int rc = 0;
+    sg_value v;
+    for (size_t i = 0; i < f->n_cols && !rc; i++) {
+        sg_db_column(from, (int)i, &v);
+        rc = sg_db_bind(w, (int)i + 1, &v, err);
+    }
+    for (size_t k = 0; f->update_only && k < f->n_key && !rc; k++) {
+        sg_db_column(from, f->key_pos[k], &v);
+        rc = sg_db_bind(w, (int)(f->n_cols + k) + 1, &v, err);
+    }
+    if (!rc && (rc = sg_db_step(w, err)) > 0)
+        rc = 0;
+    sg_db_reset(w);
+    return rc;
+}
+
+int sg_flow_sync(sg_flow *f, const sg_value *key, sg_err *err)
+{
+    int rc = 0;
+    if (!f->read_key && (rc = prepare_statements(f, err)) != 0)
+        return rc;
+    for (size_t k = 0; k < f->n_key && !rc; k++)
+        rc = sg_db_bind(f->read_key, (int)k + 1, &key[k], err);
+    if (!rc)
+        rc = sg_db_step(f->read_key, err);
+    if (rc == 1) {
+        rc = write_row(f, f->read_key, err);
+    } else if (rc == 0 && !f->update_only) {
+        for (size_t k = 0; k < f->n_key && !rc; k++)
+            rc = sg_db_bind(f->del, (int)k + 1, &key[k], err);
+        if (!rc && (rc = sg_db_step(f->del, err)) > 0)
+            rc = 0;
+        sg_db_reset(f->del);
+    }
+    sg_db_reset(f->read_key);
+    return rc;
+}
+
+/* Same database: one INSERT ... SELECT ... ON CONFLICT inside the engine. */
+static int copy_in_engine(sg_flow *f, const sg_row *lo, const sg_row *hi,
+                          int64_t *rows, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_buf_puts(&b, "INSERT INTO ");
+    sg_db_ident(f->to, &b, f->to_table);
+    sg_buf_puts(&b, " (");
+    sg_sql_ident_list(f->to, &b, f->n_cols, f->to_cols, NULL);
+    sg_buf_puts(&b, ") ");
+    select_exprs(f, &b);
+    sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, hi, 1);
+    filter_clause(f, &b);
+    f->to->drv->upsert_tail(&b, f->n_key, (const char *const *)f->to_key,
+                            f->n_cols, (const char *const *)f->to_cols);
+    int rc = prepare(f->to, &b, &s, err);
+    if (!rc)
+        rc = sg_sql_bind_range(s, lo, hi, 1, err);
+    if (!rc && (rc = sg_db_step(s, err)) >= 0) {
+        *rows = sg_db_changes(f->to);
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+/* Across databases: stream the source rows into prepared upserts. */
+static int copy_streamed(sg_flow *f, const sg_row *lo, const sg_row *hi,
+                         int64_t *rows, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    int rc = 0;
+    if (!f->upsert && (rc = prepare_statements(f, err)) != 0)
+        return rc;
+    select_exprs(f, &b);
+    sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, hi, 1);
+    filter_clause(f, &b);
+    if ((rc = prepare(f->from, &b, &s, err)) == 0)
+        rc = sg_sql_bind_range(s, lo, hi, 1, err);
+    *rows = 0;
+    while (!rc && (rc = sg_db_step(s, err)) == 1) {
+        rc = write_row(f, s, err);
+        (*rows)++;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+int sg_flow_copy_range(sg_flow *f, const sg_row *lo, const sg_row *hi,
+                       int64_t *rows, sg_err *err)
+{
+    return f->same_db ? copy_in_engine(f, lo, hi, rows, err)
+                      : copy_streamed(f, lo, hi, rows, err);
+}
+
+int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
+                     bool *found, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_value v[16];
+    *found = false;
+    sg_buf_puts(&b, "SELECT ");
+    sg_sql_ident_list(f->from, &b, f->n_key, f->from_key, NULL);
+    sg_buf_puts(&b, " FROM ");
+    sg_db_ident(f->from, &b, f->from_table);
+    sg_buf_puts(&b, " WHERE ");
+    sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, NULL, 1);
+    sg_buf_puts(&b, " ORDER BY ");
+    sg_sql_ident_list(f->from, &b, f->n_key, f->from_key, NULL);
+    sg_buf_printf(&b, " LIMIT 1 OFFSET %lld", (long long)(n > 0 ? n - 1 : 0));
+    int rc = prepare(f->from, &b, &s, err);
+    if (!rc)
+        rc = sg_sql_bind_range(s, lo, NULL, 1, err);
+    if (!rc && (rc = sg_db_step(s, err)) == 1) {
+        for (size_t k = 0; k < f->n_key; k++)
+            sg_db_column(s, (int)k, &v[k]);
+        rc = sg_row_copy(out, v, f->n_key) ? sg_err_set(err, SG_ENOMEM, "out of memory") : 0;
+        *found = rc == 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+static int read_one(sg_stmt *s, size_t n, sg_row *out, bool *found, sg_err *err)
+{
+    sg_value v[256];
+    int rc = sg_db_step(s, err);
+    *found = rc == 1;
+    if (rc == 1) {
+        for (size_t i = 0; i < n && i < 256; i++)
+            sg_db_column(s, (int)i, &v[i]);
+        rc = sg_row_copy(out, v, n) ? sg_err_set(err, SG_ENOMEM, "out of memory") : 0;
+    }
+    sg_db_reset(s);
+    return rc;
+}
+
+int sg_flow_read_from(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
+                      sg_err *err)
+{
+    int rc = 0;
+    if (!f->read_key && (rc = prepare_statements(f, err)) != 0)
+        return rc;
+    for (size_t k = 0; k < f->n_key && !rc; k++)
+        rc = sg_db_bind(f->read_key, (int)k + 1, &key[k], err);
+    return rc ? rc : read_one(f->read_key, f->n_cols, out, found, err);
+}
+
+int sg_flow_read_to(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
+                    sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_buf_puts(&b, "SELECT ");
+    sg_sql_ident_list(f->to, &b, f->n_cols, f->to_cols, NULL);
+    sg_buf_puts(&b, " FROM ");
+    sg_db_ident(f->to, &b, f->to_table);
+    sg_buf_puts(&b, " WHERE ");
+    key_equals(f->to, &b, f->n_key, f->to_key, 1);
+    int rc = prepare(f->to, &b, &s, err);
+    for (size_t k = 0; k < f->n_key && !rc; k++)
+        rc = sg_db_bind(s, (int)k + 1, &key[k], err);
+    if (!rc)
+        rc = read_one(s, f->n_cols, out, found, err);
+    sg_db_finalize(s);
+    return rc;
+}
+
+int sg_flow_scan(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,
+                 sg_stmt **out, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_conn *c = to_side ? f->to : f->from;
+    char **key = to_side ? f->to_key : f->from_key;
+    *out = NULL;
+    if (to_side) {
+        sg_buf_puts(&b, "SELECT ");
+        sg_sql_ident_list(c, &b, f->n_cols, f->to_cols, NULL);
+        sg_buf_puts(&b, " FROM ");
+        sg_db_ident(c, &b, f->to_table);
+        sg_buf_puts(&b, " WHERE ");
+    } else {
+        select_exprs(f, &b);
+    }
+    sg_sql_key_range(c, &b, f->n_key, key, lo, hi, 1);
+    if (!to_side)
+        filter_clause(f, &b);
+    sg_buf_puts(&b, " ORDER BY ");
+    sg_sql_ident_list(c, &b, f->n_key, key, NULL);
+    int rc = prepare(c, &b, out, err);
+    if (!rc && (rc = sg_sql_bind_range(*out, lo, hi, 1, err)) != 0) {
+        sg_db_finalize(*out);
+        *out = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,127 @@
+/* The migration handle and the resolved mappings, shared by the library's
+ * modules (never by the CLI). */
+#ifndef SEGUE_INTERNAL_H
+#define SEGUE_INTERNAL_H
+
+#include <segue/segue.h>
+
+#include "driver/driver.h"
+#include "err.h"
+#include "spec.h"
+
+/* One direction of one mapping: rows of `from` become rows of `to`.
+ * Forward flows read the source through the spec's expressions; reverse
+ * flows (after a write cutover) read the target through reverse
+ * expressions. */
+typedef struct sg_flow {
+    sg_conn *from, *to;
+    char *from_table, *to_table;  /* catalog names */
+    size_t n_key;
+    char **from_key;              /* key columns of `from`, key order */
+    char **to_key;                /* key columns of `to`, same order */
+    size_t n_cols;
+    char **to_cols;               /* written columns of `to` */
+    char **exprs;                 /* expression over `from` for each */
+    int *key_pos;                 /* n_key: index in to_cols of each key */
+    char *filter;                 /* over `from`, or NULL */
+    bool update_only;             /* never insert or delete (secondary reverse) */
+    bool same_db;                 /* from and to share one connection */
+    /* statements prepared on first use; finalized by sg_flow_close */
+    sg_stmt *read_key, *upsert, *del, *update;
+} sg_flow;
+
+typedef struct sg_map {
+    const sg_spec_mapping *spec;
+    size_t group;                 /* index into groups */
+    bool primary;                 /* first mapping of its source table */
+    char *label;                  /* "Customer -> customer" */
+    sg_table_info *src;           /* borrowed from the group */
+    char *target_ddl;             /* for create: true */
+    sg_flow fwd;
+    sg_flow rev;
+    size_t n_rev_missing;         /* source columns no reverse reaches */
+    char **rev_missing;
+    char *trig_rev, *trig_guard;  /* trigger prefixes on the target table */
+} sg_map;
+
+/* The mappings that read one source table share its capture. */
+typedef struct sg_group {
+    char *table;                  /* catalog name */
+    sg_table_info *info;
+    size_t n_key;
+    char **key;
+    char *log, *rlog;             /* changelog (source), reverse (target) */
+    char *trig_capture, *trig_guard; /* trigger prefixes on the source */
+} sg_group;
+
+struct sg_migration {
+    sg_err err;
+    sg_spec *spec;
+    char spec_hash[33];
+    sg_conn *src, *tgt;           /* tgt == src when they are one database */
+    size_t n_maps;
+    sg_map *maps;
+    size_t n_groups;
+    sg_group *groups;
+    sg_log_fn log;
+    void *log_ud;
+    char *actor;
+    bool has_lease;
+    int64_t lease_renewed_ms;
+};
+
+/* Logs through the handle's callback, if any. */
+void sg_log(sg_migration *m, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Resolves the spec's mappings against the source (and, when it exists,
+ * target) schema: tables, keys, columns, expressions, reverse. Errors are
+ * SG_ESPEC with file:line. */
+int sg_mapping_resolve(sg_migration *m);
+void sg_mapping_free(sg_migration *m);
+/* Checks the parts that need the target tables to exist (after start or for
+ * create: false): columns, key uniqueness, reverse expressions. */
+int sg_mapping_check_target(sg_migration *m, bool created);
+
+/* Flows (flow.c). Keys are the key values in key order. */
+void sg_flow_close(sg_flow *f);
+/* Makes `to` match `from` for one key; inside the caller's write transaction
+ * on f->to. */
+int sg_flow_sync(sg_flow *f, const sg_value *key, sg_err *err);
+/* Copies rows with lo < key <= hi (NULL bound: open) through the mapping into
+ * `to`; *rows receives the rows written. Inside the caller's write
+ * transaction on f->to. */
+int sg_flow_copy_range(sg_flow *f, const sg_row *lo, const sg_row *hi,
+                       int64_t *rows, sg_err *err);
+/* The key of the `n`-th row after `lo` in `from` (no filter), or found=false
+ * when fewer rows remain. */
+int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
+                     bool *found, sg_err *err);
+/* Reads the row for `key` through the flow: from `from` via the expressions
+ * (and filter), or from `to` as stored. *found is false when there is none;
+ * out (when found) is owned by the caller (sg_row_free). */
+int sg_flow_read_from(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
+                      sg_err *err);
+int sg_flow_read_to(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
+                    sg_err *err);
+/* Opens a cursor over a key range ordered by key: through the expressions
+ * on `from` (to_side false) or the stored columns of `to`. */
+int sg_flow_scan(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,
+                 sg_stmt **out, sg_err *err);
+/* Appends "(k1, k2) > (?a, ?b)"-style range predicates over `cols`. Returns
+ * the next free parameter number. */
+int sg_sql_key_range(sg_conn *c, sg_buf *b, size_t n, char *const *cols,
+                     const sg_row *lo, const sg_row *hi, int param);
+int sg_sql_bind_range(sg_stmt *s, const sg_row *lo, const sg_row *hi, int param,
+                      sg_err *err);
+void sg_sql_ident_list(sg_conn *c, sg_buf *b, size_t n, char *const *ids,
+                       const char *prefix);
+
+/* Time in ms since the Unix epoch / monotonic ms. */
+int64_t sg_now_ms(void);
+int64_t sg_mono_ms(void);
+void sg_sleep_ms(int64_t ms);
+/* ISO 8601 UTC of now: "2026-11-21T10:00:00.123Z"; out has 32 bytes. */
+void sg_now_iso(char out[32]);
+
+#endif

@@ -1,0 +1,579 @@
+/* Resolves the spec's mappings against the schemas: groups of mappings per
+ * source table, keys, column expressions, target DDL and the forward and
+ * reverse flows. Every problem is an SG_ESPEC error with file:line. */
+#include <stdio.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int spec_fail(sg_migration *m, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int spec_fail(sg_migration *m, int line, const char *fmt, ...)
+{
+    char what[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return sg_err_set(&m->err, SG_ESPEC, "%s:%d: %s", m->spec->path, line, what);
+}
+
+static int oom(sg_migration *m)
+{
+    return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+}
+
+static char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static char *fmt_name(const char *fmt, const char *name, size_t i)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_buf_printf(&b, fmt, name, i);
+    return sg_buf_take(&b);
+}
+
+/* If expr is a bare (optionally quoted) column name of t, its index; else -1. */
+static int plain_ref(sg_conn *c, const sg_table_info *t, const char *expr)
+{
+    char name[512];
+    size_t n = 0;
+    while (isspace((unsigned char)*expr))
+        expr++;
+    size_t len = strlen(expr);
+    while (len && isspace((unsigned char)expr[len - 1]))
+        len--;
+    if (len < 1 || len >= sizeof name)
+        return -1;
+    char open = expr[0], close = open == '[' ? ']' : open;
+    if (open == '"' || open == '`' || open == '[') {
+        if (len < 2 || expr[len - 1] != close)
+            return -1;
+        for (size_t i = 1; i + 1 < len; i++) {
+            if (expr[i] == close) {
+                if (close == ']' || i + 2 >= len || expr[i + 1] != close)
+                    return -1;
+                i++;
+            }
+            name[n++] = expr[i];
+        }
+    } else {
+        for (size_t i = 0; i < len; i++) {
+            if (!isalnum((unsigned char)expr[i]) && expr[i] != '_' &&
+                !((unsigned char)expr[i] & 0x80))
+                return -1;
+            name[n++] = expr[i];
+        }
+    }
+    name[n] = '\0';
+    return sg_table_info_column(c, t, name);
+}
+
+/* Prepares "SELECT <what> FROM <table> [WHERE <where>] LIMIT 0" to let the
+ * engine judge an expression. */
+static int try_expr(sg_conn *c, const char *table, const char *what,
+                    const char *where, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_buf_printf(&b, "SELECT %s FROM ", what);
+    sg_db_ident(c, &b, table);
+    if (where)
+        sg_buf_printf(&b, " WHERE (%s)", where);
+    sg_buf_puts(&b, " LIMIT 0");
+    int rc = sg_buf_failed(&b) ? sg_err_set(err, SG_ENOMEM, "out of memory")
+                               : sg_db_prepare(c, sg_buf_str(&b), &s, err);
+    sg_db_finalize(s);
+    sg_buf_free(&b);
+    return rc;
+}
+
+static int find_group(sg_migration *m, const sg_spec_mapping *sm, size_t *out)
+{
+    for (size_t g = 0; g < m->n_groups; g++)
+        if (m->src->drv->same_name(m->groups[g].table, sm->from)) {
+            *out = g;
+            return 0;
+        }
+    sg_table_info *t = NULL;
+    int rc = m->src->drv->table_info(m->src, sm->from, &t, &m->err);
+    if (rc)
+        return rc;
+    if (!t)
+        return spec_fail(m, sm->from_line, "source table '%s' does not exist "
+                         "in %s; hint: check the name and the source URI",
+                         sm->from, m->src->uri);
+    sg_group *g = &m->groups[m->n_groups];
+    memset(g, 0, sizeof *g);
+    g->info = t;
+    g->table = xstrdup(t->name);
+    g->log = fmt_name("_segue_log_%s_%zu", m->spec->name, m->n_groups);
+    g->rlog = fmt_name("_segue_rlog_%s_%zu", m->spec->name, m->n_groups);
+    g->trig_capture = fmt_name("_segue_%s_c%zu", m->spec->name, m->n_groups);
+    g->trig_guard = fmt_name("_segue_%s_s%zu", m->spec->name, m->n_groups);
+    if (!g->table || !g->log || !g->rlog || !g->trig_capture || !g->trig_guard)
+        return oom(m);
+    *out = m->n_groups++;
+    return 0;
+}
+
+static bool unique_on(const sg_table_info *t, const int *cols, size_t n)
+{
+    bool pk = t->n_pk == n;
+    for (size_t i = 0; pk && i < n; i++) {
+        bool in = false;
+        for (size_t j = 0; j < n; j++)
+            in |= t->pk[j] == cols[i];
+        pk = in;
+    }
+    if (pk)
+        return true;
+    for (size_t u = 0; u < t->n_unique; u++) {
+        if (t->uniques[u].n != n)
+            continue;
+        bool all = true;
+        for (size_t i = 0; all && i < n; i++) {
+            bool in = false;
+            for (size_t j = 0; j < n; j++)
+                in |= t->uniques[u].cols[j] == cols[i];
+            all = in;
+        }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+/* Whether a key column can hold NULL (SQLite's INTEGER PRIMARY KEY cannot). */
+static bool may_be_null(const sg_table_info *t, int col)
+{
+    const sg_column_info *c = &t->cols[col];
+    if (c->notnull)
+        return false;
+    return !(t->n_pk == 1 && c->pk_pos == 1 &&
+             strcasecmp(c->decl_type, "INTEGER") == 0);
+}
+
+static int resolve_key(sg_migration *m, const sg_spec_mapping *sm, sg_group *g)
+{
+    const sg_table_info *t = g->info;
+    int cols[16];
+    size_t n = sm->n_key ? sm->n_key : t->n_pk;
+    int line = sm->n_key ? sm->key_line : sm->from_line;
+    if (n == 0)
+        return spec_fail(m, sm->line, "source table '%s' has no primary key; "
+                         "hint: name a unique, NOT NULL key with key: [...]",
+                         t->name);
+    for (size_t i = 0; i < n; i++) {
+        cols[i] = sm->n_key ? sg_table_info_column(m->src, t, sm->key[i]) : t->pk[i];
+        if (cols[i] < 0)
+            return spec_fail(m, line, "key column '%s' is not a column of '%s'",
+                             sm->key[i], t->name);
+        if (t->cols[cols[i]].generated)
+            return spec_fail(m, line, "key column '%s' is generated; hint: "
+                             "use a stored column", t->cols[cols[i]].name);
+        if (may_be_null(t, cols[i]))
+            return spec_fail(m, line, "key column '%s' of '%s' may be NULL; "
+                             "hint: declare it NOT NULL or choose another key",
+                             t->cols[cols[i]].name, t->name);
+    }
+    if (!unique_on(t, cols, n))
+        return spec_fail(m, line, "the key of '%s' is not unique: no primary "
+                         "key or unique index is on exactly those columns; "
+                         "hint: add a unique index or choose another key",
+                         t->name);
+    if (g->key) {
+        bool same = g->n_key == n;
+        for (size_t i = 0; same && i < n; i++)
+            same = m->src->drv->same_name(g->key[i], t->cols[cols[i]].name);
+        if (!same)
+            return spec_fail(m, line, "mappings of '%s' use different keys; "
+                             "hint: every mapping of one table uses one key",
+                             t->name);
+        return 0;
+    }
+    g->key = calloc(n, sizeof *g->key);
+    if (!g->key)
+        return oom(m);
+    for (size_t i = 0; i < n; i++)
+        if (!(g->key[g->n_key++] = xstrdup(t->cols[cols[i]].name)))
+            return oom(m);
+    return 0;
+}
+
+static int alloc_flow(sg_flow *f, size_t n_key, size_t n_cols)
+{
+    f->n_key = n_key;
+    f->from_key = calloc(n_key, sizeof *f->from_key);
+    f->to_key = calloc(n_key, sizeof *f->to_key);
+    f->key_pos = calloc(n_key, sizeof *f->key_pos);
+    f->to_cols = calloc(n_cols ? n_cols : 1, sizeof *f->to_cols);
+    f->exprs = calloc(n_cols ? n_cols : 1, sizeof *f->exprs);
+    return f->from_key && f->to_key && f->key_pos && f->to_cols && f->exprs ? 0 : -1;
+}
+
+static int add_col(sg_flow *f, const char *to_col, const char *expr)
+{
+    f->to_cols[f->n_cols] = xstrdup(to_col);
+    f->exprs[f->n_cols] = xstrdup(expr);
+    return f->to_cols[f->n_cols] && f->exprs[f->n_cols++] ? 0 : -1;
+}
+
+/* The forward flow's columns: from the spec, or every source column. */
+static int forward_columns(sg_migration *m, sg_map *mp, sg_group *g)
+{
+    const sg_spec_mapping *sm = mp->spec;
+    sg_flow *f = &mp->fwd;
+    sg_buf q = SG_BUF_INIT;
+    size_t n = sm->n_cols ? sm->n_cols : g->info->n_cols;
+    if (alloc_flow(f, g->n_key, n))
+        return oom(m);
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *expr;
+        if (sm->n_cols) {
+            name = sm->cols[i].name;
+            expr = sm->cols[i].expr;
+        } else {
+            if (g->info->cols[i].generated)
+                continue;
+            name = g->info->cols[i].name;
+            sg_buf_reset(&q);
+            sg_db_ident(m->src, &q, name);
+            expr = sg_buf_str(&q);
+        }
+        if (add_col(f, name, expr)) {
+            sg_buf_free(&q);
+            return oom(m);
+        }
+    }
+    sg_buf_free(&q);
+    return 0;
+}
+
+static int check_expressions(sg_migration *m, sg_map *mp)
+{
+    const sg_spec_mapping *sm = mp->spec;
+    for (size_t i = 0; i < sm->n_cols; i++) {
+        if (try_expr(m->src, mp->fwd.from_table, sm->cols[i].expr, NULL, &m->err))
+            return spec_fail(m, sm->cols[i].line, "the source rejects the "
+                             "expression of column '%s' (%s): %s; hint: write "
+                             "an SQL expression over columns of '%s'",
+                             sm->cols[i].name, sm->cols[i].expr, m->err.msg,
+                             mp->fwd.from_table);
+    }
+    if (sm->where && try_expr(m->src, mp->fwd.from_table, "1", sm->where, &m->err))
+        return spec_fail(m, sm->where_line, "the source rejects the filter "
+                         "(%s): %s; hint: write an SQL condition over columns "
+                         "of '%s'", sm->where, m->err.msg, mp->fwd.from_table);
+    return 0;
+}
+
+/* Target key: the target columns mapped from the key by plain references. */
+static int forward_key(sg_migration *m, sg_map *mp, sg_group *g)
+{
+    sg_flow *f = &mp->fwd;
+    for (size_t k = 0; k < g->n_key; k++) {
+        int kc = sg_table_info_column(m->src, g->info, g->key[k]);
+        f->key_pos[k] = -1;
+        for (size_t i = 0; i < f->n_cols && f->key_pos[k] < 0; i++)
+            if (plain_ref(m->src, g->info, f->exprs[i]) == kc)
+                f->key_pos[k] = (int)i;
+        if (f->key_pos[k] < 0)
+            return spec_fail(m, mp->spec->columns_line ? mp->spec->columns_line
+                                                       : mp->spec->line,
+                             "key column '%s' is not mapped to a target column "
+                             "by a plain column reference; hint: add "
+                             "'%s: %s' to columns", g->key[k], g->key[k], g->key[k]);
+        f->from_key[k] = xstrdup(g->key[k]);
+        f->to_key[k] = xstrdup(f->to_cols[f->key_pos[k]]);
+        if (!f->from_key[k] || !f->to_key[k])
+            return oom(m);
+    }
+    return 0;
+}
+
+/* The declared type of a target column: explicit, else the source column's
+ * for a plain reference, else none (the value is stored as it comes). */
+static void column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
+{
+    const sg_spec_mapping *sm = mp->spec;
+    sg_flow *f = &mp->fwd;
+    sg_db_ident(m->tgt, b, f->to_cols[i]);
+    const char *type = sm->n_cols ? sm->cols[i].type : NULL;
+    int ref = plain_ref(m->src, mp->src, f->exprs[i]);
+    if (!type && ref >= 0)
+        type = mp->src->cols[ref].decl_type;
+    if (type && *type)
+        sg_buf_printf(b, " %s", type);
+    if (ref >= 0 && mp->src->cols[ref].notnull && !sm->where)
+        sg_buf_puts(b, " NOT NULL");
+}
+
+static int build_ddl(sg_migration *m, sg_map *mp)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_flow *f = &mp->fwd;
+    sg_buf_puts(&b, "CREATE TABLE ");
+    sg_db_ident(m->tgt, &b, f->to_table);
+    sg_buf_puts(&b, " (");
+    for (size_t i = 0; i < f->n_cols; i++) {
+        sg_buf_puts(&b, i ? ", " : "");
+        column_def(m, mp, i, &b);
+    }
+    sg_buf_puts(&b, ", PRIMARY KEY (");
+    sg_sql_ident_list(m->tgt, &b, f->n_key, f->to_key, NULL);
+    sg_buf_puts(&b, "))");
+    mp->target_ddl = sg_buf_take(&b);
+    return mp->target_ddl ? 0 : oom(m);
+}
+
+static const sg_spec_reverse *find_reverse(sg_migration *m, const sg_spec_mapping *sm,
+                                           const char *col)
+{
+    for (size_t i = 0; i < sm->n_reverse; i++)
+        if (m->src->drv->same_name(sm->reverse[i].column, col))
+            return &sm->reverse[i];
+    return NULL;
+}
+
+static int add_missing(sg_map *mp, const char *col)
+{
+    char **p = realloc(mp->rev_missing, (mp->n_rev_missing + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    mp->rev_missing = p;
+    return (p[mp->n_rev_missing++] = xstrdup(col)) ? 0 : -1;
+}
+
+/* The reverse flow: target row -> source columns, from explicit reverse
+ * expressions or by inverting plain column references. */
+static int reverse_flow(sg_migration *m, sg_map *mp, sg_group *g)
+{
+    const sg_spec_mapping *sm = mp->spec;
+    sg_flow *r = &mp->rev, *f = &mp->fwd;
+    sg_buf q = SG_BUF_INIT;
+    int rc = 0;
+    if (alloc_flow(r, f->n_key, g->info->n_cols))
+        return oom(m);
+    for (size_t i = 0; i < sm->n_reverse; i++)
+        if (sg_table_info_column(m->src, g->info, sm->reverse[i].column) < 0)
+            return spec_fail(m, sm->reverse[i].line, "reverse names '%s', which "
+                             "is not a column of '%s'", sm->reverse[i].column,
+                             g->table);
+    for (size_t c = 0; c < g->info->n_cols && !rc; c++) {
+        const char *col = g->info->cols[c].name;
+        const sg_spec_reverse *rv = find_reverse(m, sm, col);
+        int from = -1;
+        for (size_t i = 0; i < f->n_cols && from < 0; i++)
+            if (plain_ref(m->src, g->info, f->exprs[i]) == (int)c)
+                from = (int)i;
+        if (g->info->cols[c].generated)
+            continue;
+        sg_buf_reset(&q);
+        if (rv)
+            sg_buf_puts(&q, rv->expr);
+        else if (from >= 0)
+            sg_db_ident(m->tgt, &q, f->to_cols[from]);
+        else {
+            rc = add_missing(mp, col) ? oom(m) : 0;
+            continue;
+        }
+        rc = add_col(r, col, sg_buf_str(&q)) ? oom(m) : 0;
+    }
+    sg_buf_free(&q);
+    for (size_t k = 0; k < f->n_key && !rc; k++) {
+        r->from_key[k] = xstrdup(f->to_key[k]);
+        r->to_key[k] = xstrdup(f->from_key[k]);
+        r->key_pos[k] = sg_table_info_column(m->src, g->info, f->from_key[k]);
+        for (size_t i = 0; i < r->n_cols; i++)
+            if (m->src->drv->same_name(r->to_cols[i], f->from_key[k]))
+                r->key_pos[k] = (int)i;
+        if (!r->from_key[k] || !r->to_key[k])
+            rc = oom(m);
+    }
+    r->from = m->tgt;
+    r->to = m->src;
+    r->from_table = xstrdup(f->to_table);
+    r->to_table = xstrdup(f->from_table);
+    r->update_only = !mp->primary;
+    r->same_db = f->same_db;
+    return rc ? rc : (r->from_table && r->to_table ? 0 : oom(m));
+}
+
+static int resolve_one(sg_migration *m, size_t i)
+{
+    sg_map *mp = &m->maps[i];
+    const sg_spec_mapping *sm = &m->spec->mappings[i];
+    size_t g = 0;
+    int rc;
+    mp->spec = sm;
+    if ((rc = find_group(m, sm, &g)) != 0)
+        return rc;
+    sg_group *grp = &m->groups[g];
+    mp->group = g;
+    mp->src = grp->info;
+    mp->primary = true;
+    for (size_t j = 0; j < i; j++)
+        if (m->maps[j].group == g)
+            mp->primary = false;
+    for (size_t j = 0; j < m->n_groups; j++)
+        if (m->src == m->tgt && m->src->drv->same_name(m->groups[j].table, sm->to))
+            return spec_fail(m, sm->to_line, "target table '%s' is the source "
+                             "table '%s' (same database); hint: pick a new name",
+                             sm->to, m->groups[j].table);
+    for (size_t j = 0; j < i; j++)
+        if (m->tgt->drv->same_name(m->spec->mappings[j].to, sm->to))
+            return spec_fail(m, sm->to_line, "target table '%s' is the target of "
+                             "an earlier mapping too", sm->to);
+    if ((rc = resolve_key(m, sm, grp)) != 0 ||
+        (rc = forward_columns(m, mp, grp)) != 0)
+        return rc;
+    sg_flow *f = &mp->fwd;
+    f->from = m->src;
+    f->to = m->tgt;
+    f->same_db = m->src == m->tgt;
+    f->from_table = xstrdup(grp->table);
+    f->to_table = xstrdup(sm->to);
+    f->filter = xstrdup(sm->where);
+    if (!f->from_table || !f->to_table || (sm->where && !f->filter))
+        return oom(m);
+    sg_buf lb = SG_BUF_INIT;
+    sg_buf_printf(&lb, "%s -> %s", grp->table, sm->to);
+    mp->label = sg_buf_take(&lb);
+    mp->trig_rev = fmt_name("_segue_%s_r%zu", m->spec->name, i);
+    mp->trig_guard = fmt_name("_segue_%s_t%zu", m->spec->name, i);
+    if (!mp->label || !mp->trig_rev || !mp->trig_guard)
+        return oom(m);
+    if ((rc = check_expressions(m, mp)) != 0 || (rc = forward_key(m, mp, grp)) != 0 ||
+        (rc = build_ddl(m, mp)) != 0)
+        return rc;
+    return reverse_flow(m, mp, grp);
+}
+
+int sg_mapping_resolve(sg_migration *m)
+{
+    size_t n = m->spec->n_mappings;
+    m->maps = calloc(n, sizeof *m->maps);
+    m->groups = calloc(n, sizeof *m->groups);
+    if (!m->maps || !m->groups)
+        return oom(m);
+    for (size_t i = 0; i < n; i++) {
+        m->n_maps = i + 1;
+        int rc = resolve_one(m, i);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int check_target_table(sg_migration *m, sg_map *mp, bool created)
+{
+    sg_flow *f = &mp->fwd;
+    const sg_spec_mapping *sm = mp->spec;
+    sg_table_info *t = NULL;
+    int cols[16];
+    int rc = m->tgt->drv->table_info(m->tgt, f->to_table, &t, &m->err);
+    if (rc)
+        return rc;
+    if (!t) {
+        rc = created ? spec_fail(m, sm->to_line, "target table '%s' is missing; "
+                                 "hint: it was dropped after start; run abort",
+                                 f->to_table)
+                     : spec_fail(m, sm->to_line, "target table '%s' does not "
+                                 "exist; hint: set create: true or create it",
+                                 f->to_table);
+        goto done;
+    }
+    for (size_t i = 0; i < f->n_cols; i++)
+        if (sg_table_info_column(m->tgt, t, f->to_cols[i]) < 0) {
+            rc = spec_fail(m, sm->n_cols ? sm->cols[i].line : sm->line,
+                           "target table '%s' has no column '%s'; hint: add "
+                           "it or remove it from columns", f->to_table,
+                           f->to_cols[i]);
+            goto done;
+        }
+    for (size_t k = 0; k < f->n_key; k++)
+        cols[k] = sg_table_info_column(m->tgt, t, f->to_key[k]);
+    if (!unique_on(t, cols, f->n_key)) {
+        rc = spec_fail(m, sm->to_line, "target table '%s' has no primary key "
+                       "or unique index on the key columns; hint: add one so "
+                       "rows can be upserted", f->to_table);
+        goto done;
+    }
+    for (size_t i = 0; i < sm->n_reverse; i++)
+        if (try_expr(m->tgt, f->to_table, sm->reverse[i].expr, NULL, &m->err)) {
+            rc = spec_fail(m, sm->reverse[i].line, "the target rejects the "
+                           "reverse expression of '%s' (%s): %s",
+                           sm->reverse[i].column, sm->reverse[i].expr, m->err.msg);
+            goto done;
+        }
+done:
+    sg_table_info_free(t);
+    return rc;
+}
+
+int sg_mapping_check_target(sg_migration *m, bool created)
+{
+    for (size_t i = 0; i < m->n_maps; i++) {
+        sg_map *mp = &m->maps[i];
+        if (!created && mp->spec->create)
+            continue;
+        int rc = check_target_table(m, mp, created);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void free_flow(sg_flow *f)
+{
+    sg_flow_close(f);
+    free_strv(f->from_key, f->n_key);
+    free_strv(f->to_key, f->n_key);
+    free(f->key_pos);
+    free_strv(f->to_cols, f->n_cols);
+    free_strv(f->exprs, f->n_cols);
+    free(f->filter);
+    free(f->from_table);
+    free(f->to_table);
+}
+
+void sg_mapping_free(sg_migration *m)
+{
+    for (size_t i = 0; i < m->n_maps; i++) {
+        sg_map *mp = &m->maps[i];
+        free_flow(&mp->fwd);
+        free_flow(&mp->rev);
+        free(mp->label);
+        free(mp->target_ddl);
+        free(mp->trig_rev);
+        free(mp->trig_guard);
+        free_strv(mp->rev_missing, mp->n_rev_missing);
+    }
+    for (size_t g = 0; g < m->n_groups; g++) {
+        sg_group *gr = &m->groups[g];
+        sg_table_info_free(gr->info);
+        free(gr->table);
+        free_strv(gr->key, gr->n_key);
+        free(gr->log);
+        free(gr->rlog);
+        free(gr->trig_capture);
+        free(gr->trig_guard);
+    }
+    free(m->maps);
+    free(m->groups);
+    m->maps = NULL;
+    m->groups = NULL;
+    m->n_maps = m->n_groups = 0;
+}

@@ -1,0 +1,325 @@
+/* The migration handle: open, close, and the transitions that create and
+ * remove what segue installs (start, abort). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "control.h"
+#include "tx.h"
+
+void sg_log(sg_migration *m, int level, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    if (!m->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    m->log(m->log_ud, level, msg);
+}
+
+static char *default_actor(void)
+{
+    char host[64] = "localhost", out[160];
+    const char *user = getenv("USER");
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(out, sizeof out, "%s@%s", user && *user ? user : "unknown", host);
+    return strdup(out);
+}
+
+static int open_endpoints(sg_migration *m)
+{
+    int rc = sg_db_open(&m->src, m->spec->source, "source", false, &m->err);
+    if (rc)
+        return rc;
+    if (sg_db_same_database(m->spec->source, m->spec->target)) {
+        m->tgt = m->src;
+        return 0;
+    }
+    return sg_db_open(&m->tgt, m->spec->target, "target", true, &m->err);
+}
+
+int sg_migration_open(sg_migration **out, const char *spec_path)
+{
+    sg_migration *m = calloc(1, sizeof *m);
+    *out = m;
+    if (!m)
+        return SG_ENOMEM;
+    int rc = sg_spec_load(&m->spec, spec_path, &m->err);
+    if (rc)
+        return rc;
+    sg_spec_hash(m->spec, m->spec_hash);
+    if (!(m->actor = default_actor()))
+        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    if ((rc = open_endpoints(m)) != 0)
+        return rc;
+    return sg_mapping_resolve(m);
+}
+
+void sg_migration_close(sg_migration *m)
+{
+    if (!m)
+        return;
+    if (m->spec)
+        sg_mapping_free(m);
+    if (m->tgt && m->tgt != m->src)
+        sg_db_close(m->tgt);
+    sg_db_close(m->src);
+    sg_spec_free(m->spec);
+    free(m->actor);
+    free(m);
+}
+
+const char *sg_migration_errmsg(const sg_migration *m)
+{
+    return m ? m->err.msg : "out of memory";
+}
+
+void sg_migration_set_log(sg_migration *m, sg_log_fn fn, void *ud)
+{
+    m->log = fn;
+    m->log_ud = ud;
+}
+
+int sg_migration_set_actor(sg_migration *m, const char *who)
+{
+    char *a = strdup(who);
+    if (!a)
+        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    free(m->actor);
+    m->actor = a;
+    return 0;
+}
+
+const char *sg_migration_name(const sg_migration *m)
+{
+    return m->spec ? m->spec->name : "";
+}
+
+static int begin_both(sg_migration *m)
+{
+    return sg_tx_begin_pair(m->tgt, m->src, &m->err);
+}
+
+static int commit_both(sg_migration *m)
+{
+    return sg_tx_commit_pair(m->tgt, m->src, &m->err);
+}
+
+static void rollback_both(sg_migration *m)
+{
+    sg_tx_rollback_pair(m->tgt, m->src);
+}
+
+static int create_targets(sg_migration *m)
+{
+    for (size_t i = 0; i < m->n_maps; i++) {
+        sg_map *mp = &m->maps[i];
+        sg_table_info *t = NULL;
+        if (!mp->spec->create)
+            continue;
+        int rc = m->tgt->drv->table_info(m->tgt, mp->fwd.to_table, &t, &m->err);
+        bool exists = t != NULL;
+        sg_table_info_free(t);
+        if (rc)
+            return rc;
+        if (exists)
+            return sg_err_set(&m->err, SG_ESPEC, "%s:%d: target table '%s' already "
+                              "exists; hint: set create: false to fill it, or "
+                              "drop it first", m->spec->path, mp->spec->to_line,
+                              mp->fwd.to_table);
+        if ((rc = sg_db_exec(m->tgt, mp->target_ddl, &m->err)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int start_in_tx(sg_migration *m, const char *reason)
+{
+    int rc = sg_control_install(m);
+    if (!rc)
+        rc = create_targets(m);
+    if (!rc)
+        rc = sg_mapping_check_target(m, true);
+    if (!rc)
+        rc = sg_guard_install(m, SG_SIDE_TARGET);
+    if (!rc)
+        rc = sg_capture_install(m, SG_FORWARD);
+    if (!rc)
+        rc = sg_control_create(m);
+    if (!rc)
+        rc = sg_control_transition(m, SG_PHASE_PLANNED, SG_PHASE_STARTED, "start",
+                                   "control tables, target tables and capture "
+                                   "installed", reason);
+    return rc;
+}
+
+int sg_migration_start(sg_migration *m, const char *reason)
+{
+    static const sg_phase allowed[] = { SG_PHASE_PLANNED, SG_PHASE_CLEANED };
+    sg_phase ph;
+    sg_err_clear(&m->err);
+    int rc = sg_mapping_check_target(m, false);
+    if (!rc)
+        rc = sg_control_require(m, "start", 2, allowed, &ph);
+    if (rc)
+        return rc;
+    if ((rc = begin_both(m)) != 0)
+        return rc;
+    if ((rc = start_in_tx(m, reason)) != 0) {
+        rollback_both(m);
+        return rc;
+    }
+    return commit_both(m);
+}
+
+static int drop_created(sg_migration *m)
+{
+    for (size_t i = 0; i < m->n_maps; i++) {
+        if (!m->maps[i].spec->create)
+            continue;
+        sg_buf b = SG_BUF_INIT;
+        sg_buf_puts(&b, "DROP TABLE IF EXISTS ");
+        sg_db_ident(m->tgt, &b, m->maps[i].fwd.to_table);
+        int rc = sg_db_exec(m->tgt, sg_buf_str(&b), &m->err);
+        sg_buf_free(&b);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Removes triggers, changelogs, marker tables; drops created target tables
+ * when `drop_targets`. */
+static int remove_installed(sg_migration *m, bool drop_targets)
+{
+    int rc = sg_capture_remove(m, SG_FORWARD);
+    if (!rc)
+        rc = sg_capture_remove(m, SG_REVERSE);
+    if (!rc)
+        rc = sg_guard_remove(m, SG_SIDE_SOURCE);
+    if (!rc)
+        rc = sg_guard_remove(m, SG_SIDE_TARGET);
+    if (!rc)
+        rc = sg_capture_drop_logs(m, SG_FORWARD);
+    if (!rc)
+        rc = sg_capture_drop_logs(m, SG_REVERSE);
+    if (!rc && drop_targets)
+        rc = drop_created(m);
+    if (!rc)
+        rc = m->src->drv->marker_teardown(m->src, &m->err);
+    if (!rc && m->tgt != m->src)
+        rc = m->tgt->drv->marker_teardown(m->tgt, &m->err);
+    return rc;
+}
+
+int sg_migration_abort(sg_migration *m, const char *reason)
+{
+    static const sg_phase allowed[] = { SG_PHASE_STARTED, SG_PHASE_BACKFILLING,
+        SG_PHASE_BACKFILLED, SG_PHASE_VERIFIED, SG_PHASE_SHADOWING,
+        SG_PHASE_READS_SHIFTING };
+    sg_phase ph;
+    char holder[128];
+    bool alive;
+    sg_err_clear(&m->err);
+    int rc = sg_control_require(m, "abort", sizeof allowed / sizeof allowed[0],
+                                allowed, &ph);
+    if (!rc)
+        rc = sg_lease_holder(m, holder, sizeof holder, &alive);
+    if (!rc && alive)
+        rc = sg_err_set(&m->err, SG_EBUSY, "a worker (%s) is running migration "
+                        "'%s'; hint: stop it before abort", holder, m->spec->name);
+    if (rc || (rc = begin_both(m)) != 0)
+        return rc;
+    (void)reason;
+    rc = remove_installed(m, true);
+    if (!rc)
+        rc = sg_control_forget(m, true);
+    if (!rc)
+        rc = sg_control_drop_if_unused(m);
+    if (rc) {
+        rollback_both(m);
+        return rc;
+    }
+    return commit_both(m);
+}
+
+int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
+                         const char *reason)
+{
+    static const sg_phase allowed[] = { SG_PHASE_WRITES_SWITCHED, SG_PHASE_BAKING };
+    sg_cleanup_options d = SG_CLEANUP_OPTIONS_INIT;
+    sg_phase ph;
+    int64_t pending = 0, lag = 0;
+    if (!o)
+        o = &d;
+    sg_err_clear(&m->err);
+    int rc = sg_control_require(m, "cleanup", 2, allowed, &ph);
+    if (!rc)
+        rc = sg_apply_pending(m, SG_REVERSE, &pending, &lag);
+    if (!rc && pending > 0)
+        rc = sg_err_set(&m->err, SG_ESTATE, "%lld reverse changes are not yet "
+                        "applied to the source; hint: let `segue run` drain them "
+                        "(or run it with --until caught-up) before cleanup",
+                        (long long)pending);
+    if (rc || (rc = begin_both(m)) != 0)
+        return rc;
+    rc = remove_installed(m, false);
+    for (size_t g = 0; !rc && o->drop_source && g < m->n_groups; g++) {
+        sg_buf b = SG_BUF_INIT;
+        sg_buf_puts(&b, "DROP TABLE IF EXISTS ");
+        sg_db_ident(m->src, &b, m->groups[g].table);
+        rc = sg_db_exec(m->src, sg_buf_str(&b), &m->err);
+        sg_buf_free(&b);
+    }
+    if (!rc)
+        rc = sg_control_forget(m, o->purge);
+    if (!rc && !o->purge)
+        rc = sg_control_transition(m, ph, SG_PHASE_CLEANED, "cleanup",
+                                   o->drop_source ? "capture removed, source tables dropped"
+                                                  : "capture removed", reason);
+    if (!rc && o->purge)
+        rc = sg_control_drop_if_unused(m);
+    if (rc) {
+        rollback_both(m);
+        return rc;
+    }
+    return commit_both(m);
+}
+
+int sg_migration_status(sg_migration *m, sg_status *out)
+{
+    sg_routing r;
+    bool found = false;
+    memset(out, 0, sizeof *out);
+    sg_err_clear(&m->err);
+    int rc = sg_control_phase(m, &out->phase);
+    if (rc || out->phase == SG_PHASE_PLANNED)
+        return rc;
+    out->write_side = SG_SIDE_SOURCE;
+    for (size_t i = 0; i < m->n_maps && !rc; i++) {
+        sg_checkpoint cp;
+        rc = sg_checkpoint_load(m, i, &cp);
+        out->backfill_rows += cp.rows;
+        sg_checkpoint_free(&cp);
+    }
+    out->backfill_complete = out->phase >= SG_PHASE_BACKFILLED;
+    if (!rc && out->phase != SG_PHASE_CLEANED)
+        rc = sg_apply_pending(m, out->phase >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE
+                                                                        : SG_FORWARD,
+                              &out->pending_changes, &out->lag_ms);
+    if (!rc)
+        rc = sg_routing_load(m->tgt, m->spec->name, &r, &found, &m->err);
+    if (!rc && found) {
+        out->read_pct = r.read_pct;
+        out->write_side = r.write_side;
+    }
+    if (!rc)
+        rc = sg_lease_holder(m, out->worker, sizeof out->worker, &out->worker_alive);
+    return rc;
+}

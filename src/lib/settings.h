@@ -1,0 +1,36 @@
+/* One typed table of spec settings: section, name, type, bounds, default and
+ * help. The spec parser, defaults and docs/spec.md read the same table (a
+ * unit test fails when the docs drift). The shape follows Redis' config.c. */
+#ifndef SEGUE_SETTINGS_H
+#define SEGUE_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sg_spec;
+
+typedef enum sg_setting_type {
+    SG_SETTING_DURATION, /* ms; written 500ms, 2s, 1m */
+    SG_SETTING_INT,
+} sg_setting_type;
+
+typedef struct sg_setting {
+    const char *section;  /* "backfill" */
+    const char *name;     /* "chunk_time" */
+    sg_setting_type type;
+    int64_t min, max, dflt;
+    size_t offset;        /* of the int64_t field in sg_spec */
+    const char *help;
+} sg_setting;
+
+/* The whole table; *n receives its length. Static storage. */
+const sg_setting *sg_settings(size_t *n);
+const sg_setting *sg_setting_find(const char *section, const char *name);
+bool sg_setting_section_exists(const char *section);
+/* Writes "a, b, c" (the names in a section) into out, truncated to fit. */
+void sg_settings_list(const char *section, char *out, size_t size);
+/* Sets every setting of the spec to its default. */
+void sg_settings_defaults(struct sg_spec *s);
+
+#endif

@@ -1,0 +1,134 @@
+/* The worker loop behind `segue run` and `segue backfill`: hold the lease,
+ * alternate backfill chunks with changelog drains (so no sync touches a range
+ * whose chunk is in flight, DESIGN.md item 5), follow the phase. */
+#include <stdio.h>
+#include <string.h>
+
+#include "backfill.h"
+#include "capture.h"
+
+#define DRAIN_BATCH 1000
+
+typedef enum loop_mode { UNTIL_STOPPED, UNTIL_CAUGHT_UP, UNTIL_BACKFILLED } loop_mode;
+
+typedef struct loop_opts {
+    loop_mode mode;
+    bool wait_for_lease;
+    sg_progress_fn progress;
+    void *progress_ud;
+    volatile sig_atomic_t *stop;
+    int idle_ms;
+    int64_t max_chunks;
+} loop_opts;
+
+static bool stopped(const loop_opts *o)
+{
+    return o->stop && *o->stop;
+}
+
+static int take_lease(sg_migration *m, const loop_opts *o)
+{
+    char holder[128] = "";
+    for (;;) {
+        bool got;
+        int rc = sg_lease_acquire(m, &got, holder, sizeof holder);
+        if (rc || got)
+            return rc;
+        if (!o->wait_for_lease)
+            return sg_err_set(&m->err, SG_EBUSY, "another worker (%s) is running "
+                              "migration '%s'; hint: stop it, or pass --wait to "
+                              "take over when it exits", holder, m->spec->name);
+        if (stopped(o))
+            return sg_err_set(&m->err, SG_ESTOPPED, "stopped while waiting for "
+                              "the worker lease held by %s", holder);
+        sg_sleep_ms(500);
+    }
+}
+
+static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
+                     bool *bf_ready, bool *busy, bool *finished)
+{
+    sg_phase ph;
+    int64_t applied = 0, pending = 0, lag = 0;
+    int rc = sg_lease_renew(m);
+    if (!rc)
+        rc = sg_control_phase(m, &ph);
+    if (rc)
+        return rc;
+    if (ph == SG_PHASE_PLANNED || ph == SG_PHASE_CLEANED)
+        return sg_err_set(&m->err, SG_ESTATE, "migration '%s' is %s; hint: run "
+                          "`segue start` first", m->spec->name, sg_phase_name(ph));
+    *busy = false;
+    if (ph == SG_PHASE_STARTED || ph == SG_PHASE_BACKFILLING) {
+        if (!*bf_ready && (rc = sg_backfill_init(m, bf)) != 0)
+            return rc;
+        *bf_ready = true;
+        if ((rc = sg_backfill_step(m, bf)) != 0)
+            return rc;
+        *busy = true;
+        if (o->progress) {
+            sg_progress p;
+            sg_backfill_progress(m, bf, &p);
+            o->progress(o->progress_ud, &p);
+        }
+    }
+    sg_dir d = ph >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE : SG_FORWARD;
+    if ((rc = sg_apply_drain(m, d, DRAIN_BATCH, false, &applied)) != 0)
+        return rc;
+    *busy |= applied > 0;
+    bool backfilled = ph >= SG_PHASE_BACKFILLED || (*bf_ready && bf->complete);
+    if (o->mode == UNTIL_BACKFILLED)
+        *finished = backfilled ||
+                    (o->max_chunks > 0 && *bf_ready && bf->cp.chunks >= o->max_chunks);
+    else if (o->mode == UNTIL_CAUGHT_UP && backfilled && applied < DRAIN_BATCH) {
+        if ((rc = sg_apply_pending(m, d, &pending, &lag)) != 0)
+            return rc;
+        *finished = pending == 0;
+    }
+    return 0;
+}
+
+static int loop(sg_migration *m, const loop_opts *o)
+{
+    sg_backfill bf;
+    bool bf_ready = false, finished = false;
+    int rc = take_lease(m, o);
+    memset(&bf, 0, sizeof bf);
+    while (!rc && !finished) {
+        bool busy = false;
+        if (stopped(o)) {
+            rc = sg_err_set(&m->err, SG_ESTOPPED, "stopped on request; the "
+                            "migration resumes from its last checkpoint");
+            break;
+        }
+        rc = one_round(m, o, &bf, &bf_ready, &busy, &finished);
+        if (!rc && !busy && !finished)
+            sg_sleep_ms(o->idle_ms > 0 ? o->idle_ms : 50);
+    }
+    sg_backfill_free(&bf);
+    sg_lease_release(m);
+    return rc;
+}
+
+int sg_worker_run(sg_migration *m, const sg_worker_options *o)
+{
+    sg_worker_options d = SG_WORKER_OPTIONS_INIT;
+    if (!o)
+        o = &d;
+    loop_opts lo = { o->until_caught_up ? UNTIL_CAUGHT_UP : UNTIL_STOPPED,
+                     o->wait_for_lease, o->progress, o->progress_ud, o->stop,
+                     o->idle_ms, 0 };
+    sg_err_clear(&m->err);
+    return loop(m, &lo);
+}
+
+int sg_backfill_run(sg_migration *m, const sg_backfill_options *o)
+{
+    sg_backfill_options d = SG_BACKFILL_OPTIONS_INIT;
+    if (!o)
+        o = &d;
+    loop_opts lo = { UNTIL_BACKFILLED, false, o->progress, o->progress_ud,
+                     o->stop, 0, o->max_chunks };
+    sg_err_clear(&m->err);
+    return loop(m, &lo);
+}
