@@ -47,7 +47,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsegue.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libsegue.a $(LIBS) -lcmocka
 
 # tools and benchmarks may reuse the CLI's demo writer (src/cli/writer.c)
-$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libsegue.a
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/src/cli/writer.o $(BUILD)/libsegue.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -57,7 +57,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libsegue.a
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc/lib -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc/lib -Isrc/cli -c -o $@ $<
 
 setup:
 	@scripts/setup.sh

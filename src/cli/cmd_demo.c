@@ -1,8 +1,304 @@
-#include "cli.h"
+/* segue demo: the whole playbook on a copy of Chinook (SQLite), with a live
+ * writer that routes its writes through segue's C API. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <unistd.h>
+#include <pthread.h>
+
+#include "cli.h"
+#include "writer.h"
+
+static const char *spec_text =
+    "version: 1\n"
+    "name: chinook-demo\n"
+    "source: sqlite:%s/chinook.db\n"
+    "target: sqlite:%s/chinook-v2.db\n"
+    "mappings:\n"
+    "  - from: Customer            # split: core columns ...\n"
+    "    to: customer\n"
+    "    create: true\n"
+    "    columns:\n"
+    "      customer_id: CustomerId\n"
+    "      first_name: FirstName\n"
+    "      last_name: LastName\n"
+    "      email: lower(Email)       # transformed\n"
+    "      country: Country\n"
+    "    reverse:\n"
+    "      Email: email\n"
+    "  - from: Customer            # ... and contact details\n"
+    "    to: customer_contact\n"
+    "    create: true\n"
+    "    columns:\n"
+    "      customer_id: CustomerId\n"
+    "      phone: Phone\n"
+    "      fax: Fax\n"
+    "      city: City\n"
+    "  - from: Track\n"
+    "    to: track\n"
+    "    create: true\n"
+    "    columns:\n"
+    "      track_id: TrackId\n"
+    "      name: Name\n"
+    "      album_id: AlbumId\n"
+    "      media_type_id: MediaTypeId\n"
+    "      genre_id: GenreId\n"
+    "      composer: Composer\n"
+    "      milliseconds: Milliseconds\n"
+    "      bytes: Bytes\n"
+    "      unit_price_cents: CAST(round(UnitPrice * 100) AS INTEGER)\n"
+    "    reverse:\n"
+    "      UnitPrice: unit_price_cents / 100.0\n"
+    "backfill:\n"
+    "  chunk_time: 100ms\n";
+
+static const char *find_data(const char *given)
+{
+    static const char *const tries[] = { "../shared/data/chinook/Chinook_Sqlite.sqlite",
+        "../../shared/data/chinook/Chinook_Sqlite.sqlite" };
+    if (given)
+        return given;
+    if (getenv("SEGUE_CHINOOK"))
+        return getenv("SEGUE_CHINOOK");
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++)
+        if (access(tries[i], R_OK) == 0)
+            return tries[i];
+    return NULL;
+}
+
+/* Copies the file with SQLite's backup API and turns on WAL. */
+static int copy_db(const char *from, const char *to)
+{
+    sqlite3 *a = NULL, *b = NULL;
+    int rc = sqlite3_open_v2(from, &a, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_open(to, &b);
+    if (rc == SQLITE_OK) {
+        sqlite3_backup *bk = sqlite3_backup_init(b, "main", a, "main");
+        rc = bk ? sqlite3_backup_step(bk, -1) : SQLITE_ERROR;
+        sqlite3_backup_finish(bk);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(b, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    sqlite3_close(a);
+    sqlite3_close(b);
+    return rc;
+}
+
+typedef struct worker_arg {
+    const char *spec;
+    volatile sig_atomic_t stop;
+    int rc;
+    char msg[512];
+} worker_arg;
+
+static void *worker_main(void *p)
+{
+    worker_arg *w = p;
+    sg_migration *m = NULL;
+    sg_worker_options o = SG_WORKER_OPTIONS_INIT;
+    o.stop = &w->stop;
+    o.wait_for_lease = true;
+    o.idle_ms = 20;
+    w->rc = sg_migration_open(&m, w->spec);
+    if (!w->rc)
+        w->rc = sg_worker_run(m, &o);
+    if (w->rc == SG_ESTOPPED)
+        w->rc = 0;
+    snprintf(w->msg, sizeof w->msg, "%s", sg_migration_errmsg(m));
+    sg_migration_close(m);
+    return NULL;
+}
+
+/* Independent of verify: mapping(source) EXCEPT target, both ways, in SQL. */
+static long long independent_diff(const char *dir)
+{
+    char path[1024], sql[2048];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    long long n = -1;
+    snprintf(path, sizeof path, "%s/chinook.db", dir);
+    snprintf(sql, sizeof sql,
+        "ATTACH '%s/chinook-v2.db' AS t; SELECT "
+        "(SELECT count(*) FROM (SELECT TrackId, Name, AlbumId, MediaTypeId, GenreId, "
+        "Composer, Milliseconds, Bytes, CAST(round(UnitPrice*100) AS INTEGER) FROM Track "
+        "EXCEPT SELECT * FROM t.track)) + (SELECT count(*) FROM (SELECT * FROM t.track "
+        "EXCEPT SELECT TrackId, Name, AlbumId, MediaTypeId, GenreId, Composer, "
+        "Milliseconds, Bytes, CAST(round(UnitPrice*100) AS INTEGER) FROM Track)) + "
+        "(SELECT count(*) FROM (SELECT CustomerId, FirstName, LastName, lower(Email), "
+        "Country FROM Customer EXCEPT SELECT * FROM t.customer))", dir);
+    if (sqlite3_open(path, &db) == SQLITE_OK) {
+        char *semi = strchr(sql, ';');
+        *semi = '\0';
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
+            sqlite3_prepare_v2(db, semi + 1, -1, &s, NULL) == SQLITE_OK &&
+            sqlite3_step(s) == SQLITE_ROW)
+            n = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+#define STEP(call, what) do { int rc_ = (call); if (rc_) { \
+    code = cli_fail(what, rc_, sg_migration_errmsg(m)); goto done; } } while (0)
+
+static void say(bool json, const char *fmt, const char *arg)
+{
+    if (!json) {
+        printf(fmt, arg);
+        fflush(stdout);
+    }
+}
+
 CMD(demo)
 {
-    (void)c; (void)a;
-    fprintf(stderr, "segue demo: not built yet\n");
-    return EXIT_FAIL;
+    char dir[512], spec[600], db[600], tdb[600];
+    const char *data = find_data(cli_get(c, a, "data"));
+    const char *rate_s = cli_get(c, a, "rate");
+    int rate = rate_s ? atoi(rate_s) : 200;
+    int code = EXIT_OK;
+    sg_migration *m = NULL;
+    writer *w = NULL;
+    writer_stats ws = { 0 };
+    worker_arg wa = { 0 };
+    pthread_t wt;
+    bool worker_on = false;
+    sg_verify_report *vr = NULL;
+    double fence_ms = 0;
+    int64_t t0 = 0;
+    struct timespec ts;
+    if (rate < 1 || rate > 100000) {
+        fprintf(stderr, "segue demo: --rate must be 1..100000\n");
+        return EXIT_USAGE;
+    }
+    if (!data) {
+        fprintf(stderr, "segue demo: cannot find Chinook_Sqlite.sqlite; hint: run "
+                "from the repository root next to ../shared, or pass --data FILE\n");
+        return EXIT_USAGE;
+    }
+    if (cli_get(c, a, "dir"))
+        snprintf(dir, sizeof dir, "%s", cli_get(c, a, "dir"));
+    else {
+        snprintf(dir, sizeof dir, "/tmp/segue-demo-XXXXXX");
+        if (!mkdtemp(dir)) {
+            perror("segue demo: mkdtemp");
+            return EXIT_FAIL;
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t0 = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    snprintf(db, sizeof db, "%s/chinook.db", dir);
+    snprintf(tdb, sizeof tdb, "%s/chinook-v2.db", dir);
+    snprintf(spec, sizeof spec, "%s/migration.yaml", dir);
+    unlink(db); unlink(tdb);
+    if (copy_db(data, db) != SQLITE_OK) {
+        fprintf(stderr, "segue demo: cannot copy %s to %s\n", data, db);
+        return EXIT_FAIL;
+    }
+    FILE *f = fopen(spec, "w");
+    if (!f || fprintf(f, spec_text, dir, dir) < 0 || fclose(f)) {
+        fprintf(stderr, "segue demo: cannot write %s\n", spec);
+        return EXIT_FAIL;
+    }
+    say(a->json, "demo: scratch directory %s\n", dir);
+    if ((code = cli_open((cli_args[]){ { .spec = spec } }, &m)) != 0)
+        return code;
+    STEP(sg_migration_start(m, "demo"), "demo: start");
+    say(a->json, "demo: %s\n", "started: target tables and capture installed");
+    char uri[700];
+    snprintf(uri, sizeof uri, "sqlite:%s", tdb);
+    writer_config wc = {
+        .side = { { db, "Track", "TrackId", "Name",
+                    "INSERT INTO Track (TrackId, Name, MediaTypeId, Milliseconds, "
+                    "UnitPrice) VALUES (?1, ?2, 1, 1000, 0.99)" },
+                  { tdb, "track", "track_id", "name",
+                    "INSERT INTO track (track_id, name, media_type_id, milliseconds, "
+                    "unit_price_cents) VALUES (?1, ?2, 1, 1000, 99)" } },
+        .control_uri = uri, .migration = "chinook-demo", .rate = rate,
+        .key_base = 100000, .seed = 42 };
+    if (writer_start(&w, &wc)) {
+        fprintf(stderr, "segue demo: cannot start the live writer\n");
+        code = EXIT_FAIL;
+        goto done;
+    }
+    say(a->json, "demo: %s\n", "live writer running (inserts, updates, deletes, key changes)");
+    wa.spec = spec;
+    if (pthread_create(&wt, NULL, worker_main, &wa) == 0)
+        worker_on = true;
+    sg_status st;
+    do {
+        usleep(100000);
+        STEP(sg_migration_status(m, &st), "demo: status");
+    } while (!st.backfill_complete && wa.rc == 0);
+    say(a->json, "demo: %s\n", "backfill complete; verifying under the live writer");
+    sg_verify_options vo = SG_VERIFY_OPTIONS_INIT;
+    STEP(sg_verify_run(m, &vo, &vr), "demo: verify");
+    static const double steps[] = { 1, 5, 10, 25, 50, 100 };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        STEP(sg_cutover_reads(m, steps[i], "demo"), "demo: cutover --reads");
+        usleep(200000);
+    }
+    say(a->json, "demo: %s\n", "reads moved to the target 1% -> 100%");
+    STEP(sg_cutover_writes(m, "demo", &fence_ms), "demo: cutover --writes");
+    say(a->json, "demo: %s\n", "writes switched; the writer now writes the target");
+    usleep(1500000);
+    writer_stop(w, &ws);
+    w = NULL;
+    do {
+        usleep(50000);
+        STEP(sg_migration_status(m, &st), "demo: status");
+    } while (st.pending_changes > 0 && wa.rc == 0);
+    wa.stop = 1;
+    pthread_join(wt, NULL);
+    worker_on = false;
+    if (wa.rc) {
+        code = cli_fail("demo: worker", wa.rc, wa.msg);
+        goto done;
+    }
+    long long diff = independent_diff(dir);
+    sg_cleanup_options co = SG_CLEANUP_OPTIONS_INIT;
+    STEP(sg_migration_cleanup(m, &co, "demo"), "demo: cleanup");
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double wall = ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0) / 1000.0;
+    int64_t writes = ws.inserts + ws.updates + ws.deletes + ws.key_changes;
+    if (a->json)
+        cli_print_json(json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:f}",
+            "dir", dir, "rows_copied", (json_int_t)st.backfill_rows,
+            "writes_during_run", (json_int_t)writes, "writes_failed",
+            (json_int_t)ws.failed, "writes_retried_after_cutover",
+            (json_int_t)ws.rejected_retried, "verify_differences",
+            (json_int_t)vr->n_diffs, "verify_rechecked", (json_int_t)vr->rechecked,
+            "independent_differences", (json_int_t)diff, "fence_ms", fence_ms,
+            "verify_source_rows", (json_int_t)vr->source_rows, "wall_s", wall));
+    else
+        printf("\nsegue demo report\n"
+               "  rows copied            %lld\n"
+               "  writes during the run  %lld (%lld inserts, %lld updates, %lld "
+               "deletes, %lld key changes; %lld failed, %lld retried after the cutover)\n"
+               "  verification           %zu differences (%lld rows, %lld keys re-checked)\n"
+               "  independent SQL check  %lld differences (mapping(source) EXCEPT target)\n"
+               "  write fence            %.1f ms\n"
+               "  wall time              %.1f s\n",
+               (long long)st.backfill_rows, (long long)writes, (long long)ws.inserts,
+               (long long)ws.updates, (long long)ws.deletes, (long long)ws.key_changes,
+               (long long)ws.failed, (long long)ws.rejected_retried, vr->n_diffs,
+               (long long)vr->source_rows, (long long)vr->rechecked, diff, fence_ms, wall);
+    if (ws.failed)
+        fprintf(stderr, "segue demo: %lld writes failed: %s\n", (long long)ws.failed,
+                ws.last_error);
+    if (vr->n_diffs || diff != 0 || ws.failed)
+        code = EXIT_DIFF;
+done:
+    if (w)
+        writer_stop(w, NULL);
+    if (worker_on) {
+        wa.stop = 1;
+        pthread_join(wt, NULL);
+    }
+    sg_verify_report_free(vr);
+    sg_migration_close(m);
+    return code;
 }

@@ -358,5 +358,9 @@ int sq_marker_on(sg_conn *c, sg_err *err)
 
 int sq_marker_off(sg_conn *c, sg_err *err)
 {
+    /* cleanup may have dropped the marker table inside this transaction */
+    if (sqlite3_table_column_metadata(((sq_conn *)c)->db, "main", "_segue_applying",
+                                      NULL, NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
+        return 0;
     return sq_exec(c, "DELETE FROM " MARKER, err);
 }

@@ -1,0 +1,46 @@
+/* A live writer that behaves like an application during a migration:
+ * inserts, updates, deletes and key changes at a steady rate, asking segue's
+ * routing (the public C API) which side takes writes, and retrying on the
+ * other side when a guard rejects a write mid-cutover. Used by `segue demo`,
+ * the end-to-end tests and the benchmarks. */
+#ifndef SEGUE_WRITER_H
+#define SEGUE_WRITER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Where the writer writes on each side: a table with an integer key and a
+ * text column. */
+typedef struct writer_side {
+    const char *db_path;    /* SQLite file */
+    const char *table;
+    const char *key_col;    /* integer key */
+    const char *text_col;   /* text column the writer updates */
+    const char *insert_sql; /* INSERT with ?1 = key, ?2 = text */
+} writer_side;
+
+typedef struct writer_config {
+    writer_side side[2];    /* [0] source, [1] target */
+    const char *control_uri;/* where the routing row lives */
+    const char *migration;
+    int rate;               /* operations per second */
+    int64_t key_base;       /* new keys start above this */
+    uint32_t seed;
+} writer_config;
+
+typedef struct writer_stats {
+    int64_t inserts, updates, deletes, key_changes, reads;
+    int64_t rejected_retried; /* writes rejected by a guard, then retried */
+    int64_t failed;           /* writes that failed otherwise */
+    char last_error[256];
+} writer_stats;
+
+typedef struct writer writer;
+
+/* Starts the writer thread. *out is owned by the caller (writer_stop). */
+int writer_start(writer **out, const writer_config *cfg);
+/* Stops it, joins, copies the stats, frees. */
+void writer_stop(writer *w, writer_stats *stats);
+
+#endif
