@@ -114,7 +114,7 @@ static int prepare_statements(sg_flow *f, sg_err *err)
     filter_clause(f, &b);
     if ((rc = prepare(f->from, &b, &f->read_key, err)) != 0)
         return rc;
-    if (f->update_only) {
+    if (f->update_only || f->reverse) {
         sg_buf_puts(&b, "UPDATE ");
         sg_db_ident(f->to, &b, f->to_table);
         sg_buf_puts(&b, " SET ");
@@ -126,7 +126,8 @@ static int prepare_statements(sg_flow *f, sg_err *err)
         }
         sg_buf_puts(&b, " WHERE ");
         key_equals(f->to, &b, f->n_key, f->to_key, (int)f->n_cols + 1);
-        return prepare(f->to, &b, &f->update, err);
+        if ((rc = prepare(f->to, &b, &f->update, err)) != 0 || f->update_only)
+            return rc;
     }
     sg_buf_puts(&b, "INSERT INTO ");
     sg_db_ident(f->to, &b, f->to_table);
@@ -156,16 +157,29 @@ void sg_flow_close(sg_flow *f)
 }
 
 /* Binds the current row of `from` (n_cols values) into `to` and runs it. */
+static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err);
+
+/* Reverse flows write only some columns of the old table: update first (an
+ * INSERT would trip NOT NULL on the columns it leaves out), insert if absent. */
 static int write_row(sg_flow *f, sg_stmt *from, sg_err *err)
 {
-    sg_stmt *w = f->update_only ? f->update : f->upsert;
+    if (!f->reverse || f->update_only)
+        return write_with(f, f->update_only ? f->update : f->upsert, from, err);
+    int rc = write_with(f, f->update, from, err);
+    if (!rc && sg_db_changes(f->to) == 0)
+        rc = write_with(f, f->upsert, from, err);
+    return rc;
+}
+
+static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
+{
     int rc = 0;
     sg_value v;
     for (size_t i = 0; i < f->n_cols && !rc; i++) {
         sg_db_column(from, (int)i, &v);
         rc = sg_db_bind(w, (int)i + 1, &v, err);
     }
-    for (size_t k = 0; f->update_only && k < f->n_key && !rc; k++) {
+    for (size_t k = 0; w == f->update && k < f->n_key && !rc; k++) {
         sg_db_column(from, f->key_pos[k], &v);
         rc = sg_db_bind(w, (int)(f->n_cols + k) + 1, &v, err);
     }

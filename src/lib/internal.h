@@ -25,6 +25,7 @@ typedef struct sg_flow {
     int *key_pos;                 /* n_key: index in to_cols of each key */
     char *filter;                 /* over `from`, or NULL */
     bool update_only;             /* never insert or delete (secondary reverse) */
+    bool reverse;                 /* target -> source: partial rows */
     bool same_db;                 /* from and to share one connection */
     /* statements prepared on first use; finalized by sg_flow_close */
     sg_stmt *read_key, *upsert, *del, *update;

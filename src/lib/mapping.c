@@ -400,6 +400,7 @@ static int reverse_flow(sg_migration *m, sg_map *mp, sg_group *g)
     r->from_table = xstrdup(f->to_table);
     r->to_table = xstrdup(f->from_table);
     r->update_only = !mp->primary;
+    r->reverse = true;
     r->same_db = f->same_db;
     return rc ? rc : (r->from_table && r->to_table ? 0 : oom(m));
 }

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# End-to-end tests of the segue program against real SQLite files.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+
+spec_chinook() { # dir source target
+cat > "$1/m.yaml" <<YAML
+version: 1
+name: e2e
+source: sqlite:$2
+target: sqlite:$3
+mappings:
+  - from: Customer
+    to: customer_v2
+    create: true
+    columns:
+      customer_id: CustomerId
+      first_name: FirstName
+      email: lower(Email)
+      country: Country
+    reverse:
+      Email: email
+  - from: Track
+    to: track_v2
+    create: true
+  - from: PlaylistTrack
+    to: playlist_track_v2
+    create: true
+backfill:
+  chunk_time: 50ms
+YAML
+}
+
+# mapping(source) EXCEPT target and back, in plain SQL (not segue's verify)
+independent_diff() { # srcdb tgtdb
+  sqlite3 "$1" "ATTACH '$2' AS t;
+    SELECT (SELECT count(*) FROM (SELECT CustomerId, FirstName, lower(Email), Country FROM Customer
+              EXCEPT SELECT * FROM t.customer_v2))
+         + (SELECT count(*) FROM (SELECT * FROM t.customer_v2
+              EXCEPT SELECT CustomerId, FirstName, lower(Email), Country FROM Customer))
+         + (SELECT count(*) FROM (SELECT * FROM Track EXCEPT SELECT * FROM t.track_v2))
+         + (SELECT count(*) FROM (SELECT * FROM t.track_v2 EXCEPT SELECT * FROM Track))
+         + (SELECT count(*) FROM (SELECT * FROM PlaylistTrack EXCEPT SELECT * FROM t.playlist_track_v2))
+         + (SELECT count(*) FROM (SELECT * FROM t.playlist_track_v2 EXCEPT SELECT * FROM PlaylistTrack))"
+}
+
+writes() { # db n base : a burst of inserts, updates, deletes and key changes
+  for i in $(seq 1 "$2"); do
+    echo "INSERT INTO Track (TrackId, Name, MediaTypeId, Milliseconds, UnitPrice) VALUES ($((${3:-900000} + i)), 'w$i', 1, 1, 0.99);
+          UPDATE Track SET Name = 'upd $i' WHERE TrackId = $((i * 7 % 3000 + 1));
+          DELETE FROM PlaylistTrack WHERE rowid = (SELECT rowid FROM PlaylistTrack LIMIT 1 OFFSET $i);
+          UPDATE Customer SET Email = 'K$i@X.ORG' WHERE CustomerId = $((i % 50 + 1));
+          UPDATE Track SET TrackId = $((${3:-900000} - 100000 + i)) WHERE TrackId = $((3000 - i - ${3:-900000} % 7));"
+  done | sqlite3 -cmd '.timeout 60000' "$1"
+}
+
+test_demo() {
+  local out
+  out=$($SEGUE demo --json --rate 300) || fail "demo exited $?"
+  echo "$out" | grep -q '"independent_differences":0' || fail "demo independent check: $out"
+  echo "$out" | grep -q '"verify_differences":0' || fail "demo verify: $out"
+  echo "$out" | grep -q '"writes_failed":0' || fail "demo writer failures: $out"
+}
+
+playbook() { # same|two
+  local d; d=$(scratch); fresh_chinook "$d/src.db"
+  local tgt="$d/tgt.db"; [ "$1" = same ] && tgt="$d/src.db"
+  spec_chinook "$d" "$d/src.db" "$tgt"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  writes "$d/src.db" 40 &
+  local wpid=$!
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
+  wait $wpid
+  writes "$d/src.db" 20 950000
+  check "run --until caught-up" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  [ "$(independent_diff "$d/src.db" "$tgt")" = 0 ] || fail "independent diff ($1 file)"
+  local st; st=$($SEGUE status "$d/m.yaml" --json)
+  echo "$st" | grep -q '"phase":"verified"' || fail "status after verify: $st"
+  echo "$st" | grep -q '"pending_changes":0' || fail "pending after caught-up: $st"
+  echo "$d"
+}
+test_playbook_two_files() { playbook two >/dev/null; }
+test_playbook_same_file() { playbook same >/dev/null; }
+
+test_cutover_rollback() {
+  local d; d=$(playbook two | tail -1)
+  check "reads 100" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  $SEGUE cutover "$d/m.yaml" --writes >/dev/null || fail "cutover --writes"
+  local err; err=$(sqlite3 "$d/src.db" "UPDATE Track SET Name='x' WHERE TrackId=9" 2>&1)
+  echo "$err" | grep -q "migration 'e2e'" || fail "old side accepted a write: $err"
+  sqlite3 "$d/tgt.db" "UPDATE track_v2 SET Name='after cutover' WHERE TrackId=9;
+    INSERT INTO track_v2 (TrackId, Name, MediaTypeId, Milliseconds, UnitPrice) VALUES (777777, 'new', 1, 1, 1);
+    DELETE FROM track_v2 WHERE TrackId = 10;
+    UPDATE customer_v2 SET email = 'moved@x.org' WHERE customer_id = 2" || fail "target write"
+  check "rollback" $SEGUE rollback "$d/m.yaml" >/dev/null
+  [ "$(sqlite3 "$d/src.db" "SELECT Name FROM Track WHERE TrackId=9")" = "after cutover" ] || fail "update lost"
+  [ "$(sqlite3 "$d/src.db" "SELECT count(*) FROM Track WHERE TrackId=777777")" = 1 ] || fail "insert lost"
+  [ "$(sqlite3 "$d/src.db" "SELECT count(*) FROM Track WHERE TrackId=10")" = 0 ] || fail "delete lost"
+  [ "$(sqlite3 "$d/src.db" "SELECT Email FROM Customer WHERE CustomerId=2")" = "moved@x.org" ] || fail "reverse expr"
+  sqlite3 "$d/src.db" "UPDATE Track SET Name='back on source' WHERE TrackId=11" || fail "source write after rollback"
+  check "run after rollback" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify after rollback" $SEGUE verify "$d/m.yaml" >/dev/null
+}
+
+test_verify_fails_and_repairs() {
+  local d; d=$(playbook two | tail -1)
+  # the guard rejects writes to the target not made by segue: inject the way
+  # segue writes, with its marker row inside the transaction
+  sqlite3 "$d/tgt.db" "BEGIN; INSERT INTO _segue_applying VALUES (1);
+    UPDATE track_v2 SET Name = Name || '!' WHERE TrackId = 3;
+    DELETE FROM track_v2 WHERE TrackId = 4;
+    INSERT INTO track_v2 (TrackId, Name, MediaTypeId, Milliseconds, UnitPrice) VALUES (5555555, 'extra', 1, 1, 1);
+    UPDATE track_v2 SET Composer = '' WHERE TrackId = 63;
+    UPDATE customer_v2 SET email = CAST(email AS BLOB) WHERE customer_id = 6;
+    UPDATE customer_v2 SET email = '' WHERE customer_id = 7;
+    UPDATE customer_v2 SET email = upper(email) WHERE customer_id = 8;
+    DELETE FROM _segue_applying; COMMIT;" 2>&1 || fail "inject"
+  local out rc
+  out=$($SEGUE verify "$d/m.yaml" --json); rc=$?
+  [ $rc = 3 ] || fail "verify exit $rc, wanted 3"
+  for k in '"key":"(3)","kind":"different"' '"key":"(4)","kind":"missing"' \
+           '"key":"(5555555)","kind":"extra"' '"key":"(63)"' '"key":"(6)"' '"key":"(7)"' '"key":"(8)"'; do
+    echo "$out" | grep -qF "$k" || fail "verify did not name $k: $out"
+  done
+  [ "$(echo "$out" | grep -o '"key"' | wc -l)" = 7 ] || fail "verify named other keys: $out"
+  check "repair" $SEGUE verify "$d/m.yaml" --repair >/dev/null
+  check "clean after repair" $SEGUE verify "$d/m.yaml" >/dev/null
+  [ "$(independent_diff "$d/src.db" "$d/tgt.db")" = 0 ] || fail "independent diff after repair"
+}
+
+test_kill_and_resume() {
+  local d; d=$(scratch)
+  sqlite3 "$d/src.db" "PRAGMA journal_mode=WAL; CREATE TABLE big (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b REAL);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+    INSERT INTO big SELECT i, 'row ' || i, i * 0.5 FROM n;" >/dev/null
+  cat > "$d/m.yaml" <<YAML
+version: 1
+name: big
+source: sqlite:$d/src.db
+target: sqlite:$d/tgt.db
+mappings:
+  - from: big
+    to: big2
+    create: true
+backfill:
+  chunk_time: 20ms
+  max_rows_per_second: 150000
+YAML
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  for delay in 0.3 0.2 0.4; do
+    $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1 &
+    local pid=$!
+    sqlite3 -cmd '.timeout 60000' "$d/src.db" "UPDATE big SET a = a || '+' WHERE id % 997 = 0; DELETE FROM big WHERE id % 1999 = 0;
+      UPDATE big SET id = id + 1000000 WHERE id % 4999 = 0;"
+    sleep $delay; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  done
+  $SEGUE run "$d/m.yaml" >/dev/null 2>&1 &
+  local pid=$!; sleep 0.5; kill -9 $pid; wait $pid 2>/dev/null
+  check "resume" $SEGUE run "$d/m.yaml" --until caught-up --wait >/dev/null
+  local diff; diff=$(sqlite3 "$d/src.db" "ATTACH '$d/tgt.db' AS t;
+    SELECT (SELECT count(*) FROM (SELECT * FROM big EXCEPT SELECT * FROM t.big2))
+         + (SELECT count(*) FROM (SELECT * FROM t.big2 EXCEPT SELECT * FROM big))
+         + (SELECT count(*) FROM big) - (SELECT count(*) FROM t.big2)")
+  [ "$diff" = 0 ] || fail "after kill -9 and resume: $diff differences"
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+}
+
+test_bad_specs_change_nothing() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"
+  local before; before=$(md5sum "$d/src.db" | cut -d' ' -f1)
+  local cases=(
+    "from: Nope|to: x|:6: source table 'Nope' does not exist"
+    "from: Customer|to: x|columns: {a: CustomerId, b: no_such_col + 1}|:8: the source rejects the expression of column 'b'"
+    "from: Customer|to: x|key: [Country]|:8: key column 'Country' of 'Customer' may be NULL"
+    "from: Customer|to: x|key: [FirstName]|:8: the key of 'Customer' is not unique"
+    "from: Customer|to: x|columns: {email: Email}|:8: key column 'CustomerId' is not mapped"
+    "from: Customer|to: x|where: \"nope(\"|:8: the source rejects the filter"
+    "from: Customer|to: customer|:7: target table 'customer' is the source table"
+    "from: Customer|to: x|create: false|:7: target table 'x' does not exist"
+  )
+  for c in "${cases[@]}"; do
+    IFS='|' read -r -a parts <<<"$c"
+    local want=${parts[${#parts[@]}-1]}
+    { echo "version: 1"; echo "name: bad"; echo "source: sqlite:$d/src.db"; echo "target: sqlite:$d/src.db"
+      echo "mappings:"; echo "  - ${parts[0]}"
+      for ((i = 1; i < ${#parts[@]} - 1; i++)); do echo "    ${parts[$i]}"; done; } > "$d/bad.yaml"
+    local err rc; err=$($SEGUE start "$d/bad.yaml" 2>&1); rc=$?
+    [ $rc = 2 ] || fail "exit $rc for: $c"
+    echo "$err" | grep -qF "bad.yaml$want" || fail "message for [$c]: $err"
+  done
+  [ "$(md5sum "$d/src.db" | cut -d' ' -f1)" = "$before" ] || fail "database changed by a bad spec"
+}
+
+test_lease() {
+  local d; d=$(playbook two | tail -1)
+  $SEGUE run "$d/m.yaml" >/dev/null 2>&1 &
+  local pid=$!; sleep 0.5
+  $SEGUE run "$d/m.yaml" >/dev/null 2>&1; local rc=$?
+  [ $rc = 5 ] || fail "second worker exit $rc, wanted 5 (busy)"
+  kill -9 $pid; wait $pid 2>/dev/null
+  check "takeover after kill -9" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+}
+
+test_help() {
+  for c in plan start backfill run verify cutover rollback cleanup abort status route demo; do
+    $SEGUE $c --help | grep -q "usage: segue $c" || fail "$c --help"
+  done
+  $SEGUE nope >/dev/null 2>&1; [ $? = 2 ] || fail "unknown command exit"
+}
+
+passed=0; failed=0
+for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+  before=$failures
+  $t
+  if [ $failures = $before ]; then echo "ok   $t"; passed=$((passed + 1)); else echo "FAIL $t"; failed=$((failed + 1)); fi
+done
+echo "e2e: $passed passed, $failed failed"
+[ $failed = 0 ]
