@@ -275,7 +275,6 @@ typedef struct sg_status {
     int write_side;            /* SG_SIDE_SOURCE or SG_SIDE_TARGET */
     bool worker_alive;         /* a worker holds an unexpired lease */
     char worker[128];          /* "pid@host" of the lease holder, or "" */
-    int64_t audit_rows;
 } sg_status;
 
 /* Reads the durable state. Phase planned when nothing was started. */

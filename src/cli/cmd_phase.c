@@ -7,9 +7,11 @@
 #include "cli.h"
 
 /* Opens, runs `fn`, reports "what: done" or the failure. */
-static int transition(const cli_args *a, const char *what, const char *done_msg,
-                      int (*fn)(sg_migration *, const cli_args *, json_t *),
-                      json_t *extra)
+typedef int (*phase_fn)(sg_migration *m, const cli_cmd *c, const cli_args *a,
+                        json_t *out);
+
+static int transition(const cli_cmd *c, const cli_args *a, const char *done_msg,
+                      phase_fn fn, json_t *extra)
 {
     sg_migration *m = NULL;
     int code = cli_open(a, &m);
@@ -17,9 +19,9 @@ static int transition(const cli_args *a, const char *what, const char *done_msg,
         json_decref(extra);
         return code;
     }
-    int rc = fn(m, a, extra);
+    int rc = fn(m, c, a, extra);
     if (rc) {
-        code = cli_fail(what, rc, sg_migration_errmsg(m));
+        code = cli_fail(c->name, rc, sg_migration_errmsg(m));
         json_decref(extra);
     } else {
         sg_status st;
@@ -37,76 +39,82 @@ static int transition(const cli_args *a, const char *what, const char *done_msg,
     return code;
 }
 
-static int do_start(sg_migration *m, const cli_args *a, json_t *j)
+static int do_start(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
 {
+    (void)c;
     (void)j;
     return sg_migration_start(m, a->reason);
 }
 
 CMD(start)
 {
-    (void)c;
-    return transition(a, "start", "control tables, target tables and capture "
+    return transition(c, a, "control tables, target tables and capture "
                       "installed", do_start, json_object());
 }
 
-static int do_rollback(sg_migration *m, const cli_args *a, json_t *j)
+static int do_rollback(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
 {
+    (void)c;
     (void)j;
     return sg_migration_rollback(m, a->reason);
 }
 
 CMD(rollback)
 {
-    (void)c;
-    return transition(a, "rollback", "reads and writes routed back to the source",
+    return transition(c, a, "reads and writes routed back to the source",
                       do_rollback, json_object());
 }
 
-static int do_abort(sg_migration *m, const cli_args *a, json_t *j)
+static int do_abort(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
 {
+    (void)c;
     (void)j;
     return sg_migration_abort(m, a->reason);
 }
 
 CMD(abort)
 {
-    (void)c;
-    return transition(a, "abort", "everything segue made was removed", do_abort,
+    return transition(c, a, "everything segue made was removed", do_abort,
                       json_object());
 }
 
-static bool g_drop_source, g_purge;
-
-static int do_cleanup(sg_migration *m, const cli_args *a, json_t *j)
+static int do_cleanup(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
 {
     sg_cleanup_options o = SG_CLEANUP_OPTIONS_INIT;
     (void)j;
-    o.drop_source = g_drop_source;
-    o.purge = g_purge;
+    o.drop_source = cli_has(c, a, "drop-source");
+    o.purge = cli_has(c, a, "purge");
     return sg_migration_cleanup(m, &o, a->reason);
 }
 
 CMD(cleanup)
 {
-    g_drop_source = cli_has(c, a, "drop-source");
-    g_purge = cli_has(c, a, "purge");
-    return transition(a, "cleanup", g_drop_source ? "capture removed, source tables dropped"
-                                                  : "capture and guards removed",
+    return transition(c, a, cli_has(c, a, "drop-source")
+                                ? "capture removed, source tables dropped"
+                                : "capture and guards removed",
                       do_cleanup, json_object());
 }
 
-static double g_pct;
-
-static int do_reads(sg_migration *m, const cli_args *a, json_t *j)
+/* --reads PCT as a percentage, or -1 when it is not one. */
+static double read_pct(const cli_cmd *c, const cli_args *a)
 {
-    json_object_set_new(j, "read_pct", json_real(g_pct));
-    return sg_cutover_reads(m, g_pct, a->reason);
+    const char *s = cli_get(c, a, "reads");
+    char *end = NULL;
+    double pct = s ? strtod(s, &end) : -1;
+    return s && *s && !*end && pct >= 0 && pct <= 100 ? pct : -1;
 }
 
-static int do_writes(sg_migration *m, const cli_args *a, json_t *j)
+static int do_reads(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
+{
+    double pct = read_pct(c, a);
+    json_object_set_new(j, "read_pct", json_real(pct));
+    return sg_cutover_reads(m, pct, a->reason);
+}
+
+static int do_writes(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
 {
     double fence_ms = 0;
+    (void)c;
     int rc = sg_cutover_writes(m, a->reason, &fence_ms);
     json_object_set_new(j, "fence_ms", json_real(fence_ms));
     if (!rc && !a->json)
@@ -118,21 +126,19 @@ CMD(cutover)
 {
     const char *reads = cli_get(c, a, "reads");
     bool writes = cli_has(c, a, "writes");
-    char *end = NULL;
     char msg[64];
     if ((reads != NULL) == writes) {
         fprintf(stderr, "segue cutover: give exactly one of --reads PCT or --writes\n");
         return EXIT_USAGE;
     }
     if (writes)
-        return transition(a, "cutover", "writes switched to the target", do_writes,
+        return transition(c, a, "writes switched to the target", do_writes,
                           json_object());
-    g_pct = strtod(reads, &end);
-    if (!*reads || *end || g_pct < 0 || g_pct > 100) {
+    if (read_pct(c, a) < 0) {
         fprintf(stderr, "segue cutover: --reads '%s' is not a percentage from 0 "
                         "to 100\n", reads);
         return EXIT_USAGE;
     }
-    snprintf(msg, sizeof msg, "%g%% of reads routed to the target", g_pct);
-    return transition(a, "cutover", msg, do_reads, json_object());
+    snprintf(msg, sizeof msg, "%g%% of reads routed to the target", read_pct(c, a));
+    return transition(c, a, msg, do_reads, json_object());
 }

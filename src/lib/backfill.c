@@ -107,6 +107,7 @@ static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
         bf->last_chunk = rows;
         bf->rows_done += rows;
         bf->run_rows += rows;
+        bf->run_chunks++;
         double inst = ms > 0 ? rows * 1000.0 / ms : 0;
         bf->rate = bf->rate > 0 ? 0.7 * bf->rate + 0.3 * inst : inst;
     } else {

@@ -15,6 +15,7 @@ typedef struct sg_backfill {
     int64_t rows_total;     /* estimate of rows to copy, all mappings */
     int64_t rows_done;      /* rows copied, all mappings */
     int64_t run_rows;       /* rows copied by this process */
+    int64_t run_chunks;     /* chunks copied by this process */
     int64_t run_start_ms;   /* monotonic */
     double rate;            /* rows/s, smoothed */
 } sg_backfill;

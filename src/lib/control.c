@@ -113,6 +113,9 @@ int sg_control_install(sg_migration *m)
 int sg_control_present(sg_migration *m, bool *present)
 {
     int64_t format = 0;
+    *present = m->control_ok;
+    if (m->control_ok)
+        return 0;
     int rc = m->tgt->drv->control_present(m->tgt, present, &m->err);
     if (rc || !*present)
         return rc;
@@ -126,6 +129,7 @@ int sg_control_present(sg_migration *m, bool *present)
                         "reads format %d; hint: use the segue version that "
                         "started the migration", (long long)format,
                         SG_CONTROL_FORMAT);
+    m->control_ok = rc == 0;
     return rc;
 }
 
@@ -142,6 +146,7 @@ int sg_control_drop_if_unused(sg_migration *m)
         sg_buf_puts(&d, tables[i]);
         rc = ctl_exec(m, sg_buf_str(&d));
         sg_buf_free(&d);
+        m->control_ok = false;
     }
     return rc;
 }

@@ -67,6 +67,7 @@ struct sg_migration {
     sg_log_fn log;
     void *log_ud;
     char *actor;
+    bool control_ok;              /* control tables seen, format checked */
     bool has_lease;
     int64_t lease_renewed_ms;
 };

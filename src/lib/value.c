@@ -37,11 +37,9 @@ void sg_value_encode(sg_buf *b, const sg_value *v)
         put_u64(b, (uint64_t)v->i);
         break;
     case SG_V_REAL: {
-        uint64_t bits;
-        double d = isnan(v->d) ? NAN : v->d;
-        memcpy(&bits, &d, sizeof bits);
-        if (isnan(v->d))
-            bits = UINT64_C(0x7ff8000000000000);
+        uint64_t bits = UINT64_C(0x7ff8000000000000); /* every NaN alike */
+        if (!isnan(v->d))
+            memcpy(&bits, &v->d, sizeof bits);
         put_u64(b, bits);
         break;
     }

@@ -79,7 +79,7 @@ static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
     bool backfilled = ph >= SG_PHASE_BACKFILLED || (*bf_ready && bf->complete);
     if (o->mode == UNTIL_BACKFILLED)
         *finished = backfilled ||
-                    (o->max_chunks > 0 && *bf_ready && bf->cp.chunks >= o->max_chunks);
+                    (o->max_chunks > 0 && *bf_ready && bf->run_chunks >= o->max_chunks);
     else if (o->mode == UNTIL_CAUGHT_UP && backfilled && applied < DRAIN_BATCH) {
         if ((rc = sg_apply_pending(m, d, &pending, &lag)) != 0)
             return rc;
