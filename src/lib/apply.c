@@ -127,20 +127,17 @@ static int delete_ids(sg_migration *m, sg_conn *c, const char *log, const batch 
     return rc;
 }
 
-/* Inside the apply transaction: the phase still sends changes this way. A
- * write cutover or rollback that committed since the batch was fetched makes
- * the batch stale, and it must not overwrite newer writes. */
-static int check_direction(sg_migration *m, sg_dir d)
+/* Inside the apply transaction: whether the phase still sends changes this
+ * way. A write cutover or rollback that committed since the batch was
+ * fetched makes the batch stale: it must not overwrite newer writes, and the
+ * next round drains the other way. */
+static int check_direction(sg_migration *m, sg_dir d, bool *stale)
 {
     sg_phase ph;
     int rc = sg_control_phase(m, &ph);
-    if (rc)
-        return rc;
     bool reverse = ph >= SG_PHASE_WRITES_SWITCHED && ph != SG_PHASE_CLEANED;
-    if (reverse != (d == SG_REVERSE))
-        return sg_err_set(&m->err, SG_ESTATE, "the write side changed while "
-                          "applying; the batch is left for the new direction");
-    return 0;
+    *stale = !rc && reverse != (d == SG_REVERSE);
+    return rc;
 }
 
 /* One batch of one group: the sync commits before the delete, so a crash in
@@ -152,13 +149,16 @@ static int drain_group(sg_migration *m, sg_dir d, size_t g, int64_t limit,
     sg_conn *dst = d == SG_FORWARD ? m->tgt : m->src;
     const char *log = d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
     batch b = { 0 };
+    bool stale = false;
     int rc = fetch(m, logc, log, m->groups[g].n_key, limit, &b);
     if (rc || b.n == 0)
         goto done;
     if (!in_tx && (rc = sg_tx_begin(dst, &m->err)) != 0)
         goto done;
-    if (!in_tx)
-        rc = check_direction(m, d);
+    if (!in_tx && (rc = check_direction(m, d, &stale)) == 0 && stale) {
+        sg_tx_rollback(dst);
+        goto done;
+    }
     if (!rc)
         rc = sync_keys(m, d, g, &b);
     if (!rc && (in_tx || logc == dst))

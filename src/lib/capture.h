@@ -28,7 +28,10 @@ int sg_guard_remove(sg_migration *m, int side);
  * fetch, dedupe keys, sync each key through every mapping of its table,
  * commit, delete the drained entries by id (DESIGN.md items 2-4).
  * *applied receives the number of entries drained. With in_tx the caller
- * already holds write transactions on both databases (the write fence). */
+ * already holds write transactions on both databases (the write fence).
+ * A batch found stale (a cutover or rollback switched the direction after
+ * it was fetched) is left in place, uncounted, and is not an error: the
+ * next call drains the new direction. */
 int sg_apply_drain(sg_migration *m, sg_dir d, int64_t limit, bool in_tx,
                    int64_t *applied);
 /* Pending entries and the age of the oldest (ms; 0 when none). */

@@ -1,5 +1,6 @@
-# Helpers for end-to-end tests: each test is a function; `check` records a
-# failure with a message; the runner prints one line per test.
+# Helpers for end-to-end tests: each test is a function named test_*; `fail`
+# records a failure with a message; `run_tests` runs them all and prints one
+# line per test, then "e2e: N passed, N failed".
 SEGUE=${SEGUE:-build/segue}
 CHINOOK=${CHINOOK:-../shared/data/chinook/Chinook_Sqlite.sqlite}
 failures=0
@@ -7,3 +8,19 @@ fail() { echo "    FAIL: $*"; failures=$((failures + 1)); }
 check() { local msg=$1; shift; "$@" || fail "$msg"; }
 scratch() { local d; d=$(mktemp -d /tmp/segue-e2e-XXXXXX); echo "$d"; }
 fresh_chinook() { sqlite3 "$CHINOOK" ".backup '$1'" && sqlite3 "$1" 'PRAGMA journal_mode=WAL' >/dev/null; }
+# writes made the way segue writes (its marker row in the transaction), so
+# the guard on the side that must not take application writes lets them by
+as_segue() { # db sql
+  sqlite3 "$1" "BEGIN; INSERT INTO _segue_applying VALUES (1); $2; DELETE FROM _segue_applying; COMMIT;"
+}
+run_tests() {
+  local passed=0 failed=0 t before
+  for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+    before=$failures
+    $t
+    if [ $failures = "$before" ]; then echo "ok   $t"; passed=$((passed + 1))
+    else echo "FAIL $t"; failed=$((failed + 1)); fi
+  done
+  echo "e2e: $passed passed, $failed failed"
+  [ $failed = 0 ]
+}
