@@ -59,7 +59,9 @@ void sg_backfill_free(sg_backfill *bf)
     bf->loaded = false;
 }
 
-/* Sleeps as long as needed to keep the run under max_rows_per_second. */
+/* Sleeps as long as needed to keep the run under max_rows_per_second; in
+ * one database, also long enough for writers that waited on the chunk's
+ * write lock to get in (at most backfill.pause). */
 static void throttle(sg_migration *m, sg_backfill *bf)
 {
     int64_t cap = m->spec->max_rows_per_second;
@@ -67,8 +69,10 @@ static void throttle(sg_migration *m, sg_backfill *bf)
         int64_t due = bf->run_start_ms + bf->run_rows * 1000 / cap;
         sg_sleep_ms(due - sg_mono_ms());
     }
-    if (m->src == m->tgt)
-        sg_sleep_ms(m->spec->pause_ms);
+    if (m->src == m->tgt) {
+        int64_t yield = m->tgt->drv->yield_ms(bf->last_chunk_ms);
+        sg_sleep_ms(yield < m->spec->pause_ms ? yield : m->spec->pause_ms);
+    }
 }
 
 static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
@@ -82,7 +86,11 @@ static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
         rc = sg_tx_begin(m->tgt, &m->err);
     if (rc)
         goto done;
-    rc = sg_flow_copy_range(f, lo, found ? &hi : NULL, &rows, &m->err);
+    rc = sg_guard_lift(m, bf->map, true);
+    if (!rc)
+        rc = sg_flow_copy_range(f, lo, found ? &hi : NULL, &rows, &m->err);
+    if (!rc)
+        rc = sg_guard_lift(m, bf->map, false);
     if (!rc) {
         sg_checkpoint next = bf->cp;
         next.rows += rows;
@@ -105,6 +113,7 @@ static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
         int64_t cap = m->spec->max_rows_per_second * m->spec->chunk_time_ms / 1000;
         bf->chunk_rows = sg_chunk_next(bf->chunk_rows, ms, m->spec->chunk_time_ms, cap);
         bf->last_chunk = rows;
+        bf->last_chunk_ms = (int64_t)ms;
         bf->rows_done += rows;
         bf->run_rows += rows;
         bf->run_chunks++;

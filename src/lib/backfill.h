@@ -12,6 +12,7 @@ typedef struct sg_backfill {
     bool complete;          /* every mapping done and phase is backfilled */
     int64_t chunk_rows;     /* size of the next chunk */
     int64_t last_chunk;     /* rows in the last chunk */
+    int64_t last_chunk_ms;  /* how long it took */
     int64_t rows_total;     /* estimate of rows to copy, all mappings */
     int64_t rows_done;      /* rows copied, all mappings */
     int64_t run_rows;       /* rows copied by this process */

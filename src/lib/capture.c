@@ -65,7 +65,9 @@ int sg_capture_drop_logs(sg_migration *m, sg_dir d)
     return 0;
 }
 
-static int guard_one(sg_migration *m, int side, bool install, const char *table,
+typedef enum guard_op { GUARD_INSTALL, GUARD_REMOVE, GUARD_LIFT, GUARD_RESTORE } guard_op;
+
+static int guard_one(sg_migration *m, int side, guard_op op, const char *table,
                      const char *prefix)
 {
     sg_conn *c = side == SG_SIDE_SOURCE ? m->src : m->tgt;
@@ -80,32 +82,42 @@ static int guard_one(sg_migration *m, int side, bool install, const char *table,
                  "'%s' still sends writes to the source; hint: write to the "
                  "source until `segue cutover --writes`", table, m->spec->name);
     sg_guard g = { table, prefix, msg };
-    return install ? c->drv->guard_install(c, &g, &m->err)
-                   : c->drv->guard_remove(c, &g, &m->err);
+    switch (op) {
+    case GUARD_INSTALL: return c->drv->guard_install(c, &g, &m->err);
+    case GUARD_REMOVE: return c->drv->guard_remove(c, &g, &m->err);
+    default: return c->drv->guard_lift(c, &g, op == GUARD_LIFT, &m->err);
+    }
 }
 
 static int guards(sg_migration *m, int side, bool install)
 {
     int rc = 0;
     sg_conn *c = side == SG_SIDE_SOURCE ? m->src : m->tgt;
+    guard_op op = install ? GUARD_INSTALL : GUARD_REMOVE;
     if (install)
         rc = c->drv->marker_setup(c, &m->err);
     if (side == SG_SIDE_SOURCE)
         for (size_t g = 0; g < m->n_groups && !rc; g++) {
             if (install)
-                rc = guard_one(m, side, false, m->groups[g].table, m->groups[g].trig_guard);
+                rc = guard_one(m, side, GUARD_REMOVE, m->groups[g].table, m->groups[g].trig_guard);
             if (!rc)
-                rc = guard_one(m, side, install, m->groups[g].table, m->groups[g].trig_guard);
+                rc = guard_one(m, side, op, m->groups[g].table, m->groups[g].trig_guard);
         }
     else
         for (size_t i = 0; i < m->n_maps && !rc; i++) {
             if (install)
-                rc = guard_one(m, side, false, m->maps[i].fwd.to_table, m->maps[i].trig_guard);
-            if (!rc)
-                rc = guard_one(m, side, install, m->maps[i].fwd.to_table,
+                rc = guard_one(m, side, GUARD_REMOVE, m->maps[i].fwd.to_table,
                                m->maps[i].trig_guard);
+            if (!rc)
+                rc = guard_one(m, side, op, m->maps[i].fwd.to_table, m->maps[i].trig_guard);
         }
     return rc;
+}
+
+int sg_guard_lift(sg_migration *m, size_t map, bool lift)
+{
+    return guard_one(m, SG_SIDE_TARGET, lift ? GUARD_LIFT : GUARD_RESTORE,
+                     m->maps[map].fwd.to_table, m->maps[map].trig_guard);
 }
 
 int sg_guard_install(sg_migration *m, int side)

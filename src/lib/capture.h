@@ -23,6 +23,12 @@ int sg_capture_drop_logs(sg_migration *m, sg_dir d);
  * transaction on that database. Installing is idempotent. */
 int sg_guard_install(sg_migration *m, int side);
 int sg_guard_remove(sg_migration *m, int side);
+/* Around a bulk write to mapping `map`'s target table inside segue's own
+ * target transaction: lift its guard (lift) and put it back (!lift) before
+ * the commit, so the guard costs nothing per copied row where the driver can
+ * do that invisibly to other sessions (see sg_driver.guard_lift). Only
+ * while the target guard is installed: from start to the write cutover. */
+int sg_guard_lift(sg_migration *m, size_t map, bool lift);
 
 /* Drains up to `limit` changelog entries of every group in direction d:
  * fetch, dedupe keys, sync each key through every mapping of its table,

@@ -14,8 +14,10 @@ static const sg_setting table[] = {
       "cap on backfill rows per second; 0 means no cap" },
     { "backfill", "pause", SG_SETTING_DURATION, 0, 10000, 100,
       offsetof(sg_spec, pause_ms),
-      "pause between chunks when source and target are one database, so "
-      "application writers waiting on its write lock get in" },
+      "longest pause between chunks when source and target are one "
+      "database: segue pauses as long as a writer that waited through the "
+      "chunk needs to get the write lock (SQLite: its busy handler's "
+      "current retry step), at most this" },
     { "worker", "lease_ttl", SG_SETTING_DURATION, 1000, 600000, 10000,
       offsetof(sg_spec, lease_ttl_ms),
       "how long a worker's lease lasts without renewal before another "

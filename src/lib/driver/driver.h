@@ -142,6 +142,17 @@ struct sg_driver {
     int (*capture_remove)(sg_conn *c, const sg_capture *cap, sg_err *err);
     int (*guard_install)(sg_conn *c, const sg_guard *g, sg_err *err);
     int (*guard_remove)(sg_conn *c, const sg_guard *g, sg_err *err);
+    /* How long segue must stay off the database's write lock after holding
+     * it for held_ms so that a writer that waited all that time gets its
+     * turn (ms; 0 where writers do not queue behind segue's transactions). */
+    int64_t (*yield_ms)(int64_t held_ms);
+    /* Inside segue's write transaction, around a bulk write to a guarded
+     * table: lift the guard for this transaction (lift) and restore it
+     * (!lift) before the commit. Other sessions must never see the guard
+     * gone; a driver whose guard costs little per row may do nothing.
+     * SQLite drops and recreates the triggers (its DDL is transactional),
+     * which halves the cost of an in-engine chunk copy. */
+    int (*guard_lift)(sg_conn *c, const sg_guard *g, bool lift, sg_err *err);
     /* Whether triggers named with this prefix exist (capture or guard). */
     int (*triggers_exist)(sg_conn *c, const char *trigger_prefix, bool *out,
                           sg_err *err);

@@ -250,6 +250,24 @@ static void sq_control_name(sg_buf *b, const char *name)
     sg_buf_putc(b, '"');
 }
 
+/* SQLite's default busy handler (sqliteDefaultBusyCallback in its main.c,
+ * behind sqlite3_busy_timeout) sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50,
+ * 50 ms, then 100 ms at a time, retrying after each sleep. A writer that
+ * started waiting at most held_ms ago sleeps no longer than the step reached
+ * at held_ms, so staying off the lock for that step (plus 2 ms of timer
+ * slack) lets its next retry in. */
+static int64_t sq_yield_ms(int64_t held_ms)
+{
+    static const int64_t step[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 };
+    int64_t waited = 0;
+    for (size_t i = 0; i < sizeof step / sizeof *step; i++) {
+        waited += step[i];
+        if (held_ms < waited)
+            return step[i] + 2;
+    }
+    return 100 + 2;
+}
+
 static const char *sq_type_name(sg_vtype t)
 {
     switch (t) {
@@ -327,6 +345,8 @@ const sg_driver sg_driver_sqlite = {
     .capture_remove = sq_capture_remove,
     .guard_install = sq_guard_install,
     .guard_remove = sq_guard_remove,
+    .guard_lift = sq_guard_lift,
+    .yield_ms = sq_yield_ms,
     .triggers_exist = sq_triggers_exist,
     .marker_setup = sq_marker_setup,
     .marker_teardown = sq_marker_teardown,

@@ -32,6 +32,7 @@ int sq_control_present(sg_conn *c, bool *out, sg_err *err);
 int sq_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err);
 int sq_capture_remove(sg_conn *c, const sg_capture *cap, sg_err *err);
 int sq_guard_install(sg_conn *c, const sg_guard *g, sg_err *err);
+int sq_guard_lift(sg_conn *c, const sg_guard *g, bool lift, sg_err *err);
 int sq_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err);
 int sq_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err);
 int sq_marker_setup(sg_conn *c, sg_err *err);

@@ -319,6 +319,11 @@ int sq_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err)
     return drop_triggers(c, g->trigger_prefix, sfx, 3, err);
 }
 
+int sq_guard_lift(sg_conn *c, const sg_guard *g, bool lift, sg_err *err)
+{
+    return lift ? sq_guard_remove(c, g, err) : sq_guard_install(c, g, err);
+}
+
 int sq_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
 {
     sqlite3 *db = ((sq_conn *)c)->db;
