@@ -106,6 +106,29 @@ bench_backfill() {
   done
 }
 
+# what the application feels: its write latency while a backfill runs
+bench_backfill_writer() {
+  echo "== application writes (1000/s, busy_timeout 60 s) during a backfill with default settings"
+  printf '%-10s %9s %9s %9s %10s %12s\n' layout p50_us p99_us max_us writes backfill_ms
+  local layout
+  for layout in same two; do
+    fresh src.db; rm -f "$D/tgt.db"*
+    local tgt="$D/tgt.db"; [ $layout = same ] && tgt="$D/src.db"
+    spec "$D/m.yaml" "$D/src.db" "$tgt"
+    $SEGUE start "$D/m.yaml" >/dev/null || die "segue start failed"
+    $LOAD "$D/src.db" load 3 1000 > "$D/load.out" & local l=$!
+    sleep 0.3
+    local t0; t0=$(date +%s%N)
+    $SEGUE backfill "$D/m.yaml" >/dev/null || die "segue backfill failed"
+    local ms; ms=$(ms_since "$t0")
+    wait $l || die "the application's writes failed during the backfill"
+    local out; out=$(cat "$D/load.out")
+    printf '%-10s %9s %9s %9s %10s %12s\n' $layout "$(echo "$out" | field p50_us)" \
+      "$(echo "$out" | field p99_us)" "$(echo "$out" | field max_us)" \
+      "$(echo "$out" | field ops)" "$ms"
+  done
+}
+
 # --- 2. capture overhead -----------------------------------------------------
 bench_capture() {
   local n=50000 off on busy w
@@ -189,5 +212,6 @@ bench_apply() {
 echo "segue bench: $(nproc) cores, sqlite $(sqlite3 --version | cut -d' ' -f1), $(date -u +%FT%TZ)"
 make_base
 bench_backfill
+bench_backfill_writer
 bench_capture
 bench_apply

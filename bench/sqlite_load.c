@@ -9,7 +9,7 @@
  * Works on a table `accounts (aid INTEGER PRIMARY KEY, bid, abalance,
  * filler)`. Prints one line of key=value pairs: ops, changes (changelog
  * entries the writes make: a key change logs two keys), secs, ops_per_sec,
- * p50_us, p99_us, mean_us. The connection uses WAL, synchronous=NORMAL and
+ * p50_us, p99_us, max_us, mean_us. The connection uses WAL, synchronous=NORMAL and
  * a 60 s busy timeout, as an application would. */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -150,9 +150,11 @@ static void report(load *l, double secs)
         sum += l->lat[i];
     double p50 = l->n_lat ? l->lat[l->n_lat / 2] : 0;
     double p99 = l->n_lat ? l->lat[(l->n_lat * 99) / 100] : 0;
-    printf("ops=%lld changes=%lld secs=%.3f ops_per_sec=%.0f p50_us=%.1f p99_us=%.1f mean_us=%.1f\n",
-           (long long)l->ops, (long long)l->changes, secs, secs > 0 ? (double)l->ops / secs : 0,
-           p50, p99, l->n_lat ? sum / (double)l->n_lat : 0);
+    double max = l->n_lat ? l->lat[l->n_lat - 1] : 0;
+    printf("ops=%lld changes=%lld secs=%.3f ops_per_sec=%.0f p50_us=%.1f p99_us=%.1f "
+           "max_us=%.1f mean_us=%.1f\n", (long long)l->ops, (long long)l->changes, secs,
+           secs > 0 ? (double)l->ops / secs : 0, p50, p99, max,
+           l->n_lat ? sum / (double)l->n_lat : 0);
 }
 
 int main(int argc, char **argv)

@@ -140,8 +140,8 @@ int sg_backfill_step(sg_migration *m, sg_backfill *bf)
         }
         if (!bf->cp.done) {
             int rc = copy_chunk(m, bf, &m->maps[bf->map].fwd);
-            if (!rc)
-                throttle(m, bf);
+            if (!rc && !(bf->cp.done && bf->map + 1 == m->n_maps))
+                throttle(m, bf); /* not after the very last chunk */
             return rc;
         }
         sg_backfill_free(bf);

@@ -9,8 +9,9 @@ int64_t sg_chunk_next(int64_t rows, double elapsed_ms, int64_t target_ms,
     if (elapsed_ms < 1)
         elapsed_ms = 1;
     next = (double)rows * (double)target_ms / elapsed_ms;
-    if (next > 2.0 * (double)rows)
-        next = 2.0 * (double)rows;
+    double grow = elapsed_ms * 8.0 < (double)target_ms ? 8.0 : 2.0;
+    if (next > grow * (double)rows)
+        next = grow * (double)rows;
     if (next < (double)rows / 4.0)
         next = (double)rows / 4.0;
     int64_t hi = SG_CHUNK_MAX_ROWS;

@@ -11,7 +11,9 @@
 
 /* Next chunk size in rows after `rows` rows took `elapsed_ms`, aiming at
  * `target_ms` per chunk. Grows at most 2x and shrinks at most 4x per step
- * (so one noisy chunk cannot swing it), and stays within
+ * (so one noisy chunk cannot swing it); a chunk that took under 1/8 of the
+ * target may grow up to 8x, which at its own rate still lands under the
+ * target, so the ramp from SG_CHUNK_FIRST_ROWS takes few chunks. Stays within
  * [SG_CHUNK_MIN_ROWS, SG_CHUNK_MAX_ROWS]; `cap_rows` > 0 lowers the upper
  * bound (used by the rate cap). */
 int64_t sg_chunk_next(int64_t rows, double elapsed_ms, int64_t target_ms,

@@ -55,6 +55,9 @@ static void chunk_sizing(void **state)
     assert_int_equal(sg_chunk_next(1000, 500, 500, 0), 1000);   /* on target */
     assert_int_equal(sg_chunk_next(1000, 100, 500, 0), 2000);   /* grows <= 2x */
     assert_int_equal(sg_chunk_next(1000, 250, 500, 0), 2000);
+    assert_int_equal(sg_chunk_next(1000, 10, 500, 0), 8000);    /* far below: <= 8x */
+    assert_int_equal(sg_chunk_next(1000, 62, 500, 0), 8000);
+    assert_int_equal(sg_chunk_next(1000, 63, 500, 0), 2000);
     assert_int_equal(sg_chunk_next(1000, 1000, 500, 0), 500);
     assert_int_equal(sg_chunk_next(1000, 100000, 500, 0), 250); /* shrinks <= 4x */
     assert_int_equal(sg_chunk_next(1000, 100, 500, 1500), 1500);/* rate cap */
