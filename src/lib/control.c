@@ -262,6 +262,29 @@ int sg_control_transition(sg_migration *m, sg_phase from, sg_phase to,
     return run(m, s);
 }
 
+int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_rows,
+                          int64_t differences, const char *detail)
+{
+    char now[32];
+    sg_stmt *s = NULL;
+    sg_now_iso(now);
+    int rc = ctl_prepare(m, "INSERT INTO @verify_runs (migration, at, source_rows, "
+                            "target_rows, differences, detail) VALUES "
+                            "($1, $2, $3, $4, $5, $6)", &s);
+    if (rc)
+        return rc;
+    if ((rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) != 0 ||
+        (rc = sg_db_bind_text(s, 2, now, &m->err)) != 0 ||
+        (rc = sg_db_bind_int(s, 3, source_rows, &m->err)) != 0 ||
+        (rc = sg_db_bind_int(s, 4, target_rows, &m->err)) != 0 ||
+        (rc = sg_db_bind_int(s, 5, differences, &m->err)) != 0 ||
+        (rc = sg_db_bind_text(s, 6, detail, &m->err)) != 0) {
+        sg_db_finalize(s);
+        return rc;
+    }
+    return run(m, s);
+}
+
 /* A salt for the routing hash: 32 hex digits from /dev/urandom. */
 static void make_salt(char out[40])
 {

@@ -32,6 +32,10 @@ int sg_control_transition(sg_migration *m, sg_phase from, sg_phase to,
 /* Inside a target write transaction: appends an audit row only. */
 int sg_control_audit(sg_migration *m, const char *action, const char *detail,
                      const char *reason);
+/* Inside a target write transaction: records one verify run (row counts,
+ * differences that persisted, a one-line detail) in verify_runs. */
+int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_rows,
+                          int64_t differences, const char *detail);
 /* Inserts the migration's row (phase planned) and its routing row. */
 int sg_control_create(sg_migration *m);
 /* Deletes every row of this migration (audit too when purge). */

@@ -330,6 +330,9 @@ static int record(sg_migration *m, sg_verify_report *r, sg_phase ph)
              "differences, %lld repaired", (long long)r->source_rows,
              (long long)r->target_rows, r->n_diffs, (long long)r->repaired);
     int rc = sg_tx_begin(m->tgt, &m->err);
+    if (!rc)
+        rc = sg_control_verify_run(m, r->source_rows, r->target_rows,
+                                   (int64_t)r->n_diffs, detail);
     if (!rc && ph == SG_PHASE_BACKFILLED && r->n_diffs == 0)
         rc = sg_control_transition(m, ph, SG_PHASE_VERIFIED, "verify", detail, NULL);
     else if (!rc)

@@ -125,6 +125,9 @@ test_verify_fails_and_repairs() {
   [ "$(echo "$out" | grep -o '"key"' | wc -l)" = 7 ] || fail "verify named other keys: $out"
   check "repair" $SEGUE verify "$d/m.yaml" --repair >/dev/null
   check "clean after repair" $SEGUE verify "$d/m.yaml" >/dev/null
+  local runs; runs=$(sqlite3 "$d/tgt.db" "SELECT group_concat(differences, ',') FROM
+    (SELECT differences FROM _segue_verify_runs WHERE migration = 'e2e' ORDER BY id)")
+  case $runs in 0,7,*0) ;; *) fail "verify_runs rows: $runs" ;; esac
   [ "$(independent_diff "$d/src.db" "$d/tgt.db")" = 0 ] || fail "independent diff after repair"
 }
 

@@ -51,6 +51,24 @@ static sg_digest digest_of(const sg_value *v, size_t n)
     return d;
 }
 
+/* digests pinned in docs/canonical-encoding.md */
+static void digest_vectors(void **state)
+{
+    (void)state;
+    sg_value v1[] = { { .type = SG_V_INT, .i = 1 } };
+    sg_value v2[] = { { .type = SG_V_NULL }, { .type = SG_V_TEXT, .p = "ab", .n = 2 } };
+    sg_digest d = digest_of(v1, 1);
+    assert_true(d.hi == UINT64_C(0x267502cd47dfbb2f) && d.lo == UINT64_C(0xad185d7781b922d4));
+    sg_hasher *h = sg_hasher_new();
+    sg_buf s = SG_BUF_INIT;
+    sg_hasher_row(h, &s, v1, 1);
+    sg_hasher_row(h, &s, v2, 2);
+    d = sg_hasher_digest(h);
+    assert_true(d.hi == UINT64_C(0x3f8df8ed11b4d628) && d.lo == UINT64_C(0xa6ebf4351e5361c6));
+    sg_hasher_free(h);
+    sg_buf_free(&s);
+}
+
 static void zero_forms_differ(void **state)
 {
     (void)state;
@@ -93,6 +111,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(vectors),
+        cmocka_unit_test(digest_vectors),
         cmocka_unit_test(zero_forms_differ),
         cmocka_unit_test(roundtrip),
     };
