@@ -50,25 +50,49 @@ static void dedupe(batch *b)
     b->n_keys = w;
 }
 
+/* Grows the batch arrays on demand (an empty changelog allocates nothing). */
+static int batch_grow(batch *b, size_t *cap)
+{
+    if (b->n < *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : 64;
+    int64_t *ids = realloc(b->ids, n * sizeof *ids);
+    if (ids)
+        b->ids = ids;
+    sg_row *keys = realloc(b->keys, n * sizeof *keys);
+    if (keys)
+        b->keys = keys;
+    if (!ids || !keys)
+        return -1;
+    *cap = n;
+    return 0;
+}
+
+/* Up to `limit` entries with id > after, oldest first, keys deduped. */
 static int fetch(sg_migration *m, sg_conn *c, const char *log, size_t n_key,
-                 int64_t limit, batch *b)
+                 int64_t after, int64_t limit, batch *b)
 {
     sg_buf q = SG_BUF_INIT;
     sg_stmt *s = NULL;
     sg_value v[17];
+    size_t cap = 0;
     sg_buf_puts(&q, "SELECT id");
     for (size_t k = 0; k < n_key; k++)
         sg_buf_printf(&q, ", k%zu", k);
     sg_buf_puts(&q, " FROM ");
     sg_db_ident(c, &q, log);
+    sg_buf_puts(&q, " WHERE id > ");
+    sg_db_param(c, &q, 1);
     sg_buf_printf(&q, " ORDER BY id LIMIT %lld", (long long)limit);
     int rc = sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
     sg_buf_free(&q);
-    b->ids = calloc((size_t)limit, sizeof *b->ids);
-    b->keys = calloc((size_t)limit, sizeof *b->keys);
-    if (!rc && (!b->ids || !b->keys))
-        rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    if (!rc)
+        rc = sg_db_bind_int(s, 1, after, &m->err);
     while (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+        if (batch_grow(b, &cap)) {
+            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+            break;
+        }
         b->ids[b->n++] = sg_db_column_int(s, 0);
         for (size_t k = 0; k < n_key; k++)
             sg_db_column(s, (int)k + 1, &v[k]);
@@ -150,7 +174,7 @@ static int drain_group(sg_migration *m, sg_dir d, size_t g, int64_t limit,
     const char *log = d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
     batch b = { 0 };
     bool stale = false;
-    int rc = fetch(m, logc, log, m->groups[g].n_key, limit, &b);
+    int rc = fetch(m, logc, log, m->groups[g].n_key, 0, limit, &b);
     if (rc || b.n == 0)
         goto done;
     if (!in_tx && (rc = sg_tx_begin(dst, &m->err)) != 0)
@@ -191,6 +215,55 @@ int sg_apply_drain(sg_migration *m, sg_dir d, int64_t limit, bool in_tx,
             return rc;
     }
     return 0;
+}
+
+int sg_apply_keep(sg_migration *m, sg_dir d, const int64_t *after, int64_t *upto,
+                  int64_t *applied)
+{
+    sg_conn *logc = d == SG_FORWARD ? m->src : m->tgt;
+    int rc = 0;
+    *applied = 0;
+    for (size_t g = 0; g < m->n_groups && !rc; g++) {
+        const char *log = d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
+        upto[g] = after ? after[g] : 0;
+        for (;;) {
+            batch b = { 0 };
+            rc = fetch(m, logc, log, m->groups[g].n_key, upto[g], 10000, &b);
+            if (!rc && b.n)
+                rc = sync_keys(m, d, g, &b);
+            if (!rc && b.n) {
+                upto[g] = b.ids[b.n - 1];
+                *applied += (int64_t)b.n;
+            }
+            size_t n = b.n;
+            batch_free(&b);
+            if (rc || n == 0)
+                break;
+        }
+    }
+    return rc;
+}
+
+int sg_apply_forget(sg_migration *m, sg_dir d, const int64_t *upto)
+{
+    sg_conn *c = d == SG_FORWARD ? m->src : m->tgt;
+    int rc = 0;
+    for (size_t g = 0; g < m->n_groups && !rc; g++) {
+        sg_buf q = SG_BUF_INIT;
+        sg_stmt *s = NULL;
+        sg_buf_puts(&q, "DELETE FROM ");
+        sg_db_ident(c, &q, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
+        sg_buf_puts(&q, " WHERE id <= ");
+        sg_db_param(c, &q, 1);
+        rc = sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
+        sg_buf_free(&q);
+        if (!rc)
+            rc = sg_db_bind_int(s, 1, upto[g], &m->err);
+        if (!rc && (rc = sg_db_step(s, &m->err)) > 0)
+            rc = 0;
+        sg_db_finalize(s);
+    }
+    return rc;
 }
 
 int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms)

@@ -40,6 +40,15 @@ int sg_guard_lift(sg_migration *m, size_t map, bool lift);
  * next call drains the new direction. */
 int sg_apply_drain(sg_migration *m, sg_dir d, int64_t limit, bool in_tx,
                    int64_t *applied);
+/* Inside the caller's transactions (a write switch): applies every entry of
+ * direction d with id > after[g] (after NULL: all) to the other side and
+ * deletes none. upto[g] (n_groups of them, caller-owned) receives the
+ * highest id applied, or after[g] when there was none; *applied the count. */
+int sg_apply_keep(sg_migration *m, sg_dir d, const int64_t *after, int64_t *upto,
+                  int64_t *applied);
+/* In the caller's transaction on the log side of direction d: deletes the
+ * entries with id <= upto[g]. */
+int sg_apply_forget(sg_migration *m, sg_dir d, const int64_t *upto);
 /* Pending entries and the age of the oldest (ms; 0 when none). */
 int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms);
 

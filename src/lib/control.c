@@ -90,8 +90,11 @@ static const char *const ddl[] = {
     "CREATE TABLE IF NOT EXISTS @verify_runs (id %SERIAL, migration %TXT NOT "
     "NULL, at %TXT NOT NULL, source_rows %INT, target_rows %INT, "
     "differences %INT, detail %TXT)",
+    "CREATE TABLE IF NOT EXISTS @switches (migration %TXT NOT NULL, direction "
+    "%INT NOT NULL, grp %INT NOT NULL, upto %INT NOT NULL, PRIMARY KEY "
+    "(migration, direction, grp))",
 };
-static const char *const tables[] = { "verify_runs", "lease", "audit",
+static const char *const tables[] = { "switches", "verify_runs", "lease", "audit",
     "checkpoints", "routing", "migrations", "meta" };
 
 int sg_control_install(sg_migration *m)
@@ -285,6 +288,62 @@ int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_r
     return run(m, s);
 }
 
+int sg_control_switch_save(sg_migration *m, int dir, const int64_t *upto)
+{
+    int rc = sg_control_switch_clear(m, dir);
+    for (size_t g = 0; g < m->n_groups && !rc; g++) {
+        sg_stmt *s = NULL;
+        rc = ctl_prepare(m, "INSERT INTO @switches (migration, direction, grp, upto) "
+                            "VALUES ($1, $2, $3, $4)", &s);
+        if (rc)
+            break;
+        if ((rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) != 0 ||
+            (rc = sg_db_bind_int(s, 2, dir, &m->err)) != 0 ||
+            (rc = sg_db_bind_int(s, 3, (int64_t)g, &m->err)) != 0 ||
+            (rc = sg_db_bind_int(s, 4, upto[g], &m->err)) != 0)
+            sg_db_finalize(s);
+        else
+            rc = run(m, s);
+    }
+    return rc;
+}
+
+int sg_control_switch_load(sg_migration *m, int dir, int64_t *upto, bool *found)
+{
+    sg_stmt *s = NULL;
+    *found = false;
+    for (size_t g = 0; g < m->n_groups; g++)
+        upto[g] = 0;
+    int rc = ctl_prepare(m, "SELECT grp, upto FROM @switches WHERE migration = $1 "
+                            "AND direction = $2", &s);
+    if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))
+        rc = sg_db_bind_int(s, 2, dir, &m->err);
+    while (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+        int64_t g = sg_db_column_int(s, 0);
+        if (g >= 0 && (size_t)g < m->n_groups)
+            upto[g] = sg_db_column_int(s, 1);
+        *found = true;
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+int sg_control_switch_clear(sg_migration *m, int dir)
+{
+    sg_stmt *s = NULL;
+    int rc = ctl_prepare(m, "DELETE FROM @switches WHERE migration = $1 AND "
+                            "direction = $2", &s);
+    if (rc)
+        return rc;
+    if ((rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) != 0 ||
+        (rc = sg_db_bind_int(s, 2, dir, &m->err)) != 0) {
+        sg_db_finalize(s);
+        return rc;
+    }
+    return run(m, s);
+}
+
 /* A salt for the routing hash: 32 hex digits from /dev/urandom. */
 static void make_salt(char out[40])
 {
@@ -328,6 +387,7 @@ int sg_control_forget(sg_migration *m, bool purge)
         "DELETE FROM @checkpoints WHERE migration = $1",
         "DELETE FROM @routing WHERE migration = $1",
         "DELETE FROM @lease WHERE migration = $1",
+        "DELETE FROM @switches WHERE migration = $1",
     };
     static const char *const all[] = {
         "DELETE FROM @verify_runs WHERE migration = $1",
@@ -335,9 +395,9 @@ int sg_control_forget(sg_migration *m, bool purge)
         "DELETE FROM @migrations WHERE name = $1",
     };
     int rc = 0;
-    for (size_t i = 0; i < 3 + (purge ? 3 : 0) && !rc; i++) {
+    for (size_t i = 0; i < 4 + (purge ? 3 : 0) && !rc; i++) {
         sg_stmt *s = NULL;
-        rc = ctl_prepare(m, i < 3 ? keep[i] : all[i - 3], &s);
+        rc = ctl_prepare(m, i < 4 ? keep[i] : all[i - 4], &s);
         if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))
             rc = run(m, s);
         else

@@ -36,6 +36,15 @@ int sg_control_audit(sg_migration *m, const char *action, const char *detail,
  * differences that persisted, a one-line detail) in verify_runs. */
 int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_rows,
                           int64_t differences, const char *detail);
+/* A write switch in progress (cutover or rollback; dir is an sg_dir): the
+ * highest changelog id per group that the switch applied to the receiving
+ * side, saved in the transaction that decides the switch and cleared once
+ * both sides committed, so a crash between the two commits can be finished
+ * without applying an entry twice (see cutover.c). upto holds n_groups
+ * values. Inside a target write transaction, except load. */
+int sg_control_switch_save(sg_migration *m, int dir, const int64_t *upto);
+int sg_control_switch_load(sg_migration *m, int dir, int64_t *upto, bool *found);
+int sg_control_switch_clear(sg_migration *m, int dir);
 /* Inserts the migration's row (phase planned) and its routing row. */
 int sg_control_create(sg_migration *m);
 /* Deletes every row of this migration (audit too when purge). */

@@ -1,9 +1,28 @@
 /* Staged cutover and rollback in flag mode: read percentage, write switch
- * behind a fence (DESIGN.md item 8), and the way back. */
+ * behind a fence (DESIGN.md item 8), and the way back.
+ *
+ * A write switch spans two databases, so it commits twice. The order makes
+ * every crash between the commits finishable without losing or re-applying
+ * a write:
+ * - cutover: the target commits first (the changes drained in the fence, the
+ *   reverse capture, the routing, the phase and the highest changelog id it
+ *   applied per group), then the source (the drained entries deleted, the
+ *   forward capture swapped for the guard). If the source commit is lost,
+ *   its entries up to that id are still there and already applied; newer
+ *   ones are writes that reached the source afterwards.
+ * - rollback: the target commits first (its guard, the routing, the phase,
+ *   the highest reverse id, the reverse entries kept), then the source (the
+ *   changes applied, the guard swapped for the forward capture). Until the
+ *   source commits, both sides refuse application writes, so the entries
+ *   can be applied again from a target that cannot have moved.
+ * sg_switch_recover() finishes either from the record in `switches`; the
+ * worker and every switching command call it first. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
+#include "cutover.h"
 #include "control.h"
 #include "tx.h"
 
@@ -48,18 +67,12 @@ int sg_cutover_reads(sg_migration *m, double pct, const char *reason)
     return rc;
 }
 
-/* Inside the fence: drain direction d until its changelog is empty. */
-static int drain_all(sg_migration *m, sg_dir d, int64_t *total)
+void (*sg_crash_point)(const char *where);
+
+static void crash_point(const char *where)
 {
-    int64_t n;
-    *total = 0;
-    do {
-        int rc = sg_apply_drain(m, d, 10000, true, &n);
-        if (rc)
-            return rc;
-        *total += n;
-    } while (n > 0);
-    return 0;
+    if (sg_crash_point)
+        sg_crash_point(where);
 }
 
 static int fence(sg_migration *m, sg_conn *c, bool source_tables)
@@ -75,7 +88,8 @@ static int fence(sg_migration *m, sg_conn *c, bool source_tables)
     return c->drv->fence(c, n, names, &m->err);
 }
 
-/* Swaps forward for reverse (to_target) or back, inside the fence. */
+/* Swaps forward for reverse (to_target) or back, inside the fence. Each step
+ * is idempotent, so a finished switch may be swapped again. */
 static int swap_triggers(sg_migration *m, bool to_target)
 {
     int rc;
@@ -93,35 +107,166 @@ static int swap_triggers(sg_migration *m, bool to_target)
     return rc;
 }
 
+/* Whether the source's guard is committed (writes have moved away from it). */
+static int source_guarded(sg_migration *m, bool *out)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s_g", m->groups[0].trig_guard);
+    return m->src->drv->triggers_exist(m->src, name, out, &m->err);
+}
+
+/* Commits the target, then the source; the crash point sits between. */
+static int commit_target_then_source(sg_migration *m, const char *where)
+{
+    int rc = sg_tx_commit(m->tgt, &m->err);
+    if (rc) {
+        if (m->src != m->tgt)
+            sg_tx_rollback(m->src);
+        return rc;
+    }
+    crash_point(where);
+    if (m->src != m->tgt && (rc = sg_tx_commit(m->src, &m->err)) != 0)
+        sg_err_prefix(&m->err, "the switch is decided but the source did not "
+                      "commit; `segue run` finishes it: ");
+    return rc;
+}
+
+/* In its own target transaction: forgets the reverse entries a rollback
+ * applied (when dir is SG_REVERSE) and the switch record. */
+static int finish_record(sg_migration *m, int dir, const int64_t *upto)
+{
+    int rc = sg_tx_begin(m->tgt, &m->err);
+    if (!rc && dir == SG_REVERSE)
+        rc = sg_apply_forget(m, SG_REVERSE, upto);
+    if (!rc)
+        rc = sg_control_switch_clear(m, dir);
+    if (!rc)
+        return sg_tx_commit(m->tgt, &m->err);
+    sg_tx_rollback(m->tgt);
+    return rc;
+}
+
+/* The fenced part of a write cutover, inside both transactions: apply the
+ * forward entries above `after` to the target, delete them in the source,
+ * swap the triggers, record the switch. */
+static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
+                          int64_t *drained)
+{
+    int rc = fence(m, m->src, true);
+    if (!rc && after)
+        rc = sg_apply_forget(m, SG_FORWARD, after);
+    if (!rc)
+        rc = sg_apply_keep(m, SG_FORWARD, after, upto, drained);
+    if (!rc)
+        rc = sg_apply_forget(m, SG_FORWARD, upto);
+    if (!rc)
+        rc = swap_triggers(m, true);
+    if (!rc)
+        rc = sg_control_switch_save(m, SG_FORWARD, upto);
+    return rc;
+}
+
+/* The fenced part of a rollback: apply every reverse entry to the source,
+ * keeping them, swap the triggers back, record the switch. */
+static int rollback_fenced(sg_migration *m, int64_t *upto, int64_t *drained)
+{
+    int rc = fence(m, m->tgt, false);
+    if (!rc)
+        rc = sg_apply_keep(m, SG_REVERSE, NULL, upto, drained);
+    if (!rc)
+        rc = swap_triggers(m, false);
+    if (!rc)
+        rc = sg_control_switch_save(m, SG_REVERSE, upto);
+    return rc;
+}
+
+/* Finishes a switch whose second commit was lost, if its record says so. */
+static int recover_dir(sg_migration *m, int dir, int64_t *upto, int64_t *work)
+{
+    bool found, guarded;
+    int64_t drained = 0;
+    int rc = sg_control_switch_load(m, dir, upto, &found);
+    if (rc || !found)
+        return rc;
+    if ((rc = source_guarded(m, &guarded)) != 0)
+        return rc;
+    /* the second commit happened: only the record is left */
+    if (guarded == (dir == SG_FORWARD))
+        return finish_record(m, dir, upto);
+    if ((rc = sg_tx_begin_pair(m->tgt, m->src, &m->err)) != 0)
+        return rc;
+    rc = sg_control_switch_load(m, dir, upto, &found);
+    if (!rc && found) {
+        int64_t *after = calloc(m->n_groups, sizeof *after);
+        if (!after)
+            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+        else if (dir == SG_FORWARD) {
+            memcpy(after, upto, m->n_groups * sizeof *after);
+            rc = cutover_fenced(m, after, upto, &drained);
+        } else {
+            rc = rollback_fenced(m, upto, &drained);
+        }
+        free(after);
+    }
+    char detail[160];
+    snprintf(detail, sizeof detail, "finished an interrupted %s; %lld newer "
+             "changes applied", dir == SG_FORWARD ? "write cutover" : "rollback",
+             (long long)drained);
+    if (!rc && found)
+        rc = sg_control_audit(m, "recover", detail, NULL);
+    if (rc) {
+        sg_tx_rollback_pair(m->tgt, m->src);
+        return rc;
+    }
+    if ((rc = commit_target_then_source(m, "recover:between-commits")) != 0)
+        return rc;
+    *work += 1;
+    return finish_record(m, dir, upto);
+}
+
+int sg_switch_recover(sg_migration *m)
+{
+    int64_t *upto = calloc(m->n_groups ? m->n_groups : 1, sizeof *upto);
+    int64_t work = 0;
+    bool present;
+    int rc = upto ? sg_control_present(m, &present)
+                  : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    if (!rc && present)
+        rc = recover_dir(m, SG_FORWARD, upto, &work);
+    if (!rc && present)
+        rc = recover_dir(m, SG_REVERSE, upto, &work);
+    free(upto);
+    return rc;
+}
+
 int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
 {
     static const sg_phase allowed[] = { SG_PHASE_READS_SHIFTING };
     sg_phase ph;
     sg_routing r;
-    int64_t drained = 0;
+    int64_t drained = 0, t0 = 0;
+    int64_t *upto = NULL;
     char detail[160];
     sg_err_clear(&m->err);
-    int rc = sg_control_require(m, "cutover --writes", 1, allowed, &ph);
+    int rc = sg_switch_recover(m);
+    if (!rc)
+        rc = sg_control_require(m, "cutover --writes", 1, allowed, &ph);
     if (!rc)
         rc = load_routing(m, &r);
     if (!rc && r.read_pct < 100)
         rc = sg_err_set(&m->err, SG_ESTATE, "cannot switch writes: only %g%% of "
                         "reads go to the target; hint: run `segue cutover "
                         "--reads 100` first and watch it", r.read_pct);
+    if (!rc && !(upto = calloc(m->n_groups, sizeof *upto)))
+        rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     if (rc)
-        return rc;
-    /* target first: a crash between the two commits leaves writes routed to
-     * the target with reverse capture on, never a lost write */
+        goto done;
     if ((rc = sg_tx_begin_pair(m->tgt, m->src, &m->err)) != 0)
-        return rc;
-    int64_t t0 = sg_mono_ms(); /* source writers wait from here */
-    rc = fence(m, m->src, true);
+        goto done;
+    t0 = sg_mono_ms(); /* source writers wait from here */
+    rc = sg_control_require(m, "cutover --writes", 1, allowed, &ph);
     if (!rc)
-        rc = sg_control_require(m, "cutover --writes", 1, allowed, &ph);
-    if (!rc)
-        rc = drain_all(m, SG_FORWARD, &drained);
-    if (!rc)
-        rc = swap_triggers(m, true);
+        rc = cutover_fenced(m, NULL, upto, &drained);
     if (!rc) {
         r.write_side = SG_SIDE_TARGET;
         rc = sg_routing_save(m, &r);
@@ -130,12 +275,16 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
     if (!rc)
         rc = sg_control_transition(m, ph, SG_PHASE_WRITES_SWITCHED, "cutover_writes",
                                    detail, reason);
-    if (!rc)
-        rc = sg_tx_commit_pair(m->tgt, m->src, &m->err);
-    else
+    if (rc)
         sg_tx_rollback_pair(m->tgt, m->src);
+    else
+        rc = commit_target_then_source(m, "cutover:between-commits");
     if (fence_ms)
         *fence_ms = (double)(sg_mono_ms() - t0);
+    if (!rc)
+        rc = finish_record(m, SG_FORWARD, upto);
+done:
+    free(upto);
     return rc;
 }
 
@@ -146,23 +295,23 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
     sg_phase ph;
     sg_routing r;
     int64_t drained = 0;
+    int64_t *upto = NULL;
     char detail[160] = "reads back to the source";
     sg_err_clear(&m->err);
-    int rc = sg_control_require(m, "rollback", 4, allowed, &ph);
+    int rc = sg_switch_recover(m);
+    if (!rc)
+        rc = sg_control_require(m, "rollback", 4, allowed, &ph);
+    if (!rc && !(upto = calloc(m->n_groups, sizeof *upto)))
+        rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    if (!rc)
+        rc = sg_tx_begin_pair(m->tgt, m->src, &m->err);
     if (rc)
-        return rc;
-    bool writes = ph >= SG_PHASE_WRITES_SWITCHED;
-    /* source first: a crash between the commits leaves the reverse capture
-     * on the target, which the next rollback drains again */
-    if ((rc = sg_tx_begin_pair(m->tgt, m->src, &m->err)) != 0)
-        return rc;
+        goto done;
     rc = sg_control_require(m, "rollback", 4, allowed, &ph);
-    if (!rc && writes && (rc = fence(m, m->tgt, false)) == 0 &&
-        (rc = drain_all(m, SG_REVERSE, &drained)) == 0) {
-        rc = swap_triggers(m, false);
+    bool writes = ph >= SG_PHASE_WRITES_SWITCHED;
+    if (!rc && writes && (rc = rollback_fenced(m, upto, &drained)) == 0)
         snprintf(detail, sizeof detail, "writes and reads back to the source; "
                  "%lld target changes applied to the source", (long long)drained);
-    }
     if (!rc)
         rc = load_routing(m, &r);
     if (!rc) {
@@ -172,8 +321,13 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
     }
     if (!rc)
         rc = sg_control_transition(m, ph, SG_PHASE_VERIFIED, "rollback", detail, reason);
-    if (!rc)
-        return sg_tx_commit_pair(m->src, m->tgt, &m->err);
-    sg_tx_rollback_pair(m->tgt, m->src);
+    if (rc)
+        sg_tx_rollback_pair(m->tgt, m->src);
+    else
+        rc = commit_target_then_source(m, "rollback:between-commits");
+    if (!rc && writes)
+        rc = finish_record(m, SG_REVERSE, upto);
+done:
+    free(upto);
     return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "capture.h"
 #include "control.h"
+#include "cutover.h"
 #include "tx.h"
 
 void sg_log(sg_migration *m, int level, const char *fmt, ...)
@@ -227,7 +228,9 @@ int sg_migration_abort(sg_migration *m, const char *reason)
     char holder[128];
     bool alive;
     sg_err_clear(&m->err);
-    int rc = sg_control_require(m, "abort", sizeof allowed / sizeof allowed[0],
+    int rc = sg_switch_recover(m);
+    if (!rc)
+        rc = sg_control_require(m, "abort", sizeof allowed / sizeof allowed[0],
                                 allowed, &ph);
     if (!rc)
         rc = sg_lease_holder(m, holder, sizeof holder, &alive);
@@ -259,7 +262,9 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
     if (!o)
         o = &d;
     sg_err_clear(&m->err);
-    int rc = sg_control_require(m, "cleanup", 2, allowed, &ph);
+    int rc = sg_switch_recover(m);
+    if (!rc)
+        rc = sg_control_require(m, "cleanup", 2, allowed, &ph);
     if (!rc)
         rc = sg_apply_pending(m, SG_REVERSE, &pending, &lag);
     if (!rc && pending > 0)

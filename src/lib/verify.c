@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "cutover.h"
 #include "control.h"
 #include "tx.h"
 
@@ -387,7 +388,9 @@ int sg_verify_run(sg_migration *m, const sg_verify_options *o,
     *out = calloc(1, sizeof **out);
     if (!*out)
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    int rc = verify(m, o ? o : &d, *out);
+    int rc = sg_switch_recover(m);
+    if (!rc)
+        rc = verify(m, o ? o : &d, *out);
     sg_lease_release(m);
     return rc;
 }

@@ -6,6 +6,7 @@
 
 #include "backfill.h"
 #include "capture.h"
+#include "cutover.h"
 
 #define DRAIN_BATCH 1000
 
@@ -51,6 +52,8 @@ static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
     sg_phase ph;
     int64_t applied = 0, pending = 0, lag = 0;
     int rc = sg_lease_renew(m);
+    if (!rc)
+        rc = sg_switch_recover(m);
     if (!rc)
         rc = sg_control_phase(m, &ph);
     if (rc)

@@ -104,6 +104,48 @@ test_cutover_rollback() {
   check "verify after rollback" $SEGUE verify "$d/m.yaml" >/dev/null
 }
 
+# kill -9 between the two commits of a write cutover and of a rollback: the
+# next command finishes the switch, nothing applied twice, nothing lost
+test_crash_between_switch_commits() {
+  local crash=${CRASHPOINT:-$(dirname "$SEGUE")/tools/crashpoint}
+  local d; d=$(playbook two | tail -1)
+  check "reads 100" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  sqlite3 "$d/src.db" "UPDATE Track SET Name = 'before cutover' WHERE TrackId = 30"
+  $crash "$d/m.yaml" cutover:between-commits cutover 2>/dev/null
+  [ $? = 137 ] || fail "crashpoint did not stop the cutover between its commits"
+  # decided on the target: writes go there; one late write still lands on the source
+  sqlite3 "$d/tgt.db" "UPDATE track_v2 SET Name = 'target after cutover' WHERE TrackId = 30;
+    INSERT INTO track_v2 (TrackId, Name, MediaTypeId, Milliseconds, UnitPrice) VALUES (888888, 't', 1, 1, 1)" ||
+    fail "target write after the decided cutover"
+  sqlite3 "$d/src.db" "UPDATE Track SET Name = 'late source write' WHERE TrackId = 20" ||
+    fail "late source write"
+  check "run finishes the cutover" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  [ "$(sqlite3 "$d/tgt.db" "SELECT Name FROM track_v2 WHERE TrackId = 30")" = "target after cutover" ] ||
+    fail "an entry applied before the crash was applied again over a newer target write"
+  [ "$(sqlite3 "$d/tgt.db" "SELECT Name FROM track_v2 WHERE TrackId = 20")" = "late source write" ] ||
+    fail "the late source write was lost"
+  sqlite3 "$d/src.db" "UPDATE Track SET Name = 'x' WHERE TrackId = 9" 2>&1 | grep -q "migration 'e2e'" ||
+    fail "the source takes writes after the finished cutover"
+  [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM _segue_switches")" = 0 ] || fail "switch record left"
+
+  sqlite3 "$d/tgt.db" "INSERT INTO track_v2 (TrackId, Name, MediaTypeId, Milliseconds, UnitPrice)
+    VALUES (888889, 'just before the rollback', 1, 1, 1)" || fail "target write before the rollback"
+  $crash "$d/m.yaml" rollback:between-commits rollback 2>/dev/null
+  [ $? = 137 ] || fail "crashpoint did not stop the rollback between its commits"
+  sqlite3 "$d/tgt.db" "UPDATE track_v2 SET Name = 'y' WHERE TrackId = 9" 2>/dev/null &&
+    fail "the target takes writes after the decided rollback"
+  check "status finishes nothing" $SEGUE status "$d/m.yaml" >/dev/null
+  check "verify finishes the rollback" $SEGUE verify "$d/m.yaml" >/dev/null
+  [ "$(sqlite3 "$d/src.db" "SELECT count(*) FROM Track WHERE TrackId IN (888888, 888889)")" = 2 ] ||
+    fail "a target write was lost by the interrupted rollback"
+  [ "$(sqlite3 "$d/src.db" "SELECT Name FROM Track WHERE TrackId = 30")" = "target after cutover" ] ||
+    fail "target update lost by the interrupted rollback"
+  sqlite3 "$d/src.db" "UPDATE Track SET Name = 'source again' WHERE TrackId = 9" ||
+    fail "the source refuses writes after the finished rollback"
+  check "run after rollback" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  [ "$(independent_diff "$d/src.db" "$d/tgt.db")" = 0 ] || fail "independent diff after the crashes"
+}
+
 test_verify_fails_and_repairs() {
   local d; d=$(playbook two | tail -1)
   # the guard rejects writes to the target not made by segue: inject the way

@@ -1,0 +1,19 @@
+/* Write switches (cutover --writes, rollback) that span two databases. */
+#ifndef SEGUE_CUTOVER_H
+#define SEGUE_CUTOVER_H
+
+#include "internal.h"
+
+/* Finishes a write cutover or rollback whose second commit was lost (a
+ * crash between the commits on the target and on the source), from the
+ * record the first commit left in the control tables; does nothing when
+ * there is none. Cheap when nothing is pending: one read. Called by the
+ * worker every round and by every command that changes the phase. */
+int sg_switch_recover(sg_migration *m);
+
+/* Test-only: when set, called with a point's name ("cutover:between-commits",
+ * "rollback:between-commits", "recover:between-commits") just after the
+ * first of the two commits. NULL in normal use. */
+extern void (*sg_crash_point)(const char *where);
+
+#endif
