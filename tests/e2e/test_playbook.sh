@@ -246,6 +246,35 @@ test_lease() {
   check "takeover after kill -9" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
 }
 
+# progress with rows/s and ETA on a terminal, nothing of it otherwise
+test_progress_on_a_terminal_only() {
+  local d; d=$(scratch)
+  sqlite3 "$d/src.db" "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
+    INSERT INTO t SELECT i, 'v' || i FROM n;" >/dev/null
+  printf 'version: 1\nname: prog\nsource: sqlite:%s\ntarget: sqlite:%s\nmappings:\n  - from: t\n    to: t2\n    create: true\nbackfill:\n  chunk_time: 10ms\n  max_rows_per_second: 100000\n' \
+    "$d/src.db" "$d/tgt.db" > "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  script -qec "$SEGUE backfill $d/m.yaml" /dev/null > "$d/tty.out" 2>&1 || fail "backfill on a terminal"
+  grep -q "rows/s ETA" "$d/tty.out" || fail "no progress line on a terminal: $(tail -c 300 "$d/tty.out")"
+  grep -q "50000/50000 rows" "$d/tty.out" || fail "progress did not reach the total"
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  local quiet; quiet=$($SEGUE verify "$d/m.yaml" 2>&1 >/dev/null)
+  [ -z "$quiet" ] || fail "progress written to a non-terminal: $quiet"
+}
+
+# the docs name every setting and every command the code knows
+test_docs_match_the_code() {
+  local s
+  for s in $(sed -n 's/^ *{ "\([a-z_]*\)", "\([a-z_]*\)", SG_SETTING.*/\1.\2/p' src/lib/settings.c); do
+    grep -qF "| $s |" docs/spec.md || fail "docs/spec.md does not describe setting $s"
+  done
+  [ -n "${s:-}" ] || fail "no settings found in src/lib/settings.c"
+  for c in plan start backfill run verify cutover rollback cleanup abort status route demo; do
+    grep -q "\b$c\b" docs/cli.md || fail "docs/cli.md does not list $c"
+  done
+}
+
 test_help() {
   for c in plan start backfill run verify cutover rollback cleanup abort status route demo; do
     $SEGUE $c --help | grep -q "usage: segue $c" || fail "$c --help"
