@@ -2,7 +2,16 @@
 # records a failure with a message; `run_tests` runs them all and prints one
 # line per test, then "e2e: N passed, N failed".
 SEGUE=${SEGUE:-build/segue}
-CHINOOK=${CHINOOK:-../shared/data/chinook/Chinook_Sqlite.sqlite}
+# the Chinook file, found where `segue demo` looks for it
+CHINOOK=${SEGUE_CHINOOK:-}
+for c in ../shared/data/chinook/Chinook_Sqlite.sqlite ../../shared/data/chinook/Chinook_Sqlite.sqlite; do
+  [ -n "$CHINOOK" ] || { [ -f "$c" ] && CHINOOK=$c; }
+done
+if [ ! -f "${CHINOOK:-}" ]; then
+  echo "e2e: cannot find Chinook_Sqlite.sqlite (looked in ../shared/data/chinook and ../../shared/data/chinook); set SEGUE_CHINOOK to its path"
+  echo "e2e: 0 passed, 1 failed"
+  exit 1
+fi
 failures=0
 fail() { echo "    FAIL: $*"; failures=$((failures + 1)); }
 check() { local msg=$1; shift; "$@" || fail "$msg"; }
