@@ -246,6 +246,49 @@ test_lease() {
   check "takeover after kill -9" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
 }
 
+# INSERT/UPDATE OR REPLACE that displace a row through another uniqueness
+# constraint fire no delete trigger; capture must still log the displaced key
+test_replace_displacing_a_row() {
+  local d; d=$(scratch)
+  sqlite3 "$d/src.db" "PRAGMA journal_mode=WAL;
+    CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+    INSERT INTO users SELECT i, 'u' || i || '@x', 'n' || i FROM n;
+    CREATE TABLE users2 (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT);
+    INSERT INTO users2 SELECT * FROM users;" >/dev/null
+  cat > "$d/m.yaml" <<YAML
+version: 1
+name: repl
+source: sqlite:$d/src.db
+target: sqlite:$d/tgt.db
+mappings:
+  - from: users
+    to: users_by_id
+    create: true
+  - from: users2
+    to: users_by_email
+    key: [email]
+    create: true
+YAML
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
+  local t
+  for t in users users2; do
+    sqlite3 "$d/src.db" "INSERT OR REPLACE INTO $t VALUES (1000, 'u1@x', 'took u1 email');
+      UPDATE OR REPLACE $t SET email = 'u2@x' WHERE id = 3;
+      INSERT OR REPLACE INTO $t VALUES (4, 'fresh@x', 'same id, new email');
+      REPLACE INTO $t VALUES (5, 'u6@x', 'both');" || fail "replace statements on $t"
+  done
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  local n; n=$(sqlite3 "$d/src.db" "ATTACH '$d/tgt.db' AS t;
+    SELECT (SELECT count(*) FROM (SELECT * FROM users EXCEPT SELECT * FROM t.users_by_id))
+         + (SELECT count(*) FROM (SELECT * FROM t.users_by_id EXCEPT SELECT * FROM users))
+         + (SELECT count(*) FROM (SELECT * FROM users2 EXCEPT SELECT * FROM t.users_by_email))
+         + (SELECT count(*) FROM (SELECT * FROM t.users_by_email EXCEPT SELECT * FROM users2))")
+  [ "$n" = 0 ] || fail "rows displaced by REPLACE left behind in the target: $n"
+}
+
 # progress with rows/s and ETA on a terminal, nothing of it otherwise
 test_progress_on_a_terminal_only() {
   local d; d=$(scratch)

@@ -4,6 +4,7 @@
 #include <segue/segue.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MARKER "\"_segue_applying\""
 #define NOT_SEGUE "WHEN NOT EXISTS (SELECT 1 FROM " MARKER ")"
@@ -240,6 +241,85 @@ static void key_changed(sg_buf *b, const sg_capture *cap)
     }
 }
 
+/* Whether constraint columns `cols` (n) are exactly the capture's key. */
+static bool is_key(const sg_capture *cap, const sg_table_info *t, size_t n,
+                   const int *cols)
+{
+    if (n != cap->n_keys)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t k = 0; k < cap->n_keys && !found; k++)
+            found = strcasecmp(t->cols[cols[i]].name, cap->keys[k]) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* One uniqueness constraint: log the keys of the rows that hold the new
+ * values and are not the row itself (`self` names it: NEW or OLD). */
+static void displaced_one(sg_buf *b, const sg_capture *cap, const sg_table_info *t,
+                          size_t n, const int *cols, const char *self)
+{
+    sg_buf_puts(b, "INSERT INTO ");
+    sq_quote_ident(b, cap->log_table);
+    sg_buf_puts(b, " (at");
+    for (size_t i = 0; i < cap->n_keys; i++)
+        sg_buf_printf(b, ", k%zu", i);
+    sg_buf_puts(b, ") SELECT " NOW_MS);
+    for (size_t i = 0; i < cap->n_keys; i++) {
+        sg_buf_puts(b, ", ");
+        sq_quote_ident(b, cap->keys[i]);
+    }
+    sg_buf_puts(b, " FROM ");
+    sq_quote_ident(b, cap->table);
+    sg_buf_puts(b, " WHERE ");
+    for (size_t i = 0; i < n; i++) {
+        sg_buf_puts(b, i ? " AND " : "");
+        sq_quote_ident(b, t->cols[cols[i]].name);
+        sg_buf_puts(b, " = NEW.");
+        sq_quote_ident(b, t->cols[cols[i]].name);
+    }
+    sg_buf_puts(b, " AND NOT (");
+    for (size_t i = 0; i < cap->n_keys; i++) {
+        sg_buf_puts(b, i ? " AND " : "");
+        sq_quote_ident(b, cap->keys[i]);
+        sg_buf_printf(b, " IS %s.", self);
+        sq_quote_ident(b, cap->keys[i]);
+    }
+    sg_buf_puts(b, "); ");
+}
+
+/* SQLite's REPLACE conflict resolution deletes the rows in its way without
+ * firing delete triggers (unless the application turned recursive_triggers
+ * on), so a row displaced through a uniqueness constraint other than the key
+ * would never reach the changelog. Before each insert and update, log the
+ * keys of other rows holding the new values of such a constraint; when the
+ * statement does not replace them, the extra entries cost one idempotent
+ * re-sync. Tables whose only uniqueness constraint is the key get nothing.
+ * Partial and expression indexes are not covered. */
+static void displaced_triggers(sg_buf *b, const sg_capture *cap, const sg_table_info *t)
+{
+    static const char *const kind[][3] = { { "rins", "BEFORE INSERT", "NEW" },
+                                           { "rupd", "BEFORE UPDATE", "OLD" } };
+    size_t n = 0;
+    bool pk = t->n_pk > 0 && !is_key(cap, t, t->n_pk, t->pk);
+    for (size_t u = 0; u < t->n_unique; u++)
+        n += !is_key(cap, t, t->uniques[u].n, t->uniques[u].cols);
+    if (!pk && n == 0)
+        return;
+    for (size_t k = 0; k < 2; k++) {
+        trigger_head(b, cap->trigger_prefix, kind[k][0], kind[k][1], cap->table);
+        if (pk)
+            displaced_one(b, cap, t, t->n_pk, t->pk, kind[k][2]);
+        for (size_t u = 0; u < t->n_unique; u++)
+            if (!is_key(cap, t, t->uniques[u].n, t->uniques[u].cols))
+                displaced_one(b, cap, t, t->uniques[u].n, t->uniques[u].cols, kind[k][2]);
+        sg_buf_puts(b, "END; ");
+    }
+}
+
 int sq_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
 {
     sg_buf b = SG_BUF_INIT, cond = SG_BUF_INIT;
@@ -260,11 +340,18 @@ int sq_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
     sg_buf_puts(&b, "END; ");
     trigger_head(&b, cap->trigger_prefix, "del", "AFTER DELETE", cap->table);
     log_insert(&b, cap, "OLD", NULL);
-    sg_buf_puts(&b, "END;");
+    sg_buf_puts(&b, "END; ");
+    sg_table_info *t = NULL;
+    if ((rc = sq_table_info(c, cap->table, &t, err)) != 0)
+        goto done;
+    if (t)
+        displaced_triggers(&b, cap, t);
+    sg_table_info_free(t);
     if (sg_buf_failed(&b) || sg_buf_failed(&cond))
         rc = sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
     else
         rc = sq_exec(c, sg_buf_str(&b), err);
+done:
     sg_buf_free(&b);
     sg_buf_free(&cond);
     return rc;
@@ -288,8 +375,8 @@ static int drop_triggers(sg_conn *c, const char *prefix, const char *const *sfx,
 
 int sq_capture_remove(sg_conn *c, const sg_capture *cap, sg_err *err)
 {
-    static const char *const sfx[] = { "ins", "upd", "del" };
-    return drop_triggers(c, cap->trigger_prefix, sfx, 3, err);
+    static const char *const sfx[] = { "ins", "upd", "del", "rins", "rupd" };
+    return drop_triggers(c, cap->trigger_prefix, sfx, 5, err);
 }
 
 int sq_guard_install(sg_conn *c, const sg_guard *g, sg_err *err)
