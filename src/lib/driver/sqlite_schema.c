@@ -210,9 +210,8 @@ static void trigger_head(sg_buf *b, const char *prefix, const char *suffix,
     sg_buf_puts(b, " " NOT_SEGUE " BEGIN ");
 }
 
-/* INSERT INTO log (at, k0..) SELECT now, <row>.k.. [WHERE cond] */
-static void log_insert(sg_buf *b, const sg_capture *cap, const char *row,
-                       const char *cond)
+/* INSERT INTO log (at, k0..) SELECT now, [<row>.]k.. */
+static void log_head(sg_buf *b, const sg_capture *cap, const char *row)
 {
     sg_buf_puts(b, "INSERT INTO ");
     sq_quote_ident(b, cap->log_table);
@@ -221,9 +220,18 @@ static void log_insert(sg_buf *b, const sg_capture *cap, const char *row,
         sg_buf_printf(b, ", k%zu", i);
     sg_buf_puts(b, ") SELECT " NOW_MS);
     for (size_t i = 0; i < cap->n_keys; i++) {
-        sg_buf_printf(b, ", %s.", row);
+        sg_buf_puts(b, ", ");
+        if (row)
+            sg_buf_printf(b, "%s.", row);
         sq_quote_ident(b, cap->keys[i]);
     }
+}
+
+/* INSERT INTO log (at, k0..) SELECT now, <row>.k.. [WHERE cond] */
+static void log_insert(sg_buf *b, const sg_capture *cap, const char *row,
+                       const char *cond)
+{
+    log_head(b, cap, row);
     if (cond)
         sg_buf_printf(b, " WHERE %s", cond);
     sg_buf_puts(b, "; ");
@@ -262,16 +270,7 @@ static bool is_key(const sg_capture *cap, const sg_table_info *t, size_t n,
 static void displaced_one(sg_buf *b, const sg_capture *cap, const sg_table_info *t,
                           size_t n, const int *cols, const char *self)
 {
-    sg_buf_puts(b, "INSERT INTO ");
-    sq_quote_ident(b, cap->log_table);
-    sg_buf_puts(b, " (at");
-    for (size_t i = 0; i < cap->n_keys; i++)
-        sg_buf_printf(b, ", k%zu", i);
-    sg_buf_puts(b, ") SELECT " NOW_MS);
-    for (size_t i = 0; i < cap->n_keys; i++) {
-        sg_buf_puts(b, ", ");
-        sq_quote_ident(b, cap->keys[i]);
-    }
+    log_head(b, cap, NULL);
     sg_buf_puts(b, " FROM ");
     sq_quote_ident(b, cap->table);
     sg_buf_puts(b, " WHERE ");
