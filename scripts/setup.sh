@@ -2,8 +2,10 @@
 # Installs the Debian packages segue needs to build and test, when missing.
 # Needs root (or sudo) to install; otherwise prints the exact command.
 set -euo pipefail
+# build: compiler, SQLite, libyaml, jansson, xxhash, libpq; tests: cmocka,
+# the sqlite3 shell, a PostgreSQL 15 server with psql and pgbench
 pkgs=(gcc make libc6-dev libsqlite3-dev sqlite3 libyaml-dev libjansson-dev
-      libxxhash-dev libcmocka-dev)
+      libxxhash-dev libcmocka-dev libpq-dev postgresql-15 postgresql-client-15)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

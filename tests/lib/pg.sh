@@ -1,0 +1,48 @@
+# A private PostgreSQL server for tests and benchmarks: initdb in a temp
+# directory, listening on 127.0.0.1 at a free port (and a socket in that
+# directory), stopped by PID. As root, the server runs as the unprivileged
+# `postgres` user that Debian's package creates (PostgreSQL refuses root).
+#
+#   . tests/lib/pg.sh
+#   pg_start [postgres -c options...]   # sets PG_DIR PG_PORT PG_PID PG_URI PG_BIN
+#   psql "$PG_URI" -c 'select 1'
+#   pg_stop                             # stops the server, removes PG_DIR
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+
+pg_as() { # run a command as the server's owner
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+pg_start() {
+  [ -x "$PG_BIN/initdb" ] || { echo "pg: no PostgreSQL server binaries (run make setup)" >&2; return 1; }
+  PG_DIR=$(mktemp -d /tmp/segue-pg-XXXXXX) || return 1
+  [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+  chmod 700 "$PG_DIR"
+  pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale \
+    > "$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+  PG_PORT=$(pg_free_port) || { echo "pg: no free port" >&2; return 1; }
+  local opts="-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=100 $*"
+  pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -o "$opts" -l "$PG_DIR/server.log" -w -t 60 start \
+    > /dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
+  PG_PID=$(head -1 "$PG_DIR/data/postmaster.pid")
+  PG_URI="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+  export PG_DIR PG_PORT PG_PID PG_URI PG_BIN
+}
+
+pg_stop() {
+  [ -n "${PG_PID:-}" ] || return 0
+  kill -INT "$PG_PID" 2>/dev/null
+  for _ in $(seq 300); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$PG_PID" 2>/dev/null && kill -KILL "$PG_PID"
+  rm -rf "$PG_DIR"
+  PG_PID=
+}
