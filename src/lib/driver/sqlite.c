@@ -216,28 +216,6 @@ static int sq_fence(sg_conn *c, size_t n, const char *const *tables, sg_err *err
     return 0;
 }
 
-void sq_quote_ident(sg_buf *b, const char *id)
-{
-    sg_buf_putc(b, '"');
-    for (const char *p = id; *p; p++) {
-        if (*p == '"')
-            sg_buf_putc(b, '"');
-        sg_buf_putc(b, *p);
-    }
-    sg_buf_putc(b, '"');
-}
-
-void sq_quote_literal(sg_buf *b, const char *s)
-{
-    sg_buf_putc(b, '\'');
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'')
-            sg_buf_putc(b, '\'');
-        sg_buf_putc(b, *p);
-    }
-    sg_buf_putc(b, '\'');
-}
-
 static void sq_param(sg_buf *b, int n)
 {
     sg_buf_printf(b, "?%d", n);
@@ -279,36 +257,10 @@ static const char *sq_type_name(sg_vtype t)
     }
 }
 
-static bool in_list(const char *s, size_t n, const char *const *list)
-{
-    for (size_t i = 0; i < n; i++)
-        if (sqlite3_stricmp(s, list[i]) == 0)
-            return true;
-    return false;
-}
-
 static void sq_upsert_tail(sg_buf *b, size_t n_keys, const char *const *keys,
                            size_t n_cols, const char *const *cols)
 {
-    sg_buf_puts(b, " ON CONFLICT (");
-    for (size_t i = 0; i < n_keys; i++) {
-        if (i)
-            sg_buf_puts(b, ", ");
-        sq_quote_ident(b, keys[i]);
-    }
-    sg_buf_puts(b, ")");
-    bool any = false;
-    for (size_t i = 0; i < n_cols; i++) {
-        if (in_list(cols[i], n_keys, keys))
-            continue;
-        sg_buf_puts(b, any ? ", " : " DO UPDATE SET ");
-        any = true;
-        sq_quote_ident(b, cols[i]);
-        sg_buf_puts(b, " = excluded.");
-        sq_quote_ident(b, cols[i]);
-    }
-    if (!any)
-        sg_buf_puts(b, " DO NOTHING");
+    sg_std_upsert_tail(b, n_keys, keys, n_cols, cols, sq_same_name);
 }
 
 const sg_driver sg_driver_sqlite = {
@@ -332,8 +284,8 @@ const sg_driver sg_driver_sqlite = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .fence = sq_fence,
-    .quote_ident = sq_quote_ident,
-    .quote_literal = sq_quote_literal,
+    .quote_ident = sg_std_quote_ident,
+    .quote_literal = sg_std_quote_literal,
     .param = sq_param,
     .control_name = sq_control_name,
     .type_name = sq_type_name,

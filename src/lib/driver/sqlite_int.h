@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "driver.h"
+#include "sql_std.h"
 
 /* How long a statement waits on a locked database before it fails: ms. */
 #define SG_SQLITE_BUSY_TIMEOUT_MS 30000
@@ -24,8 +25,6 @@ typedef struct sq_stmt {
 /* Sets err from the connection's last error: "<endpoint>: <message>". */
 int sq_fail(sg_conn *c, sg_err *err);
 int sq_exec(sg_conn *c, const char *sql, sg_err *err);
-void sq_quote_ident(sg_buf *b, const char *id);
-void sq_quote_literal(sg_buf *b, const char *s);
 
 int sq_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int sq_control_present(sg_conn *c, bool *out, sg_err *err);

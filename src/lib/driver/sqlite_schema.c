@@ -195,7 +195,7 @@ static void trigger_name(sg_buf *b, const char *prefix, const char *suffix)
     if (sg_buf_failed(&tmp))
         b->failed = true;
     else
-        sq_quote_ident(b, sg_buf_str(&tmp));
+        sg_std_quote_ident(b, sg_buf_str(&tmp));
     sg_buf_free(&tmp);
 }
 
@@ -206,7 +206,7 @@ static void trigger_head(sg_buf *b, const char *prefix, const char *suffix,
     sg_buf_puts(b, "CREATE TRIGGER ");
     trigger_name(b, prefix, suffix);
     sg_buf_printf(b, " %s ON ", when);
-    sq_quote_ident(b, table);
+    sg_std_quote_ident(b, table);
     sg_buf_puts(b, " " NOT_SEGUE " BEGIN ");
 }
 
@@ -214,7 +214,7 @@ static void trigger_head(sg_buf *b, const char *prefix, const char *suffix,
 static void log_head(sg_buf *b, const sg_capture *cap, const char *row)
 {
     sg_buf_puts(b, "INSERT INTO ");
-    sq_quote_ident(b, cap->log_table);
+    sg_std_quote_ident(b, cap->log_table);
     sg_buf_puts(b, " (at");
     for (size_t i = 0; i < cap->n_keys; i++)
         sg_buf_printf(b, ", k%zu", i);
@@ -223,7 +223,7 @@ static void log_head(sg_buf *b, const sg_capture *cap, const char *row)
         sg_buf_puts(b, ", ");
         if (row)
             sg_buf_printf(b, "%s.", row);
-        sq_quote_ident(b, cap->keys[i]);
+        sg_std_quote_ident(b, cap->keys[i]);
     }
 }
 
@@ -243,9 +243,9 @@ static void key_changed(sg_buf *b, const sg_capture *cap)
         if (i)
             sg_buf_puts(b, " OR ");
         sg_buf_puts(b, "NEW.");
-        sq_quote_ident(b, cap->keys[i]);
+        sg_std_quote_ident(b, cap->keys[i]);
         sg_buf_puts(b, " IS NOT OLD.");
-        sq_quote_ident(b, cap->keys[i]);
+        sg_std_quote_ident(b, cap->keys[i]);
     }
 }
 
@@ -272,20 +272,20 @@ static void displaced_one(sg_buf *b, const sg_capture *cap, const sg_table_info 
 {
     log_head(b, cap, NULL);
     sg_buf_puts(b, " FROM ");
-    sq_quote_ident(b, cap->table);
+    sg_std_quote_ident(b, cap->table);
     sg_buf_puts(b, " WHERE ");
     for (size_t i = 0; i < n; i++) {
         sg_buf_puts(b, i ? " AND " : "");
-        sq_quote_ident(b, t->cols[cols[i]].name);
+        sg_std_quote_ident(b, t->cols[cols[i]].name);
         sg_buf_puts(b, " = NEW.");
-        sq_quote_ident(b, t->cols[cols[i]].name);
+        sg_std_quote_ident(b, t->cols[cols[i]].name);
     }
     sg_buf_puts(b, " AND NOT (");
     for (size_t i = 0; i < cap->n_keys; i++) {
         sg_buf_puts(b, i ? " AND " : "");
-        sq_quote_ident(b, cap->keys[i]);
+        sg_std_quote_ident(b, cap->keys[i]);
         sg_buf_printf(b, " IS %s.", self);
-        sq_quote_ident(b, cap->keys[i]);
+        sg_std_quote_ident(b, cap->keys[i]);
     }
     sg_buf_puts(b, "); ");
 }
@@ -324,7 +324,7 @@ int sq_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
     sg_buf b = SG_BUF_INIT, cond = SG_BUF_INIT;
     int rc = 0;
     sg_buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
-    sq_quote_ident(&b, cap->log_table);
+    sg_std_quote_ident(&b, cap->log_table);
     sg_buf_puts(&b, " (id INTEGER PRIMARY KEY, at INTEGER NOT NULL");
     for (size_t i = 0; i < cap->n_keys; i++)
         sg_buf_printf(&b, ", k%zu", i);
@@ -389,7 +389,7 @@ int sq_guard_install(sg_conn *c, const sg_guard *g, sg_err *err)
     for (size_t i = 0; i < 3; i++) {
         trigger_head(&b, g->trigger_prefix, ops[i][0], ops[i][1], g->table);
         sg_buf_puts(&b, "SELECT RAISE(ABORT, ");
-        sq_quote_literal(&b, g->message);
+        sg_std_quote_literal(&b, g->message);
         sg_buf_puts(&b, "); END; ");
     }
     int rc = sg_buf_failed(&b)
