@@ -14,11 +14,12 @@ SANFLAGS =
 OPT     ?= -O2 -g
 endif
 
-CPPFLAGS += -Iinclude -D_GNU_SOURCE
+PG_INC  := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+CPPFLAGS += -Iinclude -I$(PG_INC) -D_GNU_SOURCE
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -pthread $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS += -pthread $(SANFLAGS)
-LIBS     = -lsqlite3 -lyaml -ljansson -lxxhash -lm
+LIBS     = -lsqlite3 -lpq -lyaml -ljansson -lxxhash -lm
 
 LIB_SRC  = $(wildcard src/lib/*.c src/lib/driver/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)

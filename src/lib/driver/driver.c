@@ -5,7 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const sg_driver *const drivers[] = { &sg_driver_sqlite };
+static const sg_driver *const drivers[] = { &sg_driver_sqlite, &sg_driver_postgres };
+
+static bool scheme_is(const char *s, const char *uri, size_t n)
+{
+    return s && strlen(s) == n && strncmp(s, uri, n) == 0;
+}
 
 /* Splits "scheme:rest"; returns the driver or NULL. */
 static const sg_driver *lookup(const char *uri, const char **rest)
@@ -15,8 +20,7 @@ static const sg_driver *lookup(const char *uri, const char **rest)
         return NULL;
     size_t n = (size_t)(colon - uri);
     for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++) {
-        const char *s = drivers[i]->scheme;
-        if (strlen(s) == n && strncmp(s, uri, n) == 0) {
+        if (scheme_is(drivers[i]->scheme, uri, n) || scheme_is(drivers[i]->alias, uri, n)) {
             *rest = colon + 1;
             return drivers[i];
         }
@@ -30,7 +34,8 @@ const sg_driver *sg_db_driver_for(const char *uri, sg_err *err)
     const sg_driver *d = lookup(uri, &rest);
     if (!d)
         sg_err_set(err, SG_EUSAGE,
-                   "unsupported database URI '%.200s'; hint: use sqlite:path/to.db",
+                   "unsupported database URI '%.200s'; hint: use sqlite:path/to.db "
+                   "or postgresql://user@host/db",
                    uri);
     return d;
 }
@@ -43,7 +48,8 @@ int sg_db_open(sg_conn **out, const char *uri, const char *endpoint,
     const sg_driver *d = lookup(uri, &rest);
     if (!d)
         return sg_err_set(err, SG_EUSAGE,
-                          "%s: unsupported database URI; hint: use sqlite:path/to.db",
+                          "%s: unsupported database URI; hint: use sqlite:path/to.db or "
+                          "postgresql://user@host/db",
                           endpoint);
     return d->open(out, uri, rest, endpoint, create, err);
 }

@@ -83,6 +83,7 @@ typedef struct sg_guard {
 struct sg_driver {
     const char *name;   /* "sqlite" */
     const char *scheme; /* URI scheme without the colon */
+    const char *alias;  /* another scheme it answers to, or NULL */
 
     /* `rest` is the URI after "scheme:"; `create` allows a new database. */
     int (*open)(sg_conn **out, const char *uri, const char *rest,
@@ -200,5 +201,6 @@ void sg_db_control(const sg_conn *c, sg_buf *b, const char *name);
 void sg_db_param(const sg_conn *c, sg_buf *b, int n);
 
 extern const sg_driver sg_driver_sqlite;
+extern const sg_driver sg_driver_postgres;
 
 #endif

@@ -1,0 +1,536 @@
+/* PostgreSQL driver (libpq): connections, statements, transactions and
+ * dialect. Statements are server-side prepared; results are read in
+ * single-row mode, so memory is bounded by one row, never by a result set.
+ * Sessions run with TimeZone UTC and ISO dates so values read the same on
+ * every connection. */
+#include "pg_int.h"
+
+#include <segue/segue.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Built-in type OIDs (pg_type.dat); libpq does not export them. */
+enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
+       OID_OID = 26, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_DATE = 1082,
+       OID_TIME = 1083, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184,
+       OID_TIMETZ = 1266, OID_NUMERIC = 1700 };
+
+/* SQLSTATE 55P03: lock_timeout expired. */
+#define PG_LOCK_NOT_AVAILABLE "55P03"
+
+static void trim_newline(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = '\0';
+}
+
+int pg_fail(sg_conn *c, const PGresult *r, sg_err *err)
+{
+    char msg[768];
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *text = r && PQresultErrorMessage(r)[0]
+                           ? PQresultErrorMessage(r)
+                           : PQerrorMessage(((pg_conn *)c)->pg);
+    snprintf(msg, sizeof msg, "%s", text);
+    trim_newline(msg);
+    if (state)
+        return sg_err_set(err, SG_EDB, "%s: %s (SQLSTATE %s)", c->endpoint, msg, state);
+    return sg_err_set(err, SG_EDB, "%s: %s", c->endpoint, msg);
+}
+
+int pg_exec(sg_conn *c, const char *sql, sg_err *err)
+{
+    PGresult *r = PQexec(((pg_conn *)c)->pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : pg_fail(c, r, err);
+    if (!rc) {
+        const char *n = PQcmdTuples(r);
+        ((pg_conn *)c)->changes = *n ? atoll(n) : 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The URI with any password replaced by "***", for messages and logs. */
+static char *scrub(const char *uri)
+{
+    sg_buf b = SG_BUF_INIT;
+    const char *p = uri, *at = NULL, *slash2 = strstr(uri, "://");
+    if (slash2) {
+        const char *host = slash2 + 3, *end = host + strcspn(host, "/?");
+        for (const char *q = host; q < end; q++)
+            if (*q == '@')
+                at = q;
+        const char *colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+        if (colon) {
+            sg_buf_putn(&b, uri, (size_t)(colon - uri) + 1);
+            sg_buf_puts(&b, "***");
+            p = at;
+        }
+    }
+    for (; *p; p++) {
+        if (strncmp(p, "password=", 9) == 0 && (p == uri || strchr(" ?&", p[-1]))) {
+            sg_buf_puts(&b, "password=***");
+            p += 9;
+            while (p[1] && !strchr(" &", p[1]))
+                p++;
+            continue;
+        }
+        sg_buf_putc(&b, *p);
+    }
+    char *out = sg_buf_failed(&b) ? NULL : strdup(sg_buf_str(&b));
+    sg_buf_free(&b);
+    return out;
+}
+
+/* libpq takes a URI whole, a key/value string after "postgresql:". */
+static const char *conninfo_of(const char *uri, const char *rest)
+{
+    return strncmp(rest, "//", 2) == 0 ? uri : rest;
+}
+
+/* Server notices ("table does not exist, skipping") are not errors. */
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static const char *const session_setup =
+    "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
+    "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; "
+    "SET extra_float_digits = 3; SET application_name = 'segue'";
+
+static int pg_open(sg_conn **out, const char *uri, const char *rest,
+                   const char *endpoint, bool create, sg_err *err)
+{
+    (void)create;
+    pg_conn *q = calloc(1, sizeof *q);
+    *out = NULL;
+    if (!q || !(q->base.uri = scrub(uri))) {
+        free(q);
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", endpoint);
+    }
+    q->base.drv = &sg_driver_postgres;
+    q->base.endpoint = endpoint;
+    sg_buf_init(&q->stale);
+    q->pg = PQconnectdb(conninfo_of(uri, rest));
+    if (q->pg)
+        PQsetNoticeProcessor(q->pg, ignore_notice, NULL);
+    if (PQstatus(q->pg) != CONNECTION_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", q->pg ? PQerrorMessage(q->pg) : "out of memory");
+        trim_newline(msg);
+        int rc = sg_err_set(err, SG_EDB, "%s: cannot connect to %s: %s; hint: check "
+                            "the URI, the server, and PG* variables or ~/.pgpass "
+                            "for the password", endpoint, q->base.uri, msg);
+        sg_db_close(&q->base);
+        return rc;
+    }
+    int rc = pg_exec(&q->base, session_setup, err);
+    if (rc) {
+        sg_db_close(&q->base);
+        return rc;
+    }
+    *out = &q->base;
+    return 0;
+}
+
+static void pg_close(sg_conn *c)
+{
+    pg_conn *q = (pg_conn *)c;
+    PQfinish(q->pg);
+    sg_buf_free(&q->stale);
+    free(c->uri);
+    free(q);
+}
+
+/* host, port and database a connection string names, defaults applied. */
+static bool parse_target(const char *rest, char *out, size_t n)
+{
+    char *msg = NULL;
+    const char *ci = strncmp(rest, "//", 2) == 0 ? NULL : rest;
+    char buf[1024];
+    if (!ci) {
+        snprintf(buf, sizeof buf, "postgresql:%s", rest);
+        ci = buf;
+    }
+    PQconninfoOption *o = PQconninfoParse(ci, &msg), *p;
+    const char *host = "", *port = "5432", *db = "", *user = "";
+    PQfreemem(msg);
+    if (!o)
+        return false;
+    for (p = o; p->keyword; p++) {
+        if (!p->val)
+            continue;
+        if (!strcmp(p->keyword, "host") || !strcmp(p->keyword, "hostaddr"))
+            host = p->val;
+        else if (!strcmp(p->keyword, "port"))
+            port = p->val;
+        else if (!strcmp(p->keyword, "dbname"))
+            db = p->val;
+        else if (!strcmp(p->keyword, "user"))
+            user = p->val;
+    }
+    snprintf(out, n, "%s|%s|%s", host, port, *db ? db : user);
+    PQconninfoFree(o);
+    return true;
+}
+
+static bool pg_same_database(const char *a, const char *b)
+{
+    char ta[512], tb[512];
+    if (!parse_target(a, ta, sizeof ta) || !parse_target(b, tb, sizeof tb))
+        return strcmp(a, b) == 0;
+    return strcmp(ta, tb) == 0;
+}
+
+static bool pg_same_name(const char *a, const char *b)
+{
+    return strcmp(a, b) == 0; /* segue always quotes: names are exact */
+}
+
+static int pg_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
+{
+    pg_conn *q = (pg_conn *)c;
+    pg_stmt *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+    snprintf(s->name, sizeof s->name, "sg%u", ++q->next_stmt);
+    sg_buf_init(&s->scratch);
+    PGresult *r = PQprepare(q->pg, s->name, sql, 0, NULL);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(c, r, err);
+    PQclear(r);
+    if (!rc) {
+        r = PQdescribePrepared(q->pg, s->name);
+        rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(c, r, err);
+        s->n_params = rc ? 0 : PQnparams(r);
+        PQclear(r);
+    }
+    if (!rc && s->n_params > 0) {
+        s->vals = calloc((size_t)s->n_params, sizeof *s->vals);
+        s->lens = calloc((size_t)s->n_params, sizeof *s->lens);
+        s->fmts = calloc((size_t)s->n_params, sizeof *s->fmts);
+        if (!s->vals || !s->lens || !s->fmts)
+            rc = sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+    }
+    s->base.conn = c;
+    if (rc) {
+        sg_db_finalize(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return 0;
+}
+
+static int pg_bind(sg_stmt *st, int idx, const sg_value *v, sg_err *err)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    char num[64];
+    const void *p = num;
+    size_t n = 0;
+    if (idx < 1 || idx > s->n_params)
+        return sg_err_set(err, SG_EUSAGE, "%s: parameter %d of %d", st->conn->endpoint,
+                          idx, s->n_params);
+    free(s->vals[idx - 1]);
+    s->vals[idx - 1] = NULL;
+    s->fmts[idx - 1] = v->type == SG_V_BLOB; /* bytes as they are; the rest as text */
+    switch (v->type) {
+    case SG_V_NULL: return 0;
+    case SG_V_INT: n = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->i); break;
+    case SG_V_BOOL: n = (size_t)snprintf(num, sizeof num, "%s", v->i ? "true" : "false"); break;
+    case SG_V_REAL: n = (size_t)snprintf(num, sizeof num, "%.17g", v->d); break;
+    default:
+        p = v->p;
+        n = v->n;
+        if (v->type != SG_V_BLOB && n && memchr(p, 0, n))
+            return sg_err_set(err, SG_EUSAGE, "%s: a text value holds a NUL byte, "
+                              "which PostgreSQL text cannot store", st->conn->endpoint);
+        break;
+    }
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", st->conn->endpoint);
+    if (n)
+        memcpy(copy, p, n);
+    copy[n] = '\0';
+    s->vals[idx - 1] = copy;
+    s->lens[idx - 1] = (int)n;
+    return 0;
+}
+
+/* Reads and drops what is left of the running statement's results. */
+static void drain(pg_stmt *s)
+{
+    PGconn *pg = ((pg_conn *)s->base.conn)->pg;
+    PGresult *r;
+    PQclear(s->row);
+    s->row = NULL;
+    while (s->running && (r = PQgetResult(pg)) != NULL)
+        PQclear(r);
+    s->running = false;
+}
+
+static int pg_step(sg_stmt *st, sg_err *err)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    pg_conn *q = (pg_conn *)st->conn;
+    if (!s->running) {
+        if (!PQsendQueryPrepared(q->pg, s->name, s->n_params,
+                                 (const char *const *)s->vals, s->lens, s->fmts, 0))
+            return pg_fail(st->conn, NULL, err);
+        PQsetSingleRowMode(q->pg);
+        s->running = true;
+    }
+    PQclear(s->row);
+    s->row = NULL;
+    PGresult *r = PQgetResult(q->pg);
+    ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_SINGLE_TUPLE) {
+        s->row = r;
+        return 1;
+    }
+    int rc = 0;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        const char *n = PQcmdTuples(r);
+        q->changes = *n ? atoll(n) : 0;
+    } else if (r) {
+        rc = pg_fail(st->conn, r, err);
+    } else {
+        rc = sg_err_set(err, SG_ERR, "%s: statement already done", st->conn->endpoint);
+    }
+    PQclear(r);
+    drain(s);
+    return rc;
+}
+
+static int pg_column_count(sg_stmt *st)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    return s->row ? PQnfields(s->row) : 0;
+}
+
+/* bytea in hex text form ("\x0a1b") into the statement's scratch buffer. */
+static void bytea_value(pg_stmt *s, const char *t, size_t n, sg_value *out)
+{
+    sg_buf_reset(&s->scratch);
+    if (n >= 2 && t[0] == '\\' && t[1] == 'x') {
+        for (size_t i = 2; i + 1 < n; i += 2) {
+            char hex[3] = { t[i], t[i + 1], 0 };
+            sg_buf_putc(&s->scratch, (char)strtol(hex, NULL, 16));
+        }
+    } else {
+        size_t len = 0;
+        unsigned char *u = PQunescapeBytea((const unsigned char *)t, &len);
+        if (u)
+            sg_buf_putn(&s->scratch, u, len);
+        PQfreemem(u);
+    }
+    out->type = SG_V_BLOB;
+    out->p = s->scratch.data ? s->scratch.data : "";
+    out->n = s->scratch.len;
+}
+
+static void pg_column(sg_stmt *st, int i, sg_value *out)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    memset(out, 0, sizeof *out);
+    if (!s->row || PQgetisnull(s->row, 0, i))
+        return; /* SG_V_NULL */
+    const char *t = PQgetvalue(s->row, 0, i);
+    size_t n = (size_t)PQgetlength(s->row, 0, i);
+    switch (PQftype(s->row, i)) {
+    case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
+        out->type = SG_V_INT;
+        out->i = strtoll(t, NULL, 10);
+        return;
+    case OID_FLOAT4: case OID_FLOAT8:
+        out->type = SG_V_REAL;
+        out->d = strtod(t, NULL);
+        return;
+    case OID_BOOL:
+        out->type = SG_V_BOOL;
+        out->i = t[0] == 't';
+        return;
+    case OID_BYTEA:
+        bytea_value(s, t, n, out);
+        return;
+    case OID_NUMERIC: out->type = SG_V_NUMERIC; break;
+    case OID_DATE: case OID_TIME: case OID_TIMETZ: case OID_TIMESTAMP:
+    case OID_TIMESTAMPTZ: out->type = SG_V_DATETIME; break;
+    default: out->type = SG_V_TEXT; break;
+    }
+    out->p = t;
+    out->n = n;
+}
+
+static const char *pg_column_decltype(sg_stmt *st, int i)
+{
+    (void)st;
+    (void)i;
+    return NULL;
+}
+
+static int pg_reset(sg_stmt *st)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    drain(s);
+    for (int i = 0; i < s->n_params; i++) {
+        free(s->vals[i]);
+        s->vals[i] = NULL;
+    }
+    return 0;
+}
+
+static void pg_finalize(sg_stmt *st)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    pg_conn *q = (pg_conn *)st->conn;
+    pg_reset(st);
+    /* in an aborted transaction DEALLOCATE fails too: do it after */
+    sg_buf_printf(&q->stale, "DEALLOCATE %s; ", s->name);
+    if (PQtransactionStatus(q->pg) != PQTRANS_INERROR) {
+        PGresult *r = PQexec(q->pg, sg_buf_str(&q->stale));
+        PQclear(r);
+        sg_buf_reset(&q->stale);
+    }
+    free(s->vals);
+    free(s->lens);
+    free(s->fmts);
+    sg_buf_free(&s->scratch);
+    free(s);
+}
+
+static int64_t pg_changes(sg_conn *c)
+{
+    return ((pg_conn *)c)->changes;
+}
+
+static int pg_begin(sg_conn *c, bool write, sg_err *err)
+{
+    (void)write; /* writers take row locks as they go */
+    return pg_exec(c, "BEGIN", err);
+}
+
+static int pg_commit(sg_conn *c, sg_err *err)
+{
+    pg_conn *q = (pg_conn *)c;
+    PGresult *r = PQexec(q->pg, "COMMIT");
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(c, r, err);
+    /* COMMIT of a failed transaction reports success and rolls back */
+    if (!rc && strcmp(PQcmdStatus(r), "COMMIT") != 0)
+        rc = sg_err_set(err, SG_EDB, "%s: the transaction failed earlier and was "
+                        "rolled back", c->endpoint);
+    PQclear(r);
+    return rc;
+}
+
+static void pg_rollback(sg_conn *c)
+{
+    pg_conn *q = (pg_conn *)c;
+    if (PQtransactionStatus(q->pg) != PQTRANS_IDLE)
+        PQclear(PQexec(q->pg, "ROLLBACK"));
+    if (q->stale.len) {
+        PQclear(PQexec(q->pg, sg_buf_str(&q->stale)));
+        sg_buf_reset(&q->stale);
+    }
+}
+
+static int pg_fence(sg_conn *c, size_t n, const char *const *tables, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    if (n == 0)
+        return 0;
+    sg_buf_puts(&b, "LOCK TABLE ");
+    for (size_t i = 0; i < n; i++) {
+        sg_buf_puts(&b, i ? ", " : "");
+        sg_std_quote_ident(&b, tables[i]);
+    }
+    sg_buf_puts(&b, " IN EXCLUSIVE MODE");
+    int rc = sg_buf_failed(&b) ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                               : pg_exec(c, sg_buf_str(&b), err);
+    sg_buf_free(&b);
+    return rc;
+}
+
+static void pg_control_name(sg_buf *b, const char *name)
+{
+    sg_buf_puts(b, "segue.");
+    sg_std_quote_ident(b, name);
+}
+
+static const char *pg_type_name(sg_vtype t)
+{
+    switch (t) {
+    case SG_V_INT: return "bigint";
+    case SG_V_BOOL: return "boolean";
+    case SG_V_REAL: return "double precision";
+    case SG_V_NUMERIC: return "numeric";
+    case SG_V_BLOB: return "bytea";
+    default: return "text";
+    }
+}
+
+static void pg_upsert_tail(sg_buf *b, size_t n_keys, const char *const *keys,
+                           size_t n_cols, const char *const *cols)
+{
+    sg_std_upsert_tail(b, n_keys, keys, n_cols, cols, pg_same_name);
+}
+
+static int64_t pg_yield_ms(int64_t held_ms)
+{
+    (void)held_ms; /* application writers wait on row locks, not on ours */
+    return 0;
+}
+
+static int pg_guard_lift(sg_conn *c, const sg_guard *g, bool lift, sg_err *err)
+{
+    (void)c; (void)g; (void)lift; (void)err;
+    return 0; /* the guard tests a session setting: cheap per row */
+}
+
+const sg_driver sg_driver_postgres = {
+    .name = "postgresql",
+    .scheme = "postgresql",
+    .alias = "postgres",
+    .open = pg_open,
+    .close = pg_close,
+    .same_database = pg_same_database,
+    .same_name = pg_same_name,
+    .exec = pg_exec,
+    .prepare = pg_prepare,
+    .bind = pg_bind,
+    .step = pg_step,
+    .column_count = pg_column_count,
+    .column = pg_column,
+    .column_decltype = pg_column_decltype,
+    .reset = pg_reset,
+    .finalize = pg_finalize,
+    .changes = pg_changes,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .fence = pg_fence,
+    .quote_ident = sg_std_quote_ident,
+    .quote_literal = sg_std_quote_literal,
+    .param = sg_std_param,
+    .control_name = pg_control_name,
+    .type_name = pg_type_name,
+    .serial_pk = "bigserial PRIMARY KEY",
+    .upsert_tail = pg_upsert_tail,
+    .table_info = pg_table_info,
+    .control_present = pg_control_present,
+    .capture_install = pg_capture_install,
+    .capture_remove = pg_capture_remove,
+    .guard_install = pg_guard_install,
+    .guard_remove = pg_guard_remove,
+    .guard_lift = pg_guard_lift,
+    .yield_ms = pg_yield_ms,
+    .triggers_exist = pg_triggers_exist,
+    .marker_setup = pg_marker_setup,
+    .marker_teardown = pg_marker_teardown,
+    .marker_on = pg_marker_on,
+    .marker_off = pg_marker_off,
+};

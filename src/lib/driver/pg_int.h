@@ -1,0 +1,49 @@
+/* Private to the PostgreSQL driver: its connection and statement structs,
+ * shared by pg.c (connections, statements, transactions, dialect) and
+ * pg_schema.c (introspection, capture, guards, marker). */
+#ifndef SEGUE_PG_INT_H
+#define SEGUE_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "driver.h"
+#include "sql_std.h"
+
+typedef struct pg_conn {
+    sg_conn base;
+    PGconn *pg;
+    int64_t changes;      /* rows changed by the last command */
+    unsigned next_stmt;   /* for prepared statement names */
+    sg_buf stale;         /* "DEALLOCATE ...; " left for after the transaction */
+} pg_conn;
+
+typedef struct pg_stmt {
+    sg_stmt base;
+    char name[24];        /* server-side prepared statement */
+    int n_params;
+    char **vals;          /* bound values (text, or bytes for blobs) */
+    int *lens, *fmts;
+    PGresult *row;        /* the current row (single-row mode) */
+    bool running;         /* results are being read */
+    sg_buf scratch;       /* decoded bytea of the current row */
+} pg_stmt;
+
+/* Sets err from a failed result or the connection: "<endpoint>: <message>
+ * (SQLSTATE xxxxx)". Returns SG_EDB. */
+int pg_fail(sg_conn *c, const PGresult *r, sg_err *err);
+/* Runs one or more statements with no parameters and no rows. */
+int pg_exec(sg_conn *c, const char *sql, sg_err *err);
+/* Introspection, capture, guards and marker: pg_schema.c. */
+int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
+int pg_control_present(sg_conn *c, bool *out, sg_err *err);
+int pg_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err);
+int pg_capture_remove(sg_conn *c, const sg_capture *cap, sg_err *err);
+int pg_guard_install(sg_conn *c, const sg_guard *g, sg_err *err);
+int pg_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err);
+int pg_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err);
+int pg_marker_setup(sg_conn *c, sg_err *err);
+int pg_marker_teardown(sg_conn *c, sg_err *err);
+int pg_marker_on(sg_conn *c, sg_err *err);
+int pg_marker_off(sg_conn *c, sg_err *err);
+
+#endif
