@@ -254,6 +254,7 @@ test_replace_displacing_a_row() {
     CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT);
     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
     INSERT INTO users SELECT i, 'u' || i || '@x', 'n' || i FROM n;
+    CREATE UNIQUE INDEX users_lower_name ON users (lower(name));
     CREATE TABLE users2 (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT);
     INSERT INTO users2 SELECT * FROM users;" >/dev/null
   cat > "$d/m.yaml" <<YAML

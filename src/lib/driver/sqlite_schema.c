@@ -249,10 +249,14 @@ static void key_changed(sg_buf *b, const sg_capture *cap)
     }
 }
 
-/* Whether constraint columns `cols` (n) are exactly the capture's key. */
+/* Whether constraint columns `cols` (n) are exactly the capture's key, or
+ * cannot be logged (an expression column, -1): either way, nothing to add. */
 static bool is_key(const sg_capture *cap, const sg_table_info *t, size_t n,
                    const int *cols)
 {
+    for (size_t i = 0; i < n; i++)
+        if (cols[i] < 0)
+            return true;
     if (n != cap->n_keys)
         return false;
     for (size_t i = 0; i < n; i++) {
