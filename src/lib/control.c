@@ -99,13 +99,13 @@ static const char *const tables[] = { "switches", "verify_runs", "lease", "audit
 
 int sg_control_install(sg_migration *m)
 {
-    for (size_t i = 0; i < sizeof ddl / sizeof ddl[0]; i++) {
-        int rc = ctl_exec(m, ddl[i]);
-        if (rc)
-            return rc;
-    }
+    int rc = m->tgt->drv->control_setup(m->tgt, &m->err);
+    for (size_t i = 0; i < sizeof ddl / sizeof ddl[0] && !rc; i++)
+        rc = ctl_exec(m, ddl[i]);
+    if (rc)
+        return rc;
     sg_stmt *s = NULL;
-    int rc = ctl_prepare(m, "INSERT INTO @meta (key, value) VALUES ('format', $1) "
+    rc = ctl_prepare(m, "INSERT INTO @meta (key, value) VALUES ('format', $1) "
                             "ON CONFLICT (key) DO NOTHING", &s);
     if (!rc && !(rc = sg_db_bind_int(s, 1, SG_CONTROL_FORMAT, &m->err)))
         return run(m, s);
@@ -151,6 +151,8 @@ int sg_control_drop_if_unused(sg_migration *m)
         sg_buf_free(&d);
         m->control_ok = false;
     }
+    if (!rc && n == 0)
+        rc = m->tgt->drv->control_teardown(m->tgt, &m->err);
     return rc;
 }
 

@@ -38,6 +38,8 @@ typedef struct sg_map {
     char *label;                  /* "Customer -> customer" */
     sg_table_info *src;           /* borrowed from the group */
     char *target_ddl;             /* for create: true */
+    char **expr_types;            /* per spec column: the source's type of its
+                                   * expression, or NULL */
     sg_flow fwd;
     sg_flow rev;
     size_t n_rev_missing;         /* source columns no reverse reaches */

@@ -75,8 +75,10 @@ static int plain_ref(sg_conn *c, const sg_table_info *t, const char *expr)
 
 /* Prepares "SELECT <what> FROM <table> [WHERE <where>] LIMIT 0" to let the
  * engine judge an expression. */
+/* Prepares SELECT what FROM table [WHERE where] LIMIT 0 on c; with `type`,
+ * *type receives a copy of the engine's type of the first column, or NULL. */
 static int try_expr(sg_conn *c, const char *table, const char *what,
-                    const char *where, sg_err *err)
+                    const char *where, char **type, sg_err *err)
 {
     sg_buf b = SG_BUF_INIT;
     sg_stmt *s = NULL;
@@ -87,6 +89,11 @@ static int try_expr(sg_conn *c, const char *table, const char *what,
     sg_buf_puts(&b, " LIMIT 0");
     int rc = sg_buf_failed(&b) ? sg_err_set(err, SG_ENOMEM, "out of memory")
                                : sg_db_prepare(c, sg_buf_str(&b), &s, err);
+    if (!rc && type) {
+        const char *t = sg_db_column_decltype(s, 0);
+        if (t && !(*type = strdup(t)))
+            rc = sg_err_set(err, SG_ENOMEM, "out of memory");
+    }
     sg_db_finalize(s);
     sg_buf_free(&b);
     return rc;
@@ -257,15 +264,18 @@ static int forward_columns(sg_migration *m, sg_map *mp, sg_group *g)
 static int check_expressions(sg_migration *m, sg_map *mp)
 {
     const sg_spec_mapping *sm = mp->spec;
+    if (sm->n_cols && !(mp->expr_types = calloc(sm->n_cols, sizeof *mp->expr_types)))
+        return oom(m);
     for (size_t i = 0; i < sm->n_cols; i++) {
-        if (try_expr(m->src, mp->fwd.from_table, sm->cols[i].expr, NULL, &m->err))
+        if (try_expr(m->src, mp->fwd.from_table, sm->cols[i].expr, NULL,
+                     &mp->expr_types[i], &m->err))
             return spec_fail(m, sm->cols[i].line, "the source rejects the "
                              "expression of column '%s' (%s): %s; hint: write "
                              "an SQL expression over columns of '%s'",
                              sm->cols[i].name, sm->cols[i].expr, m->err.msg,
                              mp->fwd.from_table);
     }
-    if (sm->where && try_expr(m->src, mp->fwd.from_table, "1", sm->where, &m->err))
+    if (sm->where && try_expr(m->src, mp->fwd.from_table, "1", sm->where, NULL, &m->err))
         return spec_fail(m, sm->where_line, "the source rejects the filter "
                          "(%s): %s; hint: write an SQL condition over columns "
                          "of '%s'", sm->where, m->err.msg, mp->fwd.from_table);
@@ -297,7 +307,8 @@ static int forward_key(sg_migration *m, sg_map *mp, sg_group *g)
 }
 
 /* The declared type of a target column: explicit, else the source column's
- * for a plain reference, else none (the value is stored as it comes). */
+ * for a plain reference, else the type the source gives the expression,
+ * else none (SQLite then stores the value as it comes). */
 static void column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
 {
     const sg_spec_mapping *sm = mp->spec;
@@ -307,6 +318,8 @@ static void column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
     int ref = plain_ref(m->src, mp->src, f->exprs[i]);
     if (!type && ref >= 0)
         type = mp->src->cols[ref].decl_type;
+    if (!type && mp->expr_types)
+        type = mp->expr_types[i];
     if (type && *type)
         sg_buf_printf(b, " %s", type);
     if (ref >= 0 && mp->src->cols[ref].notnull && !sm->where)
@@ -506,7 +519,7 @@ static int check_target_table(sg_migration *m, sg_map *mp, bool created)
         goto done;
     }
     for (size_t i = 0; i < sm->n_reverse; i++)
-        if (try_expr(m->tgt, f->to_table, sm->reverse[i].expr, NULL, &m->err)) {
+        if (try_expr(m->tgt, f->to_table, sm->reverse[i].expr, NULL, NULL, &m->err)) {
             rc = spec_fail(m, sm->reverse[i].line, "the target rejects the "
                            "reverse expression of '%s' (%s): %s",
                            sm->reverse[i].column, sm->reverse[i].expr, m->err.msg);
@@ -561,6 +574,7 @@ void sg_mapping_free(sg_migration *m)
         free(mp->trig_rev);
         free(mp->trig_guard);
         free_strv(mp->rev_missing, mp->n_rev_missing);
+        free_strv(mp->expr_types, mp->expr_types ? mp->spec->n_cols : 0);
     }
     for (size_t g = 0; g < m->n_groups; g++) {
         sg_group *gr = &m->groups[g];

@@ -48,4 +48,39 @@ test_pg_errors_name_endpoint_and_hide_password() {
   echo "$out" | grep -q s3cr3t && fail "password in a message: $out"
 }
 
+# plan reads a PostgreSQL source: row counts, keys, and target DDL typed
+# from the catalog (plain columns) and from the server (expressions)
+test_pg_plan_reads_the_catalog() {
+  shared_pg || { fail "pg_start"; return; }
+  "$PG_BIN/pgbench" -i -s 1 -q "$PG_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  local d; d=$(scratch)
+  cat > "$d/m.yaml" <<YAML
+version: 1
+name: pgplan
+source: $PG_URI
+target: $PG_URI
+mappings:
+  - from: pgbench_accounts
+    to: accounts_v2
+    create: true
+    columns:
+      aid: aid
+      bid: bid
+      balance_cents: abalance * 100
+      filler: filler
+YAML
+  local out; out=$($SEGUE plan "$d/m.yaml") || fail "plan exited $?: $out"
+  echo "$out" | grep -q "pgbench_accounts -> accounts_v2: 100000 source rows" || fail "plan counts: $out"
+  echo "$out" | grep -qF '"aid" integer NOT NULL, "bid" integer, "balance_cents" integer, "filler" character(84), PRIMARY KEY ("aid")' ||
+    fail "plan DDL: $out"
+  local before; before=$(psql -Atq "$PG_URI" -c "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
+  sed -i 's/      balance_cents: abalance \* 100/      balance_cents: no_such_column * 100/' "$d/m.yaml"
+  out=$($SEGUE plan "$d/m.yaml" 2>&1); local rc=$?
+  [ $rc = 2 ] || fail "bad expression: exit $rc"
+  echo "$out" | grep -q "m.yaml:12: the source rejects the expression of column 'balance_cents'.*SQLSTATE 42703" ||
+    fail "bad expression message: $out"
+  [ "$(psql -Atq "$PG_URI" -c "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")" = "$before" ] ||
+    fail "plan changed the database"
+}
+
 run_tests

@@ -105,6 +105,11 @@ int sg_db_step(sg_stmt *s, sg_err *err)
     return s->conn->drv->step(s, err);
 }
 
+const char *sg_db_column_decltype(sg_stmt *s, int i)
+{
+    return s->conn->drv->column_decltype(s, i);
+}
+
 int sg_db_column_count(sg_stmt *s)
 {
     return s->conn->drv->column_count(s);

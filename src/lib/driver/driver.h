@@ -133,6 +133,11 @@ struct sg_driver {
     void (*upsert_tail)(sg_buf *b, size_t n_keys, const char *const *keys,
                         size_t n_cols, const char *const *cols);
 
+    /* Inside a transaction, before the control tables are created / after
+     * the last is dropped: the container they live in (PostgreSQL: the
+     * `segue` schema; SQLite: nothing). Teardown keeps a non-empty one. */
+    int (*control_setup)(sg_conn *c, sg_err *err);
+    int (*control_teardown)(sg_conn *c, sg_err *err);
     /* Whether this database holds segue's control tables. */
     int (*control_present)(sg_conn *c, bool *out, sg_err *err);
     /* Fills *out with NULL when the table does not exist. */
@@ -183,6 +188,9 @@ int sg_db_bind_text(sg_stmt *s, int idx, const char *t, sg_err *err);
 int sg_db_bind_blob(sg_stmt *s, int idx, const void *p, size_t n, sg_err *err);
 int sg_db_step(sg_stmt *s, sg_err *err);
 int sg_db_column_count(sg_stmt *s);
+/* The engine's type name of result column i (after prepare), or NULL when
+ * it has none to give (SQLite: an expression). Valid until finalize. */
+const char *sg_db_column_decltype(sg_stmt *s, int i);
 void sg_db_column(sg_stmt *s, int i, sg_value *out);
 int64_t sg_db_column_int(sg_stmt *s, int i);
 int sg_db_reset(sg_stmt *s);

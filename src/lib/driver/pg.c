@@ -29,10 +29,12 @@ int pg_fail(sg_conn *c, const PGresult *r, sg_err *err)
 {
     char msg[768];
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    const char *text = r && PQresultErrorMessage(r)[0]
-                           ? PQresultErrorMessage(r)
-                           : PQerrorMessage(((pg_conn *)c)->pg);
-    snprintf(msg, sizeof msg, "%s", text);
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    if (primary)
+        snprintf(msg, sizeof msg, "%s%s%s", primary, detail ? "; " : "", detail ? detail : "");
+    else
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(((pg_conn *)c)->pg));
     trim_newline(msg);
     if (state)
         return sg_err_set(err, SG_EDB, "%s: %s (SQLSTATE %s)", c->endpoint, msg, state);
@@ -204,10 +206,9 @@ static int pg_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(c, r, err);
     PQclear(r);
     if (!rc) {
-        r = PQdescribePrepared(q->pg, s->name);
-        rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(c, r, err);
-        s->n_params = rc ? 0 : PQnparams(r);
-        PQclear(r);
+        s->desc = PQdescribePrepared(q->pg, s->name);
+        rc = PQresultStatus(s->desc) == PGRES_COMMAND_OK ? 0 : pg_fail(c, s->desc, err);
+        s->n_params = rc ? 0 : PQnparams(s->desc);
     }
     if (!rc && s->n_params > 0) {
         s->vals = calloc((size_t)s->n_params, sizeof *s->vals);
@@ -366,11 +367,24 @@ static void pg_column(sg_stmt *st, int i, sg_value *out)
     out->n = n;
 }
 
+/* format_type() of a result column, from the statement's description. */
 static const char *pg_column_decltype(sg_stmt *st, int i)
 {
-    (void)st;
-    (void)i;
-    return NULL;
+    pg_stmt *s = (pg_stmt *)st;
+    char oid[16], mod[16];
+    if (!s->desc || i < 0 || i >= PQnfields(s->desc) || s->running)
+        return NULL;
+    snprintf(oid, sizeof oid, "%u", PQftype(s->desc, i));
+    snprintf(mod, sizeof mod, "%d", PQfmod(s->desc, i));
+    const char *vals[2] = { oid, mod };
+    PGresult *r = PQexecParams(((pg_conn *)st->conn)->pg, "SELECT format_type($1::oid, "
+                               "$2::int)", 2, NULL, vals, NULL, NULL, 0);
+    free(s->decltype);
+    s->decltype = NULL;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        s->decltype = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return s->decltype;
 }
 
 static int pg_reset(sg_stmt *st)
@@ -400,6 +414,8 @@ static void pg_finalize(sg_stmt *st)
     free(s->lens);
     free(s->fmts);
     sg_buf_free(&s->scratch);
+    PQclear(s->desc);
+    free(s->decltype);
     free(s);
 }
 
@@ -521,6 +537,8 @@ const sg_driver sg_driver_postgres = {
     .serial_pk = "bigserial PRIMARY KEY",
     .upsert_tail = pg_upsert_tail,
     .table_info = pg_table_info,
+    .control_setup = pg_control_setup,
+    .control_teardown = pg_control_teardown,
     .control_present = pg_control_present,
     .capture_install = pg_capture_install,
     .capture_remove = pg_capture_remove,

@@ -26,6 +26,8 @@ typedef struct pg_stmt {
     PGresult *row;        /* the current row (single-row mode) */
     bool running;         /* results are being read */
     sg_buf scratch;       /* decoded bytea of the current row */
+    PGresult *desc;       /* the statement's description (result columns) */
+    char *decltype;       /* last answer of column_decltype */
 } pg_stmt;
 
 /* Sets err from a failed result or the connection: "<endpoint>: <message>
@@ -36,6 +38,8 @@ int pg_exec(sg_conn *c, const char *sql, sg_err *err);
 /* Introspection, capture, guards and marker: pg_schema.c. */
 int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int pg_control_present(sg_conn *c, bool *out, sg_err *err);
+int pg_control_setup(sg_conn *c, sg_err *err);
+int pg_control_teardown(sg_conn *c, sg_err *err);
 int pg_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err);
 int pg_capture_remove(sg_conn *c, const sg_capture *cap, sg_err *err);
 int pg_guard_install(sg_conn *c, const sg_guard *g, sg_err *err);

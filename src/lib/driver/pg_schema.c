@@ -30,17 +30,152 @@ int pg_control_present(sg_conn *c, bool *out, sg_err *err)
     return query_bool(c, "SELECT to_regclass($1) IS NOT NULL", "segue.meta", out, err);
 }
 
+int pg_control_setup(sg_conn *c, sg_err *err)
+{
+    return pg_exec(c, "CREATE SCHEMA IF NOT EXISTS segue", err);
+}
+
+int pg_control_teardown(sg_conn *c, sg_err *err)
+{
+    return pg_exec(c, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_class k JOIN "
+                      "pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = "
+                      "'segue') THEN DROP SCHEMA IF EXISTS segue; END IF; END $$", err);
+}
+
 int pg_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
 {
     return query_bool(c, "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal "
                          "AND left(tgname, length($1)) = $1)", prefix, out, err);
 }
 
+/* Runs a query with text parameters; the caller clears the result. */
+static PGresult *query(sg_conn *c, const char *sql, int n, const char *const *vals,
+                       sg_err *err)
+{
+    PGresult *r = PQexecParams(((pg_conn *)c)->pg, sql, n, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        pg_fail(c, r, err);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
+{
+    const char *vals[1] = { oid };
+    PGresult *r = query(c, "SELECT attname, format_type(atttypid, atttypmod), attnotnull, "
+                           "attgenerated <> '' FROM pg_attribute WHERE attrelid = $1::oid "
+                           "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", 1, vals, err);
+    if (!r)
+        return SG_EDB;
+    int n = PQntuples(r), rc = 0;
+    bool oom = !(t->cols = calloc((size_t)(n ? n : 1), sizeof *t->cols));
+    for (int i = 0; !oom && i < n; i++) {
+        sg_column_info *col = &t->cols[t->n_cols++];
+        col->name = strdup(PQgetvalue(r, i, 0));
+        col->decl_type = strdup(PQgetvalue(r, i, 1));
+        col->notnull = PQgetvalue(r, i, 2)[0] == 't';
+        col->generated = PQgetvalue(r, i, 3)[0] == 't';
+        oom = !col->name || !col->decl_type;
+    }
+    if (oom)
+        rc = sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+    PQclear(r);
+    return rc;
+}
+
+static int col_index(const sg_table_info *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        if (strcmp(t->cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The primary key and the unique indexes that are neither partial nor on
+ * expressions, each with its columns in index order. */
+static int load_keys(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
+{
+    const char *vals[1] = { oid };
+    PGresult *r = query(c, "SELECT i.indexrelid, i.indisprimary, a.attname "
+                           "FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) "
+                           "WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON "
+                           "a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                           "WHERE i.indrelid = $1::oid AND i.indisunique AND "
+                           "i.indpred IS NULL AND i.indexprs IS NULL "
+                           "ORDER BY i.indisprimary DESC, i.indexrelid, k.ord", 1, vals, err);
+    if (!r)
+        return SG_EDB;
+    int rc = 0;
+    const char *cur = "";
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        bool primary = PQgetvalue(r, i, 1)[0] == 't';
+        int col = col_index(t, PQgetvalue(r, i, 2));
+        bool fresh = strcmp(cur, PQgetvalue(r, i, 0)) != 0;
+        cur = PQgetvalue(r, i, 0);
+        if (primary) {
+            int *p = realloc(t->pk, (t->n_pk + 1) * sizeof *p);
+            if (!p)
+                rc = SG_ENOMEM;
+            else {
+                t->pk = p;
+                t->pk[t->n_pk++] = col;
+                if (col >= 0)
+                    t->cols[col].pk_pos = (int)t->n_pk;
+            }
+            continue;
+        }
+        if (fresh) {
+            sg_unique_info *u = realloc(t->uniques, (t->n_unique + 1) * sizeof *u);
+            if (!u) {
+                rc = SG_ENOMEM;
+                break;
+            }
+            t->uniques = u;
+            t->uniques[t->n_unique++] = (sg_unique_info){ 0, NULL };
+        }
+        sg_unique_info *u = &t->uniques[t->n_unique - 1];
+        int *p = realloc(u->cols, (u->n + 1) * sizeof *p);
+        if (!p)
+            rc = SG_ENOMEM;
+        else {
+            u->cols = p;
+            u->cols[u->n++] = col;
+        }
+    }
+    PQclear(r);
+    return rc ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
+}
+
 int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err)
 {
+    const char *vals[1] = { table };
+    sg_table_info *t = NULL;
     *out = NULL;
-    (void)table;
-    return not_yet(c, "read table definitions", err);
+    /* an ordinary or partitioned table on the search_path, by exact name */
+    PGresult *r = query(c, "SELECT c.oid, c.relname FROM pg_class c WHERE c.relname = $1 "
+                           "AND c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)",
+                        1, vals, err);
+    if (!r)
+        return SG_EDB;
+    int rc = 0;
+    if (PQntuples(r) == 1) {
+        t = calloc(1, sizeof *t);
+        if (!t || !(t->name = strdup(PQgetvalue(r, 0, 1))))
+            rc = sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+        if (!rc)
+            rc = load_columns(c, PQgetvalue(r, 0, 0), t, err);
+        if (!rc)
+            rc = load_keys(c, PQgetvalue(r, 0, 0), t, err);
+    }
+    PQclear(r);
+    if (rc) {
+        sg_table_info_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
 }
 
 int pg_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)

@@ -257,6 +257,14 @@ static const char *sq_type_name(sg_vtype t)
     }
 }
 
+/* Control tables sit in the database itself: no container to make. */
+static int sq_nothing(sg_conn *c, sg_err *err)
+{
+    (void)c;
+    (void)err;
+    return 0;
+}
+
 static void sq_upsert_tail(sg_buf *b, size_t n_keys, const char *const *keys,
                            size_t n_cols, const char *const *cols)
 {
@@ -292,6 +300,8 @@ const sg_driver sg_driver_sqlite = {
     .serial_pk = "INTEGER PRIMARY KEY",
     .upsert_tail = sq_upsert_tail,
     .table_info = sq_table_info,
+    .control_setup = sq_nothing,
+    .control_teardown = sq_nothing,
     .control_present = sq_control_present,
     .capture_install = sq_capture_install,
     .capture_remove = sq_capture_remove,
