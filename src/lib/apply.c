@@ -80,7 +80,7 @@ static int fetch(sg_migration *m, sg_conn *c, const char *log, size_t n_key,
     for (size_t k = 0; k < n_key; k++)
         sg_buf_printf(&q, ", k%zu", k);
     sg_buf_puts(&q, " FROM ");
-    sg_db_ident(c, &q, log);
+    sg_db_control(c, &q, log);
     sg_buf_puts(&q, " WHERE id > ");
     sg_db_param(c, &q, 1);
     sg_buf_printf(&q, " ORDER BY id LIMIT %lld", (long long)limit);
@@ -133,7 +133,7 @@ static int delete_ids(sg_migration *m, sg_conn *c, const char *log, const batch 
         sg_buf q = SG_BUF_INIT;
         sg_stmt *s = NULL;
         sg_buf_puts(&q, "DELETE FROM ");
-        sg_db_ident(c, &q, log);
+        sg_db_control(c, &q, log);
         sg_buf_puts(&q, " WHERE id IN (");
         for (size_t i = 0; i < n; i++) {
             sg_buf_puts(&q, i ? ", " : "");
@@ -252,7 +252,7 @@ int sg_apply_forget(sg_migration *m, sg_dir d, const int64_t *upto)
         sg_buf q = SG_BUF_INIT;
         sg_stmt *s = NULL;
         sg_buf_puts(&q, "DELETE FROM ");
-        sg_db_ident(c, &q, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
+        sg_db_control(c, &q, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
         sg_buf_puts(&q, " WHERE id <= ");
         sg_db_param(c, &q, 1);
         rc = sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
@@ -275,7 +275,7 @@ int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_m
         sg_buf q = SG_BUF_INIT;
         sg_stmt *s = NULL;
         sg_buf_puts(&q, "SELECT count(*), min(at) FROM ");
-        sg_db_ident(c, &q, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
+        sg_db_control(c, &q, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
         int rc = sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
         sg_buf_free(&q);
         if (!rc && (rc = sg_db_step(s, &m->err)) == 1) {

@@ -56,7 +56,7 @@ int sg_capture_drop_logs(sg_migration *m, sg_dir d)
     for (size_t g = 0; g < m->n_groups; g++) {
         sg_buf b = SG_BUF_INIT;
         sg_buf_puts(&b, "DROP TABLE IF EXISTS ");
-        sg_db_ident(c, &b, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
+        sg_db_control(c, &b, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
         int rc = sg_db_exec(c, sg_buf_str(&b), &m->err);
         sg_buf_free(&b);
         if (rc)

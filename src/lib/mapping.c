@@ -118,8 +118,8 @@ static int find_group(sg_migration *m, const sg_spec_mapping *sm, size_t *out)
     memset(g, 0, sizeof *g);
     g->info = t;
     g->table = xstrdup(t->name);
-    g->log = fmt_name("_segue_log_%s_%zu", m->spec->name, m->n_groups);
-    g->rlog = fmt_name("_segue_rlog_%s_%zu", m->spec->name, m->n_groups);
+    g->log = fmt_name("log_%s_%zu", m->spec->name, m->n_groups);
+    g->rlog = fmt_name("rlog_%s_%zu", m->spec->name, m->n_groups);
     g->trig_capture = fmt_name("_segue_%s_c%zu", m->spec->name, m->n_groups);
     g->trig_guard = fmt_name("_segue_%s_s%zu", m->spec->name, m->n_groups);
     if (!g->table || !g->log || !g->rlog || !g->trig_capture || !g->trig_guard)

@@ -67,7 +67,8 @@ int sg_table_info_column(const sg_conn *c, const sg_table_info *t,
  * The changelog has columns id (increasing), at (ms) and k0..k{n-1}. */
 typedef struct sg_capture {
     const char *table;          /* captured table */
-    const char *log_table;      /* changelog table, created if missing */
+    const char *log_table;      /* changelog, created if missing: a control
+                                 * object name (qualified by control_name) */
     const char *trigger_prefix; /* unique per (migration, table) */
     size_t n_keys;
     const char *const *keys;    /* key columns of `table`, in key order */

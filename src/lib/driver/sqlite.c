@@ -221,7 +221,7 @@ static void sq_param(sg_buf *b, int n)
     sg_buf_printf(b, "?%d", n);
 }
 
-static void sq_control_name(sg_buf *b, const char *name)
+void sq_control_name(sg_buf *b, const char *name)
 {
     sg_buf_puts(b, "\"_segue_");
     sg_buf_puts(b, name);

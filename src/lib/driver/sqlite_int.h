@@ -25,6 +25,7 @@ typedef struct sq_stmt {
 /* Sets err from the connection's last error: "<endpoint>: <message>". */
 int sq_fail(sg_conn *c, sg_err *err);
 int sq_exec(sg_conn *c, const char *sql, sg_err *err);
+void sq_control_name(sg_buf *b, const char *name);
 
 int sq_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int sq_control_present(sg_conn *c, bool *out, sg_err *err);

@@ -214,7 +214,7 @@ static void trigger_head(sg_buf *b, const char *prefix, const char *suffix,
 static void log_head(sg_buf *b, const sg_capture *cap, const char *row)
 {
     sg_buf_puts(b, "INSERT INTO ");
-    sg_std_quote_ident(b, cap->log_table);
+    sq_control_name(b, cap->log_table);
     sg_buf_puts(b, " (at");
     for (size_t i = 0; i < cap->n_keys; i++)
         sg_buf_printf(b, ", k%zu", i);
@@ -328,7 +328,7 @@ int sq_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
     sg_buf b = SG_BUF_INIT, cond = SG_BUF_INIT;
     int rc = 0;
     sg_buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
-    sg_std_quote_ident(&b, cap->log_table);
+    sq_control_name(&b, cap->log_table);
     sg_buf_puts(&b, " (id INTEGER PRIMARY KEY, at INTEGER NOT NULL");
     for (size_t i = 0; i < cap->n_keys; i++)
         sg_buf_printf(&b, ", k%zu", i);
