@@ -41,9 +41,31 @@ int pg_fail(sg_conn *c, const PGresult *r, sg_err *err)
     return sg_err_set(err, SG_EDB, "%s: %s", c->endpoint, msg);
 }
 
+PGconn *pg_idle(sg_conn *c)
+{
+    pg_conn *q = (pg_conn *)c;
+    pg_stmt *s = q->active;
+    PGresult *r;
+    if (!s)
+        return q->pg;
+    while ((r = PQgetResult(q->pg)) != NULL) {
+        PGresult **p = realloc(s->queue, (s->n_queue + 1) * sizeof *p);
+        if (!p) {
+            PQclear(r);
+            s->park_failed = true;
+            continue;
+        }
+        s->queue = p;
+        s->queue[s->n_queue++] = r;
+    }
+    s->parked = true;
+    q->active = NULL;
+    return q->pg;
+}
+
 int pg_exec(sg_conn *c, const char *sql, sg_err *err)
 {
-    PGresult *r = PQexec(((pg_conn *)c)->pg, sql);
+    PGresult *r = PQexec(pg_idle(c), sql);
     ExecStatusType st = PQresultStatus(r);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : pg_fail(c, r, err);
     if (!rc) {
@@ -51,6 +73,14 @@ int pg_exec(sg_conn *c, const char *sql, sg_err *err)
         ((pg_conn *)c)->changes = *n ? atoll(n) : 0;
     }
     PQclear(r);
+    return rc;
+}
+
+int pg_exec_buf(sg_conn *c, sg_buf *b, sg_err *err)
+{
+    int rc = sg_buf_failed(b) ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                              : pg_exec(c, sg_buf_str(b), err);
+    sg_buf_free(b);
     return rc;
 }
 
@@ -202,7 +232,7 @@ static int pg_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
         return sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
     snprintf(s->name, sizeof s->name, "sg%u", ++q->next_stmt);
     sg_buf_init(&s->scratch);
-    PGresult *r = PQprepare(q->pg, s->name, sql, 0, NULL);
+    PGresult *r = PQprepare(pg_idle(c), s->name, sql, 0, NULL);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(c, r, err);
     PQclear(r);
     if (!rc) {
@@ -262,16 +292,29 @@ static int pg_bind(sg_stmt *st, int idx, const sg_value *v, sg_err *err)
     return 0;
 }
 
-/* Reads and drops what is left of the running statement's results. */
+/* The next result of a running statement: parked, or off the wire. */
+static PGresult *next_result(pg_stmt *s)
+{
+    if (s->parked)
+        return s->at_queue < s->n_queue ? s->queue[s->at_queue++] : NULL;
+    return PQgetResult(((pg_conn *)s->base.conn)->pg);
+}
+
+/* Drops what is left of the running statement's results. */
 static void drain(pg_stmt *s)
 {
-    PGconn *pg = ((pg_conn *)s->base.conn)->pg;
+    pg_conn *q = (pg_conn *)s->base.conn;
     PGresult *r;
     PQclear(s->row);
     s->row = NULL;
-    while (s->running && (r = PQgetResult(pg)) != NULL)
+    while (s->running && (r = next_result(s)) != NULL)
         PQclear(r);
-    s->running = false;
+    if (q->active == s)
+        q->active = NULL;
+    free(s->queue);
+    s->queue = NULL;
+    s->n_queue = s->at_queue = 0;
+    s->running = s->parked = s->park_failed = false;
 }
 
 static int pg_step(sg_stmt *st, sg_err *err)
@@ -279,15 +322,20 @@ static int pg_step(sg_stmt *st, sg_err *err)
     pg_stmt *s = (pg_stmt *)st;
     pg_conn *q = (pg_conn *)st->conn;
     if (!s->running) {
-        if (!PQsendQueryPrepared(q->pg, s->name, s->n_params,
+        if (!PQsendQueryPrepared(pg_idle(st->conn), s->name, s->n_params,
                                  (const char *const *)s->vals, s->lens, s->fmts, 0))
             return pg_fail(st->conn, NULL, err);
         PQsetSingleRowMode(q->pg);
         s->running = true;
+        q->active = s;
     }
     PQclear(s->row);
     s->row = NULL;
-    PGresult *r = PQgetResult(q->pg);
+    if (s->park_failed) {
+        drain(s);
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", st->conn->endpoint);
+    }
+    PGresult *r = next_result(s);
     ExecStatusType status = PQresultStatus(r);
     if (status == PGRES_SINGLE_TUPLE) {
         s->row = r;
@@ -372,12 +420,12 @@ static const char *pg_column_decltype(sg_stmt *st, int i)
 {
     pg_stmt *s = (pg_stmt *)st;
     char oid[16], mod[16];
-    if (!s->desc || i < 0 || i >= PQnfields(s->desc) || s->running)
+    if (!s->desc || i < 0 || i >= PQnfields(s->desc))
         return NULL;
     snprintf(oid, sizeof oid, "%u", PQftype(s->desc, i));
     snprintf(mod, sizeof mod, "%d", PQfmod(s->desc, i));
     const char *vals[2] = { oid, mod };
-    PGresult *r = PQexecParams(((pg_conn *)st->conn)->pg, "SELECT format_type($1::oid, "
+    PGresult *r = PQexecParams(pg_idle(st->conn), "SELECT format_type($1::oid, "
                                "$2::int)", 2, NULL, vals, NULL, NULL, 0);
     free(s->decltype);
     s->decltype = NULL;
@@ -406,7 +454,7 @@ static void pg_finalize(sg_stmt *st)
     /* in an aborted transaction DEALLOCATE fails too: do it after */
     sg_buf_printf(&q->stale, "DEALLOCATE %s; ", s->name);
     if (PQtransactionStatus(q->pg) != PQTRANS_INERROR) {
-        PGresult *r = PQexec(q->pg, sg_buf_str(&q->stale));
+        PGresult *r = PQexec(pg_idle(st->conn), sg_buf_str(&q->stale));
         PQclear(r);
         sg_buf_reset(&q->stale);
     }
@@ -432,8 +480,7 @@ static int pg_begin(sg_conn *c, bool write, sg_err *err)
 
 static int pg_commit(sg_conn *c, sg_err *err)
 {
-    pg_conn *q = (pg_conn *)c;
-    PGresult *r = PQexec(q->pg, "COMMIT");
+    PGresult *r = PQexec(pg_idle(c), "COMMIT");
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(c, r, err);
     /* COMMIT of a failed transaction reports success and rolls back */
     if (!rc && strcmp(PQcmdStatus(r), "COMMIT") != 0)
@@ -446,7 +493,7 @@ static int pg_commit(sg_conn *c, sg_err *err)
 static void pg_rollback(sg_conn *c)
 {
     pg_conn *q = (pg_conn *)c;
-    if (PQtransactionStatus(q->pg) != PQTRANS_IDLE)
+    if (PQtransactionStatus(pg_idle(c)) != PQTRANS_IDLE)
         PQclear(PQexec(q->pg, "ROLLBACK"));
     if (q->stale.len) {
         PQclear(PQexec(q->pg, sg_buf_str(&q->stale)));
@@ -465,13 +512,10 @@ static int pg_fence(sg_conn *c, size_t n, const char *const *tables, sg_err *err
         sg_std_quote_ident(&b, tables[i]);
     }
     sg_buf_puts(&b, " IN EXCLUSIVE MODE");
-    int rc = sg_buf_failed(&b) ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
-                               : pg_exec(c, sg_buf_str(&b), err);
-    sg_buf_free(&b);
-    return rc;
+    return pg_exec_buf(c, &b, err);
 }
 
-static void pg_control_name(sg_buf *b, const char *name)
+void pg_control_name(sg_buf *b, const char *name)
 {
     sg_buf_puts(b, "segue.");
     sg_std_quote_ident(b, name);

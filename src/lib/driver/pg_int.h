@@ -9,9 +9,12 @@
 #include "driver.h"
 #include "sql_std.h"
 
+struct pg_stmt;
+
 typedef struct pg_conn {
     sg_conn base;
     PGconn *pg;
+    struct pg_stmt *active; /* the statement reading results off the wire */
     int64_t changes;      /* rows changed by the last command */
     unsigned next_stmt;   /* for prepared statement names */
     sg_buf stale;         /* "DEALLOCATE ...; " left for after the transaction */
@@ -25,6 +28,10 @@ typedef struct pg_stmt {
     int *lens, *fmts;
     PGresult *row;        /* the current row (single-row mode) */
     bool running;         /* results are being read */
+    bool parked;          /* ... from `queue`, not from the connection */
+    bool park_failed;     /* out of memory while parking */
+    PGresult **queue;     /* parked results (see pg_idle) */
+    size_t n_queue, at_queue;
     sg_buf scratch;       /* decoded bytea of the current row */
     PGresult *desc;       /* the statement's description (result columns) */
     char *decltype;       /* last answer of column_decltype */
@@ -33,8 +40,16 @@ typedef struct pg_stmt {
 /* Sets err from a failed result or the connection: "<endpoint>: <message>
  * (SQLSTATE xxxxx)". Returns SG_EDB. */
 int pg_fail(sg_conn *c, const PGresult *r, sg_err *err);
+/* The connection, ready for a new command: the results still due to a
+ * running statement are read into that statement first (a sync reads a row
+ * and then writes on the same connection). */
+PGconn *pg_idle(sg_conn *c);
 /* Runs one or more statements with no parameters and no rows. */
 int pg_exec(sg_conn *c, const char *sql, sg_err *err);
+/* pg_exec of a built buffer (its failure is out of memory); frees it. */
+int pg_exec_buf(sg_conn *c, sg_buf *b, sg_err *err);
+/* segue."name": where control tables, changelogs and functions live. */
+void pg_control_name(sg_buf *b, const char *name);
 /* Introspection, capture, guards and marker: pg_schema.c. */
 int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int pg_control_present(sg_conn *c, bool *out, sg_err *err);

@@ -7,18 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int not_yet(sg_conn *c, const char *what, sg_err *err)
-{
-    return sg_err_set(err, SG_ENOTSUP, "%s: the PostgreSQL driver cannot %s yet; "
-                      "hint: use SQLite endpoints for now", c->endpoint, what);
-}
-
 /* Runs a one-parameter query; *out is whether it returned a true first column. */
 static int query_bool(sg_conn *c, const char *sql, const char *arg, bool *out,
                       sg_err *err)
 {
     const char *vals[1] = { arg };
-    PGresult *r = PQexecParams(((pg_conn *)c)->pg, sql, 1, NULL, vals, NULL, NULL, 0);
+    PGresult *r = PQexecParams(pg_idle(c), sql, 1, NULL, vals, NULL, NULL, 0);
     int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : pg_fail(c, r, err);
     *out = !rc && PQntuples(r) > 0 && PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
@@ -52,7 +46,7 @@ int pg_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
 static PGresult *query(sg_conn *c, const char *sql, int n, const char *const *vals,
                        sg_err *err)
 {
-    PGresult *r = PQexecParams(((pg_conn *)c)->pg, sql, n, NULL, vals, NULL, NULL, 0);
+    PGresult *r = PQexecParams(pg_idle(c), sql, n, NULL, vals, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         pg_fail(c, r, err);
         PQclear(r);
@@ -178,28 +172,172 @@ int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *er
     return 0;
 }
 
+/* ms since the epoch, as the server computes it inside a trigger */
+#define PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+/* true inside segue's own transactions (the no-echo marker) */
+#define PG_APPLYING "current_setting('segue.applying', true) IS NOT DISTINCT FROM 'on'"
+/* dollar quote for function bodies; a body holding it is refused */
+#define BODY_TAG "$segue_body$"
+
+static void object_name(sg_buf *b, const char *prefix, const char *sfx)
+{
+    sg_buf_printf(b, "%s_%s", prefix, sfx);
+}
+
+/* segue."<prefix>_<sfx>" */
+static void function_name(sg_buf *b, const char *prefix, const char *sfx)
+{
+    sg_buf n = SG_BUF_INIT;
+    object_name(&n, prefix, sfx);
+    pg_control_name(b, sg_buf_str(&n));
+    sg_buf_free(&n);
+}
+
+/* CREATE OR REPLACE FUNCTION segue."<prefix>_<sfx>"() ... AS $tag$ body $tag$,
+ * then (re)creates the statement trigger "<prefix>_<sfx>" on `table` that
+ * executes it on `events`, with transition tables `refs` (or NULL). */
+static int install_trigger(sg_conn *c, const char *table, const char *prefix,
+                           const char *sfx, const char *events, const char *refs,
+                           const char *body, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    if (strstr(body, BODY_TAG))
+        return sg_err_set(err, SG_EUSAGE, "%s: a name holds %s; hint: rename it",
+                          c->endpoint, BODY_TAG);
+    sg_buf_puts(&b, "CREATE OR REPLACE FUNCTION ");
+    function_name(&b, prefix, sfx);
+    sg_buf_puts(&b, "() RETURNS trigger LANGUAGE plpgsql AS " BODY_TAG " BEGIN ");
+    sg_buf_puts(&b, body);
+    sg_buf_puts(&b, " END " BODY_TAG "; DROP TRIGGER IF EXISTS ");
+    sg_buf_printf(&b, "\"%s_%s\" ON ", prefix, sfx);
+    sg_std_quote_ident(&b, table);
+    sg_buf_printf(&b, "; CREATE TRIGGER \"%s_%s\" %s ON ", prefix, sfx, events);
+    sg_std_quote_ident(&b, table);
+    sg_buf_printf(&b, " %s FOR EACH STATEMENT EXECUTE FUNCTION ", refs ? refs : "");
+    function_name(&b, prefix, sfx);
+    sg_buf_puts(&b, "()");
+    return pg_exec_buf(c, &b, err);
+}
+
+static int drop_trigger(sg_conn *c, const char *table, const char *prefix,
+                        const char *sfx, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_buf_printf(&b, "DROP TRIGGER IF EXISTS \"%s_%s\" ON ", prefix, sfx);
+    sg_std_quote_ident(&b, table);
+    sg_buf_puts(&b, "; DROP FUNCTION IF EXISTS ");
+    function_name(&b, prefix, sfx);
+    sg_buf_puts(&b, "()");
+    return pg_exec_buf(c, &b, err);
+}
+
+/* "k0", "k1" ... list of the key columns as they are in the table */
+static void key_list(sg_buf *b, const sg_capture *cap)
+{
+    for (size_t i = 0; i < cap->n_keys; i++) {
+        sg_buf_puts(b, i ? ", " : "");
+        sg_std_quote_ident(b, cap->keys[i]);
+    }
+}
+
+/* The changelog, its key columns typed as the table's. */
+static int create_log(sg_conn *c, const sg_capture *cap, sg_err *err)
+{
+    sg_table_info *t = NULL;
+    int rc = pg_table_info(c, cap->table, &t, err);
+    if (!rc && !t)
+        rc = sg_err_set(err, SG_EDB, "%s: table \"%s\" does not exist", c->endpoint, cap->table);
+    sg_buf b = SG_BUF_INIT;
+    sg_buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
+    pg_control_name(&b, cap->log_table);
+    sg_buf_puts(&b, " (id bigserial PRIMARY KEY, at bigint NOT NULL");
+    for (size_t i = 0; !rc && i < cap->n_keys; i++) {
+        int col = -1;
+        for (size_t j = 0; j < t->n_cols; j++)
+            if (strcmp(t->cols[j].name, cap->keys[i]) == 0)
+                col = (int)j;
+        if (col < 0)
+            rc = sg_err_set(err, SG_EDB, "%s: key column \"%s\" is not in \"%s\"",
+                            c->endpoint, cap->keys[i], cap->table);
+        else
+            sg_buf_printf(&b, ", k%zu %s", i, t->cols[col].decl_type);
+    }
+    sg_buf_puts(&b, ")");
+    if (!rc)
+        rc = pg_exec_buf(c, &b, err);
+    sg_buf_free(&b);
+    sg_table_info_free(t);
+    return rc;
+}
+
+/* Statement-level triggers with transition tables: one INSERT ... SELECT per
+ * statement, however many rows it touched. An UPDATE logs its old and new
+ * keys (the same key once when it did not change). */
 int pg_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
 {
-    (void)cap;
-    return not_yet(c, "install capture triggers", err);
+    static const char *const op[][3] = {
+        { "ins", "AFTER INSERT", "SELECT %K FROM n" },
+        { "upd", "AFTER UPDATE", "SELECT %K FROM o UNION SELECT %K FROM n" },
+        { "del", "AFTER DELETE", "SELECT %K FROM o" },
+    };
+    static const char *const refs[] = { "REFERENCING NEW TABLE AS n",
+        "REFERENCING OLD TABLE AS o NEW TABLE AS n", "REFERENCING OLD TABLE AS o" };
+    int rc = create_log(c, cap, err);
+    for (size_t i = 0; i < 3 && !rc; i++) {
+        sg_buf body = SG_BUF_INIT;
+        sg_buf_puts(&body, "IF " PG_APPLYING " THEN RETURN NULL; END IF; INSERT INTO ");
+        pg_control_name(&body, cap->log_table);
+        sg_buf_puts(&body, " (at");
+        for (size_t k = 0; k < cap->n_keys; k++)
+            sg_buf_printf(&body, ", k%zu", k);
+        sg_buf_puts(&body, ") SELECT " PG_NOW_MS ", s.* FROM (");
+        for (const char *p = op[i][2]; *p; p++) {
+            if (p[0] == '%' && p[1] == 'K') {
+                key_list(&body, cap);
+                p++;
+            } else {
+                sg_buf_putc(&body, *p);
+            }
+        }
+        sg_buf_puts(&body, ") s; RETURN NULL;");
+        rc = sg_buf_failed(&body)
+                 ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                 : install_trigger(c, cap->table, cap->trigger_prefix, op[i][0],
+                                   op[i][1], refs[i], sg_buf_str(&body), err);
+        sg_buf_free(&body);
+    }
+    return rc;
 }
 
 int pg_capture_remove(sg_conn *c, const sg_capture *cap, sg_err *err)
 {
-    (void)cap;
-    return not_yet(c, "remove capture triggers", err);
+    static const char *const sfx[] = { "ins", "upd", "del" };
+    int rc = 0;
+    for (size_t i = 0; i < 3 && !rc; i++)
+        rc = drop_trigger(c, cap->table, cap->trigger_prefix, sfx[i], err);
+    return rc;
 }
 
+/* One statement-level trigger before any write, TRUNCATE included. */
 int pg_guard_install(sg_conn *c, const sg_guard *g, sg_err *err)
 {
-    (void)g;
-    return not_yet(c, "install guard triggers", err);
+    sg_buf body = SG_BUF_INIT;
+    sg_buf_puts(&body, "IF " PG_APPLYING " THEN RETURN NULL; END IF; RAISE EXCEPTION "
+                       "USING ERRCODE = 'P0001', MESSAGE = ");
+    sg_std_quote_literal(&body, g->message);
+    sg_buf_puts(&body, "; RETURN NULL;");
+    int rc = sg_buf_failed(&body)
+                 ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                 : install_trigger(c, g->table, g->trigger_prefix, "guard",
+                                   "BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE",
+                                   NULL, sg_buf_str(&body), err);
+    sg_buf_free(&body);
+    return rc;
 }
 
 int pg_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err)
 {
-    (void)g;
-    return not_yet(c, "remove guard triggers", err);
+    return drop_trigger(c, g->table, g->trigger_prefix, "guard", err);
 }
 
 int pg_marker_setup(sg_conn *c, sg_err *err)
