@@ -7,18 +7,22 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/pg.sh
 
 test_pg_server_starts_serves_and_stops() {
-  pg_start || { fail "pg_start"; return; }
-  local pid=$PG_PID dir=$PG_DIR
-  [ "$(psql "$PG_URI" -Atc 'SHOW server_version_num')" -ge 150000 ] || fail "not PostgreSQL 15+"
-  [ "$(psql "$PG_URI" -Atc "SELECT usesuper FROM pg_user WHERE usename = current_user")" = t ] ||
-    fail "the test role is not a superuser"
-  [ "$(ps -o user= -p "$pid" | tr -d ' ')" != root ] || fail "the server runs as root"
-  "$PG_BIN/pgbench" -i -s 1 -q "$PG_URI" >/dev/null 2>&1 || fail "pgbench -i"
-  local out; out=$("$PG_BIN/pgbench" -c 4 -j 2 -T 2 "$PG_URI" 2>&1)
-  echo "$out" | grep -q "number of failed transactions: 0 " || fail "pgbench: $out"
-  pg_stop
-  kill -0 "$pid" 2>/dev/null && fail "server $pid still running after pg_stop"
-  [ ! -e "$dir" ] || fail "$dir left behind"
+  # its own server, in a subshell so the shared one's variables stay intact
+  local out; out=$(
+    pg_start || { echo "pg_start failed"; exit 1; }
+    pid=$PG_PID dir=$PG_DIR
+    [ "$(psql "$PG_URI" -Atc 'SHOW server_version_num')" -ge 150000 ] || echo "not PostgreSQL 15+"
+    [ "$(psql "$PG_URI" -Atc "SELECT usesuper FROM pg_user WHERE usename = current_user")" = t ] ||
+      echo "the test role is not a superuser"
+    [ "$(ps -o user= -p "$pid" | tr -d ' ')" != root ] || echo "the server runs as root"
+    "$PG_BIN/pgbench" -i -s 1 -q "$PG_URI" >/dev/null 2>&1 || echo "pgbench -i failed"
+    b=$("$PG_BIN/pgbench" -c 4 -j 2 -T 2 "$PG_URI" 2>&1)
+    echo "$b" | grep -q "number of failed transactions: 0 " || echo "pgbench: $b"
+    pg_stop
+    kill -0 "$pid" 2>/dev/null && echo "server $pid still running after pg_stop"
+    [ ! -e "$dir" ] || echo "$dir left behind"
+  )
+  [ -z "$out" ] || fail "$out"
 }
 
 TOOLS=$(dirname "$SEGUE")/tools
@@ -27,13 +31,20 @@ TOOLS=$(dirname "$SEGUE")/tools
 # extra lines go under the mapping's columns
 accounts_spec() { # dir name column-lines...
   local d=$1 name=$2; shift 2
-  { printf 'version: 1\nname: %s\nsource: %s\ntarget: %s\nmappings:\n' "$name" "$PG_URI" "$PG_URI"
+  { printf 'version: 1\nname: %s\nsource: %s\ntarget: %s\nmappings:\n' "$name" "$DB_URI" "$DB_URI"
     printf '  - from: pgbench_accounts\n    to: accounts_v2\n    create: true\n    columns:\n'
     printf '      %s\n' aid: bid: "$@" filler:
     printf 'backfill:\n  chunk_time: 100ms\n'; } | sed 's/^      \(aid\|bid\|filler\):$/      \1: \1/' > "$d/m.yaml"
 }
 shared_pg() { [ -n "${PG_PID:-}" ] || pg_start >/dev/null; }
 trap pg_stop EXIT
+
+# a fresh database on the shared server for one test: sets DB_URI
+fresh_db() {
+  shared_pg || return 1
+  psql -q "$PG_URI" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null 2>&1 || return 1
+  DB_URI="postgresql://postgres@127.0.0.1:$PG_PORT/$1"
+}
 
 # bound values of every type come back as they went in; transactions,
 # change counts, abandoned results and errors (with SQLSTATE) behave
@@ -61,21 +72,21 @@ test_pg_errors_name_endpoint_and_hide_password() {
 # plan reads a PostgreSQL source: row counts, keys, and target DDL typed
 # from the catalog (plain columns) and from the server (expressions)
 test_pg_plan_reads_the_catalog() {
-  shared_pg || { fail "pg_start"; return; }
-  "$PG_BIN/pgbench" -i -s 1 -q "$PG_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  fresh_db plan || { fail "fresh database"; return; }
+  "$PG_BIN/pgbench" -i -s 1 -q "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
   local d; d=$(scratch)
   accounts_spec "$d" pgplan "balance_cents: abalance * 100"
   local out; out=$($SEGUE plan "$d/m.yaml") || fail "plan exited $?: $out"
   echo "$out" | grep -q "pgbench_accounts -> accounts_v2: 100000 source rows" || fail "plan counts: $out"
   echo "$out" | grep -qF '"aid" integer NOT NULL, "bid" integer, "balance_cents" integer, "filler" character(84), PRIMARY KEY ("aid")' ||
     fail "plan DDL: $out"
-  local before; before=$(psql -Atq "$PG_URI" -c "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
+  local before; before=$(psql -Atq "$DB_URI" -c "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
   sed -i 's/      balance_cents: abalance \* 100/      balance_cents: no_such_column * 100/' "$d/m.yaml"
   out=$($SEGUE plan "$d/m.yaml" 2>&1); local rc=$?
   [ $rc = 2 ] || fail "bad expression: exit $rc"
   echo "$out" | grep -q "m.yaml:12: the source rejects the expression of column 'balance_cents'.*SQLSTATE 42703" ||
     fail "bad expression message: $out"
-  [ "$(psql -Atq "$PG_URI" -c "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")" = "$before" ] ||
+  [ "$(psql -Atq "$DB_URI" -c "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")" = "$before" ] ||
     fail "plan changed the database"
 }
 
@@ -83,12 +94,12 @@ test_pg_plan_reads_the_catalog() {
 # a same-database migration with a transformed column; afterwards segue's
 # verify and a plain-SQL EXCEPT both ways find nothing
 test_pg_same_database_under_pgbench() {
-  shared_pg || { fail "pg_start"; return; }
-  "$PG_BIN/pgbench" -i -s 2 -q "$PG_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  fresh_db same || { fail "fresh database"; return; }
+  "$PG_BIN/pgbench" -i -s 2 -q "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
   local d; d=$(scratch)
   accounts_spec "$d" pgsame "abalance: abalance" "balance_cents: abalance * 100"
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
-  "$PG_BIN/pgbench" -c 4 -j 2 -T 6 "$PG_URI" > "$d/pgbench.out" 2>&1 &
+  "$PG_BIN/pgbench" -c 4 -j 2 -T 6 "$DB_URI" > "$d/pgbench.out" 2>&1 &
   local p=$!
   sleep 0.5
   check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
@@ -100,13 +111,40 @@ test_pg_same_database_under_pgbench() {
   grep -q "number of transactions actually processed: [1-9]" "$d/pgbench.out" || fail "pgbench did nothing"
   check "run --until caught-up" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
   check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
-  local n; n=$(psql -Atq "$PG_URI" -c "SELECT
+  local n; n=$(psql -Atq "$DB_URI" -c "SELECT
       (SELECT count(*) FROM (SELECT aid, bid, abalance, abalance * 100, filler FROM pgbench_accounts
                              EXCEPT SELECT * FROM accounts_v2) a)
     + (SELECT count(*) FROM (SELECT * FROM accounts_v2 EXCEPT
                              SELECT aid, bid, abalance, abalance * 100, filler FROM pgbench_accounts) b)")
   [ "$n" = 0 ] || fail "independent EXCEPT: $n rows differ"
-  [ "$(psql -Atq "$PG_URI" -c "SELECT count(*) FROM accounts_v2")" = 200000 ] || fail "row count"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM accounts_v2")" = 200000 ] || fail "row count"
+}
+
+# a long transaction holds a lock on the table while `segue start` needs its
+# own: segue waits at most its lock timeout (500 ms) per try, steps out of
+# the queue, backs off and retries, so pgbench never stalls behind it
+test_pg_start_does_not_queue_behind_a_long_transaction() {
+  fresh_db locks || { fail "fresh database"; return; }
+  "$PG_BIN/pgbench" -i -s 1 -q "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  local d; d=$(scratch)
+  chmod 777 "$d"
+  accounts_spec "$d" pglock "abalance: abalance"
+  # a writer that stays open: its ROW EXCLUSIVE lock blocks CREATE TRIGGER
+  psql -q "$DB_URI" -c "BEGIN; UPDATE pgbench_accounts SET abalance = 0 WHERE aid = -1;
+    SELECT pg_sleep(3); COMMIT;" >/dev/null &
+  local holder=$!
+  (cd "$d" && "$PG_BIN/pgbench" -c 2 -j 2 -T 5 -l "$DB_URI" > pgbench.out 2>&1) &
+  local p=$!
+  sleep 0.5
+  local t0; t0=$(date +%s%N)
+  check "start behind a lock" $SEGUE start "$d/m.yaml" >/dev/null
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  wait $holder; wait $p || fail "pgbench: $(tail -3 "$d/pgbench.out")"
+  [ $ms -ge 2000 ] || fail "start took $ms ms: it did not wait for the lock"
+  local max; max=$(cat "$d"/pgbench_log.* | awk '$3 > m {m = $3} END {print int(m / 1000)}')
+  [ -n "$max" ] && [ "$max" -lt 900 ] || fail "pgbench stalled $max ms behind segue"
+  grep -q "number of failed transactions: 0 " "$d/pgbench.out" || fail "pgbench failures"
+  check "abort" $SEGUE abort "$d/m.yaml" >/dev/null
 }
 
 run_tests

@@ -8,6 +8,7 @@
 #include <segue/segue.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Built-in type OIDs (pg_type.dat); libpq does not export them. */
 enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
@@ -17,6 +18,13 @@ enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 2
 
 /* SQLSTATE 55P03: lock_timeout expired. */
 #define PG_LOCK_NOT_AVAILABLE "55P03"
+/* DDL and the fence wait at most this long for a lock (ms), then step out
+ * of the lock queue, back off (doubling from PG_LOCK_BACKOFF_MS up to
+ * PG_LOCK_BACKOFF_MAX_MS, with jitter) and try again, PG_LOCK_TRIES times. */
+#define PG_LOCK_TIMEOUT_MS 500
+#define PG_LOCK_BACKOFF_MS 100
+#define PG_LOCK_BACKOFF_MAX_MS 3200
+#define PG_LOCK_TRIES 12
 
 static void trim_newline(char *s)
 {
@@ -76,10 +84,64 @@ int pg_exec(sg_conn *c, const char *sql, sg_err *err)
     return rc;
 }
 
-int pg_exec_buf(sg_conn *c, sg_buf *b, sg_err *err)
+static void sleep_ms(long ms)
 {
-    int rc = sg_buf_failed(b) ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
-                              : pg_exec(c, sg_buf_str(b), err);
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* One try: SAVEPOINT, lock_timeout for this statement only, the statement,
+ * then RELEASE; a lock timeout rolls back to the savepoint and says so in
+ * *busy (the transaction stays usable). Outside a transaction the setting is
+ * the session's, restored afterwards. */
+static int try_locking(sg_conn *c, const char *sql, bool *busy, sg_err *err)
+{
+    PGconn *pg = pg_idle(c);
+    bool in_tx = PQtransactionStatus(pg) == PQTRANS_INTRANS;
+    char set[96];
+    snprintf(set, sizeof set, "%sSET %s lock_timeout = %d", in_tx ? "SAVEPOINT segue_lock; " : "",
+             in_tx ? "LOCAL" : "SESSION", PG_LOCK_TIMEOUT_MS);
+    int rc = pg_exec(c, set, err);
+    if (rc)
+        return rc;
+    PGresult *r = PQexec(pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    *busy = state && strcmp(state, PG_LOCK_NOT_AVAILABLE) == 0;
+    rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : pg_fail(c, r, err);
+    PQclear(r);
+    sg_err ignored;
+    if (in_tx)
+        pg_exec(c, rc ? "ROLLBACK TO SAVEPOINT segue_lock; RELEASE SAVEPOINT segue_lock; "
+                        "SET LOCAL lock_timeout TO DEFAULT"
+                      : "RELEASE SAVEPOINT segue_lock; SET LOCAL lock_timeout TO DEFAULT",
+                &ignored);
+    else
+        pg_exec(c, "SET SESSION lock_timeout TO DEFAULT", &ignored);
+    return rc;
+}
+
+int pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err)
+{
+    int rc = sg_buf_failed(b) ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
+    long wait = PG_LOCK_BACKOFF_MS;
+    bool busy = false;
+    for (int i = 0; !rc && i < PG_LOCK_TRIES; i++) {
+        rc = try_locking(c, sg_buf_str(b), &busy, err);
+        if (!busy)
+            break;
+        if (i + 1 < PG_LOCK_TRIES) {
+            rc = 0;
+            sleep_ms(wait + rand() % (wait / 2 + 1)); /* jitter apart from other waiters */
+            wait = wait * 2 > PG_LOCK_BACKOFF_MAX_MS ? PG_LOCK_BACKOFF_MAX_MS : wait * 2;
+        }
+    }
+    if (rc && busy)
+        sg_err_prefix(err, "gave up after %d tries of %d ms each, so as not to queue "
+                      "ahead of the application; hint: a long transaction holds a lock "
+                      "(see pg_stat_activity); retry when it ends: ", PG_LOCK_TRIES,
+                      PG_LOCK_TIMEOUT_MS);
     sg_buf_free(b);
     return rc;
 }
@@ -512,7 +574,7 @@ static int pg_fence(sg_conn *c, size_t n, const char *const *tables, sg_err *err
         sg_std_quote_ident(&b, tables[i]);
     }
     sg_buf_puts(&b, " IN EXCLUSIVE MODE");
-    return pg_exec_buf(c, &b, err);
+    return pg_exec_locking(c, &b, err);
 }
 
 void pg_control_name(sg_buf *b, const char *name)

@@ -46,8 +46,11 @@ int pg_fail(sg_conn *c, const PGresult *r, sg_err *err);
 PGconn *pg_idle(sg_conn *c);
 /* Runs one or more statements with no parameters and no rows. */
 int pg_exec(sg_conn *c, const char *sql, sg_err *err);
-/* pg_exec of a built buffer (its failure is out of memory); frees it. */
-int pg_exec_buf(sg_conn *c, sg_buf *b, sg_err *err);
+/* DDL or LOCK TABLE from a built buffer (frees it): waits at most
+ * PG_LOCK_TIMEOUT_MS for each lock, then steps out of the lock queue, backs
+ * off and retries, so segue never holds the application's queries behind it
+ * for longer than that. */
+int pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err);
 /* segue."name": where control tables, changelogs and functions live. */
 void pg_control_name(sg_buf *b, const char *name);
 /* Introspection, capture, guards and marker: pg_schema.c. */

@@ -216,7 +216,7 @@ static int install_trigger(sg_conn *c, const char *table, const char *prefix,
     sg_buf_printf(&b, " %s FOR EACH STATEMENT EXECUTE FUNCTION ", refs ? refs : "");
     function_name(&b, prefix, sfx);
     sg_buf_puts(&b, "()");
-    return pg_exec_buf(c, &b, err);
+    return pg_exec_locking(c, &b, err);
 }
 
 static int drop_trigger(sg_conn *c, const char *table, const char *prefix,
@@ -228,7 +228,7 @@ static int drop_trigger(sg_conn *c, const char *table, const char *prefix,
     sg_buf_puts(&b, "; DROP FUNCTION IF EXISTS ");
     function_name(&b, prefix, sfx);
     sg_buf_puts(&b, "()");
-    return pg_exec_buf(c, &b, err);
+    return pg_exec_locking(c, &b, err);
 }
 
 /* "k0", "k1" ... list of the key columns as they are in the table */
@@ -264,7 +264,7 @@ static int create_log(sg_conn *c, const sg_capture *cap, sg_err *err)
     }
     sg_buf_puts(&b, ")");
     if (!rc)
-        rc = pg_exec_buf(c, &b, err);
+        rc = pg_exec_locking(c, &b, err);
     sg_buf_free(&b);
     sg_table_info_free(t);
     return rc;
