@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.." || exit 1
 passed=0; failed=0
 run() { # name command...
   local name=$1; shift
-  if "$@" > "/tmp/segue-test-$$.log" 2>&1; then
+  # a hung test fails after 15 minutes instead of stalling the run
+  if timeout -k 10 900 "$@" > "/tmp/segue-test-$$.log" 2>&1; then
     echo "ok   $name"; passed=$((passed + 1))
   else
     echo "FAIL $name"; sed 's/^/    /' "/tmp/segue-test-$$.log" | grep -v '^    Runtime error' | tail -40

@@ -216,6 +216,9 @@ static int remove_installed(sg_migration *m, bool drop_targets)
         rc = m->src->drv->marker_teardown(m->src, &m->err);
     if (!rc && m->tgt != m->src)
         rc = m->tgt->drv->marker_teardown(m->tgt, &m->err);
+    /* the source's container of changelogs, when it holds nothing else */
+    if (!rc && m->tgt != m->src)
+        rc = m->src->drv->control_teardown(m->src, &m->err);
     return rc;
 }
 

@@ -120,6 +120,38 @@ test_pg_same_database_under_pgbench() {
   [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM accounts_v2")" = 200000 ] || fail "row count"
 }
 
+# the same under pgbench, into another database: rows streamed across, the
+# changelog in the source's segue schema; compared by dumping both tables
+test_pg_other_database_under_pgbench() {
+  fresh_db dst || { fail "fresh database"; return; }
+  local dst=$DB_URI
+  fresh_db src || { fail "fresh database"; return; }
+  "$PG_BIN/pgbench" -i -s 2 -q "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  local d; d=$(scratch)
+  accounts_spec "$d" pgother "abalance: abalance"
+  sed -i "s|^target: .*|target: $dst|; s|to: accounts_v2|to: pgbench_accounts|" "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  "$PG_BIN/pgbench" -c 4 -j 2 -T 5 "$DB_URI" > "$d/pgbench.out" 2>&1 &
+  local p=$!
+  sleep 0.5
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
+  wait $p || fail "pgbench: $(tail -3 "$d/pgbench.out")"
+  grep -q "number of failed transactions: 0 " "$d/pgbench.out" || fail "pgbench failures"
+  check "run --until caught-up" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  local q="COPY (SELECT * FROM pgbench_accounts ORDER BY aid) TO STDOUT"
+  psql -Xq "$DB_URI" -c "$q" > "$d/src.tsv"; psql -Xq "$dst" -c "$q" > "$d/dst.tsv"
+  [ "$(wc -l < "$d/src.tsv")" = 200000 ] || fail "source rows: $(wc -l < "$d/src.tsv")"
+  cmp -s "$d/src.tsv" "$d/dst.tsv" || fail "source and target differ: $(diff "$d/src.tsv" "$d/dst.tsv" | head -3)"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'segue'")" = 1 ] ||
+    fail "no segue schema on the source"
+  check "abort" $SEGUE abort "$d/m.yaml" >/dev/null
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'segue'")" = 0 ] ||
+    fail "abort left the segue schema on the source"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '_segue%'")" = 0 ] ||
+    fail "abort left triggers"
+}
+
 # a long transaction holds a lock on the table while `segue start` needs its
 # own: segue waits at most its lock timeout (500 ms) per try, steps out of
 # the queue, backs off and retries, so pgbench never stalls behind it

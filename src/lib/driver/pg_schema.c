@@ -248,7 +248,7 @@ static int create_log(sg_conn *c, const sg_capture *cap, sg_err *err)
     if (!rc && !t)
         rc = sg_err_set(err, SG_EDB, "%s: table \"%s\" does not exist", c->endpoint, cap->table);
     sg_buf b = SG_BUF_INIT;
-    sg_buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
+    sg_buf_puts(&b, "CREATE SCHEMA IF NOT EXISTS segue; CREATE TABLE IF NOT EXISTS ");
     pg_control_name(&b, cap->log_table);
     sg_buf_puts(&b, " (id bigserial PRIMARY KEY, at bigint NOT NULL");
     for (size_t i = 0; !rc && i < cap->n_keys; i++) {
