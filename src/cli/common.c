@@ -41,9 +41,19 @@ int cli_fail(const char *what, int rc, const char *msg)
     }
 }
 
+/* The library's warnings (a retried deadlock, ...) go to stderr. */
+static void log_to_stderr(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    if (level >= SG_LOG_WARN)
+        fprintf(stderr, "segue: warning: %s\n", msg);
+}
+
 int cli_open(const cli_args *a, sg_migration **m)
 {
     int rc = sg_migration_open(m, a->spec);
+    if (*m)
+        sg_migration_set_log(*m, log_to_stderr, NULL);
     if (!rc && a->actor)
         rc = sg_migration_set_actor(*m, a->actor);
     if (rc) {

@@ -75,7 +75,7 @@ static void crash_point(const char *where)
         sg_crash_point(where);
 }
 
-static int fence(sg_migration *m, sg_conn *c, bool source_tables)
+int sg_fence(sg_migration *m, sg_conn *c, bool source_tables)
 {
     const char *names[256];
     size_t n = 0;
@@ -152,7 +152,7 @@ static int finish_record(sg_migration *m, int dir, const int64_t *upto)
 static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
                           int64_t *drained)
 {
-    int rc = fence(m, m->src, true);
+    int rc = sg_fence(m, m->src, true);
     if (!rc && after)
         rc = sg_apply_forget(m, SG_FORWARD, after);
     if (!rc)
@@ -170,7 +170,7 @@ static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
  * keeping them, swap the triggers back, record the switch. */
 static int rollback_fenced(sg_migration *m, int64_t *upto, int64_t *drained)
 {
-    int rc = fence(m, m->tgt, false);
+    int rc = sg_fence(m, m->tgt, false);
     if (!rc)
         rc = sg_apply_keep(m, SG_REVERSE, NULL, upto, drained);
     if (!rc)

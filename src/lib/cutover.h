@@ -11,6 +11,11 @@
  * worker every round and by every command that changes the phase. */
 int sg_switch_recover(sg_migration *m);
 
+/* Inside write transactions: holds off application writers of the source
+ * tables (source_tables) or of the target tables on connection c until
+ * commit (DESIGN.md item 8). */
+int sg_fence(sg_migration *m, sg_conn *c, bool source_tables);
+
 /* Test-only: when set, called with a point's name ("cutover:between-commits",
  * "rollback:between-commits", "recover:between-commits") just after the
  * first of the two commits. NULL in normal use. */

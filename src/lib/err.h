@@ -4,11 +4,14 @@
 #define SEGUE_ERR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 #define SG_ERRMSG_MAX 2048
 
 typedef struct sg_err {
     int code;                 /* 0 or a negative sg_error */
+    bool transient;           /* the database may accept the same work again
+                               * (deadlock, serialization, lock timeout) */
     char msg[SG_ERRMSG_MAX];  /* NUL-terminated, truncated to fit */
 } sg_err;
 

@@ -255,6 +255,10 @@ int sg_migration_abort(sg_migration *m, const char *reason)
     return commit_both(m);
 }
 
+/* Cleanup drains what is left behind its fence; more than this waits for
+ * the worker, so the fence stays short (changelog entries). */
+#define CLEANUP_MAX_PENDING 50000
+
 int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
                          const char *reason)
 {
@@ -270,14 +274,19 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
         rc = sg_control_require(m, "cleanup", 2, allowed, &ph);
     if (!rc)
         rc = sg_apply_pending(m, SG_REVERSE, &pending, &lag);
-    if (!rc && pending > 0)
+    if (!rc && pending > CLEANUP_MAX_PENDING)
         rc = sg_err_set(&m->err, SG_ESTATE, "%lld reverse changes are not yet "
                         "applied to the source; hint: let `segue run` drain them "
                         "(or run it with --until caught-up) before cleanup",
                         (long long)pending);
     if (rc || (rc = begin_both(m)) != 0)
         return rc;
-    rc = remove_installed(m, false);
+    /* the last target writes reach the source behind a short fence */
+    rc = sg_fence(m, m->tgt, false);
+    for (int64_t n = 1; !rc && n > 0;)
+        rc = sg_apply_drain(m, SG_REVERSE, 10000, true, &n);
+    if (!rc)
+        rc = remove_installed(m, false);
     for (size_t g = 0; !rc && o->drop_source && g < m->n_groups; g++) {
         sg_buf b = SG_BUF_INIT;
         sg_buf_puts(&b, "DROP TABLE IF EXISTS ");

@@ -7,8 +7,12 @@
 #include "backfill.h"
 #include "capture.h"
 #include "cutover.h"
+#include "tx.h"
 
 #define DRAIN_BATCH 1000
+/* rounds in a row a transient database error may roll back before the
+ * worker gives up and reports it */
+#define MAX_TRANSIENT 20
 
 typedef enum loop_mode { UNTIL_STOPPED, UNTIL_CAUGHT_UP, UNTIL_BACKFILLED } loop_mode;
 
@@ -95,6 +99,7 @@ static int loop(sg_migration *m, const loop_opts *o)
 {
     sg_backfill bf;
     bool bf_ready = false, finished = false;
+    int transient = 0;
     int rc = take_lease(m, o);
     memset(&bf, 0, sizeof bf);
     while (!rc && !finished) {
@@ -105,6 +110,17 @@ static int loop(sg_migration *m, const loop_opts *o)
             break;
         }
         rc = one_round(m, o, &bf, &bf_ready, &busy, &finished);
+        if (rc && m->err.transient && ++transient <= MAX_TRANSIENT) {
+            /* a deadlock or lock timeout rolled the round back: again */
+            sg_tx_rollback_pair(m->tgt, m->src);
+            sg_log(m, SG_LOG_WARN, "retrying after a transient error (%d in a row): %s",
+                   transient, m->err.msg);
+            sg_sleep_ms(20LL * transient);
+            rc = 0;
+            continue;
+        }
+        if (!rc)
+            transient = 0;
         if (!rc && !busy && !finished)
             sg_sleep_ms(o->idle_ms > 0 ? o->idle_ms : 50);
     }

@@ -27,6 +27,20 @@ test_pg_server_starts_serves_and_stops() {
 
 TOOLS=$(dirname "$SEGUE")/tools
 
+# a fresh database holding pgbench's tables at a scale
+pgbench_db() { # name scale
+  fresh_db "$1" && "$PG_BIN/pgbench" -i -s "$2" -q "$DB_URI" >/dev/null 2>&1
+}
+
+# rows of mapping(pgbench_accounts) EXCEPT accounts_v2 and back, in plain SQL
+accounts_diff() {
+  psql -Atq "$DB_URI" -c "SELECT
+      (SELECT count(*) FROM (SELECT aid, bid, abalance, abalance * 100, filler FROM pgbench_accounts
+                             EXCEPT SELECT * FROM accounts_v2) a)
+    + (SELECT count(*) FROM (SELECT * FROM accounts_v2 EXCEPT
+                             SELECT aid, bid, abalance, abalance * 100, filler FROM pgbench_accounts) b)"
+}
+
 # a spec moving pgbench_accounts into accounts_v2 of the same database;
 # extra lines go under the mapping's columns
 accounts_spec() { # dir name column-lines...
@@ -72,8 +86,7 @@ test_pg_errors_name_endpoint_and_hide_password() {
 # plan reads a PostgreSQL source: row counts, keys, and target DDL typed
 # from the catalog (plain columns) and from the server (expressions)
 test_pg_plan_reads_the_catalog() {
-  fresh_db plan || { fail "fresh database"; return; }
-  "$PG_BIN/pgbench" -i -s 1 -q "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  pgbench_db plan 1 || { fail "pgbench database"; return; }
   local d; d=$(scratch)
   accounts_spec "$d" pgplan "balance_cents: abalance * 100"
   local out; out=$($SEGUE plan "$d/m.yaml") || fail "plan exited $?: $out"
@@ -94,8 +107,7 @@ test_pg_plan_reads_the_catalog() {
 # a same-database migration with a transformed column; afterwards segue's
 # verify and a plain-SQL EXCEPT both ways find nothing
 test_pg_same_database_under_pgbench() {
-  fresh_db same || { fail "fresh database"; return; }
-  "$PG_BIN/pgbench" -i -s 2 -q "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  pgbench_db same 2 || { fail "pgbench database"; return; }
   local d; d=$(scratch)
   accounts_spec "$d" pgsame "abalance: abalance" "balance_cents: abalance * 100"
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
@@ -111,11 +123,7 @@ test_pg_same_database_under_pgbench() {
   grep -q "number of transactions actually processed: [1-9]" "$d/pgbench.out" || fail "pgbench did nothing"
   check "run --until caught-up" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
   check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
-  local n; n=$(psql -Atq "$DB_URI" -c "SELECT
-      (SELECT count(*) FROM (SELECT aid, bid, abalance, abalance * 100, filler FROM pgbench_accounts
-                             EXCEPT SELECT * FROM accounts_v2) a)
-    + (SELECT count(*) FROM (SELECT * FROM accounts_v2 EXCEPT
-                             SELECT aid, bid, abalance, abalance * 100, filler FROM pgbench_accounts) b)")
+  local n; n=$(accounts_diff)
   [ "$n" = 0 ] || fail "independent EXCEPT: $n rows differ"
   [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM accounts_v2")" = 200000 ] || fail "row count"
 }
@@ -125,8 +133,7 @@ test_pg_same_database_under_pgbench() {
 test_pg_other_database_under_pgbench() {
   fresh_db dst || { fail "fresh database"; return; }
   local dst=$DB_URI
-  fresh_db src || { fail "fresh database"; return; }
-  "$PG_BIN/pgbench" -i -s 2 -q "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  pgbench_db src 2 || { fail "pgbench database"; return; }
   local d; d=$(scratch)
   accounts_spec "$d" pgother "abalance: abalance"
   sed -i "s|^target: .*|target: $dst|; s|to: accounts_v2|to: pgbench_accounts|" "$d/m.yaml"
@@ -148,16 +155,54 @@ test_pg_other_database_under_pgbench() {
   check "abort" $SEGUE abort "$d/m.yaml" >/dev/null
   [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'segue'")" = 0 ] ||
     fail "abort left the segue schema on the source"
-  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '_segue%'")" = 0 ] ||
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '\_segue%'")" = 0 ] ||
     fail "abort left triggers"
+}
+
+# the whole playbook under a pgbench TPC-B whose account updates follow
+# segue's routing (tests/e2e/pg): verify, reads, the write cutover with its
+# fence, reverse capture, then cleanup; no pgbench transaction fails
+test_pg_cutover_and_cleanup_under_routed_pgbench() {
+  pgbench_db cut 2 || { fail "pgbench database"; return; }
+  local d; d=$(scratch)
+  accounts_spec "$d" pgcut "abalance: abalance" "balance_cents: abalance * 100"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  psql -Xq "$DB_URI" -f tests/e2e/pg/routed_app.sql >/dev/null || fail "app function"
+  local bench=("$PG_BIN/pgbench" -n -c 4 -j 2 -f tests/e2e/pg/routed_tpcb.pgbench "$DB_URI")
+  "${bench[@]}" -T 10 > "$d/pgbench1.out" 2>&1 &
+  local p=$!
+  $SEGUE run "$d/m.yaml" > "$d/worker.log" 2>&1 &
+  local w=$!
+  local i; for i in $(seq 100); do
+    $SEGUE status "$d/m.yaml" --json | grep -q '"backfill_complete":true' && break; sleep 0.1
+  done
+  check "verify under load" $SEGUE verify "$d/m.yaml" >/dev/null
+  check "reads 100" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  check "writes" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  wait $p || fail "pgbench (cutover): $(tail -3 "$d/pgbench1.out")"
+  grep -q "number of failed transactions: 0 " "$d/pgbench1.out" || fail "pgbench failures: $(grep -i fail "$d/pgbench1.out")"
+  kill $w 2>/dev/null; wait $w || fail "the worker stopped on its own: $(cat "$d/worker.log")"
+  check "drain reverse" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  local n; n=$(accounts_diff)
+  [ "$n" = 0 ] || fail "independent EXCEPT after the cutover: $n rows differ"
+  psql -Xq "$DB_URI" -c "UPDATE pgbench_accounts SET abalance = 1 WHERE aid = 1" 2>&1 | grep -q "migration 'pgcut'" ||
+    fail "the old table takes writes after the cutover"
+  "${bench[@]}" -T 4 > "$d/pgbench2.out" 2>&1 &
+  p=$!
+  sleep 1
+  check "cleanup under load" $SEGUE cleanup "$d/m.yaml" >/dev/null
+  wait $p || fail "pgbench (cleanup): $(tail -3 "$d/pgbench2.out")"
+  grep -q "number of failed transactions: 0 " "$d/pgbench2.out" || fail "pgbench failures during cleanup"
+  local left; left=$(psql -Atq "$DB_URI" -c "SELECT string_agg(tgrelid::regclass || '.' || tgname, ' ')
+    FROM pg_trigger WHERE tgname LIKE '\_segue%'")
+  [ -z "$left" ] || fail "cleanup left triggers: $left"
 }
 
 # a long transaction holds a lock on the table while `segue start` needs its
 # own: segue waits at most its lock timeout (500 ms) per try, steps out of
 # the queue, backs off and retries, so pgbench never stalls behind it
 test_pg_start_does_not_queue_behind_a_long_transaction() {
-  fresh_db locks || { fail "fresh database"; return; }
-  "$PG_BIN/pgbench" -i -s 1 -q "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  pgbench_db locks 1 || { fail "pgbench database"; return; }
   local d; d=$(scratch)
   chmod 777 "$d"
   accounts_spec "$d" pglock "abalance: abalance"

@@ -52,7 +52,7 @@ static void malformed(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sg_spec *s = NULL;
-        sg_err e = { 0, "" };
+        sg_err e = { 0 };
         int rc = sg_spec_parse(&s, "spec.yaml", cases[i].text, strlen(cases[i].text), &e);
         if (rc != SG_ESPEC || !strstr(e.msg, cases[i].want) || !strstr(e.msg, "spec.yaml:"))
             fail_msg("case %zu: rc %d, message '%s', wanted '%s'", i, rc, e.msg,
@@ -69,7 +69,7 @@ static void good(void **state)
              "    columns:\n      id: id\n      e: {expr: lower(E), type: TEXT}\n"
              "backfill:\n  chunk_time: 2s\n  max_rows_per_second: 100\n", good_head);
     sg_spec *s = NULL;
-    sg_err e = { 0, "" };
+    sg_err e = { 0 };
     assert_int_equal(sg_spec_parse(&s, "spec.yaml", text, strlen(text), &e), 0);
     assert_int_equal(s->chunk_time_ms, 2000);
     assert_int_equal(s->max_rows_per_second, 100);

@@ -44,9 +44,12 @@ int pg_fail(sg_conn *c, const PGresult *r, sg_err *err)
     else
         snprintf(msg, sizeof msg, "%s", PQerrorMessage(((pg_conn *)c)->pg));
     trim_newline(msg);
-    if (state)
-        return sg_err_set(err, SG_EDB, "%s: %s (SQLSTATE %s)", c->endpoint, msg, state);
-    return sg_err_set(err, SG_EDB, "%s: %s", c->endpoint, msg);
+    if (!state)
+        return sg_err_set(err, SG_EDB, "%s: %s", c->endpoint, msg);
+    sg_err_set(err, SG_EDB, "%s: %s (SQLSTATE %s)", c->endpoint, msg, state);
+    /* class 40 (deadlock, serialization) and lock timeouts pass */
+    err->transient = strncmp(state, "40", 2) == 0 || strcmp(state, PG_LOCK_NOT_AVAILABLE) == 0;
+    return SG_EDB;
 }
 
 PGconn *pg_idle(sg_conn *c)

@@ -10,8 +10,12 @@
 int sq_fail(sg_conn *c, sg_err *err)
 {
     sq_conn *q = (sq_conn *)c;
-    return sg_err_set(err, SG_EDB, "%s: %s (sqlite code %d)", c->endpoint,
-                      sqlite3_errmsg(q->db), sqlite3_extended_errcode(q->db));
+    int code = sqlite3_extended_errcode(q->db);
+    sg_err_set(err, SG_EDB, "%s: %s (sqlite code %d)", c->endpoint,
+               sqlite3_errmsg(q->db), code);
+    /* still busy after the busy timeout: another writer held on */
+    err->transient = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
+    return SG_EDB;
 }
 
 static const char *path_of(const char *rest)
