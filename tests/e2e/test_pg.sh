@@ -41,6 +41,38 @@ accounts_diff() {
                              SELECT aid, bid, abalance, abalance * 100, filler FROM pgbench_accounts) b)"
 }
 
+# waits for a pgbench run; it must have succeeded with no failed transaction
+pgbench_ok() { # pid output-file
+  wait "$1" || fail "pgbench: $(tail -3 "$2")"
+  grep -q "number of failed transactions: 0 " "$2" || fail "pgbench failures: $(grep -i fail "$2")"
+}
+
+# stops a background `segue run`; it must not have stopped on its own
+worker_ok() { # pid log-file
+  kill "$1" 2>/dev/null; wait "$1" || fail "the worker stopped on its own: $(cat "$2")"
+}
+
+# drains what is pending, then: mapping and target agree row for row, and
+# the table now taking writes holds every delta pgbench recorded in history
+drained_and_whole() { # spec table-taking-writes when
+  check "drain ($3)" $SEGUE run "$1" --until caught-up >/dev/null
+  local n; n=$(accounts_diff)
+  [ "$n" = 0 ] || fail "independent EXCEPT $3: $n rows differ"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT (SELECT sum(abalance) FROM $2) = (SELECT sum(delta) FROM pgbench_history)")" = t ] ||
+    fail "$2 balances do not add up to pgbench's history $3: a write was lost"
+}
+
+# a started migration pgbench_accounts -> accounts_v2 (with balance_cents)
+# in a fresh pgbench database whose application follows segue's routing;
+# sets D (scratch dir holding m.yaml)
+routed_setup() { # database
+  pgbench_db "$1" 2 || { fail "pgbench database"; return 1; }
+  D=$(scratch)
+  accounts_spec "$D" pgcut "abalance: abalance" "balance_cents: abalance * 100"
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  psql -Xq "$DB_URI" -f tests/e2e/pg/routed_app.sql >/dev/null || fail "app function"
+}
+
 # a spec moving pgbench_accounts into accounts_v2 of the same database;
 # extra lines go under the mapping's columns
 accounts_spec() { # dir name column-lines...
@@ -117,9 +149,8 @@ test_pg_same_database_under_pgbench() {
   check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
   $SEGUE run "$d/m.yaml" >/dev/null 2>&1 &
   local w=$!
-  wait $p || fail "pgbench: $(tail -5 "$d/pgbench.out")"
-  kill $w; wait $w 2>/dev/null
-  grep -q "number of failed transactions: 0 " "$d/pgbench.out" || fail "pgbench failures: $(grep failed "$d/pgbench.out")"
+  pgbench_ok $p "$d/pgbench.out"
+  worker_ok $w /dev/null
   grep -q "number of transactions actually processed: [1-9]" "$d/pgbench.out" || fail "pgbench did nothing"
   check "run --until caught-up" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
   check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
@@ -142,8 +173,7 @@ test_pg_other_database_under_pgbench() {
   local p=$!
   sleep 0.5
   check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
-  wait $p || fail "pgbench: $(tail -3 "$d/pgbench.out")"
-  grep -q "number of failed transactions: 0 " "$d/pgbench.out" || fail "pgbench failures"
+  pgbench_ok $p "$d/pgbench.out"
   check "run --until caught-up" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
   check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
   local q="COPY (SELECT * FROM pgbench_accounts ORDER BY aid) TO STDOUT"
@@ -163,11 +193,8 @@ test_pg_other_database_under_pgbench() {
 # segue's routing (tests/e2e/pg): verify, reads, the write cutover with its
 # fence, reverse capture, then cleanup; no pgbench transaction fails
 test_pg_cutover_and_cleanup_under_routed_pgbench() {
-  pgbench_db cut 2 || { fail "pgbench database"; return; }
-  local d; d=$(scratch)
-  accounts_spec "$d" pgcut "abalance: abalance" "balance_cents: abalance * 100"
-  check "start" $SEGUE start "$d/m.yaml" >/dev/null
-  psql -Xq "$DB_URI" -f tests/e2e/pg/routed_app.sql >/dev/null || fail "app function"
+  routed_setup cut || return
+  local d=$D
   local bench=("$PG_BIN/pgbench" -n -c 4 -j 2 -f tests/e2e/pg/routed_tpcb.pgbench "$DB_URI")
   "${bench[@]}" -T 10 > "$d/pgbench1.out" 2>&1 &
   local p=$!
@@ -179,23 +206,42 @@ test_pg_cutover_and_cleanup_under_routed_pgbench() {
   check "verify under load" $SEGUE verify "$d/m.yaml" >/dev/null
   check "reads 100" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
   check "writes" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
-  wait $p || fail "pgbench (cutover): $(tail -3 "$d/pgbench1.out")"
-  grep -q "number of failed transactions: 0 " "$d/pgbench1.out" || fail "pgbench failures: $(grep -i fail "$d/pgbench1.out")"
-  kill $w 2>/dev/null; wait $w || fail "the worker stopped on its own: $(cat "$d/worker.log")"
-  check "drain reverse" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
-  local n; n=$(accounts_diff)
-  [ "$n" = 0 ] || fail "independent EXCEPT after the cutover: $n rows differ"
+  pgbench_ok $p "$d/pgbench1.out"
+  worker_ok $w "$d/worker.log"
+  drained_and_whole "$d/m.yaml" accounts_v2 "after the cutover"
   psql -Xq "$DB_URI" -c "UPDATE pgbench_accounts SET abalance = 1 WHERE aid = 1" 2>&1 | grep -q "migration 'pgcut'" ||
     fail "the old table takes writes after the cutover"
   "${bench[@]}" -T 4 > "$d/pgbench2.out" 2>&1 &
   p=$!
   sleep 1
   check "cleanup under load" $SEGUE cleanup "$d/m.yaml" >/dev/null
-  wait $p || fail "pgbench (cleanup): $(tail -3 "$d/pgbench2.out")"
-  grep -q "number of failed transactions: 0 " "$d/pgbench2.out" || fail "pgbench failures during cleanup"
+  pgbench_ok $p "$d/pgbench2.out"
   local left; left=$(psql -Atq "$DB_URI" -c "SELECT string_agg(tgrelid::regclass || '.' || tgname, ' ')
     FROM pg_trigger WHERE tgname LIKE '\_segue%'")
   [ -z "$left" ] || fail "cleanup left triggers: $left"
+}
+
+# rollback after the write cutover while pgbench writes to the target: every
+# target write reaches the source, and pgbench sees no failure
+test_pg_rollback_under_routed_pgbench() {
+  routed_setup back || return
+  local d=$D
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  check "reads 100" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  check "writes" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  "$PG_BIN/pgbench" -n -c 4 -j 2 -f tests/e2e/pg/routed_tpcb.pgbench -T 6 "$DB_URI" > "$d/pgbench.out" 2>&1 &
+  local p=$!
+  $SEGUE run "$d/m.yaml" > "$d/worker.log" 2>&1 &
+  local w=$!
+  sleep 3
+  local before; before=$(psql -Atq "$DB_URI" -c "SELECT sum(abalance) FROM accounts_v2")
+  [ "$before" != 0 ] || fail "pgbench wrote nothing to the target"
+  check "rollback under load" $SEGUE rollback "$d/m.yaml" >/dev/null
+  pgbench_ok $p "$d/pgbench.out"
+  worker_ok $w "$d/worker.log"
+  drained_and_whole "$d/m.yaml" pgbench_accounts "after the rollback"
+  check "verify after rollback" $SEGUE verify "$d/m.yaml" >/dev/null
 }
 
 # a long transaction holds a lock on the table while `segue start` needs its
