@@ -261,7 +261,30 @@ static int copy_in_engine(sg_flow *f, const sg_row *lo, const sg_row *hi,
     return rc;
 }
 
-/* Across databases: stream the source rows into prepared upserts. */
+/* Streams the scan's rows into the target's bulk loader. */
+static int bulk_copy(sg_flow *f, sg_stmt *scan, int64_t *rows, sg_err *err)
+{
+    sg_bulk *bulk = NULL;
+    sg_value v[256];
+    int64_t loaded = 0;
+    int rc = f->to->drv->bulk_begin(f->to, f->to_table, f->n_cols,
+                                    (const char *const *)f->to_cols, &bulk, err);
+    while (!rc && (rc = sg_db_step(scan, err)) == 1) {
+        for (size_t i = 0; i < f->n_cols; i++)
+            sg_db_column(scan, (int)i, &v[i]);
+        rc = f->to->drv->bulk_row(bulk, v, f->n_cols, err);
+    }
+    if (bulk) {
+        sg_err end_err = { 0 };
+        int end = f->to->drv->bulk_end(bulk, rc == 0, &loaded, rc ? &end_err : err);
+        rc = rc ? rc : end;
+    }
+    *rows = loaded;
+    return rc;
+}
+
+/* Across databases: clear the range in the target, then stream the source
+ * rows into it: in bulk where the target's driver can, else row by row. */
 static int copy_streamed(sg_flow *f, const sg_row *lo, const sg_row *hi,
                          int64_t *rows, sg_err *err)
 {
@@ -270,16 +293,21 @@ static int copy_streamed(sg_flow *f, const sg_row *lo, const sg_row *hi,
     int rc = 0;
     if (!f->upsert && (rc = prepare_statements(f, err)) != 0)
         return rc;
+    if ((rc = clear_range(f, lo, hi, err)) != 0)
+        return rc;
     select_exprs(f, &b);
     sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, hi, 1);
     filter_clause(f, &b);
     if ((rc = prepare(f->from, &b, &s, err)) == 0)
         rc = sg_sql_bind_range(s, lo, hi, 1, err);
     *rows = 0;
-    while (!rc && (rc = sg_db_step(s, err)) == 1) {
-        rc = write_row(f, s, err);
-        (*rows)++;
-    }
+    if (!rc && f->to->drv->bulk_begin)
+        rc = bulk_copy(f, s, rows, err);
+    else
+        while (!rc && (rc = sg_db_step(s, err)) == 1) {
+            rc = write_row(f, s, err);
+            (*rows)++;
+        }
     sg_db_finalize(s);
     return rc;
 }

@@ -19,6 +19,7 @@
 
 typedef struct sg_driver sg_driver;
 typedef struct sg_stmt sg_stmt;
+typedef struct sg_bulk sg_bulk;
 
 /* A connection. Drivers allocate a larger struct that starts with this. */
 typedef struct sg_conn {
@@ -108,6 +109,15 @@ struct sg_driver {
     const char *(*column_decltype)(sg_stmt *s, int i);
     int (*reset)(sg_stmt *s);
     void (*finalize)(sg_stmt *s);
+    /* Bulk load into `table` (`cols`, n of them) inside the caller's
+     * transaction: rows are streamed, not one statement each (PostgreSQL:
+     * COPY FROM STDIN). bulk_end sends what is buffered and finishes (ok)
+     * or abandons the load, frees the handle and gives the row count.
+     * NULL where the engine has nothing faster than prepared inserts. */
+    int (*bulk_begin)(sg_conn *c, const char *table, size_t n,
+                      const char *const *cols, sg_bulk **out, sg_err *err);
+    int (*bulk_row)(sg_bulk *b, const sg_value *v, size_t n, sg_err *err);
+    int (*bulk_end)(sg_bulk *b, bool ok, int64_t *rows, sg_err *err);
     /* Rows changed by the last insert/update/delete on c. */
     int64_t (*changes)(sg_conn *c);
 

@@ -53,6 +53,12 @@ int pg_exec(sg_conn *c, const char *sql, sg_err *err);
 int pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err);
 /* segue."name": where control tables, changelogs and functions live. */
 void pg_control_name(sg_buf *b, const char *name);
+/* Bulk loads: pg_copy.c. */
+int pg_bulk_begin(sg_conn *c, const char *table, size_t n, const char *const *cols,
+                  sg_bulk **out, sg_err *err);
+int pg_bulk_row(sg_bulk *b, const sg_value *v, size_t n, sg_err *err);
+int pg_bulk_end(sg_bulk *b, bool ok, int64_t *rows, sg_err *err);
+
 /* Introspection, capture, guards and marker: pg_schema.c. */
 int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int pg_control_present(sg_conn *c, bool *out, sg_err *err);

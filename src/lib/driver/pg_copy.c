@@ -1,0 +1,143 @@
+/* PostgreSQL driver: bulk loads by COPY ... FROM STDIN in text format,
+ * rows buffered and sent in blocks. The text format is PostgreSQL's
+ * (`COPY` documentation, "Text Format"): tab-separated, \N for NULL,
+ * backslash escapes for backslash, tab, newline and carriage return. */
+#include "pg_int.h"
+
+#include <math.h>
+#include <segue/segue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* bytes buffered before they go to the server */
+#define PG_COPY_BLOCK (256 * 1024)
+
+struct sg_bulk {
+    sg_conn *conn;
+    sg_buf buf;
+};
+
+static int send_block(sg_bulk *b, sg_err *err)
+{
+    pg_conn *q = (pg_conn *)b->conn;
+    if (sg_buf_failed(&b->buf))
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", b->conn->endpoint);
+    if (b->buf.len && PQputCopyData(q->pg, b->buf.data, (int)b->buf.len) != 1)
+        return pg_fail(b->conn, NULL, err);
+    sg_buf_reset(&b->buf);
+    return 0;
+}
+
+static void put_escaped(sg_buf *o, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (p[i]) {
+        case '\\': sg_buf_puts(o, "\\\\"); break;
+        case '\t': sg_buf_puts(o, "\\t"); break;
+        case '\n': sg_buf_puts(o, "\\n"); break;
+        case '\r': sg_buf_puts(o, "\\r"); break;
+        default: sg_buf_putc(o, (char)p[i]); break;
+        }
+    }
+}
+
+static int put_value(sg_bulk *b, const sg_value *v, sg_err *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    sg_buf *o = &b->buf;
+    const unsigned char *p = v->p;
+    switch (v->type) {
+    case SG_V_NULL: sg_buf_puts(o, "\\N"); return 0;
+    case SG_V_INT: sg_buf_printf(o, "%lld", (long long)v->i); return 0;
+    case SG_V_BOOL: sg_buf_puts(o, v->i ? "t" : "f"); return 0;
+    case SG_V_REAL:
+        if (isnan(v->d))
+            sg_buf_puts(o, "NaN");
+        else if (isinf(v->d))
+            sg_buf_puts(o, v->d > 0 ? "Infinity" : "-Infinity");
+        else
+            sg_buf_printf(o, "%.17g", v->d);
+        return 0;
+    case SG_V_BLOB: /* bytea hex input, its backslash escaped for COPY */
+        sg_buf_puts(o, "\\\\x");
+        for (size_t i = 0; i < v->n; i++) {
+            sg_buf_putc(o, hex[p[i] >> 4]);
+            sg_buf_putc(o, hex[p[i] & 15]);
+        }
+        return 0;
+    default:
+        if (v->n && memchr(p, 0, v->n))
+            return sg_err_set(err, SG_EUSAGE, "%s: a text value holds a NUL byte, "
+                              "which PostgreSQL text cannot store", b->conn->endpoint);
+        put_escaped(o, p, v->n);
+        return 0;
+    }
+}
+
+int pg_bulk_begin(sg_conn *c, const char *table, size_t n, const char *const *cols,
+                  sg_bulk **out, sg_err *err)
+{
+    sg_buf q = SG_BUF_INIT;
+    *out = NULL;
+    sg_buf_puts(&q, "COPY ");
+    sg_std_quote_ident(&q, table);
+    sg_buf_puts(&q, " (");
+    for (size_t i = 0; i < n; i++) {
+        sg_buf_puts(&q, i ? ", " : "");
+        sg_std_quote_ident(&q, cols[i]);
+    }
+    sg_buf_puts(&q, ") FROM STDIN");
+    sg_bulk *b = calloc(1, sizeof *b);
+    if (!b || sg_buf_failed(&q)) {
+        free(b);
+        sg_buf_free(&q);
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+    }
+    PGresult *r = PQexec(pg_idle(c), sg_buf_str(&q));
+    sg_buf_free(&q);
+    int rc = PQresultStatus(r) == PGRES_COPY_IN ? 0 : pg_fail(c, r, err);
+    PQclear(r);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    b->conn = c;
+    sg_buf_init(&b->buf);
+    *out = b;
+    return 0;
+}
+
+int pg_bulk_row(sg_bulk *b, const sg_value *v, size_t n, sg_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sg_buf_putc(&b->buf, '\t');
+        int rc = put_value(b, &v[i], err);
+        if (rc)
+            return rc;
+    }
+    sg_buf_putc(&b->buf, '\n');
+    return b->buf.len >= PG_COPY_BLOCK ? send_block(b, err) : 0;
+}
+
+int pg_bulk_end(sg_bulk *b, bool ok, int64_t *rows, sg_err *err)
+{
+    pg_conn *q = (pg_conn *)b->conn;
+    int rc = ok ? send_block(b, err) : 0;
+    if (PQputCopyEnd(q->pg, ok && !rc ? NULL : "abandoned by segue") != 1 && !rc)
+        rc = pg_fail(b->conn, NULL, err);
+    PGresult *r;
+    while ((r = PQgetResult(q->pg)) != NULL) {
+        if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+            const char *t = PQcmdTuples(r);
+            *rows = *t ? atoll(t) : 0;
+        } else if (!rc && ok) {
+            rc = pg_fail(b->conn, r, err);
+        }
+        PQclear(r);
+    }
+    sg_buf_free(&b->buf);
+    free(b);
+    return rc;
+}
