@@ -72,9 +72,11 @@ demo: setup
 	@$(MAKE) --no-print-directory -s all
 	@$(BUILD)/segue demo
 
-bench: setup
+bench:
+	@scripts/setup.sh --bench
 	@$(MAKE) --no-print-directory -s all
 	@bench/run.sh
+	@bench/pg.sh
 
 clean:
 	rm -rf build build-asan

@@ -15,13 +15,8 @@ REPS=${BENCH_REPS:-3}
 SECS=${BENCH_SECS:-10}
 D=$(mktemp -d /tmp/segue-bench-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$D"' EXIT
-die() { echo "bench: $*" >&2; exit 1; }
 
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", (b > 0 ? a / b : 0)}'; }
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; } # key=value line -> value
-jfield() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; } # flat JSON -> number
+. bench/lib.sh
 
 DDL='CREATE TABLE accounts_v2 (aid INTEGER PRIMARY KEY, bid INTEGER NOT NULL,
   balance_cents INTEGER NOT NULL, filler TEXT)'

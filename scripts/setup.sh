@@ -6,6 +6,8 @@ set -euo pipefail
 # the sqlite3 shell, a PostgreSQL 15 server with psql and pgbench
 pkgs=(gcc make libc6-dev libsqlite3-dev sqlite3 libyaml-dev libjansson-dev
       libxxhash-dev libcmocka-dev libpq-dev postgresql-15 postgresql-client-15)
+# `setup.sh --bench` adds what the benchmarks compare against
+[ "${1:-}" = --bench ] && pkgs+=(pgcopydb pgloader time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

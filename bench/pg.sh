@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# PostgreSQL benchmarks for segue, one run on a private server (tests/lib/pg.sh),
+# each figure beside the command a PostgreSQL user would use instead:
+#   1. same-database backfill of pgbench_accounts vs one-shot INSERT ... SELECT;
+#   2. into another database vs a COPY pipe and vs pgcopydb;
+#   3. capture overhead: pgbench TPS and latency, and a 500k-row UPDATE;
+#   4. apply rate against pgbench's write rate, and lag;
+#   5. peak RSS of segue on the cross-database move.
+# BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_SECS (10).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
+. tests/lib/pg.sh
+SEGUE=${SEGUE:-build/segue}
+SCALE=${BENCH_PG_SCALE:-50}
+REPS=${BENCH_REPS:-3}
+SECS=${BENCH_SECS:-10}
+ROWS=$((SCALE * 100000))
+D=$(mktemp -d /tmp/segue-pgbench-XXXXXX)
+chmod 777 "$D"
+trap 'kill $(jobs -p) 2>/dev/null; pg_stop; rm -rf "$D"' EXIT
+
+uri() { echo "postgresql://postgres@127.0.0.1:$PG_PORT/$1"; }
+sql() { psql -XAtq "$(uri "$1")" -c "$2"; }
+fresh() { # a copy of the pgbench database `base`
+  sql postgres "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1
+  sql postgres "CREATE DATABASE $1 TEMPLATE base" >/dev/null
+}
+blank() { # an empty database holding pgbench_accounts' definition only
+  sql postgres "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1
+  sql postgres "CREATE DATABASE $1" >/dev/null
+}
+ACCOUNTS_DDL='CREATE TABLE pgbench_accounts (aid integer PRIMARY KEY, bid integer, abalance integer, filler character(84))'
+
+spec() { # file source target to [create]
+  printf 'version: 1\nname: bench\nsource: %s\ntarget: %s\nmappings:\n  - from: pgbench_accounts\n    to: %s\n    create: %s\n' \
+    "$1" "$2" "$3" "${4:-true}"
+}
+
+# --- 1. same database ----------------------------------------------------------
+same_db() {
+  echo "== same-database backfill of pgbench_accounts ($ROWS rows; median of $REPS)"
+  local base segue r
+  base=$(for r in $(seq "$REPS"); do fresh s; sql s CHECKPOINT
+    timed psql -Xq "$(uri s)" -c "CREATE TABLE accounts_v2 (aid integer PRIMARY KEY, bid integer,
+      abalance integer, filler character(84)); INSERT INTO accounts_v2 SELECT * FROM pgbench_accounts"
+  done | median)
+  segue=$(for r in $(seq "$REPS"); do fresh s; sql s CHECKPOINT
+    spec "$(uri s)" "$(uri s)" accounts_v2 > "$D/m.yaml"
+    $SEGUE start "$D/m.yaml" >/dev/null || die "segue start"
+    timed $SEGUE backfill "$D/m.yaml"
+  done | median)
+  printf '  one-shot INSERT ... SELECT %8s ms\n  segue backfill             %8s ms   %s\n' \
+    "$base" "$segue" "$(ratio "$base" "$segue")"
+}
+
+# --- 2. another database -------------------------------------------------------
+other_db() {
+  echo "== into another database ($ROWS rows; median of $REPS)"
+  local pipe copydb segue rss r
+  pipe=$(for r in $(seq "$REPS"); do fresh s; blank t; sql t "$ACCOUNTS_DDL"
+    timed bash -c "psql -Xq '$(uri s)' -c 'COPY pgbench_accounts TO STDOUT' |
+                   psql -Xq '$(uri t)' -c 'COPY pgbench_accounts FROM STDIN'"
+  done | median)
+  if command -v pgcopydb >/dev/null; then
+    copydb=$(for r in $(seq "$REPS"); do fresh s; blank t; sql t "$ACCOUNTS_DDL"
+      printf '[include-only-table]\npublic.pgbench_accounts\n' > "$D/filters"
+      rm -rf "$D/copydb"
+      timed pgcopydb copy table-data --source "$(uri s)" --target "$(uri t)" \
+        --filters "$D/filters" --dir "$D/copydb" --table-jobs 2
+    done | median)
+  fi
+  segue=$(for r in $(seq "$REPS"); do fresh s; blank t
+    spec "$(uri s)" "$(uri t)" pgbench_accounts > "$D/m.yaml"
+    $SEGUE start "$D/m.yaml" >/dev/null || die "segue start"
+    /usr/bin/time -f "%M" -o "$D/rss" $SEGUE backfill "$D/m.yaml" >/dev/null 2>&1 &
+    local t0; t0=$(date +%s%N); wait $! || die "segue backfill"
+    ms_since "$t0"
+  done | median)
+  rss=$(cat "$D/rss")
+  printf '  COPY ... TO STDOUT | COPY ... FROM STDIN %8s ms\n' "$pipe"
+  [ -n "${copydb:-}" ] && printf '  pgcopydb copy table-data               %8s ms\n' "$copydb"
+  printf '  segue backfill                         %8s ms   %s of the pipe%s\n' "$segue" \
+    "$(ratio "$pipe" "$segue")" "${copydb:+, $(ratio "$copydb" "$segue") of pgcopydb}"
+  printf '  segue peak RSS                         %8s KB (for %s rows)\n' "$rss" "$ROWS"
+}
+
+# --- 3. capture overhead -------------------------------------------------------
+tps() { # database -> "tps p50? avg_ms"
+  "$PG_BIN/pgbench" -n -c 4 -j 2 -T "$SECS" "$(uri "$1")" 2>&1 |
+    awk '/^latency average/ {l = $4} /^tps/ {t = $3} END {printf "%.0f %s\n", t, l}'
+}
+
+capture() {
+  echo "== capture overhead (pgbench TPC-B, 4 clients, ${SECS}s each; 500k-row UPDATE)"
+  fresh c
+  local off on upd_off upd_on
+  off=$(tps c)
+  upd_off=$(timed psql -Xq "$(uri c)" -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 500000")
+  spec "$(uri c)" "$(uri c)" accounts_v2 > "$D/m.yaml"
+  $SEGUE start "$D/m.yaml" >/dev/null || die "segue start"
+  on=$(tps c)
+  upd_on=$(timed psql -Xq "$(uri c)" -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 500000")
+  printf '  capture off: %6s tps, latency %s ms\n  capture on:  %6s tps, latency %s ms   TPS %s of off\n' \
+    ${off} ${on} "$(ratio "${on%% *}" "${off%% *}")"
+  printf '  500k-row UPDATE: off %s ms, on %s ms   (%s slower)\n' "$upd_off" "$upd_on" \
+    "$(ratio "$upd_on" "$upd_off")"
+}
+
+# --- 4. apply rate and lag -----------------------------------------------------
+apply() {
+  echo "== apply while pgbench writes (4 clients, ${SECS}s), same database"
+  fresh a
+  spec "$(uri a)" "$(uri a)" accounts_v2 > "$D/m.yaml"
+  $SEGUE start "$D/m.yaml" >/dev/null && $SEGUE backfill "$D/m.yaml" >/dev/null || die "prepare"
+  $SEGUE run "$D/m.yaml" >/dev/null 2>&1 & local w=$!
+  : > "$D/lag"
+  ( while :; do $SEGUE status "$D/m.yaml" --json | jfield lag_ms >> "$D/lag"; sleep 0.25; done ) &
+  local sampler=$!
+  local before; before=$(sql a "SELECT count(*) FROM pgbench_history")
+  local out; out=$("$PG_BIN/pgbench" -n -c 4 -j 2 -T "$SECS" "$(uri a)" 2>&1)
+  kill $sampler; wait $sampler 2>/dev/null
+  local t0 p; t0=$(date +%s%N)
+  while p=$($SEGUE status "$D/m.yaml" --json | jfield pending_changes) && [ "${p:-1}" != 0 ]; do sleep 0.05; done
+  local catch; catch=$(ms_since "$t0")
+  kill $w; wait $w 2>/dev/null
+  local writes; writes=$(( $(sql a "SELECT count(*) FROM pgbench_history") - before ))
+  printf '  pgbench: %s account updates in %ss (%s/s); applied %s/s; lag p50 %s ms, max %s ms; caught up %s ms after\n' \
+    "$writes" "$SECS" $((writes / SECS)) \
+    "$(awk -v n="$writes" -v s="$SECS" -v c="$catch" 'BEGIN {printf "%.0f", n / (s + c / 1000)}')" \
+    "$(median < "$D/lag")" "$(sort -n "$D/lag" | tail -1)" "$catch"
+  echo "$out" | grep -q "number of failed transactions: 0 " || echo "  (pgbench reported failures)"
+}
+
+[ -x "$SEGUE" ] || die "build first: make"
+pg_start -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min >/dev/null || die "cannot start PostgreSQL"
+echo "segue PostgreSQL bench: $(nproc) cores, $(psql -XAtq "$PG_URI" -c 'SHOW server_version'), scale $SCALE, $(date -u +%FT%TZ)"
+sql postgres "CREATE DATABASE base" >/dev/null
+"$PG_BIN/pgbench" -i -s "$SCALE" -q "$(uri base)" >/dev/null 2>&1 || die "pgbench -i"
+same_db
+other_db
+capture
+apply
