@@ -244,6 +244,37 @@ test_pg_rollback_under_routed_pgbench() {
   check "verify after rollback" $SEGUE verify "$d/m.yaml" >/dev/null
 }
 
+# keys that move, zero and negative keys, gaps of 10^10, a composite text
+# key with a trailing space, a unique value swapped between two rows in one
+# transaction, the highest key deleted: all reach the target
+test_pg_key_changes_and_odd_keys() {
+  fresh_db keys || { fail "fresh database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE k (a bigint, b text, v int, payload bytea,
+      PRIMARY KEY (a, b), UNIQUE (v) DEFERRABLE INITIALLY DEFERRED);
+    INSERT INTO k VALUES (0, 'x', -1, '\\x00ff'), (-5, 'y', -2, NULL), (10000000000, 'z', -3, ''),
+      (20000000000, 'trailing ', -4, '\\x01');
+    INSERT INTO k SELECT i, 'r', i, decode(md5(i::text), 'hex') FROM generate_series(1, 3000) i" ||
+    { fail "seed"; return; }
+  local d; d=$(scratch)
+  printf 'version: 1\nname: keys\nsource: %s\ntarget: %s\nmappings:\n  - from: k\n    to: k2\n    create: true\nbackfill:\n  chunk_time: 20ms\n' \
+    "$DB_URI" "$DB_URI" > "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "UPDATE k SET a = a + 100000 WHERE b = 'r' AND a BETWEEN 1 AND 500" \
+    -c "UPDATE k SET a = -a WHERE b = 'r' AND a BETWEEN 2000 AND 2100" \
+    -c "UPDATE k SET b = b || ' ' WHERE a = 0" \
+    -c "BEGIN; UPDATE k SET v = 999999 WHERE a = 3000; UPDATE k SET v = 3000 WHERE a = 2999;
+        UPDATE k SET v = 2999 WHERE v = 999999; COMMIT;" \
+    -c "DELETE FROM k WHERE a = (SELECT max(a) FROM k)" \
+    -c "UPDATE k SET a = a + 10000000000 WHERE a = -5" || fail "key changes"
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  local n; n=$(psql -Atq "$DB_URI" -c "SELECT (SELECT count(*) FROM (SELECT * FROM k EXCEPT SELECT * FROM k2) x)
+    + (SELECT count(*) FROM (SELECT * FROM k2 EXCEPT SELECT * FROM k) y)")
+  [ "$n" = 0 ] || fail "independent EXCEPT: $n rows differ"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM k2 WHERE a = 20000000000")" = 0 ] || fail "deleted highest key still in the target"
+}
+
 # a long transaction holds a lock on the table while `segue start` needs its
 # own: segue waits at most its lock timeout (500 ms) per try, steps out of
 # the queue, backs off and retries, so pgbench never stalls behind it
