@@ -275,6 +275,41 @@ test_pg_key_changes_and_odd_keys() {
   [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM k2 WHERE a = 20000000000")" = 0 ] || fail "deleted highest key still in the target"
 }
 
+# kill -9 of backfill and of the worker at random moments under pgbench,
+# then of a write cutover between its two commits; each restart converges
+test_pg_kill_and_resume() {
+  fresh_db kdst || { fail "fresh database"; return; }
+  local dst=$DB_URI
+  pgbench_db ksrc 5 || { fail "pgbench database"; return; }
+  local d; d=$(scratch)
+  printf 'version: 1\nname: pgkill\nsource: %s\ntarget: %s\nmappings:\n  - from: pgbench_accounts\n    to: pgbench_accounts\n    create: true\nbackfill:\n  chunk_time: 50ms\n' \
+    "$DB_URI" "$dst" > "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  "$PG_BIN/pgbench" -n -c 2 -j 2 -T 8 "$DB_URI" > "$d/pgbench.out" 2>&1 &
+  local p=$! moments="" cmd delay pid
+  for cmd in backfill backfill backfill run run; do
+    delay=0.$((RANDOM % 8 + 1)); moments="$moments $cmd@${delay}s"
+    $SEGUE $cmd "$d/m.yaml" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  done
+  pgbench_ok $p "$d/pgbench.out"
+  check "resume after kills at$moments" $SEGUE run "$d/m.yaml" --until caught-up --wait >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  check "reads 100" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  "$TOOLS/crashpoint" "$d/m.yaml" cutover:between-commits cutover 2>/dev/null
+  [ $? = 137 ] || fail "crashpoint did not stop the cutover between its commits"
+  psql -Xq "$DB_URI" -c "UPDATE pgbench_accounts SET abalance = 4242 WHERE aid = 7" || fail "late source write"
+  check "run finishes the cutover" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  [ "$(psql -Atq "$dst" -c "SELECT abalance FROM pgbench_accounts WHERE aid = 7")" = 4242 ] ||
+    fail "the write that reached the source between the commits was lost"
+  psql -Xq "$DB_URI" -c "UPDATE pgbench_accounts SET abalance = 1 WHERE aid = 8" 2>&1 | grep -q "migration 'pgkill'" ||
+    fail "the source takes writes after the finished cutover"
+  local q="COPY (SELECT * FROM pgbench_accounts ORDER BY aid) TO STDOUT"
+  psql -Xq "$DB_URI" -c "$q" > "$d/src.tsv"; psql -Xq "$dst" -c "$q" > "$d/dst.tsv"
+  cmp -s "$d/src.tsv" "$d/dst.tsv" || fail "source and target differ after kills at$moments"
+}
+
 # a long transaction holds a lock on the table while `segue start` needs its
 # own: segue waits at most its lock timeout (500 ms) per try, steps out of
 # the queue, backs off and retries, so pgbench never stalls behind it
