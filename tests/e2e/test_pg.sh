@@ -73,6 +73,28 @@ routed_setup() { # database
   psql -Xq "$DB_URI" -f tests/e2e/pg/routed_app.sql >/dev/null || fail "app function"
 }
 
+# backfill, verify, all reads to the target: ready for the write cutover
+ready_for_writes() { # spec
+  check "backfill" $SEGUE backfill "$1" >/dev/null
+  check "verify" $SEGUE verify "$1" >/dev/null
+  check "reads 100" $SEGUE cutover "$1" --reads 100 >/dev/null
+}
+
+# a writer transaction that keeps pgbench_accounts' ROW EXCLUSIVE lock for
+# 3 s (it touches no row), in the background; sets HOLDER to its pid
+hold_table() {
+  psql -q "$DB_URI" -c "BEGIN; UPDATE pgbench_accounts SET abalance = 0 WHERE aid = -1;
+    SELECT pg_sleep(3); COMMIT;" >/dev/null &
+  HOLDER=$!
+}
+
+# the slowest pgbench transaction logged in dir (pgbench -l) stayed under
+# the lock timeout plus slack
+no_stall() { # dir what
+  local max; max=$(cat "$1"/pgbench_log.* | awk '$3 > m {m = $3} END {print int(m / 1000)}')
+  [ -n "$max" ] && [ "$max" -lt 900 ] || fail "pgbench stalled $max ms behind $2"
+}
+
 # a spec moving pgbench_accounts into accounts_v2 of the same database;
 # extra lines go under the mapping's columns
 accounts_spec() { # dir name column-lines...
@@ -226,9 +248,7 @@ test_pg_cutover_and_cleanup_under_routed_pgbench() {
 test_pg_rollback_under_routed_pgbench() {
   routed_setup back || return
   local d=$D
-  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
-  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
-  check "reads 100" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  ready_for_writes "$d/m.yaml"
   check "writes" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
   "$PG_BIN/pgbench" -n -c 4 -j 2 -f tests/e2e/pg/routed_tpcb.pgbench -T 6 "$DB_URI" > "$d/pgbench.out" 2>&1 &
   local p=$!
@@ -319,21 +339,41 @@ test_pg_start_does_not_queue_behind_a_long_transaction() {
   chmod 777 "$d"
   accounts_spec "$d" pglock "abalance: abalance"
   # a writer that stays open: its ROW EXCLUSIVE lock blocks CREATE TRIGGER
-  psql -q "$DB_URI" -c "BEGIN; UPDATE pgbench_accounts SET abalance = 0 WHERE aid = -1;
-    SELECT pg_sleep(3); COMMIT;" >/dev/null &
-  local holder=$!
+  hold_table
   (cd "$d" && "$PG_BIN/pgbench" -c 2 -j 2 -T 5 -l "$DB_URI" > pgbench.out 2>&1) &
   local p=$!
   sleep 0.5
   local t0; t0=$(date +%s%N)
   check "start behind a lock" $SEGUE start "$d/m.yaml" >/dev/null
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  wait $holder; wait $p || fail "pgbench: $(tail -3 "$d/pgbench.out")"
+  wait $HOLDER; wait $p || fail "pgbench: $(tail -3 "$d/pgbench.out")"
   [ $ms -ge 2000 ] || fail "start took $ms ms: it did not wait for the lock"
-  local max; max=$(cat "$d"/pgbench_log.* | awk '$3 > m {m = $3} END {print int(m / 1000)}')
-  [ -n "$max" ] && [ "$max" -lt 900 ] || fail "pgbench stalled $max ms behind segue"
+  no_stall "$d" "segue start"
   grep -q "number of failed transactions: 0 " "$d/pgbench.out" || fail "pgbench failures"
   check "abort" $SEGUE abort "$d/m.yaml" >/dev/null
+}
+
+# the same during the write cutover: its fence (LOCK TABLE ... EXCLUSIVE)
+# waits behind a long writer without holding pgbench up past the timeout
+test_pg_cutover_does_not_queue_behind_a_long_transaction() {
+  routed_setup cutlock || return
+  local d=$D
+  ready_for_writes "$d/m.yaml"
+  chmod 777 "$d"
+  (cd "$d" && "$PG_BIN/pgbench" -n -c 2 -j 2 -f "$OLDPWD/tests/e2e/pg/routed_tpcb.pgbench" -T 6 -l "$DB_URI" \
+     > pgbench.out 2>&1) &
+  local p=$!
+  sleep 0.5
+  hold_table
+  sleep 0.3
+  local t0; t0=$(date +%s%N)
+  check "cutover --writes behind a lock" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  wait $HOLDER
+  pgbench_ok $p "$d/pgbench.out"
+  [ $ms -ge 1500 ] || fail "cutover took $ms ms: it did not wait for the lock"
+  no_stall "$d" "the cutover"
+  drained_and_whole "$d/m.yaml" accounts_v2 "after a cutover behind a lock"
 }
 
 run_tests
