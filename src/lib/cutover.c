@@ -146,14 +146,14 @@ static int finish_record(sg_migration *m, int dir, const int64_t *upto)
     return rc;
 }
 
-/* The fenced part of a write cutover, inside both transactions: apply the
- * forward entries above `after` to the target, delete them in the source,
- * swap the triggers, record the switch. */
+/* The fenced part of a write cutover, inside both transactions and behind
+ * the source fence: apply the forward entries above `after` to the target,
+ * delete them in the source, swap the triggers, record the switch. */
 static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
                           int64_t *drained)
 {
-    int rc = sg_fence(m, m->src, true);
-    if (!rc && after)
+    int rc = 0;
+    if (after)
         rc = sg_apply_forget(m, SG_FORWARD, after);
     if (!rc)
         rc = sg_apply_keep(m, SG_FORWARD, after, upto, drained);
@@ -166,13 +166,12 @@ static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
     return rc;
 }
 
-/* The fenced part of a rollback: apply every reverse entry to the source,
- * keeping them, swap the triggers back, record the switch. */
+/* The fenced part of a rollback, behind the target fence: apply every
+ * reverse entry to the source, keeping them, swap the triggers back, record
+ * the switch. */
 static int rollback_fenced(sg_migration *m, int64_t *upto, int64_t *drained)
 {
-    int rc = sg_fence(m, m->tgt, false);
-    if (!rc)
-        rc = sg_apply_keep(m, SG_REVERSE, NULL, upto, drained);
+    int rc = sg_apply_keep(m, SG_REVERSE, NULL, upto, drained);
     if (!rc)
         rc = swap_triggers(m, false);
     if (!rc)
@@ -198,12 +197,12 @@ static int recover_dir(sg_migration *m, int dir, int64_t *upto, int64_t *work)
     rc = sg_control_switch_load(m, dir, upto, &found);
     if (!rc && found) {
         int64_t *after = calloc(m->n_groups, sizeof *after);
-        if (!after)
-            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-        else if (dir == SG_FORWARD) {
+        rc = after ? sg_fence(m, dir == SG_FORWARD ? m->src : m->tgt, dir == SG_FORWARD)
+                   : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+        if (!rc && dir == SG_FORWARD) {
             memcpy(after, upto, m->n_groups * sizeof *after);
             rc = cutover_fenced(m, after, upto, &drained);
-        } else {
+        } else if (!rc) {
             rc = rollback_fenced(m, upto, &drained);
         }
         free(after);
@@ -263,8 +262,10 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
         goto done;
     if ((rc = sg_tx_begin_pair(m->tgt, m->src, &m->err)) != 0)
         goto done;
-    t0 = sg_mono_ms(); /* source writers wait from here */
     rc = sg_control_require(m, "cutover --writes", 1, allowed, &ph);
+    if (!rc)
+        rc = sg_fence(m, m->src, true);
+    t0 = sg_mono_ms(); /* source writers are held from here */
     if (!rc)
         rc = cutover_fenced(m, NULL, upto, &drained);
     if (!rc) {
@@ -309,7 +310,8 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
         goto done;
     rc = sg_control_require(m, "rollback", 4, allowed, &ph);
     bool writes = ph >= SG_PHASE_WRITES_SWITCHED;
-    if (!rc && writes && (rc = rollback_fenced(m, upto, &drained)) == 0)
+    if (!rc && writes && (rc = sg_fence(m, m->tgt, false)) == 0 &&
+        (rc = rollback_fenced(m, upto, &drained)) == 0)
         snprintf(detail, sizeof detail, "writes and reads back to the source; "
                  "%lld target changes applied to the source", (long long)drained);
     if (!rc)

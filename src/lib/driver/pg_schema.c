@@ -273,7 +273,9 @@ static int create_log(sg_conn *c, const sg_capture *cap, sg_err *err)
     return rc;
 }
 
-/* INSERT INTO log (at, k0..) SELECT now, <keys> FROM <from> */
+/* INSERT INTO log (at, k0..) SELECT now, <keys> FROM <from>, where from is
+ * a transition table ("n") or a subquery aliased s, %K standing for the
+ * key columns */
 static void log_from(sg_buf *b, const sg_capture *cap, const char *from)
 {
     sg_buf_puts(b, "IF " PG_APPLYING " THEN RETURN NULL; END IF; INSERT INTO ");
@@ -282,8 +284,17 @@ static void log_from(sg_buf *b, const sg_capture *cap, const char *from)
     for (size_t k = 0; k < cap->n_keys; k++)
         sg_buf_printf(b, ", k%zu", k);
     sg_buf_puts(b, ") SELECT " PG_NOW_MS ", ");
-    key_list(b, cap, from);
-    sg_buf_printf(b, " FROM %s; RETURN NULL;", from);
+    key_list(b, cap, strchr(from, ' ') ? "s" : from);
+    sg_buf_puts(b, " FROM ");
+    for (const char *p = from; *p; p++) {
+        if (p[0] == '%' && p[1] == 'K') {
+            key_list(b, cap, NULL);
+            p++;
+        } else {
+            sg_buf_putc(b, *p);
+        }
+    }
+    sg_buf_puts(b, "; RETURN NULL;");
 }
 
 /* A row trigger for the rare UPDATE that changes the key: it logs the old
@@ -320,19 +331,34 @@ static int install_key_change(sg_conn *c, const sg_capture *cap, sg_err *err)
     return rc;
 }
 
+static int is_partitioned(sg_conn *c, const char *table, bool *out, sg_err *err)
+{
+    return query_bool(c, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1 AND "
+                         "relkind = 'p' AND pg_table_is_visible(oid))", table, out, err);
+}
+
 /* Statement-level triggers with transition tables: one INSERT ... SELECT per
  * statement, however many rows it touched; the new keys of an UPDATE, and
  * the old key only when it changed (install_key_change). A 500k-row UPDATE
- * pays for one 500k-row insert into the changelog, no join or sort. */
+ * pays for one 500k-row insert into the changelog, no join or sort. On a
+ * partitioned table an UPDATE that moves a row to another partition fires
+ * no row UPDATE trigger, so there the UPDATE logs the old and the new keys
+ * of every row, deduplicated. */
 int pg_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
 {
     static const char *const op[][4] = {
         { "ins", "AFTER INSERT", "REFERENCING NEW TABLE AS n FOR EACH STATEMENT", "n" },
         { "upd", "AFTER UPDATE", "REFERENCING NEW TABLE AS n FOR EACH STATEMENT", "n" },
         { "del", "AFTER DELETE", "REFERENCING OLD TABLE AS o FOR EACH STATEMENT", "o" },
+        { "upd", "AFTER UPDATE", "REFERENCING OLD TABLE AS o NEW TABLE AS n FOR EACH STATEMENT",
+          "(SELECT %K FROM o UNION SELECT %K FROM n) s" },
     };
+    bool partitioned = false;
     int rc = create_log(c, cap, err);
-    for (size_t i = 0; i < 3 && !rc; i++) {
+    if (!rc)
+        rc = is_partitioned(c, cap->table, &partitioned, err);
+    for (size_t j = 0; j < 3 && !rc; j++) {
+        size_t i = j == 1 && partitioned ? 3 : j;
         sg_buf body = SG_BUF_INIT;
         log_from(&body, cap, op[i][3]);
         rc = sg_buf_failed(&body)
@@ -341,7 +367,7 @@ int pg_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
                                    op[i][1], op[i][2], sg_buf_str(&body), err);
         sg_buf_free(&body);
     }
-    if (!rc)
+    if (!rc && !partitioned)
         rc = install_key_change(c, cap, err);
     return rc;
 }
