@@ -2,11 +2,15 @@
 # records a failure with a message; `run_tests` runs them all and prints one
 # line per test, then "e2e: N passed, N failed".
 SEGUE=${SEGUE:-build/segue}
-# the Chinook file, found where `segue demo` looks for it
-CHINOOK=${SEGUE_CHINOOK:-}
-for c in ../shared/data/chinook/Chinook_Sqlite.sqlite ../../shared/data/chinook/Chinook_Sqlite.sqlite; do
-  [ -n "$CHINOOK" ] || { [ -f "$c" ] && CHINOOK=$c; }
-done
+# a path under the shared datasets, found where `segue demo` looks
+shared_data() { # sub-path
+  local base
+  for base in ../shared/data ../../shared/data; do
+    [ -e "$base/$1" ] && { echo "$base/$1"; return 0; }
+  done
+  return 1
+}
+CHINOOK=${SEGUE_CHINOOK:-$(shared_data chinook/Chinook_Sqlite.sqlite)}
 if [ ! -f "${CHINOOK:-}" ]; then
   echo "e2e: cannot find Chinook_Sqlite.sqlite (looked in ../shared/data/chinook and ../../shared/data/chinook); set SEGUE_CHINOOK to its path"
   echo "e2e: 0 passed, 1 failed"

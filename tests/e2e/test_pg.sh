@@ -419,7 +419,7 @@ test_pg_changelog_ids_commit_out_of_order() {
 # the backfill runs, including updates that move rows across partitions
 test_pg_pagila_same_database() {
   fresh_db pagila || { fail "fresh database"; return; }
-  local data=${SEGUE_PAGILA:-../shared/data/pagila}
+  local data=${SEGUE_PAGILA:-$(shared_data pagila)}
   psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -f "$data/pagila-schema.sql" >/dev/null 2>&1 &&
     psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -f "$data/pagila-data.sql" >/dev/null 2>&1 ||
     { fail "cannot load Pagila from $data (set SEGUE_PAGILA)"; return; }
