@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Built-in type OIDs (pg_type.dat); libpq does not export them. */
 enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23,
@@ -125,8 +126,22 @@ static int try_locking(sg_conn *c, const char *sql, bool *busy, sg_err *err)
     return rc;
 }
 
+/* xorshift32 seeded per process and call, so waiters that collided once
+ * spread apart instead of retrying in step */
+static unsigned jitter(unsigned *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
 int pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err)
 {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)now.tv_nsec;
+    seed = seed ? seed : 1;
     int rc = sg_buf_failed(b) ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
     long wait = PG_LOCK_BACKOFF_MS;
     bool busy = false;
@@ -136,7 +151,7 @@ int pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err)
             break;
         if (i + 1 < PG_LOCK_TRIES) {
             rc = 0;
-            sleep_ms(wait + rand() % (wait / 2 + 1)); /* jitter apart from other waiters */
+            sleep_ms(wait + (long)(jitter(&seed) % (unsigned)(wait / 2 + 1)));
             wait = wait * 2 > PG_LOCK_BACKOFF_MAX_MS ? PG_LOCK_BACKOFF_MAX_MS : wait * 2;
         }
     }
