@@ -29,17 +29,38 @@ static int send_block(sg_bulk *b, sg_err *err)
     return 0;
 }
 
+/* Appends text escaped for COPY: runs without a special byte in one piece. */
 static void put_escaped(sg_buf *o, const unsigned char *p, size_t n)
 {
+    size_t run = 0;
     for (size_t i = 0; i < n; i++) {
-        switch (p[i]) {
-        case '\\': sg_buf_puts(o, "\\\\"); break;
-        case '\t': sg_buf_puts(o, "\\t"); break;
-        case '\n': sg_buf_puts(o, "\\n"); break;
-        case '\r': sg_buf_puts(o, "\\r"); break;
-        default: sg_buf_putc(o, (char)p[i]); break;
-        }
+        const char *esc = p[i] == '\\' ? "\\\\" : p[i] == '\t' ? "\\t"
+                        : p[i] == '\n' ? "\\n" : p[i] == '\r' ? "\\r" : NULL;
+        if (!esc)
+            continue;
+        sg_buf_putn(o, p + run, i - run);
+        sg_buf_puts(o, esc);
+        run = i + 1;
     }
+    sg_buf_putn(o, p + run, n - run);
+}
+
+/* int64 in decimal without printf, which dominated a copy's profile */
+static void put_int(sg_buf *o, int64_t x)
+{
+    char tmp[24];
+    int n = 0;
+    uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (x < 0)
+        tmp[n++] = '-';
+    char out[24];
+    for (int i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    sg_buf_putn(o, out, (size_t)n);
 }
 
 static int put_value(sg_bulk *b, const sg_value *v, sg_err *err)
@@ -49,7 +70,7 @@ static int put_value(sg_bulk *b, const sg_value *v, sg_err *err)
     const unsigned char *p = v->p;
     switch (v->type) {
     case SG_V_NULL: sg_buf_puts(o, "\\N"); return 0;
-    case SG_V_INT: sg_buf_printf(o, "%lld", (long long)v->i); return 0;
+    case SG_V_INT: put_int(o, v->i); return 0;
     case SG_V_BOOL: sg_buf_puts(o, v->i ? "t" : "f"); return 0;
     case SG_V_REAL:
         if (isnan(v->d))
