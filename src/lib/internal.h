@@ -40,6 +40,8 @@ typedef struct sg_map {
     char *target_ddl;             /* for create: true */
     char **expr_types;            /* per spec column: the source's type of its
                                    * expression, or NULL */
+    const char **col_types;       /* per target column: the declared type in
+                                   * target_ddl, or NULL (borrowed) */
     sg_flow fwd;
     sg_flow rev;
     size_t n_rev_missing;         /* source columns no reverse reaches */

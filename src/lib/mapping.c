@@ -320,6 +320,8 @@ static void column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
         type = mp->src->cols[ref].decl_type;
     if (!type && mp->expr_types)
         type = mp->expr_types[i];
+    if (mp->col_types)
+        mp->col_types[i] = type;
     if (type && *type)
         sg_buf_printf(b, " %s", type);
     if (ref >= 0 && mp->src->cols[ref].notnull && !sm->where)
@@ -330,6 +332,8 @@ static int build_ddl(sg_migration *m, sg_map *mp)
 {
     sg_buf b = SG_BUF_INIT;
     sg_flow *f = &mp->fwd;
+    if (!(mp->col_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_types)))
+        return oom(m);
     sg_buf_puts(&b, "CREATE TABLE ");
     sg_db_ident(m->tgt, &b, f->to_table);
     sg_buf_puts(&b, " (");
@@ -575,6 +579,7 @@ void sg_mapping_free(sg_migration *m)
         free(mp->trig_guard);
         free_strv(mp->rev_missing, mp->n_rev_missing);
         free_strv(mp->expr_types, mp->expr_types ? mp->spec->n_cols : 0);
+        free(mp->col_types);
     }
     for (size_t g = 0; g < m->n_groups; g++) {
         sg_group *gr = &m->groups[g];

@@ -134,7 +134,15 @@ static int create_targets(sg_migration *m)
                               "exists; hint: set create: false to fill it, or "
                               "drop it first", m->spec->path, mp->spec->to_line,
                               mp->fwd.to_table);
-        if ((rc = sg_db_exec(m->tgt, mp->target_ddl, &m->err)) != 0)
+        /* another database of the same engine may lack the source's own
+         * types (enums, domains) that the DDL names */
+        for (size_t c = 0; !rc && m->src != m->tgt && m->tgt->drv == m->src->drv &&
+                           m->tgt->drv->type_copy && c < mp->fwd.n_cols; c++)
+            if (mp->col_types[c])
+                rc = m->tgt->drv->type_copy(m->src, m->tgt, mp->col_types[c], &m->err);
+        if (!rc)
+            rc = sg_db_exec(m->tgt, mp->target_ddl, &m->err);
+        if (rc)
             return rc;
     }
     return 0;

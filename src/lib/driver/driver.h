@@ -149,6 +149,11 @@ struct sg_driver {
      * `segue` schema; SQLite: nothing). Teardown keeps a non-empty one. */
     int (*control_setup)(sg_conn *c, sg_err *err);
     int (*control_teardown)(sg_conn *c, sg_err *err);
+    /* Creates in `to` the user-defined type `decl` names (as found in a
+     * column of `from`, another database of this engine) when `to` lacks it:
+     * PostgreSQL enums and domains, arrays of them. Built-in types: nothing.
+     * NULL where an engine has no user types. */
+    int (*type_copy)(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
     /* Whether this database holds segue's control tables. */
     int (*control_present)(sg_conn *c, bool *out, sg_err *err);
     /* Fills *out with NULL when the table does not exist. */

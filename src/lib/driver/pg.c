@@ -664,6 +664,7 @@ const sg_driver sg_driver_postgres = {
     .serial_pk = "bigserial PRIMARY KEY",
     .upsert_tail = pg_upsert_tail,
     .table_info = pg_table_info,
+    .type_copy = pg_type_copy,
     .control_setup = pg_control_setup,
     .control_teardown = pg_control_teardown,
     .control_present = pg_control_present,

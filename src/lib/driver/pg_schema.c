@@ -142,6 +142,60 @@ static int load_keys(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
     return rc ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
 }
 
+/* The DDL that makes type `name` (an enum or a domain of `from`) elsewhere,
+ * into *ddl; *base receives a domain's base type (to copy first), or "". */
+static int type_ddl(sg_conn *from, const char *name, sg_buf *ddl, sg_buf *base, sg_err *err)
+{
+    const char *vals[1] = { name };
+    PGresult *r = query(from,
+        "SELECT t.typtype, format_type(t.typbasetype, t.typtypmod), t.typnotnull, "
+        "(SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+        "   FROM pg_enum e WHERE e.enumtypid = t.oid), "
+        "(SELECT string_agg(pg_get_constraintdef(k.oid), ' ') FROM pg_constraint k "
+        "   WHERE k.contypid = t.oid) "
+        "FROM pg_type t WHERE t.oid = to_regtype($1) AND t.typtype IN ('e', 'd')",
+        1, vals, err);
+    if (!r)
+        return SG_EDB;
+    if (PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'e') {
+        sg_buf_printf(ddl, "CREATE TYPE %s AS ENUM (%s)", name, PQgetvalue(r, 0, 3));
+    } else if (PQntuples(r) == 1) {
+        sg_buf_printf(ddl, "CREATE DOMAIN %s AS %s%s %s", name, PQgetvalue(r, 0, 1),
+                      PQgetvalue(r, 0, 2)[0] == 't' ? " NOT NULL" : "", PQgetvalue(r, 0, 4));
+        sg_buf_puts(base, PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    return 0;
+}
+
+int pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err)
+{
+    char name[256];
+    bool exists = false;
+    int rc = 0;
+    /* "mpaa_rating[]" -> mpaa_rating; "character varying(20)" has no user type */
+    snprintf(name, sizeof name, "%s", decl);
+    name[strcspn(name, "[(")] = '\0';
+    for (int depth = 0; !rc && *name && depth < 8; depth++) {
+        sg_buf ddl = SG_BUF_INIT, base = SG_BUF_INIT;
+        rc = query_bool(to, "SELECT to_regtype($1) IS NOT NULL", name, &exists, err);
+        if (!rc && !exists)
+            rc = type_ddl(from, name, &ddl, &base, err);
+        if (!rc && ddl.len)
+            rc = pg_exec(to, sg_buf_str(&ddl), err);
+        if (!rc && ddl.len)
+            snprintf(name, sizeof name, "%s", base.len ? sg_buf_str(&base) : "");
+        else
+            name[0] = '\0';
+        name[strcspn(name, "[(")] = '\0';
+        sg_buf_free(&ddl);
+        sg_buf_free(&base);
+    }
+    if (rc)
+        sg_err_prefix(err, "creating type %s in the target: ", decl);
+    return rc;
+}
+
 int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err)
 {
     const char *vals[1] = { table };
