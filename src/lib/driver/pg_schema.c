@@ -337,9 +337,10 @@ static void log_from(sg_buf *b, const sg_capture *cap, const char *from)
     sg_buf_puts(b, " (at");
     for (size_t k = 0; k < cap->n_keys; k++)
         sg_buf_printf(b, ", k%zu", k);
-    sg_buf_puts(b, ") SELECT " PG_NOW_MS ", ");
+    /* the time is read once per statement, not once per row */
+    sg_buf_puts(b, ") SELECT clk.t, ");
     key_list(b, cap, strchr(from, ' ') ? "s" : from);
-    sg_buf_puts(b, " FROM ");
+    sg_buf_puts(b, " FROM (SELECT " PG_NOW_MS " AS t) clk, ");
     for (const char *p = from; *p; p++) {
         if (p[0] == '%' && p[1] == 'K') {
             key_list(b, cap, NULL);
