@@ -217,6 +217,18 @@ int sg_apply_drain(sg_migration *m, sg_dir d, int64_t limit, bool in_tx,
     return 0;
 }
 
+int sg_apply_drain_all(sg_migration *m, sg_dir d, bool in_tx, int64_t *total)
+{
+    int64_t n = 0;
+    int rc;
+    *total = 0;
+    do {
+        rc = sg_apply_drain(m, d, 10000, in_tx, &n);
+        *total += n;
+    } while (!rc && n > 0);
+    return rc;
+}
+
 int sg_apply_keep(sg_migration *m, sg_dir d, const int64_t *after, int64_t *upto,
                   int64_t *applied)
 {

@@ -40,6 +40,9 @@ int sg_guard_lift(sg_migration *m, size_t map, bool lift);
  * next call drains the new direction. */
 int sg_apply_drain(sg_migration *m, sg_dir d, int64_t limit, bool in_tx,
                    int64_t *applied);
+/* sg_apply_drain until the changelog of direction d is empty; *total
+ * receives the number of entries drained. */
+int sg_apply_drain_all(sg_migration *m, sg_dir d, bool in_tx, int64_t *total);
 /* Inside the caller's transactions (a write switch): applies every entry of
  * direction d with id > after[g] (after NULL: all) to the other side and
  * deletes none. upto[g] (n_groups of them, caller-owned) receives the

@@ -310,6 +310,23 @@ int sg_control_switch_save(sg_migration *m, int dir, const int64_t *upto)
     return rc;
 }
 
+int sg_control_switch_dirs(sg_migration *m, bool pending[2])
+{
+    sg_stmt *s = NULL;
+    pending[0] = pending[1] = false;
+    int rc = ctl_prepare(m, "SELECT DISTINCT direction FROM @switches WHERE migration = $1", &s);
+    if (!rc)
+        rc = sg_db_bind_text(s, 1, m->spec->name, &m->err);
+    while (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+        int64_t d = sg_db_column_int(s, 0);
+        if (d == 0 || d == 1)
+            pending[d] = true;
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
 int sg_control_switch_load(sg_migration *m, int dir, int64_t *upto, bool *found)
 {
     sg_stmt *s = NULL;

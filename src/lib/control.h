@@ -43,6 +43,9 @@ int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_r
  * without applying an entry twice (see cutover.c). upto holds n_groups
  * values. Inside a target write transaction, except load. */
 int sg_control_switch_save(sg_migration *m, int dir, const int64_t *upto);
+/* pending[dir] is whether a record of direction dir (an sg_dir) is left:
+ * one read, for the worker's every round. */
+int sg_control_switch_dirs(sg_migration *m, bool pending[2]);
 int sg_control_switch_load(sg_migration *m, int dir, int64_t *upto, bool *found);
 int sg_control_switch_clear(sg_migration *m, int dir);
 /* Inserts the migration's row (phase planned) and its routing row. */

@@ -147,16 +147,13 @@ static int finish_record(sg_migration *m, int dir, const int64_t *upto)
 }
 
 /* The fenced part of a write cutover, inside both transactions and behind
- * the source fence: apply the forward entries above `after` to the target,
- * delete them in the source, swap the triggers, record the switch. */
+ * the source fence: apply the forward entries above `after` (NULL: all; may
+ * be upto itself) to the target, delete every entry up to the last applied
+ * in the source, swap the triggers, record the switch. */
 static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
                           int64_t *drained)
 {
-    int rc = 0;
-    if (after)
-        rc = sg_apply_forget(m, SG_FORWARD, after);
-    if (!rc)
-        rc = sg_apply_keep(m, SG_FORWARD, after, upto, drained);
+    int rc = sg_apply_keep(m, SG_FORWARD, after, upto, drained);
     if (!rc)
         rc = sg_apply_forget(m, SG_FORWARD, upto);
     if (!rc)
@@ -180,7 +177,7 @@ static int rollback_fenced(sg_migration *m, int64_t *upto, int64_t *drained)
 }
 
 /* Finishes a switch whose second commit was lost, if its record says so. */
-static int recover_dir(sg_migration *m, int dir, int64_t *upto, int64_t *work)
+static int recover_dir(sg_migration *m, int dir, int64_t *upto)
 {
     bool found, guarded;
     int64_t drained = 0;
@@ -195,18 +192,11 @@ static int recover_dir(sg_migration *m, int dir, int64_t *upto, int64_t *work)
     if ((rc = sg_tx_begin_pair(m->tgt, m->src, &m->err)) != 0)
         return rc;
     rc = sg_control_switch_load(m, dir, upto, &found);
-    if (!rc && found) {
-        int64_t *after = calloc(m->n_groups, sizeof *after);
-        rc = after ? sg_fence(m, dir == SG_FORWARD ? m->src : m->tgt, dir == SG_FORWARD)
-                   : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-        if (!rc && dir == SG_FORWARD) {
-            memcpy(after, upto, m->n_groups * sizeof *after);
-            rc = cutover_fenced(m, after, upto, &drained);
-        } else if (!rc) {
-            rc = rollback_fenced(m, upto, &drained);
-        }
-        free(after);
-    }
+    if (!rc && found)
+        rc = sg_fence(m, dir == SG_FORWARD ? m->src : m->tgt, dir == SG_FORWARD);
+    if (!rc && found)
+        rc = dir == SG_FORWARD ? cutover_fenced(m, upto, upto, &drained)
+                               : rollback_fenced(m, upto, &drained);
     char detail[160];
     snprintf(detail, sizeof detail, "finished an interrupted %s; %lld newer "
              "changes applied", dir == SG_FORWARD ? "write cutover" : "rollback",
@@ -219,21 +209,23 @@ static int recover_dir(sg_migration *m, int dir, int64_t *upto, int64_t *work)
     }
     if ((rc = commit_target_then_source(m, "recover:between-commits")) != 0)
         return rc;
-    *work += 1;
     return finish_record(m, dir, upto);
 }
 
 int sg_switch_recover(sg_migration *m)
 {
+    bool present, pending[2] = { false, false };
+    int rc = sg_control_present(m, &present);
+    if (!rc && present)
+        rc = sg_control_switch_dirs(m, pending);
+    if (rc || (!pending[SG_FORWARD] && !pending[SG_REVERSE]))
+        return rc; /* the usual case: one read */
     int64_t *upto = calloc(m->n_groups ? m->n_groups : 1, sizeof *upto);
-    int64_t work = 0;
-    bool present;
-    int rc = upto ? sg_control_present(m, &present)
-                  : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    if (!rc && present)
-        rc = recover_dir(m, SG_FORWARD, upto, &work);
-    if (!rc && present)
-        rc = recover_dir(m, SG_REVERSE, upto, &work);
+    if (!upto)
+        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (int dir = SG_FORWARD; dir <= SG_REVERSE && !rc; dir++)
+        if (pending[dir])
+            rc = recover_dir(m, dir, upto);
     free(upto);
     return rc;
 }

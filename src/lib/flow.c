@@ -156,21 +156,8 @@ void sg_flow_close(sg_flow *f)
     f->read_key = f->upsert = f->del = f->update = NULL;
 }
 
-/* Binds the current row of `from` (n_cols values) into `to` and runs it. */
-static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err);
-
-/* Reverse flows write only some columns of the old table: update first (an
- * INSERT would trip NOT NULL on the columns it leaves out), insert if absent. */
-static int write_row(sg_flow *f, sg_stmt *from, sg_err *err)
-{
-    if (!f->reverse || f->update_only)
-        return write_with(f, f->update_only ? f->update : f->upsert, from, err);
-    int rc = write_with(f, f->update, from, err);
-    if (!rc && sg_db_changes(f->to) == 0)
-        rc = write_with(f, f->upsert, from, err);
-    return rc;
-}
-
+/* Binds the current row of `from` (n_cols values; for an UPDATE, then its
+ * key) into w and runs it. */
 static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
 {
     int rc = 0;
@@ -186,6 +173,18 @@ static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
     if (!rc && (rc = sg_db_step(w, err)) > 0)
         rc = 0;
     sg_db_reset(w);
+    return rc;
+}
+
+/* Reverse flows write only some columns of the old table: update first (an
+ * INSERT would trip NOT NULL on the columns it leaves out), insert if absent. */
+static int write_row(sg_flow *f, sg_stmt *from, sg_err *err)
+{
+    if (!f->reverse || f->update_only)
+        return write_with(f, f->update_only ? f->update : f->upsert, from, err);
+    int rc = write_with(f, f->update, from, err);
+    if (!rc && sg_db_changes(f->to) == 0)
+        rc = write_with(f, f->upsert, from, err);
     return rc;
 }
 

@@ -73,10 +73,9 @@ static int plain_ref(sg_conn *c, const sg_table_info *t, const char *expr)
     return sg_table_info_column(c, t, name);
 }
 
-/* Prepares "SELECT <what> FROM <table> [WHERE <where>] LIMIT 0" to let the
- * engine judge an expression. */
-/* Prepares SELECT what FROM table [WHERE where] LIMIT 0 on c; with `type`,
- * *type receives a copy of the engine's type of the first column, or NULL. */
+/* Prepares "SELECT <what> FROM <table> [WHERE <where>] LIMIT 0" on c to let
+ * the engine judge an expression; with `type`, *type receives a copy of the
+ * engine's type of the first column, or NULL. */
 static int try_expr(sg_conn *c, const char *table, const char *what,
                     const char *where, char **type, sg_err *err)
 {

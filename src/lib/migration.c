@@ -273,7 +273,7 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
     static const sg_phase allowed[] = { SG_PHASE_WRITES_SWITCHED, SG_PHASE_BAKING };
     sg_cleanup_options d = SG_CLEANUP_OPTIONS_INIT;
     sg_phase ph;
-    int64_t pending = 0, lag = 0;
+    int64_t pending = 0, lag = 0, drained = 0;
     if (!o)
         o = &d;
     sg_err_clear(&m->err);
@@ -291,8 +291,8 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
         return rc;
     /* the last target writes reach the source behind a short fence */
     rc = sg_fence(m, m->tgt, false);
-    for (int64_t n = 1; !rc && n > 0;)
-        rc = sg_apply_drain(m, SG_REVERSE, 10000, true, &n);
+    if (!rc)
+        rc = sg_apply_drain_all(m, SG_REVERSE, true, &drained);
     if (!rc)
         rc = remove_installed(m, false);
     for (size_t g = 0; !rc && o->drop_source && g < m->n_groups; g++) {

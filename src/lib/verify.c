@@ -256,9 +256,7 @@ static int settle(sg_migration *m, int round)
     int64_t n;
     int rc = got ? 0 : sg_lease_acquire(m, &got, holder, sizeof holder);
     if (!rc && got)
-        do
-            rc = sg_apply_drain(m, SG_FORWARD, 10000, false, &n);
-        while (!rc && n > 0);
+        rc = sg_apply_drain_all(m, SG_FORWARD, false, &n);
     /* with the lease held, everything captured so far is applied: a short
      * pause lets in-flight writes land; otherwise back off for the worker */
     if (!rc)

@@ -7,16 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Runs a query with text parameters; the caller clears the result. */
+static PGresult *query(sg_conn *c, const char *sql, int n, const char *const *vals,
+                       sg_err *err)
+{
+    PGresult *r = PQexecParams(pg_idle(c), sql, n, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        pg_fail(c, r, err);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
 /* Runs a one-parameter query; *out is whether it returned a true first column. */
 static int query_bool(sg_conn *c, const char *sql, const char *arg, bool *out,
                       sg_err *err)
 {
-    const char *vals[1] = { arg };
-    PGresult *r = PQexecParams(pg_idle(c), sql, 1, NULL, vals, NULL, NULL, 0);
-    int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : pg_fail(c, r, err);
-    *out = !rc && PQntuples(r) > 0 && PQgetvalue(r, 0, 0)[0] == 't';
+    PGresult *r = query(c, sql, 1, &arg, err);
+    *out = r && PQntuples(r) > 0 && PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
-    return rc;
+    return r ? 0 : SG_EDB;
 }
 
 int pg_control_present(sg_conn *c, bool *out, sg_err *err)
@@ -42,18 +53,6 @@ int pg_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
                          "AND left(tgname, length($1)) = $1)", prefix, out, err);
 }
 
-/* Runs a query with text parameters; the caller clears the result. */
-static PGresult *query(sg_conn *c, const char *sql, int n, const char *const *vals,
-                       sg_err *err)
-{
-    PGresult *r = PQexecParams(pg_idle(c), sql, n, NULL, vals, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        pg_fail(c, r, err);
-        PQclear(r);
-        return NULL;
-    }
-    return r;
-}
 
 static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
 {
@@ -143,10 +142,9 @@ static int load_keys(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
 }
 
 /* The DDL that makes type `name` (an enum or a domain of `from`) elsewhere,
- * into *ddl; *base receives a domain's base type (to copy first), or "". */
+ * into *ddl; *base receives a domain's base type, or stays empty. */
 static int type_ddl(sg_conn *from, const char *name, sg_buf *ddl, sg_buf *base, sg_err *err)
 {
-    const char *vals[1] = { name };
     PGresult *r = query(from,
         "SELECT t.typtype, format_type(t.typbasetype, t.typtypmod), t.typnotnull, "
         "(SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
@@ -154,7 +152,7 @@ static int type_ddl(sg_conn *from, const char *name, sg_buf *ddl, sg_buf *base, 
         "(SELECT string_agg(pg_get_constraintdef(k.oid), ' ') FROM pg_constraint k "
         "   WHERE k.contypid = t.oid) "
         "FROM pg_type t WHERE t.oid = to_regtype($1) AND t.typtype IN ('e', 'd')",
-        1, vals, err);
+        1, &name, err);
     if (!r)
         return SG_EDB;
     if (PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'e') {
@@ -168,29 +166,33 @@ static int type_ddl(sg_conn *from, const char *name, sg_buf *ddl, sg_buf *base, 
     return 0;
 }
 
-int pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err)
+/* Makes `decl`'s user type in `to` if it lacks it, a domain's base first. */
+static int ensure_type(sg_conn *from, sg_conn *to, const char *decl, int depth, sg_err *err)
 {
     char name[256];
     bool exists = false;
-    int rc = 0;
-    /* "mpaa_rating[]" -> mpaa_rating; "character varying(20)" has no user type */
+    /* "mpaa_rating[]" -> mpaa_rating; "character varying(20)" is built in */
     snprintf(name, sizeof name, "%s", decl);
     name[strcspn(name, "[(")] = '\0';
-    for (int depth = 0; !rc && *name && depth < 8; depth++) {
-        sg_buf ddl = SG_BUF_INIT, base = SG_BUF_INIT;
-        rc = query_bool(to, "SELECT to_regtype($1) IS NOT NULL", name, &exists, err);
-        if (!rc && !exists)
-            rc = type_ddl(from, name, &ddl, &base, err);
-        if (!rc && ddl.len)
-            rc = pg_exec(to, sg_buf_str(&ddl), err);
-        if (!rc && ddl.len)
-            snprintf(name, sizeof name, "%s", base.len ? sg_buf_str(&base) : "");
-        else
-            name[0] = '\0';
-        name[strcspn(name, "[(")] = '\0';
-        sg_buf_free(&ddl);
-        sg_buf_free(&base);
-    }
+    if (!*name || depth > 8)
+        return 0;
+    int rc = query_bool(to, "SELECT to_regtype($1) IS NOT NULL", name, &exists, err);
+    if (rc || exists)
+        return rc;
+    sg_buf ddl = SG_BUF_INIT, base = SG_BUF_INIT;
+    rc = type_ddl(from, name, &ddl, &base, err);
+    if (!rc && base.len)
+        rc = ensure_type(from, to, sg_buf_str(&base), depth + 1, err);
+    if (!rc && ddl.len)
+        rc = pg_exec(to, sg_buf_str(&ddl), err);
+    sg_buf_free(&ddl);
+    sg_buf_free(&base);
+    return rc;
+}
+
+int pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err)
+{
+    int rc = ensure_type(from, to, decl, 0, err);
     if (rc)
         sg_err_prefix(err, "creating type %s in the target: ", decl);
     return rc;
@@ -233,16 +235,11 @@ int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *er
 /* dollar quote for function bodies; a body holding it is refused */
 #define BODY_TAG "$segue_body$"
 
-static void object_name(sg_buf *b, const char *prefix, const char *sfx)
-{
-    sg_buf_printf(b, "%s_%s", prefix, sfx);
-}
-
 /* segue."<prefix>_<sfx>" */
 static void function_name(sg_buf *b, const char *prefix, const char *sfx)
 {
     sg_buf n = SG_BUF_INIT;
-    object_name(&n, prefix, sfx);
+    sg_buf_printf(&n, "%s_%s", prefix, sfx);
     pg_control_name(b, sg_buf_str(&n));
     sg_buf_free(&n);
 }
@@ -304,15 +301,14 @@ static int create_log(sg_conn *c, const sg_capture *cap, sg_err *err)
     int rc = pg_table_info(c, cap->table, &t, err);
     if (!rc && !t)
         rc = sg_err_set(err, SG_EDB, "%s: table \"%s\" does not exist", c->endpoint, cap->table);
+    if (!rc)
+        rc = pg_control_setup(c, err); /* the schema, when the source has none */
     sg_buf b = SG_BUF_INIT;
-    sg_buf_puts(&b, "CREATE SCHEMA IF NOT EXISTS segue; CREATE TABLE IF NOT EXISTS ");
+    sg_buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
     pg_control_name(&b, cap->log_table);
     sg_buf_puts(&b, " (id bigserial PRIMARY KEY, at bigint NOT NULL");
     for (size_t i = 0; !rc && i < cap->n_keys; i++) {
-        int col = -1;
-        for (size_t j = 0; j < t->n_cols; j++)
-            if (strcmp(t->cols[j].name, cap->keys[i]) == 0)
-                col = (int)j;
+        int col = col_index(t, cap->keys[i]);
         if (col < 0)
             rc = sg_err_set(err, SG_EDB, "%s: key column \"%s\" is not in \"%s\"",
                             c->endpoint, cap->keys[i], cap->table);
@@ -327,18 +323,24 @@ static int create_log(sg_conn *c, const sg_capture *cap, sg_err *err)
     return rc;
 }
 
-/* INSERT INTO log (at, k0..) SELECT now, <keys> FROM <from>, where from is
- * a transition table ("n") or a subquery aliased s, %K standing for the
- * key columns */
-static void log_from(sg_buf *b, const sg_capture *cap, const char *from)
+/* Skip segue's own writes, then "INSERT INTO log (at, k0, ...) " */
+static void log_head(sg_buf *b, const sg_capture *cap)
 {
     sg_buf_puts(b, "IF " PG_APPLYING " THEN RETURN NULL; END IF; INSERT INTO ");
     pg_control_name(b, cap->log_table);
     sg_buf_puts(b, " (at");
     for (size_t k = 0; k < cap->n_keys; k++)
         sg_buf_printf(b, ", k%zu", k);
+    sg_buf_puts(b, ") ");
+}
+
+/* ... SELECT now, <keys> FROM <from>, where from is a transition table
+ * ("n") or a subquery aliased s, %K standing for the key columns */
+static void log_from(sg_buf *b, const sg_capture *cap, const char *from)
+{
+    log_head(b, cap);
     /* the time is read once per statement, not once per row */
-    sg_buf_puts(b, ") SELECT clk.t, ");
+    sg_buf_puts(b, "SELECT clk.t, ");
     key_list(b, cap, strchr(from, ' ') ? "s" : from);
     sg_buf_puts(b, " FROM (SELECT " PG_NOW_MS " AS t) clk, ");
     for (const char *p = from; *p; p++) {
@@ -358,12 +360,8 @@ static void log_from(sg_buf *b, const sg_capture *cap, const char *from)
 static int install_key_change(sg_conn *c, const sg_capture *cap, sg_err *err)
 {
     sg_buf body = SG_BUF_INIT, events = SG_BUF_INIT, tail = SG_BUF_INIT;
-    sg_buf_puts(&body, "IF " PG_APPLYING " THEN RETURN NULL; END IF; INSERT INTO ");
-    pg_control_name(&body, cap->log_table);
-    sg_buf_puts(&body, " (at");
-    for (size_t k = 0; k < cap->n_keys; k++)
-        sg_buf_printf(&body, ", k%zu", k);
-    sg_buf_puts(&body, ") VALUES (" PG_NOW_MS ", ");
+    log_head(&body, cap);
+    sg_buf_puts(&body, "VALUES (" PG_NOW_MS ", ");
     key_list(&body, cap, "OLD");
     sg_buf_puts(&body, "); RETURN NULL;");
     sg_buf_puts(&events, "AFTER UPDATE OF ");
@@ -477,5 +475,6 @@ int pg_marker_on(sg_conn *c, sg_err *err)
 
 int pg_marker_off(sg_conn *c, sg_err *err)
 {
-    return pg_exec(c, "SET LOCAL segue.applying = 'off'", err);
+    (void)c; (void)err;
+    return 0; /* SET LOCAL ends with the transaction: no round trip needed */
 }
