@@ -59,13 +59,17 @@ typedef enum sg_fit {
  *   from zero) to the scale, without trailing zeros when no scale is given;
  *   text -> SG_V_TEXT (length in characters checked, char(n) padded);
  *   date "YYYY-MM-DD", time "HH:MM:SS[.ffffff]", timestamp
- *   "YYYY-MM-DD HH:MM:SS[.ffffff]", timestamptz the same in UTC with "+00"
- *   (SG_V_DATETIME); bool -> SG_V_BOOL; blob -> SG_V_BLOB.
+ *   "YYYY-MM-DD HH:MM:SS[.ffffff]", timestamptz the same in UTC followed by
+ *   "+00:00", an offset SQLite's date functions read too (SG_V_DATETIME);
+ *   bool -> SG_V_BOOL; blob -> SG_V_BLOB.
  * New bytes go into `scratch` (reset first); *v then points into it and
  * stays valid until scratch changes. On SG_FIT_NONE *v is unchanged. `why`
  * (may be NULL) receives a static reason for LOSSY and NONE. */
 sg_fit sg_conform(const sg_coltype *t, sg_value *v, sg_buf *scratch,
                   const char **why);
+/* Characters in valid UTF-8 text without NUL bytes; -1 for anything else. */
+long sg_utf8_chars(const void *p, size_t n);
+
 /* The date and time kinds of sg_conform (conform_time.c). */
 sg_fit sg_conform_time(const sg_coltype *t, sg_value *v, sg_buf *scratch,
                        const char **why);

@@ -239,9 +239,9 @@ static sg_fit to_numeric(const sg_coltype *t, sg_value *v, sg_buf *scratch,
     return take(v, SG_V_NUMERIC, scratch, fit, why);
 }
 
-/* Characters of valid UTF-8 text without NUL; -1 if it is not that. */
-static long utf8_chars(const unsigned char *p, size_t n)
+long sg_utf8_chars(const void *bytes, size_t n)
 {
+    const unsigned char *p = bytes;
     long chars = 0;
     for (size_t i = 0; i < n; chars++) {
         unsigned char c = p[i];
@@ -279,7 +279,7 @@ static sg_fit to_text(const sg_coltype *t, sg_value *v, sg_buf *scratch,
 {
     sg_buf_reset(scratch);
     spell(v, scratch);
-    long chars = utf8_chars((const unsigned char *)sg_buf_str(scratch), scratch->len);
+    long chars = sg_utf8_chars(sg_buf_str(scratch), scratch->len);
     if (chars < 0)
         return none(why, "not valid UTF-8 text without NUL bytes");
     if (t->kind == SG_K_TEXT && t->size && chars > t->size)

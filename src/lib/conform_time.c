@@ -221,7 +221,7 @@ static sg_fit spell_when(const sg_coltype *t, const when *w, sg_buf *b,
         put_time(b, tod);
     }
     if (t->kind == SG_K_TIMESTAMPTZ)
-        sg_buf_puts(b, "+00");
+        sg_buf_puts(b, "+00:00");
     return *lost ? SG_FIT_LOSSY : SG_FIT_EXACT;
 }
 

@@ -156,20 +156,49 @@ void sg_flow_close(sg_flow *f)
     f->read_key = f->upsert = f->del = f->update = NULL;
 }
 
+/* Names what the target cannot hold: column, key and reason. */
+static int unfit(sg_flow *f, const sg_value *v, size_t col, const char *why,
+                 sg_err *err)
+{
+    sg_buf k = SG_BUF_INIT, t = SG_BUF_INIT;
+    sg_value kv[16];
+    for (size_t i = 0; i < f->n_key && i < 16; i++)
+        kv[i] = v[f->key_pos[i]];
+    sg_key_format(&k, kv, f->n_key);
+    sg_coltype_describe(&f->types[col], &t);
+    int rc = sg_err_set(err, SG_EDB, "%s: column '%s' of '%s' (%s) cannot hold "
+                        "the value of row %s: %s; hint: plan counts such rows; "
+                        "change the column's type or expression",
+                        f->to->endpoint, f->to_cols[col], f->to_table,
+                        sg_buf_str(&t), sg_buf_str(&k), why);
+    sg_buf_free(&k);
+    sg_buf_free(&t);
+    return rc;
+}
+
+int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err)
+{
+    for (size_t i = 0; i < f->n_cols; i++)
+        sg_db_column(s, (int)i, &v[i]);
+    for (size_t i = 0; f->types && i < f->n_cols; i++) {
+        const char *why = NULL;
+        if (sg_conform(&f->types[i], &v[i], &f->conv[i], &why) == SG_FIT_NONE &&
+            strict)
+            return unfit(f, v, i, why, err);
+    }
+    return 0;
+}
+
 /* Binds the current row of `from` (n_cols values; for an UPDATE, then its
  * key) into w and runs it. */
 static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
 {
-    int rc = 0;
-    sg_value v;
-    for (size_t i = 0; i < f->n_cols && !rc; i++) {
-        sg_db_column(from, (int)i, &v);
-        rc = sg_db_bind(w, (int)i + 1, &v, err);
-    }
-    for (size_t k = 0; w == f->update && k < f->n_key && !rc; k++) {
-        sg_db_column(from, f->key_pos[k], &v);
-        rc = sg_db_bind(w, (int)(f->n_cols + k) + 1, &v, err);
-    }
+    sg_value v[256];
+    int rc = sg_flow_values(f, from, v, true, err);
+    for (size_t i = 0; i < f->n_cols && !rc; i++)
+        rc = sg_db_bind(w, (int)i + 1, &v[i], err);
+    for (size_t k = 0; w == f->update && k < f->n_key && !rc; k++)
+        rc = sg_db_bind(w, (int)(f->n_cols + k) + 1, &v[f->key_pos[k]], err);
     if (!rc && (rc = sg_db_step(w, err)) > 0)
         rc = 0;
     sg_db_reset(w);
@@ -268,11 +297,9 @@ static int bulk_copy(sg_flow *f, sg_stmt *scan, int64_t *rows, sg_err *err)
     int64_t loaded = 0;
     int rc = f->to->drv->bulk_begin(f->to, f->to_table, f->n_cols,
                                     (const char *const *)f->to_cols, &bulk, err);
-    while (!rc && (rc = sg_db_step(scan, err)) == 1) {
-        for (size_t i = 0; i < f->n_cols; i++)
-            sg_db_column(scan, (int)i, &v[i]);
-        rc = f->to->drv->bulk_row(bulk, v, f->n_cols, err);
-    }
+    while (!rc && (rc = sg_db_step(scan, err)) == 1)
+        if ((rc = sg_flow_values(f, scan, v, true, err)) == 0)
+            rc = f->to->drv->bulk_row(bulk, v, f->n_cols, err);
     if (bulk) {
         sg_err end_err = { 0 };
         int end = f->to->drv->bulk_end(bulk, rc == 0, &loaded, rc ? &end_err : err);
@@ -347,16 +374,13 @@ int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
     return rc;
 }
 
-static int read_one(sg_stmt *s, size_t n, sg_row *out, bool *found, sg_err *err)
+static int read_one(sg_flow *f, sg_stmt *s, sg_row *out, bool *found, sg_err *err)
 {
     sg_value v[256];
     int rc = sg_db_step(s, err);
     *found = rc == 1;
-    if (rc == 1) {
-        for (size_t i = 0; i < n && i < 256; i++)
-            sg_db_column(s, (int)i, &v[i]);
-        rc = sg_row_copy(out, v, n) ? sg_err_set(err, SG_ENOMEM, "out of memory") : 0;
-    }
+    if (rc == 1 && (rc = sg_flow_values(f, s, v, false, err)) == 0)
+        rc = sg_row_copy(out, v, f->n_cols) ? sg_err_set(err, SG_ENOMEM, "out of memory") : 0;
     sg_db_reset(s);
     return rc;
 }
@@ -369,7 +393,7 @@ int sg_flow_read_from(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
         return rc;
     for (size_t k = 0; k < f->n_key && !rc; k++)
         rc = sg_db_bind(f->read_key, (int)k + 1, &key[k], err);
-    return rc ? rc : read_one(f->read_key, f->n_cols, out, found, err);
+    return rc ? rc : read_one(f, f->read_key, out, found, err);
 }
 
 int sg_flow_read_to(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
@@ -387,7 +411,7 @@ int sg_flow_read_to(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
     for (size_t k = 0; k < f->n_key && !rc; k++)
         rc = sg_db_bind(s, (int)k + 1, &key[k], err);
     if (!rc)
-        rc = read_one(s, f->n_cols, out, found, err);
+        rc = read_one(f, s, out, found, err);
     sg_db_finalize(s);
     return rc;
 }

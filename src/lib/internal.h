@@ -27,6 +27,9 @@ typedef struct sg_flow {
     bool update_only;             /* never insert or delete (secondary reverse) */
     bool reverse;                 /* target -> source: partial rows */
     bool same_db;                 /* from and to share one connection */
+    sg_coltype *types;            /* n_cols: across engines, the `to` column
+                                   * types values are conformed to; else NULL */
+    sg_buf *conv;                 /* n_cols scratch buffers for conformed values */
     /* statements prepared on first use; finalized by sg_flow_close */
     sg_stmt *read_key, *upsert, *del, *update;
 } sg_flow;
@@ -40,8 +43,11 @@ typedef struct sg_map {
     char *target_ddl;             /* for create: true */
     char **expr_types;            /* per spec column: the source's type of its
                                    * expression, or NULL */
-    const char **col_types;       /* per target column: the declared type in
-                                   * target_ddl, or NULL (borrowed) */
+    char **col_types;             /* per target column: the declared type in
+                                   * target_ddl, or NULL */
+    char **from_types;            /* per target column: the source's type of
+                                   * what fills it (column or expression),
+                                   * NULL if none or given in the spec */
     sg_flow fwd;
     sg_flow rev;
     size_t n_rev_missing;         /* source columns no reverse reaches */
@@ -85,6 +91,19 @@ void sg_log(sg_migration *m, int level, const char *fmt, ...)
  * SG_ESPEC with file:line. */
 int sg_mapping_resolve(sg_migration *m);
 void sg_mapping_free(sg_migration *m);
+/* Across engines (typemap.c): the target engine's spelling of a source
+ * column type (NULL or "": none declared; caller frees), and the column
+ * types a mapping's flows conform values to. Same engine: no conforming. */
+bool sg_typemap_crossing(const sg_migration *m);
+char *sg_typemap_column(const sg_migration *m, const char *src_decl);
+int sg_typemap_flows(sg_migration *m, sg_map *mp);
+void sg_typemap_free(sg_flow *f);
+/* Plan (plan.c, plan_types.c): adds a warning or blocker; and the notes on
+ * mapping i's column types across engines, from its type pairs and one scan
+ * of the source counting rows the target would narrow or refuse. */
+int sg_plan_note(sg_migration *m, sg_plan *p, bool blocker, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int sg_plan_types(sg_migration *m, size_t i, sg_plan *p);
 /* Checks the parts that need the target tables to exist (after start or for
  * create: false): columns, key uniqueness, reverse expressions. */
 int sg_mapping_check_target(sg_migration *m, bool created);
@@ -110,6 +129,12 @@ int sg_flow_read_from(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
                       sg_err *err);
 int sg_flow_read_to(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
                     sg_err *err);
+/* Reads the current row of a statement over `from` (or, for to_side, over
+ * `to`): n_cols values into v, conformed to f->types across engines (valid
+ * until the next row or the next call). strict: a value the `to` column
+ * cannot hold is an error naming column, key and reason; otherwise it is
+ * left as read, so verify reports the row. */
+int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err);
 /* Opens a cursor over a key range ordered by key: through the expressions
  * on `from` (to_side false) or the stored columns of `to`. */
 int sg_flow_scan(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,

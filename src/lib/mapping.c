@@ -307,38 +307,50 @@ static int forward_key(sg_migration *m, sg_map *mp, sg_group *g)
 
 /* The declared type of a target column: explicit, else the source column's
  * for a plain reference, else the type the source gives the expression,
- * else none (SQLite then stores the value as it comes). */
-static void column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
+ * else none (SQLite then stores the value as it comes). Across engines the
+ * source's type is spelled in the target engine's terms (typemap.c). */
+static int column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
 {
     const sg_spec_mapping *sm = mp->spec;
     sg_flow *f = &mp->fwd;
     sg_db_ident(m->tgt, b, f->to_cols[i]);
     const char *type = sm->n_cols ? sm->cols[i].type : NULL;
     int ref = plain_ref(m->src, mp->src, f->exprs[i]);
+    bool given = type != NULL;
     if (!type && ref >= 0)
         type = mp->src->cols[ref].decl_type;
     if (!type && mp->expr_types)
         type = mp->expr_types[i];
-    if (mp->col_types)
-        mp->col_types[i] = type;
-    if (type && *type)
-        sg_buf_printf(b, " %s", type);
+    bool mapped = !given && sg_typemap_crossing(m);
+    if (!given && type && !(mp->from_types[i] = strdup(type)))
+        return oom(m);
+    mp->col_types[i] = mapped ? sg_typemap_column(m, type) : type ? strdup(type) : NULL;
+    if ((mapped || type) && !mp->col_types[i])
+        return oom(m);
+    if (mp->col_types[i] && *mp->col_types[i])
+        sg_buf_printf(b, " %s", mp->col_types[i]);
     if (ref >= 0 && mp->src->cols[ref].notnull && !sm->where)
         sg_buf_puts(b, " NOT NULL");
+    return 0;
 }
 
 static int build_ddl(sg_migration *m, sg_map *mp)
 {
     sg_buf b = SG_BUF_INIT;
     sg_flow *f = &mp->fwd;
-    if (!(mp->col_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_types)))
+    mp->col_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_types);
+    mp->from_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->from_types);
+    if (!mp->col_types || !mp->from_types)
         return oom(m);
     sg_buf_puts(&b, "CREATE TABLE ");
     sg_db_ident(m->tgt, &b, f->to_table);
     sg_buf_puts(&b, " (");
     for (size_t i = 0; i < f->n_cols; i++) {
         sg_buf_puts(&b, i ? ", " : "");
-        column_def(m, mp, i, &b);
+        if (column_def(m, mp, i, &b)) {
+            sg_buf_free(&b);
+            return m->err.code;
+        }
     }
     sg_buf_puts(&b, ", PRIMARY KEY (");
     sg_sql_ident_list(m->tgt, &b, f->n_key, f->to_key, NULL);
@@ -466,9 +478,9 @@ static int resolve_one(sg_migration *m, size_t i)
     if (!mp->label || !mp->trig_rev || !mp->trig_guard)
         return oom(m);
     if ((rc = check_expressions(m, mp)) != 0 || (rc = forward_key(m, mp, grp)) != 0 ||
-        (rc = build_ddl(m, mp)) != 0)
+        (rc = build_ddl(m, mp)) != 0 || (rc = reverse_flow(m, mp, grp)) != 0)
         return rc;
-    return reverse_flow(m, mp, grp);
+    return sg_typemap_flows(m, mp);
 }
 
 int sg_mapping_resolve(sg_migration *m)
@@ -556,6 +568,7 @@ static void free_strv(char **v, size_t n)
 static void free_flow(sg_flow *f)
 {
     sg_flow_close(f);
+    sg_typemap_free(f);
     free_strv(f->from_key, f->n_key);
     free_strv(f->to_key, f->n_key);
     free(f->key_pos);
@@ -578,7 +591,8 @@ void sg_mapping_free(sg_migration *m)
         free(mp->trig_guard);
         free_strv(mp->rev_missing, mp->n_rev_missing);
         free_strv(mp->expr_types, mp->expr_types ? mp->spec->n_cols : 0);
-        free(mp->col_types);
+        free_strv(mp->col_types, mp->col_types ? mp->fwd.n_cols : 0);
+        free_strv(mp->from_types, mp->from_types ? mp->fwd.n_cols : 0);
     }
     for (size_t g = 0; g < m->n_groups; g++) {
         sg_group *gr = &m->groups[g];

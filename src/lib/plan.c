@@ -6,15 +6,10 @@
 
 #include "control.h"
 
-static int add_note(char ***v, size_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int add_note(char ***v, size_t *n, const char *fmt, ...)
+static int add_notev(char ***v, size_t *n, const char *fmt, va_list ap)
 {
     sg_buf b = SG_BUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
     sg_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
     char **p = realloc(*v, (*n + 1) * sizeof *p);
     if (!p) {
         sg_buf_free(&b);
@@ -25,6 +20,27 @@ static int add_note(char ***v, size_t *n, const char *fmt, ...)
         return -1;
     (*n)++;
     return 0;
+}
+
+static int add_note(char ***v, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int add_note(char ***v, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = add_notev(v, n, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int sg_plan_note(sg_migration *m, sg_plan *p, bool blocker, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = blocker ? add_notev(&p->blockers, &p->n_blockers, fmt, ap)
+                     : add_notev(&p->warnings, &p->n_warnings, fmt, ap);
+    va_end(ap);
+    return rc ? sg_err_set(&m->err, SG_ENOMEM, "out of memory") : 0;
 }
 
 static int plan_map(sg_migration *m, size_t i, sg_plan *p)
@@ -65,7 +81,7 @@ static int plan_map(sg_migration *m, size_t i, sg_plan *p)
         add_note(&p->warnings, &p->n_warnings, "%s: rows outside the filter (%s) "
                  "are not copied", mp->label, mp->spec->where))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    return rc;
+    return rc ? rc : sg_plan_types(m, i, p);
 }
 
 int sg_migration_plan(sg_migration *m, sg_plan **out)

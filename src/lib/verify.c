@@ -68,12 +68,10 @@ static int hash_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo
     int rc = sg_flow_scan(f, to_side, lo, hi, &s, &m->err);
     *count = 0;
     sg_hasher_reset(h);
-    while (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
-        for (size_t i = 0; i < f->n_cols; i++)
-            sg_db_column(s, (int)i, &v[i]);
+    while (!rc && (rc = sg_db_step(s, &m->err)) == 1 &&
+           (rc = sg_flow_values(f, s, v, false, &m->err)) == 0) {
         sg_hasher_row(h, scratch, v, f->n_cols);
         (*count)++;
-        rc = 0;
     }
     sg_db_finalize(s);
     *d = sg_hasher_digest(h);
@@ -122,8 +120,8 @@ static int load_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo
         keyed *k = &(*out)[*n];
         memset(k, 0, sizeof *k);
         sg_buf_init(&k->key);
-        for (size_t i = 0; i < f->n_cols; i++)
-            sg_db_column(s, (int)i, &v[i]);
+        if ((rc = sg_flow_values(f, s, v, false, &m->err)) != 0)
+            break;
         for (size_t i = 0; i < f->n_key; i++)
             kv[i] = v[f->key_pos[i]];
         sg_row_encode(&k->key, kv, f->n_key);

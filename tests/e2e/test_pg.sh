@@ -5,6 +5,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 . tests/lib/pg.sh
+. tests/e2e/pg_lib.sh
 
 test_pg_server_starts_serves_and_stops() {
   # its own server, in a subshell so the shared one's variables stay intact
@@ -102,27 +103,6 @@ accounts_diff_plain() {
     + (SELECT count(*) FROM (SELECT * FROM accounts_v2 EXCEPT SELECT aid, bid, abalance, filler FROM pgbench_accounts) b)"
 }
 
-# start, then the given statements run while the backfill does, then drain
-# and verify
-migrate_while_writing() { # spec sql...
-  local spec=$1 args=() q; shift
-  for q in "$@"; do args+=(-c "$q"); done
-  check "start" $SEGUE start "$spec" >/dev/null
-  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" "${args[@]}" &
-  local w=$!
-  check "backfill" $SEGUE backfill "$spec" >/dev/null
-  wait $w || fail "the writes"
-  check "run" $SEGUE run "$spec" --until caught-up >/dev/null
-  check "verify" $SEGUE verify "$spec" >/dev/null
-}
-
-# loads SQL files from a shared dataset into the current database
-load_dataset() { # dir files...
-  local dir=$1 f; shift
-  for f in "$@"; do
-    psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -f "$dir/$f" >/dev/null 2>&1 || return 1
-  done
-}
 
 # a spec moving pgbench_accounts into accounts_v2 of the same database;
 # extra lines go under the mapping's columns
@@ -132,15 +112,6 @@ accounts_spec() { # dir name column-lines...
     printf '  - from: pgbench_accounts\n    to: accounts_v2\n    create: true\n    columns:\n'
     printf '      %s\n' aid: bid: "$@" filler:
     printf 'backfill:\n  chunk_time: 100ms\n'; } | sed 's/^      \(aid\|bid\|filler\):$/      \1: \1/' > "$d/m.yaml"
-}
-shared_pg() { [ -n "${PG_PID:-}" ] || pg_start >/dev/null; }
-trap pg_stop EXIT
-
-# a fresh database on the shared server for one test: sets DB_URI
-fresh_db() {
-  shared_pg || return 1
-  psql -q "$PG_URI" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null 2>&1 || return 1
-  DB_URI="postgresql://postgres@127.0.0.1:$PG_PORT/$1"
 }
 
 # bound values of every type come back as they went in; transactions,

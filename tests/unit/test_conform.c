@@ -141,13 +141,13 @@ static void times(void **state)
     expect(ts, text("2009-01-01 10:00:00+02"), SG_FIT_LOSSY, SG_V_DATETIME,
            "2009-01-01 10:00:00");
     expect(tz, text("2009-01-01 01:00:00+02:00"), SG_FIT_EXACT, SG_V_DATETIME,
-           "2008-12-31 23:00:00+00");
+           "2008-12-31 23:00:00+00:00");
     expect(tz, text("2009-01-01 10:00:00.5Z"), SG_FIT_EXACT, SG_V_DATETIME,
-           "2009-01-01 10:00:00.5+00");
+           "2009-01-01 10:00:00.5+00:00");
     expect(tz, text("2009-01-01 10:00:00-0330"), SG_FIT_EXACT, SG_V_DATETIME,
-           "2009-01-01 13:30:00+00");
+           "2009-01-01 13:30:00+00:00");
     expect(tz, text("2009-01-01 10:00:00+00"), SG_FIT_EXACT, SG_V_DATETIME,
-           "2009-01-01 10:00:00+00");
+           "2009-01-01 10:00:00+00:00");
     expect(tz, text("infinity"), SG_FIT_EXACT, SG_V_DATETIME, "infinity");
     expect(d, text("2008-02-29"), SG_FIT_EXACT, SG_V_DATETIME, "2008-02-29");
     expect(d, text("2009-02-29"), SG_FIT_NONE, 0, NULL);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../buf.h"
+#include "../coltype.h"
 #include "../err.h"
 #include "../value.h"
 
@@ -135,6 +136,11 @@ struct sg_driver {
     void (*param)(sg_buf *b, int n);
     /* Qualified name of a control object ("migrations" -> "_segue_migrations"). */
     void (*control_name)(sg_buf *b, const char *name);
+    /* The portable meaning of a column type declared in this engine
+     * ("" or NULL: none declared), and this engine's spelling of one
+     * (nothing for SG_K_ANY where the engine allows untyped columns). */
+    void (*type_parse)(const char *decl, sg_coltype *out);
+    void (*type_decl)(const sg_coltype *t, sg_buf *b);
     /* Column type for control tables and changelog columns. */
     const char *(*type_name)(sg_vtype t);
     /* Column definition of an increasing integer primary key ("id ..."). */

@@ -53,6 +53,8 @@ int pg_exec(sg_conn *c, const char *sql, sg_err *err);
 int pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err);
 /* segue."name": where control tables, changelogs and functions live. */
 void pg_control_name(sg_buf *b, const char *name);
+void pg_type_parse(const char *decl, sg_coltype *out);
+void pg_type_decl(const sg_coltype *t, sg_buf *b);
 /* Bulk loads: pg_copy.c. */
 int pg_bulk_begin(sg_conn *c, const char *table, size_t n, const char *const *cols,
                   sg_bulk **out, sg_err *err);

@@ -59,3 +59,43 @@ void sg_std_upsert_tail(sg_buf *b, size_t n_keys, const char *const *keys,
     if (!any)
         sg_buf_puts(b, " DO NOTHING");
 }
+
+/* Reads the numbers in "(p, s)" starting at *p (just past the '('). */
+static const char *type_mods(const char *p, int mods[2])
+{
+    int k = 0;
+    while (*p && *p != ')') {
+        if (*p >= '0' && *p <= '9') {
+            long x = 0;
+            for (; *p >= '0' && *p <= '9'; p++)
+                x = x < 100000 ? x * 10 + (*p - '0') : x;
+            if (k < 2)
+                mods[k++] = (int)x;
+        } else {
+            p++;
+        }
+    }
+    return *p ? p + 1 : p;
+}
+
+void sg_std_type_split(const char *decl, char *name, size_t cap, int mods[2])
+{
+    size_t n = 0;
+    mods[0] = mods[1] = -1;
+    for (const char *p = decl ? decl : ""; *p && n + 1 < cap;) {
+        if (*p == '(') {
+            p = type_mods(p + 1, mods);
+        } else if (*p == ' ' || *p == '\t' || *p == '\n') {
+            if (n && name[n - 1] != ' ')
+                name[n++] = ' ';
+            p++;
+        } else {
+            char c = *p++;
+            name[n++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        }
+    }
+    while (n && name[n - 1] == ' ')
+        n--;
+    if (cap)
+        name[n] = '\0';
+}

@@ -22,4 +22,10 @@ void sg_std_upsert_tail(sg_buf *b, size_t n_keys, const char *const *keys,
                         size_t n_cols, const char *const *cols,
                         bool (*same_name)(const char *, const char *));
 
+/* A declared type split for matching: `name` gets it lower-cased with the
+ * parenthesised modifiers cut out and runs of spaces made one ("timestamp(3)
+ * with time zone" -> "timestamp with time zone"), cut to fit `cap`; mods
+ * gets up to two numbers from the parentheses (-1 where absent). */
+void sg_std_type_split(const char *decl, char *name, size_t cap, int mods[2]);
+
 #endif

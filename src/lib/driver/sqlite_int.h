@@ -26,6 +26,8 @@ typedef struct sq_stmt {
 int sq_fail(sg_conn *c, sg_err *err);
 int sq_exec(sg_conn *c, const char *sql, sg_err *err);
 void sq_control_name(sg_buf *b, const char *name);
+void sq_type_parse(const char *decl, sg_coltype *out);
+void sq_type_decl(const sg_coltype *t, sg_buf *b);
 
 int sq_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int sq_control_present(sg_conn *c, bool *out, sg_err *err);
