@@ -5,8 +5,10 @@
 #   2. into another database vs a COPY pipe and vs pgcopydb;
 #   3. capture overhead: pgbench TPS and latency, and a 500k-row UPDATE;
 #   4. apply rate against pgbench's write rate, and lag;
-#   5. peak RSS of segue on the cross-database move.
-# BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_SECS (10).
+#   5. peak RSS of segue on the cross-database move;
+#   6. SQLite -> PostgreSQL (the same rows in a SQLite file) vs pgloader.
+# BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_SECS (10);
+# BENCH_PG_ONLY="from_sqlite apply" runs only those parts.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -132,12 +134,38 @@ apply() {
   echo "$out" | grep -q "number of failed transactions: 0 " || echo "  (pgbench reported failures)"
 }
 
+# --- 6. SQLite -> PostgreSQL ---------------------------------------------------
+from_sqlite() {
+  echo "== SQLite file -> PostgreSQL ($ROWS rows of pgbench_accounts; median of $REPS)"
+  local db=$D/accounts.db loader segue r
+  sqlite3 "$db" "CREATE TABLE pgbench_accounts (aid INTEGER PRIMARY KEY, bid INTEGER,
+      abalance INTEGER, filler CHAR(84));
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS)
+    INSERT INTO pgbench_accounts SELECT i, (i - 1) / 100000 + 1, 0, printf('%84s', '') FROM n" ||
+    die "cannot build the SQLite file"
+  if command -v pgloader >/dev/null; then
+    loader=$(for r in $(seq "$REPS"); do blank t; sql t CHECKPOINT
+      timed pgloader --quiet "sqlite://$db" "$(uri t)"
+      [ "$(sql t "SELECT count(*) FROM pgbench_accounts")" = "$ROWS" ] || die "pgloader did not load every row"
+    done | median)
+  fi
+  segue=$(for r in $(seq "$REPS"); do blank t; sql t CHECKPOINT
+    spec "sqlite:$db" "$(uri t)" pgbench_accounts > "$D/m.yaml"
+    $SEGUE start "$D/m.yaml" >/dev/null || die "segue start"
+    timed $SEGUE backfill "$D/m.yaml"
+    [ "$(sql t "SELECT count(*) FROM pgbench_accounts")" = "$ROWS" ] || die "segue did not copy every row"
+    $SEGUE abort "$D/m.yaml" >/dev/null 2>&1
+  done | median)
+  [ -n "${loader:-}" ] && printf '  pgloader                               %8s ms
+' "$loader"
+  printf '  segue backfill                         %8s ms%s
+' "$segue" \
+    "${loader:+   $(ratio "$loader" "$segue") faster than pgloader}"
+}
+
 [ -x "$SEGUE" ] || die "build first: make"
 pg_start -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min >/dev/null || die "cannot start PostgreSQL"
 echo "segue PostgreSQL bench: $(nproc) cores, $(psql -XAtq "$PG_URI" -c 'SHOW server_version'), scale $SCALE, $(date -u +%FT%TZ)"
 sql postgres "CREATE DATABASE base" >/dev/null
 "$PG_BIN/pgbench" -i -s "$SCALE" -q "$(uri base)" >/dev/null 2>&1 || die "pgbench -i"
-same_db
-other_db
-capture
-apply
+for part in ${BENCH_PG_ONLY:-same_db other_db capture apply from_sqlite}; do "$part"; done

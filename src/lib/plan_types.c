@@ -181,6 +181,13 @@ int sg_plan_types(sg_migration *m, size_t i, sg_plan *p)
         goto done;
     for (size_t c = 0; !rc && c < f->n_cols; c++)
         rc = note_column(m, mp, c, &t[c], rows, p);
+    for (size_t k = 0; !rc && k < f->n_key; k++)
+        if (f->types[f->key_pos[k]].kind == SG_K_TEXT ||
+            f->types[f->key_pos[k]].kind == SG_K_OTHER)
+            rc = sg_plan_note(m, p, false, "%s: key column '%s' is text: both "
+                              "engines must order it bytewise (PostgreSQL: the "
+                              "C collation) or chunks of the backfill and verify "
+                              "will not line up", mp->label, f->to_key[k]);
 done:
     for (size_t c = 0; t && c < f->n_cols; c++) {
         sg_buf_free(&t[c].refused);

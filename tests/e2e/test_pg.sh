@@ -462,4 +462,79 @@ test_pg_sakila_other_database() {
     fail "the enum and the domain were not created in the target"
 }
 
+# the highest key is deleted while the chunk holding it is being copied
+# (the chunk's read sleeps on that row, so the delete lands mid-chunk): the
+# stale copy the chunk writes is removed by the delete's changelog entry
+test_pg_highest_key_deleted_while_its_chunk_is_copied() {
+  fresh_db hdst || { fail "fresh database"; return; }
+  local dst=$DB_URI
+  fresh_db hsrc || { fail "fresh database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE h (a bigint PRIMARY KEY, v int)" \
+    -c "INSERT INTO h SELECT i, i FROM generate_series(1, 2000) i" \
+    -c "INSERT INTO h VALUES (20000000000, 7)" \
+    -c "CREATE FUNCTION slow_v(k bigint, x int) RETURNS int LANGUAGE sql AS
+        \$\$ SELECT CASE WHEN k = 20000000000 THEN (SELECT x FROM pg_sleep(2)) ELSE x END \$\$" ||
+    { fail "seed"; return; }
+  local d; d=$(scratch)
+  printf 'version: 1\nname: high\nsource: %s\ntarget: %s\nmappings:\n  - from: h\n    to: h\n    create: true\n    columns:\n      a: a\n      v: slow_v(a, v)\n' \
+    "$DB_URI" "$dst" > "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  $SEGUE backfill "$d/m.yaml" > "$d/bf.out" 2>&1 &
+  local b=$! i in_flight=0
+  for i in $(seq 100); do
+    [ "$(psql -XAtq "$DB_URI" -c "SELECT count(*) FROM pg_stat_activity
+          WHERE query LIKE '%slow_v%' AND wait_event = 'PgSleep'")" = 1 ] && { in_flight=1; break; }
+    sleep 0.05
+  done
+  [ $in_flight = 1 ] || fail "the chunk never reached the highest key"
+  psql -Xq "$DB_URI" -c "DELETE FROM h WHERE a = 20000000000" || fail "delete"
+  [ "$(psql -XAtq "$DB_URI" -c "SELECT count(*) FROM pg_stat_activity
+        WHERE query LIKE '%slow_v%' AND wait_event = 'PgSleep'")" = 1 ] ||
+    fail "the chunk finished before the delete committed"
+  wait $b || fail "backfill: $(cat "$d/bf.out")"
+  grep -q "2001 rows copied" "$d/bf.out" ||
+    fail "the chunk did not copy the row it read before the delete: $(cat "$d/bf.out")"
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  [ "$(psql -XAtq "$dst" -c "SELECT count(*) FROM h WHERE a = 20000000000")" = 0 ] ||
+    fail "the deleted highest key is still in the target"
+  [ "$(psql -XAtq "$dst" -c "SELECT count(*), sum(v) FROM h")" = "2000|2001000" ] ||
+    fail "target rows: $(psql -XAtq "$dst" -c "SELECT count(*), sum(v) FROM h")"
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+}
+
+# Pagila into another database: the partitioned payment table (its
+# partitions are created as one plain table), a domain with a non-ASCII name,
+# enums and arrays, written to during the backfill
+test_pg_pagila_other_database() {
+  fresh_db pagdst || { fail "fresh database"; return; }
+  local dst=$DB_URI t
+  fresh_db pagsrc || { fail "fresh database"; return; }
+  local data=${SEGUE_PAGILA:-$(shared_data pagila)}
+  load_dataset "$data" pagila-schema.sql pagila-data.sql ||
+    { fail "cannot load Pagila from $data (set SEGUE_PAGILA)"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c 'CREATE DOMAIN "año" AS integer CHECK (VALUE > 1900)' \
+    -c 'ALTER TABLE film ADD COLUMN "año_de_estreno" "año"' \
+    -c 'UPDATE film SET "año_de_estreno" = 2000 + film_id % 20' || { fail "domain"; return; }
+  local d; d=$(scratch)
+  { printf 'version: 1\nname: pagila\nsource: %s\ntarget: %s\nmappings:\n' "$DB_URI" "$dst"
+    for t in film payment rental customer; do printf '  - from: %s\n    to: %s\n    create: true\n' $t $t; done
+    printf 'backfill:\n  chunk_time: 20ms\n'; } > "$d/m.yaml"
+  migrate_while_writing "$d/m.yaml" \
+    "UPDATE film SET rating = 'NC-17', special_features = array_append(special_features, 'x'),
+       \"año_de_estreno\" = 1999 WHERE film_id < 50" \
+    "UPDATE payment SET amount = amount + 1 WHERE payment_id % 7 = 0" \
+    "DELETE FROM payment WHERE payment_id % 13 = 0" \
+    "UPDATE payment SET payment_date = payment_date + interval '1 month'
+       WHERE payment_id % 11 = 0 AND payment_date < '2022-06-01'" \
+    "UPDATE customer SET email = upper(email), activebool = NOT activebool WHERE customer_id % 5 = 0"
+  for t in film payment rental customer; do
+    local q="COPY (SELECT * FROM $t ORDER BY 1, 2) TO STDOUT"
+    psql -Xq "$DB_URI" -c "$q" > "$d/a"; psql -Xq "$dst" -c "$q" > "$d/b"
+    [ -s "$d/a" ] || fail "$t: nothing dumped"
+    cmp -s "$d/a" "$d/b" || fail "$t differs between the databases"
+  done
+  [ "$(psql -XAtq "$dst" -c "SELECT count(*) FROM pg_type WHERE typname = 'año'")" = 1 ] ||
+    fail "the domain was not created in the target"
+}
+
 run_tests
