@@ -107,21 +107,17 @@ static int fetch(sg_migration *m, sg_conn *c, const char *log, size_t n_key,
 
 static int sync_keys(sg_migration *m, sg_dir d, size_t g, const batch *b)
 {
-    for (size_t k = 0; k < b->n_keys; k++)
-        for (size_t i = 0; i < m->n_maps; i++) {
-            if (m->maps[i].group != g)
-                continue;
-            sg_flow *f = d == SG_FORWARD ? &m->maps[i].fwd : &m->maps[i].rev;
-            int rc = sg_flow_sync(f, b->keys[k].v, &m->err);
-            if (rc) {
-                sg_buf kb = SG_BUF_INIT;
-                sg_key_format(&kb, b->keys[k].v, b->keys[k].n);
-                sg_err_prefix(&m->err, "applying key %s of %s: ", sg_buf_str(&kb),
-                              m->maps[i].label);
-                sg_buf_free(&kb);
-                return rc;
-            }
+    for (size_t i = 0; i < m->n_maps; i++) {
+        if (m->maps[i].group != g)
+            continue;
+        sg_flow *f = d == SG_FORWARD ? &m->maps[i].fwd : &m->maps[i].rev;
+        int rc = sg_flow_sync_many(f, b->keys, b->n_keys, &m->err);
+        if (rc) {
+            sg_err_prefix(&m->err, "applying %zu changed keys of %s: ", b->n_keys,
+                          m->maps[i].label);
+            return rc;
         }
+    }
     return 0;
 }
 

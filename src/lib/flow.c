@@ -89,7 +89,7 @@ static int prepare(sg_conn *c, sg_buf *b, sg_stmt **out, sg_err *err)
 }
 
 /* SELECT <exprs> FROM <from> WHERE ... (no WHERE clause end) */
-static void select_exprs(sg_flow *f, sg_buf *b)
+void sg_flow_select_head(sg_flow *f, sg_buf *b)
 {
     sg_buf_puts(b, "SELECT ");
     for (size_t i = 0; i < f->n_cols; i++)
@@ -99,19 +99,19 @@ static void select_exprs(sg_flow *f, sg_buf *b)
     sg_buf_puts(b, " WHERE ");
 }
 
-static void filter_clause(sg_flow *f, sg_buf *b)
+void sg_flow_filter(sg_flow *f, sg_buf *b)
 {
     if (f->filter)
         sg_buf_printf(b, " AND (%s)", f->filter);
 }
 
-static int prepare_statements(sg_flow *f, sg_err *err)
+int sg_flow_prepare(sg_flow *f, sg_err *err)
 {
     sg_buf b = SG_BUF_INIT;
     int rc;
-    select_exprs(f, &b);
+    sg_flow_select_head(f, &b);
     key_equals(f->from, &b, f->n_key, f->from_key, 1);
-    filter_clause(f, &b);
+    sg_flow_filter(f, &b);
     if ((rc = prepare(f->from, &b, &f->read_key, err)) != 0)
         return rc;
     if (f->update_only || f->reverse) {
@@ -153,7 +153,8 @@ void sg_flow_close(sg_flow *f)
     sg_db_finalize(f->upsert);
     sg_db_finalize(f->del);
     sg_db_finalize(f->update);
-    f->read_key = f->upsert = f->del = f->update = NULL;
+    sg_db_finalize(f->read_many);
+    f->read_key = f->upsert = f->del = f->update = f->read_many = NULL;
 }
 
 /* Names what the target cannot hold: column, key and reason. */
@@ -207,7 +208,7 @@ static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
 
 /* Reverse flows write only some columns of the old table: update first (an
  * INSERT would trip NOT NULL on the columns it leaves out), insert if absent. */
-static int write_row(sg_flow *f, sg_stmt *from, sg_err *err)
+int sg_flow_write_row(sg_flow *f, sg_stmt *from, sg_err *err)
 {
     if (!f->reverse || f->update_only)
         return write_with(f, f->update_only ? f->update : f->upsert, from, err);
@@ -220,14 +221,14 @@ static int write_row(sg_flow *f, sg_stmt *from, sg_err *err)
 int sg_flow_sync(sg_flow *f, const sg_value *key, sg_err *err)
 {
     int rc = 0;
-    if (!f->read_key && (rc = prepare_statements(f, err)) != 0)
+    if (!f->read_key && (rc = sg_flow_prepare(f, err)) != 0)
         return rc;
     for (size_t k = 0; k < f->n_key && !rc; k++)
         rc = sg_db_bind(f->read_key, (int)k + 1, &key[k], err);
     if (!rc)
         rc = sg_db_step(f->read_key, err);
     if (rc == 1) {
-        rc = write_row(f, f->read_key, err);
+        rc = sg_flow_write_row(f, f->read_key, err);
     } else if (rc == 0 && !f->update_only) {
         for (size_t k = 0; k < f->n_key && !rc; k++)
             rc = sg_db_bind(f->del, (int)k + 1, &key[k], err);
@@ -275,9 +276,9 @@ static int copy_in_engine(sg_flow *f, const sg_row *lo, const sg_row *hi,
     sg_buf_puts(&b, " (");
     sg_sql_ident_list(f->to, &b, f->n_cols, f->to_cols, NULL);
     sg_buf_puts(&b, ") ");
-    select_exprs(f, &b);
+    sg_flow_select_head(f, &b);
     sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, hi, 1);
-    filter_clause(f, &b);
+    sg_flow_filter(f, &b);
     rc = prepare(f->to, &b, &s, err);
     if (!rc)
         rc = sg_sql_bind_range(s, lo, hi, 1, err);
@@ -317,13 +318,13 @@ static int copy_streamed(sg_flow *f, const sg_row *lo, const sg_row *hi,
     sg_buf b = SG_BUF_INIT;
     sg_stmt *s = NULL;
     int rc = 0;
-    if (!f->upsert && (rc = prepare_statements(f, err)) != 0)
+    if (!f->upsert && (rc = sg_flow_prepare(f, err)) != 0)
         return rc;
     if ((rc = clear_range(f, lo, hi, err)) != 0)
         return rc;
-    select_exprs(f, &b);
+    sg_flow_select_head(f, &b);
     sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, hi, 1);
-    filter_clause(f, &b);
+    sg_flow_filter(f, &b);
     if ((rc = prepare(f->from, &b, &s, err)) == 0)
         rc = sg_sql_bind_range(s, lo, hi, 1, err);
     *rows = 0;
@@ -331,7 +332,7 @@ static int copy_streamed(sg_flow *f, const sg_row *lo, const sg_row *hi,
         rc = bulk_copy(f, s, rows, err);
     else
         while (!rc && (rc = sg_db_step(s, err)) == 1) {
-            rc = write_row(f, s, err);
+            rc = sg_flow_write_row(f, s, err);
             (*rows)++;
         }
     sg_db_finalize(s);
@@ -389,7 +390,7 @@ int sg_flow_read_from(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
                       sg_err *err)
 {
     int rc = 0;
-    if (!f->read_key && (rc = prepare_statements(f, err)) != 0)
+    if (!f->read_key && (rc = sg_flow_prepare(f, err)) != 0)
         return rc;
     for (size_t k = 0; k < f->n_key && !rc; k++)
         rc = sg_db_bind(f->read_key, (int)k + 1, &key[k], err);
@@ -430,11 +431,11 @@ int sg_flow_scan(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,
         sg_db_ident(c, &b, f->to_table);
         sg_buf_puts(&b, " WHERE ");
     } else {
-        select_exprs(f, &b);
+        sg_flow_select_head(f, &b);
     }
     sg_sql_key_range(c, &b, f->n_key, key, lo, hi, 1);
     if (!to_side)
-        filter_clause(f, &b);
+        sg_flow_filter(f, &b);
     sg_buf_puts(&b, " ORDER BY ");
     sg_sql_ident_list(c, &b, f->n_key, key, NULL);
     int rc = prepare(c, &b, out, err);

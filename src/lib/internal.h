@@ -32,6 +32,7 @@ typedef struct sg_flow {
     sg_buf *conv;                 /* n_cols scratch buffers for conformed values */
     /* statements prepared on first use; finalized by sg_flow_close */
     sg_stmt *read_key, *upsert, *del, *update;
+    sg_stmt *read_many;           /* SG_SYNC_BATCH keys at once (flow_batch.c) */
 } sg_flow;
 
 typedef struct sg_map {
@@ -113,6 +114,18 @@ void sg_flow_close(sg_flow *f);
 /* Makes `to` match `from` for one key; inside the caller's write transaction
  * on f->to. */
 int sg_flow_sync(sg_flow *f, const sg_value *key, sg_err *err);
+/* sg_flow_sync of n keys: their rows are read SG_SYNC_BATCH keys per
+ * statement (key IN (...)) and written; a key whose row the batched read
+ * does not return (deleted, filtered out) goes through sg_flow_sync. */
+#define SG_SYNC_BATCH 32
+int sg_flow_sync_many(sg_flow *f, const sg_row *keys, size_t n, sg_err *err);
+/* For flow_batch.c: "SELECT <exprs> FROM <from> WHERE " and " AND (filter)";
+ * writing the current row of a read of `from` as sg_flow_sync does. */
+void sg_flow_select_head(sg_flow *f, sg_buf *b);
+void sg_flow_filter(sg_flow *f, sg_buf *b);
+int sg_flow_write_row(sg_flow *f, sg_stmt *from, sg_err *err);
+/* Prepares the per-key read and the writes (on first use). */
+int sg_flow_prepare(sg_flow *f, sg_err *err);
 /* Copies rows with lo < key <= hi (NULL bound: open) through the mapping into
  * `to`; *rows receives the rows written. Inside the caller's write
  * transaction on f->to. */
