@@ -263,14 +263,14 @@ long sg_utf8_chars(const void *bytes, size_t n)
     return chars;
 }
 
-/* The text spelling of a non-text value. */
-static bool spell(const sg_value *v, sg_buf *b)
+/* The text spelling of a value. */
+static void spell(const sg_value *v, sg_buf *b)
 {
     switch (v->type) {
-    case SG_V_INT: sg_buf_printf(b, "%lld", (long long)v->i); return true;
-    case SG_V_REAL: shortest(v->d, b); return true;
-    case SG_V_BOOL: sg_buf_puts(b, v->i ? "true" : "false"); return true;
-    default: sg_buf_putn(b, v->p, v->n); return true;
+    case SG_V_INT: sg_buf_printf(b, "%lld", (long long)v->i); break;
+    case SG_V_REAL: shortest(v->d, b); break;
+    case SG_V_BOOL: sg_buf_puts(b, v->i ? "true" : "false"); break;
+    default: sg_buf_putn(b, v->p, v->n); break;
     }
 }
 

@@ -117,10 +117,12 @@ static bool parse_zone(const char *p, size_t n, size_t *i, when *w)
     int sign = p[(*i)++] == '-' ? -1 : 1;
     if (!digits(p, n, i, 2, &h))
         return false;
-    if (*i < n && (sep(p, n, i, ':'), true) && !digits(p, n, i, 2, &m))
-        return false;
-    if (*i < n && (sep(p, n, i, ':'), true) && !digits(p, n, i, 2, &s))
-        return false;
+    int *parts[2] = { &m, &s }; /* minutes, then seconds, each after an optional ':' */
+    for (int k = 0; k < 2 && *i < n; k++) {
+        sep(p, n, i, ':');
+        if (!digits(p, n, i, 2, parts[k]))
+            return false;
+    }
     w->zone = true;
     w->zone_s = sign * (h * 3600 + m * 60 + s);
     return h <= 15 && m <= 59 && s <= 59;

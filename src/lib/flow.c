@@ -162,8 +162,8 @@ static int unfit(sg_flow *f, const sg_value *v, size_t col, const char *why,
                  sg_err *err)
 {
     sg_buf k = SG_BUF_INIT, t = SG_BUF_INIT;
-    sg_value kv[16];
-    for (size_t i = 0; i < f->n_key && i < 16; i++)
+    sg_value kv[SG_MAX_KEY];
+    for (size_t i = 0; i < f->n_key && i < SG_MAX_KEY; i++)
         kv[i] = v[f->key_pos[i]];
     sg_key_format(&k, kv, f->n_key);
     sg_coltype_describe(&f->types[col], &t);
@@ -194,7 +194,7 @@ int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err
  * key) into w and runs it. */
 static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
 {
-    sg_value v[256];
+    sg_value v[SG_MAX_COLS];
     int rc = sg_flow_values(f, from, v, true, err);
     for (size_t i = 0; i < f->n_cols && !rc; i++)
         rc = sg_db_bind(w, (int)i + 1, &v[i], err);
@@ -294,7 +294,7 @@ static int copy_in_engine(sg_flow *f, const sg_row *lo, const sg_row *hi,
 static int bulk_copy(sg_flow *f, sg_stmt *scan, int64_t *rows, sg_err *err)
 {
     sg_bulk *bulk = NULL;
-    sg_value v[256];
+    sg_value v[SG_MAX_COLS];
     int64_t loaded = 0;
     int rc = f->to->drv->bulk_begin(f->to, f->to_table, f->n_cols,
                                     (const char *const *)f->to_cols, &bulk, err);
@@ -351,7 +351,7 @@ int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
 {
     sg_buf b = SG_BUF_INIT;
     sg_stmt *s = NULL;
-    sg_value v[16];
+    sg_value v[SG_MAX_KEY];
     *found = false;
     sg_buf_puts(&b, "SELECT ");
     sg_sql_ident_list(f->from, &b, f->n_key, f->from_key, NULL);
@@ -377,7 +377,7 @@ int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
 
 static int read_one(sg_flow *f, sg_stmt *s, sg_row *out, bool *found, sg_err *err)
 {
-    sg_value v[256];
+    sg_value v[SG_MAX_COLS];
     int rc = sg_db_step(s, err);
     *found = rc == 1;
     if (rc == 1 && (rc = sg_flow_values(f, s, v, false, err)) == 0)

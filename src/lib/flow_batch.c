@@ -52,8 +52,8 @@ static int prepare_many(sg_flow *f, sg_err *err)
 /* Marks the key of the current row of s among keys[0..n). */
 static void mark(sg_flow *f, sg_stmt *s, const sg_row *keys, size_t n, bool *found)
 {
-    sg_value kv[16];
-    for (size_t k = 0; k < f->n_key && k < 16; k++)
+    sg_value kv[SG_MAX_KEY];
+    for (size_t k = 0; k < f->n_key && k < SG_MAX_KEY; k++)
         sg_db_column(s, f->key_pos[k], &kv[k]);
     for (size_t j = 0; j < n; j++)
         if (!found[j] && sg_row_equal(kv, keys[j].v, f->n_key)) {
@@ -81,6 +81,14 @@ static int read_batch(sg_flow *f, const sg_row *keys, size_t n, bool *found,
     return rc;
 }
 
+static void name_key(const sg_row *key, sg_err *err)
+{
+    sg_buf kb = SG_BUF_INIT;
+    sg_key_format(&kb, key->v, key->n);
+    sg_err_prefix(err, "key %s: ", sg_buf_str(&kb));
+    sg_buf_free(&kb);
+}
+
 int sg_flow_sync_many(sg_flow *f, const sg_row *keys, size_t n, sg_err *err)
 {
     int rc = 0;
@@ -94,8 +102,8 @@ int sg_flow_sync_many(sg_flow *f, const sg_row *keys, size_t n, sg_err *err)
         if (m > 1)
             rc = read_batch(f, keys + at, m, found, err);
         for (size_t j = 0; j < m && !rc; j++)
-            if (!found[j])
-                rc = sg_flow_sync(f, keys[at + j].v, err);
+            if (!found[j] && (rc = sg_flow_sync(f, keys[at + j].v, err)) != 0)
+                name_key(&keys[at + j], err);
     }
     return rc;
 }

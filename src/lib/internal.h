@@ -9,6 +9,11 @@
 #include "err.h"
 #include "spec.h"
 
+/* Most columns a flow reads or writes, and most key columns: rows and keys
+ * are held in arrays of this size while they move; mapping checks them. */
+#define SG_MAX_COLS 256
+#define SG_MAX_KEY 16
+
 /* One direction of one mapping: rows of `from` become rows of `to`.
  * Forward flows read the source through the spec's expressions; reverse
  * flows (after a write cutover) read the target through reverse

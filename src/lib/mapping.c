@@ -167,9 +167,13 @@ static bool may_be_null(const sg_table_info *t, int col)
 static int resolve_key(sg_migration *m, const sg_spec_mapping *sm, sg_group *g)
 {
     const sg_table_info *t = g->info;
-    int cols[16];
+    int cols[SG_MAX_KEY];
     size_t n = sm->n_key ? sm->n_key : t->n_pk;
     int line = sm->n_key ? sm->key_line : sm->from_line;
+    if (n > SG_MAX_KEY)
+        return spec_fail(m, line, "the key of '%s' has %zu columns; at most %d; "
+                         "hint: name a narrower unique key with key: [...]",
+                         t->name, n, SG_MAX_KEY);
     if (n == 0)
         return spec_fail(m, sm->line, "source table '%s' has no primary key; "
                          "hint: name a unique, NOT NULL key with key: [...]",
@@ -236,6 +240,11 @@ static int forward_columns(sg_migration *m, sg_map *mp, sg_group *g)
     sg_flow *f = &mp->fwd;
     sg_buf q = SG_BUF_INIT;
     size_t n = sm->n_cols ? sm->n_cols : g->info->n_cols;
+    if (n > SG_MAX_COLS)
+        return spec_fail(m, sm->columns_line ? sm->columns_line : sm->line,
+                         "'%s' -> '%s' would move %zu columns; at most %d; hint: "
+                         "list the columns to move under columns:", g->table,
+                         sm->to, n, SG_MAX_COLS);
     if (alloc_flow(f, g->n_key, n))
         return oom(m);
     for (size_t i = 0; i < n; i++) {
@@ -480,6 +489,10 @@ static int resolve_one(sg_migration *m, size_t i)
     if ((rc = check_expressions(m, mp)) != 0 || (rc = forward_key(m, mp, grp)) != 0 ||
         (rc = build_ddl(m, mp)) != 0 || (rc = reverse_flow(m, mp, grp)) != 0)
         return rc;
+    if (mp->rev.n_cols > SG_MAX_COLS)
+        return spec_fail(m, sm->line, "writes after a cutover would reach %zu "
+                         "columns of '%s'; at most %d", mp->rev.n_cols,
+                         grp->table, SG_MAX_COLS);
     return sg_typemap_flows(m, mp);
 }
 
@@ -504,7 +517,7 @@ static int check_target_table(sg_migration *m, sg_map *mp, bool created)
     sg_flow *f = &mp->fwd;
     const sg_spec_mapping *sm = mp->spec;
     sg_table_info *t = NULL;
-    int cols[16];
+    int cols[SG_MAX_KEY];
     int rc = m->tgt->drv->table_info(m->tgt, f->to_table, &t, &m->err);
     if (rc)
         return rc;

@@ -52,8 +52,8 @@ static const char *narrowing(const sg_coltype *st, const sg_coltype *tt)
 static void tally_row(sg_flow *f, sg_value *v, const bool *notnull, tally *t,
                       sg_buf *scratch)
 {
-    sg_value kv[16];
-    for (size_t k = 0; k < f->n_key && k < 16; k++)
+    sg_value kv[SG_MAX_KEY];
+    for (size_t k = 0; k < f->n_key && k < SG_MAX_KEY; k++)
         kv[k] = v[f->key_pos[k]];
     for (size_t i = 0; i < f->n_cols; i++) {
         tally *c = &t[i];
@@ -86,7 +86,7 @@ static int scan(sg_migration *m, sg_flow *f, const bool *notnull, tally *t,
                 int64_t *rows)
 {
     sg_stmt *s = NULL;
-    sg_value v[256];
+    sg_value v[SG_MAX_COLS];
     sg_buf scratch = SG_BUF_INIT;
     int rc = sg_flow_scan(f, false, NULL, NULL, &s, &m->err);
     *rows = 0;

@@ -64,7 +64,7 @@ static int hash_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo
                      int64_t *count, sg_digest *d)
 {
     sg_stmt *s = NULL;
-    sg_value v[256];
+    sg_value v[SG_MAX_COLS];
     int rc = sg_flow_scan(f, to_side, lo, hi, &s, &m->err);
     *count = 0;
     sg_hasher_reset(h);
@@ -101,7 +101,7 @@ static int load_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo
                      size_t *n)
 {
     sg_stmt *s = NULL;
-    sg_value v[256], kv[16];
+    sg_value v[SG_MAX_COLS], kv[SG_MAX_KEY];
     size_t cap = 0;
     *out = NULL;
     *n = 0;

@@ -212,8 +212,10 @@ YAML
 
 test_bad_specs_change_nothing() {
   local d; d=$(scratch); fresh_chinook "$d/src.db"
+  sqlite3 "$d/src.db" "CREATE TABLE wide (id INTEGER PRIMARY KEY, $(seq -f 'c%g' 300 | paste -sd,))"
   local before; before=$(md5sum "$d/src.db" | cut -d' ' -f1)
   local cases=(
+    "from: wide|to: x|:6: 'wide' -> 'x' would move 301 columns; at most 256"
     "from: Nope|to: x|:6: source table 'Nope' does not exist"
     "from: Customer|to: x|columns: {a: CustomerId, b: no_such_col + 1}|:8: the source rejects the expression of column 'b'"
     "from: Customer|to: x|key: [Country]|:8: key column 'Country' of 'Customer' may be NULL"

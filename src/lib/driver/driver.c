@@ -206,6 +206,16 @@ void sg_db_param(const sg_conn *c, sg_buf *b, int n)
     c->drv->param(b, n);
 }
 
+int sg_cols_push(int **cols, size_t *n, int col)
+{
+    int *p = realloc(*cols, (*n + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    *cols = p;
+    p[(*n)++] = col;
+    return 0;
+}
+
 void sg_table_info_free(sg_table_info *t)
 {
     if (!t)

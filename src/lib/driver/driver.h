@@ -59,6 +59,9 @@ typedef struct sg_table_info {
 } sg_table_info;
 
 void sg_table_info_free(sg_table_info *t);
+/* Appends a column index to a growing array (key or index columns).
+ * Returns 0, or -1 out of memory (the array is left as it was). */
+int sg_cols_push(int **cols, size_t *n, int col);
 /* Index of a column by name (the engine's case rules), or -1. */
 int sg_table_info_column(const sg_conn *c, const sg_table_info *t,
                          const char *name);

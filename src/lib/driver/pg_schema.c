@@ -108,15 +108,10 @@ static int load_keys(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
         bool fresh = strcmp(cur, PQgetvalue(r, i, 0)) != 0;
         cur = PQgetvalue(r, i, 0);
         if (primary) {
-            int *p = realloc(t->pk, (t->n_pk + 1) * sizeof *p);
-            if (!p)
+            if (sg_cols_push(&t->pk, &t->n_pk, col))
                 rc = SG_ENOMEM;
-            else {
-                t->pk = p;
-                t->pk[t->n_pk++] = col;
-                if (col >= 0)
-                    t->cols[col].pk_pos = (int)t->n_pk;
-            }
+            else if (col >= 0)
+                t->cols[col].pk_pos = (int)t->n_pk;
             continue;
         }
         if (fresh) {
@@ -129,13 +124,8 @@ static int load_keys(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
             t->uniques[t->n_unique++] = (sg_unique_info){ 0, NULL };
         }
         sg_unique_info *u = &t->uniques[t->n_unique - 1];
-        int *p = realloc(u->cols, (u->n + 1) * sizeof *p);
-        if (!p)
+        if (sg_cols_push(&u->cols, &u->n, col))
             rc = SG_ENOMEM;
-        else {
-            u->cols = p;
-            u->cols[u->n++] = col;
-        }
     }
     PQclear(r);
     return rc ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;

@@ -9,28 +9,31 @@ typedef struct pg_named {
     const char *name;
     sg_kind kind;
     int size;
+    bool fixed;       /* character(n): blank-padded; n is 1 when not given */
 } pg_named;
 
 static const pg_named named[] = {
-    { "smallint", SG_K_INT, 2 }, { "int2", SG_K_INT, 2 },
-    { "integer", SG_K_INT, 4 }, { "int", SG_K_INT, 4 }, { "int4", SG_K_INT, 4 },
-    { "serial", SG_K_INT, 4 }, { "bigint", SG_K_INT, 8 }, { "int8", SG_K_INT, 8 },
-    { "bigserial", SG_K_INT, 8 }, { "oid", SG_K_INT, 8 },
-    { "real", SG_K_REAL, 4 }, { "float4", SG_K_REAL, 4 },
-    { "double precision", SG_K_REAL, 8 }, { "float8", SG_K_REAL, 8 },
-    { "float", SG_K_REAL, 8 },
-    { "numeric", SG_K_NUMERIC, 0 }, { "decimal", SG_K_NUMERIC, 0 },
-    { "character varying", SG_K_TEXT, 0 }, { "varchar", SG_K_TEXT, 0 },
-    { "character", SG_K_TEXT, 1 }, { "char", SG_K_TEXT, 1 },
-    { "bpchar", SG_K_TEXT, 1 }, { "text", SG_K_TEXT, 0 },
-    { "citext", SG_K_TEXT, 0 }, { "name", SG_K_TEXT, 0 },
-    { "bytea", SG_K_BLOB, 0 }, { "boolean", SG_K_BOOL, 0 }, { "bool", SG_K_BOOL, 0 },
-    { "date", SG_K_DATE, 0 },
-    { "time", SG_K_TIME, 0 }, { "time without time zone", SG_K_TIME, 0 },
-    { "timestamp", SG_K_TIMESTAMP, 0 },
-    { "timestamp without time zone", SG_K_TIMESTAMP, 0 },
-    { "timestamptz", SG_K_TIMESTAMPTZ, 0 },
-    { "timestamp with time zone", SG_K_TIMESTAMPTZ, 0 },
+    { "smallint", SG_K_INT, 2, false }, { "int2", SG_K_INT, 2, false },
+    { "integer", SG_K_INT, 4, false }, { "int", SG_K_INT, 4, false },
+    { "int4", SG_K_INT, 4, false }, { "serial", SG_K_INT, 4, false },
+    { "bigint", SG_K_INT, 8, false }, { "int8", SG_K_INT, 8, false },
+    { "bigserial", SG_K_INT, 8, false }, { "oid", SG_K_INT, 8, false },
+    { "real", SG_K_REAL, 4, false }, { "float4", SG_K_REAL, 4, false },
+    { "double precision", SG_K_REAL, 8, false }, { "float8", SG_K_REAL, 8, false },
+    { "float", SG_K_REAL, 8, false },
+    { "numeric", SG_K_NUMERIC, 0, false }, { "decimal", SG_K_NUMERIC, 0, false },
+    { "character varying", SG_K_TEXT, 0, false }, { "varchar", SG_K_TEXT, 0, false },
+    { "character", SG_K_TEXT, 1, true }, { "char", SG_K_TEXT, 1, true },
+    { "bpchar", SG_K_TEXT, 1, true }, { "text", SG_K_TEXT, 0, false },
+    { "citext", SG_K_TEXT, 0, false }, { "name", SG_K_TEXT, 0, false },
+    { "bytea", SG_K_BLOB, 0, false }, { "boolean", SG_K_BOOL, 0, false },
+    { "bool", SG_K_BOOL, 0, false },
+    { "date", SG_K_DATE, 0, false },
+    { "time", SG_K_TIME, 0, false }, { "time without time zone", SG_K_TIME, 0, false },
+    { "timestamp", SG_K_TIMESTAMP, 0, false },
+    { "timestamp without time zone", SG_K_TIMESTAMP, 0, false },
+    { "timestamptz", SG_K_TIMESTAMPTZ, 0, false },
+    { "timestamp with time zone", SG_K_TIMESTAMPTZ, 0, false },
 };
 
 void pg_type_parse(const char *decl, sg_coltype *out)
@@ -47,14 +50,14 @@ void pg_type_parse(const char *decl, sg_coltype *out)
             continue;
         out->kind = named[i].kind;
         out->size = named[i].size;
+        out->fixed = named[i].fixed;
         break;
     }
     if (out->kind == SG_K_NUMERIC && mods[0] > 0) {
         out->size = mods[0];
         out->scale = mods[1] >= 0 ? mods[1] : 0; /* numeric(p) is numeric(p,0) */
-    } else if (out->kind == SG_K_TEXT) {
-        out->fixed = out->size == 1; /* character(n): blank-padded */
-        out->size = mods[0] > 0 ? mods[0] : out->size;
+    } else if (out->kind == SG_K_TEXT && mods[0] > 0) {
+        out->size = mods[0];
     } else if (out->kind >= SG_K_TIME && out->kind <= SG_K_TIMESTAMPTZ &&
                mods[0] >= 0 && mods[0] < 6) {
         out->frac = mods[0];

@@ -110,13 +110,10 @@ static int add_unique(sqlite3 *db, sg_table_info *t, const char *index)
         for (size_t i = 0; col && i < t->n_cols; i++)
             if (sqlite3_stricmp(t->cols[i].name, col) == 0)
                 idx = (int)i;
-        int *p = realloc(u.cols, (u.n + 1) * sizeof *p);
-        if (!p) {
+        if (sg_cols_push(&u.cols, &u.n, idx)) { /* -1: an expression column */
             rc = SQLITE_NOMEM;
             break;
         }
-        u.cols = p;
-        u.cols[u.n++] = idx; /* -1: an expression index column */
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {
