@@ -174,9 +174,11 @@ typedef struct sg_worker_options {
 
 /* The long-lived worker: holds the lease, drains the changelog continuously
  * (the reverse one after a write cutover) and does what the phase asks
- * (backfill while started/backfilling). Returns when stopped, or with
- * until_caught_up once the backfill is complete and nothing is pending.
- * Errors: SG_EBUSY (lease held by a live worker), SG_EDB, SG_ESTATE. */
+ * (backfill while started/backfilling). Returns when stopped, with
+ * until_caught_up once the backfill is complete and nothing is pending, or
+ * 0 when a cleanup finished the migration while it ran.
+ * Errors: SG_EBUSY (lease held by a live worker), SG_EDB, SG_ESTATE (not
+ * started, or cleaned up before it began). */
 int sg_worker_run(sg_migration *m, const sg_worker_options *o);
 
 /* ---- verify ------------------------------------------------------------ */

@@ -46,7 +46,7 @@ static const cli_cmd commands[] = {
       o_plain, cmd_start, true },
     { "backfill", "SPEC", "copy existing rows in chunks (resumable)", o_backfill,
       cmd_backfill, true },
-    { "run", "SPEC", "the worker: drain changes, do what the phase asks", o_run,
+    { "run", "SPEC", "the worker: drain changes, do what the phase asks; ends after cleanup", o_run,
       cmd_run, true },
     { "verify", "SPEC", "prove target == mapping(source); name differing keys",
       o_verify, cmd_verify, true },

@@ -50,8 +50,11 @@ static int take_lease(sg_migration *m, const loop_opts *o)
     }
 }
 
+/* One round: backfill a chunk while there are any, then drain a batch.
+ * first: this is the worker's first round (a migration cleaned up since an
+ * earlier round ends the worker; one cleaned before it started is an error). */
 static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
-                     bool *bf_ready, bool *busy, bool *finished)
+                     bool first, bool *bf_ready, bool *busy, bool *finished)
 {
     sg_phase ph;
     int64_t applied = 0, pending = 0, lag = 0;
@@ -62,6 +65,12 @@ static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
         rc = sg_control_phase(m, &ph);
     if (rc)
         return rc;
+    if (ph == SG_PHASE_CLEANED && !first) {
+        sg_log(m, SG_LOG_INFO, "migration '%s' was cleaned up; the worker is done",
+               m->spec->name);
+        *finished = true;
+        return 0;
+    }
     if (ph == SG_PHASE_PLANNED || ph == SG_PHASE_CLEANED)
         return sg_err_set(&m->err, SG_ESTATE, "migration '%s' is %s; hint: run "
                           "`segue start` first", m->spec->name, sg_phase_name(ph));
@@ -100,6 +109,7 @@ static int loop(sg_migration *m, const loop_opts *o)
     sg_backfill bf;
     bool bf_ready = false, finished = false;
     int transient = 0;
+    int64_t rounds = 0;
     int rc = take_lease(m, o);
     memset(&bf, 0, sizeof bf);
     while (!rc && !finished) {
@@ -109,7 +119,7 @@ static int loop(sg_migration *m, const loop_opts *o)
                             "migration resumes from its last checkpoint");
             break;
         }
-        rc = one_round(m, o, &bf, &bf_ready, &busy, &finished);
+        rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished);
         if (rc && m->err.transient && ++transient <= MAX_TRANSIENT) {
             /* a deadlock or lock timeout rolled the round back: again */
             sg_tx_rollback_pair(m->tgt, m->src);

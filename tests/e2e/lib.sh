@@ -1,6 +1,7 @@
 # Helpers for end-to-end tests: each test is a function named test_*; `fail`
 # records a failure with a message; `run_tests` runs them all and prints one
-# line per test, then "e2e: N passed, N failed".
+# line per test, then "e2e: N passed, N failed". E2E_ONLY=regex runs only
+# the tests whose names match.
 SEGUE=${SEGUE:-build/segue}
 # a path under the shared datasets, found where `segue demo` looks
 shared_data() { # sub-path
@@ -28,7 +29,7 @@ as_segue() { # db sql
 }
 run_tests() {
   local passed=0 failed=0 t before
-  for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+  for t in $(declare -F | awk '{print $3}' | grep '^test_' | grep -E "${E2E_ONLY:-.}"); do
     before=$failures
     $t
     if [ $failures = "$before" ]; then echo "ok   $t"; passed=$((passed + 1))

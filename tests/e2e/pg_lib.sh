@@ -4,10 +4,12 @@
 shared_pg() { [ -n "${PG_PID:-}" ] || pg_start >/dev/null; }
 trap pg_stop EXIT
 
-# a fresh database on the shared server for one test: sets DB_URI
-fresh_db() {
+# a fresh database on the shared server for one test, empty or a copy of a
+# template database: sets DB_URI
+fresh_db() { # name [template]
   shared_pg || return 1
-  psql -q "$PG_URI" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null 2>&1 || return 1
+  psql -q "$PG_URI" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1${2:+ TEMPLATE $2}" >/dev/null 2>&1 ||
+    return 1
   DB_URI="postgresql://postgres@127.0.0.1:$PG_PORT/$1"
 }
 
