@@ -93,16 +93,28 @@ tps() { # database -> "tps p50? avg_ms"
     awk '/^latency average/ {l = $4} /^tps/ {t = $3} END {printf "%.0f %s\n", t, l}'
 }
 
+# a 500k-row UPDATE on a fresh copy of the pgbench database, capture on or
+# off; each run on its own copy, so no run pays for another's dead rows
+update_ms() { # on|off
+  fresh u
+  if [ "$1" = on ]; then
+    spec "$(uri u)" "$(uri u)" accounts_v2 > "$D/u.yaml"
+    $SEGUE start "$D/u.yaml" >/dev/null || die "segue start"
+  fi
+  sql u CHECKPOINT
+  timed psql -Xq "$(uri u)" -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 500000"
+}
+
 capture() {
-  echo "== capture overhead (pgbench TPC-B, 4 clients, ${SECS}s each; 500k-row UPDATE)"
+  echo "== capture overhead (pgbench TPC-B, 4 clients, ${SECS}s each; 500k-row UPDATE, median of $REPS)"
   fresh c
-  local off on upd_off upd_on
+  local off on upd_off upd_on r
   off=$(tps c)
-  upd_off=$(timed psql -Xq "$(uri c)" -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 500000")
   spec "$(uri c)" "$(uri c)" accounts_v2 > "$D/m.yaml"
   $SEGUE start "$D/m.yaml" >/dev/null || die "segue start"
   on=$(tps c)
-  upd_on=$(timed psql -Xq "$(uri c)" -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 500000")
+  upd_off=$(for r in $(seq "$REPS"); do update_ms off; done | median)
+  upd_on=$(for r in $(seq "$REPS"); do update_ms on; done | median)
   printf '  capture off: %6s tps, latency %s ms\n  capture on:  %6s tps, latency %s ms   TPS %s of off\n' \
     ${off} ${on} "$(ratio "${on%% *}" "${off%% *}")"
   printf '  500k-row UPDATE: off %s ms, on %s ms   (%s slower)\n' "$upd_off" "$upd_on" \

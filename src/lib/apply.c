@@ -1,111 +1,16 @@
 /* Apply: drain a changelog. Fetch a batch, dedupe the keys, sync each key
  * through every mapping of its table, commit, then delete exactly the drained
- * entries by id (never a high-water mark: ids commit out of order). */
+ * entries by id (never a high-water mark: ids commit out of order). A
+ * statement entry is applied in slices of the batch size, one per drain. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
+#include "changelog.h"
 #include "control.h"
 #include "tx.h"
 
-typedef struct batch {
-    size_t n;          /* entries fetched */
-    int64_t *ids;
-    size_t n_keys;     /* distinct keys */
-    sg_row *keys;
-} batch;
-
-static void batch_free(batch *b)
-{
-    for (size_t i = 0; i < b->n_keys; i++)
-        sg_row_free(&b->keys[i]);
-    free(b->keys);
-    free(b->ids);
-    memset(b, 0, sizeof *b);
-}
-
-static int cmp_row(const void *a, const void *b)
-{
-    const sg_row *x = a, *y = b;
-    for (size_t i = 0; i < x->n; i++) {
-        int c = sg_value_cmp(&x->v[i], &y->v[i]);
-        if (c)
-            return c;
-    }
-    return 0;
-}
-
-static void dedupe(batch *b)
-{
-    if (b->n_keys < 2)
-        return;
-    qsort(b->keys, b->n_keys, sizeof *b->keys, cmp_row);
-    size_t w = 1;
-    for (size_t r = 1; r < b->n_keys; r++) {
-        if (cmp_row(&b->keys[r], &b->keys[w - 1]) == 0)
-            sg_row_free(&b->keys[r]);
-        else
-            b->keys[w++] = b->keys[r];
-    }
-    b->n_keys = w;
-}
-
-/* Grows the batch arrays on demand (an empty changelog allocates nothing). */
-static int batch_grow(batch *b, size_t *cap)
-{
-    if (b->n < *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 64;
-    int64_t *ids = realloc(b->ids, n * sizeof *ids);
-    if (ids)
-        b->ids = ids;
-    sg_row *keys = realloc(b->keys, n * sizeof *keys);
-    if (keys)
-        b->keys = keys;
-    if (!ids || !keys)
-        return -1;
-    *cap = n;
-    return 0;
-}
-
-/* Up to `limit` entries with id > after, oldest first, keys deduped. */
-static int fetch(sg_migration *m, sg_conn *c, const char *log, size_t n_key,
-                 int64_t after, int64_t limit, batch *b)
-{
-    sg_buf q = SG_BUF_INIT;
-    sg_stmt *s = NULL;
-    sg_value v[17];
-    size_t cap = 0;
-    sg_buf_puts(&q, "SELECT id");
-    for (size_t k = 0; k < n_key; k++)
-        sg_buf_printf(&q, ", k%zu", k);
-    sg_buf_puts(&q, " FROM ");
-    sg_db_control(c, &q, log);
-    sg_buf_puts(&q, " WHERE id > ");
-    sg_db_param(c, &q, 1);
-    sg_buf_printf(&q, " ORDER BY id LIMIT %lld", (long long)limit);
-    int rc = sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
-    sg_buf_free(&q);
-    if (!rc)
-        rc = sg_db_bind_int(s, 1, after, &m->err);
-    while (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
-        if (batch_grow(b, &cap)) {
-            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-            break;
-        }
-        b->ids[b->n++] = sg_db_column_int(s, 0);
-        for (size_t k = 0; k < n_key; k++)
-            sg_db_column(s, (int)k + 1, &v[k]);
-        rc = sg_row_copy(&b->keys[b->n_keys++], v, n_key)
-                 ? sg_err_set(&m->err, SG_ENOMEM, "out of memory") : 0;
-    }
-    sg_db_finalize(s);
-    if (!rc)
-        dedupe(b);
-    return rc;
-}
-
-static int sync_keys(sg_migration *m, sg_dir d, size_t g, const batch *b)
+static int sync_keys(sg_migration *m, sg_dir d, size_t g, const sg_batch *b)
 {
     for (size_t i = 0; i < m->n_maps; i++) {
         if (m->maps[i].group != g)
@@ -121,32 +26,6 @@ static int sync_keys(sg_migration *m, sg_dir d, size_t g, const batch *b)
     return 0;
 }
 
-static int delete_ids(sg_migration *m, sg_conn *c, const char *log, const batch *b)
-{
-    int rc = 0;
-    for (size_t at = 0; at < b->n && !rc; at += 256) {
-        size_t n = b->n - at < 256 ? b->n - at : 256;
-        sg_buf q = SG_BUF_INIT;
-        sg_stmt *s = NULL;
-        sg_buf_puts(&q, "DELETE FROM ");
-        sg_db_control(c, &q, log);
-        sg_buf_puts(&q, " WHERE id IN (");
-        for (size_t i = 0; i < n; i++) {
-            sg_buf_puts(&q, i ? ", " : "");
-            sg_db_param(c, &q, (int)i + 1);
-        }
-        sg_buf_puts(&q, ")");
-        rc = sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
-        sg_buf_free(&q);
-        for (size_t i = 0; i < n && !rc; i++)
-            rc = sg_db_bind_int(s, (int)i + 1, b->ids[at + i], &m->err);
-        if (!rc && (rc = sg_db_step(s, &m->err)) > 0)
-            rc = 0;
-        sg_db_finalize(s);
-    }
-    return rc;
-}
-
 /* Inside the apply transaction: whether the phase still sends changes this
  * way. A write cutover or rollback that committed since the batch was
  * fetched makes the batch stale: it must not overwrite newer writes, and the
@@ -160,45 +39,94 @@ static int check_direction(sg_migration *m, sg_dir d, bool *stale)
     return rc;
 }
 
-/* One batch of one group: the sync commits before the delete, so a crash in
- * between only replays (sync is idempotent). */
-static int drain_group(sg_migration *m, sg_dir d, size_t g, int64_t limit,
-                       bool in_tx, int64_t *applied)
+static sg_conn *log_conn(sg_migration *m, sg_dir d)
 {
-    sg_conn *logc = d == SG_FORWARD ? m->src : m->tgt;
+    return d == SG_FORWARD ? m->src : m->tgt;
+}
+
+static const char *log_name(sg_migration *m, sg_dir d, size_t g)
+{
+    return d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
+}
+
+/* Applies batch b of group g and deletes its entries. The sync commits
+ * before the delete, so a crash in between only replays (sync is
+ * idempotent). *done: applied and deleted; false when the batch was found
+ * stale, which is no error. */
+static int apply_batch(sg_migration *m, sg_dir d, size_t g, const sg_batch *b,
+                       bool in_tx, bool *done)
+{
+    sg_conn *logc = log_conn(m, d);
     sg_conn *dst = d == SG_FORWARD ? m->tgt : m->src;
-    const char *log = d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
-    batch b = { 0 };
+    const char *log = log_name(m, d, g);
     bool stale = false;
-    int rc = fetch(m, logc, log, m->groups[g].n_key, 0, limit, &b);
-    if (rc || b.n == 0)
-        goto done;
+    int rc = 0;
+    *done = false;
     if (!in_tx && (rc = sg_tx_begin(dst, &m->err)) != 0)
-        goto done;
+        return rc;
     if (!in_tx && (rc = check_direction(m, d, &stale)) == 0 && stale) {
         sg_tx_rollback(dst);
-        goto done;
+        return 0;
     }
     if (!rc)
-        rc = sync_keys(m, d, g, &b);
+        rc = sync_keys(m, d, g, b);
     if (!rc && (in_tx || logc == dst))
-        rc = delete_ids(m, logc, log, &b);
+        rc = sg_log_delete(m, logc, log, b);
     if (!in_tx && !rc)
         rc = sg_tx_commit(dst, &m->err);
     else if (!in_tx)
         sg_tx_rollback(dst);
     if (!rc && !in_tx && logc != dst) {
         if ((rc = sg_tx_begin(logc, &m->err)) == 0 &&
-            (rc = delete_ids(m, logc, log, &b)) == 0)
+            (rc = sg_log_delete(m, logc, log, b)) == 0)
             rc = sg_tx_commit(logc, &m->err);
         else
             sg_tx_rollback(logc);
     }
-    if (!rc)
-        *applied += (int64_t)b.n;
-done:
-    batch_free(&b);
+    *done = !rc;
     return rc;
+}
+
+/* Statement entries of group g: one slice of `limit` keys, remembered in
+ * the group's drain position; with in_tx every entry, whole, since the
+ * caller's transaction may still roll back what a position would skip. */
+static int drain_stmt(sg_migration *m, sg_dir d, size_t g, int64_t limit, bool in_tx,
+                      int64_t *applied)
+{
+    sg_stmt_pos local = { 0 };
+    sg_stmt_pos *pos = in_tx ? &local : &m->groups[g].drain_pos[d];
+    bool more;
+    int rc;
+    do {
+        sg_batch b = { 0 };
+        bool done = false;
+        rc = sg_log_fetch_stmt(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key,
+                               pos, limit, &b);
+        if (!rc && b.stmt_id && (rc = apply_batch(m, d, g, &b, in_tx, &done)) == 0 && done) {
+            *applied += b.n_keys ? (int64_t)b.n_keys : 1;
+            sg_log_advance(pos, &b, false);
+        }
+        more = in_tx && b.stmt_id && done;
+        sg_batch_free(&b);
+    } while (!rc && more);
+    if (in_tx)
+        memset(&m->groups[g].drain_pos[d], 0, sizeof(sg_stmt_pos));
+    return rc;
+}
+
+/* One batch of per-key entries of one group, then a slice of its
+ * statement entries. */
+static int drain_group(sg_migration *m, sg_dir d, size_t g, int64_t limit,
+                       bool in_tx, int64_t *applied)
+{
+    sg_batch b = { 0 };
+    bool done = false;
+    int rc = sg_log_fetch(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key, 0,
+                          limit, &b);
+    if (!rc && b.n && (rc = apply_batch(m, d, g, &b, in_tx, &done)) == 0 && done)
+        *applied += (int64_t)b.n;
+    sg_batch_free(&b);
+    return rc ? rc : drain_stmt(m, d, g, limit, in_tx, applied);
 }
 
 int sg_apply_drain(sg_migration *m, sg_dir d, int64_t limit, bool in_tx,
@@ -225,18 +153,41 @@ int sg_apply_drain_all(sg_migration *m, sg_dir d, bool in_tx, int64_t *total)
     return rc;
 }
 
+/* The statement entries of group g with id > after, for sg_apply_keep. */
+static int keep_stmt(sg_migration *m, sg_dir d, size_t g, int64_t after, int64_t *upto,
+                     int64_t *applied)
+{
+    sg_stmt_pos pos = { .after = after };
+    int rc;
+    for (;;) {
+        sg_batch b = { 0 };
+        rc = sg_log_fetch_stmt(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key,
+                               &pos, 10000, &b);
+        if (!rc && b.stmt_id && b.n_keys)
+            rc = sync_keys(m, d, g, &b);
+        if (!rc && b.stmt_id) {
+            *applied += (int64_t)b.n_keys;
+            *upto = b.stmt_id > *upto ? b.stmt_id : *upto;
+            sg_log_advance(&pos, &b, true);
+        }
+        int64_t id = b.stmt_id;
+        sg_batch_free(&b);
+        if (rc || !id)
+            return rc;
+    }
+}
+
 int sg_apply_keep(sg_migration *m, sg_dir d, const int64_t *after, int64_t *upto,
                   int64_t *applied)
 {
-    sg_conn *logc = d == SG_FORWARD ? m->src : m->tgt;
     int rc = 0;
     *applied = 0;
     for (size_t g = 0; g < m->n_groups && !rc; g++) {
-        const char *log = d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
         upto[g] = after ? after[g] : 0;
         for (;;) {
-            batch b = { 0 };
-            rc = fetch(m, logc, log, m->groups[g].n_key, upto[g], 10000, &b);
+            sg_batch b = { 0 };
+            rc = sg_log_fetch(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key,
+                              upto[g], 10000, &b);
             if (!rc && b.n)
                 rc = sync_keys(m, d, g, &b);
             if (!rc && b.n) {
@@ -244,61 +195,35 @@ int sg_apply_keep(sg_migration *m, sg_dir d, const int64_t *after, int64_t *upto
                 *applied += (int64_t)b.n;
             }
             size_t n = b.n;
-            batch_free(&b);
+            sg_batch_free(&b);
             if (rc || n == 0)
                 break;
         }
+        /* ids are shared, so the highest of either kind bounds what was applied */
+        if (!rc)
+            rc = keep_stmt(m, d, g, after ? after[g] : 0, &upto[g], applied);
     }
     return rc;
 }
 
 int sg_apply_forget(sg_migration *m, sg_dir d, const int64_t *upto)
 {
-    sg_conn *c = d == SG_FORWARD ? m->src : m->tgt;
     int rc = 0;
-    for (size_t g = 0; g < m->n_groups && !rc; g++) {
-        sg_buf q = SG_BUF_INIT;
-        sg_stmt *s = NULL;
-        sg_buf_puts(&q, "DELETE FROM ");
-        sg_db_control(c, &q, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
-        sg_buf_puts(&q, " WHERE id <= ");
-        sg_db_param(c, &q, 1);
-        rc = sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
-        sg_buf_free(&q);
-        if (!rc)
-            rc = sg_db_bind_int(s, 1, upto[g], &m->err);
-        if (!rc && (rc = sg_db_step(s, &m->err)) > 0)
-            rc = 0;
-        sg_db_finalize(s);
-    }
+    for (size_t g = 0; g < m->n_groups && !rc; g++)
+        rc = sg_log_forget(m, log_conn(m, d), log_name(m, d, g), upto[g]);
     return rc;
 }
 
 int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms)
 {
-    sg_conn *c = d == SG_FORWARD ? m->src : m->tgt;
     int64_t oldest = 0;
+    int rc = 0;
     *pending = 0;
-    for (size_t g = 0; g < m->n_groups; g++) {
-        sg_buf q = SG_BUF_INIT;
-        sg_stmt *s = NULL;
-        sg_buf_puts(&q, "SELECT count(*), min(at) FROM ");
-        sg_db_control(c, &q, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
-        int rc = sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
-        sg_buf_free(&q);
-        if (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
-            int64_t n = sg_db_column_int(s, 0), at = sg_db_column_int(s, 1);
-            *pending += n;
-            if (n && (!oldest || at < oldest))
-                oldest = at;
-            rc = 0;
-        }
-        sg_db_finalize(s);
-        if (rc)
-            return rc;
-    }
+    for (size_t g = 0; g < m->n_groups && !rc; g++)
+        rc = sg_log_pending(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key,
+                            pending, &oldest);
     *lag_ms = oldest ? sg_now_ms() - oldest : 0;
     if (*lag_ms < 0)
         *lag_ms = 0;
-    return 0;
+    return rc;
 }

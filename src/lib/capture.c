@@ -1,5 +1,6 @@
 /* Installing and removing capture and guard triggers. */
 #include "capture.h"
+#include "changelog.h"
 
 #include <stdio.h>
 
@@ -52,17 +53,11 @@ int sg_capture_remove(sg_migration *m, sg_dir d)
 
 int sg_capture_drop_logs(sg_migration *m, sg_dir d)
 {
-    sg_conn *c = side_conn(m, d);
-    for (size_t g = 0; g < m->n_groups; g++) {
-        sg_buf b = SG_BUF_INIT;
-        sg_buf_puts(&b, "DROP TABLE IF EXISTS ");
-        sg_db_control(c, &b, d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
-        int rc = sg_db_exec(c, sg_buf_str(&b), &m->err);
-        sg_buf_free(&b);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    int rc = 0;
+    for (size_t g = 0; g < m->n_groups && !rc; g++)
+        rc = sg_log_drop(m, side_conn(m, d),
+                         d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
+    return rc;
 }
 
 typedef enum guard_op { GUARD_INSTALL, GUARD_REMOVE, GUARD_LIFT, GUARD_RESTORE } guard_op;

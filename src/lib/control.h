@@ -7,7 +7,7 @@
 #include "internal.h"
 
 /* Format of the control tables this binary reads and writes. */
-#define SG_CONTROL_FORMAT 1
+#define SG_CONTROL_FORMAT 2
 
 /* Creates the control tables if missing and records the format; inside the
  * caller's write transaction on the target. */

@@ -9,11 +9,6 @@
 #include "err.h"
 #include "spec.h"
 
-/* Most columns a flow reads or writes, and most key columns: rows and keys
- * are held in arrays of this size while they move; mapping checks them. */
-#define SG_MAX_COLS 256
-#define SG_MAX_KEY 16
-
 /* One direction of one mapping: rows of `from` become rows of `to`.
  * Forward flows read the source through the spec's expressions; reverse
  * flows (after a write cutover) read the target through reverse
@@ -62,6 +57,15 @@ typedef struct sg_map {
 } sg_map;
 
 /* The mappings that read one source table share its capture. */
+/* Where a reader stands in the statement entries of one changelog
+ * (changelog.h): the entry being read (id 0: none yet), its key count and
+ * the keys already applied. Entries are taken oldest first among those with
+ * id > after. In memory only: a restart reads an entry again from its first
+ * key, which is harmless (a sync is idempotent). */
+typedef struct sg_stmt_pos {
+    int64_t after, id, n, done;
+} sg_stmt_pos;
+
 typedef struct sg_group {
     char *table;                  /* catalog name */
     sg_table_info *info;
@@ -69,6 +73,7 @@ typedef struct sg_group {
     char **key;
     char *log, *rlog;             /* changelog (source), reverse (target) */
     char *trig_capture, *trig_guard; /* trigger prefixes on the source */
+    sg_stmt_pos drain_pos[2];     /* the drain's, per direction (sg_dir) */
 } sg_group;
 
 struct sg_migration {

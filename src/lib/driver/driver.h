@@ -18,6 +18,11 @@
 #include "../err.h"
 #include "../value.h"
 
+/* Most columns a flow reads or writes, and most key columns: rows and keys
+ * are held in arrays of this size while they move; mapping checks them. */
+#define SG_MAX_COLS 256
+#define SG_MAX_KEY 16
+
 typedef struct sg_driver sg_driver;
 typedef struct sg_stmt sg_stmt;
 typedef struct sg_bulk sg_bulk;
@@ -78,6 +83,17 @@ typedef struct sg_capture {
     size_t n_keys;
     const char *const *keys;    /* key columns of `table`, in key order */
 } sg_capture;
+
+/* Statements a driver spells for statement entries of a changelog (see
+ * stmtlog_sql). */
+typedef enum sg_stmtlog {
+    SG_STMTLOG_NEXT,    /* id, key count of the oldest entry with id > $1 */
+    SG_STMTLOG_KEYS,    /* k0.. of entry $1, positions $2 to $3 (1-based) */
+    SG_STMTLOG_PENDING, /* key count, min(at) over every entry */
+    SG_STMTLOG_DELETE,  /* delete entry $1 */
+    SG_STMTLOG_FORGET,  /* delete every entry with id <= $1 */
+    SG_STMTLOG_DROP     /* drop the table of statement entries if it exists */
+} sg_stmtlog;
 
 /* A guard rejects every write to `table` not made by segue, with `message`. */
 typedef struct sg_guard {
@@ -170,6 +186,13 @@ struct sg_driver {
                       sg_err *err);
 
     int (*capture_install)(sg_conn *c, const sg_capture *cap, sg_err *err);
+    /* Statement entries: a statement that changed many rows logs one entry
+     * holding arrays of their keys (not one entry per row) in a table beside
+     * the changelog `log` (n_key key columns), whose ids come from the
+     * changelog's own sequence, so "every entry up to id N" means the same
+     * in both. Appends the statement `what` names to b. NULL where the
+     * engine logs one entry per row only. */
+    void (*stmtlog_sql)(sg_buf *b, sg_stmtlog what, const char *log, size_t n_key);
     int (*capture_remove)(sg_conn *c, const sg_capture *cap, sg_err *err);
     int (*guard_install)(sg_conn *c, const sg_guard *g, sg_err *err);
     int (*guard_remove)(sg_conn *c, const sg_guard *g, sg_err *err);

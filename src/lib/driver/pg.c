@@ -664,6 +664,7 @@ const sg_driver sg_driver_postgres = {
     .control_teardown = pg_control_teardown,
     .control_present = pg_control_present,
     .capture_install = pg_capture_install,
+    .stmtlog_sql = pg_stmtlog_sql,
     .capture_remove = pg_capture_remove,
     .guard_install = pg_guard_install,
     .guard_remove = pg_guard_remove,

@@ -77,4 +77,23 @@ int pg_marker_teardown(sg_conn *c, sg_err *err);
 int pg_marker_on(sg_conn *c, sg_err *err);
 int pg_marker_off(sg_conn *c, sg_err *err);
 
+/* ms since the epoch, as the server computes it inside a trigger */
+#define PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+
+/* Statement entries of a changelog: pg_stmtlog.c. A statement that changed
+ * at least PG_STMTLOG_ROWS rows logs one entry holding arrays of its keys. */
+#define PG_STMTLOG_ROWS 1000
+void pg_stmtlog_sql(sg_buf *b, sg_stmtlog what, const char *log, size_t n_key);
+/* Creates the table of statement entries beside cap's changelog; key_types
+ * are the key columns' declared types. */
+int pg_stmtlog_create(sg_conn *c, const sg_capture *cap, const char *const *key_types,
+                      sg_err *err);
+/* Whether keys of these types can be logged as arrays (not arrays themselves). */
+bool pg_stmtlog_usable(const char *const *key_types, size_t n_key);
+/* Appends to a trigger body: when `count_from` (a transition table) holds at
+ * least PG_STMTLOG_ROWS rows, log one statement entry from the key columns of
+ * `from` (a transition table or an aliased subquery) and return. */
+void pg_stmtlog_branch(sg_buf *b, const sg_capture *cap, const char *count_from,
+                       const char *from);
+
 #endif

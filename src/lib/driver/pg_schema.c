@@ -218,8 +218,6 @@ int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *er
     return 0;
 }
 
-/* ms since the epoch, as the server computes it inside a trigger */
-#define PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 /* true inside segue's own transactions (the no-echo marker) */
 #define PG_APPLYING "current_setting('segue.applying', true) IS NOT DISTINCT FROM 'on'"
 /* dollar quote for function bodies; a body holding it is refused */
@@ -284,13 +282,18 @@ static void key_list(sg_buf *b, const sg_capture *cap, const char *row)
     }
 }
 
-/* The changelog, its key columns typed as the table's. */
-static int create_log(sg_conn *c, const sg_capture *cap, sg_err *err)
+/* The changelog and the table of its statement entries, key columns typed
+ * as the table's; *stmt_ok: whether the keys may be logged as arrays. */
+static int create_log(sg_conn *c, const sg_capture *cap, bool *stmt_ok, sg_err *err)
 {
     sg_table_info *t = NULL;
+    const char *types[SG_MAX_KEY];
     int rc = pg_table_info(c, cap->table, &t, err);
     if (!rc && !t)
         rc = sg_err_set(err, SG_EDB, "%s: table \"%s\" does not exist", c->endpoint, cap->table);
+    if (!rc && cap->n_keys > SG_MAX_KEY)
+        rc = sg_err_set(err, SG_EUSAGE, "%s: \"%s\" has more than %d key columns",
+                        c->endpoint, cap->table, SG_MAX_KEY);
     if (!rc)
         rc = pg_control_setup(c, err); /* the schema, when the source has none */
     sg_buf b = SG_BUF_INIT;
@@ -303,20 +306,27 @@ static int create_log(sg_conn *c, const sg_capture *cap, sg_err *err)
             rc = sg_err_set(err, SG_EDB, "%s: key column \"%s\" is not in \"%s\"",
                             c->endpoint, cap->keys[i], cap->table);
         else
-            sg_buf_printf(&b, ", k%zu %s", i, t->cols[col].decl_type);
+            sg_buf_printf(&b, ", k%zu %s", i, (types[i] = t->cols[col].decl_type));
     }
     sg_buf_puts(&b, ")");
     if (!rc)
         rc = pg_exec_locking(c, &b, err);
-    sg_buf_free(&b);
+    else
+        sg_buf_free(&b);
+    if (!rc)
+        rc = pg_stmtlog_create(c, cap, types, err);
+    *stmt_ok = !rc && pg_stmtlog_usable(types, cap->n_keys);
     sg_table_info_free(t);
     return rc;
 }
 
-/* Skip segue's own writes, then "INSERT INTO log (at, k0, ...) " */
-static void log_head(sg_buf *b, const sg_capture *cap)
+/* Skip segue's own writes, then (after the statement entry branch, when
+ * given) "INSERT INTO log (at, k0, ...) " */
+static void log_head(sg_buf *b, const sg_capture *cap, const char *branch)
 {
-    sg_buf_puts(b, "IF " PG_APPLYING " THEN RETURN NULL; END IF; INSERT INTO ");
+    sg_buf_puts(b, "IF " PG_APPLYING " THEN RETURN NULL; END IF; ");
+    sg_buf_puts(b, branch ? branch : "");
+    sg_buf_puts(b, "INSERT INTO ");
     pg_control_name(b, cap->log_table);
     sg_buf_puts(b, " (at");
     for (size_t k = 0; k < cap->n_keys; k++)
@@ -324,24 +334,33 @@ static void log_head(sg_buf *b, const sg_capture *cap)
     sg_buf_puts(b, ") ");
 }
 
-/* ... SELECT now, <keys> FROM <from>, where from is a transition table
- * ("n") or a subquery aliased s, %K standing for the key columns */
-static void log_from(sg_buf *b, const sg_capture *cap, const char *from)
+/* The body of a statement trigger: "INSERT INTO log ... SELECT now, <keys>
+ * FROM <from>", where from is a transition table ("n") or a subquery aliased
+ * s, %K standing for the key columns; with stmt, a statement of
+ * PG_STMTLOG_ROWS rows or more (counted in the transition table
+ * count_from) logs one statement entry instead. */
+static void log_from(sg_buf *b, const sg_capture *cap, const char *from,
+                     const char *count_from, bool stmt)
 {
-    log_head(b, cap);
+    sg_buf src = SG_BUF_INIT, branch = SG_BUF_INIT;
+    for (const char *p = from; *p; p++) {
+        if (p[0] == '%' && p[1] == 'K') {
+            key_list(&src, cap, NULL);
+            p++;
+        } else {
+            sg_buf_putc(&src, *p);
+        }
+    }
+    if (stmt)
+        pg_stmtlog_branch(&branch, cap, count_from, sg_buf_str(&src));
+    log_head(b, cap, stmt ? sg_buf_str(&branch) : NULL);
     /* the time is read once per statement, not once per row */
     sg_buf_puts(b, "SELECT clk.t, ");
     key_list(b, cap, strchr(from, ' ') ? "s" : from);
-    sg_buf_puts(b, " FROM (SELECT " PG_NOW_MS " AS t) clk, ");
-    for (const char *p = from; *p; p++) {
-        if (p[0] == '%' && p[1] == 'K') {
-            key_list(b, cap, NULL);
-            p++;
-        } else {
-            sg_buf_putc(b, *p);
-        }
-    }
-    sg_buf_puts(b, "; RETURN NULL;");
+    sg_buf_printf(b, " FROM (SELECT " PG_NOW_MS " AS t) clk, %s; RETURN NULL;",
+                  sg_buf_str(&src));
+    sg_buf_free(&src);
+    sg_buf_free(&branch);
 }
 
 /* A row trigger for the rare UPDATE that changes the key: it logs the old
@@ -350,7 +369,7 @@ static void log_from(sg_buf *b, const sg_capture *cap, const char *from)
 static int install_key_change(sg_conn *c, const sg_capture *cap, sg_err *err)
 {
     sg_buf body = SG_BUF_INIT, events = SG_BUF_INIT, tail = SG_BUF_INIT;
-    log_head(&body, cap);
+    log_head(&body, cap, NULL);
     sg_buf_puts(&body, "VALUES (" PG_NOW_MS ", ");
     key_list(&body, cap, "OLD");
     sg_buf_puts(&body, "); RETURN NULL;");
@@ -396,14 +415,14 @@ int pg_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
         { "upd", "AFTER UPDATE", "REFERENCING OLD TABLE AS o NEW TABLE AS n FOR EACH STATEMENT",
           "(SELECT %K FROM o UNION SELECT %K FROM n) s" },
     };
-    bool partitioned = false;
-    int rc = create_log(c, cap, err);
+    bool partitioned = false, stmt = false;
+    int rc = create_log(c, cap, &stmt, err);
     if (!rc)
         rc = is_partitioned(c, cap->table, &partitioned, err);
     for (size_t j = 0; j < 3 && !rc; j++) {
         size_t i = j == 1 && partitioned ? 3 : j;
         sg_buf body = SG_BUF_INIT;
-        log_from(&body, cap, op[i][3]);
+        log_from(&body, cap, op[i][3], i == 2 ? "o" : "n", stmt);
         rc = sg_buf_failed(&body)
                  ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
                  : install_trigger(c, cap->table, cap->trigger_prefix, op[i][0],
