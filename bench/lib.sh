@@ -5,7 +5,7 @@ median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 # above 1 when segue is the faster
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", (b > 0 ? a / b : 0)}'; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }      # key=value line -> value
-jfield() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; } # flat JSON -> number
+. tests/lib/json.sh
 die() { echo "bench: $*" >&2; exit 1; }
 timed() { # command... -> ms on stdout; the command's output is dropped
   local t0; t0=$(date +%s%N)

@@ -105,7 +105,8 @@ int sg_log_fetch(sg_migration *m, sg_conn *c, const char *log, size_t n_key,
     return rc;
 }
 
-/* Prepares the driver's statement `what` for changelog log; binds $1. */
+/* Prepares the driver's statement `what` (one that returns rows) for
+ * changelog log; binds $1 = arg where it has one. */
 static int stmtlog_prepare(sg_migration *m, sg_conn *c, sg_stmtlog what, const char *log,
                            size_t n_key, int64_t arg, sg_stmt **s)
 {
@@ -114,8 +115,24 @@ static int stmtlog_prepare(sg_migration *m, sg_conn *c, sg_stmtlog what, const c
     int rc = sg_buf_failed(&q) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
                                : sg_db_prepare(c, sg_buf_str(&q), s, &m->err);
     sg_buf_free(&q);
-    if (!rc && what != SG_STMTLOG_PENDING && what != SG_STMTLOG_DROP)
+    if (!rc && what != SG_STMTLOG_PENDING)
         rc = sg_db_bind_int(*s, 1, arg, &m->err);
+    return rc;
+}
+
+/* Prepares q (then frees it), binds $1 = arg unless it has no parameter,
+ * and runs it to its end (a statement with no rows). */
+static int exec_arg(sg_migration *m, sg_conn *c, sg_buf *q, bool has_arg, int64_t arg)
+{
+    sg_stmt *s = NULL;
+    int rc = sg_buf_failed(q) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
+                              : sg_db_prepare(c, sg_buf_str(q), &s, &m->err);
+    sg_buf_free(q);
+    if (!rc && has_arg)
+        rc = sg_db_bind_int(s, 1, arg, &m->err);
+    if (!rc && (rc = sg_db_step(s, &m->err)) > 0)
+        rc = 0;
+    sg_db_finalize(s);
     return rc;
 }
 
@@ -123,12 +140,9 @@ static int stmtlog_prepare(sg_migration *m, sg_conn *c, sg_stmtlog what, const c
 static int stmtlog_exec(sg_migration *m, sg_conn *c, sg_stmtlog what, const char *log,
                         int64_t arg)
 {
-    sg_stmt *s = NULL;
-    int rc = stmtlog_prepare(m, c, what, log, 0, arg, &s);
-    if (!rc && (rc = sg_db_step(s, &m->err)) > 0)
-        rc = 0;
-    sg_db_finalize(s);
-    return rc;
+    sg_buf q = SG_BUF_INIT;
+    c->drv->stmtlog_sql(&q, what, log, 0);
+    return exec_arg(m, c, &q, what != SG_STMTLOG_DROP, arg);
 }
 
 /* The oldest statement entry with id > after: *id (0: none) and *n keys. */
@@ -222,18 +236,11 @@ int sg_log_delete(sg_migration *m, sg_conn *c, const char *log, const sg_batch *
 int sg_log_forget(sg_migration *m, sg_conn *c, const char *log, int64_t upto)
 {
     sg_buf q = SG_BUF_INIT;
-    sg_stmt *s = NULL;
     sg_buf_puts(&q, "DELETE FROM ");
     sg_db_control(c, &q, log);
     sg_buf_puts(&q, " WHERE id <= ");
     sg_db_param(c, &q, 1);
-    int rc = sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
-    sg_buf_free(&q);
-    if (!rc)
-        rc = sg_db_bind_int(s, 1, upto, &m->err);
-    if (!rc && (rc = sg_db_step(s, &m->err)) > 0)
-        rc = 0;
-    sg_db_finalize(s);
+    int rc = exec_arg(m, c, &q, true, upto);
     if (!rc && c->drv->stmtlog_sql)
         rc = stmtlog_exec(m, c, SG_STMTLOG_FORGET, log, upto);
     return rc;
@@ -277,10 +284,10 @@ int sg_log_drop(sg_migration *m, sg_conn *c, const char *log)
     int rc = c->drv->stmtlog_sql ? stmtlog_exec(m, c, SG_STMTLOG_DROP, log, 0) : 0;
     if (rc)
         return rc;
-    sg_buf b = SG_BUF_INIT;
-    sg_buf_puts(&b, "DROP TABLE IF EXISTS ");
-    sg_db_control(c, &b, log);
-    rc = sg_db_exec(c, sg_buf_str(&b), &m->err);
-    sg_buf_free(&b);
+    sg_buf q = SG_BUF_INIT;
+    sg_buf_puts(&q, "DROP TABLE IF EXISTS ");
+    sg_db_control(c, &q, log);
+    rc = sg_db_exec(c, sg_buf_str(&q), &m->err);
+    sg_buf_free(&q);
     return rc;
 }

@@ -20,7 +20,7 @@ fi
 failures=0
 fail() { echo "    FAIL: $*"; failures=$((failures + 1)); }
 check() { local msg=$1; shift; "$@" || fail "$msg"; }
-jfield() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; } # flat JSON -> number
+. tests/lib/json.sh
 scratch() { local d; d=$(mktemp -d /tmp/segue-e2e-XXXXXX); echo "$d"; }
 fresh_chinook() { sqlite3 "$CHINOOK" ".backup '$1'" && sqlite3 "$1" 'PRAGMA journal_mode=WAL' >/dev/null; }
 # writes made the way segue writes (its marker row in the transaction), so
