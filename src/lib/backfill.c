@@ -6,14 +6,44 @@
 #include "chunk.h"
 #include "tx.h"
 
+/* The engine's estimate of the rows to copy, for progress: -1 when it has
+ * none (or the mapping has a filter, which only a count can judge). */
+static int estimate_rows(sg_migration *m, const sg_flow *f, int64_t *n)
+{
+    const char *sql = f->from->drv->row_estimate_sql;
+    sg_buf name = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    *n = -1;
+    if (!sql || f->filter)
+        return 0;
+    sg_db_ident(f->from, &name, f->from_table);
+    int rc = sg_db_prepare(f->from, sql, &s, &m->err);
+    if (!rc)
+        rc = sg_db_bind_text(s, 1, sg_buf_str(&name), &m->err);
+    if (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+        sg_value v;
+        sg_db_column(s, 0, &v);
+        *n = v.type == SG_V_NULL ? -1 : sg_db_column_int(s, 0);
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    sg_buf_free(&name);
+    return rc;
+}
+
+/* Rows to copy, for progress: the engine's estimate where it keeps one (a
+ * count of 5M rows took longer than a chunk), else a count. */
 static int count_rows(sg_migration *m, const sg_flow *f, int64_t *n)
 {
+    int rc = estimate_rows(m, f, n);
+    if (rc || *n >= 0)
+        return rc;
     sg_buf q = SG_BUF_INIT;
     sg_buf_puts(&q, "SELECT count(*) FROM ");
     sg_db_ident(f->from, &q, f->from_table);
     if (f->filter)
         sg_buf_printf(&q, " WHERE (%s)", f->filter);
-    int rc = sg_db_query_int(f->from, sg_buf_str(&q), 0, n, &m->err);
+    rc = sg_db_query_int(f->from, sg_buf_str(&q), 0, n, &m->err);
     sg_buf_free(&q);
     return rc;
 }

@@ -240,23 +240,47 @@ int sg_flow_sync(sg_flow *f, const sg_value *key, sg_err *err)
     return rc;
 }
 
-/* DELETE FROM to WHERE key in (lo, hi]: a chunk's range in the target is
- * rewritten whole from the source, so the insert that follows needs no
- * conflict handling (PostgreSQL's ON CONFLICT doubles an insert's cost). */
-static int clear_range(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_err *err)
+/* Runs `head` WHERE key in (lo, hi] `tail` on the target: *rows is 1 when a
+ * query returned a row, else the rows a command changed. */
+static int on_range(sg_flow *f, const char *head, const char *tail, const sg_row *lo,
+                    const sg_row *hi, int64_t *rows, sg_err *err)
 {
     sg_buf b = SG_BUF_INIT;
     sg_stmt *s = NULL;
-    sg_buf_puts(&b, "DELETE FROM ");
+    sg_buf_puts(&b, head);
     sg_db_ident(f->to, &b, f->to_table);
     sg_buf_puts(&b, " WHERE ");
     sg_sql_key_range(f->to, &b, f->n_key, f->to_key, lo, hi, 1);
+    sg_buf_puts(&b, tail);
     int rc = prepare(f->to, &b, &s, err);
     if (!rc)
         rc = sg_sql_bind_range(s, lo, hi, 1, err);
-    if (!rc && (rc = sg_db_step(s, err)) > 0)
+    if (!rc && (rc = sg_db_step(s, err)) >= 0) {
+        *rows = rc == 1 ? 1 : sg_db_changes(f->to);
         rc = 0;
+    }
     sg_db_finalize(s);
+    return rc;
+}
+
+/* Clears the target's key range (lo, hi]: a chunk's range is rewritten whole
+ * from the source, so the insert that follows needs no conflict handling
+ * (PostgreSQL's ON CONFLICT doubles an insert's cost). Rows are there only
+ * where apply synced keys ahead of the backfill; an indexed probe skips the
+ * DELETE when there are none (a DELETE of the open range past the last
+ * chunk scanned the whole table on a target not analyzed yet). */
+static int clear_range(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_err *err)
+{
+    sg_buf tail = SG_BUF_INIT;
+    int64_t found = 0, deleted = 0;
+    sg_buf_puts(&tail, " ORDER BY ");
+    sg_sql_ident_list(f->to, &tail, f->n_key, f->to_key, NULL);
+    sg_buf_puts(&tail, " LIMIT 1");
+    int rc = sg_buf_failed(&tail) ? sg_err_set(err, SG_ENOMEM, "out of memory")
+           : on_range(f, "SELECT 1 FROM ", sg_buf_str(&tail), lo, hi, &found, err);
+    sg_buf_free(&tail);
+    if (!rc && found)
+        rc = on_range(f, "DELETE FROM ", "", lo, hi, &deleted, err);
     return rc;
 }
 

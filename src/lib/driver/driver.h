@@ -185,6 +185,12 @@ struct sg_driver {
     int (*table_info)(sg_conn *c, const char *table, sg_table_info **out,
                       sg_err *err);
 
+    /* A query for the planner's estimate of a table's row count: one
+     * parameter, the table's quoted name; one bigint column, NULL when the
+     * engine has no estimate. NULL where the engine keeps none (callers
+     * count). Used for progress only, never for correctness. */
+    const char *row_estimate_sql;
+
     int (*capture_install)(sg_conn *c, const sg_capture *cap, sg_err *err);
     /* Statement entries: a statement that changed many rows logs one entry
      * holding arrays of their keys (not one entry per row) in a table beside

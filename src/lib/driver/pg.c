@@ -455,6 +455,17 @@ static void bytea_value(pg_stmt *s, const char *t, sg_value *out)
     out->n = s->scratch.len;
 }
 
+/* An integer column's text, which the server writes as -?[0-9]+ (strtoll's
+ * locale handling was 7% of a copy's profile). */
+static int64_t int_value(const char *t)
+{
+    bool neg = *t == '-';
+    uint64_t u = 0;
+    for (t += neg; *t >= '0' && *t <= '9'; t++)
+        u = u * 10 + (uint64_t)(*t - '0');
+    return neg ? (int64_t)(0 - u) : (int64_t)u;
+}
+
 static void pg_column(sg_stmt *st, int i, sg_value *out)
 {
     pg_stmt *s = (pg_stmt *)st;
@@ -466,7 +477,7 @@ static void pg_column(sg_stmt *st, int i, sg_value *out)
     switch (PQftype(s->row, i)) {
     case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
         out->type = SG_V_INT;
-        out->i = strtoll(t, NULL, 10);
+        out->i = int_value(t);
         return;
     case OID_FLOAT4: case OID_FLOAT8:
         out->type = SG_V_REAL;
@@ -659,6 +670,7 @@ const sg_driver sg_driver_postgres = {
     .serial_pk = "bigserial PRIMARY KEY",
     .upsert_tail = pg_upsert_tail,
     .table_info = pg_table_info,
+    .row_estimate_sql = PG_ROW_ESTIMATE_SQL,
     .type_copy = pg_type_copy,
     .control_setup = pg_control_setup,
     .control_teardown = pg_control_teardown,

@@ -77,6 +77,15 @@ int pg_marker_teardown(sg_conn *c, sg_err *err);
 int pg_marker_on(sg_conn *c, sg_err *err);
 int pg_marker_off(sg_conn *c, sg_err *err);
 
+/* The planner's estimate of a table's rows, as the planner scales it
+ * (reltuples per page at the last ANALYZE or VACUUM, times the pages now);
+ * NULL before the first of those (reltuples -1) and for partitioned parents. */
+#define PG_ROW_ESTIMATE_SQL                                                          \
+    "SELECT CASE WHEN c.reltuples < 0 OR c.relpages = 0 THEN NULL ELSE "           \
+    "(c.reltuples / c.relpages * (pg_relation_size(c.oid) / "                       \
+    "current_setting('block_size')::bigint))::bigint END "                          \
+    "FROM pg_class c WHERE c.oid = to_regclass($1)"
+
 /* ms since the epoch, as the server computes it inside a trigger */
 #define PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
