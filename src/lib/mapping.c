@@ -512,6 +512,31 @@ int sg_mapping_resolve(sg_migration *m)
     return 0;
 }
 
+/* Backfill chunks and verify compare key ranges on both sides, so a key
+ * column must order its values alike in source and target. */
+static int check_key_order(sg_migration *m, sg_map *mp, const sg_table_info *t)
+{
+    const sg_table_info *src = m->groups[mp->group].info;
+    const sg_flow *f = &mp->fwd;
+    for (size_t k = 0; k < f->n_key; k++) {
+        int a = sg_table_info_column(m->src, src, f->from_key[k]);
+        int b = sg_table_info_column(m->tgt, t, f->to_key[k]);
+        const char *from = a >= 0 ? src->cols[a].order : NULL;
+        const char *to = b >= 0 ? t->cols[b].order : NULL;
+        if (from && to && *from && *to && strcmp(from, to) != 0)
+            return spec_fail(m, mp->spec->key_line ? mp->spec->key_line : mp->spec->line,
+                             "key column '%s' orders its values by %s in the source "
+                             "but by %s in the target, so the key ranges of "
+                             "backfill chunks and verify would not line up; hint: "
+                             "give the target column the source's order (with "
+                             "create: true, columns: {%s: {expr: %s, type: "
+                             "'text COLLATE \"C\"'}} on PostgreSQL orders by bytes; "
+                             "else ALTER the column's COLLATE)", f->from_key[k], from,
+                             to, f->to_key[k], f->from_key[k]);
+    }
+    return 0;
+}
+
 static int check_target_table(sg_migration *m, sg_map *mp, bool created)
 {
     sg_flow *f = &mp->fwd;
@@ -546,6 +571,8 @@ static int check_target_table(sg_migration *m, sg_map *mp, bool created)
                        "rows can be upserted", f->to_table);
         goto done;
     }
+    if ((rc = check_key_order(m, mp, t)) != 0)
+        goto done;
     for (size_t i = 0; i < sm->n_reverse; i++)
         if (try_expr(m->tgt, f->to_table, sm->reverse[i].expr, NULL, NULL, &m->err)) {
             rc = spec_fail(m, sm->reverse[i].line, "the target rejects the "

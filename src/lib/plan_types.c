@@ -185,9 +185,10 @@ int sg_plan_types(sg_migration *m, size_t i, sg_plan *p)
         if (f->types[f->key_pos[k]].kind == SG_K_TEXT ||
             f->types[f->key_pos[k]].kind == SG_K_OTHER)
             rc = sg_plan_note(m, p, false, "%s: key column '%s' is text: both "
-                              "engines must order it bytewise (PostgreSQL: the "
-                              "C collation) or chunks of the backfill and verify "
-                              "will not line up", mp->label, f->to_key[k]);
+                              "sides must sort it alike (bytes: PostgreSQL's "
+                              "\"C\" collation, SQLite's BINARY); start checks "
+                              "the target column's collation and refuses "
+                              "otherwise", mp->label, f->to_key[k]);
 done:
     for (size_t c = 0; t && c < f->n_cols; c++) {
         sg_buf_free(&t[c].refused);

@@ -690,4 +690,53 @@ test_pg_pagila_other_database() {
     fail "the domain was not created in the target"
 }
 
+# A text key that the two sides order differently (an ICU collation in the
+# source, bytes in the target; NOCASE in a SQLite source) would make the key
+# ranges of chunks and verify disagree: start refuses and changes nothing.
+# With the source's collation given to the target column, the move runs and
+# both sides hold the same rows.
+test_pg_text_key_orders_must_agree() {
+  fresh_db ordsrc || { fail "fresh database"; return; }
+  local src=$DB_URI
+  psql -Xq -v ON_ERROR_STOP=1 "$src" -c "CREATE TABLE t (code text COLLATE \"en-x-icu\" PRIMARY KEY, v int);
+    INSERT INTO t SELECT CASE WHEN i % 3 = 0 THEN upper(m) WHEN i % 3 = 1 THEN m ELSE '_' || m END, i
+      FROM (SELECT i, left(md5(i::text), 6) AS m FROM generate_series(1, 3000) i) x ON CONFLICT DO NOTHING" ||
+    { fail "seed"; return; }
+  fresh_db orddst || { fail "fresh database"; return; }
+  local dst=$DB_URI d; d=$(scratch)
+  printf 'version: 1\nname: ord\nsource: %s\ntarget: %s\nmappings:\n  - from: t\n    to: t\n    create: true\nbackfill:\n  chunk_time: 10ms\n' \
+    "$src" "$dst" > "$d/m.yaml"
+  local out rc
+  out=$($SEGUE start "$d/m.yaml" 2>&1); rc=$?
+  [ $rc = 2 ] || fail "start with keys ordered differently: exit $rc: $out"
+  echo "$out" | grep -q "m.yaml:[0-9]*: key column 'code' orders its values by icu:en in the source but by bytes in the target" ||
+    fail "message: $out"
+  [ "$(psql -Atq "$dst" -c "SELECT to_regclass('t') IS NULL AND to_regnamespace('segue') IS NULL")" = t ] ||
+    fail "a refused start left objects in the target"
+  [ "$(psql -Atq "$src" -c "SELECT to_regnamespace('segue') IS NULL")" = t ] ||
+    fail "a refused start left objects in the source"
+
+  sed -i 's/    create: true/    create: true\n    columns:\n      code: {expr: code, type: '"'"'text COLLATE "en-x-icu"'"'"'}\n      v: v/' "$d/m.yaml"
+  check "start with the source's collation" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
+  psql -Xq -v ON_ERROR_STOP=1 "$src" -c "UPDATE t SET v = -v WHERE code < 'b'" \
+    -c "DELETE FROM t WHERE code > 'E'" -c "INSERT INTO t VALUES ('Zz', 1), ('zZ', 2)" || fail "writes"
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  local q='SELECT code, v FROM t ORDER BY code COLLATE "C"'
+  [ "$(psql -Atq "$src" -c "$q" | md5sum)" = "$(psql -Atq "$dst" -c "$q" | md5sum)" ] ||
+    fail "source and target rows differ"
+  [ "$(psql -Atq "$dst" -c "SELECT count(*) FROM t")" -gt 1000 ] || fail "target nearly empty"
+
+  local db=$d/s.db
+  sqlite3 "$db" "CREATE TABLE s (code TEXT COLLATE NOCASE NOT NULL PRIMARY KEY, v INT); INSERT INTO s VALUES ('a', 1), ('B', 2)"
+  printf 'version: 1\nname: ords\nsource: sqlite:%s\ntarget: %s\nmappings:\n  - from: s\n    to: s\n    create: true\n' \
+    "$db" "$dst" > "$d/s.yaml"
+  out=$($SEGUE start "$d/s.yaml" 2>&1); rc=$?
+  [ $rc = 2 ] || fail "start from a NOCASE key: exit $rc: $out"
+  echo "$out" | grep -q "key column 'code' orders its values by sqlite:NOCASE in the source but by bytes" ||
+    fail "NOCASE message: $out"
+  [ "$(psql -Atq "$dst" -c "SELECT to_regclass('s') IS NULL")" = t ] || fail "a refused start created the target"
+}
+
 run_tests

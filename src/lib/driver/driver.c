@@ -223,6 +223,7 @@ void sg_table_info_free(sg_table_info *t)
     for (size_t i = 0; i < t->n_cols; i++) {
         free(t->cols[i].name);
         free(t->cols[i].decl_type);
+        free(t->cols[i].order);
     }
     for (size_t i = 0; i < t->n_unique; i++)
         free(t->uniques[i].cols);

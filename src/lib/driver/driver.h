@@ -46,6 +46,10 @@ typedef struct sg_column_info {
     bool notnull;
     bool generated;   /* computed by the engine: never written by segue */
     int pk_pos;       /* 1-based position in the primary key, 0 if not */
+    char *order;      /* how comparisons (<, ORDER BY) order its values:
+                       * "bytes" (bytewise), else the engine's collation
+                       * ("libc:en_US.utf8", "icu:de", "sqlite:NOCASE");
+                       * "" for a type ordered by value, without a collation */
 } sg_column_info;
 
 typedef struct sg_unique_info {

@@ -54,11 +54,31 @@ int pg_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
 }
 
 
+/* A column's collation as sg_column_info.order spells it. The default
+ * collation is the database's. Locale columns are read through to_jsonb so
+ * that one query serves servers before and after their renaming
+ * (PostgreSQL 15: daticulocale, colliculocale; 17: datlocale, colllocale). */
+#define PG_COLUMN_ORDER                                                              \
+    "(SELECT CASE WHEN a.attcollation = 0 THEN '' "                                 \
+    "WHEN l.provider = 'i' THEN 'icu:' || l.icu "                                   \
+    "WHEN l.collate IN ('C', 'POSIX') THEN 'bytes' "                                \
+    "ELSE 'libc:' || l.collate END "                                                \
+    "FROM (SELECT CASE WHEN co.collprovider = 'd' THEN d.provider ELSE "           \
+    "co.collprovider::text END AS provider, CASE WHEN co.collprovider = 'd' THEN "       \
+    "d.collate ELSE co.collcollate END AS collate, CASE WHEN co.collprovider = "   \
+    "'d' THEN d.icu ELSE coalesce(to_jsonb(co) ->> 'colllocale', to_jsonb(co) ->> " \
+    "'colliculocale') END AS icu "                                                  \
+    "FROM pg_collation co, (SELECT coalesce(to_jsonb(db) ->> 'datlocprovider', "   \
+    "'c') AS provider, db.datcollate AS collate, coalesce(to_jsonb(db) ->> "       \
+    "'datlocale', to_jsonb(db) ->> 'daticulocale') AS icu FROM pg_database db "    \
+    "WHERE db.datname = current_database()) d WHERE co.oid = a.attcollation) l)"
+
 static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
 {
     const char *vals[1] = { oid };
     PGresult *r = query(c, "SELECT attname, format_type(atttypid, atttypmod), attnotnull, "
-                           "attgenerated <> '' FROM pg_attribute WHERE attrelid = $1::oid "
+                           "attgenerated <> '', coalesce(" PG_COLUMN_ORDER ", '') "
+                           "FROM pg_attribute a WHERE attrelid = $1::oid "
                            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", 1, vals, err);
     if (!r)
         return SG_EDB;
@@ -70,7 +90,8 @@ static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *e
         col->decl_type = strdup(PQgetvalue(r, i, 1));
         col->notnull = PQgetvalue(r, i, 2)[0] == 't';
         col->generated = PQgetvalue(r, i, 3)[0] == 't';
-        oom = !col->name || !col->decl_type;
+        col->order = strdup(PQgetvalue(r, i, 4));
+        oom = !col->name || !col->decl_type || !col->order;
     }
     if (oom)
         rc = sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
@@ -161,9 +182,13 @@ static int ensure_type(sg_conn *from, sg_conn *to, const char *decl, int depth, 
 {
     char name[256];
     bool exists = false;
-    /* "mpaa_rating[]" -> mpaa_rating; "character varying(20)" is built in */
+    /* "mpaa_rating[]" -> mpaa_rating; "character varying(20)" is built in;
+     * a type given in a spec may name a collation: 'text COLLATE "C"' */
     snprintf(name, sizeof name, "%s", decl);
     name[strcspn(name, "[(")] = '\0';
+    char *collate = strcasestr(name, " collate ");
+    if (collate)
+        *collate = '\0';
     if (!*name || depth > 8)
         return 0;
     int rc = query_bool(to, "SELECT to_regtype($1) IS NOT NULL", name, &exists, err);

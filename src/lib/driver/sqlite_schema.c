@@ -39,6 +39,22 @@ static int find_table(sqlite3 *db, const char *table, char **name)
     return rc;
 }
 
+/* A column's collation as sg_column_info.order spells it: "bytes" for
+ * BINARY (memcmp, SQLite's default), else "sqlite:<name>". NULL out of memory. */
+static char *column_order(sqlite3 *db, const char *table, const char *column)
+{
+    const char *coll = NULL;
+    sg_buf b = SG_BUF_INIT;
+    if (sqlite3_table_column_metadata(db, NULL, table, column, NULL, &coll, NULL, NULL,
+                                      NULL) != SQLITE_OK || !coll)
+        coll = "BINARY";
+    if (sqlite3_stricmp(coll, "BINARY") == 0)
+        sg_buf_puts(&b, "bytes");
+    else
+        sg_buf_printf(&b, "sqlite:%s", coll);
+    return sg_buf_take(&b);
+}
+
 static int load_columns(sqlite3 *db, sg_table_info *t)
 {
     sqlite3_stmt *s = NULL;
@@ -68,7 +84,8 @@ static int load_columns(sqlite3 *db, sg_table_info *t)
         c->notnull = sqlite3_column_int(s, 2) != 0;
         c->pk_pos = sqlite3_column_int(s, 3);
         c->generated = sqlite3_column_int(s, 4) >= 2;
-        if (!c->name || !c->decl_type) {
+        c->order = c->name ? column_order(db, t->name, c->name) : NULL;
+        if (!c->name || !c->decl_type || !c->order) {
             rc = SQLITE_NOMEM;
             break;
         }
