@@ -4,7 +4,8 @@
 #   1. same-database backfill of pgbench_accounts vs one-shot INSERT ... SELECT;
 #   2. into another database vs a COPY pipe and vs pgcopydb;
 #   3. capture overhead: pgbench TPS and latency, and a 500k-row UPDATE;
-#   4. apply rate against pgbench's write rate, and lag;
+#   4. apply rate against pgbench's write rate, and lag; apply's ceiling when
+#      it catches up (per-key entries, and a 500k-row statement entry);
 #   5. peak RSS of segue on the cross-database move;
 #   6. SQLite -> PostgreSQL (the same rows in a SQLite file) vs pgloader.
 # BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_SECS (10);
@@ -146,6 +147,30 @@ apply() {
   echo "$out" | grep -q "number of failed transactions: 0 " || echo "  (pgbench reported failures)"
 }
 
+# --- 4b. apply ceiling -----------------------------------------------------------
+# pgbench writes while no worker runs, then the worker catches up: how fast
+# apply goes when it is not waiting for writes (per-key changelog entries),
+# and on one 500k-row UPDATE (a statement entry)
+drain() {
+  echo "== apply ceiling: catching up after pgbench (4 clients, ${SECS}s) and a 500k-row UPDATE"
+  local mode tgt to out n ms upd
+  for mode in same other; do
+    fresh d; blank dt
+    if [ $mode = same ]; then tgt=$(uri d); to=accounts_v2; else tgt=$(uri dt); to=pgbench_accounts; fi
+    spec "$(uri d)" "$tgt" "$to" > "$D/d.yaml"
+    $SEGUE start "$D/d.yaml" >/dev/null && $SEGUE backfill "$D/d.yaml" >/dev/null || die "prepare"
+    out=$("$PG_BIN/pgbench" -n -c 4 -j 2 -T "$SECS" "$(uri d)" 2>&1)
+    n=$(sql d "SELECT count(*) FROM pgbench_history")
+    ms=$(timed $SEGUE run "$D/d.yaml" --until caught-up)
+    sql d "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 500000"
+    upd=$(timed $SEGUE run "$D/d.yaml" --until caught-up)
+    $SEGUE verify "$D/d.yaml" >/dev/null || die "verify after the drain ($mode database)"
+    printf '  %-5s database: %s pgbench updates (%s/s written) applied in %s ms = %s/s; 500k-row UPDATE applied in %s ms = %s keys/s\n' \
+      "$mode" "$n" $((n / SECS)) "$ms" "$(awk -v n="$n" -v t="$ms" 'BEGIN {printf "%.0f", n * 1000 / t}')" \
+      "$upd" "$(awk -v t="$upd" 'BEGIN {printf "%.0f", 500000 * 1000 / t}')"
+  done
+}
+
 # --- 6. SQLite -> PostgreSQL ---------------------------------------------------
 from_sqlite() {
   echo "== SQLite file -> PostgreSQL ($ROWS rows of pgbench_accounts; median of $REPS)"
@@ -180,4 +205,4 @@ pg_start -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min
 echo "segue PostgreSQL bench: $(nproc) cores, $(psql -XAtq "$PG_URI" -c 'SHOW server_version'), scale $SCALE, $(date -u +%FT%TZ)"
 sql postgres "CREATE DATABASE base" >/dev/null
 "$PG_BIN/pgbench" -i -s "$SCALE" -q "$(uri base)" >/dev/null 2>&1 || die "pgbench -i"
-for part in ${BENCH_PG_ONLY:-same_db other_db capture apply from_sqlite}; do "$part"; done
+for part in ${BENCH_PG_ONLY:-same_db other_db capture apply drain from_sqlite}; do "$part"; done

@@ -105,6 +105,23 @@ void sg_flow_filter(sg_flow *f, sg_buf *b)
         sg_buf_printf(b, " AND (%s)", f->filter);
 }
 
+void sg_flow_upsert_sql(sg_flow *f, sg_buf *b, size_t rows)
+{
+    int param = 1;
+    sg_buf_puts(b, "INSERT INTO ");
+    sg_db_ident(f->to, b, f->to_table);
+    sg_buf_puts(b, " (");
+    sg_sql_ident_list(f->to, b, f->n_cols, f->to_cols, NULL);
+    sg_buf_puts(b, ") VALUES ");
+    for (size_t r = 0; r < rows; r++) {
+        sg_buf_puts(b, r ? ", (" : "(");
+        param = params(f->to, b, f->n_cols, param);
+        sg_buf_puts(b, ")");
+    }
+    f->to->drv->upsert_tail(b, f->n_key, (const char *const *)f->to_key,
+                            f->n_cols, (const char *const *)f->to_cols);
+}
+
 int sg_flow_prepare(sg_flow *f, sg_err *err)
 {
     sg_buf b = SG_BUF_INIT;
@@ -129,15 +146,7 @@ int sg_flow_prepare(sg_flow *f, sg_err *err)
         if ((rc = prepare(f->to, &b, &f->update, err)) != 0 || f->update_only)
             return rc;
     }
-    sg_buf_puts(&b, "INSERT INTO ");
-    sg_db_ident(f->to, &b, f->to_table);
-    sg_buf_puts(&b, " (");
-    sg_sql_ident_list(f->to, &b, f->n_cols, f->to_cols, NULL);
-    sg_buf_puts(&b, ") VALUES (");
-    params(f->to, &b, f->n_cols, 1);
-    sg_buf_puts(&b, ")");
-    f->to->drv->upsert_tail(&b, f->n_key, (const char *const *)f->to_key,
-                            f->n_cols, (const char *const *)f->to_cols);
+    sg_flow_upsert_sql(f, &b, 1);
     if ((rc = prepare(f->to, &b, &f->upsert, err)) != 0)
         return rc;
     sg_buf_puts(&b, "DELETE FROM ");
@@ -154,7 +163,8 @@ void sg_flow_close(sg_flow *f)
     sg_db_finalize(f->del);
     sg_db_finalize(f->update);
     sg_db_finalize(f->read_many);
-    f->read_key = f->upsert = f->del = f->update = f->read_many = NULL;
+    sg_db_finalize(f->upsert_many);
+    f->read_key = f->upsert = f->del = f->update = f->read_many = f->upsert_many = NULL;
 }
 
 /* Names what the target cannot hold: column, key and reason. */
@@ -190,12 +200,9 @@ int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err
     return 0;
 }
 
-/* Binds the current row of `from` (n_cols values; for an UPDATE, then its
- * key) into w and runs it. */
-static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
+int sg_flow_write_values(sg_flow *f, sg_stmt *w, const sg_value *v, sg_err *err)
 {
-    sg_value v[SG_MAX_COLS];
-    int rc = sg_flow_values(f, from, v, true, err);
+    int rc = 0;
     for (size_t i = 0; i < f->n_cols && !rc; i++)
         rc = sg_db_bind(w, (int)i + 1, &v[i], err);
     for (size_t k = 0; w == f->update && k < f->n_key && !rc; k++)
@@ -204,6 +211,14 @@ static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
         rc = 0;
     sg_db_reset(w);
     return rc;
+}
+
+/* Writes the current row of `from` through w (see sg_flow_write_values). */
+static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
+{
+    sg_value v[SG_MAX_COLS];
+    int rc = sg_flow_values(f, from, v, true, err);
+    return rc ? rc : sg_flow_write_values(f, w, v, err);
 }
 
 /* Reverse flows write only some columns of the old table: update first (an

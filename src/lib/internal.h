@@ -33,6 +33,7 @@ typedef struct sg_flow {
     /* statements prepared on first use; finalized by sg_flow_close */
     sg_stmt *read_key, *upsert, *del, *update;
     sg_stmt *read_many;           /* SG_SYNC_BATCH keys at once (flow_batch.c) */
+    sg_stmt *upsert_many;         /* SG_SYNC_BATCH rows at once (flow_batch.c) */
 } sg_flow;
 
 typedef struct sg_map {
@@ -134,6 +135,12 @@ int sg_flow_sync_many(sg_flow *f, const sg_row *keys, size_t n, sg_err *err);
 void sg_flow_select_head(sg_flow *f, sg_buf *b);
 void sg_flow_filter(sg_flow *f, sg_buf *b);
 int sg_flow_write_row(sg_flow *f, sg_stmt *from, sg_err *err);
+/* Binds n_cols values (for f->update, then the key again) into w, a write
+ * statement of f, and runs it. */
+int sg_flow_write_values(sg_flow *f, sg_stmt *w, const sg_value *v, sg_err *err);
+/* INSERT INTO to (cols) VALUES (...) x rows, then the driver's upsert tail;
+ * parameters row by row, n_cols per row. */
+void sg_flow_upsert_sql(sg_flow *f, sg_buf *b, size_t rows);
 /* Prepares the per-key read and the writes (on first use). */
 int sg_flow_prepare(sg_flow *f, sg_err *err);
 /* Copies rows with lo < key <= hi (NULL bound: open) through the mapping into

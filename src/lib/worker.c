@@ -104,6 +104,21 @@ static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
     return 0;
 }
 
+/* After a failed round: whether a cleanup finished the migration under it
+ * (it drops the changelogs the round was reading), which ends the worker
+ * as a cleanup seen between rounds does. */
+static bool cleaned_under(sg_migration *m)
+{
+    sg_phase ph;
+    sg_tx_rollback_pair(m->tgt, m->src);
+    if (sg_control_phase(m, &ph) != 0 || ph != SG_PHASE_CLEANED)
+        return false;
+    sg_log(m, SG_LOG_INFO, "migration '%s' was cleaned up during a round (%s); the "
+           "worker is done", m->spec->name, m->err.msg);
+    sg_err_clear(&m->err);
+    return true;
+}
+
 static int loop(sg_migration *m, const loop_opts *o)
 {
     sg_backfill bf;
@@ -120,6 +135,10 @@ static int loop(sg_migration *m, const loop_opts *o)
             break;
         }
         rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished);
+        if (rc && rounds > 1 && cleaned_under(m)) {
+            rc = 0;
+            break;
+        }
         if (rc && m->err.transient && ++transient <= MAX_TRANSIENT) {
             /* a deadlock or lock timeout rolled the round back: again */
             sg_tx_rollback_pair(m->tgt, m->src);
