@@ -255,10 +255,10 @@ int sg_flow_sync(sg_flow *f, const sg_value *key, sg_err *err)
     return rc;
 }
 
-/* Runs `head` WHERE key in (lo, hi] `tail` on the target: *rows is 1 when a
- * query returned a row, else the rows a command changed. */
+/* Runs `head` WHERE key in (lo, hi] `tail` on the target; *row: whether it
+ * returned a row. */
 static int on_range(sg_flow *f, const char *head, const char *tail, const sg_row *lo,
-                    const sg_row *hi, int64_t *rows, sg_err *err)
+                    const sg_row *hi, bool *row, sg_err *err)
 {
     sg_buf b = SG_BUF_INIT;
     sg_stmt *s = NULL;
@@ -271,7 +271,7 @@ static int on_range(sg_flow *f, const char *head, const char *tail, const sg_row
     if (!rc)
         rc = sg_sql_bind_range(s, lo, hi, 1, err);
     if (!rc && (rc = sg_db_step(s, err)) >= 0) {
-        *rows = rc == 1 ? 1 : sg_db_changes(f->to);
+        *row = rc == 1;
         rc = 0;
     }
     sg_db_finalize(s);
@@ -287,7 +287,7 @@ static int on_range(sg_flow *f, const char *head, const char *tail, const sg_row
 static int clear_range(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_err *err)
 {
     sg_buf tail = SG_BUF_INIT;
-    int64_t found = 0, deleted = 0;
+    bool found = false, none;
     sg_buf_puts(&tail, " ORDER BY ");
     sg_sql_ident_list(f->to, &tail, f->n_key, f->to_key, NULL);
     sg_buf_puts(&tail, " LIMIT 1");
@@ -295,7 +295,7 @@ static int clear_range(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_err *e
            : on_range(f, "SELECT 1 FROM ", sg_buf_str(&tail), lo, hi, &found, err);
     sg_buf_free(&tail);
     if (!rc && found)
-        rc = on_range(f, "DELETE FROM ", "", lo, hi, &deleted, err);
+        rc = on_range(f, "DELETE FROM ", "", lo, hi, &none, err);
     return rc;
 }
 

@@ -110,11 +110,14 @@ static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
 static bool cleaned_under(sg_migration *m)
 {
     sg_phase ph;
+    sg_err round = m->err; /* the round's error stays the one reported */
     sg_tx_rollback_pair(m->tgt, m->src);
-    if (sg_control_phase(m, &ph) != 0 || ph != SG_PHASE_CLEANED)
+    if (sg_control_phase(m, &ph) != 0 || ph != SG_PHASE_CLEANED) {
+        m->err = round;
         return false;
+    }
     sg_log(m, SG_LOG_INFO, "migration '%s' was cleaned up during a round (%s); the "
-           "worker is done", m->spec->name, m->err.msg);
+           "worker is done", m->spec->name, round.msg);
     sg_err_clear(&m->err);
     return true;
 }
