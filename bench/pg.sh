@@ -8,7 +8,8 @@
 #      it catches up (per-key entries, and a 500k-row statement entry);
 #   5. peak RSS of segue on the cross-database move;
 #   6. SQLite -> PostgreSQL (the same rows in a SQLite file) vs pgloader.
-# BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_SECS (10);
+# BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_CAPTURE_REPS
+# (5, the pgbench TPS runs with capture off and on), BENCH_SECS (10);
 # BENCH_PG_ONLY="from_sqlite apply" runs only those parts.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -17,6 +18,9 @@ cd "$(dirname "$0")/.." || exit 1
 SEGUE=${SEGUE:-build/segue}
 SCALE=${BENCH_PG_SCALE:-50}
 REPS=${BENCH_REPS:-3}
+# pgbench TPS on this 2-core machine moves by +-15% between single runs,
+# more than capture costs: more runs for that figure
+CAPTURE_REPS=${BENCH_CAPTURE_REPS:-5}
 SECS=${BENCH_SECS:-10}
 ROWS=$((SCALE * 100000))
 D=$(mktemp -d /tmp/segue-pgbench-XXXXXX)
@@ -120,16 +124,19 @@ tps_fresh() { # on|off -> "tps latency_ms"
 }
 
 capture() {
-  echo "== capture overhead (pgbench TPC-B, 4 clients, ${SECS}s each; 500k-row UPDATE; median of $REPS, off and on alternating, each on a fresh copy)"
+  echo "== capture overhead (pgbench TPC-B, 4 clients, ${SECS}s each, off and on alternating on fresh copies; 500k-row UPDATE, median of $REPS)"
   local off on upd_off upd_on r
-  for r in $(seq "$REPS"); do tps_fresh off >> "$D/tps_off"; tps_fresh on >> "$D/tps_on"; done
+  for r in $(seq "$CAPTURE_REPS"); do tps_fresh off >> "$D/tps_off"; tps_fresh on >> "$D/tps_on"; done
   off=$(sort -n "$D/tps_off" | awk '{a[NR] = $0} END {print a[int((NR + 1) / 2)]}')
   on=$(sort -n "$D/tps_on" | awk '{a[NR] = $0} END {print a[int((NR + 1) / 2)]}')
+  local spread; spread=$(sort -n "$D/tps_off" | awk 'NR == 1 {a = $1} {b = $1} END {printf "%s-%s", a, b}')
+  spread="off $spread, on $(sort -n "$D/tps_on" | awk 'NR == 1 {a = $1} {b = $1} END {printf "%s-%s", a, b}')"
   rm -f "$D/tps_off" "$D/tps_on"
   upd_off=$(for r in $(seq "$REPS"); do update_ms off; done | median)
   upd_on=$(for r in $(seq "$REPS"); do update_ms on; done | median)
   printf '  capture off: %6s tps, latency %s ms\n  capture on:  %6s tps, latency %s ms   TPS %s of off\n' \
     ${off} ${on} "$(ratio "${on%% *}" "${off%% *}")"
+  printf '  (medians of %s runs each; tps of single runs: %s)\n' "$CAPTURE_REPS" "$spread"
   printf '  500k-row UPDATE: off %s ms, on %s ms   (%s slower)\n' "$upd_off" "$upd_on" \
     "$(ratio "$upd_on" "$upd_off")"
 }
