@@ -98,28 +98,26 @@ tps() { # database -> "tps p50? avg_ms"
     awk '/^latency average/ {l = $4} /^tps/ {t = $3} END {printf "%.0f %s\n", t, l}'
 }
 
-# a 500k-row UPDATE on a fresh copy of the pgbench database, capture on or
-# off; each run on its own copy, so no run pays for another's dead rows
-update_ms() { # on|off
-  fresh u
-  if [ "$1" = on ]; then
-    spec "$(uri u)" "$(uri u)" accounts_v2 > "$D/u.yaml"
-    $SEGUE start "$D/u.yaml" >/dev/null || die "segue start"
+# a fresh copy of the pgbench database, capture on or off, checkpointed: each
+# measured run gets its own, so no run pays for another's dead rows and
+# checkpoint (a second pgbench run on one copy swung the TPS ratio from
+# 0.75x to 1.06x)
+fresh_capture() { # database on|off
+  fresh "$1"
+  if [ "$2" = on ]; then
+    spec "$(uri "$1")" "$(uri "$1")" accounts_v2 > "$D/$1.yaml"
+    $SEGUE start "$D/$1.yaml" >/dev/null || die "segue start"
   fi
-  sql u CHECKPOINT
+  sql "$1" CHECKPOINT
+}
+
+update_ms() { # on|off -> ms of a 500k-row UPDATE
+  fresh_capture u "$1"
   timed psql -Xq "$(uri u)" -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 500000"
 }
 
-# pgbench on a fresh copy of the pgbench database, capture on or off: each
-# run on its own copy (a second run on the same copy paid for the first's
-# dead rows and checkpoint, which swung the ratio from 0.75x to 1.06x)
 tps_fresh() { # on|off -> "tps latency_ms"
-  fresh c
-  if [ "$1" = on ]; then
-    spec "$(uri c)" "$(uri c)" accounts_v2 > "$D/m.yaml"
-    $SEGUE start "$D/m.yaml" >/dev/null || die "segue start"
-  fi
-  sql c CHECKPOINT
+  fresh_capture c "$1"
   tps c
 }
 

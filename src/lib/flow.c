@@ -255,8 +255,8 @@ int sg_flow_sync(sg_flow *f, const sg_value *key, sg_err *err)
     return rc;
 }
 
-/* Runs `head` WHERE key in (lo, hi] `tail` on the target; *row: whether it
- * returned a row. */
+/* Runs `head` WHERE key in (lo, hi] `tail` on the target; *row (if not
+ * NULL): whether it returned a row. */
 static int on_range(sg_flow *f, const char *head, const char *tail, const sg_row *lo,
                     const sg_row *hi, bool *row, sg_err *err)
 {
@@ -271,7 +271,8 @@ static int on_range(sg_flow *f, const char *head, const char *tail, const sg_row
     if (!rc)
         rc = sg_sql_bind_range(s, lo, hi, 1, err);
     if (!rc && (rc = sg_db_step(s, err)) >= 0) {
-        *row = rc == 1;
+        if (row)
+            *row = rc == 1;
         rc = 0;
     }
     sg_db_finalize(s);
@@ -287,7 +288,7 @@ static int on_range(sg_flow *f, const char *head, const char *tail, const sg_row
 static int clear_range(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_err *err)
 {
     sg_buf tail = SG_BUF_INIT;
-    bool found = false, none;
+    bool found = false;
     sg_buf_puts(&tail, " ORDER BY ");
     sg_sql_ident_list(f->to, &tail, f->n_key, f->to_key, NULL);
     sg_buf_puts(&tail, " LIMIT 1");
@@ -295,7 +296,7 @@ static int clear_range(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_err *e
            : on_range(f, "SELECT 1 FROM ", sg_buf_str(&tail), lo, hi, &found, err);
     sg_buf_free(&tail);
     if (!rc && found)
-        rc = on_range(f, "DELETE FROM ", "", lo, hi, &none, err);
+        rc = on_range(f, "DELETE FROM ", "", lo, hi, NULL, err);
     return rc;
 }
 

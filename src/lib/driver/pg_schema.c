@@ -54,17 +54,17 @@ int pg_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
 }
 
 
-/* A column's collation as sg_column_info.order spells it. The default
+/* A column's collation as sg_column_info.order spells it; NULL for a type
+ * without one (attcollation 0 matches no pg_collation row). The default
  * collation is the database's. Locale columns are read through to_jsonb so
  * that one query serves servers before and after their renaming
  * (PostgreSQL 15: daticulocale, colliculocale; 17: datlocale, colllocale). */
 #define PG_COLUMN_ORDER                                                              \
-    "(SELECT CASE WHEN a.attcollation = 0 THEN '' "                                 \
-    "WHEN l.provider = 'i' THEN 'icu:' || l.icu "                                   \
+    "(SELECT CASE WHEN l.provider = 'i' THEN 'icu:' || l.icu "                      \
     "WHEN l.collate IN ('C', 'POSIX') THEN 'bytes' "                                \
     "ELSE 'libc:' || l.collate END "                                                \
     "FROM (SELECT CASE WHEN co.collprovider = 'd' THEN d.provider ELSE "           \
-    "co.collprovider::text END AS provider, CASE WHEN co.collprovider = 'd' THEN "       \
+    "co.collprovider::text END AS provider, CASE WHEN co.collprovider = 'd' THEN " \
     "d.collate ELSE co.collcollate END AS collate, CASE WHEN co.collprovider = "   \
     "'d' THEN d.icu ELSE coalesce(to_jsonb(co) ->> 'colllocale', to_jsonb(co) ->> " \
     "'colliculocale') END AS icu "                                                  \
