@@ -8,6 +8,8 @@
 #include "capture.h"
 #include "changelog.h"
 #include "control.h"
+#include "testpoint.h"
+#include "lease.h"
 #include "tx.h"
 
 static int sync_keys(sg_migration *m, sg_dir d, size_t g, const sg_batch *b)
@@ -68,12 +70,14 @@ static int apply_batch(sg_migration *m, sg_dir d, size_t g, const sg_batch *b,
         sg_tx_rollback(dst);
         return 0;
     }
+    if (!rc && !in_tx)
+        sg_test_point("apply:checked");
     if (!rc)
         rc = sync_keys(m, d, g, b);
     if (!rc && (in_tx || logc == dst))
         rc = sg_log_delete(m, logc, log, b);
     if (!in_tx && !rc)
-        rc = sg_tx_commit(dst, &m->err);
+        rc = sg_lease_commit(m, dst);
     else if (!in_tx)
         sg_tx_rollback(dst);
     if (!rc && !in_tx && logc != dst) {

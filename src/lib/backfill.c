@@ -4,6 +4,7 @@
 
 #include "capture.h"
 #include "chunk.h"
+#include "lease.h"
 #include "tx.h"
 
 /* The engine's estimate of the rows to copy, for progress: -1 when it has
@@ -54,7 +55,7 @@ static int set_phase(sg_migration *m, sg_phase from, sg_phase to, const char *de
     if (rc)
         return rc;
     sg_phase now;
-    rc = sg_control_phase(m, &now);
+    rc = sg_control_phase_locked(m, &now);
     if (!rc && now == from)
         rc = sg_control_transition(m, from, to, "backfill", detail, NULL);
     if (!rc)
@@ -130,7 +131,7 @@ static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
             next.last = hi;
         rc = sg_checkpoint_save(m, bf->map, &next);
     }
-    if (!rc && (rc = sg_tx_commit(m->tgt, &m->err)) == 0) {
+    if (!rc && (rc = sg_lease_commit(m, m->tgt)) == 0) {
         bf->cp.rows += rows;
         bf->cp.chunks++;
         bf->cp.done = !found;

@@ -1,4 +1,4 @@
-/* Control tables: phase, audit, checkpoints, routing, lease. Statements are
+/* Control tables: phase, audit, checkpoints, routing. Statements are
  * written once as templates where @name is a control table (quoted and
  * qualified by the driver), $n a parameter and %T{type} a column type. */
 #include "control.h"
@@ -34,6 +34,9 @@ static int expand(sg_conn *c, const char *t, sg_buf *b)
                         : t[1] == 'B' ? SG_V_BLOB : SG_V_REAL;
             sg_buf_puts(b, c->drv->type_name(ty));
             t += 4;
+        } else if (!strncmp(t, "%LOCK", 5)) {
+            sg_buf_puts(b, c->drv->row_lock);
+            t += 5;
         } else if (!strncmp(t, "%SERIAL", 7)) {
             sg_buf_puts(b, c->drv->serial_pk);
             t += 7;
@@ -44,30 +47,44 @@ static int expand(sg_conn *c, const char *t, sg_buf *b)
     return sg_buf_failed(b) ? -1 : 0;
 }
 
-static int ctl_prepare(sg_migration *m, const char *tmpl, sg_stmt **out)
+int sg_control_prepare(sg_migration *m, sg_conn *c, const char *tmpl, sg_stmt **out)
 {
     sg_buf b = SG_BUF_INIT;
-    int rc = expand(m->tgt, tmpl, &b) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
-                                      : sg_db_prepare(m->tgt, sg_buf_str(&b), out, &m->err);
+    int rc = expand(c, tmpl, &b) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
+                                 : sg_db_prepare(c, sg_buf_str(&b), out, &m->err);
     sg_buf_free(&b);
     return rc;
 }
 
-static int ctl_exec(sg_migration *m, const char *tmpl)
+int sg_control_exec(sg_migration *m, sg_conn *c, const char *tmpl)
 {
     sg_buf b = SG_BUF_INIT;
-    int rc = expand(m->tgt, tmpl, &b) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
-                                      : sg_db_exec(m->tgt, sg_buf_str(&b), &m->err);
+    int rc = expand(c, tmpl, &b) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
+                                 : sg_db_exec(c, sg_buf_str(&b), &m->err);
     sg_buf_free(&b);
     return rc;
 }
 
-/* Runs a prepared statement to completion (no rows expected). */
-static int run(sg_migration *m, sg_stmt *s)
+int sg_control_run(sg_migration *m, sg_stmt *s)
 {
     int rc = sg_db_step(s, &m->err);
     sg_db_finalize(s);
     return rc > 0 ? 0 : rc;
+}
+
+static int ctl_prepare(sg_migration *m, const char *tmpl, sg_stmt **out)
+{
+    return sg_control_prepare(m, m->tgt, tmpl, out);
+}
+
+static int ctl_exec(sg_migration *m, const char *tmpl)
+{
+    return sg_control_exec(m, m->tgt, tmpl);
+}
+
+static int run(sg_migration *m, sg_stmt *s)
+{
+    return sg_control_run(m, s);
 }
 
 static const char *const ddl[] = {
@@ -86,10 +103,10 @@ static const char *const ddl[] = {
     "at %TXT NOT NULL, who %TXT, action %TXT NOT NULL, from_phase %TXT, "
     "to_phase %TXT, detail %TXT, reason %TXT)",
     "CREATE TABLE IF NOT EXISTS @lease (migration %TXT PRIMARY KEY, "
-    "holder %TXT NOT NULL, expires_ms %INT NOT NULL)",
+    "holder %TXT NOT NULL, expires_ms %INT NOT NULL, token %INT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS @verify_runs (id %SERIAL, migration %TXT NOT "
-    "NULL, at %TXT NOT NULL, source_rows %INT, target_rows %INT, "
-    "differences %INT, detail %TXT)",
+    "NULL, at %TXT NOT NULL, at_ms %INT NOT NULL, source_rows %INT, "
+    "target_rows %INT, differences %INT, detail %TXT)",
     "CREATE TABLE IF NOT EXISTS @switches (migration %TXT NOT NULL, direction "
     "%INT NOT NULL, grp %INT NOT NULL, upto %INT NOT NULL, PRIMARY KEY "
     "(migration, direction, grp))",
@@ -174,7 +191,7 @@ static sg_phase phase_parse(const char *s, size_t n)
     return SG_PHASE_PLANNED;
 }
 
-int sg_control_phase(sg_migration *m, sg_phase *out)
+static int read_phase(sg_migration *m, bool lock, sg_phase *out)
 {
     bool present;
     sg_stmt *s = NULL;
@@ -182,7 +199,8 @@ int sg_control_phase(sg_migration *m, sg_phase *out)
     int rc = sg_control_present(m, &present);
     if (rc || !present)
         return rc;
-    rc = ctl_prepare(m, "SELECT phase, spec_hash FROM @migrations WHERE name = $1", &s);
+    rc = ctl_prepare(m, lock ? "SELECT phase, spec_hash FROM @migrations WHERE name = $1%LOCK"
+                             : "SELECT phase, spec_hash FROM @migrations WHERE name = $1", &s);
     if (!rc)
         rc = sg_db_bind_text(s, 1, m->spec->name, &m->err);
     if (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
@@ -202,26 +220,14 @@ int sg_control_phase(sg_migration *m, sg_phase *out)
     return rc;
 }
 
-int sg_control_require(sg_migration *m, const char *command, size_t n,
-                       const sg_phase *allowed, sg_phase *out)
+int sg_control_phase(sg_migration *m, sg_phase *out)
 {
-    int rc = sg_control_phase(m, out);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        if (allowed[i] == *out)
-            return 0;
-    char list[256] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < n && used < sizeof list; i++) {
-        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                         sg_phase_name(allowed[i]));
-        used += w > 0 ? (size_t)w : 0;
-    }
-    return sg_err_set(&m->err, SG_ESTATE,
-                      "cannot %s: migration '%s' is %s; hint: %s is allowed "
-                      "when the migration is %s (see `segue status`)",
-                      command, m->spec->name, sg_phase_name(*out), command, list);
+    return read_phase(m, false, out);
+}
+
+int sg_control_phase_locked(sg_migration *m, sg_phase *out)
+{
+    return read_phase(m, true, out);
 }
 
 int sg_control_audit(sg_migration *m, const char *action, const char *detail,
@@ -240,13 +246,19 @@ int sg_control_transition(sg_migration *m, sg_phase from, sg_phase to,
     sg_now_iso(now);
     if ((int)to >= 0) {
         rc = ctl_prepare(m, "UPDATE @migrations SET phase = $1, updated_at = $2 "
-                            "WHERE name = $3", &s);
+                            "WHERE name = $3 AND phase = $4", &s);
         if (!rc && !(rc = sg_db_bind_text(s, 1, sg_phase_name(to), &m->err)) &&
             !(rc = sg_db_bind_text(s, 2, now, &m->err)) &&
-            !(rc = sg_db_bind_text(s, 3, m->spec->name, &m->err)))
+            !(rc = sg_db_bind_text(s, 3, m->spec->name, &m->err)) &&
+            !(rc = sg_db_bind_text(s, 4, sg_phase_name(from), &m->err)))
             rc = run(m, s);
         else
             sg_db_finalize(s);
+        if (!rc && sg_db_changes(m->tgt) != 1)
+            rc = sg_err_set(&m->err, SG_ESTATE, "migration '%s' is no longer %s: "
+                            "another command moved it meanwhile; nothing was "
+                            "changed; hint: see `segue status`", m->spec->name,
+                            sg_phase_name(from));
         if (rc)
             return rc;
     }
@@ -273,17 +285,18 @@ int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_r
     char now[32];
     sg_stmt *s = NULL;
     sg_now_iso(now);
-    int rc = ctl_prepare(m, "INSERT INTO @verify_runs (migration, at, source_rows, "
-                            "target_rows, differences, detail) VALUES "
-                            "($1, $2, $3, $4, $5, $6)", &s);
+    int rc = ctl_prepare(m, "INSERT INTO @verify_runs (migration, at, at_ms, "
+                            "source_rows, target_rows, differences, detail) VALUES "
+                            "($1, $2, $3, $4, $5, $6, $7)", &s);
     if (rc)
         return rc;
     if ((rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) != 0 ||
         (rc = sg_db_bind_text(s, 2, now, &m->err)) != 0 ||
-        (rc = sg_db_bind_int(s, 3, source_rows, &m->err)) != 0 ||
-        (rc = sg_db_bind_int(s, 4, target_rows, &m->err)) != 0 ||
-        (rc = sg_db_bind_int(s, 5, differences, &m->err)) != 0 ||
-        (rc = sg_db_bind_text(s, 6, detail, &m->err)) != 0) {
+        (rc = sg_db_bind_int(s, 3, sg_now_ms(), &m->err)) != 0 ||
+        (rc = sg_db_bind_int(s, 4, source_rows, &m->err)) != 0 ||
+        (rc = sg_db_bind_int(s, 5, target_rows, &m->err)) != 0 ||
+        (rc = sg_db_bind_int(s, 6, differences, &m->err)) != 0 ||
+        (rc = sg_db_bind_text(s, 7, detail, &m->err)) != 0) {
         sg_db_finalize(s);
         return rc;
     }
@@ -386,13 +399,19 @@ int sg_control_create(sg_migration *m)
     int rc = ctl_prepare(m, "INSERT INTO @migrations (name, spec_hash, phase, "
                             "created_at, updated_at) VALUES ($1, $2, 'planned', $3, $3) "
                             "ON CONFLICT (name) DO UPDATE SET spec_hash = $2, "
-                            "phase = 'planned', updated_at = $3", &s);
+                            "phase = 'planned', updated_at = $3 WHERE "
+                            "@migrations.phase = 'cleaned'", &s);
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
         !(rc = sg_db_bind_text(s, 2, m->spec_hash, &m->err)) &&
         !(rc = sg_db_bind_text(s, 3, now, &m->err)))
         rc = run(m, s);
     else
         sg_db_finalize(s);
+    /* a start that ran beside this one got there first */
+    if (!rc && sg_db_changes(m->tgt) != 1)
+        rc = sg_err_set(&m->err, SG_ESTATE, "migration '%s' was started by another "
+                        "command meanwhile; nothing was changed; hint: see "
+                        "`segue status`", m->spec->name);
     if (rc)
         return rc;
     sg_routing r = { .read_pct = 0, .write_side = SG_SIDE_SOURCE };
@@ -532,158 +551,4 @@ int sg_routing_save(sg_migration *m, const sg_routing *r)
     else
         sg_db_finalize(s);
     return rc;
-}
-
-static void my_holder(char *out, size_t size)
-{
-    char host[64] = "localhost";
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = '\0';
-    snprintf(out, size, "%ld@%s", (long)getpid(), host);
-}
-
-/* A holder on this host whose process is gone is dead at once. */
-static bool holder_alive(const char *holder, int64_t expires_ms)
-{
-    char mine[128];
-    if (expires_ms < sg_now_ms())
-        return false;
-    my_holder(mine, sizeof mine);
-    const char *at = strchr(holder, '@'), *my_at = strchr(mine, '@');
-    if (at && my_at && !strcmp(at, my_at)) {
-        long pid = strtol(holder, NULL, 10);
-        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-            return false;
-    }
-    return true;
-}
-
-static int read_lease(sg_migration *m, char *holder, size_t size,
-                      int64_t *expires, bool *found)
-{
-    sg_stmt *s = NULL;
-    *found = false;
-    holder[0] = '\0';
-    int rc = ctl_prepare(m, "SELECT holder, expires_ms FROM @lease WHERE migration = $1", &s);
-    if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
-        (rc = sg_db_step(s, &m->err)) == 1) {
-        sg_value v;
-        sg_db_column(s, 0, &v);
-        snprintf(holder, size, "%.*s", (int)(v.n < size ? v.n : size - 1),
-                 v.p ? (const char *)v.p : "");
-        *expires = sg_db_column_int(s, 1);
-        *found = true;
-        rc = 0;
-    }
-    sg_db_finalize(s);
-    return rc;
-}
-
-int sg_lease_holder(sg_migration *m, char *holder, size_t size, bool *alive)
-{
-    int64_t expires = 0;
-    bool found;
-    int rc = read_lease(m, holder, size, &expires, &found);
-    *alive = !rc && found && holder_alive(holder, expires);
-    return rc;
-}
-
-static int write_lease(sg_migration *m, const char *holder)
-{
-    sg_stmt *s = NULL;
-    int rc = ctl_prepare(m, "INSERT INTO @lease (migration, holder, expires_ms) "
-                            "VALUES ($1, $2, $3) ON CONFLICT (migration) DO UPDATE "
-                            "SET holder = $2, expires_ms = $3", &s);
-    if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
-        !(rc = sg_db_bind_text(s, 2, holder, &m->err)) &&
-        !(rc = sg_db_bind_int(s, 3, sg_now_ms() + m->spec->lease_ttl_ms, &m->err)))
-        return run(m, s);
-    sg_db_finalize(s);
-    return rc;
-}
-
-int sg_lease_acquire(sg_migration *m, bool *got, char *holder, size_t holder_size)
-{
-    char mine[128], cur[128];
-    int64_t expires = 0;
-    bool found;
-    *got = false;
-    my_holder(mine, sizeof mine);
-    int rc = sg_tx_begin(m->tgt, &m->err);
-    if (rc)
-        return rc;
-    rc = read_lease(m, cur, sizeof cur, &expires, &found);
-    if (!rc && found && strcmp(cur, mine) && holder_alive(cur, expires)) {
-        snprintf(holder, holder_size, "%s", cur);
-        sg_tx_rollback(m->tgt);
-        return 0;
-    }
-    if (!rc && found && strcmp(cur, mine))
-        rc = sg_control_audit(m, "lease_takeover", cur, "previous worker is gone");
-    if (!rc)
-        rc = write_lease(m, mine);
-    if (!rc)
-        rc = sg_tx_commit(m->tgt, &m->err);
-    else
-        sg_tx_rollback(m->tgt);
-    if (!rc) {
-        *got = true;
-        m->has_lease = true;
-        m->lease_renewed_ms = sg_mono_ms();
-    }
-    return rc;
-}
-
-int sg_lease_renew(sg_migration *m)
-{
-    char mine[128];
-    if (!m->has_lease || sg_mono_ms() - m->lease_renewed_ms < m->spec->lease_ttl_ms / 3)
-        return 0;
-    my_holder(mine, sizeof mine);
-    sg_stmt *s = NULL;
-    int rc = sg_tx_begin(m->tgt, &m->err);
-    if (!rc)
-        rc = ctl_prepare(m, "UPDATE @lease SET expires_ms = $1 WHERE migration = $2 "
-                            "AND holder = $3", &s);
-    if (!rc && !(rc = sg_db_bind_int(s, 1, sg_now_ms() + m->spec->lease_ttl_ms, &m->err)) &&
-        !(rc = sg_db_bind_text(s, 2, m->spec->name, &m->err)) &&
-        !(rc = sg_db_bind_text(s, 3, mine, &m->err)))
-        rc = run(m, s);
-    else
-        sg_db_finalize(s);
-    if (!rc && sg_db_changes(m->tgt) != 1)
-        rc = sg_err_set(&m->err, SG_EBUSY, "lost the worker lease of migration "
-                        "'%s' to another worker; hint: run one worker at a time",
-                        m->spec->name);
-    if (!rc)
-        rc = sg_tx_commit(m->tgt, &m->err);
-    else
-        sg_tx_rollback(m->tgt);
-    if (!rc)
-        m->lease_renewed_ms = sg_mono_ms();
-    else
-        m->has_lease = false;
-    return rc;
-}
-
-void sg_lease_release(sg_migration *m)
-{
-    char mine[128];
-    sg_stmt *s = NULL;
-    sg_err ignored;
-    if (!m->has_lease)
-        return;
-    m->has_lease = false;
-    my_holder(mine, sizeof mine);
-    if (sg_tx_begin(m->tgt, &ignored))
-        return;
-    int rc = ctl_prepare(m, "DELETE FROM @lease WHERE migration = $1 AND holder = $2", &s);
-    if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &ignored)) &&
-        !(rc = sg_db_bind_text(s, 2, mine, &ignored)))
-        rc = run(m, s);
-    else
-        sg_db_finalize(s);
-    if (!rc && !sg_tx_commit(m->tgt, &ignored))
-        return;
-    sg_tx_rollback(m->tgt);
 }

@@ -7,7 +7,17 @@
 #include "internal.h"
 
 /* Format of the control tables this binary reads and writes. */
-#define SG_CONTROL_FORMAT 2
+#define SG_CONTROL_FORMAT 3
+
+/* Statement templates on connection c (the target's control tables, or
+ * the source's changelog side): @name is a control object (quoted and
+ * qualified by c's driver), $n a parameter, %INT/%TXT/%BLB/%DBL a column
+ * type, %SERIAL an increasing integer key, %LOCK the driver's row lock
+ * clause. sg_control_run steps a prepared statement to its end and
+ * finalizes it (no rows expected). */
+int sg_control_prepare(sg_migration *m, sg_conn *c, const char *tmpl, sg_stmt **out);
+int sg_control_exec(sg_migration *m, sg_conn *c, const char *tmpl);
+int sg_control_run(sg_migration *m, sg_stmt *s);
 
 /* Creates the control tables if missing and records the format; inside the
  * caller's write transaction on the target. */
@@ -20,12 +30,13 @@ int sg_control_present(sg_migration *m, bool *present);
 
 /* Reads the phase; SG_PHASE_PLANNED when there is no row. */
 int sg_control_phase(sg_migration *m, sg_phase *out);
-/* Reads the phase and checks it is one of `allowed` (n of them); SG_ESTATE
- * with a message that names the command and a hint otherwise. */
-int sg_control_require(sg_migration *m, const char *command, size_t n,
-                       const sg_phase *allowed, sg_phase *out);
-/* Inside a target write transaction: sets the phase and appends an audit
- * row (who, when, action, from, to, detail, reason). */
+/* The same inside a target write transaction, with the migration's row
+ * locked until it ends (phase.h). */
+int sg_control_phase_locked(sg_migration *m, sg_phase *out);
+/* Inside a target write transaction: moves the phase from `from` to `to`
+ * (compare-and-set: SG_ESTATE, nothing changed, when the phase is no
+ * longer `from`) and appends an audit row (who, when, action, from, to,
+ * detail, reason). */
 int sg_control_transition(sg_migration *m, sg_phase from, sg_phase to,
                           const char *action, const char *detail,
                           const char *reason);
@@ -48,7 +59,8 @@ int sg_control_switch_save(sg_migration *m, int dir, const int64_t *upto);
 int sg_control_switch_dirs(sg_migration *m, bool pending[2]);
 int sg_control_switch_load(sg_migration *m, int dir, int64_t *upto, bool *found);
 int sg_control_switch_clear(sg_migration *m, int dir);
-/* Inserts the migration's row (phase planned) and its routing row. */
+/* Inserts the migration's row (phase planned) and its routing row; a row
+ * left by a cleanup is reused. SG_ESTATE when another start made it. */
 int sg_control_create(sg_migration *m);
 /* Deletes every row of this migration (audit too when purge). */
 int sg_control_forget(sg_migration *m, bool purge);
@@ -76,14 +88,5 @@ int sg_routing_load(sg_conn *c, const char *name, sg_routing *out, bool *found,
                     sg_err *err);
 /* Inside a target write transaction. */
 int sg_routing_save(sg_migration *m, const sg_routing *r);
-
-/* Worker lease: one worker per migration. acquire: *got = false and
- * holder filled when a live worker holds it. */
-int sg_lease_acquire(sg_migration *m, bool *got, char *holder, size_t holder_size);
-/* Extends the lease if it is due (every ttl/3); fails when it was lost. */
-int sg_lease_renew(sg_migration *m);
-void sg_lease_release(sg_migration *m);
-/* Reads the holder ("pid@host", "" if none) and whether it is alive. */
-int sg_lease_holder(sg_migration *m, char *holder, size_t size, bool *alive);
 
 #endif

@@ -24,6 +24,8 @@
 #include "capture.h"
 #include "cutover.h"
 #include "control.h"
+#include "phase.h"
+#include "testpoint.h"
 #include "tx.h"
 
 static int load_routing(sg_migration *m, sg_routing *r)
@@ -39,8 +41,6 @@ static int load_routing(sg_migration *m, sg_routing *r)
 
 int sg_cutover_reads(sg_migration *m, double pct, const char *reason)
 {
-    static const sg_phase allowed[] = { SG_PHASE_VERIFIED, SG_PHASE_SHADOWING,
-                                        SG_PHASE_READS_SHIFTING };
     sg_phase ph;
     sg_routing r;
     char detail[96];
@@ -50,7 +50,7 @@ int sg_cutover_reads(sg_migration *m, double pct, const char *reason)
                           "range; hint: give 0 to 100", pct);
     int rc = sg_tx_begin(m->tgt, &m->err);
     if (!rc)
-        rc = sg_control_require(m, "cutover --reads", 3, allowed, &ph);
+        rc = sg_phase_lock(m, SG_CMD_READS, &ph);
     if (!rc)
         rc = load_routing(m, &r);
     if (!rc) {
@@ -65,14 +65,6 @@ int sg_cutover_reads(sg_migration *m, double pct, const char *reason)
         return sg_tx_commit(m->tgt, &m->err);
     sg_tx_rollback(m->tgt);
     return rc;
-}
-
-void (*sg_crash_point)(const char *where);
-
-static void crash_point(const char *where)
-{
-    if (sg_crash_point)
-        sg_crash_point(where);
 }
 
 int sg_fence(sg_migration *m, sg_conn *c, bool source_tables)
@@ -124,7 +116,7 @@ static int commit_target_then_source(sg_migration *m, const char *where)
             sg_tx_rollback(m->src);
         return rc;
     }
-    crash_point(where);
+    sg_test_point(where);
     if (m->src != m->tgt && (rc = sg_tx_commit(m->src, &m->err)) != 0)
         sg_err_prefix(&m->err, "the switch is decided but the source did not "
                       "commit; `segue run` finishes it: ");
@@ -230,9 +222,19 @@ int sg_switch_recover(sg_migration *m)
     return rc;
 }
 
+/* The routing, which must send every read to the target already. */
+static int load_all_reads(sg_migration *m, sg_routing *r)
+{
+    int rc = load_routing(m, r);
+    if (!rc && r->read_pct < 100)
+        rc = sg_err_set(&m->err, SG_ESTATE, "cannot switch writes: only %g%% of "
+                        "reads go to the target; hint: run `segue cutover "
+                        "--reads 100` first and watch it", r->read_pct);
+    return rc;
+}
+
 int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
 {
-    static const sg_phase allowed[] = { SG_PHASE_READS_SHIFTING };
     sg_phase ph;
     sg_routing r;
     int64_t drained = 0, t0 = 0;
@@ -241,25 +243,26 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
     sg_err_clear(&m->err);
     int rc = sg_switch_recover(m);
     if (!rc)
-        rc = sg_control_require(m, "cutover --writes", 1, allowed, &ph);
+        rc = sg_phase_check(m, SG_CMD_WRITES, &ph);
     if (!rc)
-        rc = load_routing(m, &r);
-    if (!rc && r.read_pct < 100)
-        rc = sg_err_set(&m->err, SG_ESTATE, "cannot switch writes: only %g%% of "
-                        "reads go to the target; hint: run `segue cutover "
-                        "--reads 100` first and watch it", r.read_pct);
+        rc = load_all_reads(m, &r);
     if (!rc && !(upto = calloc(m->n_groups, sizeof *upto)))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     if (rc)
         goto done;
+    sg_test_point("cutover:checked");
     if ((rc = sg_tx_begin_pair(m->tgt, m->src, &m->err)) != 0)
         goto done;
-    rc = sg_control_require(m, "cutover --writes", 1, allowed, &ph);
+    rc = sg_phase_lock(m, SG_CMD_WRITES, &ph);
+    if (!rc)
+        rc = load_all_reads(m, &r);
     if (!rc)
         rc = sg_fence(m, m->src, true);
     t0 = sg_mono_ms(); /* source writers are held from here */
     if (!rc)
         rc = cutover_fenced(m, NULL, upto, &drained);
+    if (!rc)
+        sg_test_point("cutover:fenced");
     if (!rc) {
         r.write_side = SG_SIDE_TARGET;
         rc = sg_routing_save(m, &r);
@@ -283,8 +286,6 @@ done:
 
 int sg_migration_rollback(sg_migration *m, const char *reason)
 {
-    static const sg_phase allowed[] = { SG_PHASE_SHADOWING, SG_PHASE_READS_SHIFTING,
-        SG_PHASE_WRITES_SWITCHED, SG_PHASE_BAKING };
     sg_phase ph;
     sg_routing r;
     int64_t drained = 0;
@@ -293,19 +294,23 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
     sg_err_clear(&m->err);
     int rc = sg_switch_recover(m);
     if (!rc)
-        rc = sg_control_require(m, "rollback", 4, allowed, &ph);
+        rc = sg_phase_check(m, SG_CMD_ROLLBACK, &ph);
     if (!rc && !(upto = calloc(m->n_groups, sizeof *upto)))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    if (!rc)
+        sg_test_point("rollback:checked");
     if (!rc)
         rc = sg_tx_begin_pair(m->tgt, m->src, &m->err);
     if (rc)
         goto done;
-    rc = sg_control_require(m, "rollback", 4, allowed, &ph);
+    rc = sg_phase_lock(m, SG_CMD_ROLLBACK, &ph);
     bool writes = ph >= SG_PHASE_WRITES_SWITCHED;
     if (!rc && writes && (rc = sg_fence(m, m->tgt, false)) == 0 &&
         (rc = rollback_fenced(m, upto, &drained)) == 0)
         snprintf(detail, sizeof detail, "writes and reads back to the source; "
                  "%lld target changes applied to the source", (long long)drained);
+    if (!rc)
+        sg_test_point("rollback:fenced");
     if (!rc)
         rc = load_routing(m, &r);
     if (!rc) {

@@ -16,9 +16,4 @@ int sg_switch_recover(sg_migration *m);
  * commit (DESIGN.md item 8). */
 int sg_fence(sg_migration *m, sg_conn *c, bool source_tables);
 
-/* Test-only: when set, called with a point's name ("cutover:between-commits",
- * "rollback:between-commits", "recover:between-commits") just after the
- * first of the two commits. NULL in normal use. */
-extern void (*sg_crash_point)(const char *where);
-
 #endif

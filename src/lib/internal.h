@@ -91,6 +91,7 @@ struct sg_migration {
     char *actor;
     bool control_ok;              /* control tables seen, format checked */
     bool has_lease;
+    int64_t lease_token;          /* the token taken (lease.h); 0: none */
     int64_t lease_renewed_ms;
 };
 

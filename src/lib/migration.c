@@ -9,6 +9,9 @@
 #include "capture.h"
 #include "control.h"
 #include "cutover.h"
+#include "phase.h"
+#include "testpoint.h"
+#include "lease.h"
 #include "tx.h"
 
 void sg_log(sg_migration *m, int level, const char *fmt, ...)
@@ -150,7 +153,10 @@ static int create_targets(sg_migration *m)
 
 static int start_in_tx(sg_migration *m, const char *reason)
 {
-    int rc = sg_control_install(m);
+    sg_phase ph;
+    int rc = sg_phase_lock(m, SG_CMD_START, &ph);
+    if (!rc)
+        rc = sg_control_install(m);
     if (!rc)
         rc = create_targets(m);
     if (!rc)
@@ -159,6 +165,8 @@ static int start_in_tx(sg_migration *m, const char *reason)
         rc = sg_guard_install(m, SG_SIDE_TARGET);
     if (!rc)
         rc = sg_capture_install(m, SG_FORWARD);
+    if (!rc)
+        rc = sg_fence_install(m);
     if (!rc)
         rc = sg_control_create(m);
     if (!rc)
@@ -170,12 +178,11 @@ static int start_in_tx(sg_migration *m, const char *reason)
 
 int sg_migration_start(sg_migration *m, const char *reason)
 {
-    static const sg_phase allowed[] = { SG_PHASE_PLANNED, SG_PHASE_CLEANED };
     sg_phase ph;
     sg_err_clear(&m->err);
     int rc = sg_mapping_check_target(m, false);
     if (!rc)
-        rc = sg_control_require(m, "start", 2, allowed, &ph);
+        rc = sg_phase_check(m, SG_CMD_START, &ph);
     if (rc)
         return rc;
     if ((rc = begin_both(m)) != 0)
@@ -218,6 +225,8 @@ static int remove_installed(sg_migration *m, bool drop_targets)
         rc = sg_capture_drop_logs(m, SG_FORWARD);
     if (!rc)
         rc = sg_capture_drop_logs(m, SG_REVERSE);
+    if (!rc)
+        rc = sg_fence_remove(m);
     if (!rc && drop_targets)
         rc = drop_created(m);
     if (!rc)
@@ -230,28 +239,38 @@ static int remove_installed(sg_migration *m, bool drop_targets)
     return rc;
 }
 
-int sg_migration_abort(sg_migration *m, const char *reason)
+/* Abort removes what a worker works on: none may hold the lease. */
+static int no_live_worker(sg_migration *m)
 {
-    static const sg_phase allowed[] = { SG_PHASE_STARTED, SG_PHASE_BACKFILLING,
-        SG_PHASE_BACKFILLED, SG_PHASE_VERIFIED, SG_PHASE_SHADOWING,
-        SG_PHASE_READS_SHIFTING };
-    sg_phase ph;
     char holder[128];
     bool alive;
-    sg_err_clear(&m->err);
-    int rc = sg_switch_recover(m);
-    if (!rc)
-        rc = sg_control_require(m, "abort", sizeof allowed / sizeof allowed[0],
-                                allowed, &ph);
-    if (!rc)
-        rc = sg_lease_holder(m, holder, sizeof holder, &alive);
+    int rc = sg_lease_holder(m, holder, sizeof holder, &alive);
     if (!rc && alive)
         rc = sg_err_set(&m->err, SG_EBUSY, "a worker (%s) is running migration "
                         "'%s'; hint: stop it before abort", holder, m->spec->name);
-    if (rc || (rc = begin_both(m)) != 0)
+    return rc;
+}
+
+int sg_migration_abort(sg_migration *m, const char *reason)
+{
+    sg_phase ph;
+    sg_err_clear(&m->err);
+    int rc = sg_switch_recover(m);
+    if (!rc)
+        rc = sg_phase_check(m, SG_CMD_ABORT, &ph);
+    if (!rc)
+        rc = no_live_worker(m);
+    if (rc)
+        return rc;
+    sg_test_point("abort:checked");
+    if ((rc = begin_both(m)) != 0)
         return rc;
     (void)reason;
-    rc = remove_installed(m, true);
+    rc = sg_phase_lock(m, SG_CMD_ABORT, &ph);
+    if (!rc)
+        rc = no_live_worker(m);
+    if (!rc)
+        rc = remove_installed(m, true);
     if (!rc)
         rc = sg_control_forget(m, true);
     if (!rc)
@@ -270,7 +289,6 @@ int sg_migration_abort(sg_migration *m, const char *reason)
 int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
                          const char *reason)
 {
-    static const sg_phase allowed[] = { SG_PHASE_WRITES_SWITCHED, SG_PHASE_BAKING };
     sg_cleanup_options d = SG_CLEANUP_OPTIONS_INIT;
     sg_phase ph;
     int64_t pending = 0, lag = 0, drained = 0;
@@ -279,7 +297,7 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
     sg_err_clear(&m->err);
     int rc = sg_switch_recover(m);
     if (!rc)
-        rc = sg_control_require(m, "cleanup", 2, allowed, &ph);
+        rc = sg_phase_check(m, SG_CMD_CLEANUP, &ph);
     if (!rc)
         rc = sg_apply_pending(m, SG_REVERSE, &pending, &lag);
     if (!rc && pending > CLEANUP_MAX_PENDING)
@@ -290,7 +308,9 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
     if (rc || (rc = begin_both(m)) != 0)
         return rc;
     /* the last target writes reach the source behind a short fence */
-    rc = sg_fence(m, m->tgt, false);
+    rc = sg_phase_lock(m, SG_CMD_CLEANUP, &ph);
+    if (!rc)
+        rc = sg_fence(m, m->tgt, false);
     if (!rc)
         rc = sg_apply_drain_all(m, SG_REVERSE, true, &drained);
     if (!rc)

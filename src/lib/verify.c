@@ -11,6 +11,8 @@
 #include "capture.h"
 #include "cutover.h"
 #include "control.h"
+#include "phase.h"
+#include "lease.h"
 #include "tx.h"
 
 #define RECHECK_ROUNDS 6
@@ -297,7 +299,7 @@ static int repair(sg_migration *m, cands *c, sg_verify_report *r)
     if (!rc)
         rc = sg_control_audit(m, "repair", "re-synced differing keys", NULL);
     if (!rc)
-        return sg_tx_commit(m->tgt, &m->err);
+        return sg_lease_commit(m, m->tgt);
     sg_tx_rollback(m->tgt);
     return rc;
 }
@@ -320,18 +322,35 @@ static int fill_report(sg_migration *m, const cands *c, sg_verify_report *r)
     return 0;
 }
 
-static int record(sg_migration *m, sg_verify_report *r, sg_phase ph)
+/* The phase a verify with this result moves to from ph, or ph: a clean one
+ * makes a backfilled migration verified; differences that persist take a
+ * verified (or shadowing) one back to backfilled, so no gate counts on an
+ * old clean result. Once reads shift, the phase stays and the read and
+ * write cutover gates refuse until a verify is clean again. */
+static sg_phase verify_moves_to(sg_phase ph, size_t n_diffs)
+{
+    if (n_diffs == 0)
+        return ph == SG_PHASE_BACKFILLED ? SG_PHASE_VERIFIED : ph;
+    return ph == SG_PHASE_VERIFIED || ph == SG_PHASE_SHADOWING ? SG_PHASE_BACKFILLED
+                                                               : ph;
+}
+
+static int record(sg_migration *m, sg_verify_report *r)
 {
     char detail[128];
+    sg_phase ph, to;
     snprintf(detail, sizeof detail, "%lld source rows, %lld target rows, %zu "
              "differences, %lld repaired", (long long)r->source_rows,
              (long long)r->target_rows, r->n_diffs, (long long)r->repaired);
     int rc = sg_tx_begin(m->tgt, &m->err);
     if (!rc)
+        rc = sg_phase_lock(m, SG_CMD_VERIFY, &ph);
+    if (!rc)
         rc = sg_control_verify_run(m, r->source_rows, r->target_rows,
                                    (int64_t)r->n_diffs, detail);
-    if (!rc && ph == SG_PHASE_BACKFILLED && r->n_diffs == 0)
-        rc = sg_control_transition(m, ph, SG_PHASE_VERIFIED, "verify", detail, NULL);
+    to = rc ? ph : verify_moves_to(ph, r->n_diffs);
+    if (!rc && to != ph)
+        rc = sg_control_transition(m, ph, to, "verify", detail, NULL);
     else if (!rc)
         rc = sg_control_audit(m, "verify", detail, NULL);
     if (!rc)
@@ -342,12 +361,10 @@ static int record(sg_migration *m, sg_verify_report *r, sg_phase ph)
 
 static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report *r)
 {
-    static const sg_phase allowed[] = { SG_PHASE_BACKFILLED, SG_PHASE_VERIFIED,
-        SG_PHASE_SHADOWING, SG_PHASE_READS_SHIFTING };
     sg_phase ph;
     cands c = { 0 };
     int64_t t0 = sg_mono_ms(), total = 0;
-    int rc = sg_control_require(m, "verify", 4, allowed, &ph);
+    int rc = sg_phase_check(m, SG_CMD_VERIFY, &ph);
     for (size_t i = 0; !rc && i < m->n_maps; i++) {
         sg_checkpoint cp;
         rc = sg_checkpoint_load(m, i, &cp);
@@ -366,7 +383,7 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
     if (!rc)
         rc = fill_report(m, &c, r);
     if (!rc)
-        rc = record(m, r, ph);
+        rc = record(m, r);
     cands_free(&c);
     r->elapsed_ms = (double)(sg_mono_ms() - t0);
     if (!rc && r->n_diffs)

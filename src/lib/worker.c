@@ -7,6 +7,8 @@
 #include "backfill.h"
 #include "capture.h"
 #include "cutover.h"
+#include "testpoint.h"
+#include "lease.h"
 #include "tx.h"
 
 #define DRAIN_BATCH 1000
@@ -59,6 +61,8 @@ static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
     sg_phase ph;
     int64_t applied = 0, pending = 0, lag = 0;
     int rc = sg_lease_renew(m);
+    if (!rc)
+        sg_test_point("worker:round");
     if (!rc)
         rc = sg_switch_recover(m);
     if (!rc)

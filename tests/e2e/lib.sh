@@ -39,3 +39,23 @@ run_tests() {
   echo "e2e: $passed passed, $failed failed"
   [ $failed = 0 ]
 }
+# polls until a command succeeds, up to a deadline in seconds; past it the
+# test fails with the message (tests wait for conditions, never for time)
+wait_for() { # message deadline-seconds command...
+  local msg=$1 limit=$2 end=$((SECONDS + $2)); shift 2
+  until "$@"; do
+    [ $SECONDS -lt $end ] || { fail "timed out after $limit s waiting for: $msg"; return 1; }
+    sleep 0.05
+  done
+}
+# whether a process is stopped by a signal (state T in /proc/PID/stat)
+is_stopped() { [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = T ]; }
+# the test tool that kills or stops segue at a named point (src/lib/testpoint.h)
+CRASHPOINT=${CRASHPOINT:-$(dirname "$SEGUE")/tools/crashpoint}
+# runs crashpoint --stop in the background until it stops at POINT; sets
+# STOPPED to its pid (send it SIGCONT to go on)
+stopped_at() { # spec point operation log
+  "$CRASHPOINT" --stop "$1" "$2" "$3" > "$4" 2>&1 &
+  STOPPED=$!
+  wait_for "$3 stopped at $2" 60 is_stopped $STOPPED || { kill -9 $STOPPED; return 1; }
+}

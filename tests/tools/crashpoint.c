@@ -1,38 +1,77 @@
-/* Test tool: runs a write switch and SIGKILLs itself at a named point
- * between its two commits, to test that the next command finishes it.
+/* Test tool: runs one segue operation and kills (or stops) itself at a
+ * named test point (src/lib/testpoint.h), so that a crash or a race happens
+ * exactly there, not by timing.
  *
- *   crashpoint SPEC POINT cutover|rollback
+ *   crashpoint [--stop] SPEC POINT cutover|rollback|abort|run
  *
- * POINT is one of the names in src/lib/cutover.h. Exits 0 when the switch
- * completed without reaching POINT, 1 on an error; a kill shows as 137. */
+ * Without --stop the process SIGKILLs itself at POINT (a kill shows as exit
+ * 137). With --stop it SIGSTOPs itself the first time it reaches POINT and
+ * goes on when sent SIGCONT; the test sees it stopped in /proc/PID/stat.
+ * `run` is the worker (`segue run`) until SIGTERM. Exits 0 when the
+ * operation succeeded, 1 on an error (the message on stderr). */
 #include <segue/segue.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cutover.h"
+#include "testpoint.h"
 
 static const char *point;
+static bool stop_mode, stopped_once;
+static volatile sig_atomic_t stop_flag;
 
-static void maybe_crash(const char *where)
+static void at_point(const char *where)
 {
-    if (strcmp(where, point) == 0)
+    if (strcmp(where, point) != 0)
+        return;
+    if (!stop_mode)
         raise(SIGKILL);
+    if (!stopped_once) {
+        stopped_once = true;
+        raise(SIGSTOP);
+    }
+}
+
+static void on_term(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static int operate(sg_migration *m, const char *op)
+{
+    if (!strcmp(op, "cutover"))
+        return sg_cutover_writes(m, "crash test", NULL);
+    if (!strcmp(op, "rollback"))
+        return sg_migration_rollback(m, "crash test");
+    if (!strcmp(op, "abort"))
+        return sg_migration_abort(m, "crash test");
+    sg_worker_options o = SG_WORKER_OPTIONS_INIT;
+    o.stop = &stop_flag;
+    signal(SIGTERM, on_term);
+    int rc = sg_worker_run(m, &o);
+    return rc == SG_ESTOPPED ? 0 : rc;
 }
 
 int main(int argc, char **argv)
 {
     sg_migration *m = NULL;
-    if (argc != 4 || (strcmp(argv[3], "cutover") && strcmp(argv[3], "rollback"))) {
-        fprintf(stderr, "usage: crashpoint SPEC POINT cutover|rollback\n");
+    int a = 1;
+    if (argc > 1 && !strcmp(argv[1], "--stop")) {
+        stop_mode = true;
+        a++;
+    }
+    if (argc - a != 3 || (strcmp(argv[a + 2], "cutover") && strcmp(argv[a + 2], "rollback") &&
+                          strcmp(argv[a + 2], "abort") && strcmp(argv[a + 2], "run"))) {
+        fprintf(stderr, "usage: crashpoint [--stop] SPEC POINT cutover|rollback|abort|run\n");
         return 2;
     }
-    point = argv[2];
-    sg_crash_point = maybe_crash;
-    int rc = sg_migration_open(&m, argv[1]);
+    point = argv[a + 1];
+    sg_test_hook = at_point;
+    int rc = sg_migration_open(&m, argv[a]);
     if (!rc)
-        rc = strcmp(argv[3], "cutover") == 0 ? sg_cutover_writes(m, "crash test", NULL)
-                                             : sg_migration_rollback(m, "crash test");
+        rc = operate(m, argv[a + 2]);
     if (rc)
         fprintf(stderr, "crashpoint: %s\n", m ? sg_migration_errmsg(m) : "out of memory");
     sg_migration_close(m);

@@ -163,6 +163,11 @@ int sg_db_commit(sg_conn *c, sg_err *err)
     return rc;
 }
 
+int sg_db_control_setup(sg_conn *c, sg_err *err)
+{
+    return c->drv->control_setup(c, err);
+}
+
 void sg_db_rollback(sg_conn *c)
 {
     if (c && c->tx_depth) {

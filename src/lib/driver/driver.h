@@ -168,6 +168,10 @@ struct sg_driver {
     const char *(*type_name)(sg_vtype t);
     /* Column definition of an increasing integer primary key ("id ..."). */
     const char *serial_pk;
+    /* Appended to a SELECT inside a write transaction to lock the rows it
+     * returns until the transaction ends (" FOR UPDATE"); "" where a write
+     * transaction already excludes every other writer (SQLite). */
+    const char *row_lock;
     /* Appends the upsert clause after an INSERT: conflict on `keys`, update
      * `cols` (all n_cols written columns; keys included are skipped). */
     void (*upsert_tail)(sg_buf *b, size_t n_keys, const char *const *keys,
@@ -261,6 +265,10 @@ void sg_db_rollback(sg_conn *c);
  * *out = dflt when there is no row or the value is NULL. */
 int sg_db_query_int(sg_conn *c, const char *sql, int64_t dflt, int64_t *out,
                     sg_err *err);
+
+/* Inside a transaction: creates the container of control objects (the
+ * driver's control_setup). */
+int sg_db_control_setup(sg_conn *c, sg_err *err);
 
 void sg_db_ident(const sg_conn *c, sg_buf *b, const char *id);
 void sg_db_control(const sg_conn *c, sg_buf *b, const char *name);

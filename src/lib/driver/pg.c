@@ -668,6 +668,7 @@ const sg_driver sg_driver_postgres = {
     .type_decl = pg_type_decl,
     .type_name = pg_type_name,
     .serial_pk = "bigserial PRIMARY KEY",
+    .row_lock = " FOR UPDATE",
     .upsert_tail = pg_upsert_tail,
     .table_info = pg_table_info,
     .row_estimate_sql = PG_ROW_ESTIMATE_SQL,

@@ -304,6 +304,7 @@ const sg_driver sg_driver_sqlite = {
     .type_decl = sq_type_decl,
     .type_name = sq_type_name,
     .serial_pk = "INTEGER PRIMARY KEY",
+    .row_lock = "",
     .upsert_tail = sq_upsert_tail,
     .table_info = sq_table_info,
     .control_setup = sq_nothing,

@@ -1,0 +1,27 @@
+/* Test-only points: named places in long operations where a test tool
+ * (tests/tools/crashpoint) kills or stops the process, to make a crash or
+ * a race happen exactly there instead of by timing. */
+#ifndef SEGUE_TESTPOINT_H
+#define SEGUE_TESTPOINT_H
+
+/* When set, called with the point's name at each point. NULL in normal use.
+ * The points:
+ *   cutover:checked, rollback:checked, abort:checked
+ *       after the command's first phase check, before its transaction;
+ *   cutover:fenced, rollback:fenced
+ *       inside the switch's transactions, fence held, before the commits;
+ *   cutover:between-commits, rollback:between-commits,
+ *   recover:between-commits
+ *       after the first of a write switch's two commits;
+ *   lease:read
+ *       a worker read the lease, inside the transaction that may take it;
+ *   worker:round
+ *       at the start of each worker round, after the lease was renewed;
+ *   apply:checked
+ *       inside an apply transaction, before the changed rows are read. */
+extern void (*sg_test_hook)(const char *where);
+
+/* Calls sg_test_hook when it is set. */
+void sg_test_point(const char *where);
+
+#endif

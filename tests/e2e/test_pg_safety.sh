@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Safety on PostgreSQL: commands that race each other (one wins, the other
+# is refused with the phase it found, and status, routing and triggers
+# agree afterwards), made deterministic by stopping one inside its
+# transaction at a named point (tests/tools/crashpoint) and waiting until
+# the other waits on a lock: never by timing.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+. tests/lib/pg.sh
+. tests/e2e/pg_lib.sh
+
+# a fresh database with t (2000 rows), migrated within it to t_v2: started,
+# caught up, verified, reads at 100 %; sets D (scratch dir holding m.yaml)
+small_ready() { # database
+  fresh_db "$1" || { fail "fresh database"; return 1; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL);
+    INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 2000) i" || { fail "table t"; return 1; }
+  D=$(scratch)
+  printf 'version: 1\nname: race\nsource: %s\ntarget: %s\nmappings:\n  - from: t\n    to: t_v2\n    create: true\n' \
+    "$DB_URI" "$DB_URI" > "$D/m.yaml"
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null &&
+    check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null &&
+    check "verify" $SEGUE verify "$D/m.yaml" >/dev/null &&
+    check "reads 100" $SEGUE cutover "$D/m.yaml" --reads 100 >/dev/null
+}
+
+# a segue session waits on a lock (the stopped command holds it)
+segue_waits_on_a_lock() {
+  [ "$(psql -Atq "$PG_URI" -c "SELECT count(*) FROM pg_stat_activity WHERE
+    application_name = 'segue' AND wait_event_type = 'Lock'")" -ge 1 ]
+}
+
+# a write cutover stopped inside its fence; then `segue ARGS...` is started
+# in the background and has to wait for it; then the cutover goes on.
+# Sets A_RC and B_RC (exit codes), logs in $D/a.log and $D/b.log
+race_with_fenced_cutover() { # segue-args...
+  stopped_at "$D/m.yaml" cutover:fenced cutover "$D/a.log" || return 1
+  local a=$STOPPED
+  $SEGUE "$@" > "$D/b.log" 2>&1 &
+  local b=$!
+  wait_for "'segue $1' waits on the stopped cutover" 60 segue_waits_on_a_lock
+  kill -CONT $a
+  wait $a; A_RC=$?
+  wait $b; B_RC=$?
+}
+
+test_pg_two_write_cutovers_one_wins() {
+  small_ready race1 || return
+  race_with_fenced_cutover cutover "$D/m.yaml" --writes
+  [ $A_RC = 0 ] || fail "the first cutover failed: $(cat "$D/a.log")"
+  [ $B_RC != 0 ] || fail "both write cutovers reported success"
+  grep -q "cannot cutover --writes: migration 'race' is writes_switched" "$D/b.log" ||
+    fail "the second cutover's refusal: $(cat "$D/b.log")"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM segue.audit WHERE action = 'cutover_writes'")" = 1 ] ||
+    fail "two write cutovers in the audit log"
+}
+
+# abort behind a write cutover: refused once the cutover committed; the
+# application's writes to the new table stay
+test_pg_abort_behind_a_write_cutover_is_refused() {
+  small_ready race2 || return
+  race_with_fenced_cutover abort "$D/m.yaml"
+  [ $A_RC = 0 ] || fail "the cutover failed: $(cat "$D/a.log")"
+  [ $B_RC != 0 ] || fail "abort succeeded after the write cutover"
+  grep -q "cannot abort: migration 'race' is writes_switched" "$D/b.log" ||
+    fail "abort's refusal: $(cat "$D/b.log")"
+  psql -Xq "$DB_URI" -c "INSERT INTO t_v2 VALUES (5001, 'after the cutover')" ||
+    fail "the application cannot write to the new table"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM t_v2 WHERE id = 5001")" = 1 ] ||
+    fail "the write after the cutover is gone"
+}
+
+# rollback behind a write cutover: it rolls the write cutover back, and
+# status, routing and the guards agree that the source takes writes
+test_pg_rollback_behind_a_write_cutover_rolls_it_back() {
+  small_ready race3 || return
+  race_with_fenced_cutover rollback "$D/m.yaml"
+  [ $A_RC = 0 ] || fail "the cutover failed: $(cat "$D/a.log")"
+  [ $B_RC = 0 ] || fail "the rollback failed: $(cat "$D/b.log")"
+  local st; st=$($SEGUE status "$D/m.yaml" --json)
+  echo "$st" | grep -q '"write_side":"source"' || fail "status after the rollback: $st"
+  echo "$st" | grep -q '"phase":"verified"' || fail "phase after the rollback: $st"
+  psql -Xq "$DB_URI" -c "UPDATE t SET v = 'source again' WHERE id = 7" 2>/dev/null ||
+    fail "the source refuses writes after the rollback said it takes them"
+  psql -Xq "$DB_URI" -c "UPDATE t_v2 SET v = 'x' WHERE id = 7" 2>/dev/null &&
+    fail "the new table takes writes after the rollback"
+}
+
+# 25 workers that all read the lease free before any takes it (each stopped
+# at that point, then all let go at once): exactly one takes it, the others
+# exit with "another worker" (exit 5) and the winner keeps running
+contend() { # spec dir
+  local pids=() i n
+  for i in $(seq 25); do
+    "$CRASHPOINT" --stop "$1" lease:read run > "$2/w$i.log" 2>&1 & pids+=($!)
+  done
+  all_read() { for i in "${pids[@]}"; do is_stopped $i || return 1; done; }
+  wait_for "25 workers read the lease" 120 all_read
+  for i in "${pids[@]}"; do kill -CONT $i; done
+  alive() { n=0; for i in "${pids[@]}"; do kill -0 $i 2>/dev/null && n=$((n + 1)); done; [ $n -le 1 ]; }
+  wait_for "24 of 25 workers to give way" 60 alive
+  local won=0 busy=0 k
+  for k in $(seq 25); do
+    i=${pids[$((k - 1))]}
+    if kill -0 $i 2>/dev/null; then won=$((won + 1)); kill $i; wait $i
+    else wait $i; grep -q "another worker" "$2/w$k.log" && busy=$((busy + 1)); fi
+  done
+  [ $won = 1 ] && [ $busy = 24 ] || fail "$won workers kept the lease, $busy gave way: $(cat "$2"/w*.log | sort | uniq -c)"
+}
+
+test_pg_workers_started_at_once_one_wins() {
+  small_ready race4 || return
+  contend "$D/m.yaml" "$D"
+}
+
+# worker A is stopped inside its apply transaction, before it reads the
+# changed row; its lease expires, B takes over and catches up, writes are
+# cut over and the application updates the new table. A then goes on: it
+# must not commit the old row over the application's write (it finds the
+# lease lost inside its transaction, rolls back and stops)
+test_pg_paused_worker_that_lost_its_lease_writes_nothing() {
+  small_ready race5 || return
+  printf 'worker:\n  lease_ttl: 1s\n' >> "$D/m.yaml"
+  psql -Xq "$DB_URI" -c "UPDATE t SET v = 'old' WHERE id = 7" || fail "source write"
+  stopped_at "$D/m.yaml" apply:checked run "$D/a.log" || return
+  local a=$STOPPED
+  $SEGUE run "$D/m.yaml" --wait > "$D/b.log" 2>&1 &
+  local b=$!
+  took_over() { [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM segue.audit WHERE action = 'lease_takeover'")" -ge 1 ]; }
+  wait_for "worker B takes the lease over" 60 took_over
+  caught_up() { $SEGUE status "$D/m.yaml" --json | grep -q '"pending_changes":0,'; }
+  wait_for "worker B catches up" 60 caught_up
+  check "cutover --writes" $SEGUE cutover "$D/m.yaml" --writes >/dev/null
+  psql -Xq "$DB_URI" -c "UPDATE t_v2 SET v = 'the application after the cutover' WHERE id = 7" ||
+    fail "application write to the new table"
+  kill -CONT $a
+  exited() { ! kill -0 $a 2>/dev/null; }
+  wait_for "worker A stops" 30 exited || kill $a
+  wait $a && fail "worker A went on after losing its lease"
+  grep -q "lost the worker lease" "$D/a.log" || fail "worker A's message: $(cat "$D/a.log")"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT v FROM t_v2 WHERE id = 7")" = "the application after the cutover" ] ||
+    fail "worker A overwrote the application's write with a stale row"
+  caught_up_rev() { $SEGUE status "$D/m.yaml" --json | grep -q '"pending_changes":0,'; }
+  wait_for "worker B applies the reverse changes" 60 caught_up_rev
+  kill $b; wait $b
+  [ "$(psql -Atq "$DB_URI" -c "SELECT v FROM t WHERE id = 7")" = "the application after the cutover" ] ||
+    fail "the application's write did not reach the source"
+}
+
+run_tests
