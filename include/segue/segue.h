@@ -232,14 +232,26 @@ void sg_verify_report_free(sg_verify_report *r);
 
 /* ---- cutover, rollback, cleanup --------------------------------------- */
 
+/* Gates (cutover --reads and --writes): the last verify was clean and is no
+ * older than gates.verify_max_age; a worker holds the lease; the oldest
+ * pending change is younger than gates.max_lag. A refused step fails with
+ * SG_ESTATE naming each refused gate, its value and its limit.
+ *
+ * sg_migration_force_gates: the next cutover step on this handle passes
+ * refused gates; each is written to the audit log with its value and
+ * `reason` (required, copied). It holds for that one step only.
+ * Errors: SG_EUSAGE (no reason), SG_ENOMEM. */
+int sg_migration_force_gates(sg_migration *m, const char *reason);
+
 /* Routes `pct` percent (0..100) of reads to the target, by consistent hash of
- * the routing key. Gate: the migration is verified (or already shifting). */
+ * the routing key. Phase: verified, shadowing or reads_shifting; the gates
+ * above. */
 int sg_cutover_reads(sg_migration *m, double pct, const char *reason);
 
 /* Switches writes to the target: fence source writes, drain the changelog to
  * empty, flip routing, install reverse capture on the target and the guard
- * on the source, release. Gate: reads are at 100 %. *fence_ms (may be NULL)
- * receives how long source writes were held. */
+ * on the source, release. Needs reads at 100 % and the gates above.
+ * *fence_ms (may be NULL) receives how long source writes were held. */
 int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms);
 
 /* Routes everything back to the source. After a write cutover it first
@@ -305,7 +317,10 @@ int sg_router_open(sg_router **out, const char *control_uri, const char *name,
                    int refresh_ms);
 void sg_router_close(sg_router *r);
 const char *sg_router_errmsg(const sg_router *r);
-/* Where a read for `key` goes: SG_SIDE_SOURCE or SG_SIDE_TARGET. */
+/* Where a read for `key` goes: SG_SIDE_SOURCE or SG_SIDE_TARGET. Once the
+ * migration is cleaned up, everything goes to the target. SG_ESTATE when
+ * the control database knows no migration of the router's name (not
+ * started, misspelt, aborted or purged): never a guess. */
 int sg_router_read_side(sg_router *r, const void *key, size_t key_len, int *side);
 /* Where writes go now. */
 int sg_router_write_side(sg_router *r, int *side);

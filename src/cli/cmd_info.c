@@ -101,6 +101,13 @@ CMD(status)
     return code;
 }
 
+/* Whether the migration is cleaned up: the target serves everything. */
+static bool complete(sg_migration *m)
+{
+    sg_status st;
+    return sg_migration_status(m, &st) == 0 && st.phase == SG_PHASE_CLEANED;
+}
+
 CMD(route)
 {
     sg_migration *m = NULL;
@@ -119,12 +126,14 @@ CMD(route)
     if (rc)
         code = cli_fail("route", rc, sg_migration_errmsg(m));
     else if (a->json)
-        cli_print_json(json_pack("{s:s,s:i,s:s,s:s}", "key", key, "bucket",
+        cli_print_json(json_pack("{s:s,s:i,s:s,s:s,s:b}", "key", key, "bucket",
                                  (int)bucket, "read", rs ? "target" : "source",
-                                 "write", ws ? "target" : "source"));
+                                 "write", ws ? "target" : "source", "complete",
+                                 complete(m)));
     else
-        printf("key %s (bucket %u): read from %s, write to %s\n", key, bucket,
-               rs ? "target" : "source", ws ? "target" : "source");
+        printf("key %s (bucket %u): read from %s, write to %s%s\n", key, bucket,
+               rs ? "target" : "source", ws ? "target" : "source",
+               complete(m) ? " (the migration is complete)" : "");
     sg_migration_close(m);
     return code;
 }

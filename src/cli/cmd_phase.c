@@ -104,18 +104,27 @@ static double read_pct(const cli_cmd *c, const cli_args *a)
     return s && *s && !*end && pct >= 0 && pct <= 100 ? pct : -1;
 }
 
+/* --force: the step passes refused gates, with --reason for the audit. */
+static int force(sg_migration *m, const cli_cmd *c, const cli_args *a)
+{
+    return cli_has(c, a, "force") ? sg_migration_force_gates(m, a->reason) : 0;
+}
+
 static int do_reads(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
 {
     double pct = read_pct(c, a);
     json_object_set_new(j, "read_pct", json_real(pct));
-    return sg_cutover_reads(m, pct, a->reason);
+    int rc = force(m, c, a);
+    return rc ? rc : sg_cutover_reads(m, pct, a->reason);
 }
 
 static int do_writes(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
 {
     double fence_ms = 0;
-    (void)c;
-    int rc = sg_cutover_writes(m, a->reason, &fence_ms);
+    int rc = force(m, c, a);
+    if (rc)
+        return rc;
+    rc = sg_cutover_writes(m, a->reason, &fence_ms);
     json_object_set_new(j, "fence_ms", json_real(fence_ms));
     if (!rc && !a->json)
         printf("write fence held source writes for %.1f ms\n", fence_ms);

@@ -501,6 +501,20 @@ void sg_checkpoint_free(sg_checkpoint *cp)
     sg_row_free(&cp->last);
 }
 
+/* read_pct, write_side and salt from the columns at `first` of row s. */
+static void routing_columns(sg_stmt *s, int first, sg_routing *out)
+{
+    sg_value v;
+    sg_db_column(s, first, &v);
+    out->read_pct = v.type == SG_V_REAL ? v.d : (double)v.i;
+    sg_db_column(s, first + 1, &v);
+    out->write_side = v.n == 6 && !memcmp(v.p, "target", 6) ? SG_SIDE_TARGET
+                                                            : SG_SIDE_SOURCE;
+    sg_db_column(s, first + 2, &v);
+    snprintf(out->salt, sizeof out->salt, "%.*s", (int)(v.n < 39 ? v.n : 39),
+             v.p ? (const char *)v.p : "");
+}
+
 int sg_routing_load(sg_conn *c, const char *name, sg_routing *out, bool *found,
                     sg_err *err)
 {
@@ -515,19 +529,50 @@ int sg_routing_load(sg_conn *c, const char *name, sg_routing *out, bool *found,
     sg_buf_free(&b);
     if (!rc && !(rc = sg_db_bind_text(s, 1, name, err)) &&
         (rc = sg_db_step(s, err)) == 1) {
-        sg_value v;
-        sg_db_column(s, 0, &v);
-        out->read_pct = v.type == SG_V_REAL ? v.d : (double)v.i;
-        sg_db_column(s, 1, &v);
-        out->write_side = v.n == 6 && !memcmp(v.p, "target", 6) ? SG_SIDE_TARGET
-                                                                : SG_SIDE_SOURCE;
-        sg_db_column(s, 2, &v);
-        snprintf(out->salt, sizeof out->salt, "%.*s",
-                 (int)(v.n < 39 ? v.n : 39), v.p ? (const char *)v.p : "");
+        routing_columns(s, 0, out);
         *found = true;
         rc = 0;
     }
     sg_db_finalize(s);
+    return rc;
+}
+
+static int unknown_migration(sg_conn *c, const char *name, sg_err *err)
+{
+    return sg_err_set(err, SG_ESTATE, "%s: no migration named '%s' is known in %s "
+                      "(not started, misspelt, or aborted or purged); hint: check "
+                      "the name against the spec and `segue status`", c->endpoint,
+                      name, c->uri);
+}
+
+int sg_routing_serve(sg_conn *c, const char *name, sg_routing *out, sg_phase *phase,
+                     sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    bool present = false;
+    memset(out, 0, sizeof *out);
+    int rc = sg_db_control_present(c, &present, err);
+    if (rc || !present)
+        return rc ? rc : unknown_migration(c, name, err);
+    rc = expand(c, "SELECT m.phase, r.read_pct, r.write_side, r.salt FROM @migrations m "
+                   "LEFT JOIN @routing r ON r.migration = m.name WHERE m.name = $1", &b)
+             ? sg_err_set(err, SG_ENOMEM, "out of memory")
+             : sg_db_prepare(c, sg_buf_str(&b), &s, err);
+    sg_buf_free(&b);
+    if (!rc && !(rc = sg_db_bind_text(s, 1, name, err)) &&
+        (rc = sg_db_step(s, err)) == 0)
+        rc = unknown_migration(c, name, err);
+    if (rc == 1) {
+        sg_value v;
+        sg_db_column(s, 0, &v);
+        *phase = phase_parse(v.p, v.n);
+        routing_columns(s, 1, out);
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    if (!rc && *phase == SG_PHASE_CLEANED) /* the move is complete */
+        *out = (sg_routing){ .read_pct = 100, .write_side = SG_SIDE_TARGET };
     return rc;
 }
 

@@ -86,6 +86,13 @@ typedef struct sg_routing {
 } sg_routing;
 int sg_routing_load(sg_conn *c, const char *name, sg_routing *out, bool *found,
                     sg_err *err);
+/* What routing serves for migration `name` on c (the database holding the
+ * control tables) and its phase: its routing row while it runs; every read
+ * and write to the target once it is cleaned up. SG_ESTATE when no
+ * migration of that name is known there (a misspelt name is an error,
+ * never a silent "source"). */
+int sg_routing_serve(sg_conn *c, const char *name, sg_routing *out, sg_phase *phase,
+                     sg_err *err);
 /* Inside a target write transaction. */
 int sg_routing_save(sg_migration *m, const sg_routing *r);
 

@@ -24,6 +24,7 @@
 #include "capture.h"
 #include "cutover.h"
 #include "control.h"
+#include "gate.h"
 #include "phase.h"
 #include "testpoint.h"
 #include "tx.h"
@@ -52,6 +53,8 @@ int sg_cutover_reads(sg_migration *m, double pct, const char *reason)
     if (!rc)
         rc = sg_phase_lock(m, SG_CMD_READS, &ph);
     if (!rc)
+        rc = sg_gates_require(m, SG_CMD_READS);
+    if (!rc)
         rc = load_routing(m, &r);
     if (!rc) {
         snprintf(detail, sizeof detail, "reads to target %g%% -> %g%%", r.read_pct, pct);
@@ -61,6 +64,7 @@ int sg_cutover_reads(sg_migration *m, double pct, const char *reason)
     if (!rc)
         rc = sg_control_transition(m, ph, SG_PHASE_READS_SHIFTING, "cutover_reads",
                                    detail, reason);
+    sg_gates_force_done(m);
     if (!rc)
         return sg_tx_commit(m->tgt, &m->err);
     sg_tx_rollback(m->tgt);
@@ -255,6 +259,8 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
         goto done;
     rc = sg_phase_lock(m, SG_CMD_WRITES, &ph);
     if (!rc)
+        rc = sg_gates_require(m, SG_CMD_WRITES);
+    if (!rc)
         rc = load_all_reads(m, &r);
     if (!rc)
         rc = sg_fence(m, m->src, true);
@@ -280,6 +286,7 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
     if (!rc)
         rc = finish_record(m, SG_FORWARD, upto);
 done:
+    sg_gates_force_done(m);
     free(upto);
     return rc;
 }

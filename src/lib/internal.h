@@ -89,6 +89,8 @@ struct sg_migration {
     sg_log_fn log;
     void *log_ud;
     char *actor;
+    char *force_reason;           /* gates refused in the next step pass
+                                   * (gate.h); NULL: none */
     bool control_ok;              /* control tables seen, format checked */
     bool has_lease;
     int64_t lease_token;          /* the token taken (lease.h); 0: none */

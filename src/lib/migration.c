@@ -76,6 +76,7 @@ void sg_migration_close(sg_migration *m)
     sg_db_close(m->src);
     sg_spec_free(m->spec);
     free(m->actor);
+    free(m->force_reason);
     free(m);
 }
 

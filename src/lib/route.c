@@ -65,14 +65,10 @@ static int refresh(sg_router *r)
         return sg_err_set(&r->err, SG_EUSAGE, "router is not connected");
     if (r->loaded && sg_mono_ms() - r->loaded_ms < r->refresh_ms)
         return 0;
-    bool found = false, present = false;
-    int rc = r->conn->drv->control_present(r->conn, &present, &r->err);
-    if (!rc && present)
-        rc = sg_routing_load(r->conn, r->name, &r->r, &found, &r->err);
+    sg_phase phase;
+    int rc = sg_routing_serve(r->conn, r->name, &r->r, &phase, &r->err);
     if (rc)
         return rc;
-    if (!found) /* nothing started, or cleaned up: the source serves all */
-        r->r = (sg_routing){ .read_pct = 0, .write_side = SG_SIDE_SOURCE };
     r->loaded = true;
     r->loaded_ms = sg_mono_ms();
     return 0;
@@ -100,16 +96,11 @@ int sg_migration_route(sg_migration *m, const void *key, size_t key_len,
                        int *read_side, int *write_side, uint32_t *bucket)
 {
     sg_routing r;
-    bool found = false;
-    bool present = false;
+    sg_phase phase;
     sg_err_clear(&m->err);
-    int rc = sg_control_present(m, &present);
-    if (!rc && present)
-        rc = sg_routing_load(m->tgt, m->spec->name, &r, &found, &m->err);
+    int rc = sg_routing_serve(m->tgt, m->spec->name, &r, &phase, &m->err);
     if (rc)
         return rc;
-    if (!found)
-        r = (sg_routing){ .read_pct = 0, .write_side = SG_SIDE_SOURCE };
     *bucket = sg_route_bucket(r.salt, key, key_len);
     *read_side = sg_route_reads_target(*bucket, r.read_pct) ? SG_SIDE_TARGET
                                                             : SG_SIDE_SOURCE;

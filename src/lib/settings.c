@@ -22,6 +22,13 @@ static const sg_setting table[] = {
       offsetof(sg_spec, lease_ttl_ms),
       "how long a worker's lease lasts without renewal before another "
       "worker may take it over" },
+    { "gates", "verify_max_age", SG_SETTING_DURATION, 1000, 2592000000LL, 3600000,
+      offsetof(sg_spec, verify_max_age_ms),
+      "cutover --reads and --writes need a clean verify no older than this" },
+    { "gates", "max_lag", SG_SETTING_DURATION, 0, 3600000, 1000,
+      offsetof(sg_spec, max_lag_ms),
+      "cutover --reads and --writes need the oldest pending change to be "
+      "younger than this" },
 };
 
 const sg_setting *sg_settings(size_t *n)

@@ -54,8 +54,30 @@ is_stopped() { [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)"
 CRASHPOINT=${CRASHPOINT:-$(dirname "$SEGUE")/tools/crashpoint}
 # runs crashpoint --stop in the background until it stops at POINT; sets
 # STOPPED to its pid (send it SIGCONT to go on)
-stopped_at() { # spec point operation log
-  "$CRASHPOINT" --stop "$1" "$2" "$3" > "$4" 2>&1 &
+stopped_at() { # spec point operation log [crashpoint-options]
+  "$CRASHPOINT" --stop ${5:-} "$1" "$2" "$3" > "$4" 2>&1 &
   STOPPED=$!
   wait_for "$3 stopped at $2" 60 is_stopped $STOPPED || { kill -9 $STOPPED; return 1; }
+}
+# whether a worker holds the lease
+worker_holds() { # spec
+  $SEGUE status "$1" --json 2>/dev/null | grep -q '"worker_alive":true'
+}
+# whether a worker holds the lease and has caught up (lag under the gate's 1 s)
+worker_ready() { # spec
+  local st; st=$($SEGUE status "$1" --json 2>/dev/null) || return 1
+  echo "$st" | grep -q '"worker_alive":true' || return 1
+  [ "$(echo "$st" | jfield lag_ms)" -lt 1000 ]
+}
+# runs a command while a worker (`segue run SPEC`) holds the lease and has
+# caught up, as the cutover gates require; the worker stops after it
+with_worker() { # spec command...
+  local spec=$1 w rc; shift
+  $SEGUE run "$spec" > /dev/null 2>&1 &
+  w=$!
+  wait_for "a worker holds the lease and caught up" 120 worker_ready "$spec" ||
+    { kill $w; wait $w; return 1; }
+  "$@"; rc=$?
+  kill $w 2>/dev/null; wait $w 2>/dev/null
+  return $rc
 }

@@ -100,8 +100,8 @@ test_chinook_sqlite_to_postgres() {
   grep -q "(7)" "$D/v.out" || fail "verify did not name key 7: $(tail -3 "$D/v.out")"
   check "repair" $SEGUE verify "$D/m.yaml" --repair >/dev/null
 
-  check "reads 100" $SEGUE cutover "$D/m.yaml" --reads 100 >/dev/null
-  check "writes" $SEGUE cutover "$D/m.yaml" --writes >/dev/null
+  check "reads 100" with_worker "$D/m.yaml" $SEGUE cutover "$D/m.yaml" --reads 100 >/dev/null
+  check "writes" with_worker "$D/m.yaml" $SEGUE cutover "$D/m.yaml" --writes >/dev/null
   sqlite3 -cmd ".timeout 2000" "$db" "UPDATE Genre SET Name = 'x' WHERE GenreId = 1" 2>/dev/null &&
     fail "the SQLite file takes writes after the cutover"
   psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" \
@@ -207,8 +207,8 @@ test_postgres_types_into_sqlite() {
   grep -q "(5)" "$D/v.out" || fail "verify did not name key 5: $(tail -3 "$D/v.out")"
   check "repair" $SEGUE verify "$D/m.yaml" --repair >/dev/null
 
-  check "reads 100" $SEGUE cutover "$D/m.yaml" --reads 100 >/dev/null
-  check "writes" $SEGUE cutover "$D/m.yaml" --writes >/dev/null
+  check "reads 100" with_worker "$D/m.yaml" $SEGUE cutover "$D/m.yaml" --reads 100 >/dev/null
+  check "writes" with_worker "$D/m.yaml" $SEGUE cutover "$D/m.yaml" --writes >/dev/null
   sqlite3 -cmd ".timeout 5000" "$D/t.db" "UPDATE kinds SET n = 7.5, b = 0, tz = '2030-01-01 00:00:00+05:30',
       ts = '2030-01-01 10:00:00.25', by = x'0102', d = '1999-12-31' WHERE id % 10 = 2;
     INSERT INTO kinds (id, t, e, arr, j, u) VALUES (2000000, 'from sqlite', 'sad', '{x,y}', '{\"a\": 1}',

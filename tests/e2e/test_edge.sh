@@ -108,8 +108,8 @@ edge_playbook() { # same|two
   n=$(edge_diff "$d/src.db" "$tgt"); [ "$n" = 0 ] || fail "independent diff after repair ($1): $n"
 
   # writes on the target after the cutover come back with the rollback
-  check "reads ($1)" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
-  check "writes ($1)" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  check "reads ($1)" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  check "writes ($1)" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
   sqlite3 "$tgt" "INSERT INTO $TGT VALUES ('after ✓ ''x''', -9223372036854775808, 'α', x'00',
       9223372036854775807, -1e-310, 0.0, NULL);
     UPDATE $TGT SET $UNI = replace(hex(randomblob(600000)), 'B', '😀'), anyv = '0'

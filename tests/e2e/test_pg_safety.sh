@@ -22,7 +22,7 @@ small_ready() { # database
   check "start" $SEGUE start "$D/m.yaml" >/dev/null &&
     check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null &&
     check "verify" $SEGUE verify "$D/m.yaml" >/dev/null &&
-    check "reads 100" $SEGUE cutover "$D/m.yaml" --reads 100 >/dev/null
+    check "reads 100" with_worker "$D/m.yaml" $SEGUE cutover "$D/m.yaml" --reads 100 >/dev/null
 }
 
 # a segue session waits on a lock (the stopped command holds it)
@@ -31,11 +31,12 @@ segue_waits_on_a_lock() {
     application_name = 'segue' AND wait_event_type = 'Lock'")" -ge 1 ]
 }
 
-# a write cutover stopped inside its fence; then `segue ARGS...` is started
+# a write cutover (its gates passed by force: abort needs no worker running)
+# stopped inside its fence; then `segue ARGS...` is started
 # in the background and has to wait for it; then the cutover goes on.
 # Sets A_RC and B_RC (exit codes), logs in $D/a.log and $D/b.log
 race_with_fenced_cutover() { # segue-args...
-  stopped_at "$D/m.yaml" cutover:fenced cutover "$D/a.log" || return 1
+  stopped_at "$D/m.yaml" cutover:fenced cutover "$D/a.log" --force || return 1
   local a=$STOPPED
   $SEGUE "$@" > "$D/b.log" 2>&1 &
   local b=$!
@@ -47,7 +48,7 @@ race_with_fenced_cutover() { # segue-args...
 
 test_pg_two_write_cutovers_one_wins() {
   small_ready race1 || return
-  race_with_fenced_cutover cutover "$D/m.yaml" --writes
+  race_with_fenced_cutover cutover "$D/m.yaml" --writes --force --reason "race test"
   [ $A_RC = 0 ] || fail "the first cutover failed: $(cat "$D/a.log")"
   [ $B_RC != 0 ] || fail "both write cutovers reported success"
   grep -q "cannot cutover --writes: migration 'race' is writes_switched" "$D/b.log" ||

@@ -28,7 +28,7 @@ ready_for_writes() { # dir
   check "start" $SEGUE start "$1/m.yaml" >/dev/null &&
     check "run" $SEGUE run "$1/m.yaml" --until caught-up >/dev/null &&
     check "verify" $SEGUE verify "$1/m.yaml" >/dev/null &&
-    check "reads 100" $SEGUE cutover "$1/m.yaml" --reads 100 >/dev/null
+    check "reads 100" with_worker "$1/m.yaml" with_worker "$1/m.yaml" $SEGUE cutover "$1/m.yaml" --reads 100 >/dev/null
 }
 
 # abort checked the phase (reads_shifting), then a write cutover won and the
@@ -37,7 +37,7 @@ test_abort_refused_after_a_cutover_that_won() {
   local d; d=$(scratch); ready_for_writes "$d" || return
   stopped_at "$d/m.yaml" abort:checked abort "$d/abort.log" || return
   local ab=$STOPPED
-  check "cutover --writes" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  check "cutover --writes" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
   sqlite3 "$d/tgt.db" "INSERT INTO track_v2 (TrackId, Name, MediaTypeId, Milliseconds, UnitPrice)
     VALUES (990001, 'after the cutover', 1, 1, 1)" || fail "target write after the cutover"
   kill -CONT $ab
@@ -58,13 +58,87 @@ test_second_cutover_refused() {
   local d; d=$(scratch); ready_for_writes "$d" || return
   stopped_at "$d/m.yaml" cutover:checked cutover "$d/a.log" || return
   local a=$STOPPED
-  check "the other cutover" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  check "the other cutover" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
   kill -CONT $a
   wait $a && fail "both write cutovers succeeded"
   grep -q "cannot cutover --writes: migration 'e2e' is writes_switched" "$d/a.log" ||
     fail "the second cutover's refusal: $(cat "$d/a.log")"
   [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM _segue_audit WHERE action = 'cutover_writes'")" = 1 ] ||
     fail "more than one write cutover in the audit log"
+}
+
+# a live writer on the source until $1/stop exists; sets WRITER
+live_writer() { # dir
+  (while [ ! -e "$1/stop" ]; do
+     sqlite3 -cmd '.timeout 60000' "$1/src.db" \
+       "UPDATE Track SET Milliseconds = Milliseconds + 1 WHERE TrackId = $((RANDOM % 3000 + 1))" || exit 1
+   done) &
+  WRITER=$!
+}
+
+# gates under a live writer: a verify that finds a difference takes the
+# migration out of verified and refuses the read cutover; a clean verify
+# lets it through; with no worker and changes waiting, the cutover is
+# refused naming the lag and the missing worker; --force --reason passes
+# them once, in the audit log
+test_gates_hold_under_a_live_writer() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"; spec_track "$d"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  live_writer "$d"
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  as_segue "$d/tgt.db" "UPDATE track_v2 SET Name = 'drift' WHERE TrackId = 5" || fail "inject"
+  $SEGUE verify "$d/m.yaml" >/dev/null 2>&1; [ $? = 3 ] || fail "verify did not find the difference"
+  local out
+  out=$(with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 10 2>&1) &&
+    fail "cutover --reads after a failed verify: $out"
+  echo "$out" | grep -q "is backfilled" || fail "refusal after a failed verify: $out"
+  check "verify --repair" $SEGUE verify "$d/m.yaml" --repair >/dev/null
+  check "reads 10 after a clean verify" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 10 >/dev/null
+  # while reads shift, a verify that fails refuses the next step by its gate
+  as_segue "$d/tgt.db" "UPDATE track_v2 SET Name = 'drift' WHERE TrackId = 6" || fail "inject"
+  $SEGUE verify "$d/m.yaml" >/dev/null 2>&1; [ $? = 3 ] || fail "verify did not find the difference"
+  out=$(with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 50 2>&1) &&
+    fail "cutover --reads 50 after a failed verify: $out"
+  echo "$out" | grep -q "verify_clean: the last verify (.* ago) found 1 difference" ||
+    fail "the verify gate's refusal: $out"
+  check "verify --repair" $SEGUE verify "$d/m.yaml" --repair >/dev/null
+  # no worker: changes wait until the oldest is past the 1 s limit
+  lagging() { [ "$($SEGUE status "$d/m.yaml" --json | jfield lag_ms)" -ge 1500 ]; }
+  wait_for "changes wait over 1.5 s" 60 lagging
+  out=$($SEGUE cutover "$d/m.yaml" --reads 100 2>&1) && fail "cutover with no worker: $out"
+  echo "$out" | grep -q "worker_alive: no worker holds the lease" || fail "no worker named: $out"
+  echo "$out" | grep -q "lag: [0-9]* changes\? pending, the oldest .* old; needs at most 1s" ||
+    fail "lag not named with value and limit: $out"
+  check "--force --reason" $SEGUE cutover "$d/m.yaml" --reads 100 --force --reason "drill" >/dev/null
+  [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM _segue_audit WHERE action = 'gate_forced'
+    AND reason = 'drill' AND (detail LIKE 'gate lag passed by force: %' OR detail LIKE 'gate worker_alive%')")" = 2 ] ||
+    fail "forced gates not audited: $(sqlite3 "$d/tgt.db" "SELECT detail FROM _segue_audit WHERE action = 'gate_forced'")"
+  $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null 2>&1 && fail "--force held for more than one step"
+  touch "$d/stop"; wait $WRITER || fail "the live writer failed"
+  check "drain" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  local n; n=$(sqlite3 "$d/src.db" "ATTACH '$d/tgt.db' AS t; SELECT
+    (SELECT count(*) FROM (SELECT * FROM Track EXCEPT SELECT * FROM t.track_v2)) +
+    (SELECT count(*) FROM (SELECT * FROM t.track_v2 EXCEPT SELECT * FROM Track))")
+  [ "$n" = 0 ] ||
+    fail "independent EXCEPT finds differences"
+}
+
+# after cleanup every read and write goes to the target and `route` says the
+# migration is complete; a misspelt migration name is an error, not "source"
+test_route_after_cleanup_and_for_unknown_names() {
+  local d; d=$(scratch); ready_for_writes "$d" || return
+  sed 's/^name: e2e/name: e2e-misspelt/' "$d/m.yaml" > "$d/typo.yaml"
+  local out
+  out=$($SEGUE route "$d/typo.yaml" 42 2>&1) && fail "route for an unknown migration: $out"
+  echo "$out" | grep -q "no migration named 'e2e-misspelt'" || fail "unknown name's error: $out"
+  check "writes" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  check "cleanup" $SEGUE cleanup "$d/m.yaml" >/dev/null
+  out=$($SEGUE route "$d/m.yaml" 42) || fail "route after cleanup failed"
+  echo "$out" | grep -q "read from target, write to target (the migration is complete)" ||
+    fail "route after cleanup: $out"
+  out=$($SEGUE route "$d/m.yaml" 42 --json)
+  echo "$out" | grep -q '"complete":true' || fail "route --json after cleanup: $out"
 }
 
 run_tests

@@ -2,11 +2,12 @@
  * named test point (src/lib/testpoint.h), so that a crash or a race happens
  * exactly there, not by timing.
  *
- *   crashpoint [--stop] SPEC POINT cutover|rollback|abort|run
+ *   crashpoint [--stop] [--force] SPEC POINT cutover|rollback|abort|run
  *
  * Without --stop the process SIGKILLs itself at POINT (a kill shows as exit
  * 137). With --stop it SIGSTOPs itself the first time it reaches POINT and
  * goes on when sent SIGCONT; the test sees it stopped in /proc/PID/stat.
+ * --force passes a cutover's refused gates (audited as a test's).
  * `run` is the worker (`segue run`) until SIGTERM. Exits 0 when the
  * operation succeeded, 1 on an error (the message on stderr). */
 #include <segue/segue.h>
@@ -18,7 +19,7 @@
 #include "testpoint.h"
 
 static const char *point;
-static bool stop_mode, stopped_once;
+static bool stop_mode, stopped_once, force;
 static volatile sig_atomic_t stop_flag;
 
 static void at_point(const char *where)
@@ -41,8 +42,10 @@ static void on_term(int sig)
 
 static int operate(sg_migration *m, const char *op)
 {
-    if (!strcmp(op, "cutover"))
-        return sg_cutover_writes(m, "crash test", NULL);
+    if (!strcmp(op, "cutover")) {
+        int rc = force ? sg_migration_force_gates(m, "crashpoint test") : 0;
+        return rc ? rc : sg_cutover_writes(m, "crash test", NULL);
+    }
     if (!strcmp(op, "rollback"))
         return sg_migration_rollback(m, "crash test");
     if (!strcmp(op, "abort"))
@@ -58,13 +61,18 @@ int main(int argc, char **argv)
 {
     sg_migration *m = NULL;
     int a = 1;
-    if (argc > 1 && !strcmp(argv[1], "--stop")) {
-        stop_mode = true;
-        a++;
+    for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
+        if (!strcmp(argv[a], "--stop"))
+            stop_mode = true;
+        else if (!strcmp(argv[a], "--force"))
+            force = true;
+        else
+            break;
     }
     if (argc - a != 3 || (strcmp(argv[a + 2], "cutover") && strcmp(argv[a + 2], "rollback") &&
                           strcmp(argv[a + 2], "abort") && strcmp(argv[a + 2], "run"))) {
-        fprintf(stderr, "usage: crashpoint [--stop] SPEC POINT cutover|rollback|abort|run\n");
+        fprintf(stderr, "usage: crashpoint [--stop] [--force] SPEC POINT "
+                        "cutover|rollback|abort|run\n");
         return 2;
     }
     point = argv[a + 1];

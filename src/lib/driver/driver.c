@@ -168,6 +168,11 @@ int sg_db_control_setup(sg_conn *c, sg_err *err)
     return c->drv->control_setup(c, err);
 }
 
+int sg_db_control_present(sg_conn *c, bool *out, sg_err *err)
+{
+    return c->drv->control_present(c, out, err);
+}
+
 void sg_db_rollback(sg_conn *c)
 {
     if (c && c->tx_depth) {

@@ -269,6 +269,8 @@ int sg_db_query_int(sg_conn *c, const char *sql, int64_t dflt, int64_t *out,
 /* Inside a transaction: creates the container of control objects (the
  * driver's control_setup). */
 int sg_db_control_setup(sg_conn *c, sg_err *err);
+/* Whether c holds segue's control tables (the driver's control_present). */
+int sg_db_control_present(sg_conn *c, bool *out, sg_err *err);
 
 void sg_db_ident(const sg_conn *c, sg_buf *b, const char *id);
 void sg_db_control(const sg_conn *c, sg_buf *b, const char *name);
