@@ -146,6 +146,10 @@ static int create_targets(sg_migration *m)
                 rc = m->tgt->drv->type_copy(m->src, m->tgt, mp->col_types[c], &m->err);
         if (!rc)
             rc = sg_db_exec(m->tgt, mp->target_ddl, &m->err);
+        /* the roles that use the old table may use the new one */
+        if (!rc)
+            rc = sg_db_copy_grants(m->src, m->groups[mp->group].table, m->tgt,
+                                   mp->fwd.to_table, &m->err);
         if (rc)
             return rc;
     }

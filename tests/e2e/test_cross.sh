@@ -94,7 +94,7 @@ test_chinook_sqlite_to_postgres() {
     fail "InvoiceDate is not a timestamp in PostgreSQL"
 
   # verify can fail: one changed cent in PostgreSQL is found and named
-  psql -Xq "$DB_URI" -c "BEGIN; SET LOCAL segue.applying = 'on';
+  psql -Xq "$DB_URI" -c "BEGIN; SELECT set_config('segue.applying', secret, true) FROM segue.secret;
     UPDATE invoice SET \"Total\" = \"Total\" + 0.01 WHERE \"InvoiceId\" = 7; COMMIT" >/dev/null
   $SEGUE verify "$D/m.yaml" > "$D/v.out" 2>&1 && fail "verify missed a changed total"
   grep -q "(7)" "$D/v.out" || fail "verify did not name key 7: $(tail -3 "$D/v.out")"

@@ -149,4 +149,98 @@ test_pg_paused_worker_that_lost_its_lease_writes_nothing() {
     fail "the application's write did not reach the source"
 }
 
+# t (2000 rows) moved within a fresh database to t_v2; an application role
+# with privileges on t only; sets D and APP (its URI)
+app_role_setup() { # database
+  fresh_db "$1" || { fail "fresh database"; return 1; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles
+      WHERE rolname = 'appuser') THEN CREATE ROLE appuser LOGIN; END IF; END \$\$;
+    CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL);
+    INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 2000) i;
+    GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON t TO appuser" >/dev/null || { fail "role and table"; return 1; }
+  APP=${DB_URI/postgres@/appuser@}
+  D=$(scratch)
+  printf 'version: 1\nname: roles\nsource: %s\ntarget: %s\nmappings:\n  - from: t\n    to: t_v2\n    create: true\n' \
+    "$DB_URI" "$DB_URI" > "$D/m.yaml"
+}
+
+# the same row set in t and t_v2 (EXCEPT both ways, plain SQL)
+t_same() { # when
+  local n; n=$(psql -Atq "$DB_URI" -c "SELECT (SELECT count(*) FROM (SELECT * FROM t EXCEPT SELECT * FROM t_v2) a)
+    + (SELECT count(*) FROM (SELECT * FROM t_v2 EXCEPT SELECT * FROM t) b)")
+  [ "$n" = 0 ] || fail "t and t_v2 differ in $n rows $1"
+}
+
+# an application role with table privileges only keeps writing through
+# start (its writes are captured), reads and writes the new table after the
+# cutover (it got t's grants), and its writes there reach the source on
+# rollback; nobody can pass the guard or skip capture by setting the marker
+test_pg_application_role_keeps_working() {
+  app_role_setup roles || return
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  psql -Xq -v ON_ERROR_STOP=1 "$APP" -c "UPDATE t SET v = 'app' WHERE id = 1" -c "INSERT INTO t VALUES (3001, 'app')" \
+    -c "DELETE FROM t WHERE id = 2" || fail "the application role cannot write after start"
+  # the marker set by hand is not segue's: capture still sees the write
+  psql -Xq "$APP" -c "BEGIN; SET LOCAL segue.applying = 'on'; UPDATE t SET v = 'sneaky' WHERE id = 3; COMMIT" ||
+    fail "application write with the marker set by hand"
+  check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
+  t_same "after the application role's writes"
+  check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
+  psql -Xq "$APP" -c "SET segue.applying = 'on'" -c "UPDATE t_v2 SET v = 'past the guard' WHERE id = 4" 2>/dev/null &&
+    fail "the marker set by hand passed the target's guard"
+  check "reads 100" with_worker "$D/m.yaml" $SEGUE cutover "$D/m.yaml" --reads 100 >/dev/null
+  [ "$(psql -Atq "$APP" -c "SELECT count(*) FROM t_v2")" = 2000 ] || fail "the application role cannot read t_v2"
+  check "writes" with_worker "$D/m.yaml" $SEGUE cutover "$D/m.yaml" --writes >/dev/null
+  psql -Xq -v ON_ERROR_STOP=1 "$APP" -c "UPDATE t_v2 SET v = 'app on target' WHERE id = 5" \
+    -c "INSERT INTO t_v2 VALUES (3002, 'new')" || fail "the application role cannot write t_v2"
+  check "rollback" $SEGUE rollback "$D/m.yaml" >/dev/null
+  [ "$(psql -Atq "$DB_URI" -c "SELECT v FROM t WHERE id = 5")" = "app on target" ] || fail "a target write was lost"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM t WHERE id = 3002")" = 1 ] || fail "a target insert was lost"
+}
+
+# TRUNCATE is captured: the target is emptied in order with the rest;
+# after the write cutover a TRUNCATE of the new table reaches the source
+# on rollback; writes under session_replication_role = replica are captured
+test_pg_truncate_and_replica_writes_are_captured() {
+  app_role_setup trunc || return
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
+  psql -Xq -v ON_ERROR_STOP=1 "$APP" -c "TRUNCATE t" -c "INSERT INTO t VALUES (1, 'after truncate')" ||
+    fail "truncate"
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "SET session_replication_role = replica;
+    INSERT INTO t VALUES (2, 'replica'); UPDATE t SET v = 'replica too' WHERE id = 1" || fail "replica writes"
+  check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM t_v2")" = 2 ] ||
+    fail "t_v2 holds $(psql -Atq "$DB_URI" -c "SELECT count(*) FROM t_v2") rows after TRUNCATE t and two writes"
+  t_same "after TRUNCATE and replica writes"
+  check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
+  psql -Xq "$DB_URI" -c "INSERT INTO t SELECT i, 'w' || i FROM generate_series(10, 1500) i" || fail "refill"
+  check "reads 100" with_worker "$D/m.yaml" $SEGUE cutover "$D/m.yaml" --reads 100 >/dev/null
+  check "writes" with_worker "$D/m.yaml" $SEGUE cutover "$D/m.yaml" --writes >/dev/null
+  psql -Xq -v ON_ERROR_STOP=1 "$APP" -c "TRUNCATE t_v2" -c "INSERT INTO t_v2 VALUES (7, 'only row')" ||
+    fail "truncate of the new table"
+  check "rollback" $SEGUE rollback "$D/m.yaml" >/dev/null
+  [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) || ' ' || min(v) FROM t")" = "1 only row" ] ||
+    fail "the source after a TRUNCATE of the new table and a rollback: $(psql -Atq "$DB_URI" -c "SELECT count(*) FROM t") rows"
+}
+
+# TRUNCATE ... CASCADE of a parent empties its child in the target too
+test_pg_truncate_cascade_reaches_the_child() {
+  fresh_db cascade || { fail "fresh database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE p (id int PRIMARY KEY);
+    CREATE TABLE c (id int PRIMARY KEY, p int REFERENCES p);
+    INSERT INTO p SELECT generate_series(1, 3000); INSERT INTO c SELECT i, i FROM generate_series(1, 3000) i" ||
+    { fail "tables"; return; }
+  D=$(scratch)
+  printf 'version: 1\nname: casc\nsource: %s\ntarget: %s\nmappings:\n  - from: p\n    to: p2\n    create: true\n  - from: c\n    to: c2\n    create: true\n' \
+    "$DB_URI" "$DB_URI" > "$D/m.yaml"
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "TRUNCATE p CASCADE" || fail "truncate cascade"
+  check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
+  [ "$(psql -Atq "$DB_URI" -c "SELECT (SELECT count(*) FROM p2) + (SELECT count(*) FROM c2)")" = 0 ] ||
+    fail "rows left in p2 and c2 after TRUNCATE p CASCADE"
+  check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
+}
+
 run_tests

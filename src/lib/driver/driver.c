@@ -168,6 +168,14 @@ int sg_db_control_setup(sg_conn *c, sg_err *err)
     return c->drv->control_setup(c, err);
 }
 
+int sg_db_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
+                      const char *to_table, sg_err *err)
+{
+    if (from->drv != to->drv || !to->drv->copy_grants)
+        return 0;
+    return to->drv->copy_grants(from, from_table, to, to_table, err);
+}
+
 int sg_db_control_present(sg_conn *c, bool *out, sg_err *err)
 {
     return c->drv->control_present(c, out, err);

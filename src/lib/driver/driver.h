@@ -187,6 +187,11 @@ struct sg_driver {
      * PostgreSQL enums and domains, arrays of them. Built-in types: nothing.
      * NULL where an engine has no user types. */
     int (*type_copy)(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
+    /* Gives `to_table` in `to` (a database of this engine) the privileges
+     * other roles hold on `from_table` in `from` (roles `to` lacks are
+     * skipped). NULL where the engine has no privileges. */
+    int (*copy_grants)(sg_conn *from, const char *from_table, sg_conn *to,
+                       const char *to_table, sg_err *err);
     /* Whether this database holds segue's control tables. */
     int (*control_present)(sg_conn *c, bool *out, sg_err *err);
     /* Fills *out with NULL when the table does not exist. */
@@ -269,6 +274,10 @@ int sg_db_query_int(sg_conn *c, const char *sql, int64_t dflt, int64_t *out,
 /* Inside a transaction: creates the container of control objects (the
  * driver's control_setup). */
 int sg_db_control_setup(sg_conn *c, sg_err *err);
+/* copy_grants when both connections have the same engine and it has
+ * privileges; otherwise nothing. */
+int sg_db_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
+                      const char *to_table, sg_err *err);
 /* Whether c holds segue's control tables (the driver's control_present). */
 int sg_db_control_present(sg_conn *c, bool *out, sg_err *err);
 

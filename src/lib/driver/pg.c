@@ -675,6 +675,7 @@ const sg_driver sg_driver_postgres = {
     .type_copy = pg_type_copy,
     .control_setup = pg_control_setup,
     .control_teardown = pg_control_teardown,
+    .copy_grants = pg_copy_grants,
     .control_present = pg_control_present,
     .capture_install = pg_capture_install,
     .stmtlog_sql = pg_stmtlog_sql,

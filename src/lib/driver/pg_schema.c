@@ -213,6 +213,48 @@ int pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err)
     return rc;
 }
 
+/* One GRANT of a privilege the source table's ACL holds (aclexplode). */
+static int grant_one(sg_conn *to, const char *table, const PGresult *r, int i,
+                     sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_buf_printf(&b, "GRANT %s ON ", PQgetvalue(r, i, 1));
+    sg_std_quote_ident(&b, table);
+    sg_buf_printf(&b, " TO %s%s", PQgetvalue(r, i, 0),
+                  PQgetvalue(r, i, 2)[0] == 't' ? " WITH GRANT OPTION" : "");
+    return pg_exec_locking(to, &b, err);
+}
+
+int pg_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
+                   const char *to_table, sg_err *err)
+{
+    sg_buf q = SG_BUF_INIT;
+    sg_std_quote_ident(&q, from_table);
+    const char *arg = sg_buf_str(&q);
+    PGresult *r = query(from, "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE "
+                              "quote_ident(g.rolname) END, a.privilege_type, a.is_grantable, "
+                              "coalesce(g.rolname, 'public') FROM pg_class k CROSS JOIN "
+                              "LATERAL aclexplode(k.relacl) a LEFT JOIN pg_roles g ON "
+                              "g.oid = a.grantee WHERE k.oid = to_regclass($1) AND "
+                              "a.grantee <> k.relowner", 1, &arg, err);
+    sg_buf_free(&q);
+    if (!r)
+        return SG_EDB;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        bool exists = true;
+        if (strcmp(PQgetvalue(r, i, 0), "PUBLIC") != 0)
+            rc = query_bool(to, "SELECT to_regrole(quote_ident($1)) IS NOT NULL",
+                            PQgetvalue(r, i, 3), &exists, err);
+        if (!rc && exists)
+            rc = grant_one(to, to_table, r, i, err);
+    }
+    PQclear(r);
+    if (rc)
+        sg_err_prefix(err, "giving \"%s\" the grants of \"%s\": ", to_table, from_table);
+    return rc;
+}
+
 int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err)
 {
     const char *vals[1] = { table };
@@ -243,8 +285,10 @@ int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *er
     return 0;
 }
 
-/* true inside segue's own transactions (the no-echo marker) */
-#define PG_APPLYING "current_setting('segue.applying', true) IS NOT DISTINCT FROM 'on'"
+/* true inside segue's own transactions: the no-echo marker holds this
+ * database's secret, which only segue's role can read (pg_marker_setup) */
+#define PG_APPLYING "current_setting('segue.applying', true) = " \
+                    "(SELECT s.secret FROM segue.secret s)"
 /* dollar quote for function bodies; a body holding it is refused */
 #define BODY_TAG "$segue_body$"
 
@@ -260,7 +304,14 @@ static void function_name(sg_buf *b, const char *prefix, const char *sfx)
 /* CREATE OR REPLACE FUNCTION segue."<prefix>_<sfx>"() ... AS $tag$ body $tag$,
  * then (re)creates the trigger "<prefix>_<sfx>" on `table` that executes it
  * on `events`; `tail` is the rest ("REFERENCING ... FOR EACH STATEMENT",
- * "FOR EACH ROW WHEN (...)"). */
+ * "FOR EACH ROW WHEN (...)").
+ * The function runs with its owner's rights (SECURITY DEFINER, the role
+ * that installed it) and a fixed search_path, so any role that may write
+ * the table can write its changelog without a grant on segue's schema, and
+ * no role can slip its own objects in by name; a trigger function cannot
+ * be called any other way. The trigger fires ALWAYS: also under
+ * session_replication_role = replica (logical replication, pg_restore
+ * --disable-triggers leaves ALWAYS triggers alone only when asked). */
 static int install_trigger(sg_conn *c, const char *table, const char *prefix,
                            const char *sfx, const char *events, const char *tail,
                            const char *body, sg_err *err)
@@ -271,7 +322,8 @@ static int install_trigger(sg_conn *c, const char *table, const char *prefix,
                           c->endpoint, BODY_TAG);
     sg_buf_puts(&b, "CREATE OR REPLACE FUNCTION ");
     function_name(&b, prefix, sfx);
-    sg_buf_puts(&b, "() RETURNS trigger LANGUAGE plpgsql AS " BODY_TAG " BEGIN ");
+    sg_buf_puts(&b, "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET "
+                    "search_path = pg_catalog, pg_temp AS " BODY_TAG " BEGIN ");
     sg_buf_puts(&b, body);
     sg_buf_puts(&b, " END " BODY_TAG "; DROP TRIGGER IF EXISTS ");
     sg_buf_printf(&b, "\"%s_%s\" ON ", prefix, sfx);
@@ -280,7 +332,9 @@ static int install_trigger(sg_conn *c, const char *table, const char *prefix,
     sg_std_quote_ident(&b, table);
     sg_buf_printf(&b, " %s EXECUTE FUNCTION ", tail);
     function_name(&b, prefix, sfx);
-    sg_buf_puts(&b, "()");
+    sg_buf_puts(&b, "(); ALTER TABLE ");
+    sg_std_quote_ident(&b, table);
+    sg_buf_printf(&b, " ENABLE ALWAYS TRIGGER \"%s_%s\"", prefix, sfx);
     return pg_exec_locking(c, &b, err);
 }
 
@@ -418,6 +472,51 @@ static int install_key_change(sg_conn *c, const sg_capture *cap, sg_err *err)
     return rc;
 }
 
+/* The table's schema-qualified, quoted name (trigger bodies run with a
+ * fixed search_path). */
+static int qualified(sg_conn *c, const char *table, sg_buf *out, sg_err *err)
+{
+    sg_buf q = SG_BUF_INIT;
+    sg_std_quote_ident(&q, table);
+    const char *arg = sg_buf_str(&q);
+    PGresult *r = query(c, "SELECT quote_ident(n.nspname) || '.' || quote_ident(k.relname) "
+                           "FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace "
+                           "WHERE k.oid = to_regclass($1)", 1, &arg, err);
+    sg_buf_free(&q);
+    if (!r)
+        return SG_EDB;
+    int rc = PQntuples(r) == 1 ? 0 : sg_err_set(err, SG_EDB, "%s: table \"%s\" does not "
+                                                "exist", c->endpoint, table);
+    if (!rc)
+        sg_buf_puts(out, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
+/* TRUNCATE leaves no transition table, so a trigger before it logs every
+ * key the table holds (one statement entry when there are many): apply then
+ * finds each row gone and deletes it from the target, in order with every
+ * other change. A partitioned table's trigger reads all its partitions;
+ * TRUNCATE ... CASCADE fires the trigger of every table it empties. */
+static int install_truncate(sg_conn *c, const sg_capture *cap, bool stmt, sg_err *err)
+{
+    sg_buf name = SG_BUF_INIT, from = SG_BUF_INIT, body = SG_BUF_INIT;
+    int rc = qualified(c, cap->table, &name, err);
+    if (!rc) {
+        sg_buf_printf(&from, "(SELECT %%K FROM %s) s", sg_buf_str(&name));
+        log_from(&body, cap, sg_buf_str(&from), sg_buf_str(&name), stmt);
+        rc = sg_buf_failed(&body)
+                 ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                 : install_trigger(c, cap->table, cap->trigger_prefix, "trunc",
+                                   "BEFORE TRUNCATE", "FOR EACH STATEMENT",
+                                   sg_buf_str(&body), err);
+    }
+    sg_buf_free(&name);
+    sg_buf_free(&from);
+    sg_buf_free(&body);
+    return rc;
+}
+
 static int is_partitioned(sg_conn *c, const char *table, bool *out, sg_err *err)
 {
     return query_bool(c, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1 AND "
@@ -456,14 +555,16 @@ int pg_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
     }
     if (!rc && !partitioned)
         rc = install_key_change(c, cap, err);
+    if (!rc)
+        rc = install_truncate(c, cap, stmt, err);
     return rc;
 }
 
 int pg_capture_remove(sg_conn *c, const sg_capture *cap, sg_err *err)
 {
-    static const char *const sfx[] = { "ins", "upd", "del", "key" };
+    static const char *const sfx[] = { "ins", "upd", "del", "key", "trunc" };
     int rc = 0;
-    for (size_t i = 0; i < 4 && !rc; i++)
+    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0] && !rc; i++)
         rc = drop_trigger(c, cap->table, cap->trigger_prefix, sfx[i], err);
     return rc;
 }
@@ -490,25 +591,42 @@ int pg_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err)
     return drop_trigger(c, g->table, g->trigger_prefix, "guard", err);
 }
 
+/* The marker's secret: a random value in segue.secret, which only the
+ * role that made it (segue's) can read; segue's sessions copy it into
+ * segue.applying inside the server, so it never crosses the wire, and the
+ * triggers (running as that role) compare. An application session cannot
+ * set the marker without reading the table: one that runs as segue's own
+ * role can, which docs/cli.md states. */
 int pg_marker_setup(sg_conn *c, sg_err *err)
 {
-    (void)c; (void)err;
-    return 0; /* a setting needs no objects */
+    int rc = pg_control_setup(c, err);
+    if (!rc)
+        rc = pg_exec(c, "CREATE TABLE IF NOT EXISTS segue.secret (secret text NOT NULL); "
+                        "REVOKE ALL ON segue.secret FROM PUBLIC; "
+                        "INSERT INTO segue.secret SELECT md5(random()::text || "
+                        "clock_timestamp()::text) || gen_random_uuid()::text "
+                        "WHERE NOT EXISTS (SELECT 1 FROM segue.secret)", err);
+    return rc ? rc : pg_marker_on(c, err);
 }
 
+/* The secret goes with the last of segue's trigger functions here. */
 int pg_marker_teardown(sg_conn *c, sg_err *err)
 {
-    (void)c; (void)err;
-    return 0;
+    return pg_exec(c, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_proc p JOIN "
+                      "pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = "
+                      "'segue') THEN DROP TABLE IF EXISTS segue.secret; END IF; END $$",
+                   err);
 }
 
 int pg_marker_on(sg_conn *c, sg_err *err)
 {
-    return pg_exec(c, "SET LOCAL segue.applying = 'on'", err);
+    return pg_exec(c, "DO $$ BEGIN IF to_regclass('segue.secret') IS NOT NULL THEN "
+                      "PERFORM set_config('segue.applying', (SELECT secret FROM "
+                      "segue.secret LIMIT 1), true); END IF; END $$", err);
 }
 
 int pg_marker_off(sg_conn *c, sg_err *err)
 {
     (void)c; (void)err;
-    return 0; /* SET LOCAL ends with the transaction: no round trip needed */
+    return 0; /* set_config(..., true) ends with the transaction */
 }
