@@ -119,6 +119,13 @@ void sg_typemap_free(sg_flow *f);
 int sg_plan_note(sg_migration *m, sg_plan *p, bool blocker, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int sg_plan_types(sg_migration *m, size_t i, sg_plan *p);
+/* The way back (DESIGN.md "Safety rules"): whether mapping i's reverse
+ * flow leaves a source column that is NOT NULL with no default unwritten,
+ * so a row inserted on the target could not reach the source; msg (size
+ * bytes) says which, with file:line and a hint. Returns 1 when it does.
+ * sg_mapping_check_reverse: SG_ESPEC for the first mapping that does. */
+int sg_mapping_reverse_gap(sg_migration *m, size_t i, char *msg, size_t size);
+int sg_mapping_check_reverse(sg_migration *m);
 /* Checks the parts that need the target tables to exist (after start or for
  * create: false): columns, key uniqueness, reverse expressions. */
 int sg_mapping_check_target(sg_migration *m, bool created);

@@ -585,6 +585,37 @@ done:
     return rc;
 }
 
+int sg_mapping_reverse_gap(sg_migration *m, size_t i, char *msg, size_t size)
+{
+    const sg_map *mp = &m->maps[i];
+    const sg_table_info *src = m->groups[mp->group].info;
+    msg[0] = '\0';
+    if (!mp->primary) /* a secondary reverse flow only updates rows */
+        return 0;
+    for (size_t c = 0; c < mp->n_rev_missing; c++) {
+        int k = sg_table_info_column(m->src, src, mp->rev_missing[c]);
+        if (k < 0 || !src->cols[k].notnull || src->cols[k].has_default)
+            continue;
+        snprintf(msg, size, "%s:%d: %s: no reverse expression reaches source "
+                 "column '%s', which is NOT NULL with no default: a row inserted "
+                 "on the target after the write cutover could not be written "
+                 "back, and rollback would fail; hint: add reverse: {%s: "
+                 "<expression over %s>}", m->spec->path, mp->spec->line, mp->label,
+                 mp->rev_missing[c], mp->rev_missing[c], mp->fwd.to_table);
+        return 1;
+    }
+    return 0;
+}
+
+int sg_mapping_check_reverse(sg_migration *m)
+{
+    char msg[1024];
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (sg_mapping_reverse_gap(m, i, msg, sizeof msg))
+            return sg_err_set(&m->err, SG_ESPEC, "%s", msg);
+    return 0;
+}
+
 int sg_mapping_check_target(sg_migration *m, bool created)
 {
     for (size_t i = 0; i < m->n_maps; i++) {

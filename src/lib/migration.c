@@ -187,6 +187,8 @@ int sg_migration_start(sg_migration *m, const char *reason)
     sg_err_clear(&m->err);
     int rc = sg_mapping_check_target(m, false);
     if (!rc)
+        rc = sg_mapping_check_reverse(m);
+    if (!rc)
         rc = sg_phase_check(m, SG_CMD_START, &ph);
     if (rc)
         return rc;

@@ -132,7 +132,13 @@ static int loop(sg_migration *m, const loop_opts *o)
     bool bf_ready = false, finished = false;
     int transient = 0;
     int64_t rounds = 0;
-    int rc = take_lease(m, o);
+    sg_phase ph;
+    int rc = sg_control_phase(m, &ph);
+    if (!rc && ph == SG_PHASE_PLANNED)
+        rc = sg_err_set(&m->err, SG_ESTATE, "migration '%s' is planned; hint: run "
+                        "`segue start` first", m->spec->name);
+    if (!rc)
+        rc = take_lease(m, o);
     memset(&bf, 0, sizeof bf);
     while (!rc && !finished) {
         bool busy = false;

@@ -17,6 +17,7 @@ mappings:
     columns:
       customer_id: CustomerId
       first_name: FirstName
+      last_name: LastName
       email: lower(Email)
       country: Country
     reverse:
@@ -35,10 +36,10 @@ YAML
 # mapping(source) EXCEPT target and back, in plain SQL (not segue's verify)
 independent_diff() { # srcdb tgtdb
   sqlite3 "$1" "ATTACH '$2' AS t;
-    SELECT (SELECT count(*) FROM (SELECT CustomerId, FirstName, lower(Email), Country FROM Customer
+    SELECT (SELECT count(*) FROM (SELECT CustomerId, FirstName, LastName, lower(Email), Country FROM Customer
               EXCEPT SELECT * FROM t.customer_v2))
          + (SELECT count(*) FROM (SELECT * FROM t.customer_v2
-              EXCEPT SELECT CustomerId, FirstName, lower(Email), Country FROM Customer))
+              EXCEPT SELECT CustomerId, FirstName, LastName, lower(Email), Country FROM Customer))
          + (SELECT count(*) FROM (SELECT * FROM Track EXCEPT SELECT * FROM t.track_v2))
          + (SELECT count(*) FROM (SELECT * FROM t.track_v2 EXCEPT SELECT * FROM Track))
          + (SELECT count(*) FROM (SELECT * FROM PlaylistTrack EXCEPT SELECT * FROM t.playlist_track_v2))

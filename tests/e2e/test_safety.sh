@@ -141,4 +141,35 @@ test_route_after_cleanup_and_for_unknown_names() {
   echo "$out" | grep -q '"complete":true' || fail "route --json after cleanup: $out"
 }
 
+# the way back exists before the way forward: a reverse that leaves a
+# NOT NULL source column without a default unwritten is a plan blocker and
+# start refuses it, changing nothing; the README's quick-start spec passes,
+# and a row inserted on the target after the write cutover comes back
+test_the_way_back_is_checked_at_start() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"
+  sed -n "/^    cat > migration.yaml <<'YAML'/,/^    YAML/p" README.md | sed '1d;$d; s/^    //' |
+    sed "s|sqlite:chinook.db|sqlite:$d/src.db|; s|sqlite:chinook-v2.db|sqlite:$d/tgt.db|" > "$d/m.yaml"
+  grep -q "reverse:" "$d/m.yaml" || { fail "no quick-start spec found in README.md"; return; }
+  sed 's/first_name: FirstName, //' "$d/m.yaml" > "$d/narrow.yaml"
+  local out
+  out=$($SEGUE plan "$d/narrow.yaml" 2>&1)
+  echo "$out" | grep -q "source column 'FirstName', which is NOT NULL with no default" ||
+    fail "plan does not block a reverse that cannot write FirstName: $out"
+  out=$($SEGUE start "$d/narrow.yaml" 2>&1) && fail "start accepted a reverse with no way back"
+  echo "$out" | grep -q "narrow.yaml:[0-9]*: Customer -> customer: .*'FirstName'" ||
+    fail "start's refusal: $out"
+  [ "$(sqlite3 "$d/src.db" "SELECT count(*) FROM sqlite_master WHERE name LIKE '_segue%'")" = 0 ] ||
+    fail "the refused start changed the source"
+  check "start (README spec)" $SEGUE start "$d/m.yaml" >/dev/null
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  check "reads" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  check "writes" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  sqlite3 "$d/tgt.db" "INSERT INTO customer (customer_id, first_name, last_name, email, country)
+    VALUES (9001, 'Ada', 'Lovelace', 'ada@example.org', 'UK')" || fail "insert into the new table"
+  check "rollback" $SEGUE rollback "$d/m.yaml" >/dev/null
+  [ "$(sqlite3 "$d/src.db" "SELECT FirstName || ' ' || LastName || ' ' || Email FROM Customer WHERE CustomerId = 9001")" = \
+    "Ada Lovelace ada@example.org" ] || fail "the row inserted on the target did not come back"
+}
+
 run_tests

@@ -45,6 +45,8 @@ typedef struct sg_column_info {
     char *decl_type;  /* declared type as the engine reports it; "" if none */
     bool notnull;
     bool generated;   /* computed by the engine: never written by segue */
+    bool has_default; /* an insert that leaves it out gets a value (a
+                       * default, an identity or serial) */
     int pk_pos;       /* 1-based position in the primary key, 0 if not */
     char *order;      /* how comparisons (<, ORDER BY) order its values:
                        * "bytes" (bytewise), else the engine's collation

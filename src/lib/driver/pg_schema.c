@@ -77,7 +77,8 @@ static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *e
 {
     const char *vals[1] = { oid };
     PGresult *r = query(c, "SELECT attname, format_type(atttypid, atttypmod), attnotnull, "
-                           "attgenerated <> '', coalesce(" PG_COLUMN_ORDER ", '') "
+                           "attgenerated <> '', coalesce(" PG_COLUMN_ORDER ", ''), "
+                           "atthasdef OR attidentity <> '' "
                            "FROM pg_attribute a WHERE attrelid = $1::oid "
                            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", 1, vals, err);
     if (!r)
@@ -91,6 +92,7 @@ static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *e
         col->notnull = PQgetvalue(r, i, 2)[0] == 't';
         col->generated = PQgetvalue(r, i, 3)[0] == 't';
         col->order = strdup(PQgetvalue(r, i, 4));
+        col->has_default = PQgetvalue(r, i, 5)[0] == 't';
         oom = !col->name || !col->decl_type || !col->order;
     }
     if (oom)

@@ -59,7 +59,8 @@ static int load_columns(sqlite3 *db, sg_table_info *t)
 {
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(db,
-        "SELECT name, type, \"notnull\", pk, hidden FROM pragma_table_xinfo(?1) "
+        "SELECT name, type, \"notnull\", pk, hidden, dflt_value IS NOT NULL "
+        "FROM pragma_table_xinfo(?1) "
         "ORDER BY cid", -1, &s, NULL);
     if (rc != SQLITE_OK)
         return rc;
@@ -84,6 +85,7 @@ static int load_columns(sqlite3 *db, sg_table_info *t)
         c->notnull = sqlite3_column_int(s, 2) != 0;
         c->pk_pos = sqlite3_column_int(s, 3);
         c->generated = sqlite3_column_int(s, 4) >= 2;
+        c->has_default = sqlite3_column_int(s, 5) != 0;
         c->order = c->name ? column_order(db, t->name, c->name) : NULL;
         if (!c->name || !c->decl_type || !c->order) {
             rc = SQLITE_NOMEM;
