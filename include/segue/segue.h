@@ -289,6 +289,8 @@ typedef struct sg_status {
     int write_side;            /* SG_SIDE_SOURCE or SG_SIDE_TARGET */
     bool worker_alive;         /* a worker holds an unexpired lease */
     char worker[128];          /* "pid@host" of the lease holder, or "" */
+    char not_copied[256];      /* "Table.column, ..." added to a source
+                                * since start, which are not copied; "" */
 } sg_status;
 
 /* Reads the durable state. Phase planned when nothing was started. */

@@ -36,10 +36,13 @@ typedef struct sg_coltype {
                         * (SQLite's NUMERIC affinity) */
     int frac;          /* SG_K_TIME/TIMESTAMP(TZ): digits of a second kept,
                         * 0..6 (6 when not given) */
+    bool no_nan;       /* the engine stores a NaN float as NULL (SQLite) */
+    bool no_neg_zero;  /* the column stores -0.0 as 0 (SQLite's numeric
+                        * affinities keep integral reals as integers) */
 } sg_coltype;
 
 /* A portable type with nothing given: SG_K_ANY, scale -1, frac 6. */
-#define SG_COLTYPE_INIT { SG_K_ANY, 0, -1, false, false, 6 }
+#define SG_COLTYPE_INIT { SG_K_ANY, 0, -1, false, false, 6, false, false }
 
 /* Appends a readable name of t ("numeric(10,2)", "text(40)") for messages. */
 void sg_coltype_describe(const sg_coltype *t, sg_buf *b);
@@ -62,6 +65,8 @@ typedef enum sg_fit {
  *   "YYYY-MM-DD HH:MM:SS[.ffffff]", timestamptz the same in UTC followed by
  *   "+00:00", an offset SQLite's date functions read too (SG_V_DATETIME);
  *   bool -> SG_V_BOOL; blob -> SG_V_BLOB.
+ * A NaN or a -0.0 float the column would change (no_nan, no_neg_zero) is
+ * SG_FIT_NONE: refused, never changed.
  * New bytes go into `scratch` (reset first); *v then points into it and
  * stays valid until scratch changes. On SG_FIT_NONE *v is unchanged. `why`
  * (may be NULL) receives a static reason for LOSSY and NONE. */

@@ -54,6 +54,11 @@ typedef struct sg_map {
     sg_flow rev;
     size_t n_rev_missing;         /* source columns no reverse reaches */
     char **rev_missing;
+    /* schema drift since start (create: true with every source column):
+     * source columns the target was not made with (added later: not
+     * copied), and target columns the source no longer has (dropped) */
+    size_t n_not_copied, n_gone;
+    char **not_copied, **gone;
     char *trig_rev, *trig_guard;  /* trigger prefixes on the target table */
 } sg_map;
 
@@ -106,6 +111,9 @@ void sg_log(sg_migration *m, int level, const char *fmt, ...)
  * SG_ESPEC with file:line. */
 int sg_mapping_resolve(sg_migration *m);
 void sg_mapping_free(sg_migration *m);
+/* Finalizes every statement the flows prepared (they are prepared again on
+ * use), e.g. before a lost connection is replaced. */
+void sg_mapping_close_statements(sg_migration *m);
 /* Across engines (typemap.c): the target engine's spelling of a source
  * column type (NULL or "": none declared; caller frees), and the column
  * types a mapping's flows conform values to. Same engine: no conforming. */
@@ -126,6 +134,12 @@ int sg_plan_types(sg_migration *m, size_t i, sg_plan *p);
  * sg_mapping_check_reverse: SG_ESPEC for the first mapping that does. */
 int sg_mapping_reverse_gap(sg_migration *m, size_t i, char *msg, size_t size);
 int sg_mapping_check_reverse(sg_migration *m);
+/* Schema drift (sg_map.gone): SG_ESTATE naming the first source column a
+ * mapping copied at start that the source no longer has, and what to do. */
+int sg_mapping_check_drift(sg_migration *m);
+/* One line on the columns added to sources since start (not copied), ""
+ * when none; out has size bytes. */
+void sg_mapping_drift_note(const sg_migration *m, char *out, size_t size);
 /* Checks the parts that need the target tables to exist (after start or for
  * create: false): columns, key uniqueness, reverse expressions. */
 int sg_mapping_check_target(sg_migration *m, bool created);

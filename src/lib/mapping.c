@@ -269,6 +269,45 @@ static int forward_columns(sg_migration *m, sg_map *mp, sg_group *g)
     return 0;
 }
 
+static int push_name(char ***v, size_t *n, const char *name)
+{
+    char **p = realloc(*v, (*n + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    *v = p;
+    return (p[(*n)++] = xstrdup(name)) ? 0 : -1;
+}
+
+/* Every source column of a created table is the set the target was made
+ * with at start: when the target exists, a source column it lacks was
+ * added since (not copied), and a target column the source lacks was
+ * dropped since (the worker stops on it; sg_mapping_check_drift). */
+static int fixed_at_start(sg_migration *m, sg_map *mp, sg_group *g)
+{
+    sg_flow *f = &mp->fwd;
+    sg_table_info *t = NULL;
+    size_t w = 0;
+    int rc = m->tgt->drv->table_info(m->tgt, mp->spec->to, &t, &m->err);
+    if (rc || !t)
+        return rc;
+    for (size_t i = 0; i < f->n_cols && !rc; i++) {
+        if (sg_table_info_column(m->tgt, t, f->to_cols[i]) >= 0) {
+            f->to_cols[w] = f->to_cols[i];
+            f->exprs[w++] = f->exprs[i];
+            continue;
+        }
+        rc = push_name(&mp->not_copied, &mp->n_not_copied, f->to_cols[i]) ? oom(m) : 0;
+        free(f->to_cols[i]);
+        free(f->exprs[i]);
+    }
+    f->n_cols = w;
+    for (size_t c = 0; c < t->n_cols && !rc; c++)
+        if (!t->cols[c].generated && sg_table_info_column(m->src, g->info, t->cols[c].name) < 0)
+            rc = push_name(&mp->gone, &mp->n_gone, t->cols[c].name) ? oom(m) : 0;
+    sg_table_info_free(t);
+    return rc;
+}
+
 static int check_expressions(sg_migration *m, sg_map *mp)
 {
     const sg_spec_mapping *sm = mp->spec;
@@ -379,11 +418,7 @@ static const sg_spec_reverse *find_reverse(sg_migration *m, const sg_spec_mappin
 
 static int add_missing(sg_map *mp, const char *col)
 {
-    char **p = realloc(mp->rev_missing, (mp->n_rev_missing + 1) * sizeof *p);
-    if (!p)
-        return -1;
-    mp->rev_missing = p;
-    return (p[mp->n_rev_missing++] = xstrdup(col)) ? 0 : -1;
+    return push_name(&mp->rev_missing, &mp->n_rev_missing, col);
 }
 
 /* The reverse flow: target row -> source columns, from explicit reverse
@@ -469,6 +504,8 @@ static int resolve_one(sg_migration *m, size_t i)
                              "an earlier mapping too", sm->to);
     if ((rc = resolve_key(m, sm, grp)) != 0 ||
         (rc = forward_columns(m, mp, grp)) != 0)
+        return rc;
+    if (!sm->n_cols && sm->create && (rc = fixed_at_start(m, mp, grp)) != 0)
         return rc;
     sg_flow *f = &mp->fwd;
     f->from = m->src;
@@ -616,6 +653,34 @@ int sg_mapping_check_reverse(sg_migration *m)
     return 0;
 }
 
+int sg_mapping_check_drift(sg_migration *m)
+{
+    for (size_t i = 0; i < m->n_maps; i++) {
+        const sg_map *mp = &m->maps[i];
+        if (mp->n_gone)
+            return sg_err_set(&m->err, SG_ESTATE, "%s: source table '%s' no longer "
+                              "has column '%s', which '%s' was made with at start; "
+                              "changes can be neither copied nor written back; "
+                              "hint: add the column back to '%s' (then `segue "
+                              "verify --repair` brings its values over), or roll "
+                              "back and abort", mp->label, mp->fwd.from_table,
+                              mp->gone[0], mp->fwd.to_table, mp->fwd.from_table);
+    }
+    return 0;
+}
+
+void sg_mapping_drift_note(const sg_migration *m, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < m->n_maps && used < size; i++)
+        for (size_t c = 0; c < m->maps[i].n_not_copied && used < size; c++) {
+            int n = snprintf(out + used, size - used, "%s%s.%s", used ? ", " : "",
+                             m->maps[i].fwd.from_table, m->maps[i].not_copied[c]);
+            used += n > 0 ? (size_t)n : 0;
+        }
+}
+
 int sg_mapping_check_target(sg_migration *m, bool created)
 {
     for (size_t i = 0; i < m->n_maps; i++) {
@@ -650,12 +715,22 @@ static void free_flow(sg_flow *f)
     free(f->to_table);
 }
 
+void sg_mapping_close_statements(sg_migration *m)
+{
+    for (size_t i = 0; i < m->n_maps; i++) {
+        sg_flow_close(&m->maps[i].fwd);
+        sg_flow_close(&m->maps[i].rev);
+    }
+}
+
 void sg_mapping_free(sg_migration *m)
 {
     for (size_t i = 0; i < m->n_maps; i++) {
         sg_map *mp = &m->maps[i];
         free_flow(&mp->fwd);
         free_flow(&mp->rev);
+        free_strv(mp->not_copied, mp->n_not_copied);
+        free_strv(mp->gone, mp->n_gone);
         free(mp->label);
         free(mp->target_ddl);
         free(mp->trig_rev);

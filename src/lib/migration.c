@@ -373,5 +373,6 @@ int sg_migration_status(sg_migration *m, sg_status *out)
     }
     if (!rc)
         rc = sg_lease_holder(m, out->worker, sizeof out->worker, &out->worker_alive);
+    sg_mapping_drift_note(m, out->not_copied, sizeof out->not_copied);
     return rc;
 }

@@ -68,6 +68,11 @@ static int plan_map(sg_migration *m, size_t i, sg_plan *p)
                              mp->spec->to_line, mp->fwd.to_table))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     sg_table_info_free(t);
+    for (size_t c = 0; !rc && c < mp->n_not_copied; c++)
+        if (add_note(&p->warnings, &p->n_warnings, "%s: source column '%s' was "
+                     "added after start and is not copied", mp->label,
+                     mp->not_copied[c]))
+            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     char gap[1024];
     if (!rc && sg_mapping_reverse_gap(m, i, gap, sizeof gap) &&
         add_note(&p->blockers, &p->n_blockers, "%s", gap))

@@ -365,6 +365,8 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
     cands c = { 0 };
     int64_t t0 = sg_mono_ms(), total = 0;
     int rc = sg_phase_check(m, SG_CMD_VERIFY, &ph);
+    if (!rc)
+        rc = sg_mapping_check_drift(m);
     for (size_t i = 0; !rc && i < m->n_maps; i++) {
         sg_checkpoint cp;
         rc = sg_checkpoint_load(m, i, &cp);

@@ -15,6 +15,9 @@
 /* rounds in a row a transient database error may roll back before the
  * worker gives up and reports it */
 #define MAX_TRANSIENT 20
+/* reconnections in a row after a lost connection (1 s apart, then 2, 4,
+ * up to 30) before the worker gives up */
+#define MAX_RECONNECTS 8
 
 typedef enum loop_mode { UNTIL_STOPPED, UNTIL_CAUGHT_UP, UNTIL_BACKFILLED } loop_mode;
 
@@ -126,17 +129,61 @@ static bool cleaned_under(sg_migration *m)
     return true;
 }
 
+/* After a failed round: when a connection to a server is gone, a new one
+ * in its place (the flows' statements, prepared on the old session, are
+ * dropped first and prepared again on use). *tries counts the attempts
+ * since the last good round; past MAX_RECONNECTS the round's error stands. */
+static bool reconnected(sg_migration *m, const loop_opts *o, int *tries)
+{
+    sg_conn *ends[2] = { m->src, m->tgt };
+    if (!sg_db_lost(m->src) && !sg_db_lost(m->tgt))
+        return false;
+    sg_err round = m->err;
+    for (; *tries < MAX_RECONNECTS && !stopped(o); ) {
+        int64_t wait = 1000LL << (*tries < 5 ? *tries : 5);
+        (*tries)++;
+        sg_log(m, SG_LOG_WARN, "lost a database connection (%s); reconnecting in %lld "
+               "ms (try %d of %d)", round.msg, (long long)(wait > 30000 ? 30000 : wait),
+               *tries, MAX_RECONNECTS);
+        sg_sleep_ms(wait > 30000 ? 30000 : wait);
+        sg_mapping_close_statements(m);
+        int rc = 0;
+        for (int e = 0; e < 2 && !rc; e++)
+            if (sg_db_lost(ends[e]))
+                rc = sg_db_reconnect(ends[e], &m->err);
+        if (!rc)
+            return true;
+        sg_log(m, SG_LOG_WARN, "%s", m->err.msg);
+    }
+    sg_err_prefix(&m->err, "gave up after %d reconnections: ", *tries);
+    return false;
+}
+
+/* Columns added to a source since start are not copied: said once. */
+static void note_drift(sg_migration *m)
+{
+    char note[512];
+    sg_mapping_drift_note(m, note, sizeof note);
+    if (note[0])
+        sg_log(m, SG_LOG_WARN, "columns added since start are not copied: %s; hint: "
+               "a later migration can move them", note);
+}
+
 static int loop(sg_migration *m, const loop_opts *o)
 {
     sg_backfill bf;
     bool bf_ready = false, finished = false;
-    int transient = 0;
+    int transient = 0, reconnects = 0;
     int64_t rounds = 0;
     sg_phase ph;
     int rc = sg_control_phase(m, &ph);
     if (!rc && ph == SG_PHASE_PLANNED)
         rc = sg_err_set(&m->err, SG_ESTATE, "migration '%s' is planned; hint: run "
                         "`segue start` first", m->spec->name);
+    if (!rc)
+        rc = sg_mapping_check_drift(m);
+    if (!rc)
+        note_drift(m);
     if (!rc)
         rc = take_lease(m, o);
     memset(&bf, 0, sizeof bf);
@@ -148,6 +195,10 @@ static int loop(sg_migration *m, const loop_opts *o)
             break;
         }
         rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished);
+        if (rc && reconnected(m, o, &reconnects)) {
+            rc = 0;
+            continue;
+        }
         if (rc && rounds > 1 && cleaned_under(m)) {
             rc = 0;
             break;
@@ -162,7 +213,7 @@ static int loop(sg_migration *m, const loop_opts *o)
             continue;
         }
         if (!rc)
-            transient = 0;
+            transient = reconnects = 0;
         if (!rc && !busy && !finished)
             sg_sleep_ms(o->idle_ms > 0 ? o->idle_ms : 50);
     }

@@ -221,4 +221,32 @@ test_postgres_types_into_sqlite() {
     fail "a SQLite time with an offset did not arrive as that instant"
 }
 
+# NaN and -0.0 cannot cross into SQLite unchanged (NaN would become NULL,
+# -0.0 a 0): plan counts them as rows that cannot be written, with the
+# first key, and the backfill refuses the row instead of changing it;
+# infinities cross as they are
+test_nan_and_negative_zero_are_refused() {
+  fresh_db floats || { fail "fresh database"; return; }
+  D=$(scratch)
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE fl (id int PRIMARY KEY, x double precision)" \
+    -c "INSERT INTO fl VALUES (1, 'Infinity'), (2, '-Infinity'), (3, 1.5), (4, 'NaN'), (5, '-0'), (6, 'NaN')" ||
+    { fail "table"; return; }
+  printf 'version: 1\nname: fl\nsource: %s\ntarget: sqlite:%s\nmappings:\n  - from: fl\n    to: fl\n    create: true\n' \
+    "$DB_URI" "$D/t.db" > "$D/m.yaml"
+  local out; out=$($SEGUE plan "$D/m.yaml" 2>&1)
+  echo "$out" | grep -q "column 'x' (real(8 bytes)): 3 of 6 rows cannot be written: NaN, which the target stores as NULL (first key (4))" ||
+    fail "plan does not count NaN and -0.0: $out"
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  out=$($SEGUE backfill "$D/m.yaml" 2>&1) && fail "the backfill wrote a NaN: $out"
+  echo "$out" | grep -q "NaN, which the target stores as NULL" || fail "backfill's refusal: $out"
+  [ "$(sqlite3 "$D/t.db" "SELECT count(*) FROM fl WHERE x IS NULL OR x = 0")" = 0 ] ||
+    fail "a NaN or -0.0 was changed into the target"
+  psql -Xq "$DB_URI" -c "UPDATE fl SET x = 2 WHERE id IN (4, 6)" -c "UPDATE fl SET x = 0 WHERE id = 5" || fail "fix"
+  check "backfill after the rows were fixed" $SEGUE backfill "$D/m.yaml" >/dev/null
+  check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
+  [ "$(sqlite3 "$D/t.db" "SELECT group_concat(x, ' ') FROM (SELECT x FROM fl ORDER BY id)")" = "Inf -Inf 1.5 2.0 0.0 2.0" ] ||
+    fail "values in SQLite: $(sqlite3 "$D/t.db" "SELECT group_concat(x, ' ') FROM fl")"
+}
+
 run_tests

@@ -243,4 +243,24 @@ test_pg_truncate_cascade_reaches_the_child() {
   check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
 }
 
+# the server ends the worker's sessions (as a restart or a failover
+# would): the worker reconnects and goes on applying, instead of exiting
+test_pg_worker_reconnects_after_a_lost_connection() {
+  app_role_setup reconn || return
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  $SEGUE run "$D/m.yaml" > "$D/w.log" 2>&1 &
+  local w=$!
+  wait_for "the worker takes the lease" 60 worker_holds "$D/m.yaml"
+  caught() { [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM t_v2")" = 2000 ]; }
+  wait_for "the backfill" 60 caught
+  psql -Atq "$DB_URI" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+    WHERE application_name = 'segue' AND pid <> pg_backend_pid()" >/dev/null
+  psql -Xq "$DB_URI" -c "UPDATE t SET v = 'after the lost connection' WHERE id = 9" || fail "source write"
+  applied() { [ "$(psql -Atq "$DB_URI" -c "SELECT v FROM t_v2 WHERE id = 9")" = "after the lost connection" ]; }
+  wait_for "the worker applies a change after its connection was lost" 60 applied
+  kill -0 $w 2>/dev/null || fail "the worker exited: $(cat "$D/w.log")"
+  grep -q "reconnecting" "$D/w.log" || fail "the worker did not say it reconnected: $(cat "$D/w.log")"
+  kill $w; wait $w
+}
+
 run_tests

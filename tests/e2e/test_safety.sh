@@ -172,4 +172,33 @@ test_the_way_back_is_checked_at_start() {
     "Ada Lovelace ada@example.org" ] || fail "the row inserted on the target did not come back"
 }
 
+# schema drift: a column added to the source after start is not copied
+# (status says so) and the worker and verify go on; a copied column
+# dropped from the source stops the worker once, naming it; restored, the
+# migration converges and verifies clean
+test_schema_drift_is_named_once() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"; spec_track "$d"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  sqlite3 "$d/src.db" "ALTER TABLE Track ADD COLUMN Tier TEXT; UPDATE Track SET Tier = 'gold', Name = 'tiered'
+    WHERE TrackId <= 20" || fail "add column"
+  check "run after ADD COLUMN" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify after ADD COLUMN" $SEGUE verify "$d/m.yaml" >/dev/null
+  [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM track_v2 WHERE Name = 'tiered'")" = 20 ] ||
+    fail "changes after ADD COLUMN were not applied"
+  $SEGUE status "$d/m.yaml" --json | grep -q '"not_copied":"Track.Tier"' ||
+    fail "status does not name the column not copied: $($SEGUE status "$d/m.yaml" --json)"
+  sqlite3 "$d/src.db" "ALTER TABLE Track DROP COLUMN Composer; UPDATE Track SET Name = 'after drop' WHERE TrackId = 30" ||
+    fail "drop column"
+  local out
+  out=$($SEGUE run "$d/m.yaml" --until caught-up 2>&1) && fail "the worker went on without Composer"
+  echo "$out" | grep -q "source table 'Track' no longer has column 'Composer'" || fail "drift message: $out"
+  [ "$(echo "$out" | grep -c "no longer has column")" = 1 ] || fail "the drift was named more than once: $out"
+  sqlite3 "$d/src.db" "ALTER TABLE Track ADD COLUMN Composer NVARCHAR(220)" || fail "restore the column"
+  check "run after the column came back" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify --repair" $SEGUE verify "$d/m.yaml" --repair >/dev/null
+  check "verify clean" $SEGUE verify "$d/m.yaml" >/dev/null
+  [ "$(sqlite3 "$d/tgt.db" "SELECT Name FROM track_v2 WHERE TrackId = 30")" = "after drop" ] || fail "change lost"
+}
+
 run_tests

@@ -168,6 +168,16 @@ int sg_db_control_setup(sg_conn *c, sg_err *err)
     return c->drv->control_setup(c, err);
 }
 
+bool sg_db_lost(sg_conn *c)
+{
+    return c->drv->lost && c->drv->lost(c);
+}
+
+int sg_db_reconnect(sg_conn *c, sg_err *err)
+{
+    return c->drv->reconnect ? c->drv->reconnect(c, err) : 0;
+}
+
 int sg_db_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
                       const char *to_table, sg_err *err)
 {

@@ -147,6 +147,12 @@ struct sg_driver {
     /* Rows changed by the last insert/update/delete on c. */
     int64_t (*changes)(sg_conn *c);
 
+    /* Whether the connection to the server is gone (NULL: never, as for
+     * an embedded engine), and a new session in its place (same
+     * parameters; every statement of the old one finalized first). */
+    bool (*lost)(sg_conn *c);
+    int (*reconnect)(sg_conn *c, sg_err *err);
+
     /* write = true takes the write lock at once (SQLite BEGIN IMMEDIATE). */
     int (*begin)(sg_conn *c, bool write, sg_err *err);
     int (*commit)(sg_conn *c, sg_err *err);
@@ -276,6 +282,9 @@ int sg_db_query_int(sg_conn *c, const char *sql, int64_t dflt, int64_t *out,
 /* Inside a transaction: creates the container of control objects (the
  * driver's control_setup). */
 int sg_db_control_setup(sg_conn *c, sg_err *err);
+/* The driver's lost (false where it has none) and reconnect. */
+bool sg_db_lost(sg_conn *c);
+int sg_db_reconnect(sg_conn *c, sg_err *err);
 /* copy_grants when both connections have the same engine and it has
  * privileges; otherwise nothing. */
 int sg_db_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,

@@ -26,6 +26,13 @@ enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 2
 #define PG_LOCK_BACKOFF_MS 100
 #define PG_LOCK_BACKOFF_MAX_MS 3200
 #define PG_LOCK_TRIES 12
+/* Every other statement of segue's sessions waits at most this long for a
+ * lock (then fails with SQLSTATE 55P03, which the worker retries and
+ * reports), and a session of segue's left idle inside a transaction this
+ * long is ended by the server, so a frozen segue process (SIGSTOP, swap)
+ * cannot hold locks that its successor waits on forever. */
+#define PG_SESSION_LOCK_TIMEOUT "10s"
+#define PG_SESSION_IDLE_TIMEOUT "60s"
 
 static void trim_newline(char *s)
 {
@@ -118,11 +125,12 @@ static int try_locking(sg_conn *c, const char *sql, bool *busy, sg_err *err)
     sg_err ignored;
     if (in_tx)
         pg_exec(c, rc ? "ROLLBACK TO SAVEPOINT segue_lock; RELEASE SAVEPOINT segue_lock; "
-                        "SET LOCAL lock_timeout TO DEFAULT"
-                      : "RELEASE SAVEPOINT segue_lock; SET LOCAL lock_timeout TO DEFAULT",
+                        "SET LOCAL lock_timeout = '" PG_SESSION_LOCK_TIMEOUT "'"
+                      : "RELEASE SAVEPOINT segue_lock; SET LOCAL lock_timeout = '"
+                        PG_SESSION_LOCK_TIMEOUT "'",
                 &ignored);
     else
-        pg_exec(c, "SET SESSION lock_timeout TO DEFAULT", &ignored);
+        pg_exec(c, "SET SESSION lock_timeout = '" PG_SESSION_LOCK_TIMEOUT "'", &ignored);
     return rc;
 }
 
@@ -211,7 +219,9 @@ static void ignore_notice(void *arg, const char *message)
 static const char *const session_setup =
     "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
     "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; "
-    "SET extra_float_digits = 3; SET application_name = 'segue'";
+    "SET extra_float_digits = 3; SET application_name = 'segue'; "
+    "SET lock_timeout = '" PG_SESSION_LOCK_TIMEOUT "'; "
+    "SET idle_in_transaction_session_timeout = '" PG_SESSION_IDLE_TIMEOUT "'";
 
 static int pg_open(sg_conn **out, const char *uri, const char *rest,
                    const char *endpoint, bool create, sg_err *err)
@@ -246,6 +256,30 @@ static int pg_open(sg_conn **out, const char *uri, const char *rest,
     }
     *out = &q->base;
     return 0;
+}
+
+static bool pg_lost(sg_conn *c)
+{
+    return PQstatus(((pg_conn *)c)->pg) == CONNECTION_BAD;
+}
+
+/* A new session in place of a lost one (PQreset: same parameters). Every
+ * statement prepared on the old one must be finalized first. */
+static int pg_reconnect(sg_conn *c, sg_err *err)
+{
+    pg_conn *q = (pg_conn *)c;
+    q->active = NULL;
+    sg_buf_reset(&q->stale);
+    c->tx_depth = 0;
+    PQreset(q->pg);
+    if (PQstatus(q->pg) != CONNECTION_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(q->pg));
+        trim_newline(msg);
+        return sg_err_set(err, SG_EDB, "%s: cannot reconnect to %s: %s", c->endpoint,
+                          c->uri, msg);
+    }
+    return pg_exec(c, session_setup, err);
 }
 
 static void pg_close(sg_conn *c)
@@ -675,6 +709,8 @@ const sg_driver sg_driver_postgres = {
     .type_copy = pg_type_copy,
     .control_setup = pg_control_setup,
     .control_teardown = pg_control_teardown,
+    .lost = pg_lost,
+    .reconnect = pg_reconnect,
     .copy_grants = pg_copy_grants,
     .control_present = pg_control_present,
     .capture_install = pg_capture_install,

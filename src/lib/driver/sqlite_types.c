@@ -40,6 +40,7 @@ void sq_type_parse(const char *decl, sg_coltype *out)
     int mods[2];
     sg_std_type_split(decl, name, sizeof name, mods);
     *out = (sg_coltype)SG_COLTYPE_INIT;
+    out->no_nan = true; /* SQLite binds a NaN as NULL, whatever the column */
     if (!*name || temporal(name, out))
         return;
     if (has(name, "int")) {
@@ -63,6 +64,10 @@ void sq_type_parse(const char *decl, sg_coltype *out)
     } else {
         out->kind = SG_K_OTHER;
     }
+    /* integer, real and numeric affinities store an integral real as an
+     * integer: -0.0 would come back as 0 */
+    out->no_neg_zero = out->kind == SG_K_INT || out->kind == SG_K_REAL ||
+                       out->kind == SG_K_NUMERIC;
 }
 
 void sq_type_decl(const sg_coltype *t, sg_buf *b)
