@@ -277,6 +277,15 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
  * created, control rows) from any phase before writes_switched. */
 int sg_migration_abort(sg_migration *m, const char *reason);
 
+/* Keys set aside: a key whose change the other side refused on its data
+ * (a CHECK, a NOT NULL, a type) is recorded with the error and the worker
+ * goes on with every other key; the write cutover, rollback and cleanup
+ * refuse while any is set aside (sg_status.set_aside names them). Once the
+ * row is fixed, sg_migration_retry puts every set-aside key back into its
+ * changelog for the worker to sync (one that fails again is set aside
+ * again). *n receives how many keys went back. Errors: SG_EDB. */
+int sg_migration_retry(sg_migration *m, int64_t *n);
+
 /* ---- status ------------------------------------------------------------ */
 
 typedef struct sg_status {
@@ -291,6 +300,8 @@ typedef struct sg_status {
     char worker[128];          /* "pid@host" of the lease holder, or "" */
     char not_copied[256];      /* "Table.column, ..." added to a source
                                 * since start, which are not copied; "" */
+    int64_t set_aside;         /* keys set aside (see sg_migration_retry) */
+    char set_aside_keys[512];  /* the first few: "(k) in Table: error; ..." */
 } sg_status;
 
 /* Reads the durable state. Phase planned when nothing was started. */

@@ -145,3 +145,24 @@ CMD(verify)
     sg_migration_close(m);
     return code;
 }
+
+CMD(retry)
+{
+    sg_migration *m = NULL;
+    int64_t n = 0;
+    (void)c;
+    int code = cli_open(a, &m);
+    if (code)
+        return code;
+    int rc = sg_migration_retry(m, &n);
+    if (rc)
+        code = cli_fail("retry", rc, sg_migration_errmsg(m));
+    else if (a->json)
+        cli_print_json(json_pack("{s:b,s:I}", "ok", 1, "keys", (json_int_t)n));
+    else
+        printf("%s: %lld set-aside key%s back in the changelog; the worker applies "
+               "%s\n", sg_migration_name(m), (long long)n, n == 1 ? "" : "s",
+               n == 1 ? "it" : "them");
+    sg_migration_close(m);
+    return code;
+}

@@ -59,6 +59,8 @@ static const cli_cmd commands[] = {
       o_cleanup, cmd_cleanup, true },
     { "abort", "SPEC", "undo everything segue made (before the write cutover)",
       o_plain, cmd_abort, true },
+    { "retry", "SPEC", "put keys set aside back into their changelog once fixed",
+      o_plain, cmd_retry, true },
     { "status", "SPEC", "phase, backfill, pending changes, lag, routing",
       o_plain, cmd_status, true },
     { "route", "SPEC KEY", "where a read for KEY and writes go now", o_plain,

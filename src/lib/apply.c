@@ -2,9 +2,11 @@
  * through every mapping of its table, commit, then delete exactly the drained
  * entries by id (never a high-water mark: ids commit out of order). A
  * statement entry is applied in slices of the batch size, one per drain. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aside.h"
 #include "capture.h"
 #include "changelog.h"
 #include "control.h"
@@ -51,36 +53,94 @@ static const char *log_name(sg_migration *m, sg_dir d, size_t g)
     return d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
 }
 
+/* Whether a failed sync is the row's own fault (the receiving side refused
+ * its data), not the connection's, a lock's or the lease's. */
+static bool data_error(sg_migration *m, int rc)
+{
+    return rc == SG_EDB && !m->err.transient && !sg_db_lost(m->src) && !sg_db_lost(m->tgt);
+}
+
+/* The set-aside records of b's keys go once they are written. */
+static int clear_keys(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, size_t n)
+{
+    int rc = sg_tx_begin(m->tgt, &m->err);
+    for (size_t k = 0; k < n && !rc; k++)
+        rc = sg_aside_clear(m, d, g, &keys[k]);
+    if (!rc)
+        return sg_tx_commit(m->tgt, &m->err);
+    sg_tx_rollback(m->tgt);
+    return rc;
+}
+
+/* After a batch failed on its data: each key alone, in its own
+ * transaction; a key that fails on its data is set aside with its error
+ * (aside.h) and the others go on. */
+static int sync_each(sg_migration *m, sg_dir d, size_t g, const sg_batch *b)
+{
+    sg_conn *dst = d == SG_FORWARD ? m->tgt : m->src;
+    int rc = 0;
+    for (size_t k = 0; k < b->n_keys && !rc; k++) {
+        sg_batch one = { .n_keys = 1, .keys = &b->keys[k] };
+        if ((rc = sg_tx_begin(dst, &m->err)) != 0)
+            break;
+        if ((rc = sync_keys(m, d, g, &one)) == 0) {
+            if ((rc = sg_lease_commit(m, dst)) == 0)
+                rc = clear_keys(m, d, g, &b->keys[k], 1);
+            continue;
+        }
+        sg_tx_rollback(dst);
+        if (!data_error(m, rc))
+            break;
+        char why[SG_ERRMSG_MAX];
+        snprintf(why, sizeof why, "%s", m->err.msg);
+        sg_log(m, SG_LOG_WARN, "set aside: %s; the worker goes on with the other "
+               "keys (fix the row, then `segue retry`)", why);
+        rc = sg_aside_record(m, d, g, &b->keys[k], why);
+    }
+    return rc;
+}
+
 /* Applies batch b of group g and deletes its entries. The sync commits
  * before the delete, so a crash in between only replays (sync is
  * idempotent). *done: applied and deleted; false when the batch was found
- * stale, which is no error. */
+ * stale, which is no error. With in_tx the caller's transactions (a write
+ * fence) take everything, and a failure fails the caller. */
 static int apply_batch(sg_migration *m, sg_dir d, size_t g, const sg_batch *b,
                        bool in_tx, bool *done)
 {
     sg_conn *logc = log_conn(m, d);
     sg_conn *dst = d == SG_FORWARD ? m->tgt : m->src;
     const char *log = log_name(m, d, g);
-    bool stale = false;
+    bool stale = false, deleted = false, aside = false;
     int rc = 0;
     *done = false;
-    if (!in_tx && (rc = sg_tx_begin(dst, &m->err)) != 0)
+    if (in_tx) {
+        if ((rc = sync_keys(m, d, g, b)) == 0)
+            rc = sg_log_delete(m, logc, log, b);
+        *done = !rc;
         return rc;
-    if (!in_tx && (rc = check_direction(m, d, &stale)) == 0 && stale) {
+    }
+    if ((rc = sg_aside_any(m, d, g, &aside)) != 0 || (rc = sg_tx_begin(dst, &m->err)) != 0)
+        return rc;
+    if ((rc = check_direction(m, d, &stale)) == 0 && stale) {
         sg_tx_rollback(dst);
         return 0;
     }
-    if (!rc && !in_tx)
+    if (!rc)
         sg_test_point("apply:checked");
     if (!rc)
         rc = sync_keys(m, d, g, b);
-    if (!rc && (in_tx || logc == dst))
+    if (!rc && logc == dst)
         rc = sg_log_delete(m, logc, log, b);
-    if (!in_tx && !rc)
-        rc = sg_lease_commit(m, dst);
-    else if (!in_tx)
+    if (!rc && (rc = sg_lease_commit(m, dst)) == 0)
+        deleted = logc == dst;
+    else if (rc)
         sg_tx_rollback(dst);
-    if (!rc && !in_tx && logc != dst) {
+    if (rc && data_error(m, rc))
+        rc = sync_each(m, d, g, b);
+    else if (!rc && aside)
+        rc = clear_keys(m, d, g, b->keys, b->n_keys);
+    if (!rc && !deleted) {
         if ((rc = sg_tx_begin(logc, &m->err)) == 0 &&
             (rc = sg_log_delete(m, logc, log, b)) == 0)
             rc = sg_tx_commit(logc, &m->err);

@@ -291,3 +291,31 @@ int sg_log_drop(sg_migration *m, sg_conn *c, const char *log)
     sg_buf_free(&q);
     return rc;
 }
+
+int sg_log_push(sg_migration *m, sg_conn *c, const char *log, const sg_row *key)
+{
+    sg_buf q = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_buf_puts(&q, "INSERT INTO ");
+    sg_db_control(c, &q, log);
+    sg_buf_puts(&q, " (at");
+    for (size_t k = 0; k < key->n; k++)
+        sg_buf_printf(&q, ", k%zu", k);
+    sg_buf_puts(&q, ") VALUES (");
+    for (size_t k = 0; k <= key->n; k++) {
+        sg_buf_puts(&q, k ? ", " : "");
+        sg_db_param(c, &q, (int)k + 1);
+    }
+    sg_buf_puts(&q, ")");
+    int rc = sg_buf_failed(&q) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
+                               : sg_db_prepare(c, sg_buf_str(&q), &s, &m->err);
+    sg_buf_free(&q);
+    if (!rc)
+        rc = sg_db_bind_int(s, 1, sg_now_ms(), &m->err);
+    for (size_t k = 0; k < key->n && !rc; k++)
+        rc = sg_db_bind(s, (int)k + 2, &key->v[k], &m->err);
+    if (!rc && (rc = sg_db_step(s, &m->err)) > 0)
+        rc = 0;
+    sg_db_finalize(s);
+    return rc;
+}

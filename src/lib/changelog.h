@@ -43,6 +43,8 @@ int sg_log_forget(sg_migration *m, sg_conn *c, const char *log, int64_t upto);
  * entry (ms since the epoch; 0 when none). */
 int sg_log_pending(sg_migration *m, sg_conn *c, const char *log, size_t n_key,
                    int64_t *pending, int64_t *oldest_at);
+/* Appends an entry for key (a change to apply again), as capture would. */
+int sg_log_push(sg_migration *m, sg_conn *c, const char *log, const sg_row *key);
 /* Drops the changelog and its statement entries. */
 int sg_log_drop(sg_migration *m, sg_conn *c, const char *log);
 

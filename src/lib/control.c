@@ -110,8 +110,11 @@ static const char *const ddl[] = {
     "CREATE TABLE IF NOT EXISTS @switches (migration %TXT NOT NULL, direction "
     "%INT NOT NULL, grp %INT NOT NULL, upto %INT NOT NULL, PRIMARY KEY "
     "(migration, direction, grp))",
+    "CREATE TABLE IF NOT EXISTS @set_aside (migration %TXT NOT NULL, direction "
+    "%INT NOT NULL, grp %INT NOT NULL, key %BLB NOT NULL, error %TXT, at %TXT, "
+    "PRIMARY KEY (migration, direction, grp, key))",
 };
-static const char *const tables[] = { "switches", "verify_runs", "lease", "audit",
+static const char *const tables[] = { "set_aside", "switches", "verify_runs", "lease", "audit",
     "checkpoints", "routing", "migrations", "meta" };
 
 int sg_control_install(sg_migration *m)
@@ -426,6 +429,7 @@ int sg_control_forget(sg_migration *m, bool purge)
         "DELETE FROM @routing WHERE migration = $1",
         "DELETE FROM @lease WHERE migration = $1",
         "DELETE FROM @switches WHERE migration = $1",
+        "DELETE FROM @set_aside WHERE migration = $1",
     };
     static const char *const all[] = {
         "DELETE FROM @verify_runs WHERE migration = $1",
@@ -433,9 +437,10 @@ int sg_control_forget(sg_migration *m, bool purge)
         "DELETE FROM @migrations WHERE name = $1",
     };
     int rc = 0;
-    for (size_t i = 0; i < 4 + (purge ? 3 : 0) && !rc; i++) {
+    size_t n_keep = sizeof keep / sizeof keep[0];
+    for (size_t i = 0; i < n_keep + (purge ? 3 : 0) && !rc; i++) {
         sg_stmt *s = NULL;
-        rc = ctl_prepare(m, i < 4 ? keep[i] : all[i - 4], &s);
+        rc = ctl_prepare(m, i < n_keep ? keep[i] : all[i - n_keep], &s);
         if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))
             rc = run(m, s);
         else

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aside.h"
 #include "capture.h"
 #include "cutover.h"
 #include "control.h"
@@ -259,6 +260,8 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
         goto done;
     rc = sg_phase_lock(m, SG_CMD_WRITES, &ph);
     if (!rc)
+        rc = sg_aside_refuse(m, "cutover --writes");
+    if (!rc)
         rc = sg_gates_require(m, SG_CMD_WRITES);
     if (!rc)
         rc = load_all_reads(m, &r);
@@ -311,6 +314,8 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
     if (rc)
         goto done;
     rc = sg_phase_lock(m, SG_CMD_ROLLBACK, &ph);
+    if (!rc)
+        rc = sg_aside_refuse(m, "rollback");
     bool writes = ph >= SG_PHASE_WRITES_SWITCHED;
     if (!rc && writes && (rc = sg_fence(m, m->tgt, false)) == 0 &&
         (rc = rollback_fenced(m, upto, &drained)) == 0)

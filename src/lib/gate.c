@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aside.h"
 #include "capture.h"
 #include "control.h"
 #include "lease.h"
@@ -82,6 +83,18 @@ static int lag(sg_migration *m, gate_eval *g)
     return rc;
 }
 
+static int set_aside_keys(sg_migration *m, gate_eval *g)
+{
+    int64_t n = 0;
+    char first[120];
+    int rc = sg_aside_count(m, &n, first, sizeof first);
+    snprintf(g->value, sizeof g->value, "%lld key%s set aside%s%s", (long long)n,
+             n == 1 ? "" : "s", n ? ": " : "", n ? first : "");
+    snprintf(g->limit, sizeof g->limit, "none (fix the rows, then `segue retry`)");
+    g->pass = n == 0;
+    return rc;
+}
+
 static const struct {
     const char *name;
     gate_fn fn;
@@ -89,6 +102,7 @@ static const struct {
     { "verify_clean", verify_clean },
     { "worker_alive", worker_alive },
     { "lag", lag },
+    { "set_aside_keys", set_aside_keys },
 };
 #define N_GATES (sizeof gates / sizeof gates[0])
 

@@ -4,7 +4,8 @@
  *                 gates.verify_max_age;
  *   worker_alive  a worker holds the lease (renewed within its ttl), so
  *                 changes keep flowing to the side that now serves;
- *   lag           the oldest pending change is younger than gates.max_lag.
+ *   lag           the oldest pending change is younger than gates.max_lag;
+ *   set_aside_keys  no key is set aside (aside.h).
  * A refused gate is named with its value and its limit. A person may pass
  * refused gates for one step with a reason (sg_migration_force_gates); each
  * passed gate is an audit row with its value and that reason. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aside.h"
 #include "capture.h"
 #include "control.h"
 #include "cutover.h"
@@ -317,6 +318,8 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
     /* the last target writes reach the source behind a short fence */
     rc = sg_phase_lock(m, SG_CMD_CLEANUP, &ph);
     if (!rc)
+        rc = sg_aside_refuse(m, "cleanup");
+    if (!rc)
         rc = sg_fence(m, m->tgt, false);
     if (!rc)
         rc = sg_apply_drain_all(m, SG_REVERSE, true, &drained);
@@ -374,5 +377,8 @@ int sg_migration_status(sg_migration *m, sg_status *out)
     if (!rc)
         rc = sg_lease_holder(m, out->worker, sizeof out->worker, &out->worker_alive);
     sg_mapping_drift_note(m, out->not_copied, sizeof out->not_copied);
+    if (!rc && out->phase != SG_PHASE_CLEANED)
+        rc = sg_aside_count(m, &out->set_aside, out->set_aside_keys,
+                            sizeof out->set_aside_keys);
     return rc;
 }

@@ -201,4 +201,46 @@ test_schema_drift_is_named_once() {
   [ "$(sqlite3 "$d/tgt.db" "SELECT Name FROM track_v2 WHERE TrackId = 30")" = "after drop" ] || fail "change lost"
 }
 
+# after the write cutover a target row the source cannot hold (its CHECK,
+# which the created table lacks) is set aside; every other write still
+# reaches the source; rollback refuses naming the key; once the row is
+# fixed, retry and rollback complete with every write in the source
+test_a_row_the_source_refuses_is_set_aside() {
+  local d; d=$(scratch)
+  sqlite3 "$d/src.db" "PRAGMA journal_mode=WAL; CREATE TABLE items (id INTEGER PRIMARY KEY,
+      qty INTEGER NOT NULL CHECK (qty >= 0), note TEXT);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+    INSERT INTO items SELECT i, i, 'n' || i FROM n;" >/dev/null || { fail "table"; return; }
+  printf 'version: 1\nname: aside\nsource: sqlite:%s\ntarget: sqlite:%s\nmappings:\n  - from: items\n    to: items2\n    create: true\n' \
+    "$d/src.db" "$d/tgt.db" > "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  check "reads" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  check "writes" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  sqlite3 "$d/tgt.db" "UPDATE items2 SET qty = -5 WHERE id = 7; UPDATE items2 SET note = 'ok 8' WHERE id = 8;
+    INSERT INTO items2 VALUES (501, 1, 'new'); DELETE FROM items2 WHERE id = 9;
+    UPDATE items2 SET note = 'ok 10' WHERE id = 10" || fail "target writes"
+  local out
+  out=$($SEGUE run "$d/m.yaml" --until caught-up 2>&1) || fail "the worker stopped on a refused row: $out"
+  echo "$out" | grep -q "set aside: .*key (7).*CHECK constraint failed" || fail "no set-aside warning: $out"
+  [ "$(sqlite3 "$d/src.db" "SELECT (SELECT note FROM items WHERE id = 8) || (SELECT note FROM items WHERE id = 10)
+    || (SELECT count(*) FROM items WHERE id = 501) || (SELECT count(*) FROM items WHERE id = 9)")" = "ok 8ok 1010" ] ||
+    fail "the other writes did not reach the source"
+  $SEGUE status "$d/m.yaml" --json | grep -q '"set_aside":1,' || fail "status: $($SEGUE status "$d/m.yaml" --json)"
+  out=$($SEGUE rollback "$d/m.yaml" 2>&1) && fail "rollback went on with a key set aside"
+  echo "$out" | grep -q "cannot rollback: 1 key is set aside.*(7) in items" || fail "rollback's refusal: $out"
+  out=$($SEGUE cleanup "$d/m.yaml" 2>&1) && fail "cleanup went on with a key set aside"
+  sqlite3 "$d/tgt.db" "UPDATE items2 SET qty = 5 WHERE id = 7" || fail "fix the row"
+  check "retry" $SEGUE retry "$d/m.yaml" >/dev/null
+  check "run after retry" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  $SEGUE status "$d/m.yaml" --json | grep -q '"set_aside":0,' || fail "still set aside after retry"
+  check "rollback" $SEGUE rollback "$d/m.yaml" >/dev/null
+  [ "$(sqlite3 "$d/src.db" "SELECT qty FROM items WHERE id = 7")" = 5 ] || fail "the fixed row is not in the source"
+  local n; n=$(sqlite3 "$d/src.db" "ATTACH '$d/tgt.db' AS t; SELECT
+    (SELECT count(*) FROM (SELECT * FROM items EXCEPT SELECT * FROM t.items2)) +
+    (SELECT count(*) FROM (SELECT * FROM t.items2 EXCEPT SELECT * FROM items))")
+  [ "$n" = 0 ] || fail "source and target differ in $n rows after the rollback"
+}
+
 run_tests
