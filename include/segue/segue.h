@@ -254,6 +254,11 @@ int sg_cutover_reads(sg_migration *m, double pct, const char *reason);
  * *fence_ms (may be NULL) receives how long source writes were held. */
 int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms);
 
+/* A mapping with `reverse: none` has no way back after the write cutover:
+ * sg_cutover_writes refuses it (SG_ESTATE) unless this was called on the
+ * handle first, for that one cutover; rollback after it is refused. */
+int sg_migration_accept_no_rollback(sg_migration *m);
+
 /* Routes everything back to the source. After a write cutover it first
  * fences the target, drains the reverse changelog into the source and puts
  * forward capture back, so no write made on the target is lost. The

@@ -122,6 +122,8 @@ static int do_writes(sg_migration *m, const cli_cmd *c, const cli_args *a, json_
 {
     double fence_ms = 0;
     int rc = force(m, c, a);
+    if (!rc && cli_has(c, a, "no-rollback"))
+        rc = sg_migration_accept_no_rollback(m);
     if (rc)
         return rc;
     rc = sg_cutover_writes(m, a->reason, &fence_ms);

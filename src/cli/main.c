@@ -27,6 +27,7 @@ static const cli_opt o_cutover[] = { COMMON,
     { "reads", "PCT", "route PCT percent of reads (0..100) to the target" },
     { "writes", NULL, "switch writes to the target (fence, drain, flip)" },
     { "force", NULL, "pass refused gates for this step (needs --reason; audited)" },
+    { "no-rollback", NULL, "switch writes although a mapping says reverse: none" },
     { NULL, NULL, NULL } };
 static const cli_opt o_cleanup[] = { COMMON,
     { "drop-source", NULL, "also drop the old source tables" },

@@ -43,6 +43,18 @@ static int check_direction(sg_migration *m, sg_dir d, bool *stale)
     return rc;
 }
 
+/* Whether group g has a changelog in direction d: a table whose every
+ * mapping says reverse: none has no reverse capture. */
+static bool has_log(const sg_migration *m, sg_dir d, size_t g)
+{
+    if (d == SG_FORWARD)
+        return true;
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (m->maps[i].group == g && !m->maps[i].spec->no_reverse)
+            return true;
+    return false;
+}
+
 static sg_conn *log_conn(sg_migration *m, sg_dir d)
 {
     return d == SG_FORWARD ? m->src : m->tgt;
@@ -198,6 +210,8 @@ int sg_apply_drain(sg_migration *m, sg_dir d, int64_t limit, bool in_tx,
 {
     *applied = 0;
     for (size_t g = 0; g < m->n_groups; g++) {
+        if (!has_log(m, d, g))
+            continue;
         int rc = drain_group(m, d, g, limit, in_tx, applied);
         if (rc)
             return rc;
@@ -247,6 +261,8 @@ int sg_apply_keep(sg_migration *m, sg_dir d, const int64_t *after, int64_t *upto
     int rc = 0;
     *applied = 0;
     for (size_t g = 0; g < m->n_groups && !rc; g++) {
+        if (!has_log(m, d, g))
+            continue;
         upto[g] = after ? after[g] : 0;
         for (;;) {
             sg_batch b = { 0 };
@@ -274,7 +290,8 @@ int sg_apply_forget(sg_migration *m, sg_dir d, const int64_t *upto)
 {
     int rc = 0;
     for (size_t g = 0; g < m->n_groups && !rc; g++)
-        rc = sg_log_forget(m, log_conn(m, d), log_name(m, d, g), upto[g]);
+        rc = !has_log(m, d, g) ? 0
+                               : sg_log_forget(m, log_conn(m, d), log_name(m, d, g), upto[g]);
     return rc;
 }
 
@@ -284,8 +301,9 @@ int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_m
     int rc = 0;
     *pending = 0;
     for (size_t g = 0; g < m->n_groups && !rc; g++)
-        rc = sg_log_pending(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key,
-                            pending, &oldest);
+        rc = !has_log(m, d, g) ? 0
+                               : sg_log_pending(m, log_conn(m, d), log_name(m, d, g),
+                                                m->groups[g].n_key, pending, &oldest);
     *lag_ms = oldest ? sg_now_ms() - oldest : 0;
     if (*lag_ms < 0)
         *lag_ms = 0;

@@ -27,6 +27,8 @@ static int each_capture(sg_migration *m, sg_dir d,
     }
     for (size_t i = 0; i < m->n_maps; i++) {
         sg_map *mp = &m->maps[i];
+        if (mp->spec->no_reverse)
+            continue; /* reverse: none: nothing flows back */
         sg_capture cap = { mp->fwd.to_table, m->groups[mp->group].rlog,
                            mp->trig_rev, mp->fwd.n_key,
                            (const char *const *)mp->fwd.to_key };

@@ -227,6 +227,18 @@ int sg_switch_recover(sg_migration *m)
     return rc;
 }
 
+/* reverse: none leaves no way back: the write cutover needs to be told. */
+static int way_back(sg_migration *m)
+{
+    const sg_map *mp = sg_mapping_no_way_back(m);
+    if (!mp || m->no_rollback_ok)
+        return 0;
+    return sg_err_set(&m->err, SG_ESTATE, "cannot switch writes: mapping %s says "
+                      "reverse: none, so after the write cutover there is no way "
+                      "back; hint: pass --no-rollback to switch writes anyway",
+                      mp->label);
+}
+
 /* The routing, which must send every read to the target already. */
 static int load_all_reads(sg_migration *m, sg_routing *r)
 {
@@ -236,6 +248,12 @@ static int load_all_reads(sg_migration *m, sg_routing *r)
                         "reads go to the target; hint: run `segue cutover "
                         "--reads 100` first and watch it", r->read_pct);
     return rc;
+}
+
+int sg_migration_accept_no_rollback(sg_migration *m)
+{
+    m->no_rollback_ok = true;
+    return 0;
 }
 
 int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
@@ -249,6 +267,8 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
     int rc = sg_switch_recover(m);
     if (!rc)
         rc = sg_phase_check(m, SG_CMD_WRITES, &ph);
+    if (!rc)
+        rc = way_back(m);
     if (!rc)
         rc = load_all_reads(m, &r);
     if (!rc && !(upto = calloc(m->n_groups, sizeof *upto)))
@@ -290,6 +310,7 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
         rc = finish_record(m, SG_FORWARD, upto);
 done:
     sg_gates_force_done(m);
+    m->no_rollback_ok = false;
     free(upto);
     return rc;
 }
@@ -317,6 +338,11 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
     if (!rc)
         rc = sg_aside_refuse(m, "rollback");
     bool writes = ph >= SG_PHASE_WRITES_SWITCHED;
+    const sg_map *none = sg_mapping_no_way_back(m);
+    if (!rc && writes && none)
+        rc = sg_err_set(&m->err, SG_ESTATE, "cannot rollback: mapping %s says "
+                        "reverse: none, so writes made on the target since the write "
+                        "cutover cannot reach the source", none->label);
     if (!rc && writes && (rc = sg_fence(m, m->tgt, false)) == 0 &&
         (rc = rollback_fenced(m, upto, &drained)) == 0)
         snprintf(detail, sizeof detail, "writes and reads back to the source; "

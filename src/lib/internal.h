@@ -96,6 +96,8 @@ struct sg_migration {
     char *actor;
     char *force_reason;           /* gates refused in the next step pass
                                    * (gate.h); NULL: none */
+    bool no_rollback_ok;          /* the next write cutover may leave no way
+                                   * back (reverse: none) */
     bool control_ok;              /* control tables seen, format checked */
     bool has_lease;
     int64_t lease_token;          /* the token taken (lease.h); 0: none */
@@ -134,6 +136,8 @@ int sg_plan_types(sg_migration *m, size_t i, sg_plan *p);
  * sg_mapping_check_reverse: SG_ESPEC for the first mapping that does. */
 int sg_mapping_reverse_gap(sg_migration *m, size_t i, char *msg, size_t size);
 int sg_mapping_check_reverse(sg_migration *m);
+/* The first mapping that says reverse: none, or NULL. */
+const sg_map *sg_mapping_no_way_back(const sg_migration *m);
 /* Schema drift (sg_map.gone): SG_ESTATE naming the first source column a
  * mapping copied at start that the source no longer has, and what to do. */
 int sg_mapping_check_drift(sg_migration *m);

@@ -627,7 +627,8 @@ int sg_mapping_reverse_gap(sg_migration *m, size_t i, char *msg, size_t size)
     const sg_map *mp = &m->maps[i];
     const sg_table_info *src = m->groups[mp->group].info;
     msg[0] = '\0';
-    if (!mp->primary) /* a secondary reverse flow only updates rows */
+    if (!mp->primary || mp->spec->no_reverse) /* a secondary reverse flow
+                                               * only updates rows */
         return 0;
     for (size_t c = 0; c < mp->n_rev_missing; c++) {
         int k = sg_table_info_column(m->src, src, mp->rev_missing[c]);
@@ -651,6 +652,14 @@ int sg_mapping_check_reverse(sg_migration *m)
         if (sg_mapping_reverse_gap(m, i, msg, sizeof msg))
             return sg_err_set(&m->err, SG_ESPEC, "%s", msg);
     return 0;
+}
+
+const sg_map *sg_mapping_no_way_back(const sg_migration *m)
+{
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (m->maps[i].spec->no_reverse)
+            return &m->maps[i];
+    return NULL;
 }
 
 int sg_mapping_check_drift(sg_migration *m)

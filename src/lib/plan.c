@@ -77,7 +77,12 @@ static int plan_map(sg_migration *m, size_t i, sg_plan *p)
     if (!rc && sg_mapping_reverse_gap(m, i, gap, sizeof gap) &&
         add_note(&p->blockers, &p->n_blockers, "%s", gap))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    for (size_t c = 0; !rc && c < mp->n_rev_missing; c++)
+    if (!rc && mp->spec->no_reverse &&
+        add_note(&p->warnings, &p->n_warnings, "%s: reverse: none: after the write "
+                 "cutover there is no way back (cutover --writes asks for "
+                 "--no-rollback)", mp->label))
+        rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (size_t c = 0; !rc && !mp->spec->no_reverse && c < mp->n_rev_missing; c++)
         if (add_note(&p->warnings, &p->n_warnings, "%s: no reverse expression "
                      "reaches source column '%s': after a write cutover, rows "
                      "written on the target leave it %s in the source; hint: add "

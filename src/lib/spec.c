@@ -265,9 +265,14 @@ static int parse_columns(parse *p, sg_spec_mapping *m, yaml_node_t *n)
 
 static int parse_reverse(parse *p, sg_spec_mapping *m, yaml_node_t *n)
 {
+    if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 4 &&
+        !memcmp(n->data.scalar.value, "none", 4)) {
+        m->no_reverse = true;
+        return 0;
+    }
     if (n->type != YAML_MAPPING_NODE)
         return fail(p, n, "reverse must map source column names to expressions "
-                    "over the target row; hint: Email: email");
+                    "over the target row, or be none; hint: Email: email");
     size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
     m->reverse = calloc(cnt ? cnt : 1, sizeof *m->reverse);
     if (!m->reverse)
@@ -581,6 +586,8 @@ void sg_spec_hash(const sg_spec *s, char out[33])
             hash_str(st, m->reverse[j].column);
             hash_str(st, m->reverse[j].expr);
         }
+        if (m->no_reverse)
+            hash_str(st, "reverse: none");
         hash_str(st, "\x02");
     }
     XXH128_hash_t h = XXH3_128bits_digest(st);

@@ -34,6 +34,8 @@ typedef struct sg_spec_mapping {
     char *where;           /* filter over the source row, or NULL */
     size_t n_reverse;
     sg_spec_reverse *reverse;
+    bool no_reverse;       /* reverse: none: no way back after the write
+                            * cutover, on purpose */
 } sg_spec_mapping;
 
 typedef struct sg_spec {

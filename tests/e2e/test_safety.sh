@@ -243,4 +243,26 @@ test_a_row_the_source_refuses_is_set_aside() {
   [ "$n" = 0 ] || fail "source and target differ in $n rows after the rollback"
 }
 
+# reverse: none says on purpose there is no way back: plan warns instead of
+# blocking, the write cutover asks for --no-rollback, rollback is refused
+test_reverse_none_asks_for_no_rollback() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"
+  printf 'version: 1\nname: oneway\nsource: sqlite:%s\ntarget: sqlite:%s\nmappings:\n  - from: Customer\n    to: contacts\n    create: true\n    columns: {id: CustomerId, mail: Email}\n    reverse: none\n' \
+    "$d/src.db" "$d/tgt.db" > "$d/m.yaml"
+  local out; out=$($SEGUE plan "$d/m.yaml" 2>&1) || fail "plan blocked reverse: none: $out"
+  echo "$out" | grep -q "reverse: none: after the write cutover there is no way back" || fail "plan: $out"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  check "reads" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  out=$(with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes 2>&1) && fail "writes switched with no way back: $out"
+  echo "$out" | grep -q "says reverse: none.*--no-rollback" || fail "the refusal: $out"
+  check "writes --no-rollback" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes --no-rollback >/dev/null
+  sqlite3 "$d/tgt.db" "INSERT INTO contacts VALUES (9001, 'new@example.org')" || fail "target write"
+  check "run after the cutover" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  out=$($SEGUE rollback "$d/m.yaml" 2>&1) && fail "rollback with no way back: $out"
+  echo "$out" | grep -q "cannot rollback: mapping Customer -> contacts says reverse: none" || fail "rollback's refusal: $out"
+  check "cleanup" $SEGUE cleanup "$d/m.yaml" >/dev/null
+}
+
 run_tests
