@@ -136,6 +136,12 @@ int sg_plan_types(sg_migration *m, size_t i, sg_plan *p);
  * sg_mapping_check_reverse: SG_ESPEC for the first mapping that does. */
 int sg_mapping_reverse_gap(sg_migration *m, size_t i, char *msg, size_t size);
 int sg_mapping_check_reverse(sg_migration *m);
+/* Application roles (create: false): whether roles hold privileges on
+ * mapping i's source table that its target lacks, so they would fail after
+ * the cutover; msg gets the GRANTs that fix it. Returns 1 when so, 0 when
+ * not, or an error. sg_mapping_check_grants: SG_ESPEC for the first. */
+int sg_mapping_grant_gap(sg_migration *m, size_t i, char *msg, size_t size);
+int sg_mapping_check_grants(sg_migration *m);
 /* The first mapping that says reverse: none, or NULL. */
 const sg_map *sg_mapping_no_way_back(const sg_migration *m);
 /* Schema drift (sg_map.gone): SG_ESTATE naming the first source column a

@@ -662,6 +662,43 @@ const sg_map *sg_mapping_no_way_back(const sg_migration *m)
     return NULL;
 }
 
+int sg_mapping_grant_gap(sg_migration *m, size_t i, char *msg, size_t size)
+{
+    const sg_map *mp = &m->maps[i];
+    sg_buf missing = SG_BUF_INIT;
+    msg[0] = '\0';
+    sg_table_info *t = NULL;
+    if (mp->spec->create) /* a created table gets the source's grants */
+        return 0;
+    int rc = m->tgt->drv->table_info(m->tgt, mp->fwd.to_table, &t, &m->err);
+    bool exists = t != NULL;
+    sg_table_info_free(t);
+    if (rc || !exists) /* a missing target is named by the target checks */
+        return rc;
+    rc = sg_db_copy_grants(m->src, mp->fwd.from_table, m->tgt, mp->fwd.to_table,
+                           &missing, &m->err);
+    if (!rc && missing.len)
+        snprintf(msg, size, "%s:%d: %s: roles that use '%s' lack privileges on '%s': "
+                 "their reads and writes would fail after the cutover; hint: %s",
+                 m->spec->path, mp->spec->to_line, mp->label, mp->fwd.from_table,
+                 mp->fwd.to_table, sg_buf_failed(&missing) ? "grant them" : sg_buf_str(&missing));
+    sg_buf_free(&missing);
+    return rc ? rc : msg[0] != '\0';
+}
+
+int sg_mapping_check_grants(sg_migration *m)
+{
+    char msg[1024];
+    for (size_t i = 0; i < m->n_maps; i++) {
+        int rc = sg_mapping_grant_gap(m, i, msg, sizeof msg);
+        if (rc < 0)
+            return rc;
+        if (rc)
+            return sg_err_set(&m->err, SG_ESPEC, "%s", msg);
+    }
+    return 0;
+}
+
 int sg_mapping_check_drift(sg_migration *m)
 {
     for (size_t i = 0; i < m->n_maps; i++) {

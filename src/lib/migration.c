@@ -150,7 +150,7 @@ static int create_targets(sg_migration *m)
         /* the roles that use the old table may use the new one */
         if (!rc)
             rc = sg_db_copy_grants(m->src, m->groups[mp->group].table, m->tgt,
-                                   mp->fwd.to_table, &m->err);
+                                   mp->fwd.to_table, NULL, &m->err);
         if (rc)
             return rc;
     }
@@ -189,6 +189,8 @@ int sg_migration_start(sg_migration *m, const char *reason)
     int rc = sg_mapping_check_target(m, false);
     if (!rc)
         rc = sg_mapping_check_reverse(m);
+    if (!rc)
+        rc = sg_mapping_check_grants(m);
     if (!rc)
         rc = sg_phase_check(m, SG_CMD_START, &ph);
     if (rc)

@@ -77,6 +77,11 @@ static int plan_map(sg_migration *m, size_t i, sg_plan *p)
     if (!rc && sg_mapping_reverse_gap(m, i, gap, sizeof gap) &&
         add_note(&p->blockers, &p->n_blockers, "%s", gap))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    int granted = rc ? 0 : sg_mapping_grant_gap(m, i, gap, sizeof gap);
+    if (granted < 0)
+        rc = granted;
+    else if (granted && add_note(&p->blockers, &p->n_blockers, "%s", gap))
+        rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     if (!rc && mp->spec->no_reverse &&
         add_note(&p->warnings, &p->n_warnings, "%s: reverse: none: after the write "
                  "cutover there is no way back (cutover --writes asks for "

@@ -263,4 +263,20 @@ test_pg_worker_reconnects_after_a_lost_connection() {
   kill $w; wait $w
 }
 
+# into an existing table (create: false) that the application role has no
+# privileges on: plan blocks and start refuses, with the GRANT that fixes it
+test_pg_start_refuses_a_target_the_application_role_cannot_use() {
+  app_role_setup grants || return
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE t_v2 (id int PRIMARY KEY, v text NOT NULL)" ||
+    { fail "target table"; return; }
+  sed -i 's/create: true/create: false/' "$D/m.yaml"
+  local out; out=$($SEGUE plan "$D/m.yaml" 2>&1)
+  echo "$out" | grep -q "blocker: .*roles that use 't' lack privileges on 't_v2'.*GRANT SELECT ON \"t_v2\" TO appuser;" ||
+    fail "plan does not name the missing grants: $out"
+  out=$($SEGUE start "$D/m.yaml" 2>&1) && fail "start went on with a role that would lose its table"
+  echo "$out" | grep -q "GRANT INSERT ON \"t_v2\" TO appuser;" || fail "start's refusal: $out"
+  psql -Xq "$DB_URI" -c "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON t_v2 TO appuser" || fail "grant"
+  check "start once granted" $SEGUE start "$D/m.yaml" >/dev/null
+}
+
 run_tests

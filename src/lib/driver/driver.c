@@ -179,11 +179,11 @@ int sg_db_reconnect(sg_conn *c, sg_err *err)
 }
 
 int sg_db_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
-                      const char *to_table, sg_err *err)
+                      const char *to_table, sg_buf *missing, sg_err *err)
 {
     if (from->drv != to->drv || !to->drv->copy_grants)
         return 0;
-    return to->drv->copy_grants(from, from_table, to, to_table, err);
+    return to->drv->copy_grants(from, from_table, to, to_table, missing, err);
 }
 
 int sg_db_control_present(sg_conn *c, bool *out, sg_err *err)

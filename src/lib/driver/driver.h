@@ -197,9 +197,11 @@ struct sg_driver {
     int (*type_copy)(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
     /* Gives `to_table` in `to` (a database of this engine) the privileges
      * other roles hold on `from_table` in `from` (roles `to` lacks are
-     * skipped). NULL where the engine has no privileges. */
+     * skipped); with `missing`, grants nothing and appends the GRANT
+     * statements `to_table` would need instead. NULL where the engine has
+     * no privileges. */
     int (*copy_grants)(sg_conn *from, const char *from_table, sg_conn *to,
-                       const char *to_table, sg_err *err);
+                       const char *to_table, sg_buf *missing, sg_err *err);
     /* Whether this database holds segue's control tables. */
     int (*control_present)(sg_conn *c, bool *out, sg_err *err);
     /* Fills *out with NULL when the table does not exist. */
@@ -288,7 +290,7 @@ int sg_db_reconnect(sg_conn *c, sg_err *err);
 /* copy_grants when both connections have the same engine and it has
  * privileges; otherwise nothing. */
 int sg_db_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
-                      const char *to_table, sg_err *err);
+                      const char *to_table, sg_buf *missing, sg_err *err);
 /* Whether c holds segue's control tables (the driver's control_present). */
 int sg_db_control_present(sg_conn *c, bool *out, sg_err *err);
 

@@ -65,7 +65,7 @@ int pg_bulk_end(sg_bulk *b, bool ok, int64_t *rows, sg_err *err);
 int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int pg_control_present(sg_conn *c, bool *out, sg_err *err);
 int pg_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
-                   const char *to_table, sg_err *err);
+                   const char *to_table, sg_buf *missing, sg_err *err);
 int pg_control_setup(sg_conn *c, sg_err *err);
 int pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
 int pg_control_teardown(sg_conn *c, sg_err *err);

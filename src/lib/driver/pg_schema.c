@@ -227,8 +227,46 @@ static int grant_one(sg_conn *to, const char *table, const PGresult *r, int i,
     return pg_exec_locking(to, &b, err);
 }
 
+/* Whether role (a name, or "public") holds privilege priv on table in c. */
+static int holds(sg_conn *c, const char *role, const char *table, const char *priv,
+                 bool *out, sg_err *err)
+{
+    sg_buf q = SG_BUF_INIT;
+    sg_std_quote_ident(&q, table);
+    const char *vals[3] = { role, sg_buf_str(&q), priv };
+    PGresult *r = query(c, "SELECT has_table_privilege($1, $2, $3)", 3, vals, err);
+    sg_buf_free(&q);
+    *out = r && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return r ? 0 : SG_EDB;
+}
+
+/* One privilege of the source's: granted, or (missing) written down as
+ * the GRANT that would give it when `to` lacks it. */
+static int carry(sg_conn *to, const char *to_table, const PGresult *r, int i,
+                 sg_buf *missing, sg_err *err)
+{
+    bool exists = true, has = false;
+    int rc = 0;
+    if (strcmp(PQgetvalue(r, i, 0), "PUBLIC") != 0)
+        rc = query_bool(to, "SELECT to_regrole(quote_ident($1)) IS NOT NULL",
+                        PQgetvalue(r, i, 3), &exists, err);
+    if (rc || !exists)
+        return rc;
+    if (!missing)
+        return grant_one(to, to_table, r, i, err);
+    rc = holds(to, PQgetvalue(r, i, 3), to_table, PQgetvalue(r, i, 1), &has, err);
+    if (!rc && !has) {
+        sg_buf_printf(missing, "%sGRANT %s ON ", missing->len ? " " : "",
+                      PQgetvalue(r, i, 1));
+        sg_std_quote_ident(missing, to_table);
+        sg_buf_printf(missing, " TO %s;", PQgetvalue(r, i, 0));
+    }
+    return rc;
+}
+
 int pg_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
-                   const char *to_table, sg_err *err)
+                   const char *to_table, sg_buf *missing, sg_err *err)
 {
     sg_buf q = SG_BUF_INIT;
     sg_std_quote_ident(&q, from_table);
@@ -243,14 +281,8 @@ int pg_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
     if (!r)
         return SG_EDB;
     int rc = 0;
-    for (int i = 0; i < PQntuples(r) && !rc; i++) {
-        bool exists = true;
-        if (strcmp(PQgetvalue(r, i, 0), "PUBLIC") != 0)
-            rc = query_bool(to, "SELECT to_regrole(quote_ident($1)) IS NOT NULL",
-                            PQgetvalue(r, i, 3), &exists, err);
-        if (!rc && exists)
-            rc = grant_one(to, to_table, r, i, err);
-    }
+    for (int i = 0; i < PQntuples(r) && !rc; i++)
+        rc = carry(to, to_table, r, i, missing, err);
     PQclear(r);
     if (rc)
         sg_err_prefix(err, "giving \"%s\" the grants of \"%s\": ", to_table, from_table);
