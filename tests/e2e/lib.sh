@@ -81,3 +81,32 @@ with_worker() { # spec command...
   kill $w 2>/dev/null; wait $w 2>/dev/null
   return $rc
 }
+# whether a process runs (not gone, not a zombie waiting to be reaped)
+running() { local s; s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1); [ -n "$s" ] && [ "$s" != Z ]; }
+# `rounds` random disturbances of two workers contending for one migration
+# (give it worker.lease_ttl: 1s): each round starts the workers that are
+# gone, then after a random moment kill -9s one of them, or stops it past
+# its lease and lets it go on (one that finds its lease taken exits 5, as it
+# must). Prints the schedule.
+chaos_workers() { # spec rounds log-dir
+  local spec=$1 rounds=$2 dir=$3 r v w=(0 0) did=""
+  for r in $(seq "$rounds"); do
+    for v in 0 1; do
+      if [ "${w[$v]}" = 0 ] || ! running "${w[$v]}"; then
+        [ "${w[$v]}" != 0 ] && wait "${w[$v]}" 2>/dev/null
+        $SEGUE run "$spec" --wait >> "$dir/worker$v.log" 2>&1 &
+        w[$v]=$!
+      fi
+    done
+    sleep 0.$((RANDOM % 5 + 1))
+    v=$((RANDOM % 2))
+    if [ $((RANDOM % 2)) = 0 ]; then
+      kill -9 "${w[$v]}" 2>/dev/null; did="$did kill$v"
+    else
+      kill -STOP "${w[$v]}" 2>/dev/null; sleep 1.$((RANDOM % 5)); kill -CONT "${w[$v]}" 2>/dev/null
+      did="$did stop$v"
+    fi
+  done
+  kill "${w[0]}" "${w[1]}" 2>/dev/null; wait "${w[0]}" "${w[1]}" 2>/dev/null
+  echo "$did"
+}

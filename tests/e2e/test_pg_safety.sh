@@ -279,4 +279,23 @@ test_pg_start_refuses_a_target_the_application_role_cannot_use() {
   check "start once granted" $SEGUE start "$D/m.yaml" >/dev/null
 }
 
+# the same on PostgreSQL: two workers contend while one is killed -9 or
+# stopped past its lease at random, 20 times, under a writer that inserts,
+# updates and deletes; afterwards t and t_v2 agree row for row
+test_pg_contending_workers_killed_and_stopped_at_random() {
+  app_role_setup chaos || return
+  printf 'worker:\n  lease_ttl: 1s\n' >> "$D/m.yaml"
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  (i=0; while [ ! -e "$D/stop" ]; do i=$((i + 1))
+     psql -Xq -v ON_ERROR_STOP=1 "$APP" -c "UPDATE t SET v = 'u$i' WHERE id = $((RANDOM % 2000 + 1));
+       INSERT INTO t VALUES ($((10000 + i)), 'i$i'); DELETE FROM t WHERE id = $((RANDOM % 2000 + 1))" || exit 1
+   done) &
+  local writer=$!
+  local did; did=$(chaos_workers "$D/m.yaml" 20 "$D")
+  touch "$D/stop"; wait $writer || fail "the writer failed"
+  check "drain after$did" $SEGUE run "$D/m.yaml" --until caught-up --wait >/dev/null
+  t_same "after$did"
+  check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
+}
+
 run_tests
