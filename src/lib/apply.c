@@ -10,8 +10,8 @@
 #include "capture.h"
 #include "changelog.h"
 #include "control.h"
-#include "testpoint.h"
 #include "lease.h"
+#include "testpoint.h"
 #include "tx.h"
 
 static int sync_keys(sg_migration *m, sg_dir d, size_t g, const sg_batch *b)

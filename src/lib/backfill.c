@@ -5,6 +5,7 @@
 #include "capture.h"
 #include "chunk.h"
 #include "lease.h"
+#include "phase.h"
 #include "tx.h"
 
 /* The engine's estimate of the rows to copy, for progress: -1 when it has
@@ -49,15 +50,17 @@ static int count_rows(sg_migration *m, const sg_flow *f, int64_t *n)
     return rc;
 }
 
-static int set_phase(sg_migration *m, sg_phase from, sg_phase to, const char *detail)
+/* Moves the phase as cmd does, when the migration is still where cmd
+ * starts (an earlier run may have moved it already). */
+static int set_phase(sg_migration *m, sg_cmd cmd, const char *detail)
 {
     int rc = sg_tx_begin(m->tgt, &m->err);
     if (rc)
         return rc;
     sg_phase now;
     rc = sg_control_phase_locked(m, &now);
-    if (!rc && now == from)
-        rc = sg_control_transition(m, from, to, "backfill", detail, NULL);
+    if (!rc && (sg_rule_of(cmd)->from & SG_PH(now)))
+        rc = sg_phase_move(m, cmd, now, detail, NULL);
     if (!rc)
         return sg_tx_commit(m->tgt, &m->err);
     sg_tx_rollback(m->tgt);
@@ -81,7 +84,7 @@ int sg_backfill_init(sg_migration *m, sg_backfill *bf)
         if (rc)
             return rc;
     }
-    return set_phase(m, SG_PHASE_STARTED, SG_PHASE_BACKFILLING, "backfill began");
+    return set_phase(m, SG_CMD_BACKFILL, "backfill began");
 }
 
 void sg_backfill_free(sg_backfill *bf)
@@ -179,8 +182,7 @@ int sg_backfill_step(sg_migration *m, sg_backfill *bf)
         bf->map++;
     }
     if (!bf->complete) {
-        int rc = set_phase(m, SG_PHASE_BACKFILLING, SG_PHASE_BACKFILLED,
-                           "every mapping copied");
+        int rc = set_phase(m, SG_CMD_BACKFILLED, "every mapping copied");
         if (rc)
             return rc;
         bf->complete = true;

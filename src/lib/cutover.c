@@ -63,8 +63,7 @@ int sg_cutover_reads(sg_migration *m, double pct, const char *reason)
         rc = sg_routing_save(m, &r);
     }
     if (!rc)
-        rc = sg_control_transition(m, ph, SG_PHASE_READS_SHIFTING, "cutover_reads",
-                                   detail, reason);
+        rc = sg_phase_move(m, SG_CMD_READS, ph, detail, reason);
     sg_gates_force_done(m);
     if (!rc)
         return sg_tx_commit(m->tgt, &m->err);
@@ -298,8 +297,7 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
     }
     snprintf(detail, sizeof detail, "fence drained %lld changes", (long long)drained);
     if (!rc)
-        rc = sg_control_transition(m, ph, SG_PHASE_WRITES_SWITCHED, "cutover_writes",
-                                   detail, reason);
+        rc = sg_phase_move(m, SG_CMD_WRITES, ph, detail, reason);
     if (rc)
         sg_tx_rollback_pair(m->tgt, m->src);
     else
@@ -357,7 +355,7 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
         rc = sg_routing_save(m, &r);
     }
     if (!rc)
-        rc = sg_control_transition(m, ph, SG_PHASE_VERIFIED, "rollback", detail, reason);
+        rc = sg_phase_move(m, SG_CMD_ROLLBACK, ph, detail, reason);
     if (rc)
         sg_tx_rollback_pair(m->tgt, m->src);
     else

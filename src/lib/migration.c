@@ -11,8 +11,8 @@
 #include "control.h"
 #include "cutover.h"
 #include "phase.h"
-#include "testpoint.h"
 #include "lease.h"
+#include "testpoint.h"
 #include "tx.h"
 
 void sg_log(sg_migration *m, int level, const char *fmt, ...)
@@ -176,9 +176,9 @@ static int start_in_tx(sg_migration *m, const char *reason)
     if (!rc)
         rc = sg_control_create(m);
     if (!rc)
-        rc = sg_control_transition(m, SG_PHASE_PLANNED, SG_PHASE_STARTED, "start",
-                                   "control tables, target tables and capture "
-                                   "installed", reason);
+        /* sg_control_create left the row planned, also after a cleanup */
+        rc = sg_phase_move(m, SG_CMD_START, SG_PHASE_PLANNED, "control tables, target "
+                           "tables and capture installed", reason);
     return rc;
 }
 
@@ -337,9 +337,9 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
     if (!rc)
         rc = sg_control_forget(m, o->purge);
     if (!rc && !o->purge)
-        rc = sg_control_transition(m, ph, SG_PHASE_CLEANED, "cleanup",
-                                   o->drop_source ? "capture removed, source tables dropped"
-                                                  : "capture removed", reason);
+        rc = sg_phase_move(m, SG_CMD_CLEANUP, ph,
+                           o->drop_source ? "capture removed, source tables dropped"
+                                          : "capture removed", reason);
     if (!rc && o->purge)
         rc = sg_control_drop_if_unused(m);
     if (rc) {

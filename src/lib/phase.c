@@ -10,24 +10,27 @@
                        SG_PH(SG_PHASE_SHADOWING) | SG_PH(SG_PHASE_READS_SHIFTING))
 
 static const sg_rule rules[SG_CMD_COUNT] = {
-    [SG_CMD_START] = { "start", SG_PH(SG_PHASE_PLANNED) | SG_PH(SG_PHASE_CLEANED),
+    [SG_CMD_START] = { "start", "start", SG_PH(SG_PHASE_PLANNED) | SG_PH(SG_PHASE_CLEANED),
                        SG_PHASE_STARTED },
-    [SG_CMD_BACKFILL] = { "backfill", SG_PH(SG_PHASE_STARTED), SG_PHASE_BACKFILLING },
-    [SG_CMD_BACKFILLED] = { "backfill", SG_PH(SG_PHASE_BACKFILLING), SG_PHASE_BACKFILLED },
-    [SG_CMD_VERIFY] = { "verify", SG_PH(SG_PHASE_BACKFILLED) | SG_PH(SG_PHASE_VERIFIED) |
-                        SG_PH(SG_PHASE_SHADOWING) | SG_PH(SG_PHASE_READS_SHIFTING), -1 },
-    [SG_CMD_READS] = { "cutover --reads", SG_PH(SG_PHASE_VERIFIED) |
+    [SG_CMD_BACKFILL] = { "backfill", "backfill", SG_PH(SG_PHASE_STARTED),
+                          SG_PHASE_BACKFILLING },
+    [SG_CMD_BACKFILLED] = { "backfill", "backfill", SG_PH(SG_PHASE_BACKFILLING),
+                            SG_PHASE_BACKFILLED },
+    [SG_CMD_VERIFY] = { "verify", "verify", SG_PH(SG_PHASE_BACKFILLED) |
+                        SG_PH(SG_PHASE_VERIFIED) | SG_PH(SG_PHASE_SHADOWING) |
+                        SG_PH(SG_PHASE_READS_SHIFTING), -1 },
+    [SG_CMD_READS] = { "cutover --reads", "cutover_reads", SG_PH(SG_PHASE_VERIFIED) |
                        SG_PH(SG_PHASE_SHADOWING) | SG_PH(SG_PHASE_READS_SHIFTING),
                        SG_PHASE_READS_SHIFTING },
-    [SG_CMD_WRITES] = { "cutover --writes", SG_PH(SG_PHASE_READS_SHIFTING),
-                        SG_PHASE_WRITES_SWITCHED },
-    [SG_CMD_ROLLBACK] = { "rollback", SG_PH(SG_PHASE_SHADOWING) |
+    [SG_CMD_WRITES] = { "cutover --writes", "cutover_writes",
+                        SG_PH(SG_PHASE_READS_SHIFTING), SG_PHASE_WRITES_SWITCHED },
+    [SG_CMD_ROLLBACK] = { "rollback", "rollback", SG_PH(SG_PHASE_SHADOWING) |
                           SG_PH(SG_PHASE_READS_SHIFTING) |
                           SG_PH(SG_PHASE_WRITES_SWITCHED) | SG_PH(SG_PHASE_BAKING),
                           SG_PHASE_VERIFIED },
-    [SG_CMD_CLEANUP] = { "cleanup", SG_PH(SG_PHASE_WRITES_SWITCHED) |
+    [SG_CMD_CLEANUP] = { "cleanup", "cleanup", SG_PH(SG_PHASE_WRITES_SWITCHED) |
                          SG_PH(SG_PHASE_BAKING), SG_PHASE_CLEANED },
-    [SG_CMD_ABORT] = { "abort", BEFORE_WRITES, SG_PHASE_PLANNED },
+    [SG_CMD_ABORT] = { "abort", "abort", BEFORE_WRITES, SG_PHASE_PLANNED },
 };
 
 const sg_rule *sg_rule_of(sg_cmd cmd)
@@ -70,4 +73,11 @@ int sg_phase_check(sg_migration *m, sg_cmd cmd, sg_phase *out)
 int sg_phase_lock(sg_migration *m, sg_cmd cmd, sg_phase *out)
 {
     return read_and_check(m, cmd, true, out);
+}
+
+int sg_phase_move(sg_migration *m, sg_cmd cmd, sg_phase from, const char *detail,
+                  const char *reason)
+{
+    const sg_rule *r = sg_rule_of(cmd);
+    return sg_control_transition(m, from, (sg_phase)r->to, r->action, detail, reason);
 }

@@ -31,6 +31,7 @@ typedef enum sg_cmd {
 
 typedef struct sg_rule {
     const char *name;    /* the command as typed: "cutover --writes" */
+    const char *action;  /* its name in the audit log: "cutover_writes" */
     unsigned from;       /* SG_PH() bits: the phases it may start from */
     int to;              /* the phase it moves to; -1: it decides (verify) */
 } sg_rule;
@@ -48,5 +49,11 @@ int sg_phase_check(sg_migration *m, sg_cmd cmd, sg_phase *out);
  * moves the phase in between (PostgreSQL: SELECT ... FOR UPDATE; SQLite:
  * the write transaction already excludes every other writer). */
 int sg_phase_lock(sg_migration *m, sg_cmd cmd, sg_phase *out);
+
+/* Inside the caller's target write transaction, after sg_phase_lock: moves
+ * the migration from `from` to the phase the rule of cmd names
+ * (sg_control_transition, audited under the rule's action). */
+int sg_phase_move(sg_migration *m, sg_cmd cmd, sg_phase from, const char *detail,
+                  const char *reason);
 
 #endif

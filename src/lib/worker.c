@@ -7,8 +7,8 @@
 #include "backfill.h"
 #include "capture.h"
 #include "cutover.h"
-#include "testpoint.h"
 #include "lease.h"
+#include "testpoint.h"
 #include "tx.h"
 
 #define DRAIN_BATCH 1000
@@ -139,13 +139,12 @@ static bool reconnected(sg_migration *m, const loop_opts *o, int *tries)
     if (!sg_db_lost(m->src) && !sg_db_lost(m->tgt))
         return false;
     sg_err round = m->err;
-    for (; *tries < MAX_RECONNECTS && !stopped(o); ) {
-        int64_t wait = 1000LL << (*tries < 5 ? *tries : 5);
+    while (*tries < MAX_RECONNECTS && !stopped(o)) {
+        int64_t wait = *tries < 5 ? 1000LL << *tries : 30000;
         (*tries)++;
         sg_log(m, SG_LOG_WARN, "lost a database connection (%s); reconnecting in %lld "
-               "ms (try %d of %d)", round.msg, (long long)(wait > 30000 ? 30000 : wait),
-               *tries, MAX_RECONNECTS);
-        sg_sleep_ms(wait > 30000 ? 30000 : wait);
+               "ms (try %d of %d)", round.msg, (long long)wait, *tries, MAX_RECONNECTS);
+        sg_sleep_ms(wait);
         sg_mapping_close_statements(m);
         int rc = 0;
         for (int e = 0; e < 2 && !rc; e++)
