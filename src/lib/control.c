@@ -119,9 +119,14 @@ static const char *const tables[] = { "set_aside", "switches", "verify_runs", "l
 
 int sg_control_install(sg_migration *m)
 {
-    int rc = m->tgt->drv->control_setup(m->tgt, &m->err);
+    int rc = sg_db_control_setup(m->tgt, &m->err);
     for (size_t i = 0; i < sizeof ddl / sizeof ddl[0] && !rc; i++)
         rc = ctl_exec(m, ddl[i]);
+    /* what the router reads, as whatever role the application has */
+    if (!rc)
+        rc = sg_db_control_share(m->tgt, "migrations", &m->err);
+    if (!rc)
+        rc = sg_db_control_share(m->tgt, "routing", &m->err);
     if (rc)
         return rc;
     sg_stmt *s = NULL;

@@ -86,12 +86,17 @@ routed_setup() { # database
 }
 
 # a started migration of pgbench_accounts from a fresh pgbench database into
-# the same table of another fresh database; sets D (scratch dir holding
-# m.yaml) and DST (the target's URI)
-other_db_setup() { # source-database target-database migration
+# the same table of another fresh database; with a role, that role (made
+# when missing) may read and write pgbench's tables and nothing else before
+# the start; sets D (scratch dir holding m.yaml) and DST (the target's URI)
+other_db_setup() { # source-database target-database migration [role]
   fresh_db "$2" || { fail "fresh database"; return 1; }
   DST=$DB_URI
   pgbench_db "$1" $SCALE || { fail "pgbench database"; return 1; }
+  [ -z "${4:-}" ] || psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1
+      FROM pg_roles WHERE rolname = '$4') THEN CREATE ROLE $4 LOGIN; END IF; END \$\$;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON pgbench_accounts, pgbench_branches,
+      pgbench_tellers, pgbench_history TO $4" >/dev/null || { fail "application role"; return 1; }
   D=$(scratch)
   accounts_spec "$D" "$3" "abalance: abalance"
   sed -i "s|^target: .*|target: $DST|; s|to: accounts_v2|to: pgbench_accounts|" "$D/m.yaml"
@@ -309,19 +314,22 @@ takes_writes() { # relation what
 # the playbook into ANOTHER database under pgbench: the application in the
 # source database reaches the target's table and segue's routing through
 # postgres_fdw (tests/e2e/pg/routed_fdw_app.sql) and has a transaction the
-# guard rejects retried (--max-tries). pgbench writes without a break
+# guard rejects retried (--max-tries). pgbench runs as an application role
+# with privileges on pgbench's tables only (benchapp), never segue's or the
+# server owner's: capture, the guards and the target's grants must serve it
+# and the routing row must be readable to it. pgbench writes without a break
 # through the backfill, verify, the write cutover, a rollback (every target
 # write in the source), a second cutover and cleanup. The independent EXCEPT
 # runs in the source against the target's table through the foreign table,
 # after the rollback and the second cutover (after cleanup the old table no
 # longer follows: there, every pgbench delta must be in the target)
 test_pg_cutover_rollback_cleanup_into_another_database_under_routed_pgbench() {
-  other_db_setup fdwsrc fdwdst pgcut || return
-  local d=$D dst=$DST
-  psql -Xq -v ON_ERROR_STOP=1 -v port="$PG_PORT" -v db=fdwdst "$DB_URI" \
+  other_db_setup fdwsrc fdwdst pgcut benchapp || return
+  local d=$D dst=$DST app=${DB_URI/postgres@/benchapp@}
+  psql -Xq -v ON_ERROR_STOP=1 -v port="$PG_PORT" -v db=fdwdst -v app=benchapp "$DB_URI" \
     -f tests/e2e/pg/routed_fdw_app.sql >/dev/null || { fail "app functions"; return; }
   local bench=("$PG_BIN/pgbench" -n -c 4 -j 2 -s $SCALE --max-tries 50
-               -f tests/e2e/pg/routed_tpcb.pgbench "$DB_URI")
+               -f tests/e2e/pg/routed_tpcb.pgbench "$app")
   local new=remote.pgbench_accounts all="aid, bid, abalance, filler"
   pgbench_loop "$d" "${bench[@]}"
   $SEGUE run "$d/m.yaml" > "$d/worker.log" 2>&1 &
@@ -337,6 +345,8 @@ test_pg_cutover_rollback_cleanup_into_another_database_under_routed_pgbench() {
   takes_writes $new "after the cutover"
   psql -Xq "$DB_URI" -c "UPDATE pgbench_accounts SET abalance = 1 WHERE aid = 1" 2>&1 | grep -q "migration 'pgcut'" ||
     fail "the old table takes writes after the cutover"
+  [ "$(psql -Atq "${dst/postgres@/benchapp@}" -c "SELECT count(*) > 0 FROM pgbench_accounts")" = t ] ||
+    fail "the application role cannot read the new table"
   check "rollback under load" $SEGUE rollback "$d/m.yaml" >/dev/null
   takes_writes pgbench_accounts "after the rollback"
   pgbench_loop_stop "$d"

@@ -168,6 +168,11 @@ int sg_db_control_setup(sg_conn *c, sg_err *err)
     return c->drv->control_setup(c, err);
 }
 
+int sg_db_control_share(sg_conn *c, const char *name, sg_err *err)
+{
+    return c->drv->control_share ? c->drv->control_share(c, name, err) : 0;
+}
+
 bool sg_db_lost(sg_conn *c)
 {
     return c->drv->lost && c->drv->lost(c);

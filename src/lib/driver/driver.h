@@ -190,6 +190,10 @@ struct sg_driver {
      * `segue` schema; SQLite: nothing). Teardown keeps a non-empty one. */
     int (*control_setup)(sg_conn *c, sg_err *err);
     int (*control_teardown)(sg_conn *c, sg_err *err);
+    /* Lets every role of the database read the control table `name` (the
+     * routing an application follows through the router as its own role).
+     * NULL where the engine has no privileges. */
+    int (*control_share)(sg_conn *c, const char *name, sg_err *err);
     /* Creates in `to` the user-defined type `decl` names (as found in a
      * column of `from`, another database of this engine) when `to` lacks it:
      * PostgreSQL enums and domains, arrays of them. Built-in types: nothing.
@@ -284,6 +288,8 @@ int sg_db_query_int(sg_conn *c, const char *sql, int64_t dflt, int64_t *out,
 /* Inside a transaction: creates the container of control objects (the
  * driver's control_setup). */
 int sg_db_control_setup(sg_conn *c, sg_err *err);
+/* The driver's control_share; nothing where it has none. */
+int sg_db_control_share(sg_conn *c, const char *name, sg_err *err);
 /* The driver's lost (false where it has none) and reconnect. */
 bool sg_db_lost(sg_conn *c);
 int sg_db_reconnect(sg_conn *c, sg_err *err);

@@ -709,6 +709,7 @@ const sg_driver sg_driver_postgres = {
     .type_copy = pg_type_copy,
     .control_setup = pg_control_setup,
     .control_teardown = pg_control_teardown,
+    .control_share = pg_control_share,
     .lost = pg_lost,
     .reconnect = pg_reconnect,
     .copy_grants = pg_copy_grants,

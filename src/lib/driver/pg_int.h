@@ -69,6 +69,7 @@ int pg_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
 int pg_control_setup(sg_conn *c, sg_err *err);
 int pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
 int pg_control_teardown(sg_conn *c, sg_err *err);
+int pg_control_share(sg_conn *c, const char *name, sg_err *err);
 int pg_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err);
 int pg_capture_remove(sg_conn *c, const sg_capture *cap, sg_err *err);
 int pg_guard_install(sg_conn *c, const sg_guard *g, sg_err *err);

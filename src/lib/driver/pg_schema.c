@@ -47,6 +47,21 @@ int pg_control_teardown(sg_conn *c, sg_err *err)
                       "'segue') THEN DROP SCHEMA IF EXISTS segue; END IF; END $$", err);
 }
 
+/* USAGE on the schema lets a role name its tables, not read them: only
+ * the shared ones are granted; the changelogs and the marker's secret stay
+ * segue's. */
+int pg_control_share(sg_conn *c, const char *name, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_buf_puts(&b, "GRANT USAGE ON SCHEMA segue TO PUBLIC; GRANT SELECT ON ");
+    pg_control_name(&b, name);
+    sg_buf_puts(&b, " TO PUBLIC");
+    int rc = sg_buf_failed(&b) ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                               : pg_exec(c, sg_buf_str(&b), err);
+    sg_buf_free(&b);
+    return rc;
+}
+
 int pg_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
 {
     return query_bool(c, "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal "

@@ -5,14 +5,21 @@
 -- snapshot per transaction, so a write the old side's guard rejects cannot
 -- see the new routing inside that transaction: the function raises a
 -- serialization failure instead, and the client retries the whole
--- transaction (pgbench --max-tries), as applications do.
+-- transaction (pgbench --max-tries), as applications do. The application
+-- runs as the role named by psql variable app, with privileges on its own
+-- tables only: on the target it reaches the table (which got the source
+-- table's grants) and the routing row as itself.
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
 CREATE SERVER target_db FOREIGN DATA WRAPPER postgres_fdw
   OPTIONS (host '127.0.0.1', port :'port', dbname :'db');
 CREATE USER MAPPING FOR CURRENT_USER SERVER target_db OPTIONS (user 'postgres');
+CREATE USER MAPPING FOR :"app" SERVER target_db
+  OPTIONS (user :'app', password_required 'false');
 CREATE SCHEMA remote;
 IMPORT FOREIGN SCHEMA public LIMIT TO (pgbench_accounts) FROM SERVER target_db INTO remote;
 IMPORT FOREIGN SCHEMA segue LIMIT TO (routing) FROM SERVER target_db INTO remote;
+GRANT USAGE ON SCHEMA remote TO :"app";
+GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA remote TO :"app";
 
 CREATE OR REPLACE FUNCTION app_account_update(p_aid int, p_delta int, p_migration text)
 RETURNS int LANGUAGE plpgsql AS $$
