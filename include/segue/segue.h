@@ -305,6 +305,9 @@ typedef struct sg_status {
     char worker[128];          /* "pid@host" of the lease holder, or "" */
     char not_copied[256];      /* "Table.column, ..." added to a source
                                 * since start, which are not copied; "" */
+    char drift[1024];           /* schema drift since start that stops the
+                                * worker (a column dropped, renamed or
+                                * retyped), with what to do; "" when none */
     int64_t set_aside;         /* keys set aside (see sg_migration_retry) */
     char set_aside_keys[512];  /* the first few: "(k) in Table: error; ..." */
 } sg_status;

@@ -79,7 +79,7 @@ CMD(status)
     if (rc)
         code = cli_fail("status", rc, sg_migration_errmsg(m));
     else if (a->json)
-        cli_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:f,s:s,s:b,s:s,s:s,s:I,s:s}",
+        cli_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:f,s:s,s:b,s:s,s:s,s:s,s:I,s:s}",
             "migration", sg_migration_name(m), "phase", sg_phase_name(st.phase),
             "backfill_complete", st.backfill_complete, "backfill_rows",
             (json_int_t)st.backfill_rows, "pending_changes",
@@ -87,7 +87,7 @@ CMD(status)
             "read_pct", st.read_pct, "write_side",
             st.write_side == SG_SIDE_TARGET ? "target" : "source",
             "worker_alive", st.worker_alive, "worker", st.worker,
-            "not_copied", st.not_copied, "set_aside", (json_int_t)st.set_aside,
+            "not_copied", st.not_copied, "drift", st.drift, "set_aside", (json_int_t)st.set_aside,
             "set_aside_keys", st.set_aside_keys));
     else
         printf("migration %s\n  phase            %s\n  backfill         %s, "
@@ -102,6 +102,8 @@ CMD(status)
     if (!rc && !a->json && st.set_aside)
         printf("  set aside        %lld key%s: %s\n", (long long)st.set_aside,
                st.set_aside == 1 ? "" : "s", st.set_aside_keys);
+    if (!rc && !a->json && st.drift[0])
+        printf("  schema drift     %s\n", st.drift);
     if (!rc && !a->json && st.not_copied[0])
         printf("  not copied       %s (columns added since start)\n", st.not_copied);
     sg_migration_close(m);

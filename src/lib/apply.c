@@ -66,10 +66,10 @@ static const char *log_name(sg_migration *m, sg_dir d, size_t g)
 }
 
 /* Whether a failed sync is the row's own fault (the receiving side refused
- * its data), not the connection's, a lock's or the lease's. */
+ * its data), not the schema's, the connection's, a lock's or the lease's. */
 static bool data_error(sg_migration *m, int rc)
 {
-    return rc == SG_EDB && !m->err.transient && !sg_db_lost(m->src) && !sg_db_lost(m->tgt);
+    return rc == SG_EDB && m->err.data && !sg_db_lost(m->src) && !sg_db_lost(m->tgt);
 }
 
 /* The set-aside records of b's keys go once they are written. */

@@ -12,6 +12,9 @@ typedef struct sg_err {
     int code;                 /* 0 or a negative sg_error */
     bool transient;           /* the database may accept the same work again
                                * (deadlock, serialization, lock timeout) */
+    bool data;                /* the database refused the values themselves
+                               * (a constraint, a type, a range): the row's
+                               * fault, not the schema's or the session's */
     char msg[SG_ERRMSG_MAX];  /* NUL-terminated, truncated to fit */
 } sg_err;
 

@@ -182,6 +182,7 @@ static int unfit(sg_flow *f, const sg_value *v, size_t col, const char *why,
                         "change the column's type or expression",
                         f->to->endpoint, f->to_cols[col], f->to_table,
                         sg_buf_str(&t), sg_buf_str(&k), why);
+    err->data = true;
     sg_buf_free(&k);
     sg_buf_free(&t);
     return rc;

@@ -54,11 +54,10 @@ typedef struct sg_map {
     sg_flow rev;
     size_t n_rev_missing;         /* source columns no reverse reaches */
     char **rev_missing;
-    /* schema drift since start (create: true with every source column):
-     * source columns the target was not made with (added later: not
-     * copied), and target columns the source no longer has (dropped) */
-    size_t n_not_copied, n_gone;
-    char **not_copied, **gone;
+    /* create: true with every source column: source columns the target
+     * was not made with (added since start: not copied; drift.h) */
+    size_t n_not_copied;
+    char **not_copied;
     char *trig_rev, *trig_guard;  /* trigger prefixes on the target table */
 } sg_map;
 
@@ -144,9 +143,6 @@ int sg_mapping_grant_gap(sg_migration *m, size_t i, char *msg, size_t size);
 int sg_mapping_check_grants(sg_migration *m);
 /* The first mapping that says reverse: none, or NULL. */
 const sg_map *sg_mapping_no_way_back(const sg_migration *m);
-/* Schema drift (sg_map.gone): SG_ESTATE naming the first source column a
- * mapping copied at start that the source no longer has, and what to do. */
-int sg_mapping_check_drift(sg_migration *m);
 /* One line on the columns added to sources since start (not copied), ""
  * when none; out has size bytes. */
 void sg_mapping_drift_note(const sg_migration *m, char *out, size_t size);

@@ -280,9 +280,8 @@ static int push_name(char ***v, size_t *n, const char *name)
 
 /* Every source column of a created table is the set the target was made
  * with at start: when the target exists, a source column it lacks was
- * added since (not copied), and a target column the source lacks was
- * dropped since (the worker stops on it; sg_mapping_check_drift). */
-static int fixed_at_start(sg_migration *m, sg_map *mp, sg_group *g)
+ * added since (not copied). A column dropped since is drift (drift.h). */
+static int fixed_at_start(sg_migration *m, sg_map *mp)
 {
     sg_flow *f = &mp->fwd;
     sg_table_info *t = NULL;
@@ -301,9 +300,6 @@ static int fixed_at_start(sg_migration *m, sg_map *mp, sg_group *g)
         free(f->exprs[i]);
     }
     f->n_cols = w;
-    for (size_t c = 0; c < t->n_cols && !rc; c++)
-        if (!t->cols[c].generated && sg_table_info_column(m->src, g->info, t->cols[c].name) < 0)
-            rc = push_name(&mp->gone, &mp->n_gone, t->cols[c].name) ? oom(m) : 0;
     sg_table_info_free(t);
     return rc;
 }
@@ -505,7 +501,7 @@ static int resolve_one(sg_migration *m, size_t i)
     if ((rc = resolve_key(m, sm, grp)) != 0 ||
         (rc = forward_columns(m, mp, grp)) != 0)
         return rc;
-    if (!sm->n_cols && sm->create && (rc = fixed_at_start(m, mp, grp)) != 0)
+    if (!sm->n_cols && sm->create && (rc = fixed_at_start(m, mp)) != 0)
         return rc;
     sg_flow *f = &mp->fwd;
     f->from = m->src;
@@ -699,22 +695,6 @@ int sg_mapping_check_grants(sg_migration *m)
     return 0;
 }
 
-int sg_mapping_check_drift(sg_migration *m)
-{
-    for (size_t i = 0; i < m->n_maps; i++) {
-        const sg_map *mp = &m->maps[i];
-        if (mp->n_gone)
-            return sg_err_set(&m->err, SG_ESTATE, "%s: source table '%s' no longer "
-                              "has column '%s', which '%s' was made with at start; "
-                              "changes can be neither copied nor written back; "
-                              "hint: add the column back to '%s' (then `segue "
-                              "verify --repair` brings its values over), or roll "
-                              "back and abort", mp->label, mp->fwd.from_table,
-                              mp->gone[0], mp->fwd.to_table, mp->fwd.from_table);
-    }
-    return 0;
-}
-
 void sg_mapping_drift_note(const sg_migration *m, char *out, size_t size)
 {
     size_t used = 0;
@@ -776,7 +756,6 @@ void sg_mapping_free(sg_migration *m)
         free_flow(&mp->fwd);
         free_flow(&mp->rev);
         free_strv(mp->not_copied, mp->n_not_copied);
-        free_strv(mp->gone, mp->n_gone);
         free(mp->label);
         free(mp->target_ddl);
         free(mp->trig_rev);

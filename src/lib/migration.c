@@ -10,6 +10,7 @@
 #include "capture.h"
 #include "control.h"
 #include "cutover.h"
+#include "drift.h"
 #include "phase.h"
 #include "lease.h"
 #include "testpoint.h"
@@ -167,6 +168,8 @@ static int start_in_tx(sg_migration *m, const char *reason)
         rc = create_targets(m);
     if (!rc)
         rc = sg_mapping_check_target(m, true);
+    if (!rc)
+        rc = sg_drift_record(m);
     if (!rc)
         rc = sg_guard_install(m, SG_SIDE_TARGET);
     if (!rc)
@@ -379,6 +382,10 @@ int sg_migration_status(sg_migration *m, sg_status *out)
     if (!rc)
         rc = sg_lease_holder(m, out->worker, sizeof out->worker, &out->worker_alive);
     sg_mapping_drift_note(m, out->not_copied, sizeof out->not_copied);
+    if (!rc && out->phase != SG_PHASE_CLEANED && sg_drift_check(m) == SG_ESTATE) {
+        snprintf(out->drift, sizeof out->drift, "%.*s", (int)sizeof out->drift - 1, m->err.msg);
+        sg_err_clear(&m->err);
+    }
     if (!rc && out->phase != SG_PHASE_CLEANED)
         rc = sg_aside_count(m, &out->set_aside, out->set_aside_keys,
                             sizeof out->set_aside_keys);

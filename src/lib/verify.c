@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "cutover.h"
 #include "control.h"
+#include "drift.h"
 #include "phase.h"
 #include "lease.h"
 #include "tx.h"
@@ -366,7 +367,7 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
     int64_t t0 = sg_mono_ms(), total = 0;
     int rc = sg_phase_check(m, SG_CMD_VERIFY, &ph);
     if (!rc)
-        rc = sg_mapping_check_drift(m);
+        rc = sg_drift_check(m);
     for (size_t i = 0; !rc && i < m->n_maps; i++) {
         sg_checkpoint cp;
         rc = sg_checkpoint_load(m, i, &cp);

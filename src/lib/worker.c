@@ -7,6 +7,7 @@
 #include "backfill.h"
 #include "capture.h"
 #include "cutover.h"
+#include "drift.h"
 #include "lease.h"
 #include "testpoint.h"
 #include "tx.h"
@@ -168,19 +169,38 @@ static void note_drift(sg_migration *m)
                "a later migration can move them", note);
 }
 
+/* A round that failed on the schema (not its data, a lock or the
+ * connection) or the once-a-second look: drift named as such. */
+static int check_drift(sg_migration *m, int rc, int64_t *last_ms)
+{
+    int64_t now = sg_mono_ms();
+    if (!rc && now - *last_ms < 1000)
+        return 0;
+    *last_ms = now;
+    if (rc && (m->err.transient || m->err.data || sg_db_lost(m->src) || sg_db_lost(m->tgt)))
+        return rc;
+    sg_err failed = m->err;
+    sg_tx_rollback_pair(m->tgt, m->src);
+    int d = sg_drift_check(m);
+    if (d == SG_ESTATE || !rc)
+        return d;
+    m->err = failed;
+    return rc;
+}
+
 static int loop(sg_migration *m, const loop_opts *o)
 {
     sg_backfill bf;
     bool bf_ready = false, finished = false;
     int transient = 0, reconnects = 0;
-    int64_t rounds = 0;
+    int64_t rounds = 0, drift_ms = 0;
     sg_phase ph;
     int rc = sg_control_phase(m, &ph);
     if (!rc && ph == SG_PHASE_PLANNED)
         rc = sg_err_set(&m->err, SG_ESTATE, "migration '%s' is planned; hint: run "
                         "`segue start` first", m->spec->name);
     if (!rc)
-        rc = sg_mapping_check_drift(m);
+        rc = check_drift(m, 0, &drift_ms);
     if (!rc)
         note_drift(m);
     if (!rc)
@@ -193,7 +213,9 @@ static int loop(sg_migration *m, const loop_opts *o)
                             "migration resumes from its last checkpoint");
             break;
         }
-        rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished);
+        rc = check_drift(m, 0, &drift_ms);
+        if (!rc)
+            rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished);
         if (rc && reconnected(m, o, &reconnects)) {
             rc = 0;
             continue;
@@ -202,6 +224,8 @@ static int loop(sg_migration *m, const loop_opts *o)
             rc = 0;
             break;
         }
+        if (rc && !m->err.transient && rc != SG_ESTATE)
+            rc = check_drift(m, rc, &drift_ms);
         if (rc && m->err.transient && ++transient <= MAX_TRANSIENT) {
             /* a deadlock or lock timeout rolled the round back: again */
             sg_tx_rollback_pair(m->tgt, m->src);

@@ -298,4 +298,67 @@ test_pg_contending_workers_killed_and_stopped_at_random() {
   check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
 }
 
+# the worker (W, logging to $D/worker.log) stops on its own after a schema
+# change, naming it once, and status names it too; the change undone, a new
+# worker catches up
+drift_stops_once() { # what alter-sql message undo-sql
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "$2" >/dev/null || { fail "$1"; return 1; }
+  wait_for "the worker stops on $1" 60 eval '! running $W' || { kill $W; wait $W; return 1; }
+  wait $W && fail "the worker exited 0 after $1"
+  [ "$(grep -c "schema drift" "$D/worker.log")" = 1 ] && grep -q "$3" "$D/worker.log" ||
+    fail "the worker's message on $1: $(cat "$D/worker.log")"
+  $SEGUE status "$D/m.yaml" --json | grep -q "\"drift\":\"[^\"]*$3" ||
+    fail "status on $1: $($SEGUE status "$D/m.yaml" --json)"
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "$4" >/dev/null || fail "undo $1"
+  $SEGUE run "$D/m.yaml" > "$D/worker.log" 2>&1 &
+  W=$!
+  wait_for "a worker catches up after $1 was undone" 60 worker_ready "$D/m.yaml"
+}
+
+# schema drift under a writer: a column added to the source is not copied
+# (status says so) and the worker goes on; a mapped column retyped or
+# dropped on either side stops the running worker once, naming the table,
+# the column and what to do; with the column restored the migration
+# converges and verifies clean (independent EXCEPT over the mapped columns)
+test_pg_schema_drift_stops_the_worker_once() {
+  fresh_db drift || { fail "fresh database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL, w text);
+    INSERT INTO t SELECT i, i, 'w' || i FROM generate_series(1, 2000) i" >/dev/null || { fail "table t"; return; }
+  D=$(scratch)
+  printf 'version: 1\nname: drift\nsource: %s\ntarget: %s\nmappings:\n  - from: t\n    to: t_v2\n    create: true\n' \
+    "$DB_URI" "$DB_URI" > "$D/m.yaml"
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  (i=0; while [ ! -e "$D/stop" ]; do i=$((i + 1))
+     psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "UPDATE t SET n = n + 1 WHERE id = $((RANDOM % 2000 + 1));
+       INSERT INTO t (id, n) VALUES ($((10000 + i)), $i)" >/dev/null || exit 1
+   done) &
+  local writer=$!
+  $SEGUE run "$D/m.yaml" > "$D/worker.log" 2>&1 &
+  W=$!
+  wait_for "the worker catches up" 120 worker_ready "$D/m.yaml"
+  psql -Xq "$DB_URI" -c "ALTER TABLE t ADD COLUMN tier text DEFAULT 'gold'" || fail "add column"
+  wait_for "the worker catches up after ADD COLUMN" 60 worker_ready "$D/m.yaml"
+  running $W || fail "the worker stopped on ADD COLUMN: $(cat "$D/worker.log")"
+  $SEGUE status "$D/m.yaml" --json | grep -q '"not_copied":"t.tier"' ||
+    fail "status does not name the column not copied: $($SEGUE status "$D/m.yaml" --json)"
+  drift_stops_once "a source retype" "ALTER TABLE t ALTER COLUMN n TYPE bigint" \
+    "column 'n' of source table 't' is now bigint; it was integer at start" \
+    "ALTER TABLE t ALTER COLUMN n TYPE integer"
+  drift_stops_once "a target retype" "ALTER TABLE t_v2 ALTER COLUMN n TYPE text" \
+    "column 'n' of target table 't_v2' is now text; it was integer at start" \
+    "ALTER TABLE t_v2 ALTER COLUMN n TYPE integer USING n::integer"
+  drift_stops_once "a target drop" "ALTER TABLE t_v2 DROP COLUMN w" \
+    "target table 't_v2' no longer has column 'w'" "ALTER TABLE t_v2 ADD COLUMN w text"
+  drift_stops_once "a source drop" "ALTER TABLE t DROP COLUMN w" \
+    "source table 't' no longer has column 'w'" "ALTER TABLE t ADD COLUMN w text"
+  touch "$D/stop"; wait $writer || fail "the writer failed"
+  kill $W; wait $W
+  check "drain" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
+  check "verify --repair" $SEGUE verify "$D/m.yaml" --repair >/dev/null
+  check "verify clean" $SEGUE verify "$D/m.yaml" >/dev/null
+  local n; n=$(psql -Atq "$DB_URI" -c "SELECT (SELECT count(*) FROM (SELECT id, n, w FROM t EXCEPT SELECT id, n, w FROM t_v2) a)
+    + (SELECT count(*) FROM (SELECT id, n, w FROM t_v2 EXCEPT SELECT id, n, w FROM t) b)")
+  [ "$n" = 0 ] || fail "t and t_v2 differ in $n rows after the drift was undone"
+}
+
 run_tests

@@ -174,15 +174,17 @@ test_the_way_back_is_checked_at_start() {
     "Ada Lovelace ada@example.org" ] || fail "the row inserted on the target did not come back"
 }
 
-# schema drift: a column added to the source after start is not copied
-# (status says so) and the worker and verify go on; a copied column
-# dropped from the source stops the worker once, naming it; restored, the
-# migration converges and verifies clean
+# schema drift under a live writer: a column added to the source after
+# start is not copied (status says so) and the worker and verify go on; a
+# copied column dropped from the source, or from the target, stops the
+# worker once, naming it, and status names it; restored, the migration
+# converges and verifies clean
 test_schema_drift_is_named_once() {
   local d; d=$(scratch); fresh_chinook "$d/src.db"; spec_track "$d"
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  live_writer "$d"
   check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
-  sqlite3 "$d/src.db" "ALTER TABLE Track ADD COLUMN Tier TEXT; UPDATE Track SET Tier = 'gold', Name = 'tiered'
+  sqlite3 -cmd '.timeout 60000' "$d/src.db" "ALTER TABLE Track ADD COLUMN Tier TEXT; UPDATE Track SET Tier = 'gold', Name = 'tiered'
     WHERE TrackId <= 20" || fail "add column"
   check "run after ADD COLUMN" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
   check "verify after ADD COLUMN" $SEGUE verify "$d/m.yaml" >/dev/null
@@ -190,14 +192,21 @@ test_schema_drift_is_named_once() {
     fail "changes after ADD COLUMN were not applied"
   $SEGUE status "$d/m.yaml" --json | grep -q '"not_copied":"Track.Tier"' ||
     fail "status does not name the column not copied: $($SEGUE status "$d/m.yaml" --json)"
-  sqlite3 "$d/src.db" "ALTER TABLE Track DROP COLUMN Composer; UPDATE Track SET Name = 'after drop' WHERE TrackId = 30" ||
-    fail "drop column"
-  local out
-  out=$($SEGUE run "$d/m.yaml" --until caught-up 2>&1) && fail "the worker went on without Composer"
-  echo "$out" | grep -q "source table 'Track' no longer has column 'Composer'" || fail "drift message: $out"
-  [ "$(echo "$out" | grep -c "no longer has column")" = 1 ] || fail "the drift was named more than once: $out"
-  sqlite3 "$d/src.db" "ALTER TABLE Track ADD COLUMN Composer NVARCHAR(220)" || fail "restore the column"
-  check "run after the column came back" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  local side db table out
+  for side in source target; do
+    db=$d/src.db table=Track; [ $side = target ] && db=$d/tgt.db table=track_v2
+    sqlite3 -cmd '.timeout 60000' "$db" "ALTER TABLE $table DROP COLUMN Composer" || fail "drop column ($side)"
+    sqlite3 -cmd '.timeout 60000' "$d/src.db" "UPDATE Track SET Name = 'after drop' WHERE TrackId = 30" || fail "update"
+    out=$($SEGUE run "$d/m.yaml" --until caught-up 2>&1) && fail "the worker went on without $table.Composer"
+    echo "$out" | grep -q "$side table '$table' no longer has column 'Composer'" || fail "drift message ($side): $out"
+    [ "$(echo "$out" | grep -c "schema drift")" = 1 ] || fail "the drift was named more than once: $out"
+    $SEGUE status "$d/m.yaml" --json | grep -q "\"drift\":\"[^\"]*$side table '$table' no longer has column 'Composer'" ||
+      fail "status on the drop ($side): $($SEGUE status "$d/m.yaml" --json)"
+    sqlite3 -cmd '.timeout 60000' "$db" "ALTER TABLE $table ADD COLUMN Composer NVARCHAR(220)" || fail "restore the column ($side)"
+    check "run after the column came back ($side)" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  done
+  touch "$d/stop"; wait $WRITER || fail "the live writer failed"
+  check "run after the writer stopped" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
   check "verify --repair" $SEGUE verify "$d/m.yaml" --repair >/dev/null
   check "verify clean" $SEGUE verify "$d/m.yaml" >/dev/null
   [ "$(sqlite3 "$d/tgt.db" "SELECT Name FROM track_v2 WHERE TrackId = 30")" = "after drop" ] || fail "change lost"

@@ -57,6 +57,8 @@ int pg_fail(sg_conn *c, const PGresult *r, sg_err *err)
     sg_err_set(err, SG_EDB, "%s: %s (SQLSTATE %s)", c->endpoint, msg, state);
     /* class 40 (deadlock, serialization) and lock timeouts pass */
     err->transient = strncmp(state, "40", 2) == 0 || strcmp(state, PG_LOCK_NOT_AVAILABLE) == 0;
+    /* class 22 (data exception) and 23 (integrity constraint violation) */
+    err->data = strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0;
     return SG_EDB;
 }
 

@@ -15,6 +15,8 @@ int sq_fail(sg_conn *c, sg_err *err)
                sqlite3_errmsg(q->db), code);
     /* still busy after the busy timeout: another writer held on */
     err->transient = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
+    err->data = (code & 0xff) == SQLITE_CONSTRAINT || (code & 0xff) == SQLITE_MISMATCH ||
+                (code & 0xff) == SQLITE_TOOBIG;
     return SG_EDB;
 }
 
