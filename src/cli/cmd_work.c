@@ -41,14 +41,21 @@ CMD(backfill)
     sg_status st;
     if (!rc && (rc = sg_migration_status(m, &st)) == 0) {
         if (a->json)
-            cli_print_json(json_pack("{s:b,s:s,s:b,s:I}", "ok", 1, "phase",
+            cli_print_json(json_pack("{s:b,s:s,s:b,s:I,s:I,s:s}", "ok", 1, "phase",
                                      sg_phase_name(st.phase), "backfill_complete",
                                      st.backfill_complete, "backfill_rows",
-                                     (json_int_t)st.backfill_rows));
+                                     (json_int_t)st.backfill_rows, "set_aside",
+                                     (json_int_t)st.set_aside, "set_aside_keys",
+                                     st.set_aside_keys));
         else
             printf("%s: backfill %s, %lld rows copied (phase %s)\n",
                    sg_migration_name(m), st.backfill_complete ? "complete" : "paused",
                    (long long)st.backfill_rows, sg_phase_name(st.phase));
+        if (st.set_aside)
+            fprintf(stderr, "segue backfill: warning: %lld key%s set aside, which the "
+                    "target refused: %s; hint: fix the rows, then `segue retry`; the "
+                    "cutover waits until none is left\n", (long long)st.set_aside,
+                    st.set_aside == 1 ? " is" : "s are", st.set_aside_keys);
     }
     if (rc)
         code = cli_fail("backfill", rc, sg_migration_errmsg(m));

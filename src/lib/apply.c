@@ -65,9 +65,7 @@ static const char *log_name(sg_migration *m, sg_dir d, size_t g)
     return d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
 }
 
-/* Whether a failed sync is the row's own fault (the receiving side refused
- * its data), not the schema's, the connection's, a lock's or the lease's. */
-static bool data_error(sg_migration *m, int rc)
+bool sg_apply_data_error(sg_migration *m, int rc)
 {
     return rc == SG_EDB && m->err.data && !sg_db_lost(m->src) && !sg_db_lost(m->tgt);
 }
@@ -101,7 +99,7 @@ static int sync_each(sg_migration *m, sg_dir d, size_t g, const sg_batch *b)
             continue;
         }
         sg_tx_rollback(dst);
-        if (!data_error(m, rc))
+        if (!sg_apply_data_error(m, rc))
             break;
         char why[SG_ERRMSG_MAX];
         snprintf(why, sizeof why, "%s", m->err.msg);
@@ -110,6 +108,12 @@ static int sync_each(sg_migration *m, sg_dir d, size_t g, const sg_batch *b)
         rc = sg_aside_record(m, d, g, &b->keys[k], why);
     }
     return rc;
+}
+
+int sg_apply_each(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, size_t n)
+{
+    sg_batch b = { .n_keys = n, .keys = (sg_row *)keys };
+    return sync_each(m, d, g, &b);
 }
 
 /* Applies batch b of group g and deletes its entries. The sync commits
@@ -148,7 +152,7 @@ static int apply_batch(sg_migration *m, sg_dir d, size_t g, const sg_batch *b,
         deleted = logc == dst;
     else if (rc)
         sg_tx_rollback(dst);
-    if (rc && data_error(m, rc))
+    if (rc && sg_apply_data_error(m, rc))
         rc = sync_each(m, d, g, b);
     else if (!rc && aside)
         rc = clear_keys(m, d, g, b->keys, b->n_keys);

@@ -1,5 +1,6 @@
 #include "backfill.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
@@ -109,6 +110,27 @@ static void throttle(sg_migration *m, sg_backfill *bf)
     }
 }
 
+/* A chunk that failed on a row's data: each key of its range alone, in
+ * its own transaction, the refused ones set aside (aside.h); *rows gets the
+ * keys of the range. Leaves a target transaction open for the checkpoint. */
+static int copy_each(sg_migration *m, sg_backfill *bf, sg_flow *f, const sg_row *lo,
+                     const sg_row *hi, int64_t *rows)
+{
+    sg_row *keys = NULL;
+    size_t n = 0;
+    sg_log(m, SG_LOG_WARN, "backfill of %s: the target refused a row of this "
+           "chunk (%s); copying its keys one by one", m->maps[bf->map].label,
+           m->err.msg);
+    int rc = sg_flow_keys(f, lo, hi, &keys, &n, &m->err);
+    if (!rc)
+        rc = sg_apply_each(m, SG_FORWARD, m->maps[bf->map].group, keys, n);
+    for (size_t i = 0; i < n; i++)
+        sg_row_free(&keys[i]);
+    free(keys);
+    *rows = (int64_t)n;
+    return rc ? rc : sg_tx_begin(m->tgt, &m->err);
+}
+
 static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
 {
     sg_row hi = { 0 };
@@ -125,6 +147,10 @@ static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
         rc = sg_flow_copy_range(f, lo, found ? &hi : NULL, &rows, &m->err);
     if (!rc)
         rc = sg_guard_lift(m, bf->map, false);
+    if (rc && sg_apply_data_error(m, rc)) {
+        sg_tx_rollback(m->tgt);
+        rc = copy_each(m, bf, f, lo, found ? &hi : NULL, &rows);
+    }
     if (!rc) {
         sg_checkpoint next = bf->cp;
         next.rows += rows;

@@ -52,6 +52,14 @@ int sg_apply_keep(sg_migration *m, sg_dir d, const int64_t *after, int64_t *upto
 /* In the caller's transaction on the log side of direction d: deletes the
  * entries with id <= upto[g]. */
 int sg_apply_forget(sg_migration *m, sg_dir d, const int64_t *upto);
+/* Whether a failed sync is the row's own fault (the receiving side refused
+ * its data), not the schema's, the connection's, a lock's or the lease's. */
+bool sg_apply_data_error(sg_migration *m, int rc);
+/* Syncs each of n keys of group g (direction d) alone, in its own
+ * transaction: a key whose sync fails on its data is set aside (aside.h)
+ * and the others go on. The backfill's way past a chunk that failed on its
+ * data. Errors: anything but a data error (SG_EDB, SG_ELEASE, ...). */
+int sg_apply_each(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, size_t n);
 /* Pending entries and the age of the oldest (ms; 0 when none). */
 int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms);
 

@@ -387,6 +387,51 @@ int sg_flow_copy_range(sg_flow *f, const sg_row *lo, const sg_row *hi,
                       : copy_streamed(f, lo, hi, rows, err);
 }
 
+/* SELECT the key columns FROM `from` WHERE the range: into b. */
+static void key_select(sg_flow *f, sg_buf *b, const sg_row *lo, const sg_row *hi)
+{
+    sg_buf_puts(b, "SELECT ");
+    sg_sql_ident_list(f->from, b, f->n_key, f->from_key, NULL);
+    sg_buf_puts(b, " FROM ");
+    sg_db_ident(f->from, b, f->from_table);
+    sg_buf_puts(b, " WHERE ");
+    sg_sql_key_range(f->from, b, f->n_key, f->from_key, lo, hi, 1);
+    sg_buf_puts(b, " ORDER BY ");
+    sg_sql_ident_list(f->from, b, f->n_key, f->from_key, NULL);
+}
+
+int sg_flow_keys(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_row **keys,
+                 size_t *n, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_value v[SG_MAX_KEY];
+    size_t cap = 0;
+    *keys = NULL;
+    *n = 0;
+    key_select(f, &b, lo, hi);
+    int rc = prepare(f->from, &b, &s, err);
+    if (!rc)
+        rc = sg_sql_bind_range(s, lo, hi, 1, err);
+    while (!rc && (rc = sg_db_step(s, err)) == 1) {
+        if (*n == cap) {
+            sg_row *more = realloc(*keys, (cap = cap ? cap * 2 : 256) * sizeof *more);
+            if (!more) {
+                rc = sg_err_set(err, SG_ENOMEM, "out of memory");
+                break;
+            }
+            *keys = more;
+        }
+        for (size_t k = 0; k < f->n_key; k++)
+            sg_db_column(s, (int)k, &v[k]);
+        (*keys)[*n] = (sg_row){ 0 };
+        rc = sg_row_copy(&(*keys)[*n], v, f->n_key) ? sg_err_set(err, SG_ENOMEM, "out of memory") : 0;
+        *n += !rc;
+    }
+    sg_db_finalize(s);
+    return rc > 0 ? 0 : rc;
+}
+
 int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
                      bool *found, sg_err *err)
 {
@@ -394,14 +439,7 @@ int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
     sg_stmt *s = NULL;
     sg_value v[SG_MAX_KEY];
     *found = false;
-    sg_buf_puts(&b, "SELECT ");
-    sg_sql_ident_list(f->from, &b, f->n_key, f->from_key, NULL);
-    sg_buf_puts(&b, " FROM ");
-    sg_db_ident(f->from, &b, f->from_table);
-    sg_buf_puts(&b, " WHERE ");
-    sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, NULL, 1);
-    sg_buf_puts(&b, " ORDER BY ");
-    sg_sql_ident_list(f->from, &b, f->n_key, f->from_key, NULL);
+    key_select(f, &b, lo, NULL);
     sg_buf_printf(&b, " LIMIT 1 OFFSET %lld", (long long)(n > 0 ? n - 1 : 0));
     int rc = prepare(f->from, &b, &s, err);
     if (!rc)

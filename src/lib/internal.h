@@ -195,6 +195,10 @@ int sg_flow_read_to(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
  * cannot hold is an error naming column, key and reason; otherwise it is
  * left as read, so verify reports the row. */
 int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err);
+/* The keys of `from` in the range (lo, hi] (NULL: open), key order, into
+ * *keys (n of them; caller frees each with sg_row_free, then the array). */
+int sg_flow_keys(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_row **keys,
+                 size_t *n, sg_err *err);
 /* Opens a cursor over a key range ordered by key: through the expressions
  * on `from` (to_side false) or the stored columns of `to`. */
 int sg_flow_scan(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,
