@@ -89,6 +89,11 @@ typedef struct sg_plan_mapping {
     char *target_ddl;   /* CREATE TABLE statement segue would run, or NULL */
     int64_t source_rows;/* rows in the source table (exact count) */
     int reverse_columns;/* source columns that writes after cutover reach */
+    char *roles;        /* the roles that use the source table, with their
+                         * privileges and whether each keeps working on the
+                         * target after the cutover ("app (INSERT, SELECT):
+                         * keeps working; ..."); NULL where the engines have
+                         * no roles (SQLite) */
 } sg_plan_mapping;
 
 typedef struct sg_plan {

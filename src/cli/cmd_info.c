@@ -20,6 +20,8 @@ static void plan_text(const sg_plan *p)
                (long long)pm->source_rows);
         if (pm->target_ddl)
             printf("  %s;\n", pm->target_ddl);
+        if (pm->roles)
+            printf("  roles: %s\n", pm->roles);
     }
     for (size_t i = 0; i < p->n_warnings; i++)
         printf("warning: %s\n", p->warnings[i]);
@@ -35,10 +37,11 @@ static json_t *plan_json(const sg_plan *p)
     json_t *maps = json_array();
     for (size_t i = 0; i < p->n_mappings; i++) {
         const sg_plan_mapping *pm = &p->mappings[i];
-        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:i}", "from",
+        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:i,s:s?}", "from",
                               pm->from, "to", pm->to, "source_rows",
                               (json_int_t)pm->source_rows, "target_ddl",
-                              pm->target_ddl, "reverse_columns", pm->reverse_columns));
+                              pm->target_ddl, "reverse_columns", pm->reverse_columns,
+                              "roles", pm->roles));
     }
     return json_pack("{s:o,s:o,s:o}", "mappings", maps, "warnings",
                      strv(p->warnings, p->n_warnings), "blockers",

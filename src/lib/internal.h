@@ -135,11 +135,16 @@ int sg_plan_types(sg_migration *m, size_t i, sg_plan *p);
  * sg_mapping_check_reverse: SG_ESPEC for the first mapping that does. */
 int sg_mapping_reverse_gap(sg_migration *m, size_t i, char *msg, size_t size);
 int sg_mapping_check_reverse(sg_migration *m);
-/* Application roles (create: false): whether roles hold privileges on
- * mapping i's source table that its target lacks, so they would fail after
- * the cutover; msg gets the GRANTs that fix it. Returns 1 when so, 0 when
- * not, or an error. sg_mapping_check_grants: SG_ESPEC for the first. */
-int sg_mapping_grant_gap(sg_migration *m, size_t i, char *msg, size_t size);
+/* Application roles: the roles that use mapping i's source table, each
+ * with its privileges and whether it keeps working on the target after the
+ * cutover ("appuser (INSERT, SELECT): keeps working; ..."), into *roles
+ * (caller frees; NULL when there are none or the engines have no roles;
+ * roles may be NULL). When one would fail (no such role in the target
+ * database, or privileges the target table lacks), msg (size bytes) gets
+ * a blocker with file:line and the statements that fix it, and 1 is
+ * returned; 0 when none would; or an error. sg_mapping_check_grants:
+ * SG_ESPEC for the first mapping with one. */
+int sg_mapping_roles(sg_migration *m, size_t i, char **roles, char *msg, size_t size);
 int sg_mapping_check_grants(sg_migration *m);
 /* The first mapping that says reverse: none, or NULL. */
 const sg_map *sg_mapping_no_way_back(const sg_migration *m);

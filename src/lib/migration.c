@@ -151,7 +151,7 @@ static int create_targets(sg_migration *m)
         /* the roles that use the old table may use the new one */
         if (!rc)
             rc = sg_db_copy_grants(m->src, m->groups[mp->group].table, m->tgt,
-                                   mp->fwd.to_table, NULL, &m->err);
+                                   mp->fwd.to_table, &m->err);
         if (rc)
             return rc;
     }

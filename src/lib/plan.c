@@ -77,7 +77,7 @@ static int plan_map(sg_migration *m, size_t i, sg_plan *p)
     if (!rc && sg_mapping_reverse_gap(m, i, gap, sizeof gap) &&
         add_note(&p->blockers, &p->n_blockers, "%s", gap))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    int granted = rc ? 0 : sg_mapping_grant_gap(m, i, gap, sizeof gap);
+    int granted = rc ? 0 : sg_mapping_roles(m, i, &pm->roles, gap, sizeof gap);
     if (granted < 0)
         rc = granted;
     else if (granted && add_note(&p->blockers, &p->n_blockers, "%s", gap))
@@ -143,6 +143,7 @@ void sg_plan_free(sg_plan *p)
         free(p->mappings[i].from);
         free(p->mappings[i].to);
         free(p->mappings[i].target_ddl);
+        free(p->mappings[i].roles);
     }
     for (size_t i = 0; i < p->n_warnings; i++)
         free(p->warnings[i]);

@@ -271,12 +271,35 @@ test_pg_start_refuses_a_target_the_application_role_cannot_use() {
     { fail "target table"; return; }
   sed -i 's/create: true/create: false/' "$D/m.yaml"
   local out; out=$($SEGUE plan "$D/m.yaml" 2>&1)
-  echo "$out" | grep -q "blocker: .*roles that use 't' lack privileges on 't_v2'.*GRANT SELECT ON \"t_v2\" TO appuser;" ||
+  echo "$out" | grep -q "blocker: .*roles that use 't' would fail on 't_v2' after the cutover: appuser lacks DELETE, INSERT, SELECT, TRUNCATE, UPDATE on 't_v2'.*GRANT DELETE, INSERT, SELECT, TRUNCATE, UPDATE ON \"t_v2\" TO appuser;" ||
     fail "plan does not name the missing grants: $out"
+  echo "$out" | grep -q "roles: appuser (DELETE, INSERT, SELECT, TRUNCATE, UPDATE): fails after the cutover: lacks .*; postgres (owner) (.*): keeps working" ||
+    fail "plan does not list the roles: $out"
   out=$($SEGUE start "$D/m.yaml" 2>&1) && fail "start went on with a role that would lose its table"
-  echo "$out" | grep -q "GRANT INSERT ON \"t_v2\" TO appuser;" || fail "start's refusal: $out"
+  echo "$out" | grep -q "GRANT DELETE, INSERT, SELECT, TRUNCATE, UPDATE ON \"t_v2\" TO appuser;" || fail "start's refusal: $out"
   psql -Xq "$DB_URI" -c "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON t_v2 TO appuser" || fail "grant"
   check "start once granted" $SEGUE start "$D/m.yaml" >/dev/null
+}
+
+# plan lists each role that uses the source table and whether it keeps
+# working; an application that owns its table (segue runs as another role)
+# keeps it: the created table gets the owner's privileges too
+test_pg_plan_lists_the_roles_and_the_owner_keeps_its_table() {
+  app_role_setup owner || return
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles
+      WHERE rolname = 'appowner') THEN CREATE ROLE appowner LOGIN; END IF; END \$\$;
+    GRANT CREATE ON SCHEMA public TO appowner; ALTER TABLE t OWNER TO appowner;
+    GRANT SELECT ON t TO appuser" >/dev/null || { fail "owner"; return; }
+  local out; out=$($SEGUE plan "$D/m.yaml" 2>&1) || fail "plan blocked: $out"
+  echo "$out" | grep -q "roles: appowner (owner) (.*SELECT.*): keeps working (start gives the new table these grants); appuser (DELETE, INSERT, SELECT, TRUNCATE, UPDATE): keeps working" ||
+    fail "plan does not list the roles: $out"
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
+  psql -Xq -v ON_ERROR_STOP=1 "${DB_URI/postgres@/appowner@}" -c "SELECT count(*) FROM t_v2" >/dev/null ||
+    fail "the owner of t cannot read t_v2"
+  out=$($SEGUE plan "$D/m.yaml" 2>&1)
+  echo "$out" | grep -q "roles: appowner (owner) (.*): keeps working; appuser (.*): keeps working" ||
+    fail "plan after start: $out"
 }
 
 # the same on PostgreSQL: two workers contend while one is killed -9 or

@@ -184,11 +184,31 @@ int sg_db_reconnect(sg_conn *c, sg_err *err)
 }
 
 int sg_db_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
-                      const char *to_table, sg_buf *missing, sg_err *err)
+                      const char *to_table, sg_err *err)
 {
     if (from->drv != to->drv || !to->drv->copy_grants)
         return 0;
-    return to->drv->copy_grants(from, from_table, to, to_table, missing, err);
+    return to->drv->copy_grants(from, from_table, to, to_table, err);
+}
+
+int sg_db_table_roles(sg_conn *from, const char *from_table, sg_conn *to,
+                      const char *to_table, sg_role_use **out, size_t *n, sg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (from->drv != to->drv || !to->drv->table_roles)
+        return 0;
+    return to->drv->table_roles(from, from_table, to, to_table, out, n, err);
+}
+
+void sg_role_uses_free(sg_role_use *u, size_t n)
+{
+    for (size_t i = 0; u && i < n; i++) {
+        free(u[i].role);
+        free(u[i].privileges);
+        free(u[i].lacking);
+    }
+    free(u);
 }
 
 int sg_db_control_present(sg_conn *c, bool *out, sg_err *err)

@@ -70,6 +70,18 @@ typedef struct sg_table_info {
 } sg_table_info;
 
 void sg_table_info_free(sg_table_info *t);
+
+/* A role that uses a table (the driver's table_roles). */
+typedef struct sg_role_use {
+    char *role;       /* as GRANT spells it (quoted where needed), or PUBLIC */
+    char *privileges; /* what it holds on the table: "INSERT, SELECT" */
+    bool owner;       /* the table's owner */
+    bool absent;      /* no such role where the other table lives */
+    char *lacking;    /* of those, what it lacks on the other table ("":
+                       * nothing); NULL when that table was not checked */
+} sg_role_use;
+
+void sg_role_uses_free(sg_role_use *u, size_t n);
 /* Appends a column index to a growing array (key or index columns).
  * Returns 0, or -1 out of memory (the array is left as it was). */
 int sg_cols_push(int **cols, size_t *n, int col);
@@ -200,12 +212,18 @@ struct sg_driver {
      * NULL where an engine has no user types. */
     int (*type_copy)(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
     /* Gives `to_table` in `to` (a database of this engine) the privileges
-     * other roles hold on `from_table` in `from` (roles `to` lacks are
-     * skipped); with `missing`, grants nothing and appends the GRANT
-     * statements `to_table` would need instead. NULL where the engine has
+     * roles hold on `from_table` in `from`, its owner's included (roles `to`
+     * lacks are skipped: table_roles names them). NULL where the engine has
      * no privileges. */
     int (*copy_grants)(sg_conn *from, const char *from_table, sg_conn *to,
-                       const char *to_table, sg_buf *missing, sg_err *err);
+                       const char *to_table, sg_err *err);
+    /* The roles that hold privileges on `from_table`, and for each whether
+     * it exists in `to` and (unless to_table is NULL: not made yet) which
+     * of them it lacks on `to_table`. *out (n entries) is freed with
+     * sg_role_uses_free. NULL where the engine has no privileges. */
+    int (*table_roles)(sg_conn *from, const char *from_table, sg_conn *to,
+                       const char *to_table, sg_role_use **out, size_t *n,
+                       sg_err *err);
     /* Whether this database holds segue's control tables. */
     int (*control_present)(sg_conn *c, bool *out, sg_err *err);
     /* Fills *out with NULL when the table does not exist. */
@@ -293,10 +311,12 @@ int sg_db_control_share(sg_conn *c, const char *name, sg_err *err);
 /* The driver's lost (false where it has none) and reconnect. */
 bool sg_db_lost(sg_conn *c);
 int sg_db_reconnect(sg_conn *c, sg_err *err);
-/* copy_grants when both connections have the same engine and it has
- * privileges; otherwise nothing. */
+/* copy_grants and table_roles when both connections have the same engine
+ * and it has privileges; otherwise nothing (no roles). */
 int sg_db_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
-                      const char *to_table, sg_buf *missing, sg_err *err);
+                      const char *to_table, sg_err *err);
+int sg_db_table_roles(sg_conn *from, const char *from_table, sg_conn *to,
+                      const char *to_table, sg_role_use **out, size_t *n, sg_err *err);
 /* Whether c holds segue's control tables (the driver's control_present). */
 int sg_db_control_present(sg_conn *c, bool *out, sg_err *err);
 

@@ -715,6 +715,7 @@ const sg_driver sg_driver_postgres = {
     .lost = pg_lost,
     .reconnect = pg_reconnect,
     .copy_grants = pg_copy_grants,
+    .table_roles = pg_table_roles,
     .control_present = pg_control_present,
     .capture_install = pg_capture_install,
     .stmtlog_sql = pg_stmtlog_sql,

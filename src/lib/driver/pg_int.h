@@ -44,6 +44,13 @@ int pg_fail(sg_conn *c, const PGresult *r, sg_err *err);
  * running statement are read into that statement first (a sync reads a row
  * and then writes on the same connection). */
 PGconn *pg_idle(sg_conn *c);
+/* Runs a query with text parameters; NULL (err set) unless it returned
+ * rows; the caller clears the result. */
+PGresult *pg_query(sg_conn *c, const char *sql, int n, const char *const *vals,
+                   sg_err *err);
+/* Runs a one-parameter query; *out is whether it returned a true first column. */
+int pg_query_bool(sg_conn *c, const char *sql, const char *arg, bool *out,
+                  sg_err *err);
 /* Runs one or more statements with no parameters and no rows. */
 int pg_exec(sg_conn *c, const char *sql, sg_err *err);
 /* DDL or LOCK TABLE from a built buffer (frees it): waits at most
@@ -64,8 +71,6 @@ int pg_bulk_end(sg_bulk *b, bool ok, int64_t *rows, sg_err *err);
 /* Introspection, capture, guards and marker: pg_schema.c. */
 int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int pg_control_present(sg_conn *c, bool *out, sg_err *err);
-int pg_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
-                   const char *to_table, sg_buf *missing, sg_err *err);
 int pg_control_setup(sg_conn *c, sg_err *err);
 int pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
 int pg_control_teardown(sg_conn *c, sg_err *err);
@@ -79,6 +84,12 @@ int pg_marker_setup(sg_conn *c, sg_err *err);
 int pg_marker_teardown(sg_conn *c, sg_err *err);
 int pg_marker_on(sg_conn *c, sg_err *err);
 int pg_marker_off(sg_conn *c, sg_err *err);
+
+/* Privileges: pg_roles.c. */
+int pg_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
+                   const char *to_table, sg_err *err);
+int pg_table_roles(sg_conn *from, const char *from_table, sg_conn *to,
+                   const char *to_table, sg_role_use **out, size_t *n, sg_err *err);
 
 /* The planner's estimate of a table's rows, as the planner scales it
  * (reltuples per page at the last ANALYZE or VACUUM, times the pages now);

@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs a query with text parameters; the caller clears the result. */
-static PGresult *query(sg_conn *c, const char *sql, int n, const char *const *vals,
-                       sg_err *err)
+PGresult *pg_query(sg_conn *c, const char *sql, int n, const char *const *vals,
+                   sg_err *err)
 {
     PGresult *r = PQexecParams(pg_idle(c), sql, n, NULL, vals, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -20,11 +19,10 @@ static PGresult *query(sg_conn *c, const char *sql, int n, const char *const *va
     return r;
 }
 
-/* Runs a one-parameter query; *out is whether it returned a true first column. */
-static int query_bool(sg_conn *c, const char *sql, const char *arg, bool *out,
-                      sg_err *err)
+int pg_query_bool(sg_conn *c, const char *sql, const char *arg, bool *out,
+                  sg_err *err)
 {
-    PGresult *r = query(c, sql, 1, &arg, err);
+    PGresult *r = pg_query(c, sql, 1, &arg, err);
     *out = r && PQntuples(r) > 0 && PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
     return r ? 0 : SG_EDB;
@@ -32,7 +30,7 @@ static int query_bool(sg_conn *c, const char *sql, const char *arg, bool *out,
 
 int pg_control_present(sg_conn *c, bool *out, sg_err *err)
 {
-    return query_bool(c, "SELECT to_regclass($1) IS NOT NULL", "segue.meta", out, err);
+    return pg_query_bool(c, "SELECT to_regclass($1) IS NOT NULL", "segue.meta", out, err);
 }
 
 int pg_control_setup(sg_conn *c, sg_err *err)
@@ -64,7 +62,7 @@ int pg_control_share(sg_conn *c, const char *name, sg_err *err)
 
 int pg_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
 {
-    return query_bool(c, "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal "
+    return pg_query_bool(c, "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal "
                          "AND left(tgname, length($1)) = $1)", prefix, out, err);
 }
 
@@ -91,7 +89,7 @@ int pg_triggers_exist(sg_conn *c, const char *prefix, bool *out, sg_err *err)
 static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
 {
     const char *vals[1] = { oid };
-    PGresult *r = query(c, "SELECT attname, format_type(atttypid, atttypmod), attnotnull, "
+    PGresult *r = pg_query(c, "SELECT attname, format_type(atttypid, atttypmod), attnotnull, "
                            "attgenerated <> '', coalesce(" PG_COLUMN_ORDER ", ''), "
                            "atthasdef OR attidentity <> '' "
                            "FROM pg_attribute a WHERE attrelid = $1::oid "
@@ -129,7 +127,7 @@ static int col_index(const sg_table_info *t, const char *name)
 static int load_keys(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
 {
     const char *vals[1] = { oid };
-    PGresult *r = query(c, "SELECT i.indexrelid, i.indisprimary, a.attname "
+    PGresult *r = pg_query(c, "SELECT i.indexrelid, i.indisprimary, a.attname "
                            "FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) "
                            "WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON "
                            "a.attrelid = i.indrelid AND a.attnum = k.attnum "
@@ -173,7 +171,7 @@ static int load_keys(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
  * into *ddl; *base receives a domain's base type, or stays empty. */
 static int type_ddl(sg_conn *from, const char *name, sg_buf *ddl, sg_buf *base, sg_err *err)
 {
-    PGresult *r = query(from,
+    PGresult *r = pg_query(from,
         "SELECT t.typtype, format_type(t.typbasetype, t.typtypmod), t.typnotnull, "
         "(SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
         "   FROM pg_enum e WHERE e.enumtypid = t.oid), "
@@ -208,7 +206,7 @@ static int ensure_type(sg_conn *from, sg_conn *to, const char *decl, int depth, 
         *collate = '\0';
     if (!*name || depth > 8)
         return 0;
-    int rc = query_bool(to, "SELECT to_regtype($1) IS NOT NULL", name, &exists, err);
+    int rc = pg_query_bool(to, "SELECT to_regtype($1) IS NOT NULL", name, &exists, err);
     if (rc || exists)
         return rc;
     sg_buf ddl = SG_BUF_INIT, base = SG_BUF_INIT;
@@ -230,87 +228,13 @@ int pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err)
     return rc;
 }
 
-/* One GRANT of a privilege the source table's ACL holds (aclexplode). */
-static int grant_one(sg_conn *to, const char *table, const PGresult *r, int i,
-                     sg_err *err)
-{
-    sg_buf b = SG_BUF_INIT;
-    sg_buf_printf(&b, "GRANT %s ON ", PQgetvalue(r, i, 1));
-    sg_std_quote_ident(&b, table);
-    sg_buf_printf(&b, " TO %s%s", PQgetvalue(r, i, 0),
-                  PQgetvalue(r, i, 2)[0] == 't' ? " WITH GRANT OPTION" : "");
-    return pg_exec_locking(to, &b, err);
-}
-
-/* Whether role (a name, or "public") holds privilege priv on table in c. */
-static int holds(sg_conn *c, const char *role, const char *table, const char *priv,
-                 bool *out, sg_err *err)
-{
-    sg_buf q = SG_BUF_INIT;
-    sg_std_quote_ident(&q, table);
-    const char *vals[3] = { role, sg_buf_str(&q), priv };
-    PGresult *r = query(c, "SELECT has_table_privilege($1, $2, $3)", 3, vals, err);
-    sg_buf_free(&q);
-    *out = r && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
-    return r ? 0 : SG_EDB;
-}
-
-/* One privilege of the source's: granted, or (missing) written down as
- * the GRANT that would give it when `to` lacks it. */
-static int carry(sg_conn *to, const char *to_table, const PGresult *r, int i,
-                 sg_buf *missing, sg_err *err)
-{
-    bool exists = true, has = false;
-    int rc = 0;
-    if (strcmp(PQgetvalue(r, i, 0), "PUBLIC") != 0)
-        rc = query_bool(to, "SELECT to_regrole(quote_ident($1)) IS NOT NULL",
-                        PQgetvalue(r, i, 3), &exists, err);
-    if (rc || !exists)
-        return rc;
-    if (!missing)
-        return grant_one(to, to_table, r, i, err);
-    rc = holds(to, PQgetvalue(r, i, 3), to_table, PQgetvalue(r, i, 1), &has, err);
-    if (!rc && !has) {
-        sg_buf_printf(missing, "%sGRANT %s ON ", missing->len ? " " : "",
-                      PQgetvalue(r, i, 1));
-        sg_std_quote_ident(missing, to_table);
-        sg_buf_printf(missing, " TO %s;", PQgetvalue(r, i, 0));
-    }
-    return rc;
-}
-
-int pg_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
-                   const char *to_table, sg_buf *missing, sg_err *err)
-{
-    sg_buf q = SG_BUF_INIT;
-    sg_std_quote_ident(&q, from_table);
-    const char *arg = sg_buf_str(&q);
-    PGresult *r = query(from, "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE "
-                              "quote_ident(g.rolname) END, a.privilege_type, a.is_grantable, "
-                              "coalesce(g.rolname, 'public') FROM pg_class k CROSS JOIN "
-                              "LATERAL aclexplode(k.relacl) a LEFT JOIN pg_roles g ON "
-                              "g.oid = a.grantee WHERE k.oid = to_regclass($1) AND "
-                              "a.grantee <> k.relowner", 1, &arg, err);
-    sg_buf_free(&q);
-    if (!r)
-        return SG_EDB;
-    int rc = 0;
-    for (int i = 0; i < PQntuples(r) && !rc; i++)
-        rc = carry(to, to_table, r, i, missing, err);
-    PQclear(r);
-    if (rc)
-        sg_err_prefix(err, "giving \"%s\" the grants of \"%s\": ", to_table, from_table);
-    return rc;
-}
-
 int pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err)
 {
     const char *vals[1] = { table };
     sg_table_info *t = NULL;
     *out = NULL;
     /* an ordinary or partitioned table on the search_path, by exact name */
-    PGresult *r = query(c, "SELECT c.oid, c.relname FROM pg_class c WHERE c.relname = $1 "
+    PGresult *r = pg_query(c, "SELECT c.oid, c.relname FROM pg_class c WHERE c.relname = $1 "
                            "AND c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)",
                         1, vals, err);
     if (!r)
@@ -528,7 +452,7 @@ static int qualified(sg_conn *c, const char *table, sg_buf *out, sg_err *err)
     sg_buf q = SG_BUF_INIT;
     sg_std_quote_ident(&q, table);
     const char *arg = sg_buf_str(&q);
-    PGresult *r = query(c, "SELECT quote_ident(n.nspname) || '.' || quote_ident(k.relname) "
+    PGresult *r = pg_query(c, "SELECT quote_ident(n.nspname) || '.' || quote_ident(k.relname) "
                            "FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace "
                            "WHERE k.oid = to_regclass($1)", 1, &arg, err);
     sg_buf_free(&q);
@@ -568,7 +492,7 @@ static int install_truncate(sg_conn *c, const sg_capture *cap, bool stmt, sg_err
 
 static int is_partitioned(sg_conn *c, const char *table, bool *out, sg_err *err)
 {
-    return query_bool(c, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1 AND "
+    return pg_query_bool(c, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1 AND "
                          "relkind = 'p' AND pg_table_is_visible(oid))", table, out, err);
 }
 
