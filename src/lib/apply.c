@@ -146,6 +146,8 @@ static int apply_batch(sg_migration *m, sg_dir d, size_t g, const sg_batch *b,
         sg_test_point("apply:checked");
     if (!rc)
         rc = sync_keys(m, d, g, b);
+    if (!rc)
+        sg_test_point("apply:synced");
     if (!rc && logc == dst)
         rc = sg_log_delete(m, logc, log, b);
     if (!rc && (rc = sg_lease_commit(m, dst)) == 0)

@@ -43,11 +43,14 @@ static int open_endpoints(sg_migration *m)
     int rc = sg_db_open(&m->src, m->spec->source, "source", false, &m->err);
     if (rc)
         return rc;
+    if ((rc = sg_db_idle_timeout(m->src, m->spec->idle_timeout_ms, &m->err)) != 0)
+        return rc;
     if (sg_db_same_database(m->spec->source, m->spec->target)) {
         m->tgt = m->src;
         return 0;
     }
-    return sg_db_open(&m->tgt, m->spec->target, "target", true, &m->err);
+    rc = sg_db_open(&m->tgt, m->spec->target, "target", true, &m->err);
+    return rc ? rc : sg_db_idle_timeout(m->tgt, m->spec->idle_timeout_ms, &m->err);
 }
 
 int sg_migration_open(sg_migration **out, const char *spec_path)

@@ -22,6 +22,12 @@ static const sg_setting table[] = {
       offsetof(sg_spec, lease_ttl_ms),
       "how long a worker's lease lasts without renewal before another "
       "worker may take it over" },
+    { "worker", "idle_timeout", SG_SETTING_DURATION, 1000, 86400000, 60000,
+      offsetof(sg_spec, idle_timeout_ms),
+      "how long a segue session may sit in an open transaction with "
+      "nothing to do (its process stopped or frozen) before the server "
+      "ends it and frees its locks (PostgreSQL: "
+      "idle_in_transaction_session_timeout)" },
     { "gates", "verify_max_age", SG_SETTING_DURATION, 1000, 2592000000LL, 3600000,
       offsetof(sg_spec, verify_max_age_ms),
       "cutover --reads and --writes need a clean verify no older than this" },

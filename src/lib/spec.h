@@ -50,6 +50,7 @@ typedef struct sg_spec {
     int64_t max_rows_per_second;  /* backfill.max_rows_per_second, 0 = no cap */
     int64_t pause_ms;             /* backfill.pause */
     int64_t lease_ttl_ms;         /* worker.lease_ttl */
+    int64_t idle_timeout_ms;      /* worker.idle_timeout */
     int64_t verify_max_age_ms;    /* gates.verify_max_age */
     int64_t max_lag_ms;           /* gates.max_lag */
 } sg_spec;

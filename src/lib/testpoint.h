@@ -18,7 +18,10 @@
  *   worker:round
  *       at the start of each worker round, after the lease was renewed;
  *   apply:checked
- *       inside an apply transaction, before the changed rows are read. */
+ *       inside an apply transaction, before the changed rows are read;
+ *   apply:synced
+ *       inside an apply transaction, after the rows were written (their
+ *       locks held), before the commit. */
 extern void (*sg_test_hook)(const char *where);
 
 /* Calls sg_test_hook when it is set. */

@@ -115,17 +115,25 @@ test_pg_workers_started_at_once_one_wins() {
   contend "$D/m.yaml" "$D"
 }
 
+# in a small_ready database with a 1 s lease (and the worker settings
+# given), key 7 changed on the source to value and worker A stopped at a
+# test point; sets A to its pid
+stopped_worker() { # database point value [worker-setting-lines]
+  small_ready "$1" || return 1
+  printf "worker:\n  lease_ttl: 1s\n${4:-}" >> "$D/m.yaml"
+  psql -Xq "$DB_URI" -c "UPDATE t SET v = '$3' WHERE id = 7" || fail "source write"
+  stopped_at "$D/m.yaml" "$2" run "$D/a.log" || return 1
+  A=$STOPPED
+}
+
 # worker A is stopped inside its apply transaction, before it reads the
 # changed row; its lease expires, B takes over and catches up, writes are
 # cut over and the application updates the new table. A then goes on: it
 # must not commit the old row over the application's write (it finds the
 # lease lost inside its transaction, rolls back and stops)
 test_pg_paused_worker_that_lost_its_lease_writes_nothing() {
-  small_ready race5 || return
-  printf 'worker:\n  lease_ttl: 1s\n' >> "$D/m.yaml"
-  psql -Xq "$DB_URI" -c "UPDATE t SET v = 'old' WHERE id = 7" || fail "source write"
-  stopped_at "$D/m.yaml" apply:checked run "$D/a.log" || return
-  local a=$STOPPED
+  stopped_worker race5 apply:checked old || return
+  local a=$A
   $SEGUE run "$D/m.yaml" --wait > "$D/b.log" 2>&1 &
   local b=$!
   took_over() { [ "$(psql -Atq "$DB_URI" -c "SELECT count(*) FROM segue.audit WHERE action = 'lease_takeover'")" -ge 1 ]; }
@@ -147,6 +155,28 @@ test_pg_paused_worker_that_lost_its_lease_writes_nothing() {
   kill $b; wait $b
   [ "$(psql -Atq "$DB_URI" -c "SELECT v FROM t WHERE id = 7")" = "the application after the cutover" ] ||
     fail "the application's write did not reach the source"
+}
+
+# a worker frozen inside its apply transaction, holding a row lock on the
+# new table, loses its lease and, after worker.idle_timeout, its session:
+# the server frees the lock, so worker B takes over and applies the same key
+# (well within its deadline, where the 60 s default would hold it); A,
+# thawed, finds its session gone and its lease taken and writes nothing
+test_pg_frozen_worker_loses_its_session_and_its_locks() {
+  stopped_worker frozen apply:synced frozen '  idle_timeout: 2s\n' || return
+  local a=$A
+  psql -Xq "$DB_URI" -c "UPDATE t SET v = 'after the freeze' WHERE id = 7" || fail "source write"
+  timeout 30 $SEGUE run "$D/m.yaml" --until caught-up --wait > "$D/b.log" 2>&1 ||
+    fail "worker B did not get past the frozen worker's lock: $(cat "$D/b.log")"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT v FROM t_v2 WHERE id = 7")" = "after the freeze" ] ||
+    fail "worker B did not apply the change: $(cat "$D/b.log"; $SEGUE status "$D/m.yaml")"
+  grep -q "idle-in-transaction timeout" "$PG_DIR/server.log" ||
+    fail "the server did not end the frozen session for its idle transaction"
+  kill -CONT $a
+  exited() { ! kill -0 $a 2>/dev/null; }
+  wait_for "worker A stops" 60 exited || kill $a
+  wait $a && fail "worker A went on after losing its lease: $(cat "$D/a.log")"
+  t_same "after the frozen worker came back"
 }
 
 # t (2000 rows) moved within a fresh database to t_v2; an application role

@@ -173,6 +173,11 @@ int sg_db_control_share(sg_conn *c, const char *name, sg_err *err)
     return c->drv->control_share ? c->drv->control_share(c, name, err) : 0;
 }
 
+int sg_db_idle_timeout(sg_conn *c, int64_t ms, sg_err *err)
+{
+    return c->drv->idle_timeout ? c->drv->idle_timeout(c, ms, err) : 0;
+}
+
 bool sg_db_lost(sg_conn *c)
 {
     return c->drv->lost && c->drv->lost(c);

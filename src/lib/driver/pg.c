@@ -265,6 +265,17 @@ static bool pg_lost(sg_conn *c)
     return PQstatus(((pg_conn *)c)->pg) == CONNECTION_BAD;
 }
 
+/* The server ends a session of segue's that sits in an open transaction
+ * with nothing to do for ms (a process stopped or frozen), which releases
+ * its locks; kept across reconnections. */
+static int pg_idle_timeout(sg_conn *c, int64_t ms, sg_err *err)
+{
+    char set[96];
+    ((pg_conn *)c)->idle_ms = ms;
+    snprintf(set, sizeof set, "SET idle_in_transaction_session_timeout = %lld", (long long)ms);
+    return pg_exec(c, set, err);
+}
+
 /* A new session in place of a lost one (PQreset: same parameters). Every
  * statement prepared on the old one must be finalized first. */
 static int pg_reconnect(sg_conn *c, sg_err *err)
@@ -281,7 +292,8 @@ static int pg_reconnect(sg_conn *c, sg_err *err)
         return sg_err_set(err, SG_EDB, "%s: cannot reconnect to %s: %s", c->endpoint,
                           c->uri, msg);
     }
-    return pg_exec(c, session_setup, err);
+    int rc = pg_exec(c, session_setup, err);
+    return rc || !q->idle_ms ? rc : pg_idle_timeout(c, q->idle_ms, err);
 }
 
 static void pg_close(sg_conn *c)
@@ -714,6 +726,7 @@ const sg_driver sg_driver_postgres = {
     .control_share = pg_control_share,
     .lost = pg_lost,
     .reconnect = pg_reconnect,
+    .idle_timeout = pg_idle_timeout,
     .copy_grants = pg_copy_grants,
     .table_roles = pg_table_roles,
     .control_present = pg_control_present,

@@ -18,6 +18,7 @@ typedef struct pg_conn {
     int64_t changes;      /* rows changed by the last command */
     unsigned next_stmt;   /* for prepared statement names */
     sg_buf stale;         /* "DEALLOCATE ...; " left for after the transaction */
+    int64_t idle_ms;      /* idle_in_transaction_session_timeout; 0: default */
 } pg_conn;
 
 typedef struct pg_stmt {
