@@ -84,22 +84,27 @@ with_worker() { # spec command...
 # whether a process runs (not gone, not a zombie waiting to be reaped)
 running() { local s; s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1); [ -n "$s" ] && [ "$s" != Z ]; }
 # `rounds` random disturbances of two workers contending for one migration
-# (give it worker.lease_ttl: 1s): each round starts the workers that are
-# gone, then after a random moment kill -9s one of them, or stops it past
-# its lease and lets it go on (one that finds its lease taken exits 5, as it
-# must). Prints the schedule.
-chaos_workers() { # spec rounds log-dir
-  local spec=$1 rounds=$2 dir=$3 r v w=(0 0) did=""
+# (give it worker.lease_ttl: 1s), and of a command when one is given (run
+# again whenever it is gone): each round starts what is gone, then after a
+# random moment kill -9s one of them, or stops it past its lease and lets
+# it go on (a worker that finds its lease taken exits 5, as it must).
+# Prints the schedule.
+chaos_workers() { # spec rounds log-dir [command...]
+  local spec=$1 rounds=$2 dir=$3 r v n=2 w=(0 0 0) did=""
+  shift 3
+  [ $# -gt 0 ] && n=3
   for r in $(seq "$rounds"); do
-    for v in 0 1; do
+    for v in $(seq 0 $((n - 1))); do
       if [ "${w[$v]}" = 0 ] || ! running "${w[$v]}"; then
         [ "${w[$v]}" != 0 ] && wait "${w[$v]}" 2>/dev/null
-        $SEGUE run "$spec" --wait >> "$dir/worker$v.log" 2>&1 &
+        if [ $v = 2 ]; then "$@" >> "$dir/command.log" 2>&1 &
+        else $SEGUE run "$spec" --wait >> "$dir/worker$v.log" 2>&1 &
+        fi
         w[$v]=$!
       fi
     done
     sleep 0.$((RANDOM % 5 + 1))
-    v=$((RANDOM % 2))
+    v=$((RANDOM % n))
     if [ $((RANDOM % 2)) = 0 ]; then
       kill -9 "${w[$v]}" 2>/dev/null; did="$did kill$v"
     else
@@ -107,6 +112,28 @@ chaos_workers() { # spec rounds log-dir
       did="$did stop$v"
     fi
   done
-  kill "${w[0]}" "${w[1]}" 2>/dev/null; wait "${w[0]}" "${w[1]}" 2>/dev/null
+  for v in $(seq 0 $((n - 1))); do kill "${w[$v]}" 2>/dev/null; wait "${w[$v]}" 2>/dev/null; done
   echo "$did"
+}
+# chaos_workers both ways: 25 rounds under a writer on the source (with a
+# `verify --repair` disturbed too), a drain, an independent comparison and
+# a verify; then the write cutover and 25 rounds under a writer on the
+# target, with the workers syncing back, a drain and a comparison. The
+# writers are commands that start one in the background, setting WRITER,
+# until $D/stop exists; `same WHEN` compares both sides in plain SQL
+chaos_both_ways() { # spec source-writer target-writer same
+  local spec=$1 did
+  $2
+  did=$(chaos_workers "$spec" 25 "$D" $SEGUE verify "$spec" --repair)
+  touch "$D/stop"; wait $WRITER || fail "the writer on the source failed"
+  check "drain after$did" $SEGUE run "$spec" --until caught-up --wait >/dev/null
+  $4 "after$did"
+  check "verify" $SEGUE verify "$spec" >/dev/null
+  check "reads" with_worker "$spec" $SEGUE cutover "$spec" --reads 100 >/dev/null
+  check "writes" with_worker "$spec" $SEGUE cutover "$spec" --writes >/dev/null
+  $3
+  did=$(chaos_workers "$spec" 25 "$D")
+  touch "$D/stop"; wait $WRITER || fail "the writer on the target failed"
+  check "drain back after$did" $SEGUE run "$spec" --until caught-up --wait >/dev/null
+  $4 "after the write cutover and$did"
 }

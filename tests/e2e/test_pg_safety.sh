@@ -332,23 +332,28 @@ test_pg_plan_lists_the_roles_and_the_owner_keeps_its_table() {
     fail "plan after start: $out"
 }
 
-# the same on PostgreSQL: two workers contend while one is killed -9 or
-# stopped past its lease at random, 20 times, under a writer that inserts,
-# updates and deletes; afterwards t and t_v2 agree row for row
+# the application role writes to `table` (inserts, updates, deletes) until
+# $D/stop exists; sets WRITER
+app_writer() { # table [key-offset]
+  rm -f "$D/stop"
+  (i=0; while [ ! -e "$D/stop" ]; do i=$((i + 1))
+     psql -Xq -v ON_ERROR_STOP=1 "$APP" -c "UPDATE $1 SET v = 'u$i' WHERE id = $((RANDOM % 2000 + 1));
+       INSERT INTO $1 VALUES ($((10000 + i + ${2:-0})), 'i$i'); DELETE FROM $1 WHERE id = $((RANDOM % 2000 + 1))" || exit 1
+   done) &
+  WRITER=$!
+}
+
+# the same on PostgreSQL: two workers contend while one of them (or a
+# `verify --repair` beside them) is killed -9 or stopped past its lease at
+# random, 25 times, under an application writer that inserts, updates and
+# deletes; then 25 times more after the write cutover, with the writer on
+# t_v2 and the workers syncing back to t. Each time t and t_v2 agree row for
+# row afterwards
 test_pg_contending_workers_killed_and_stopped_at_random() {
   app_role_setup chaos || return
   printf 'worker:\n  lease_ttl: 1s\n' >> "$D/m.yaml"
   check "start" $SEGUE start "$D/m.yaml" >/dev/null
-  (i=0; while [ ! -e "$D/stop" ]; do i=$((i + 1))
-     psql -Xq -v ON_ERROR_STOP=1 "$APP" -c "UPDATE t SET v = 'u$i' WHERE id = $((RANDOM % 2000 + 1));
-       INSERT INTO t VALUES ($((10000 + i)), 'i$i'); DELETE FROM t WHERE id = $((RANDOM % 2000 + 1))" || exit 1
-   done) &
-  local writer=$!
-  local did; did=$(chaos_workers "$D/m.yaml" 20 "$D")
-  touch "$D/stop"; wait $writer || fail "the writer failed"
-  check "drain after$did" $SEGUE run "$D/m.yaml" --until caught-up --wait >/dev/null
-  t_same "after$did"
-  check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
+  chaos_both_ways "$D/m.yaml" "app_writer t" "app_writer t_v2 100000" t_same
 }
 
 # the worker (W, logging to $D/worker.log) stops on its own after a schema
