@@ -313,6 +313,11 @@ typedef struct sg_status {
     char drift[1024];           /* schema drift since start that stops the
                                 * worker (a column dropped, renamed or
                                 * retyped), with what to do; "" when none */
+    int64_t verify_at_ms;      /* when the last verify ran (ms since the
+                                * epoch); 0 when none has */
+    int64_t verify_differences;/* differences that persisted in it: a write
+                                * that bypassed segue's capture or guard
+                                * shows here */
     int64_t set_aside;         /* keys set aside (see sg_migration_retry) */
     char set_aside_keys[512];  /* the first few: "(k) in Table: error; ..." */
 } sg_status;

@@ -1,6 +1,7 @@
 /* Commands that report: plan, status, route. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -48,6 +49,23 @@ static json_t *plan_json(const sg_plan *p)
                      strv(p->blockers, p->n_blockers));
 }
 
+/* The last verify: when, and what it found; differences that persist are
+ * what a write that bypassed segue's capture or guard leaves. */
+static void print_last_verify(const sg_status *st)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long ago = (long long)now.tv_sec - (long long)(st->verify_at_ms / 1000);
+    if (st->verify_differences == 0)
+        printf("  last verify      clean, %llds ago\n", ago);
+    else
+        printf("  last verify      %lld difference%s, %llds ago: source and target "
+               "disagree (a write that bypassed segue's capture or guard leaves one); "
+               "hint: `segue verify` names the keys, `--repair` re-syncs them\n",
+               (long long)st->verify_differences,
+               st->verify_differences == 1 ? "" : "s", ago);
+}
+
 CMD(plan)
 {
     sg_migration *m = NULL;
@@ -82,7 +100,7 @@ CMD(status)
     if (rc)
         code = cli_fail("status", rc, sg_migration_errmsg(m));
     else if (a->json)
-        cli_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:f,s:s,s:b,s:s,s:s,s:s,s:I,s:s}",
+        cli_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:f,s:s,s:b,s:s,s:s,s:s,s:I,s:s,s:I,s:I}",
             "migration", sg_migration_name(m), "phase", sg_phase_name(st.phase),
             "backfill_complete", st.backfill_complete, "backfill_rows",
             (json_int_t)st.backfill_rows, "pending_changes",
@@ -91,7 +109,9 @@ CMD(status)
             st.write_side == SG_SIDE_TARGET ? "target" : "source",
             "worker_alive", st.worker_alive, "worker", st.worker,
             "not_copied", st.not_copied, "drift", st.drift, "set_aside", (json_int_t)st.set_aside,
-            "set_aside_keys", st.set_aside_keys));
+            "set_aside_keys", st.set_aside_keys, "last_verify_at_ms",
+            (json_int_t)st.verify_at_ms, "last_verify_differences",
+            (json_int_t)st.verify_differences));
     else
         printf("migration %s\n  phase            %s\n  backfill         %s, "
                "%lld rows copied\n  pending changes  %lld (lag %lld ms)\n"
@@ -105,6 +125,8 @@ CMD(status)
     if (!rc && !a->json && st.set_aside)
         printf("  set aside        %lld key%s: %s\n", (long long)st.set_aside,
                st.set_aside == 1 ? "" : "s", st.set_aside_keys);
+    if (!rc && !a->json && st.verify_at_ms)
+        print_last_verify(&st);
     if (!rc && !a->json && st.drift[0])
         printf("  schema drift     %s\n", st.drift);
     if (!rc && !a->json && st.not_copied[0])

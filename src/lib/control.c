@@ -314,6 +314,24 @@ int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_r
     return run(m, s);
 }
 
+int sg_control_last_verify(sg_migration *m, int64_t *at_ms, int64_t *differences,
+                           bool *found)
+{
+    sg_stmt *s = NULL;
+    *found = false;
+    int rc = ctl_prepare(m, "SELECT differences, at_ms FROM @verify_runs WHERE "
+                            "migration = $1 ORDER BY id DESC LIMIT 1", &s);
+    if (!rc)
+        rc = sg_db_bind_text(s, 1, m->spec->name, &m->err);
+    if (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+        *differences = sg_db_column_int(s, 0);
+        *at_ms = sg_db_column_int(s, 1);
+        *found = true;
+    }
+    sg_db_finalize(s);
+    return rc > 0 ? 0 : rc;
+}
+
 int sg_control_switch_save(sg_migration *m, int dir, const int64_t *upto)
 {
     int rc = sg_control_switch_clear(m, dir);

@@ -53,6 +53,10 @@ int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_r
  * both sides committed, so a crash between the two commits can be finished
  * without applying an entry twice (see cutover.c). upto holds n_groups
  * values. Inside a target write transaction, except load. */
+/* The last verify run: when (ms since the epoch) and how many differences
+ * persisted; *found false when none ran. */
+int sg_control_last_verify(sg_migration *m, int64_t *at_ms, int64_t *differences,
+                           bool *found);
 int sg_control_switch_save(sg_migration *m, int dir, const int64_t *upto);
 /* pending[dir] is whether a record of direction dir (an sg_dir) is left:
  * one read, for the worker's every round. */

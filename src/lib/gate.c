@@ -33,17 +33,14 @@ static void fmt_ms(char *out, size_t n, int64_t ms)
 
 static int verify_clean(sg_migration *m, gate_eval *g)
 {
-    sg_stmt *s = NULL;
     char age[32], max[32];
+    int64_t diffs = 0, at = 0;
+    bool found = false;
     fmt_ms(max, sizeof max, m->spec->verify_max_age_ms);
     snprintf(g->limit, sizeof g->limit, "a clean verify within %s", max);
     snprintf(g->value, sizeof g->value, "no verify has run");
-    int rc = sg_control_prepare(m, m->tgt, "SELECT differences, at_ms FROM @verify_runs "
-                                "WHERE migration = $1 ORDER BY id DESC LIMIT 1", &s);
-    if (!rc)
-        rc = sg_db_bind_text(s, 1, m->spec->name, &m->err);
-    if (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
-        int64_t diffs = sg_db_column_int(s, 0), at = sg_db_column_int(s, 1);
+    int rc = sg_control_last_verify(m, &at, &diffs, &found);
+    if (!rc && found) {
         fmt_ms(age, sizeof age, sg_now_ms() - at);
         if (diffs)
             snprintf(g->value, sizeof g->value, "the last verify (%s ago) found %lld "
@@ -51,9 +48,7 @@ static int verify_clean(sg_migration *m, gate_eval *g)
         else
             snprintf(g->value, sizeof g->value, "the last verify was clean, %s ago", age);
         g->pass = diffs == 0 && sg_now_ms() - at <= m->spec->verify_max_age_ms;
-        rc = 0;
     }
-    sg_db_finalize(s);
     return rc;
 }
 

@@ -385,6 +385,9 @@ int sg_migration_status(sg_migration *m, sg_status *out)
     if (!rc)
         rc = sg_lease_holder(m, out->worker, sizeof out->worker, &out->worker_alive);
     sg_mapping_drift_note(m, out->not_copied, sizeof out->not_copied);
+    bool ran = false;
+    if (!rc)
+        rc = sg_control_last_verify(m, &out->verify_at_ms, &out->verify_differences, &ran);
     if (!rc && out->phase != SG_PHASE_CLEANED && sg_drift_check(m) == SG_ESTATE) {
         snprintf(out->drift, sizeof out->drift, "%.*s", (int)sizeof out->drift - 1, m->err.msg);
         sg_err_clear(&m->err);

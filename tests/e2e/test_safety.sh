@@ -91,13 +91,18 @@ test_gates_hold_under_a_live_writer() {
   live_writer "$d"
   check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
   check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  # a write that passes the guard the way segue does (SQLite cannot tell)
   as_segue "$d/tgt.db" "UPDATE track_v2 SET Name = 'drift' WHERE TrackId = 5" || fail "inject"
   $SEGUE verify "$d/m.yaml" >/dev/null 2>&1; [ $? = 3 ] || fail "verify did not find the difference"
+  $SEGUE status "$d/m.yaml" | grep -q "last verify      1 difference, [0-9]*s ago: .*bypassed segue's capture or guard" ||
+    fail "status does not say what verify found: $($SEGUE status "$d/m.yaml")"
+  $SEGUE status "$d/m.yaml" --json | grep -q '"last_verify_differences":1' || fail "status --json"
   local out
   out=$(with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 10 2>&1) &&
     fail "cutover --reads after a failed verify: $out"
   echo "$out" | grep -q "is backfilled" || fail "refusal after a failed verify: $out"
   check "verify --repair" $SEGUE verify "$d/m.yaml" --repair >/dev/null
+  $SEGUE status "$d/m.yaml" | grep -q "last verify      clean, [0-9]*s ago" || fail "status after the repair"
   check "reads 10 after a clean verify" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 10 >/dev/null
   # while reads shift, a verify that fails refuses the next step by its gate
   as_segue "$d/tgt.db" "UPDATE track_v2 SET Name = 'drift' WHERE TrackId = 6" || fail "inject"
