@@ -570,6 +570,52 @@ static int check_key_order(sg_migration *m, sg_map *mp, const sg_table_info *t)
     return 0;
 }
 
+/* Whether a source column of kind `col` refuses every value of kind
+ * `expr` (numbers into dates, text into numbers...): the way back would
+ * fail on the first row. Unknown kinds (no declared type, engine-specific
+ * ones) and text columns, which hold any spelling, never do. */
+static bool kind_refuses(sg_kind col, sg_kind expr)
+{
+    bool num_col = col == SG_K_INT || col == SG_K_REAL || col == SG_K_NUMERIC;
+    bool num = expr == SG_K_INT || expr == SG_K_REAL || expr == SG_K_NUMERIC;
+    bool when_col = col >= SG_K_DATE && col <= SG_K_TIMESTAMPTZ;
+    bool when = expr >= SG_K_DATE && expr <= SG_K_TIMESTAMPTZ;
+    if (col == SG_K_ANY || col == SG_K_OTHER || col == SG_K_TEXT || expr == SG_K_ANY ||
+        expr == SG_K_OTHER || col == expr)
+        return false;
+    if (col == SG_K_INT && (expr == SG_K_REAL || expr == SG_K_NUMERIC))
+        return true; /* a fraction is refused, not rounded */
+    if (num_col)
+        return !num;
+    if (when_col)
+        return !when;
+    return true; /* bool and blob take only their own kind */
+}
+
+/* A reverse expression compiles on the target, and gives values of a kind
+ * the source column takes. */
+static int check_reverse_expr(sg_migration *m, sg_map *mp, const sg_spec_reverse *r)
+{
+    char *type = NULL;
+    sg_coltype et = SG_COLTYPE_INIT, ct = SG_COLTYPE_INIT;
+    const sg_table_info *src = m->groups[mp->group].info;
+    int col = sg_table_info_column(m->src, src, r->column), rc = 0;
+    if (try_expr(m->tgt, mp->fwd.to_table, r->expr, NULL, &type, &m->err))
+        return spec_fail(m, r->line, "the target rejects the reverse expression of "
+                         "'%s' (%s): %s", r->column, r->expr, m->err.msg);
+    m->tgt->drv->type_parse(type, &et);
+    if (col >= 0)
+        m->src->drv->type_parse(src->cols[col].decl_type, &ct);
+    if (col >= 0 && kind_refuses(ct.kind, et.kind))
+        rc = spec_fail(m, r->line, "the reverse expression of '%s' (%s) gives %s, "
+                       "which source column '%s' (%s) refuses: after a write "
+                       "cutover no row could be written back; hint: convert it, "
+                       "e.g. CAST((%s) AS %s)", r->column, r->expr, type, r->column,
+                       src->cols[col].decl_type, r->expr, src->cols[col].decl_type);
+    free(type);
+    return rc;
+}
+
 static int check_target_table(sg_migration *m, sg_map *mp, bool created)
 {
     sg_flow *f = &mp->fwd;
@@ -606,13 +652,8 @@ static int check_target_table(sg_migration *m, sg_map *mp, bool created)
     }
     if ((rc = check_key_order(m, mp, t)) != 0)
         goto done;
-    for (size_t i = 0; i < sm->n_reverse; i++)
-        if (try_expr(m->tgt, f->to_table, sm->reverse[i].expr, NULL, NULL, &m->err)) {
-            rc = spec_fail(m, sm->reverse[i].line, "the target rejects the "
-                           "reverse expression of '%s' (%s): %s",
-                           sm->reverse[i].column, sm->reverse[i].expr, m->err.msg);
-            goto done;
-        }
+    for (size_t i = 0; i < sm->n_reverse && !rc; i++)
+        rc = check_reverse_expr(m, mp, &sm->reverse[i]);
 done:
     sg_table_info_free(t);
     return rc;

@@ -115,6 +115,24 @@ test_pg_workers_started_at_once_one_wins() {
   contend "$D/m.yaml" "$D"
 }
 
+# the way back is checked against the source's column types: start refuses
+# a reverse expression giving text for an integer column, with the CAST that
+# fixes it, and leaves nothing behind; with the cast it starts
+test_pg_start_refuses_a_reverse_the_source_would_reject() {
+  fresh_db revtype || { fail "fresh database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE t (id int PRIMARY KEY, qty int NOT NULL);
+    INSERT INTO t SELECT i, i FROM generate_series(1, 100) i" || { fail "table t"; return; }
+  D=$(scratch)
+  printf 'version: 1\nname: revtype\nsource: %s\ntarget: %s\nmappings:\n  - from: t\n    to: t_v2\n    create: true\n    columns:\n      id: id\n      qty_text: "qty::text"\n    reverse:\n      qty: qty_text\n' \
+    "$DB_URI" "$DB_URI" > "$D/m.yaml"
+  local out; out=$($SEGUE start "$D/m.yaml" 2>&1) && fail "start went on with a way back the source refuses"
+  echo "$out" | grep -q "m.yaml:13: the reverse expression of 'qty' (qty_text) gives text, which source column 'qty' (integer) refuses.*CAST((qty_text) AS integer)" ||
+    fail "start's refusal: $out"
+  [ "$(psql -Atq "$DB_URI" -c "SELECT to_regclass('t_v2') IS NULL")" = t ] || fail "the refused start left t_v2"
+  sed -i 's/qty: qty_text/qty: "qty_text::integer"/' "$D/m.yaml"
+  check "start with the cast" $SEGUE start "$D/m.yaml" >/dev/null
+}
+
 # in a small_ready database with a 1 s lease (and the worker settings
 # given), key 7 changed on the source to value and worker A stopped at a
 # test point; sets A to its pid
