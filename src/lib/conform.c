@@ -331,10 +331,13 @@ sg_fit sg_conform(const sg_coltype *t, sg_value *v, sg_buf *scratch,
 {
     if (v->type == SG_V_NULL)
         return SG_FIT_EXACT;
-    if (v->type == SG_V_REAL && isnan(v->d) && t->no_nan)
-        return none(why, "NaN, which the target stores as NULL");
-    if (v->type == SG_V_REAL && v->d == 0 && signbit(v->d) && t->no_neg_zero)
-        return none(why, "-0.0, which the target column stores as 0");
+    bool as_text = t->kind == SG_K_TEXT || t->kind == SG_K_OTHER;
+    if (v->type == SG_V_REAL && isnan(v->d) && t->no_nan && !as_text)
+        return none(why, "NaN, which the target stores as NULL (type: TEXT keeps it "
+                         "as 'NaN')");
+    if (v->type == SG_V_REAL && v->d == 0 && signbit(v->d) && t->no_neg_zero && !as_text)
+        return none(why, "-0.0, which the target column stores as 0 (type: TEXT "
+                         "keeps it as '-0')");
     switch (t->kind) {
     case SG_K_ANY: return to_any(v, scratch, why);
     case SG_K_INT: return to_int(t, v, scratch, why);

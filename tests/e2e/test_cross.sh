@@ -237,7 +237,7 @@ test_nan_and_negative_zero_are_refused() {
   printf 'version: 1\nname: fl\nsource: %s\ntarget: sqlite:%s\nmappings:\n  - from: fl\n    to: fl\n    create: true\n' \
     "$DB_URI" "$D/t.db" > "$D/m.yaml"
   local out; out=$($SEGUE plan "$D/m.yaml" 2>&1)
-  echo "$out" | grep -q "column 'x' (real(8 bytes)): 3 of 6 rows cannot be written: NaN, which the target stores as NULL (first key (4))" ||
+  echo "$out" | grep -q "column 'x' (real(8 bytes)): 3 of 6 rows cannot be written: NaN, which the target stores as NULL (type: TEXT keeps it as 'NaN') (first key (4))" ||
     fail "plan does not count NaN and -0.0: $out"
   check "start" $SEGUE start "$D/m.yaml" >/dev/null
   out=$($SEGUE backfill "$D/m.yaml" 2>&1) || fail "the backfill stopped: $out"
@@ -254,6 +254,16 @@ test_nan_and_negative_zero_are_refused() {
   check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
   [ "$(sqlite3 "$D/t.db" "SELECT group_concat(x, ' ') FROM (SELECT x FROM fl ORDER BY id)")" = "Inf -Inf 1.5 2.0 0.0 2.0" ] ||
     fail "values in SQLite: $(sqlite3 "$D/t.db" "SELECT group_concat(x, ' ') FROM fl")"
+  # as the hint says: a text column holds them exactly
+  psql -Xq "$DB_URI" -c "UPDATE fl SET x = 'NaN' WHERE id = 4" -c "UPDATE fl SET x = '-0' WHERE id = 5" || fail "unfix"
+  printf 'version: 1\nname: fltext\nsource: %s\ntarget: sqlite:%s\nmappings:\n  - from: fl\n    to: fl\n    create: true\n    columns:\n      id: id\n      x: {expr: x, type: TEXT}\n' \
+    "$DB_URI" "$D/t2.db" > "$D/t.yaml"
+  out=$($SEGUE plan "$D/t.yaml" 2>&1) || fail "plan blocked the text column: $out"
+  check "start (text)" $SEGUE start "$D/t.yaml" >/dev/null
+  check "run (text)" $SEGUE run "$D/t.yaml" --until caught-up >/dev/null
+  check "verify (text)" $SEGUE verify "$D/t.yaml" >/dev/null
+  [ "$(sqlite3 "$D/t2.db" "SELECT group_concat(x, ' ') FROM (SELECT x FROM fl ORDER BY id)")" = "Infinity -Infinity 1.5 NaN -0 2" ] ||
+    fail "values as text in SQLite: $(sqlite3 "$D/t2.db" "SELECT group_concat(x, ' ') FROM fl")"
 }
 
 run_tests

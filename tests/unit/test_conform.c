@@ -182,6 +182,22 @@ static void idempotent(void **state)
     }
 }
 
+/* NaN and -0.0 where the engine would change them (SQLite: NaN becomes
+ * NULL, -0.0 becomes 0 in numeric affinities) are refused; a text column
+ * of the same engine keeps them exactly. */
+static void nan_and_negative_zero(void **state)
+{
+    (void)state;
+    sg_coltype real = ty(SG_K_REAL, 8, -1), txt = ty(SG_K_TEXT, 0, -1);
+    real.no_nan = real.no_neg_zero = true;
+    txt.no_nan = true;
+    expect(real, (sg_value){ .type = SG_V_REAL, .d = NAN }, SG_FIT_NONE, 0, NULL);
+    expect(real, (sg_value){ .type = SG_V_REAL, .d = -0.0 }, SG_FIT_NONE, 0, NULL);
+    expect(real, (sg_value){ .type = SG_V_REAL, .d = INFINITY }, SG_FIT_EXACT, SG_V_REAL, NULL);
+    expect(txt, (sg_value){ .type = SG_V_REAL, .d = NAN }, SG_FIT_EXACT, SG_V_TEXT, "NaN");
+    expect(txt, (sg_value){ .type = SG_V_REAL, .d = -0.0 }, SG_FIT_EXACT, SG_V_TEXT, "-0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +206,7 @@ int main(void)
         cmocka_unit_test(texts),
         cmocka_unit_test(times),
         cmocka_unit_test(idempotent),
+        cmocka_unit_test(nan_and_negative_zero),
     };
     return cmocka_run_group_tests_name("conform", tests, NULL, NULL);
 }
