@@ -1,17 +1,37 @@
 #!/usr/bin/env bash
 # Runs every test: unit (cmocka) and end-to-end, once plainly and once under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with "N passed, N failed".
+# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with "N passed, N
+# failed" counting test cases (each cmocka test, each e2e test function).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 passed=0; failed=0
+# the test cases a file ran, from its own summary: "e2e: N passed, M failed"
+# (tests/e2e/lib.sh) or cmocka's "N test(s) run" and "[  FAILED  ] M
+# test(s)"; prints "passed failed", nothing when the file printed neither
+cases() { # log
+  local e; e=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
+  if [ -n "$e" ]; then
+    echo "$e" | sed -E 's/^e2e: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/'
+  elif grep -qE '^\[=+\] [0-9]+ test\(s\) run\.' "$1"; then
+    local n f
+    n=$(grep -E '^\[=+\] [0-9]+ test\(s\) run\.' "$1" | tail -1 | sed -E 's/^\[=+\] ([0-9]+) .*/\1/')
+    f=$(grep -E '^\[  FAILED  \] [0-9]+ test\(s\)' "$1" | tail -1 | sed -E 's/^\[  FAILED  \] ([0-9]+) .*/\1/')
+    echo "$((n - ${f:-0})) ${f:-0}"
+  fi
+}
 run() { # name command...
-  local name=$1; shift
+  local name=$1 ok=0 c; shift
   # a hung test fails after 15 minutes instead of stalling the run
-  if timeout -k 10 900 "$@" > "/tmp/segue-test-$$.log" 2>&1; then
-    echo "ok   $name"; passed=$((passed + 1))
+  timeout -k 10 900 "$@" > "/tmp/segue-test-$$.log" 2>&1 && ok=1
+  c=$(cases "/tmp/segue-test-$$.log")
+  [ -n "$c" ] || c="$ok $((1 - ok))"     # no summary: the file is one case
+  [ $ok = 0 ] && [ "${c#* }" = 0 ] && c="${c% *} 1" # failed outside its cases
+  passed=$((passed + ${c% *})); failed=$((failed + ${c#* }))
+  if [ $ok = 1 ]; then
+    echo "ok   $name (${c% *} cases)"
   else
-    echo "FAIL $name"; sed 's/^/    /' "/tmp/segue-test-$$.log" | grep -v '^    Runtime error' | tail -40
-    failed=$((failed + 1))
+    echo "FAIL $name (${c#* } of $((${c% *} + ${c#* })) cases failed)"
+    sed 's/^/    /' "/tmp/segue-test-$$.log" | grep -v '^    Runtime error' | tail -40
   fi
 }
 for mode in plain asan; do
