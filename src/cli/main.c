@@ -178,6 +178,8 @@ static int parse(const cli_cmd *c, cli_args *a, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* first: a SIGTERM that arrives at once stops the command cleanly */
+    cli_install_signals();
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         usage(stdout);
@@ -195,7 +197,6 @@ int main(int argc, char **argv)
         int rc = parse(&commands[i], &a, argc, argv);
         if (rc)
             return rc < 0 ? EXIT_OK : rc;
-        cli_install_signals();
         return commands[i].run(&commands[i], &a);
     }
     fprintf(stderr, "segue: unknown command '%s'\n\n", argv[1]);

@@ -156,6 +156,20 @@ test_pg_errors_name_endpoint_and_hide_password() {
   out=$("$TOOLS/driver_check" "postgresql:host=127.0.0.1 port=$PG_PORT dbname=nope user=postgres password=s3cr3t" 2>&1)
   echo "$out" | grep -q 'password=\*\*\*' || fail "key/value connect error: $out"
   echo "$out" | grep -q s3cr3t && fail "password in a message: $out"
+  # every spelling libpq reads: quoted with a space, spaces around '=',
+  # %-encoded, a query parameter, sslpassword, and a string libpq cannot read
+  local uri
+  for uri in "postgresql:host=127.0.0.1 port=1 password='se cret'" \
+             "postgresql:host=127.0.0.1 port=1 password = hunter3" \
+             "postgresql://postgres:hunt%65r3@127.0.0.1:1/db" \
+             "postgresql://postgres@127.0.0.1:1/db?password=hunter3&connect_timeout=5" \
+             "postgres://127.0.0.1:1/db?sslpassword=hunter3" \
+             "postgresql:host=127.0.0.1 port=1 sslpassword=hunter3 passfile=/nonexistent" \
+             "postgresql:host=127.0.0.1 port=1 password hunter3"; do
+    out=$("$TOOLS/driver_check" "$uri" 2>&1) && fail "connected to $uri"
+    echo "$out" | grep -q "cannot connect to postgres" || fail "connect error for a spelling: $out"
+    echo "$out" | grep -Eq "hunter|cret|hunt%65r3" && fail "a secret in a message: $out"
+  done
 }
 
 # plan reads a PostgreSQL source: row counts, keys, and target DDL typed

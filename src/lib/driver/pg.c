@@ -174,37 +174,6 @@ int pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err)
     return rc;
 }
 
-/* The URI with any password replaced by "***", for messages and logs. */
-static char *scrub(const char *uri)
-{
-    sg_buf b = SG_BUF_INIT;
-    const char *p = uri, *at = NULL, *slash2 = strstr(uri, "://");
-    if (slash2) {
-        const char *host = slash2 + 3, *end = host + strcspn(host, "/?");
-        for (const char *q = host; q < end; q++)
-            if (*q == '@')
-                at = q;
-        const char *colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
-        if (colon) {
-            sg_buf_putn(&b, uri, (size_t)(colon - uri) + 1);
-            sg_buf_puts(&b, "***");
-            p = at;
-        }
-    }
-    while (*p) {
-        if (strncmp(p, "password=", 9) == 0 && (p == uri || strchr(" ?&", p[-1]))) {
-            sg_buf_puts(&b, "password=***");
-            p += 9;
-            p += strcspn(p, " &"); /* the value, up to its separator */
-            continue;
-        }
-        sg_buf_putc(&b, *p++);
-    }
-    char *out = sg_buf_failed(&b) ? NULL : strdup(sg_buf_str(&b));
-    sg_buf_free(&b);
-    return out;
-}
-
 /* libpq takes a URI whole, a key/value string after "postgresql:". */
 static const char *conninfo_of(const char *uri, const char *rest)
 {
@@ -229,15 +198,24 @@ static int pg_open(sg_conn **out, const char *uri, const char *rest,
                    const char *endpoint, bool create, sg_err *err)
 {
     (void)create;
+    bool parsed = false;
     pg_conn *q = calloc(1, sizeof *q);
     *out = NULL;
-    if (!q || !(q->base.uri = scrub(uri))) {
+    if (!q || !(q->base.uri = pg_conninfo_display(uri, conninfo_of(uri, rest), &parsed))) {
         free(q);
         return sg_err_set(err, SG_ENOMEM, "%s: out of memory", endpoint);
     }
     q->base.drv = &sg_driver_postgres;
     q->base.endpoint = endpoint;
     sg_buf_init(&q->stale);
+    if (!parsed) {
+        int rc = sg_err_set(err, SG_EDB, "%s: cannot connect to %s; hint: in a key/value "
+                            "string write key=value pairs and single-quote values with "
+                            "spaces ('two words'); in a URI %%-encode reserved characters",
+                            endpoint, q->base.uri);
+        sg_db_close(&q->base);
+        return rc;
+    }
     q->pg = PQconnectdb(conninfo_of(uri, rest));
     if (q->pg)
         PQsetNoticeProcessor(q->pg, ignore_notice, NULL);

@@ -86,6 +86,10 @@ int pg_marker_teardown(sg_conn *c, sg_err *err);
 int pg_marker_on(sg_conn *c, sg_err *err);
 int pg_marker_off(sg_conn *c, sg_err *err);
 
+/* The connection string as messages show it, secrets as *** (a new
+ * string; NULL out of memory); *parsed: whether libpq could read it
+ * (pg_conninfo.c). */
+char *pg_conninfo_display(const char *uri, const char *conninfo, bool *parsed);
 /* Privileges: pg_roles.c. */
 int pg_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
                    const char *to_table, sg_err *err);
