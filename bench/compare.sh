@@ -8,7 +8,9 @@
 # Figures: SQLite backfill of BENCH_ROWS rows across two files; SQLite apply
 # of a backlog of single-row updates; PostgreSQL same-database backfill at
 # BENCH_PG_SCALE; PostgreSQL apply of a pgbench backlog; pgbench TPS with
-# capture on (BENCH_CAPTURE_REPS runs of BENCH_SECS each per side).
+# capture on (BENCH_CAPTURE_REPS runs of BENCH_SECS each per side). The
+# pgbench backlog runs BENCH_BACKLOG_SECS (5): longer ones weigh process
+# start-up less in the apply rate.
 # BENCH_COMPARE_ONLY="sqlite" (or "pg") runs one half.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -19,6 +21,7 @@ SCALE=${BENCH_PG_SCALE:-10}
 REPS=${BENCH_REPS:-3}
 CAPTURE_REPS=${BENCH_CAPTURE_REPS:-5}
 SECS=${BENCH_SECS:-10}
+BACKLOG_SECS=${BENCH_BACKLOG_SECS:-5}
 D=$(mktemp -d /tmp/segue-compare-XXXXXX)
 chmod 777 "$D"
 WT=
@@ -94,7 +97,7 @@ pg_backfill() { # segue -> ms
 }
 pg_drain() { # segue -> applied changes per second
   pg_backfill "$1" >/dev/null
-  "$PG_BIN/pgbench" -n -c 4 -j 2 -T 5 "$(uri p)" >/dev/null 2>&1
+  "$PG_BIN/pgbench" -n -c 4 -j 2 -T "$BACKLOG_SECS" "$(uri p)" >/dev/null 2>&1
   local n; n=$(sql p "SELECT count(*) FROM pgbench_history")
   local ms; ms=$(timed "$1" run "$D/p.yaml" --until caught-up)
   awk -v n="$n" -v t="$ms" 'BEGIN {printf "%.0f", n * 1000 / t}'; echo
