@@ -37,12 +37,16 @@ A=${SEGUE_A:?give a revision, or SEGUE_A and SEGUE_B}
 B=${SEGUE_B:-build/segue}
 [ -x "$A" ] && [ -x "$B" ] || die "build first: $A and $B"
 
-# alternate SIDE_A SIDE_B reps fn: runs fn A and fn B in turns; prints
-# "median-of-A median-of-B"
+# alternate reps fn: runs fn A and fn B in turns, A first in odd reps and
+# B first in even ones (ABBA: whoever runs second does not always inherit
+# the first one's checkpoints and caches); prints "median-of-A median-of-B"
 alternate() {
   local reps=$1 fn=$2 r
   : > "$D/a"; : > "$D/b"
-  for r in $(seq "$reps"); do "$fn" "$A" >> "$D/a"; "$fn" "$B" >> "$D/b"; done
+  for r in $(seq "$reps"); do
+    if [ $((r % 2)) = 1 ]; then "$fn" "$A" >> "$D/a"; "$fn" "$B" >> "$D/b"
+    else "$fn" "$B" >> "$D/b"; "$fn" "$A" >> "$D/a"; fi
+  done
   echo "$(median < "$D/a") $(median < "$D/b")"
 }
 report() { # what unit "a b"
