@@ -145,25 +145,55 @@ static int parse_one(const cli_cmd *c, cli_args *a, int argc, char **argv, int *
     return 0;
 }
 
+/* How many arguments the synopsis names besides SPEC ("SPEC KEY": 1). */
+static int positional(const cli_cmd *c)
+{
+    int words = 0;
+    for (const char *p = c->args; *p; p++)
+        words += (p == c->args || p[-1] == ' ') && *p != ' ';
+    return words - (c->needs_spec ? 1 : 0);
+}
+
+/* One argument that is not an option: the spec, a positional one, or too
+ * many. */
+static int take_arg(const cli_cmd *c, cli_args *a, const char *arg)
+{
+    if (c->needs_spec && !a->spec) {
+        a->spec = arg;
+        return 0;
+    }
+    if (a->n_pos < positional(c) && a->n_pos < 4) {
+        a->pos[a->n_pos++] = arg;
+        return 0;
+    }
+    fprintf(stderr, "segue %s: unexpected argument '%s'; usage: segue %s %s [options]\n",
+            c->name, arg, c->name, c->args);
+    return EXIT_USAGE;
+}
+
 static int parse(const cli_cmd *c, cli_args *a, int argc, char **argv)
 {
+    bool options = true;
     for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        int rc = 0;
+        if (options && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
             command_help(c);
             return -1;
         }
-        if (!strncmp(argv[i], "--", 2)) {
-            int rc = parse_one(c, a, argc, argv, &i);
-            if (rc)
-                return rc;
-        } else if (c->needs_spec && !a->spec) {
-            a->spec = argv[i];
-        } else if (a->n_pos < 4) {
-            a->pos[a->n_pos++] = argv[i];
+        if (options && !strcmp(argv[i], "--")) {
+            options = false; /* what follows is arguments, even "-x" */
+        } else if (options && !strncmp(argv[i], "--", 2)) {
+            rc = parse_one(c, a, argc, argv, &i);
+        } else if (options && argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "segue %s: unknown option '%s'; options take two dashes "
+                    "(see `segue %s --help`), and `--` ends them\n", c->name,
+                    argv[i], c->name);
+            rc = EXIT_USAGE;
         } else {
-            fprintf(stderr, "segue %s: too many arguments\n", c->name);
-            return EXIT_USAGE;
+            rc = take_arg(c, a, argv[i]);
         }
+        if (rc)
+            return rc;
     }
     if (c->needs_spec && !a->spec) {
         fprintf(stderr, "segue %s: missing the spec file; usage: segue %s %s\n",
@@ -185,7 +215,7 @@ int main(int argc, char **argv)
         usage(stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
         printf("segue %s\n", SEGUE_VERSION);
         return EXIT_OK;
     }

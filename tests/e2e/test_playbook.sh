@@ -328,6 +328,16 @@ test_help() {
     $SEGUE $c --help | grep -q "usage: segue $c" || fail "$c --help"
   done
   $SEGUE nope >/dev/null 2>&1; [ $? = 2 ] || fail "unknown command exit"
+  $SEGUE -V | grep -q "^segue " || fail "-V"
+  # strict arguments: exit 2 before anything is opened (the spec does not exist)
+  local out
+  out=$($SEGUE status /nonexistent.yaml extra 2>&1); [ $? = 2 ] || fail "an extra argument: $out"
+  echo "$out" | grep -q "unexpected argument 'extra'" || fail "extra argument message: $out"
+  out=$($SEGUE verify /nonexistent.yaml -repair 2>&1); [ $? = 2 ] || fail "a single-dash long option: $out"
+  echo "$out" | grep -q "unknown option '-repair'; options take two dashes" || fail "single-dash message: $out"
+  out=$($SEGUE route /nonexistent.yaml k1 k2 2>&1); [ $? = 2 ] || fail "route with two keys: $out"
+  out=$($SEGUE route /nonexistent.yaml -- -5 2>&1)
+  echo "$out" | grep -q "cannot read spec '/nonexistent.yaml'" || fail "a key after -- taken as an option: $out"
 }
 
 run_tests
