@@ -48,6 +48,9 @@ typedef struct cli_cmd {
     bool needs_spec;
 } cli_cmd;
 
+/* Option --opt of command cmd as a positive whole number in decimal digits
+ * (*out 0 when s is NULL); otherwise says so and returns EXIT_USAGE. */
+int cli_parse_count(const char *cmd, const char *opt, const char *s, long long *out);
 /* Value of option `name`, or NULL when not given. */
 const char *cli_get(const cli_cmd *c, const cli_args *a, const char *name);
 bool cli_has(const cli_cmd *c, const cli_args *a, const char *name);

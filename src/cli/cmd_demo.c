@@ -157,9 +157,12 @@ CMD(demo)
 {
     char dir[512], spec[600], db[600], tdb[600];
     const char *data = find_data(cli_get(c, a, "data"));
-    const char *rate_s = cli_get(c, a, "rate");
-    int rate = rate_s ? atoi(rate_s) : 200;
-    int code = EXIT_OK;
+    long long rate = 200;
+    int code = cli_parse_count("demo", "rate", cli_get(c, a, "rate"), &rate);
+    if (code)
+        return code;
+    if (!cli_get(c, a, "rate"))
+        rate = 200;
     sg_migration *m = NULL;
     writer *w = NULL;
     writer_stats ws = { 0 };
@@ -217,7 +220,7 @@ CMD(demo)
                   { tdb, "track", "track_id", "name",
                     "INSERT INTO track (track_id, name, media_type_id, milliseconds, "
                     "unit_price_cents) VALUES (?1, ?2, 1, 1000, 99)" } },
-        .control_uri = uri, .migration = "chinook-demo", .rate = rate,
+        .control_uri = uri, .migration = "chinook-demo", .rate = (int)rate,
         .key_base = 100000, .seed = 42 };
     if (writer_start(&w, &wc)) {
         fprintf(stderr, "segue demo: cannot start the live writer\n");

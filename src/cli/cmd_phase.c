@@ -100,8 +100,12 @@ static double read_pct(const cli_cmd *c, const cli_args *a)
 {
     const char *s = cli_get(c, a, "reads");
     char *end = NULL;
-    double pct = s ? strtod(s, &end) : -1;
-    return s && *s && !*end && pct >= 0 && pct <= 100 ? pct : -1;
+    /* digits and one point: strtod alone would take 0x14, inf and 1e2 */
+    if (!s || !*s || strspn(s, "0123456789.") != strlen(s) || strchr(s, '.') != strrchr(s, '.') ||
+        !strcmp(s, "."))
+        return -1;
+    double pct = strtod(s, &end);
+    return !*end && pct >= 0 && pct <= 100 ? pct : -1;
 }
 
 /* --force: the step passes refused gates, with --reason for the audit. */

@@ -6,18 +6,6 @@
 
 #include "cli.h"
 
-static int parse_count(const char *cmd, const char *opt, const char *s, long long *out)
-{
-    char *end;
-    *out = s ? strtoll(s, &end, 10) : 0;
-    if (s && (!*s || *end || *out < 1)) {
-        fprintf(stderr, "segue %s: --%s '%s' is not a positive whole number\n",
-                cmd, opt, s);
-        return EXIT_USAGE;
-    }
-    return 0;
-}
-
 static void end_progress_line(void)
 {
     if (isatty(STDERR_FILENO))
@@ -29,7 +17,7 @@ CMD(backfill)
     sg_migration *m = NULL;
     sg_backfill_options o = SG_BACKFILL_OPTIONS_INIT;
     long long max_chunks;
-    int code = parse_count("backfill", "max-chunks", cli_get(c, a, "max-chunks"),
+    int code = cli_parse_count("backfill", "max-chunks", cli_get(c, a, "max-chunks"),
                            &max_chunks);
     if (code || (code = cli_open(a, &m)) != 0)
         return code;
@@ -135,7 +123,7 @@ CMD(verify)
     sg_verify_options o = SG_VERIFY_OPTIONS_INIT;
     sg_verify_report *r = NULL;
     long long chunk;
-    int code = parse_count("verify", "chunk-rows", cli_get(c, a, "chunk-rows"), &chunk);
+    int code = cli_parse_count("verify", "chunk-rows", cli_get(c, a, "chunk-rows"), &chunk);
     if (code || (code = cli_open(a, &m)) != 0)
         return code;
     o.repair = cli_has(c, a, "repair");

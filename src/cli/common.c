@@ -1,5 +1,6 @@
 /* Shared by the commands: opening the migration, reporting errors, JSON
  * output, progress, signals. */
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,18 @@ void cli_install_signals(void)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_parse_count(const char *cmd, const char *opt, const char *s, long long *out)
+{
+    char *end = NULL;
+    *out = s && isdigit((unsigned char)*s) ? strtoll(s, &end, 10) : 0;
+    if (s && (!end || *end || *out < 1)) {
+        fprintf(stderr, "segue %s: --%s '%s' is not a positive whole number\n",
+                cmd, opt, s);
+        return EXIT_USAGE;
+    }
+    return 0;
 }
 
 int cli_fail(const char *what, int rc, const char *msg)

@@ -336,6 +336,10 @@ test_help() {
   out=$($SEGUE verify /nonexistent.yaml -repair 2>&1); [ $? = 2 ] || fail "a single-dash long option: $out"
   echo "$out" | grep -q "unknown option '-repair'; options take two dashes" || fail "single-dash message: $out"
   out=$($SEGUE route /nonexistent.yaml k1 k2 2>&1); [ $? = 2 ] || fail "route with two keys: $out"
+  out=$($SEGUE demo --rate 50x 2>&1); [ $? = 2 ] || fail "demo --rate 50x: $out"
+  echo "$out" | grep -q "rate '50x' is not a positive whole number" || fail "--rate message: $out"
+  out=$($SEGUE cutover /nonexistent.yaml --reads 0x14 2>&1); [ $? = 2 ] || fail "--reads 0x14: $out"
+  echo "$out" | grep -q "reads '0x14' is not a percentage" || fail "--reads message: $out"
   out=$($SEGUE route /nonexistent.yaml -- -5 2>&1)
   echo "$out" | grep -q "cannot read spec '/nonexistent.yaml'" || fail "a key after -- taken as an option: $out"
 }
