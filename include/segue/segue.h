@@ -30,7 +30,8 @@ typedef enum sg_error {
     SG_OK = 0,
     SG_ERR = -1,       /* generic failure */
     SG_ENOMEM = -2,    /* out of memory or a size cap reached */
-    SG_EUSAGE = -3,    /* bad argument from the caller */
+    SG_EINVAL = -3,    /* invalid argument: NULL, an unknown options version,
+                        * a URI no driver takes */
     SG_ESPEC = -4,     /* the spec file is invalid (message has file:line) */
     SG_EDB = -5,       /* a database reported an error (message has endpoint) */
     SG_ESTATE = -6,    /* the migration is not in a phase that allows this */
@@ -64,6 +65,35 @@ typedef void (*sg_log_fn)(void *ud, int level, const char *msg);
  * Errors: SG_ESPEC (message "file:line: what; hint"), SG_EDB, SG_ENOMEM. */
 int sg_migration_open(sg_migration **out, const char *spec_path);
 
+/* How sg_migration_open_ext() opens a migration. Fill with
+ * SG_OPEN_OPTIONS_INIT or sg_open_options_init(). */
+typedef struct sg_open_options {
+    int version;          /* SG_OPEN_OPTIONS_VERSION */
+    /* Neither database can be written through the handle: SQLite files are
+     * opened read-only and a target file that does not exist reads as an
+     * empty database without being made; PostgreSQL sessions run every
+     * transaction READ ONLY. For plan, status and route; a call that writes
+     * (start, backfill, ...) fails with SG_EDB. */
+    bool read_only;
+    /* Make the target database when it does not exist (SQLite); ignored
+     * when read_only. sg_migration_open() sets it. */
+    bool create_target;
+} sg_open_options;
+
+#define SG_OPEN_OPTIONS_VERSION 1
+#define SG_OPEN_OPTIONS_INIT { SG_OPEN_OPTIONS_VERSION, false, false }
+
+/* Sets *o to the defaults of `version` (SG_OPEN_OPTIONS_VERSION).
+ * Errors: SG_EINVAL (o is NULL or the version unknown). */
+int sg_open_options_init(sg_open_options *o, unsigned version);
+
+/* sg_migration_open() with options; o NULL means SG_OPEN_OPTIONS_INIT
+ * (no target is made). Errors: as sg_migration_open(), and SG_EINVAL when
+ * out is NULL, spec_path is NULL or o->version is not one this library
+ * knows. Thread safety: a handle is used by one thread at a time. */
+int sg_migration_open_ext(sg_migration **out, const char *spec_path,
+                          const sg_open_options *o);
+
 /* Closes connections and frees the handle. NULL is allowed. */
 void sg_migration_close(sg_migration *m);
 
@@ -87,7 +117,8 @@ typedef struct sg_plan_mapping {
     char *from;         /* source table */
     char *to;           /* target table */
     char *target_ddl;   /* CREATE TABLE statement segue would run, or NULL */
-    int64_t source_rows;/* rows in the source table (exact count) */
+    int64_t source_rows;/* rows the mapping copies: the source table's rows
+                         * its filter (`where`) keeps; exact count */
     int reverse_columns;/* source columns that writes after cutover reach */
     char *roles;        /* the roles that use the source table, with their
                          * privileges and whether each keeps working on the
@@ -245,7 +276,7 @@ void sg_verify_report_free(sg_verify_report *r);
  * sg_migration_force_gates: the next cutover step on this handle passes
  * refused gates; each is written to the audit log with its value and
  * `reason` (required, copied). It holds for that one step only.
- * Errors: SG_EUSAGE (no reason), SG_ENOMEM. */
+ * Errors: SG_EINVAL (no reason), SG_ENOMEM. */
 int sg_migration_force_gates(sg_migration *m, const char *reason);
 
 /* Routes `pct` percent (0..100) of reads to the target, by consistent hash of

@@ -28,6 +28,13 @@ typedef struct cli_opt {
 
 #define CLI_MAX_OPTS 12
 
+/* How a command opens the databases. */
+typedef enum cli_access {
+    CLI_CREATE = 0,    /* the target is made when missing (start, demo) */
+    CLI_EXISTING,      /* both must exist; may write */
+    CLI_READ_ONLY,     /* writes nothing anywhere, makes no file */
+} cli_access;
+
 typedef struct cli_args {
     const char *spec;                   /* first positional */
     const char *pos[4];                 /* further positionals */
@@ -37,6 +44,7 @@ typedef struct cli_args {
     bool json;
     const char *reason;
     const char *actor;
+    cli_access access;                  /* from the command table */
 } cli_args;
 
 typedef struct cli_cmd {
@@ -46,6 +54,7 @@ typedef struct cli_cmd {
     const cli_opt *opts;                /* terminated by {NULL} */
     int (*run)(const struct cli_cmd *c, cli_args *a);
     bool needs_spec;
+    cli_access access;
 } cli_cmd;
 
 /* Option --opt of command cmd as a positive whole number in decimal digits

@@ -44,7 +44,7 @@ int cli_fail(const char *what, int rc, const char *msg)
             msg && *msg ? msg : sg_error_name(rc));
     switch (rc) {
     case SG_ESPEC:
-    case SG_EUSAGE: return EXIT_USAGE;
+    case SG_EINVAL: return EXIT_USAGE;
     case SG_EDIFF: return EXIT_DIFF;
     case SG_ESTATE:
     case SG_EFORMAT: return EXIT_STATE;
@@ -64,7 +64,10 @@ static void log_to_stderr(void *ud, int level, const char *msg)
 
 int cli_open(const cli_args *a, sg_migration **m)
 {
-    int rc = sg_migration_open(m, a->spec);
+    sg_open_options o = SG_OPEN_OPTIONS_INIT;
+    o.read_only = a->access == CLI_READ_ONLY;
+    o.create_target = a->access == CLI_CREATE;
+    int rc = sg_migration_open_ext(m, a->spec, &o);
     if (*m)
         sg_migration_set_log(*m, log_to_stderr, NULL);
     if (!rc && a->actor)

@@ -43,31 +43,31 @@ static const cli_opt o_demo[] = {
 
 static const cli_cmd commands[] = {
     { "plan", "SPEC", "show mappings, target DDL, row counts, warnings; changes nothing",
-      o_plain, cmd_plan, true },
+      o_plain, cmd_plan, true, CLI_READ_ONLY },
     { "start", "SPEC", "create control tables, target tables and capture",
-      o_plain, cmd_start, true },
+      o_plain, cmd_start, true, CLI_CREATE },
     { "backfill", "SPEC", "copy existing rows in chunks (resumable)", o_backfill,
-      cmd_backfill, true },
+      cmd_backfill, true, CLI_EXISTING },
     { "run", "SPEC", "the worker: drain changes, do what the phase asks; ends after cleanup", o_run,
-      cmd_run, true },
+      cmd_run, true, CLI_EXISTING },
     { "verify", "SPEC", "prove target == mapping(source); name differing keys",
-      o_verify, cmd_verify, true },
+      o_verify, cmd_verify, true, CLI_EXISTING },
     { "cutover", "SPEC", "move reads (--reads PCT) or writes (--writes) to the target",
-      o_cutover, cmd_cutover, true },
+      o_cutover, cmd_cutover, true, CLI_EXISTING },
     { "rollback", "SPEC", "route everything back to the source, losing no write",
-      o_plain, cmd_rollback, true },
+      o_plain, cmd_rollback, true, CLI_EXISTING },
     { "cleanup", "SPEC", "remove capture and control rows after the write cutover",
-      o_cleanup, cmd_cleanup, true },
+      o_cleanup, cmd_cleanup, true, CLI_EXISTING },
     { "abort", "SPEC", "undo everything segue made (before the write cutover)",
-      o_plain, cmd_abort, true },
+      o_plain, cmd_abort, true, CLI_EXISTING },
     { "retry", "SPEC", "put keys set aside back into their changelog once fixed",
-      o_plain, cmd_retry, true },
+      o_plain, cmd_retry, true, CLI_EXISTING },
     { "status", "SPEC", "phase, backfill, pending changes, lag, routing",
-      o_plain, cmd_status, true },
+      o_plain, cmd_status, true, CLI_READ_ONLY },
     { "route", "SPEC KEY", "where a read for KEY and writes go now", o_plain,
-      cmd_route, true },
+      cmd_route, true, CLI_READ_ONLY },
     { "demo", "", "live migration of Chinook on SQLite with a live writer",
-      o_demo, cmd_demo, false },
+      o_demo, cmd_demo, false, CLI_CREATE },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -200,6 +200,7 @@ static int parse(const cli_cmd *c, cli_args *a, int argc, char **argv)
                 c->name, c->name, c->args);
         return EXIT_USAGE;
     }
+    a->access = c->access;
     a->json = cli_has(c, a, "json");
     a->reason = cli_get(c, a, "reason");
     a->actor = cli_get(c, a, "actor");

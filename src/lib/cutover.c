@@ -48,7 +48,7 @@ int sg_cutover_reads(sg_migration *m, double pct, const char *reason)
     char detail[96];
     sg_err_clear(&m->err);
     if (!(pct >= 0 && pct <= 100))
-        return sg_err_set(&m->err, SG_EUSAGE, "read percentage %g is out of "
+        return sg_err_set(&m->err, SG_EINVAL, "read percentage %g is out of "
                           "range; hint: give 0 to 100", pct);
     int rc = sg_tx_begin(m->tgt, &m->err);
     if (!rc)

@@ -52,7 +52,7 @@ const char *sg_error_name(int code)
     switch (code) {
     case SG_OK: return "ok";
     case SG_ENOMEM: return "out of memory";
-    case SG_EUSAGE: return "usage";
+    case SG_EINVAL: return "invalid argument";
     case SG_ESPEC: return "spec";
     case SG_EDB: return "database";
     case SG_ESTATE: return "state";

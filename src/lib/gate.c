@@ -144,7 +144,7 @@ void sg_gates_force_done(sg_migration *m)
 int sg_migration_force_gates(sg_migration *m, const char *reason)
 {
     if (!reason || !*reason)
-        return sg_err_set(&m->err, SG_EUSAGE, "passing refused gates needs a "
+        return sg_err_set(&m->err, SG_EINVAL, "passing refused gates needs a "
                           "reason for the audit log; hint: --force --reason TEXT");
     char *r = strdup(reason);
     if (!r)

@@ -38,9 +38,10 @@ static char *default_actor(void)
     return strdup(out);
 }
 
-static int open_endpoints(sg_migration *m)
+static int open_endpoints(sg_migration *m, const sg_open_options *o)
 {
-    int rc = sg_db_open(&m->src, m->spec->source, "source", false, &m->err);
+    unsigned ro = o->read_only ? SG_DB_READ_ONLY : 0;
+    int rc = sg_db_open(&m->src, m->spec->source, "source", ro, &m->err);
     if (rc)
         return rc;
     if ((rc = sg_db_idle_timeout(m->src, m->spec->idle_timeout_ms, &m->err)) != 0)
@@ -49,25 +50,52 @@ static int open_endpoints(sg_migration *m)
         m->tgt = m->src;
         return 0;
     }
-    rc = sg_db_open(&m->tgt, m->spec->target, "target", true, &m->err);
+    /* read-only: a target not made yet reads as empty (SG_DB_CREATE) */
+    unsigned create = o->create_target || o->read_only ? SG_DB_CREATE : 0;
+    rc = sg_db_open(&m->tgt, m->spec->target, "target", ro | create, &m->err);
     return rc ? rc : sg_db_idle_timeout(m->tgt, m->spec->idle_timeout_ms, &m->err);
 }
 
-int sg_migration_open(sg_migration **out, const char *spec_path)
+int sg_open_options_init(sg_open_options *o, unsigned version)
 {
+    if (!o || version != SG_OPEN_OPTIONS_VERSION)
+        return SG_EINVAL;
+    *o = (sg_open_options)SG_OPEN_OPTIONS_INIT;
+    return 0;
+}
+
+int sg_migration_open_ext(sg_migration **out, const char *spec_path,
+                          const sg_open_options *o)
+{
+    static const sg_open_options defaults = SG_OPEN_OPTIONS_INIT;
+    if (!out)
+        return SG_EINVAL;
     sg_migration *m = calloc(1, sizeof *m);
     *out = m;
     if (!m)
         return SG_ENOMEM;
+    if (!spec_path)
+        return sg_err_set(&m->err, SG_EINVAL, "sg_migration_open: spec_path is NULL");
+    if (o && o->version != SG_OPEN_OPTIONS_VERSION)
+        return sg_err_set(&m->err, SG_EINVAL, "sg_migration_open: options version %d "
+                          "is not %d; hint: fill the options with "
+                          "sg_open_options_init()", o->version, SG_OPEN_OPTIONS_VERSION);
     int rc = sg_spec_load(&m->spec, spec_path, &m->err);
     if (rc)
         return rc;
     sg_spec_hash(m->spec, m->spec_hash);
     if (!(m->actor = default_actor()))
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    if ((rc = open_endpoints(m)) != 0)
+    if ((rc = open_endpoints(m, o ? o : &defaults)) != 0)
         return rc;
     return sg_mapping_resolve(m);
+}
+
+int sg_migration_open(sg_migration **out, const char *spec_path)
+{
+    sg_open_options o = SG_OPEN_OPTIONS_INIT;
+    o.create_target = true;
+    return sg_migration_open_ext(out, spec_path, &o);
 }
 
 void sg_migration_close(sg_migration *m)

@@ -43,12 +43,26 @@ int sg_plan_note(sg_migration *m, sg_plan *p, bool blocker, const char *fmt, ...
     return rc ? sg_err_set(&m->err, SG_ENOMEM, "out of memory") : 0;
 }
 
-static int plan_map(sg_migration *m, size_t i, sg_plan *p)
+/* Rows the backfill would copy: the filter applies. */
+static int count_source(sg_migration *m, sg_map *mp, int64_t *n)
+{
+    sg_buf q = SG_BUF_INIT;
+    sg_buf_puts(&q, "SELECT count(*) FROM ");
+    sg_db_ident(m->src, &q, mp->fwd.from_table);
+    if (mp->spec->where)
+        sg_buf_printf(&q, " WHERE (%s)", mp->spec->where);
+    int rc = sg_db_query_int(m->src, sg_buf_str(&q), 0, n, &m->err);
+    sg_buf_free(&q);
+    return rc;
+}
+
+/* started: the migration holds its target tables (start made them), so an
+ * existing one is no blocker. */
+static int plan_map(sg_migration *m, size_t i, sg_plan *p, bool started)
 {
     sg_map *mp = &m->maps[i];
     sg_plan_mapping *pm = &p->mappings[i];
     sg_table_info *t = NULL;
-    sg_buf q = SG_BUF_INIT;
     int rc = 0;
     pm->from = strdup(mp->fwd.from_table);
     pm->to = strdup(mp->fwd.to_table);
@@ -56,11 +70,8 @@ static int plan_map(sg_migration *m, size_t i, sg_plan *p)
     pm->reverse_columns = (int)mp->rev.n_cols;
     if (!pm->from || !pm->to || (mp->spec->create && !pm->target_ddl))
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    sg_buf_puts(&q, "SELECT count(*) FROM ");
-    sg_db_ident(m->src, &q, mp->fwd.from_table);
-    rc = sg_db_query_int(m->src, sg_buf_str(&q), 0, &pm->source_rows, &m->err);
-    sg_buf_free(&q);
-    if (!rc && mp->spec->create)
+    rc = count_source(m, mp, &pm->source_rows);
+    if (!rc && mp->spec->create && !started)
         rc = m->tgt->drv->table_info(m->tgt, mp->fwd.to_table, &t, &m->err);
     if (!rc && t && add_note(&p->blockers, &p->n_blockers, "%s:%d: target table "
                              "'%s' already exists but the mapping has create: "
@@ -125,8 +136,9 @@ int sg_migration_plan(sg_migration *m, sg_plan **out)
         add_note(&p->warnings, &p->n_warnings, "migration '%s' is already %s",
                  m->spec->name, sg_phase_name(ph)))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    bool started = !rc && ph != SG_PHASE_PLANNED && ph != SG_PHASE_CLEANED;
     for (size_t i = 0; !rc && i < m->n_maps; i++)
-        rc = plan_map(m, i, p);
+        rc = plan_map(m, i, p, started);
     if (rc) {
         sg_plan_free(p);
         return rc;

@@ -42,7 +42,7 @@ int sg_router_open(sg_router **out, const char *control_uri, const char *name,
     r->refresh_ms = refresh_ms < 0 ? 0 : refresh_ms;
     if (!(r->name = strdup(name)))
         return sg_err_set(&r->err, SG_ENOMEM, "out of memory");
-    return sg_db_open(&r->conn, control_uri, "target", false, &r->err);
+    return sg_db_open(&r->conn, control_uri, "target", 0, &r->err);
 }
 
 void sg_router_close(sg_router *r)
@@ -62,7 +62,7 @@ const char *sg_router_errmsg(const sg_router *r)
 static int refresh(sg_router *r)
 {
     if (!r->conn)
-        return sg_err_set(&r->err, SG_EUSAGE, "router is not connected");
+        return sg_err_set(&r->err, SG_EINVAL, "router is not connected");
     if (r->loaded && sg_mono_ms() - r->loaded_ms < r->refresh_ms)
         return 0;
     sg_phase phase;

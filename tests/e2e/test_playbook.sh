@@ -240,6 +240,39 @@ test_bad_specs_change_nothing() {
   [ "$(md5sum "$d/src.db" | cut -d' ' -f1)" = "$before" ] || fail "database changed by a bad spec"
 }
 
+# plan, status and route write nothing: no target file appears before start,
+# no byte of either file changes after it; plan counts through the filter and
+# finds no blocker in what start made itself.
+test_read_only_commands() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"
+  cat > "$d/m.yaml" <<YAML
+version: 1
+name: ro
+source: sqlite:$d/src.db
+target: sqlite:$d/tgt.db
+mappings:
+  - from: Track
+    to: track_v2
+    create: true
+    where: "GenreId = 1"
+YAML
+  local want; want=$(sqlite3 "$d/src.db" "SELECT count(*) FROM Track WHERE GenreId = 1")
+  snapshot() { (cd "$d" && ls && sha256sum ./*.db); }
+  local before; before=$(snapshot)
+  local rows; rows=$($SEGUE plan "$d/m.yaml" --json | jq '.mappings[0].source_rows') || fail "plan failed"
+  [ "$rows" = "$want" ] || fail "plan counted $rows rows, the filter keeps $want"
+  $SEGUE status "$d/m.yaml" >/dev/null || fail "status before start failed"
+  $SEGUE route "$d/m.yaml" 5 >/dev/null 2>&1
+  [ "$(snapshot)" = "$before" ] || fail "a read-only command changed the files: $(ls "$d")"
+  $SEGUE start "$d/m.yaml" >/dev/null || fail "start failed"
+  before=$(snapshot)
+  local out; out=$($SEGUE plan "$d/m.yaml" --json) || fail "plan after start exited $?: $out"
+  [ "$(echo "$out" | jq '.blockers | length')" = 0 ] || fail "plan after start: $out"
+  $SEGUE status "$d/m.yaml" >/dev/null || fail "status failed"
+  $SEGUE route "$d/m.yaml" 5 >/dev/null || fail "route failed"
+  [ "$(snapshot)" = "$before" ] || fail "a read-only command changed the files after start"
+}
+
 test_lease() {
   local d; d=$(playbook two | tail -1)
   $SEGUE run "$d/m.yaml" >/dev/null 2>&1 &

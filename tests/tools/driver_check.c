@@ -224,7 +224,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: driver_check URI\n");
         return 2;
     }
-    if (sg_db_open(&c, argv[1], "target", true, &e) != 0) {
+    if (sg_db_open(&c, argv[1], "target", SG_DB_CREATE, &e) != 0) {
         printf("FAIL open: %s\n", e.msg);
         return 1;
     }

@@ -33,7 +33,7 @@ const sg_driver *sg_db_driver_for(const char *uri, sg_err *err)
     const char *rest;
     const sg_driver *d = lookup(uri, &rest);
     if (!d)
-        sg_err_set(err, SG_EUSAGE,
+        sg_err_set(err, SG_EINVAL,
                    "unsupported database URI '%.200s'; hint: use sqlite:path/to.db "
                    "or postgresql://user@host/db",
                    uri);
@@ -41,17 +41,17 @@ const sg_driver *sg_db_driver_for(const char *uri, sg_err *err)
 }
 
 int sg_db_open(sg_conn **out, const char *uri, const char *endpoint,
-               bool create, sg_err *err)
+               unsigned flags, sg_err *err)
 {
     const char *rest;
     *out = NULL;
     const sg_driver *d = lookup(uri, &rest);
     if (!d)
-        return sg_err_set(err, SG_EUSAGE,
+        return sg_err_set(err, SG_EINVAL,
                           "%s: unsupported database URI; hint: use sqlite:path/to.db or "
                           "postgresql://user@host/db",
                           endpoint);
-    return d->open(out, uri, rest, endpoint, create, err);
+    return d->open(out, uri, rest, endpoint, flags, err);
 }
 
 void sg_db_close(sg_conn *c)

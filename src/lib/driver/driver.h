@@ -125,9 +125,9 @@ struct sg_driver {
     const char *scheme; /* URI scheme without the colon */
     const char *alias;  /* another scheme it answers to, or NULL */
 
-    /* `rest` is the URI after "scheme:"; `create` allows a new database. */
+    /* `rest` is the URI after "scheme:"; `flags` are SG_DB_* open flags. */
     int (*open)(sg_conn **out, const char *uri, const char *rest,
-                const char *endpoint, bool create, sg_err *err);
+                const char *endpoint, unsigned flags, sg_err *err);
     void (*close)(sg_conn *c);
     /* Whether two URIs of this driver name the same database. */
     bool (*same_database)(const char *rest_a, const char *rest_b);
@@ -274,9 +274,18 @@ struct sg_driver {
     int (*marker_off)(sg_conn *c, sg_err *err);
 };
 
-/* Opens `uri` with the driver its scheme names. */
+/* How sg_db_open opens a database. */
+enum sg_db_open_flags {
+    SG_DB_CREATE = 1u << 0,    /* make the database when it does not exist */
+    /* The session cannot write (SQLite opens the file read-only, PostgreSQL
+     * runs every transaction READ ONLY). With SG_DB_CREATE, a database that
+     * does not exist reads as an empty one and nothing is made. */
+    SG_DB_READ_ONLY = 1u << 1,
+};
+
+/* Opens `uri` with the driver its scheme names; flags: SG_DB_*. */
 int sg_db_open(sg_conn **out, const char *uri, const char *endpoint,
-               bool create, sg_err *err);
+               unsigned flags, sg_err *err);
 void sg_db_close(sg_conn *c);
 /* Whether two URIs name the same database (and so one connection serves). */
 bool sg_db_same_database(const char *uri_a, const char *uri_b);

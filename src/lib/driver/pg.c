@@ -194,10 +194,18 @@ static const char *const session_setup =
     "SET lock_timeout = '" PG_SESSION_LOCK_TIMEOUT "'; "
     "SET idle_in_transaction_session_timeout = '" PG_SESSION_IDLE_TIMEOUT "'";
 
-static int pg_open(sg_conn **out, const char *uri, const char *rest,
-                   const char *endpoint, bool create, sg_err *err)
+/* Settings every session of segue's starts with. */
+static int session_begin(sg_conn *c, sg_err *err)
 {
-    (void)create;
+    int rc = pg_exec(c, session_setup, err);
+    if (!rc && ((pg_conn *)c)->read_only)
+        rc = pg_exec(c, "SET default_transaction_read_only = on", err);
+    return rc;
+}
+
+static int pg_open(sg_conn **out, const char *uri, const char *rest,
+                   const char *endpoint, unsigned flags, sg_err *err)
+{
     bool parsed = false;
     pg_conn *q = calloc(1, sizeof *q);
     *out = NULL;
@@ -229,7 +237,8 @@ static int pg_open(sg_conn **out, const char *uri, const char *rest,
         sg_db_close(&q->base);
         return rc;
     }
-    int rc = pg_exec(&q->base, session_setup, err);
+    q->read_only = flags & SG_DB_READ_ONLY;
+    int rc = session_begin(&q->base, err);
     if (rc) {
         sg_db_close(&q->base);
         return rc;
@@ -270,7 +279,7 @@ static int pg_reconnect(sg_conn *c, sg_err *err)
         return sg_err_set(err, SG_EDB, "%s: cannot reconnect to %s: %s", c->endpoint,
                           c->uri, msg);
     }
-    int rc = pg_exec(c, session_setup, err);
+    int rc = session_begin(c, err);
     return rc || !q->idle_ms ? rc : pg_idle_timeout(c, q->idle_ms, err);
 }
 
@@ -368,7 +377,7 @@ static int pg_bind(sg_stmt *st, int idx, const sg_value *v, sg_err *err)
     const void *p = num;
     size_t n = 0;
     if (idx < 1 || idx > s->n_params)
-        return sg_err_set(err, SG_EUSAGE, "%s: parameter %d of %d", st->conn->endpoint,
+        return sg_err_set(err, SG_EINVAL, "%s: parameter %d of %d", st->conn->endpoint,
                           idx, s->n_params);
     free(s->vals[idx - 1]);
     s->vals[idx - 1] = NULL;
@@ -382,7 +391,7 @@ static int pg_bind(sg_stmt *st, int idx, const sg_value *v, sg_err *err)
         p = v->p;
         n = v->n;
         if (v->type != SG_V_BLOB && n && memchr(p, 0, n))
-            return sg_err_set(err, SG_EUSAGE, "%s: a text value holds a NUL byte, "
+            return sg_err_set(err, SG_EINVAL, "%s: a text value holds a NUL byte, "
                               "which PostgreSQL text cannot store", st->conn->endpoint);
         break;
     }

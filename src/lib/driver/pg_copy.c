@@ -120,7 +120,7 @@ static int put_value(sg_bulk *b, const sg_value *v, sg_err *err)
         return 0;
     default:
         if (v->n && memchr(p, 0, v->n))
-            return sg_err_set(err, SG_EUSAGE, "%s: a text value holds a NUL byte, "
+            return sg_err_set(err, SG_EINVAL, "%s: a text value holds a NUL byte, "
                               "which PostgreSQL text cannot store", b->conn->endpoint);
         put_escaped(o, p, v->n);
         return 0;

@@ -19,6 +19,7 @@ typedef struct pg_conn {
     unsigned next_stmt;   /* for prepared statement names */
     sg_buf stale;         /* "DEALLOCATE ...; " left for after the transaction */
     int64_t idle_ms;      /* idle_in_transaction_session_timeout; 0: default */
+    bool read_only;           /* every transaction READ ONLY (SG_DB_READ_ONLY) */
 } pg_conn;
 
 typedef struct pg_stmt {

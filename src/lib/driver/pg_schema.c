@@ -291,7 +291,7 @@ static int install_trigger(sg_conn *c, const char *table, const char *prefix,
 {
     sg_buf b = SG_BUF_INIT;
     if (strstr(body, BODY_TAG))
-        return sg_err_set(err, SG_EUSAGE, "%s: a name holds %s; hint: rename it",
+        return sg_err_set(err, SG_EINVAL, "%s: a name holds %s; hint: rename it",
                           c->endpoint, BODY_TAG);
     sg_buf_puts(&b, "CREATE OR REPLACE FUNCTION ");
     function_name(&b, prefix, sfx);
@@ -344,7 +344,7 @@ static int create_log(sg_conn *c, const sg_capture *cap, bool *stmt_ok, sg_err *
     if (!rc && !t)
         rc = sg_err_set(err, SG_EDB, "%s: table \"%s\" does not exist", c->endpoint, cap->table);
     if (!rc && cap->n_keys > SG_MAX_KEY)
-        rc = sg_err_set(err, SG_EUSAGE, "%s: \"%s\" has more than %d key columns",
+        rc = sg_err_set(err, SG_EINVAL, "%s: \"%s\" has more than %d key columns",
                         c->endpoint, cap->table, SG_MAX_KEY);
     if (!rc)
         rc = pg_control_setup(c, err); /* the schema, when the source has none */

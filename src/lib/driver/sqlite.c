@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 int sq_fail(sg_conn *c, sg_err *err)
 {
@@ -28,12 +29,31 @@ static const char *path_of(const char *rest)
     return rest;
 }
 
+/* The file to open and its flags. Read-only opens the file read-write but
+ * sets query_only (sq_open): a connection opened with SQLITE_OPEN_READONLY
+ * cannot remove the -wal and -shm files of a WAL database on close, so it
+ * would leave files behind. A missing file opened read-only "as empty"
+ * becomes a private in-memory database, so nothing is made on disk. */
+static const char *open_path(const char *path, unsigned flags, int *oflags)
+{
+    bool ro = flags & SG_DB_READ_ONLY;
+    *oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE |
+              (!ro && (flags & SG_DB_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    if (ro && (flags & SG_DB_CREATE) && *path && access(path, F_OK) != 0) {
+        *oflags |= SQLITE_OPEN_MEMORY;
+        return ":memory:";
+    }
+    return path;
+}
+
+static void sq_close(sg_conn *c);
+
 static int sq_open(sg_conn **out, const char *uri, const char *rest,
-                   const char *endpoint, bool create, sg_err *err)
+                   const char *endpoint, unsigned flags, sg_err *err)
 {
     const char *path = path_of(rest);
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                (create ? SQLITE_OPEN_CREATE : 0);
+    int oflags;
+    const char *file = open_path(path, flags, &oflags);
     sq_conn *q = calloc(1, sizeof *q);
     if (!q)
         return sg_err_set(err, SG_ENOMEM, "%s: out of memory", endpoint);
@@ -45,13 +65,15 @@ static int sq_open(sg_conn **out, const char *uri, const char *rest,
         return sg_err_set(err, SG_ENOMEM, "%s: out of memory", endpoint);
     }
     if (*path == '\0' ||
-        sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
+        sqlite3_open_v2(file, &q->db, oflags, NULL) != SQLITE_OK) {
         int rc = sg_err_set(err, SG_EDB,
                             "%s: cannot open SQLite database '%s': %s; hint: "
                             "check the path in the spec (relative paths are "
-                            "relative to the current directory)",
+                            "relative to the current directory)%s",
                             endpoint, path,
-                            q->db ? sqlite3_errmsg(q->db) : "empty path");
+                            q->db ? sqlite3_errmsg(q->db) : "empty path",
+                            flags & SG_DB_CREATE ? "" : "; `segue start` makes "
+                            "a target database that does not exist");
         sqlite3_close(q->db);
         free(q->base.uri);
         free(q);
@@ -60,6 +82,11 @@ static int sq_open(sg_conn **out, const char *uri, const char *rest,
     sqlite3_busy_timeout(q->db, SG_SQLITE_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(q->db, 1);
     *out = &q->base;
+    if ((flags & SG_DB_READ_ONLY) && sq_exec(&q->base, "PRAGMA query_only = 1", err)) {
+        sq_close(&q->base);
+        *out = NULL;
+        return SG_EDB;
+    }
     return 0;
 }
 
