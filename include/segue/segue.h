@@ -356,6 +356,34 @@ typedef struct sg_status {
 /* Reads the durable state. Phase planned when nothing was started. */
 int sg_migration_status(sg_migration *m, sg_status *out);
 
+/* ---- audit trail --------------------------------------------------------- */
+
+/* One row of a migration's audit trail: a command that acted (a phase move,
+ * a cutover step, a verify, a forced gate, a repair). Strings are owned by
+ * the array that holds the entry (sg_audit_free). */
+typedef struct sg_audit_entry {
+    int64_t id;          /* increases with each row */
+    char *at;            /* UTC, ISO 8601 with ms: "2026-12-02T13:36:03.123Z" */
+    char *who;           /* the actor ("user@host" or --actor) */
+    char *action;        /* "start", "verify", "cutover_reads", ... */
+    char *from_phase;    /* phase names, or NULL when the phase did not move */
+    char *to_phase;
+    char *detail;        /* one line, or NULL */
+    char *reason;        /* the --reason given, or NULL */
+} sg_audit_entry;
+
+/* The migration's audit trail, oldest first: entries whose `at` is at or
+ * after `since` (the same ISO form, or a prefix of it such as "2026-12-02";
+ * NULL: all). *out is a new array of *n entries, NULL when there are none
+ * (not started, or purged); free it with sg_audit_free(). Reads only: works
+ * on a handle opened read_only.
+ * Errors: SG_EINVAL (a NULL out-parameter or handle), SG_EDB, SG_EFORMAT,
+ * SG_ENOMEM. */
+int sg_migration_audit(sg_audit_entry **out, size_t *n, sg_migration *m,
+                       const char *since);
+/* Frees an array from sg_migration_audit(); NULL is allowed. */
+void sg_audit_free(sg_audit_entry *entries, size_t n);
+
 /* ---- routing (for applications) --------------------------------------- */
 
 enum { SG_SIDE_SOURCE = 0, SG_SIDE_TARGET = 1 };

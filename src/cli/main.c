@@ -33,6 +33,11 @@ static const cli_opt o_cleanup[] = { COMMON,
     { "drop-source", NULL, "also drop the old source tables" },
     { "purge", NULL, "also delete the migration's audit history" },
     { NULL, NULL, NULL } };
+static const cli_opt o_log[] = {
+    { "json", NULL, "print the entries as a JSON array on stdout" },
+    { "since", "WHEN", "only entries from WHEN: a UTC time (2026-12-02T13:30) "
+                       "or a duration back from now (30m, 2h, 7d)" },
+    { NULL, NULL, NULL } };
 static const cli_opt o_demo[] = {
     { "json", NULL, "print the report as JSON on stdout" },
     { "dir", "DIR", "scratch directory (default: a new one under /tmp)" },
@@ -66,6 +71,8 @@ static const cli_cmd commands[] = {
       o_plain, cmd_status, true, CLI_READ_ONLY },
     { "route", "SPEC KEY", "where a read for KEY and writes go now", o_plain,
       cmd_route, true, CLI_READ_ONLY },
+    { "log", "SPEC", "the audit trail: who did what, when, and why",
+      o_log, cmd_log, true, CLI_READ_ONLY },
     { "demo", "", "live migration of Chinook on SQLite with a live writer",
       o_demo, cmd_demo, false, CLI_CREATE },
 };

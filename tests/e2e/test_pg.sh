@@ -172,6 +172,45 @@ test_pg_errors_name_endpoint_and_hide_password() {
   done
 }
 
+# A migration whose URIs hold the password (quoted with a space in a
+# key/value string on one side, %-encoded in a URI on the other) for a role
+# the server checks by password: the secret is in no message, no --json
+# output, no audit row and no control table.
+test_pg_password_in_no_output() {
+  pgbench_db pwsecret 1 || { fail "pgbench database"; return; }
+  psql -q "$PG_URI" -c "DROP ROLE IF EXISTS pwuser" \
+    -c "CREATE ROLE pwuser LOGIN SUPERUSER PASSWORD 's3 cr3t'" >/dev/null 2>&1 || fail "role"
+  local hba="$PG_DIR/data/pg_hba.conf"
+  grep -q pwuser "$hba" || { { echo "host all pwuser 127.0.0.1/32 scram-sha-256"; cat "$hba"; } > "$hba.new" &&
+    cat "$hba.new" > "$hba" && psql -q "$PG_URI" -c "SELECT pg_reload_conf()" >/dev/null; }
+  local d; d=$(scratch)
+  cat > "$d/m.yaml" <<YAML
+version: 1
+name: pwsecret
+source: "postgresql:host=127.0.0.1 port=$PG_PORT dbname=pwsecret user=pwuser password='s3 cr3t'"
+target: "postgresql://pwuser:s3%20cr3t@127.0.0.1:$PG_PORT/pwsecret?connect_timeout=10"
+mappings:
+  - from: pgbench_branches
+    to: branches_v2
+    create: true
+YAML
+  sed "s/'s3 cr3t'/'wrong'/" "$d/m.yaml" > "$d/wrong.yaml"
+  local out all=""
+  out=$($SEGUE start "$d/wrong.yaml" 2>&1) && fail "the wrong password was taken"
+  all+=$out
+  for cmd in "plan --json" "start --json" "backfill --json" "verify --json" \
+             "status --json" "status" "log --json" "log" "route 7 --json" \
+             "cutover --reads 10 --force --reason x --json"; do
+    local words; read -r -a words <<<"$cmd"
+    out=$($SEGUE "${words[0]}" "$d/m.yaml" "${words[@]:1}" 2>&1) || fail "$cmd exited $?: $out"
+    all+=$out
+  done
+  all+=$(pg_dump -a -n segue "postgresql://postgres@127.0.0.1:$PG_PORT/pwsecret" 2>&1)
+  echo "$all" | grep -q "COPY segue.audit" || fail "the control tables were not read"
+  echo "$all" | grep -Eq "cr3t|s3%20" && fail "the password shows: $(echo "$all" | grep -E "cr3t|s3%20")"
+  psql -q "$PG_URI" -c "DROP DATABASE pwsecret" >/dev/null 2>&1
+}
+
 # plan reads a PostgreSQL source: row counts, keys, and target DDL typed
 # from the catalog (plain columns) and from the server (expressions)
 test_pg_plan_reads_the_catalog() {

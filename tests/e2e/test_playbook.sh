@@ -87,7 +87,8 @@ test_playbook_same_file() { playbook same >/dev/null; }
 
 test_cutover_rollback() {
   local d; d=$(playbook two | tail -1)
-  check "reads 100" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  check "reads 100" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 \
+    --reason "step one" --actor ops@test >/dev/null
   with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null || fail "cutover --writes"
   local err; err=$(sqlite3 "$d/src.db" "UPDATE Track SET Name='x' WHERE TrackId=9" 2>&1)
   echo "$err" | grep -q "migration 'e2e'" || fail "old side accepted a write: $err"
@@ -103,6 +104,20 @@ test_cutover_rollback() {
   sqlite3 "$d/src.db" "UPDATE Track SET Name='back on source' WHERE TrackId=11" || fail "source write after rollback"
   check "run after rollback" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
   check "verify after rollback" $SEGUE verify "$d/m.yaml" >/dev/null
+  audit_trail "$d/m.yaml"
+}
+
+# segue log shows every step in order, who took it and why; --since filters
+audit_trail() { # spec
+  local j; j=$($SEGUE log "$1" --json) || fail "log --json failed"
+  local acts; acts=$(echo "$j" | jq -r '[.[].action] | join(",")')
+  case "$acts" in start,backfill,*verify*rollback*verify) ;; *) fail "audit actions: $acts" ;; esac
+  [ "$(echo "$j" | jq -r '.[] | select(.reason == "step one") | .who')" = ops@test ] \
+    || fail "reason and actor of the reads step: $j"
+  $SEGUE log "$1" | grep -q "verified -> .*(reason: step one)" || fail "log text: $($SEGUE log "$1")"
+  [ "$($SEGUE log "$1" --since 1h --json)" = "$j" ] || fail "--since 1h dropped entries"
+  [ "$($SEGUE log "$1" --since 2999-01-01 --json)" = "[]" ] || fail "--since the future"
+  $SEGUE log "$1" --since yesterday >/dev/null 2>&1; [ $? = 2 ] || fail "bad --since not exit 2"
 }
 
 # kill -9 between the two commits of a write cutover and of a rollback: the
@@ -110,7 +125,8 @@ test_cutover_rollback() {
 test_crash_between_switch_commits() {
   local crash=${CRASHPOINT:-$(dirname "$SEGUE")/tools/crashpoint}
   local d; d=$(playbook two | tail -1)
-  check "reads 100" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  check "reads 100" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 \
+    --reason "step one" --actor ops@test >/dev/null
   sqlite3 "$d/src.db" "UPDATE Track SET Name = 'before cutover' WHERE TrackId = 30"
   # no worker may finish the switch before the late write: gates passed by hand
   $crash --force "$d/m.yaml" cutover:between-commits cutover 2>/dev/null
