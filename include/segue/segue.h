@@ -238,7 +238,8 @@ typedef struct sg_verify_report {
     int64_t chunks_differing;/* chunks whose checksums differed at first */
     int64_t rechecked;       /* keys re-checked after pending changes */
     int64_t repaired;        /* keys re-synced by --repair */
-    size_t n_diffs;          /* differences that persisted */
+    int64_t differences;     /* differing keys that persisted, all of them */
+    size_t n_diffs;          /* how many of them diffs lists (max_keys) */
     sg_diff *diffs;
     double elapsed_ms;
 } sg_verify_report;
@@ -250,9 +251,11 @@ typedef struct sg_verify_options {
     void *progress_ud;
     volatile sig_atomic_t *stop;
     int64_t chunk_rows;         /* rows per checksum chunk; 0 = 10000 */
+    int64_t max_keys;           /* differing keys listed in the report; 0 =
+                                 * 100, -1 = all (all are always counted) */
 } sg_verify_options;
 #define SG_VERIFY_OPTIONS_VERSION 1
-#define SG_VERIFY_OPTIONS_INIT { SG_VERIFY_OPTIONS_VERSION, false, NULL, NULL, NULL, 0 }
+#define SG_VERIFY_OPTIONS_INIT { SG_VERIFY_OPTIONS_VERSION, false, NULL, NULL, NULL, 0, 0 }
 
 /* Proves target == mapping(source): counts and per-chunk XXH3-128 checksums
  * of the canonical encoding of each row on both sides; chunks that differ

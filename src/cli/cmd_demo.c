@@ -273,7 +273,7 @@ CMD(demo)
             "writes_during_run", (json_int_t)writes, "writes_failed",
             (json_int_t)ws.failed, "writes_retried_after_cutover",
             (json_int_t)ws.rejected_retried, "verify_differences",
-            (json_int_t)vr->n_diffs, "verify_rechecked", (json_int_t)vr->rechecked,
+            (json_int_t)vr->differences, "verify_rechecked", (json_int_t)vr->rechecked,
             "independent_differences", (json_int_t)diff, "fence_ms", fence_ms,
             "verify_source_rows", (json_int_t)vr->source_rows, "wall_s", wall));
     else
@@ -287,12 +287,12 @@ CMD(demo)
                "  wall time              %.1f s\n",
                (long long)st.backfill_rows, (long long)writes, (long long)ws.inserts,
                (long long)ws.updates, (long long)ws.deletes, (long long)ws.key_changes,
-               (long long)ws.failed, (long long)ws.rejected_retried, vr->n_diffs,
+               (long long)ws.failed, (long long)ws.rejected_retried, (size_t)vr->differences,
                (long long)vr->source_rows, (long long)vr->rechecked, diff, fence_ms, wall);
     if (ws.failed)
         fprintf(stderr, "segue demo: %lld writes failed: %s\n", (long long)ws.failed,
                 ws.last_error);
-    if (vr->n_diffs || diff != 0 || ws.failed)
+    if (vr->differences || diff != 0 || ws.failed)
         code = EXIT_DIFF;
 done:
     if (w)

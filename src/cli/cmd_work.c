@@ -96,8 +96,9 @@ static void verify_print(const sg_verify_report *r, bool json)
             json_array_append_new(d, json_pack("{s:s,s:s,s:s}", "mapping",
                                   r->diffs[i].mapping, "key", r->diffs[i].key,
                                   "kind", kind_name(r->diffs[i].kind)));
-        cli_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "clean",
-                       r->n_diffs == 0, "source_rows", (json_int_t)r->source_rows,
+        cli_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "clean",
+                       r->differences == 0, "difference_count",
+                       (json_int_t)r->differences, "source_rows", (json_int_t)r->source_rows,
                        "target_rows", (json_int_t)r->target_rows, "chunks",
                        (json_int_t)r->chunks, "chunks_differing",
                        (json_int_t)r->chunks_differing, "rechecked",
@@ -108,12 +109,16 @@ static void verify_print(const sg_verify_report *r, bool json)
     for (size_t i = 0; i < r->n_diffs; i++)
         printf("%s %s: %s\n", r->diffs[i].mapping, r->diffs[i].key,
                kind_name(r->diffs[i].kind));
+    if ((int64_t)r->n_diffs < r->differences)
+        printf("... and %lld more differing keys (--max-keys N lists more, "
+               "--json too)\n", (long long)(r->differences - (int64_t)r->n_diffs));
     printf("verify: %lld source rows, %lld target rows, %lld chunks (%lld "
            "differed at first), %lld keys re-checked, %lld repaired: %zu "
            "difference%s (%.0f ms)\n", (long long)r->source_rows,
            (long long)r->target_rows, (long long)r->chunks,
            (long long)r->chunks_differing, (long long)r->rechecked,
-           (long long)r->repaired, r->n_diffs, r->n_diffs == 1 ? "" : "s",
+           (long long)r->repaired, (size_t)r->differences,
+           r->differences == 1 ? "" : "s",
            r->elapsed_ms);
 }
 
@@ -122,12 +127,15 @@ CMD(verify)
     sg_migration *m = NULL;
     sg_verify_options o = SG_VERIFY_OPTIONS_INIT;
     sg_verify_report *r = NULL;
-    long long chunk;
+    long long chunk, max_keys;
     int code = cli_parse_count("verify", "chunk-rows", cli_get(c, a, "chunk-rows"), &chunk);
+    if (!code)
+        code = cli_parse_count("verify", "max-keys", cli_get(c, a, "max-keys"), &max_keys);
     if (code || (code = cli_open(a, &m)) != 0)
         return code;
     o.repair = cli_has(c, a, "repair");
     o.chunk_rows = chunk;
+    o.max_keys = max_keys;
     o.progress = cli_progress;
     o.stop = &cli_stop;
     int rc = sg_verify_run(m, &o, &r);

@@ -22,6 +22,7 @@ static const cli_opt o_run[] = { COMMON,
 static const cli_opt o_verify[] = { COMMON,
     { "repair", NULL, "re-sync the keys that differ, then check them again" },
     { "chunk-rows", "N", "rows per checksum chunk (default 10000)" },
+    { "max-keys", "N", "list at most N differing keys (default 100; all are counted)" },
     { NULL, NULL, NULL } };
 static const cli_opt o_cutover[] = { COMMON,
     { "reads", "PCT", "route PCT percent of reads (0..100) to the target" },

@@ -305,12 +305,18 @@ static int repair(sg_migration *m, cands *c, sg_verify_report *r)
     return rc;
 }
 
-static int fill_report(sg_migration *m, const cands *c, sg_verify_report *r)
+/* Lists the first max_keys differing keys (0: 100, negative: all) and
+ * counts them all. */
+static int fill_report(sg_migration *m, const cands *c, int64_t max_keys,
+                       sg_verify_report *r)
 {
-    r->diffs = calloc(c->n ? c->n : 1, sizeof *r->diffs);
+    size_t n = max_keys < 0 || (size_t)max_keys >= c->n ? c->n
+             : max_keys == 0 ? (c->n < 100 ? c->n : 100) : (size_t)max_keys;
+    r->differences = (int64_t)c->n;
+    r->diffs = calloc(n ? n : 1, sizeof *r->diffs);
     if (!r->diffs)
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < c->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         sg_buf kb = SG_BUF_INIT;
         sg_key_format(&kb, c->v[i].key.v, c->v[i].key.n);
         r->diffs[i].key = sg_buf_take(&kb);
@@ -342,14 +348,14 @@ static int record(sg_migration *m, sg_verify_report *r)
     sg_phase ph, to;
     snprintf(detail, sizeof detail, "%lld source rows, %lld target rows, %zu "
              "differences, %lld repaired", (long long)r->source_rows,
-             (long long)r->target_rows, r->n_diffs, (long long)r->repaired);
+             (long long)r->target_rows, (size_t)r->differences, (long long)r->repaired);
     int rc = sg_tx_begin(m->tgt, &m->err);
     if (!rc)
         rc = sg_phase_lock(m, SG_CMD_VERIFY, &ph);
     if (!rc)
         rc = sg_control_verify_run(m, r->source_rows, r->target_rows,
-                                   (int64_t)r->n_diffs, detail);
-    to = rc ? ph : verify_moves_to(ph, r->n_diffs);
+                                   r->differences, detail);
+    to = rc ? ph : verify_moves_to(ph, (size_t)r->differences);
     if (!rc && to != ph)
         rc = sg_control_transition(m, ph, to, "verify", detail, NULL);
     else if (!rc)
@@ -384,15 +390,16 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
             rc = recheck(m, &c, r);
     }
     if (!rc)
-        rc = fill_report(m, &c, r);
+        rc = fill_report(m, &c, o->max_keys, r);
     if (!rc)
         rc = record(m, r);
     cands_free(&c);
     r->elapsed_ms = (double)(sg_mono_ms() - t0);
-    if (!rc && r->n_diffs)
-        rc = sg_err_set(&m->err, SG_EDIFF, "verify found %zu difference%s that "
+    if (!rc && r->differences)
+        rc = sg_err_set(&m->err, SG_EDIFF, "verify found %lld difference%s that "
                         "persist; hint: inspect the keys, then run verify "
-                        "--repair", r->n_diffs, r->n_diffs == 1 ? "" : "s");
+                        "--repair", (long long)r->differences,
+                        r->differences == 1 ? "" : "s");
     return rc;
 }
 

@@ -183,11 +183,20 @@ test_verify_fails_and_repairs() {
     echo "$out" | grep -qF "$k" || fail "verify did not name $k: $out"
   done
   [ "$(echo "$out" | grep -o '"key"' | wc -l)" = 7 ] || fail "verify named other keys: $out"
+  # 150 more: the list stops at --max-keys (default 100), the count does not
+  as_segue "$d/tgt.db" "UPDATE track_v2 SET Name = '!' WHERE TrackId BETWEEN 1000 AND 1149" || fail "inject 150"
+  out=$($SEGUE verify "$d/m.yaml" 2>/dev/null)
+  [ "$(echo "$out" | grep -c ': different$\|: missing$\|: extra$')" = 100 ] || fail "not 100 keys listed: $out"
+  echo "$out" | grep -q "and 57 more differing keys" || fail "no count of the rest: $out"
+  echo "$out" | grep -q ": 157 differences" || fail "summary count: $out"
+  out=$($SEGUE verify "$d/m.yaml" --max-keys 3 --json 2>/dev/null)
+  [ "$(echo "$out" | jq '.differences | length'),$(echo "$out" | jq .difference_count)" = 3,157 ] ||
+    fail "--max-keys 3: $out"
   check "repair" $SEGUE verify "$d/m.yaml" --repair >/dev/null
   check "clean after repair" $SEGUE verify "$d/m.yaml" >/dev/null
   local runs; runs=$(sqlite3 "$d/tgt.db" "SELECT group_concat(differences, ',') FROM
     (SELECT differences FROM _segue_verify_runs WHERE migration = 'e2e' ORDER BY id)")
-  case $runs in 0,7,*0) ;; *) fail "verify_runs rows: $runs" ;; esac
+  case $runs in 0,7,157,157,*0) ;; *) fail "verify_runs rows: $runs" ;; esac
   [ "$(independent_diff "$d/src.db" "$d/tgt.db")" = 0 ] || fail "independent diff after repair"
 }
 
