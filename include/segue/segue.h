@@ -108,6 +108,15 @@ void sg_migration_set_log(sg_migration *m, sg_log_fn fn, void *ud);
  * string is copied. */
 int sg_migration_set_actor(sg_migration *m, const char *who);
 
+/* How long, in all, a command on this handle waits for a lock that an
+ * application transaction holds before it gives up and changes nothing
+ * (ms; default 30000): SQLite's busy timeout, and on PostgreSQL the tries
+ * of the fence and of DDL, each of which steps out of the lock queue so as
+ * not to hold the application's queries behind it. For cutover --writes,
+ * rollback and start under long transactions.
+ * Errors: SG_EINVAL (m NULL or ms < 1), SG_ENOTSUP (a driver that cannot). */
+int sg_migration_set_lock_wait(sg_migration *m, int64_t ms);
+
 /* The migration's name from the spec. Borrowed for the handle's life. */
 const char *sg_migration_name(const sg_migration *m);
 
@@ -175,6 +184,11 @@ typedef struct sg_progress {
     double rows_per_sec;    /* recent rate */
     double eta_sec;         /* estimate of time left, or -1 */
     int64_t chunk_rows;     /* size of the last chunk (backfill) */
+    /* the worker (`what` "run" or "backfill"); verify leaves them so: */
+    const char *phase;      /* the phase's name, or NULL */
+    int64_t applied;        /* changes this process applied so far */
+    int64_t backlog;        /* changes captured, not yet applied; -1 unknown */
+    int64_t lag_ms;         /* age of the oldest of them; 0 when none */
 } sg_progress;
 typedef void (*sg_progress_fn)(void *ud, const sg_progress *p);
 
@@ -336,12 +350,22 @@ typedef struct sg_status {
     sg_phase phase;
     bool backfill_complete;
     int64_t backfill_rows;     /* rows copied so far */
+    int64_t backfill_total;    /* rows to copy in all (the worker's estimate:
+                                * the engine's statistics or a count); -1
+                                * unknown, e.g. no worker has run */
+    double backfill_rate;      /* rows/s over wall-clock time, as the worker
+                                * last reported it; 0 when not copying */
+    double backfill_eta_sec;   /* time left at that rate; -1 unknown */
     int64_t pending_changes;   /* undrained changelog entries */
     int64_t lag_ms;            /* age of the oldest undrained change; 0 if none */
     double read_pct;           /* share of reads routed to the target */
     int write_side;            /* SG_SIDE_SOURCE or SG_SIDE_TARGET */
     bool worker_alive;         /* a worker holds an unexpired lease */
     char worker[128];          /* "pid@host" of the lease holder, or "" */
+    char worker_error[512];    /* the last error a worker reported (a retried
+                                * lock timeout, or what stopped it); "" */
+    int64_t worker_error_at_ms;/* when, ms since the epoch; 0 when none */
+    int64_t applied;           /* changes the last worker applied */
     char not_copied[256];      /* "Table.column, ..." added to a source
                                 * since start, which are not copied; "" */
     char drift[1024];           /* schema drift since start that stops the

@@ -60,6 +60,9 @@ typedef struct cli_cmd {
 /* Option --opt of command cmd as a positive whole number in decimal digits
  * (*out 0 when s is NULL); otherwise says so and returns EXIT_USAGE. */
 int cli_parse_count(const char *cmd, const char *opt, const char *s, long long *out);
+/* Option --opt as a duration ("500ms", "30s", "5m", "2h", "7d") in *ms;
+ * otherwise says so and returns EXIT_USAGE. */
+int cli_parse_duration(const char *cmd, const char *opt, const char *s, int64_t *ms);
 /* Value of option `name`, or NULL when not given. */
 const char *cli_get(const cli_cmd *c, const cli_args *a, const char *name);
 bool cli_has(const cli_cmd *c, const cli_args *a, const char *name);
@@ -71,8 +74,20 @@ int cli_open(const cli_args *a, sg_migration **m);
 int cli_fail(const char *what, int rc, const char *msg);
 /* Prints a JSON value to stdout (one line) and frees it. */
 void cli_print_json(json_t *j);
-/* Terminal progress (rows, rows/s, ETA) on stderr when it is a terminal. */
+/* Progress on stderr: on a terminal one line rewritten in place; otherwise
+ * a full line every every_ms (0: none). ud is a cli_reporter. */
+typedef struct cli_reporter {
+    const char *name;       /* the migration, borrowed */
+    int64_t every_ms;
+    int64_t last_ms;        /* monotonic time of the last line */
+    bool tty;
+} cli_reporter;
+void cli_reporter_init(cli_reporter *r, const char *name, int64_t every_ms);
+/* Reads --status-interval (default 10s) into r; EXIT_USAGE when malformed. */
+int cli_reporter_from(cli_reporter *r, const cli_cmd *c, const cli_args *a);
 void cli_progress(void *ud, const sg_progress *p);
+/* secs as "42s", "3m05s", "2h10m"; "--" when negative (unknown). */
+void cli_fmt_secs(char *out, size_t n, double secs);
 /* Set by SIGINT/SIGTERM. */
 extern volatile sig_atomic_t cli_stop;
 void cli_install_signals(void);

@@ -66,6 +66,76 @@ static void print_last_verify(const sg_status *st)
                st->verify_differences == 1 ? "" : "s", ago);
 }
 
+static json_t *status_json(sg_migration *m, const sg_status *st)
+{
+    json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:f,s:s,s:b,s:s,s:s,s:s,s:I,s:s,s:I,s:I}",
+        "migration", sg_migration_name(m), "phase", sg_phase_name(st->phase),
+        "backfill_complete", st->backfill_complete, "backfill_rows",
+        (json_int_t)st->backfill_rows, "pending_changes",
+        (json_int_t)st->pending_changes, "lag_ms", (json_int_t)st->lag_ms,
+        "read_pct", st->read_pct, "write_side",
+        st->write_side == SG_SIDE_TARGET ? "target" : "source",
+        "worker_alive", st->worker_alive, "worker", st->worker,
+        "not_copied", st->not_copied, "drift", st->drift, "set_aside", (json_int_t)st->set_aside,
+        "set_aside_keys", st->set_aside_keys, "last_verify_at_ms",
+        (json_int_t)st->verify_at_ms, "last_verify_differences",
+        (json_int_t)st->verify_differences);
+    json_object_set_new(j, "backfill_total", json_integer(st->backfill_total));
+    json_object_set_new(j, "backfill_rows_per_sec", json_real(st->backfill_rate));
+    json_object_set_new(j, "backfill_eta_sec", json_real(st->backfill_eta_sec));
+    json_object_set_new(j, "applied", json_integer(st->applied));
+    json_object_set_new(j, "worker_error", json_string(st->worker_error));
+    json_object_set_new(j, "worker_error_at_ms", json_integer(st->worker_error_at_ms));
+    return j;
+}
+
+/* "not complete, 1200/3503 rows (34.3%), 498 rows/s, ETA 5s" */
+static void backfill_text(const sg_status *st, char *out, size_t n)
+{
+    char total[32] = "?", eta[32], rate[48] = "";
+    if (st->backfill_complete) {
+        snprintf(out, n, "complete, %lld rows copied", (long long)st->backfill_rows);
+        return;
+    }
+    if (st->backfill_total >= 0)
+        snprintf(total, sizeof total, "%lld", (long long)st->backfill_total);
+    double pct = st->backfill_total > 0 ? 100.0 * (double)st->backfill_rows /
+                                              (double)st->backfill_total : 0;
+    cli_fmt_secs(eta, sizeof eta, st->backfill_eta_sec);
+    if (st->backfill_rate > 0)
+        snprintf(rate, sizeof rate, ", %.0f rows/s, ETA %s", st->backfill_rate, eta);
+    snprintf(out, n, "not complete, %lld/%s rows (%.1f%%)%s", (long long)st->backfill_rows,
+             total, pct > 100 ? 100 : pct, rate);
+}
+
+static void status_text(sg_migration *m, const sg_status *st)
+{
+    char bf[160];
+    backfill_text(st, bf, sizeof bf);
+    printf("migration %s\n  phase            %s\n  backfill         %s\n"
+           "  pending changes  %lld (lag %lld ms)\n  reads to target  %g%%\n"
+           "  writes to        %s\n  worker           %s\n",
+           sg_migration_name(m), sg_phase_name(st->phase), bf,
+           (long long)st->pending_changes, (long long)st->lag_ms, st->read_pct,
+           st->write_side == SG_SIDE_TARGET ? "target" : "source",
+           st->worker_alive ? st->worker : "none");
+    if (st->worker_error[0]) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        printf("  worker error     %llds ago: %s\n", (long long)now.tv_sec -
+               (long long)(st->worker_error_at_ms / 1000), st->worker_error);
+    }
+    if (st->set_aside)
+        printf("  set aside        %lld key%s: %s\n", (long long)st->set_aside,
+               st->set_aside == 1 ? "" : "s", st->set_aside_keys);
+    if (st->verify_at_ms)
+        print_last_verify(st);
+    if (st->drift[0])
+        printf("  schema drift     %s\n", st->drift);
+    if (st->not_copied[0])
+        printf("  not copied       %s (columns added since start)\n", st->not_copied);
+}
+
 CMD(plan)
 {
     sg_migration *m = NULL;
@@ -100,37 +170,9 @@ CMD(status)
     if (rc)
         code = cli_fail("status", rc, sg_migration_errmsg(m));
     else if (a->json)
-        cli_print_json(json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:f,s:s,s:b,s:s,s:s,s:s,s:I,s:s,s:I,s:I}",
-            "migration", sg_migration_name(m), "phase", sg_phase_name(st.phase),
-            "backfill_complete", st.backfill_complete, "backfill_rows",
-            (json_int_t)st.backfill_rows, "pending_changes",
-            (json_int_t)st.pending_changes, "lag_ms", (json_int_t)st.lag_ms,
-            "read_pct", st.read_pct, "write_side",
-            st.write_side == SG_SIDE_TARGET ? "target" : "source",
-            "worker_alive", st.worker_alive, "worker", st.worker,
-            "not_copied", st.not_copied, "drift", st.drift, "set_aside", (json_int_t)st.set_aside,
-            "set_aside_keys", st.set_aside_keys, "last_verify_at_ms",
-            (json_int_t)st.verify_at_ms, "last_verify_differences",
-            (json_int_t)st.verify_differences));
+        cli_print_json(status_json(m, &st));
     else
-        printf("migration %s\n  phase            %s\n  backfill         %s, "
-               "%lld rows copied\n  pending changes  %lld (lag %lld ms)\n"
-               "  reads to target  %g%%\n  writes to        %s\n  worker           %s\n",
-               sg_migration_name(m), sg_phase_name(st.phase),
-               st.backfill_complete ? "complete" : "not complete",
-               (long long)st.backfill_rows, (long long)st.pending_changes,
-               (long long)st.lag_ms, st.read_pct,
-               st.write_side == SG_SIDE_TARGET ? "target" : "source",
-               st.worker_alive ? st.worker : "none");
-    if (!rc && !a->json && st.set_aside)
-        printf("  set aside        %lld key%s: %s\n", (long long)st.set_aside,
-               st.set_aside == 1 ? "" : "s", st.set_aside_keys);
-    if (!rc && !a->json && st.verify_at_ms)
-        print_last_verify(&st);
-    if (!rc && !a->json && st.drift[0])
-        printf("  schema drift     %s\n", st.drift);
-    if (!rc && !a->json && st.not_copied[0])
-        printf("  not copied       %s (columns added since start)\n", st.not_copied);
+        status_text(m, &st);
     sg_migration_close(m);
     return code;
 }

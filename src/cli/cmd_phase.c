@@ -52,15 +52,36 @@ CMD(start)
                       "installed", do_start, json_object());
 }
 
+/* --timeout: how long the switch waits for locks the application holds. */
+static int lock_wait(sg_migration *m, const cli_cmd *c, const cli_args *a, int64_t *ms)
+{
+    const char *t = cli_get(c, a, "timeout");
+    *ms = 30000;
+    if (t)
+        cli_parse_duration(c->name, "timeout", t, ms); /* checked before opening */
+    return sg_migration_set_lock_wait(m, *ms);
+}
+
 static int do_rollback(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
 {
-    (void)c;
+    int64_t wait_ms;
     (void)j;
-    return sg_migration_rollback(m, a->reason);
+    int rc = lock_wait(m, c, a, &wait_ms);
+    return rc ? rc : sg_migration_rollback(m, a->reason);
+}
+
+/* A malformed --timeout exits 2 before anything is opened. */
+static int check_timeout(const cli_cmd *c, const cli_args *a)
+{
+    int64_t ms;
+    const char *t = cli_get(c, a, "timeout");
+    return t ? cli_parse_duration(c->name, "timeout", t, &ms) : 0;
 }
 
 CMD(rollback)
 {
+    if (check_timeout(c, a))
+        return EXIT_USAGE;
     return transition(c, a, "reads and writes routed back to the source",
                       do_rollback, json_object());
 }
@@ -128,8 +149,19 @@ static int do_writes(sg_migration *m, const cli_cmd *c, const cli_args *a, json_
     int rc = force(m, c, a);
     if (!rc && cli_has(c, a, "no-rollback"))
         rc = sg_migration_accept_no_rollback(m);
+    int64_t wait_ms;
+    sg_status st;
+    if (!rc)
+        rc = lock_wait(m, c, a, &wait_ms);
+    if (!rc)
+        rc = sg_migration_status(m, &st);
     if (rc)
         return rc;
+    fprintf(stderr, "segue cutover: switching writes: waiting up to %.1f s (--timeout) "
+            "for transactions that hold write locks on the source tables; then "
+            "source writes wait while %lld pending change%s drain%s and routing "
+            "flips\n", (double)wait_ms / 1000.0, (long long)st.pending_changes,
+            st.pending_changes == 1 ? "" : "s", st.pending_changes == 1 ? "s" : "");
     rc = sg_cutover_writes(m, a->reason, &fence_ms);
     json_object_set_new(j, "fence_ms", json_real(fence_ms));
     if (!rc && !a->json)
@@ -142,6 +174,8 @@ CMD(cutover)
     const char *reads = cli_get(c, a, "reads");
     bool writes = cli_has(c, a, "writes");
     char msg[64];
+    if (check_timeout(c, a))
+        return EXIT_USAGE;
     if ((reads != NULL) == writes) {
         fprintf(stderr, "segue cutover: give exactly one of --reads PCT or --writes\n");
         return EXIT_USAGE;

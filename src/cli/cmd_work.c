@@ -17,11 +17,16 @@ CMD(backfill)
     sg_migration *m = NULL;
     sg_backfill_options o = SG_BACKFILL_OPTIONS_INIT;
     long long max_chunks;
+    cli_reporter rep;
     int code = cli_parse_count("backfill", "max-chunks", cli_get(c, a, "max-chunks"),
                            &max_chunks);
+    if (!code)
+        code = cli_reporter_from(&rep, c, a);
     if (code || (code = cli_open(a, &m)) != 0)
         return code;
+    rep.name = sg_migration_name(m);
     o.progress = cli_progress;
+    o.progress_ud = &rep;
     o.stop = &cli_stop;
     o.max_chunks = max_chunks;
     int rc = sg_backfill_run(m, &o);
@@ -61,12 +66,15 @@ CMD(run)
                 until);
         return EXIT_USAGE;
     }
-    int code = cli_open(a, &m);
-    if (code)
+    cli_reporter rep;
+    int code = cli_reporter_from(&rep, c, a);
+    if (code || (code = cli_open(a, &m)) != 0)
         return code;
+    rep.name = sg_migration_name(m);
     o.until_caught_up = until != NULL;
     o.wait_for_lease = cli_has(c, a, "wait");
     o.progress = cli_progress;
+    o.progress_ud = &rep;
     o.stop = &cli_stop;
     int rc = sg_worker_run(m, &o);
     end_progress_line();
@@ -129,10 +137,15 @@ CMD(verify)
     sg_verify_report *r = NULL;
     long long chunk, max_keys;
     int code = cli_parse_count("verify", "chunk-rows", cli_get(c, a, "chunk-rows"), &chunk);
+    cli_reporter rep;
     if (!code)
         code = cli_parse_count("verify", "max-keys", cli_get(c, a, "max-keys"), &max_keys);
+    if (!code)
+        code = cli_reporter_from(&rep, c, a);
     if (code || (code = cli_open(a, &m)) != 0)
         return code;
+    rep.name = sg_migration_name(m);
+    o.progress_ud = &rep;
     o.repair = cli_has(c, a, "repair");
     o.chunk_rows = chunk;
     o.max_keys = max_keys;

@@ -38,6 +38,22 @@ int cli_parse_count(const char *cmd, const char *opt, const char *s, long long *
     return 0;
 }
 
+int cli_parse_duration(const char *cmd, const char *opt, const char *s, int64_t *ms)
+{
+    static const struct { const char *unit; int64_t ms; } units[] = {
+        { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 } };
+    char *end = NULL;
+    long long v = s && isdigit((unsigned char)*s) ? strtoll(s, &end, 10) : -1;
+    for (size_t i = 0; v > 0 && v < 1000000000LL && i < sizeof units / sizeof *units; i++)
+        if (!strcmp(end, units[i].unit)) {
+            *ms = v * units[i].ms;
+            return 0;
+        }
+    fprintf(stderr, "segue %s: --%s '%s' is not a duration; hint: a whole number and "
+            "a unit: 500ms, 30s, 5m, 2h, 7d\n", cmd, opt, s ? s : "");
+    return EXIT_USAGE;
+}
+
 int cli_fail(const char *what, int rc, const char *msg)
 {
     fprintf(stderr, "segue%s%s: %s\n", *what ? " " : "", what,
@@ -90,28 +106,3 @@ void cli_print_json(json_t *j)
     json_decref(j);
 }
 
-static void fmt_eta(char *out, size_t n, double secs)
-{
-    if (secs < 0)
-        snprintf(out, n, "--");
-    else if (secs < 60)
-        snprintf(out, n, "%.0fs", secs);
-    else if (secs < 3600)
-        snprintf(out, n, "%dm%02ds", (int)secs / 60, (int)secs % 60);
-    else
-        snprintf(out, n, "%dh%02dm", (int)secs / 3600, ((int)secs % 3600) / 60);
-}
-
-void cli_progress(void *ud, const sg_progress *p)
-{
-    char eta[32];
-    (void)ud;
-    if (!isatty(STDERR_FILENO))
-        return;
-    fmt_eta(eta, sizeof eta, p->eta_sec);
-    double pct = p->rows_total > 0 ? 100.0 * (double)p->rows_done / (double)p->rows_total : 0;
-    fprintf(stderr, "\r%s %-32.32s %10lld/%lld rows %5.1f%% %9.0f rows/s ETA %-8s",
-            p->what, p->mapping, (long long)p->rows_done, (long long)p->rows_total,
-            pct > 100 ? 100 : pct, p->rows_per_sec, eta);
-    fflush(stderr);
-}

@@ -1,4 +1,5 @@
 /* segue: command table, option parsing and help. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,25 +11,38 @@
     { "reason", "TEXT", "why, for the audit log" }, \
     { "actor", "WHO", "who acts, for the audit log (default $USER@host)" }
 
+#define STATUS_INTERVAL \
+    { "status-interval", "DURATION", "off a terminal, one progress line this " \
+                                     "often (default 10s)" }
+
 static const cli_opt o_plain[] = { COMMON, { NULL, NULL, NULL } };
 static const cli_opt o_backfill[] = { COMMON,
     { "max-chunks", "N", "stop after N chunks (the rest resumes later)" },
+    STATUS_INTERVAL,
     { NULL, NULL, NULL } };
 static const cli_opt o_run[] = { COMMON,
     { "until", "WHEN", "exit when WHEN holds; caught-up: backfill complete and "
                        "no change pending" },
     { "wait", NULL, "wait for the worker lease instead of failing" },
+    STATUS_INTERVAL,
     { NULL, NULL, NULL } };
 static const cli_opt o_verify[] = { COMMON,
     { "repair", NULL, "re-sync the keys that differ, then check them again" },
     { "chunk-rows", "N", "rows per checksum chunk (default 10000)" },
     { "max-keys", "N", "list at most N differing keys (default 100; all are counted)" },
+    STATUS_INTERVAL,
     { NULL, NULL, NULL } };
 static const cli_opt o_cutover[] = { COMMON,
     { "reads", "PCT", "route PCT percent of reads (0..100) to the target" },
     { "writes", NULL, "switch writes to the target (fence, drain, flip)" },
     { "force", NULL, "pass refused gates for this step (needs --reason; audited)" },
     { "no-rollback", NULL, "switch writes although a mapping says reverse: none" },
+    { "timeout", "DURATION", "how long --writes waits for transactions that hold "
+                             "write locks, then gives up changing nothing (default 30s)" },
+    { NULL, NULL, NULL } };
+static const cli_opt o_rollback[] = { COMMON,
+    { "timeout", "DURATION", "how long to wait for transactions that hold write "
+                             "locks, then give up changing nothing (default 30s)" },
     { NULL, NULL, NULL } };
 static const cli_opt o_cleanup[] = { COMMON,
     { "drop-source", NULL, "also drop the old source tables" },
@@ -61,7 +75,7 @@ static const cli_cmd commands[] = {
     { "cutover", "SPEC", "move reads (--reads PCT) or writes (--writes) to the target",
       o_cutover, cmd_cutover, true, CLI_EXISTING },
     { "rollback", "SPEC", "route everything back to the source, losing no write",
-      o_plain, cmd_rollback, true, CLI_EXISTING },
+      o_rollback, cmd_rollback, true, CLI_EXISTING },
     { "cleanup", "SPEC", "remove capture and control rows after the write cutover",
       o_cleanup, cmd_cleanup, true, CLI_EXISTING },
     { "abort", "SPEC", "undo everything segue made (before the write cutover)",
@@ -98,9 +112,9 @@ static void command_help(const cli_cmd *c)
         char left[40];
         snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "",
                  o->arg ? o->arg : "");
-        printf("  %-22s %s\n", left, o->help);
+        printf("  %-28s %s\n", left, o->help);
     }
-    printf("  %-22s %s\n", "--help", "show this help");
+    printf("  %-28s %s\n", "--help", "show this help");
 }
 
 static int find_opt(const cli_cmd *c, const char *name)
@@ -122,35 +136,49 @@ bool cli_has(const cli_cmd *c, const cli_args *a, const char *name)
     return cli_get(c, a, name) != NULL;
 }
 
-static int parse_one(const cli_cmd *c, cli_args *a, int argc, char **argv, int *i)
+/* getopt_long's values for the command's options: OPT_BASE + index */
+#define OPT_BASE 1000
+
+/* The command's options as getopt_long reads them, --help last. */
+static void long_options(const cli_cmd *c, struct option *lo)
 {
-    char name[64];
-    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
-    snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - arg : (long)strlen(arg)), arg);
-    int k = find_opt(c, name);
-    if (k < 0) {
-        fprintf(stderr, "segue %s: unknown option '--%s'; see `segue %s --help`\n",
-                c->name, name, c->name);
-        return EXIT_USAGE;
-    }
-    a->set[k] = true;
-    if (!c->opts[k].arg) {
-        if (eq) {
-            fprintf(stderr, "segue %s: option '--%s' takes no value\n", c->name, name);
+    int n = 0;
+    for (; c->opts[n].name && n < CLI_MAX_OPTS; n++)
+        lo[n] = (struct option){ c->opts[n].name, c->opts[n].arg ? required_argument
+                                                                 : no_argument,
+                                 NULL, OPT_BASE + n };
+    lo[n] = (struct option){ "help", no_argument, NULL, 'h' };
+    lo[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+/* A word with one dash and more than one letter (-repair) is a long option
+ * mistyped, not a cluster of short ones: said as such. */
+static int single_dash_words(const cli_cmd *c, int argc, char **argv)
+{
+    for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+        if (argv[i][0] == '-' && argv[i][1] && argv[i][1] != '-' && argv[i][2]) {
+            fprintf(stderr, "segue %s: unknown option '%s'; options take two dashes "
+                    "(see `segue %s --help`), and `--` ends them\n", c->name,
+                    argv[i], c->name);
             return EXIT_USAGE;
         }
-        return 0;
-    }
-    if (eq)
-        a->val[k] = eq + 1;
-    else if (*i + 1 < argc)
-        a->val[k] = argv[++*i];
-    else {
-        fprintf(stderr, "segue %s: option '--%s' needs a value (%s)\n", c->name,
-                name, c->opts[k].arg);
-        return EXIT_USAGE;
-    }
     return 0;
+}
+
+/* What getopt_long refused: word is the argument it was reading. */
+static int option_error(const cli_cmd *c, int ch, const char *word)
+{
+    int k = optopt - OPT_BASE;
+    if (ch == ':' && k >= 0)
+        fprintf(stderr, "segue %s: option '--%s' needs a value (%s)\n", c->name,
+                c->opts[k].name, c->opts[k].arg);
+    else if (k >= 0)
+        fprintf(stderr, "segue %s: option '--%s' takes no value\n", c->name,
+                c->opts[k].name);
+    else
+        fprintf(stderr, "segue %s: unknown option '%s'; see `segue %s --help`\n",
+                c->name, word, c->name);
+    return EXIT_USAGE;
 }
 
 /* How many arguments the synopsis names besides SPEC ("SPEC KEY": 1). */
@@ -179,30 +207,31 @@ static int take_arg(const cli_cmd *c, cli_args *a, const char *arg)
     return EXIT_USAGE;
 }
 
+/* argv[1] is the command; options (getopt_long, in any order among the
+ * arguments, `--` ending them) and arguments follow. -1: help was shown. */
 static int parse(const cli_cmd *c, cli_args *a, int argc, char **argv)
 {
-    bool options = true;
-    for (int i = 2; i < argc; i++) {
-        int rc = 0;
-        if (options && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
+    struct option lo[CLI_MAX_OPTS + 2];
+    int ch, rc = single_dash_words(c, argc, argv);
+    if (rc)
+        return rc;
+    long_options(c, lo);
+    opterr = 0;
+    optind = 0; /* GNU: start over */
+    while ((ch = getopt_long(argc - 1, argv + 1, ":h", lo, NULL)) != -1) {
+        if (ch == 'h') {
             command_help(c);
             return -1;
         }
-        if (options && !strcmp(argv[i], "--")) {
-            options = false; /* what follows is arguments, even "-x" */
-        } else if (options && !strncmp(argv[i], "--", 2)) {
-            rc = parse_one(c, a, argc, argv, &i);
-        } else if (options && argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "segue %s: unknown option '%s'; options take two dashes "
-                    "(see `segue %s --help`), and `--` ends them\n", c->name,
-                    argv[i], c->name);
-            rc = EXIT_USAGE;
-        } else {
-            rc = take_arg(c, a, argv[i]);
-        }
-        if (rc)
-            return rc;
+        if (ch < OPT_BASE)
+            return option_error(c, ch, argv[optind > 1 ? optind : 1]);
+        a->set[ch - OPT_BASE] = true;
+        a->val[ch - OPT_BASE] = optarg;
     }
+    for (int i = optind + 1; i < argc && !rc; i++)
+        rc = take_arg(c, a, argv[i]);
+    if (rc)
+        return rc;
     if (c->needs_spec && !a->spec) {
         fprintf(stderr, "segue %s: missing the spec file; usage: segue %s %s\n",
                 c->name, c->name, c->args);

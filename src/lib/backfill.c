@@ -71,7 +71,11 @@ static int set_phase(sg_migration *m, sg_cmd cmd, const char *detail)
 int sg_backfill_init(sg_migration *m, sg_backfill *bf)
 {
     memset(bf, 0, sizeof *bf);
-    bf->chunk_rows = SG_CHUNK_FIRST_ROWS;
+    /* under a rate cap, the first chunk already keeps to it */
+    int64_t cap = m->spec->max_rows_per_second * m->spec->chunk_time_ms / 1000;
+    bf->chunk_rows = cap > 0 && cap < SG_CHUNK_FIRST_ROWS
+                         ? (cap > SG_CHUNK_MIN_ROWS ? cap : SG_CHUNK_MIN_ROWS)
+                         : SG_CHUNK_FIRST_ROWS;
     bf->run_start_ms = sg_mono_ms();
     for (size_t i = 0; i < m->n_maps; i++) {
         sg_checkpoint cp;
@@ -177,8 +181,6 @@ static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
         bf->rows_done += rows;
         bf->run_rows += rows;
         bf->run_chunks++;
-        double inst = ms > 0 ? rows * 1000.0 / ms : 0;
-        bf->rate = bf->rate > 0 ? 0.7 * bf->rate + 0.3 * inst : inst;
     } else {
         sg_tx_rollback(m->tgt);
     }
@@ -216,6 +218,17 @@ int sg_backfill_step(sg_migration *m, sg_backfill *bf)
     return 0;
 }
 
+double sg_backfill_rate(const sg_migration *m, const sg_backfill *bf)
+{
+    int64_t now = sg_mono_ms(), cap = m->spec->max_rows_per_second;
+    /* under a cap, the chunk just copied is paid for by the wait before
+     * the next one (throttle), so time runs to when that wait ends */
+    if (cap > 0 && bf->run_start_ms + bf->run_rows * 1000 / cap > now)
+        now = bf->run_start_ms + bf->run_rows * 1000 / cap;
+    return now > bf->run_start_ms ? (double)bf->run_rows * 1000.0 /
+                                        (double)(now - bf->run_start_ms) : 0;
+}
+
 void sg_backfill_progress(sg_migration *m, const sg_backfill *bf, sg_progress *p)
 {
     memset(p, 0, sizeof *p);
@@ -223,8 +236,9 @@ void sg_backfill_progress(sg_migration *m, const sg_backfill *bf, sg_progress *p
     p->mapping = bf->map < m->n_maps ? m->maps[bf->map].label : "";
     p->rows_done = bf->rows_done;
     p->rows_total = bf->rows_total;
-    p->rows_per_sec = bf->rate;
+    double rate = sg_backfill_rate(m, bf);
+    p->rows_per_sec = rate;
     p->chunk_rows = bf->last_chunk;
     int64_t left = bf->rows_total - bf->rows_done;
-    p->eta_sec = bf->rate > 0 ? (left > 0 ? (double)left / bf->rate : 0) : -1;
+    p->eta_sec = rate > 0 ? (left > 0 ? (double)left / rate : 0) : -1;
 }

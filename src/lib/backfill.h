@@ -18,13 +18,16 @@ typedef struct sg_backfill {
     int64_t run_rows;       /* rows copied by this process */
     int64_t run_chunks;     /* chunks copied by this process */
     int64_t run_start_ms;   /* monotonic */
-    double rate;            /* rows/s, smoothed */
 } sg_backfill;
 
 /* Reads checkpoints and counts rows; moves started -> backfilling. */
 int sg_backfill_init(sg_migration *m, sg_backfill *bf);
 /* Copies one chunk, or marks the migration backfilled when all is done. */
 int sg_backfill_step(sg_migration *m, sg_backfill *bf);
+/* Rows/s this process copied, over wall-clock time since it began (pauses,
+ * the rate cap's waits and the worker's drains included), so under
+ * max_rows_per_second it stays at or below the cap. */
+double sg_backfill_rate(const sg_migration *m, const sg_backfill *bf);
 void sg_backfill_progress(sg_migration *m, const sg_backfill *bf, sg_progress *p);
 void sg_backfill_free(sg_backfill *bf);
 

@@ -113,11 +113,14 @@ static const char *const ddl[] = {
     "CREATE TABLE IF NOT EXISTS @set_aside (migration %TXT NOT NULL, direction "
     "%INT NOT NULL, grp %INT NOT NULL, key %BLB NOT NULL, error %TXT, at %TXT, "
     "PRIMARY KEY (migration, direction, grp, key))",
+    "CREATE TABLE IF NOT EXISTS @worker_state (migration %TXT PRIMARY KEY, at_ms "
+    "%INT NOT NULL, rows_total %INT, rows_per_sec %DBL, applied %INT, error %TXT, "
+    "error_at_ms %INT)",
     "CREATE TABLE IF NOT EXISTS @columns (migration %TXT NOT NULL, mapping %INT "
     "NOT NULL, side %INT NOT NULL, name %TXT NOT NULL, decl %TXT NOT NULL, "
     "PRIMARY KEY (migration, mapping, side, name))",
 };
-static const char *const tables[] = { "columns", "set_aside", "switches", "verify_runs", "lease", "audit",
+static const char *const tables[] = { "worker_state", "columns", "set_aside", "switches", "verify_runs", "lease", "audit",
     "checkpoints", "routing", "migrations", "meta" };
 
 int sg_control_install(sg_migration *m)
@@ -457,6 +460,7 @@ int sg_control_forget(sg_migration *m, bool purge)
         "DELETE FROM @switches WHERE migration = $1",
         "DELETE FROM @set_aside WHERE migration = $1",
         "DELETE FROM @columns WHERE migration = $1",
+        "DELETE FROM @worker_state WHERE migration = $1",
     };
     static const char *const all[] = {
         "DELETE FROM @verify_runs WHERE migration = $1",

@@ -7,7 +7,7 @@
 #include "internal.h"
 
 /* Format of the control tables this binary reads and writes. */
-#define SG_CONTROL_FORMAT 4
+#define SG_CONTROL_FORMAT 5
 
 /* Statement templates on connection c (the target's control tables, or
  * the source's changelog side): @name is a control object (quoted and

@@ -262,6 +262,7 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
     int64_t drained = 0, t0 = 0;
     int64_t *upto = NULL;
     char detail[160];
+    bool committing = false;
     sg_err_clear(&m->err);
     int rc = sg_switch_recover(m);
     if (!rc)
@@ -301,12 +302,19 @@ int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms)
     if (rc)
         sg_tx_rollback_pair(m->tgt, m->src);
     else
+        committing = true;
+    if (committing)
         rc = commit_target_then_source(m, "cutover:between-commits");
     if (fence_ms)
         *fence_ms = (double)(sg_mono_ms() - t0);
     if (!rc)
         rc = finish_record(m, SG_FORWARD, upto);
 done:
+    if (rc && !committing && m->err.transient)
+        sg_err_prefix(&m->err, "cutover --writes: a transaction held a lock past the "
+                      "lock wait (%lld ms); nothing changed, writes stay on the "
+                      "source; hint: retry when it ends, or wait longer (--timeout): ",
+                      (long long)(m->lock_wait_ms ? m->lock_wait_ms : 30000));
     sg_gates_force_done(m);
     m->no_rollback_ok = false;
     free(upto);

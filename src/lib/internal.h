@@ -98,6 +98,7 @@ struct sg_migration {
     bool no_rollback_ok;          /* the next write cutover may leave no way
                                    * back (reverse: none) */
     bool control_ok;              /* control tables seen, format checked */
+    int64_t lock_wait_ms;         /* sg_migration_set_lock_wait; 0: default */
     bool has_lease;
     int64_t lease_token;          /* the token taken (lease.h); 0: none */
     int64_t lease_renewed_ms;

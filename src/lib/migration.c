@@ -15,6 +15,7 @@
 #include "lease.h"
 #include "testpoint.h"
 #include "tx.h"
+#include "workstate.h"
 
 void sg_log(sg_migration *m, int level, const char *fmt, ...)
 {
@@ -132,6 +133,21 @@ int sg_migration_set_actor(sg_migration *m, const char *who)
     free(m->actor);
     m->actor = a;
     return 0;
+}
+
+int sg_migration_set_lock_wait(sg_migration *m, int64_t ms)
+{
+    if (!m)
+        return SG_EINVAL;
+    if (ms < 1)
+        return sg_err_set(&m->err, SG_EINVAL, "lock wait %lld ms: give 1 ms or more",
+                          (long long)ms);
+    int rc = sg_db_lock_wait(m->src, ms, &m->err);
+    if (!rc && m->tgt != m->src)
+        rc = sg_db_lock_wait(m->tgt, ms, &m->err);
+    if (!rc)
+        m->lock_wait_ms = ms;
+    return rc;
 }
 
 const char *sg_migration_name(const sg_migration *m)
@@ -383,11 +399,39 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
     return commit_both(m);
 }
 
+/* A worker's report older than this is not a current rate. */
+#define WORKSTATE_FRESH_MS 30000
+
+/* What the worker last reported: the backfill's size, rate and ETA, the
+ * changes it applied, its last error. */
+static int status_worker(sg_migration *m, sg_status *out)
+{
+    sg_workstate w;
+    bool found;
+    int rc = sg_workstate_load(m, &w, &found);
+    out->backfill_total = w.rows_total;
+    out->backfill_eta_sec = -1;
+    if (rc || !found)
+        return rc;
+    out->applied = w.applied;
+    snprintf(out->worker_error, sizeof out->worker_error, "%s", w.error);
+    out->worker_error_at_ms = w.error_at_ms;
+    bool current = out->worker_alive && sg_now_ms() - w.at_ms < WORKSTATE_FRESH_MS;
+    if (out->backfill_complete || !current || w.rows_per_sec <= 0)
+        return 0;
+    out->backfill_rate = w.rows_per_sec;
+    int64_t left = w.rows_total - out->backfill_rows;
+    out->backfill_eta_sec = w.rows_total < 0 ? -1 : left > 0 ? (double)left / w.rows_per_sec : 0;
+    return 0;
+}
+
 int sg_migration_status(sg_migration *m, sg_status *out)
 {
     sg_routing r;
     bool found = false;
     memset(out, 0, sizeof *out);
+    out->backfill_total = -1;
+    out->backfill_eta_sec = -1;
     sg_err_clear(&m->err);
     int rc = sg_control_phase(m, &out->phase);
     if (rc || out->phase == SG_PHASE_PLANNED)
@@ -412,6 +456,8 @@ int sg_migration_status(sg_migration *m, sg_status *out)
     }
     if (!rc)
         rc = sg_lease_holder(m, out->worker, sizeof out->worker, &out->worker_alive);
+    if (!rc)
+        rc = status_worker(m, out);
     sg_mapping_drift_note(m, out->not_copied, sizeof out->not_copied);
     bool ran = false;
     if (!rc)

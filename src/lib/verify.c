@@ -179,6 +179,7 @@ static void report_progress(const sg_verify_options *o, sg_migration *m, size_t 
     sg_progress p = { 0 };
     double secs = (double)(sg_mono_ms() - t0) / 1000.0;
     p.what = "verify";
+    p.backlog = -1;
     p.mapping = m->maps[map].label;
     p.rows_done = r->source_rows;
     p.rows_total = total;

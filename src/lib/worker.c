@@ -11,6 +11,7 @@
 #include "lease.h"
 #include "testpoint.h"
 #include "tx.h"
+#include "workstate.h"
 
 #define DRAIN_BATCH 1000
 /* rounds in a row a transient database error may roll back before the
@@ -19,6 +20,11 @@
 /* reconnections in a row after a lost connection (1 s apart, then 2, 4,
  * up to 30) before the worker gives up */
 #define MAX_RECONNECTS 8
+
+/* How often the worker calls its progress callback, and writes its report
+ * for `status` (workstate.h), in ms. */
+#define PROGRESS_MS 1000
+#define REPORT_MS 5000
 
 typedef enum loop_mode { UNTIL_STOPPED, UNTIL_CAUGHT_UP, UNTIL_BACKFILLED } loop_mode;
 
@@ -31,6 +37,17 @@ typedef struct loop_opts {
     int idle_ms;
     int64_t max_chunks;
 } loop_opts;
+
+/* What the worker says about itself: to the progress callback and, for
+ * other processes, in its report row. */
+typedef struct reporter {
+    int64_t progress_ms, saved_ms;   /* monotonic time of the last of each */
+    sg_phase phase;                  /* as the last round found it */
+    int64_t copied;                  /* rows the checkpoints hold, when the
+                                      * backfill was done before this run */
+    bool copied_known;
+    sg_workstate ws;
+} reporter;
 
 static bool stopped(const loop_opts *o)
 {
@@ -60,7 +77,8 @@ static int take_lease(sg_migration *m, const loop_opts *o)
  * first: this is the worker's first round (a migration cleaned up since an
  * earlier round ends the worker; one cleaned before it started is an error). */
 static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
-                     bool first, bool *bf_ready, bool *busy, bool *finished)
+                     bool first, bool *bf_ready, bool *busy, bool *finished,
+                     reporter *rep)
 {
     sg_phase ph;
     int64_t applied = 0, pending = 0, lag = 0;
@@ -82,6 +100,7 @@ static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
     if (ph == SG_PHASE_PLANNED || ph == SG_PHASE_CLEANED)
         return sg_err_set(&m->err, SG_ESTATE, "migration '%s' is %s; hint: run "
                           "`segue start` first", m->spec->name, sg_phase_name(ph));
+    rep->phase = ph;
     *busy = false;
     if (ph == SG_PHASE_STARTED || ph == SG_PHASE_BACKFILLING) {
         if (!*bf_ready && (rc = sg_backfill_init(m, bf)) != 0)
@@ -90,15 +109,11 @@ static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
         if ((rc = sg_backfill_step(m, bf)) != 0)
             return rc;
         *busy = true;
-        if (o->progress) {
-            sg_progress p;
-            sg_backfill_progress(m, bf, &p);
-            o->progress(o->progress_ud, &p);
-        }
     }
     sg_dir d = ph >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE : SG_FORWARD;
     if ((rc = sg_apply_drain(m, d, DRAIN_BATCH, false, &applied)) != 0)
         return rc;
+    rep->ws.applied += applied;
     *busy |= applied > 0;
     bool backfilled = ph >= SG_PHASE_BACKFILLED || (*bf_ready && bf->complete);
     if (o->mode == UNTIL_BACKFILLED)
@@ -110,6 +125,90 @@ static int one_round(sg_migration *m, const loop_opts *o, sg_backfill *bf,
         *finished = pending == 0;
     }
     return 0;
+}
+
+/* Rows copied by an earlier run, for a worker that finds the backfill done. */
+static int copied_before(sg_migration *m, reporter *r)
+{
+    int rc = 0;
+    r->copied = 0;
+    for (size_t i = 0; i < m->n_maps && !rc; i++) {
+        sg_checkpoint cp;
+        rc = sg_checkpoint_load(m, i, &cp);
+        r->copied += cp.rows;
+        sg_checkpoint_free(&cp);
+    }
+    r->copied_known = rc == 0;
+    return rc;
+}
+
+/* The progress callback, at most every PROGRESS_MS: the backfill's numbers,
+ * the phase, what was applied and what waits. What cannot be read (a
+ * changelog a cleanup dropped) is shown as unknown; it never fails the
+ * worker, and the handle's error stays as it was. */
+static void tell_progress(sg_migration *m, const loop_opts *o, const sg_backfill *bf,
+                          bool bf_ready, reporter *r)
+{
+    sg_progress p;
+    sg_err kept = m->err;
+    if (bf_ready) {
+        sg_backfill_progress(m, bf, &p);
+    } else {
+        if (!r->copied_known && copied_before(m, r))
+            r->copied = -1;
+        memset(&p, 0, sizeof p);
+        p.mapping = "";
+        p.rows_done = r->copied > 0 ? r->copied : 0;
+        p.rows_total = r->copied;
+        p.eta_sec = 0;
+    }
+    p.what = o->mode == UNTIL_BACKFILLED ? "backfill" : "run";
+    p.phase = sg_phase_name(r->phase);
+    p.applied = r->ws.applied;
+    sg_dir d = r->phase >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE : SG_FORWARD;
+    if (sg_apply_pending(m, d, &p.backlog, &p.lag_ms))
+        p.backlog = -1;
+    m->err = kept;
+    o->progress(o->progress_ud, &p);
+}
+
+/* Writes the report row; a failure to write it is only logged, and leaves
+ * the handle's error as it was. */
+static void save_report(sg_migration *m, reporter *r)
+{
+    sg_err kept = m->err;
+    r->ws.at_ms = sg_now_ms();
+    if (sg_workstate_save(m, &r->ws))
+        sg_log(m, SG_LOG_WARN, "could not write the worker's report for status: %s",
+               m->err.msg);
+    m->err = kept;
+    r->saved_ms = sg_mono_ms();
+}
+
+/* After a good round: progress and the report, when due; progress also
+ * after the last round (final). */
+static void report(sg_migration *m, const loop_opts *o, const sg_backfill *bf,
+                   bool bf_ready, bool final, reporter *r)
+{
+    int64_t now = sg_mono_ms();
+    if (o->progress && (final || now - r->progress_ms >= PROGRESS_MS)) {
+        r->progress_ms = now;
+        tell_progress(m, o, bf, bf_ready, r);
+    }
+    if (!final && now - r->saved_ms >= REPORT_MS) {
+        r->ws.rows_total = bf_ready ? bf->rows_total : r->copied_known ? r->copied : -1;
+        r->ws.rows_per_sec = bf_ready && !bf->complete ? sg_backfill_rate(m, bf) : 0;
+        save_report(m, r);
+    }
+}
+
+/* A round failed: its error goes into the report at once. */
+static void report_error(sg_migration *m, reporter *r)
+{
+    snprintf(r->ws.error, sizeof r->ws.error, "%.*s", (int)sizeof r->ws.error - 1,
+             m->err.msg);
+    r->ws.error_at_ms = sg_now_ms();
+    save_report(m, r);
 }
 
 /* After a failed round: whether a cleanup finished the migration under it
@@ -196,6 +295,7 @@ static int check_drift(sg_migration *m, int rc, int64_t *last_ms)
 static int loop(sg_migration *m, const loop_opts *o)
 {
     sg_backfill bf;
+    reporter rep = { .ws = { .rows_total = -1 } };
     bool bf_ready = false, finished = false;
     int transient = 0, reconnects = 0;
     int64_t rounds = 0, drift_ms = 0;
@@ -220,7 +320,9 @@ static int loop(sg_migration *m, const loop_opts *o)
         }
         rc = check_drift(m, 0, &drift_ms);
         if (!rc)
-            rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished);
+            rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished, &rep);
+        if (!rc)
+            report(m, o, &bf, bf_ready, finished, &rep);
         if (rc && reconnected(m, o, &reconnects)) {
             rc = 0;
             continue;
@@ -234,6 +336,7 @@ static int loop(sg_migration *m, const loop_opts *o)
         if (rc && m->err.transient && ++transient <= MAX_TRANSIENT) {
             /* a deadlock or lock timeout rolled the round back: again */
             sg_tx_rollback_pair(m->tgt, m->src);
+            report_error(m, &rep);
             sg_log(m, SG_LOG_WARN, "retrying after a transient error (%d in a row): %s",
                    transient, m->err.msg);
             sg_sleep_ms(20LL * transient);
@@ -244,6 +347,10 @@ static int loop(sg_migration *m, const loop_opts *o)
             transient = reconnects = 0;
         if (!rc && !busy && !finished)
             sg_sleep_ms(o->idle_ms > 0 ? o->idle_ms : 50);
+    }
+    if (rc && rc != SG_ESTOPPED && m->has_lease) {
+        sg_tx_rollback_pair(m->tgt, m->src);
+        report_error(m, &rep);
     }
     sg_backfill_free(&bf);
     sg_lease_release(m);

@@ -376,13 +376,21 @@ test_docs_match_the_code() {
     grep -qF "| $s |" docs/spec.md || fail "docs/spec.md does not describe setting $s"
   done
   [ -n "${s:-}" ] || fail "no settings found in src/lib/settings.c"
-  for c in plan start backfill run verify cutover rollback cleanup abort status route demo; do
+  for c in $(commands); do
     grep -q "\b$c\b" docs/cli.md || fail "docs/cli.md does not list $c"
+  done
+  local codes; codes=$(sed -n 's/^ *EXIT_[A-Z]* = \([0-9]*\),.*/\1/p' src/cli/cli.h)
+  [ -n "$codes" ] || fail "no exit codes found in src/cli/cli.h"
+  for s in $codes; do
+    grep -q "^| $s | " docs/cli.md || fail "docs/cli.md does not explain exit code $s"
   done
 }
 
+# every command in the program's own usage list
+commands() { $SEGUE --help | sed -n 's/^  \([a-z]*\) .*/\1/p'; }
+
 test_help() {
-  for c in plan start backfill run verify cutover rollback cleanup abort status route demo; do
+  for c in $(commands); do
     $SEGUE $c --help | grep -q "usage: segue $c" || fail "$c --help"
   done
   $SEGUE nope >/dev/null 2>&1; [ $? = 2 ] || fail "unknown command exit"
@@ -398,6 +406,14 @@ test_help() {
   echo "$out" | grep -q "rate '50x' is not a positive whole number" || fail "--rate message: $out"
   out=$($SEGUE cutover /nonexistent.yaml --reads 0x14 2>&1); [ $? = 2 ] || fail "--reads 0x14: $out"
   echo "$out" | grep -q "reads '0x14' is not a percentage" || fail "--reads message: $out"
+  local bad want
+  for bad in "--json=1|option '--json' takes no value" "--chunk-rows|option '--chunk-rows' needs a value" \
+             "-x|unknown option '-x'" "--nope|unknown option '--nope'" "--status-interval 5|--status-interval '5' is not a duration"; do
+    want=${bad#*|}; bad=${bad%%|*}
+    # shellcheck disable=SC2086
+    out=$($SEGUE verify /nonexistent.yaml $bad 2>&1); [ $? = 2 ] || fail "verify $bad: $out"
+    echo "$out" | grep -qF -- "$want" || fail "verify $bad said: $out"
+  done
   out=$($SEGUE route /nonexistent.yaml -- -5 2>&1)
   echo "$out" | grep -q "cannot read spec '/nonexistent.yaml'" || fail "a key after -- taken as an option: $out"
 }

@@ -31,6 +31,38 @@ ready_for_writes() { # dir
     check "reads 100" with_worker "$1/m.yaml" with_worker "$1/m.yaml" $SEGUE cutover "$1/m.yaml" --reads 100 >/dev/null
 }
 
+# an application transaction holds the source's write lock: cutover --writes
+# says what it waits for, gives up after --timeout changing nothing, and
+# succeeds once the transaction commits, with its write carried over
+write_lock_held() { ! sqlite3 "$1" "BEGIN IMMEDIATE; ROLLBACK" >/dev/null 2>&1; }
+cutover_behind_a_lock() { # dir
+  local d=$1 holder out rc
+  mkfifo "$d/ctl"
+  sqlite3 "$d/src.db" < "$d/ctl" >/dev/null 2>&1 &
+  holder=$!
+  exec 7>"$d/ctl"
+  echo "BEGIN IMMEDIATE; UPDATE Track SET Name = 'held' WHERE TrackId = 1;" >&7
+  wait_for "the application holds the write lock" 30 write_lock_held "$d/src.db" || return 1
+  out=$($SEGUE cutover "$d/m.yaml" --writes --timeout 1s 2>&1); rc=$?
+  [ $rc = 1 ] || fail "cutover behind a lock exited $rc: $out"
+  echo "$out" | grep -q "waiting up to 1.0 s (--timeout) for transactions that hold write locks" ||
+    fail "cutover did not say what it waits for: $out"
+  echo "$out" | grep -q "held a lock past the lock wait (1000 ms); nothing changed" ||
+    fail "cutover's message when it gave up: $out"
+  [ "$($SEGUE status "$d/m.yaml" --json | jq -r .write_side)" = source ] || fail "writes moved"
+  echo "COMMIT;" >&7
+  exec 7>&-
+  wait $holder
+  $SEGUE cutover "$d/m.yaml" --writes --timeout 30s >/dev/null 2>&1 || fail "cutover after the commit"
+}
+test_cutover_writes_behind_a_held_lock() {
+  local d; d=$(scratch); ready_for_writes "$d" || return
+  with_worker "$d/m.yaml" cutover_behind_a_lock "$d" || fail "lock holder"
+  [ "$(sqlite3 "$d/tgt.db" "SELECT Name FROM track_v2 WHERE TrackId = 1")" = held ] ||
+    fail "the held transaction's write did not reach the target"
+  $SEGUE cutover "$d/m.yaml" --writes --timeout 5 >/dev/null 2>&1; [ $? = 2 ] || fail "--timeout 5 (no unit) not exit 2"
+}
+
 # abort checked the phase (reads_shifting), then a write cutover won and the
 # application wrote to the target: abort must be refused, not drop the table
 test_abort_refused_after_a_cutover_that_won() {
@@ -186,6 +218,37 @@ test_the_way_back_is_checked_at_start() {
 # copied column dropped from the source, or from the target, stops the
 # worker once, naming it, and status names it; restored, the migration
 # converges and verifies clean
+# a worker whose output goes to a file says how it does every
+# --status-interval; its rate keeps to max_rows_per_second; status shows the
+# total, rate and ETA meanwhile, and the error that stopped the worker after
+status_line_re='segue run e2e: copied [0-9]+/3503 \([0-9.]+%\), [0-9]+ rows/s; applied [0-9]+, backlog [0-9]+, lag [0-9]+ ms; phase [a-z_]+; ETA'
+has_status_lines() { [ "$(grep -cE "$status_line_re" "$1")" -ge "$2" ]; }
+status_has_rate() { [ "$($SEGUE status "$1" --json | jq '.backfill_rows_per_sec > 0 and .backfill_total == 3503')" = true ]; }
+test_worker_reports_off_a_terminal() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"; spec_track "$d"
+  printf '  max_rows_per_second: 500\n' >> "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  $SEGUE run "$d/m.yaml" --status-interval 1s > "$d/run.log" 2>&1 &
+  local w=$!
+  wait_for "a status line in the worker's log" 60 has_status_lines "$d/run.log" 2 || { kill $w; return; }
+  wait_for "status shows the backfill's rate" 60 status_has_rate "$d/m.yaml"
+  local st; st=$($SEGUE status "$d/m.yaml" --json)
+  [ "$(echo "$st" | jq '.backfill_rows_per_sec <= 550 and .backfill_eta_sec >= 0')" = true ] ||
+    fail "status rate or ETA under a 500 rows/s cap: $st"
+  $SEGUE status "$d/m.yaml" | grep -qE "not complete, [0-9]+/3503 rows \([0-9.]+%\), [0-9]+ rows/s, ETA" ||
+    fail "status text: $($SEGUE status "$d/m.yaml")"
+  local r; for r in $(grep -oE '[0-9]+ rows/s' "$d/run.log" | cut -d' ' -f1); do
+    [ "$r" -le 550 ] || fail "the worker reported $r rows/s under a 500 rows/s cap: $(cat "$d/run.log")"
+  done
+  wait_for "the worker caught up" 120 worker_ready "$d/m.yaml" || { kill $w; return; }
+  sqlite3 -cmd '.timeout 60000' "$d/tgt.db" "ALTER TABLE track_v2 DROP COLUMN Composer" || fail "drop"
+  sqlite3 -cmd '.timeout 60000' "$d/src.db" "UPDATE Track SET Name = 'x' WHERE TrackId = 30" || fail "update"
+  wait $w && fail "the worker went on without track_v2.Composer"
+  st=$($SEGUE status "$d/m.yaml" --json)
+  echo "$st" | jq -r .worker_error | grep -q "no longer has column 'Composer'" || fail "status worker_error: $st"
+  $SEGUE status "$d/m.yaml" | grep -q "worker error .*s ago: .*Composer" || fail "status text: $($SEGUE status "$d/m.yaml")"
+}
+
 test_schema_drift_is_named_once() {
   local d; d=$(scratch); fresh_chinook "$d/src.db"; spec_track "$d"
   check "start" $SEGUE start "$d/m.yaml" >/dev/null

@@ -173,6 +173,14 @@ int sg_db_control_share(sg_conn *c, const char *name, sg_err *err)
     return c->drv->control_share ? c->drv->control_share(c, name, err) : 0;
 }
 
+int sg_db_lock_wait(sg_conn *c, int64_t ms, sg_err *err)
+{
+    if (!c->drv->lock_wait)
+        return sg_err_set(err, SG_ENOTSUP, "%s: the %s driver cannot bound lock "
+                          "waits", c->endpoint, c->drv->name);
+    return c->drv->lock_wait(c, ms, err);
+}
+
 int sg_db_idle_timeout(sg_conn *c, int64_t ms, sg_err *err)
 {
     return c->drv->idle_timeout ? c->drv->idle_timeout(c, ms, err) : 0;

@@ -228,6 +228,10 @@ struct sg_driver {
      * before it ends the session and frees its locks (ms). NULL where
      * there is no server session (SQLite). */
     int (*idle_timeout)(sg_conn *c, int64_t ms, sg_err *err);
+    /* How long, in all, a statement that takes a lock the application may
+     * hold (BEGIN IMMEDIATE on SQLite, the fence and DDL on PostgreSQL)
+     * waits for it before failing with a transient error (ms). */
+    int (*lock_wait)(sg_conn *c, int64_t ms, sg_err *err);
     /* Whether this database holds segue's control tables. */
     int (*control_present)(sg_conn *c, bool *out, sg_err *err);
     /* Fills *out with NULL when the table does not exist. */
@@ -321,6 +325,8 @@ int sg_db_query_int(sg_conn *c, const char *sql, int64_t dflt, int64_t *out,
 int sg_db_control_setup(sg_conn *c, sg_err *err);
 /* The driver's control_share; nothing where it has none. */
 int sg_db_control_share(sg_conn *c, const char *name, sg_err *err);
+/* The driver's lock_wait. */
+int sg_db_lock_wait(sg_conn *c, int64_t ms, sg_err *err);
 /* The driver's idle_timeout; nothing where it has none. */
 int sg_db_idle_timeout(sg_conn *c, int64_t ms, sg_err *err);
 /* The driver's lost (false where it has none) and reconnect. */

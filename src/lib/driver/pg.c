@@ -21,11 +21,12 @@ enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 2
 #define PG_LOCK_NOT_AVAILABLE "55P03"
 /* DDL and the fence wait at most this long for a lock (ms), then step out
  * of the lock queue, back off (doubling from PG_LOCK_BACKOFF_MS up to
- * PG_LOCK_BACKOFF_MAX_MS, with jitter) and try again, PG_LOCK_TRIES times. */
+ * PG_LOCK_BACKOFF_MAX_MS, with jitter) and try again, until the session's
+ * lock_wait budget (default PG_LOCK_WAIT_MS) is spent. */
 #define PG_LOCK_TIMEOUT_MS 500
 #define PG_LOCK_BACKOFF_MS 100
 #define PG_LOCK_BACKOFF_MAX_MS 3200
-#define PG_LOCK_TRIES 12
+#define PG_LOCK_WAIT_MS 30000
 /* Every other statement of segue's sessions waits at most this long for a
  * lock (then fails with SQLSTATE 55P03, which the worker retries and
  * reports), and a session of segue's left idle inside a transaction this
@@ -146,32 +147,47 @@ static unsigned jitter(unsigned *x)
     return *x;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 int pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)now.tv_nsec;
+    int64_t t0 = mono_ms(), budget = ((pg_conn *)c)->lock_wait_ms;
+    budget = budget > 0 ? budget : PG_LOCK_WAIT_MS;
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)t0;
     seed = seed ? seed : 1;
     int rc = sg_buf_failed(b) ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
     long wait = PG_LOCK_BACKOFF_MS;
     bool busy = false;
-    for (int i = 0; !rc && i < PG_LOCK_TRIES; i++) {
+    int tries = 0;
+    while (!rc) {
         rc = try_locking(c, sg_buf_str(b), &busy, err);
-        if (!busy)
+        tries++;
+        long pause = wait + (long)(jitter(&seed) % (unsigned)(wait / 2 + 1));
+        if (!busy || mono_ms() - t0 + pause + PG_LOCK_TIMEOUT_MS > budget)
             break;
-        if (i + 1 < PG_LOCK_TRIES) {
-            rc = 0;
-            sleep_ms(wait + (long)(jitter(&seed) % (unsigned)(wait / 2 + 1)));
-            wait = wait * 2 > PG_LOCK_BACKOFF_MAX_MS ? PG_LOCK_BACKOFF_MAX_MS : wait * 2;
-        }
+        rc = 0;
+        sleep_ms(pause);
+        wait = wait * 2 > PG_LOCK_BACKOFF_MAX_MS ? PG_LOCK_BACKOFF_MAX_MS : wait * 2;
     }
     if (rc && busy)
-        sg_err_prefix(err, "gave up after %d tries of %d ms each, so as not to queue "
-                      "ahead of the application; hint: a long transaction holds a lock "
-                      "(see pg_stat_activity); retry when it ends: ", PG_LOCK_TRIES,
-                      PG_LOCK_TIMEOUT_MS);
+        sg_err_prefix(err, "gave up waiting for a lock after %lld ms (%d tries of %d ms "
+                      "each, so as not to queue ahead of the application); hint: a "
+                      "transaction holds it (see pg_stat_activity); retry when it ends: ",
+                      (long long)(mono_ms() - t0), tries, PG_LOCK_TIMEOUT_MS);
     sg_buf_free(b);
     return rc;
+}
+
+static int pg_lock_wait(sg_conn *c, int64_t ms, sg_err *err)
+{
+    (void)err;
+    ((pg_conn *)c)->lock_wait_ms = ms;
+    return 0;
 }
 
 /* libpq takes a URI whole, a key/value string after "postgresql:". */
@@ -675,6 +691,7 @@ const sg_driver sg_driver_postgres = {
     .scheme = "postgresql",
     .alias = "postgres",
     .open = pg_open,
+    .lock_wait = pg_lock_wait,
     .close = pg_close,
     .same_database = pg_same_database,
     .same_name = pg_same_name,

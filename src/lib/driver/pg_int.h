@@ -19,6 +19,7 @@ typedef struct pg_conn {
     unsigned next_stmt;   /* for prepared statement names */
     sg_buf stale;         /* "DEALLOCATE ...; " left for after the transaction */
     int64_t idle_ms;      /* idle_in_transaction_session_timeout; 0: default */
+    int64_t lock_wait_ms;     /* budget of pg_exec_locking; 0: PG_LOCK_WAIT_MS */
     bool read_only;           /* every transaction READ ONLY (SG_DB_READ_ONLY) */
 } pg_conn;
 

@@ -90,6 +90,13 @@ static int sq_open(sg_conn **out, const char *uri, const char *rest,
     return 0;
 }
 
+static int sq_lock_wait(sg_conn *c, int64_t ms, sg_err *err)
+{
+    (void)err;
+    sqlite3_busy_timeout(((sq_conn *)c)->db, ms > INT_MAX ? INT_MAX : (int)ms);
+    return 0;
+}
+
 static void sq_close(sg_conn *c)
 {
     sq_conn *q = (sq_conn *)c;
@@ -308,6 +315,7 @@ const sg_driver sg_driver_sqlite = {
     .name = "sqlite",
     .scheme = "sqlite",
     .open = sq_open,
+    .lock_wait = sq_lock_wait,
     .close = sq_close,
     .same_database = sq_same_database,
     .same_name = sq_same_name,
