@@ -21,7 +21,7 @@ CFLAGS  += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 LDFLAGS += -pthread $(SANFLAGS)
 LIBS     = -lsqlite3 -lpq -lyaml -ljansson -lxxhash -lm
 
-LIB_SRC  = $(wildcard src/lib/*.c src/lib/driver/*.c)
+LIB_SRC  = $(shell find src/lib -name '*.c' | sort)
 CLI_SRC  = $(wildcard src/cli/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 TOOL_SRC = $(wildcard tests/tools/*.c)

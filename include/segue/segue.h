@@ -7,8 +7,19 @@
  *   the database gave one, and a hint) is kept on the handle and read with
  *   sg_migration_errmsg() / sg_router_errmsg().
  * - The library never prints, exits or aborts on bad input.
- * - `**out` parameters hand ownership to the caller, who releases them with
- *   the matching *_free / *_close function.
+ * - Out-parameters come first (as in libgit2). `**out` parameters hand
+ *   ownership to the caller, who releases them with the matching *_free /
+ *   *_close function.
+ * - Every options struct has a version field, an _INIT macro and an _init
+ *   function; a NULL options pointer means the defaults; a version this
+ *   library does not know is refused with SG_EINVAL.
+ * - A NULL handle, a NULL out-parameter or an unknown options version
+ *   returns SG_EINVAL, with a message on the handle when there is one.
+ *   Each function lists the other errors it returns.
+ * - Thread safety: a handle (sg_migration, sg_router) is used by one thread
+ *   at a time; different handles are independent and may be used from
+ *   different threads at once. sg_route_bucket, sg_route_reads_target,
+ *   sg_phase_name and sg_error_name are pure and safe from any thread.
  * - Units are in the names or the comments: rows, bytes, ms.
  */
 #ifndef SEGUE_SEGUE_H
@@ -146,8 +157,10 @@ typedef struct sg_plan {
 } sg_plan;
 
 /* Builds the plan: mappings, inferred target DDL, row counts, warnings and
- * blockers. Changes nothing. *out is owned by the caller (sg_plan_free). */
-int sg_migration_plan(sg_migration *m, sg_plan **out);
+ * blockers. Changes nothing (works on a handle opened read_only), at any
+ * phase. *out is owned by the caller (sg_plan_free).
+ * Errors: SG_EINVAL, SG_ESPEC, SG_EDB, SG_EFORMAT, SG_ENOMEM. */
+int sg_migration_plan(sg_plan **out, sg_migration *m);
 void sg_plan_free(sg_plan *p);
 
 /* ---- phases ------------------------------------------------------------ */
@@ -172,7 +185,8 @@ const char *sg_phase_name(sg_phase p);
 /* Creates the control tables, the target tables (mappings with create:
  * true) and the capture triggers, in that order, and moves the migration from
  * planned to started. Idempotent refusal: SG_ESTATE if already started.
- * `reason` (may be NULL) goes to the audit log. */
+ * `reason` (may be NULL) goes to the audit log.
+ * Errors: SG_EINVAL, SG_ESTATE, SG_ESPEC (a blocker), SG_EDB, SG_EFORMAT. */
 int sg_migration_start(sg_migration *m, const char *reason);
 
 /* Progress of long work, passed to a progress callback. */
@@ -201,13 +215,16 @@ typedef struct sg_backfill_options {
 } sg_backfill_options;
 #define SG_BACKFILL_OPTIONS_VERSION 1
 #define SG_BACKFILL_OPTIONS_INIT { SG_BACKFILL_OPTIONS_VERSION, NULL, NULL, NULL, 0 }
+/* Sets *o to the defaults of `version`. Errors: SG_EINVAL. */
+int sg_backfill_options_init(sg_backfill_options *o, unsigned version);
 
 /* Copies the source rows into the target in key-ordered chunks (keyset
  * pagination), draining the changelog between chunks, until every mapping is
  * done; resumes from the last committed checkpoint. Takes the worker lease.
  * Chunk size adapts toward backfill.chunk_time; backfill.max_rows_per_second
  * caps the rate. Moves started -> backfilling -> backfilled.
- * Errors: SG_ESTATE, SG_EBUSY, SG_EDB, SG_ESTOPPED. */
+ * o NULL: SG_BACKFILL_OPTIONS_INIT.
+ * Errors: SG_EINVAL, SG_ESTATE, SG_EBUSY, SG_EDB, SG_ESTOPPED. */
 int sg_backfill_run(sg_migration *m, const sg_backfill_options *o);
 
 typedef struct sg_worker_options {
@@ -221,14 +238,18 @@ typedef struct sg_worker_options {
 } sg_worker_options;
 #define SG_WORKER_OPTIONS_VERSION 1
 #define SG_WORKER_OPTIONS_INIT { SG_WORKER_OPTIONS_VERSION, false, false, NULL, NULL, NULL, 50 }
+/* Sets *o to the defaults of `version`. Errors: SG_EINVAL. */
+int sg_worker_options_init(sg_worker_options *o, unsigned version);
 
 /* The long-lived worker: holds the lease, drains the changelog continuously
  * (the reverse one after a write cutover) and does what the phase asks
  * (backfill while started/backfilling). Returns when stopped, with
  * until_caught_up once the backfill is complete and nothing is pending, or
  * 0 when a cleanup finished the migration while it ran.
- * Errors: SG_EBUSY (lease held by a live worker), SG_EDB, SG_ESTATE (not
- * started, or cleaned up before it began). */
+ * o NULL: SG_WORKER_OPTIONS_INIT.
+ * Errors: SG_EINVAL, SG_EBUSY (lease held by a live worker, or lost), SG_EDB,
+ * SG_ESTATE (not started, cleaned up before it began, or schema drift),
+ * SG_ESTOPPED (stopped with until_caught_up set). */
 int sg_worker_run(sg_migration *m, const sg_worker_options *o);
 
 /* ---- verify ------------------------------------------------------------ */
@@ -270,6 +291,8 @@ typedef struct sg_verify_options {
 } sg_verify_options;
 #define SG_VERIFY_OPTIONS_VERSION 1
 #define SG_VERIFY_OPTIONS_INIT { SG_VERIFY_OPTIONS_VERSION, false, NULL, NULL, NULL, 0, 0 }
+/* Sets *o to the defaults of `version`. Errors: SG_EINVAL. */
+int sg_verify_options_init(sg_verify_options *o, unsigned version);
 
 /* Proves target == mapping(source): counts and per-chunk XXH3-128 checksums
  * of the canonical encoding of each row on both sides; chunks that differ
@@ -277,10 +300,11 @@ typedef struct sg_verify_options {
  * pending changes are drained, so only persistent differences are reported.
  * On a clean result in phase backfilled the phase becomes verified.
  * *out (caller frees with sg_verify_report_free) is set even when
- * differences are found. Errors: SG_EDIFF (differences persist), SG_ESTATE
- * (backfill not complete), SG_EDB. */
-int sg_verify_run(sg_migration *m, const sg_verify_options *o,
-                  sg_verify_report **out);
+ * differences are found. o NULL: SG_VERIFY_OPTIONS_INIT. Writes no row of
+ * either side without repair; records its result in the control tables.
+ * Errors: SG_EINVAL, SG_EDIFF (differences persist), SG_ESTATE (backfill
+ * not complete, schema drift), SG_EBUSY, SG_EDB, SG_ESTOPPED, SG_ENOMEM. */
+int sg_verify_run(sg_verify_report **out, sg_migration *m, const sg_verify_options *o);
 void sg_verify_report_free(sg_verify_report *r);
 
 /* ---- cutover, rollback, cleanup --------------------------------------- */
@@ -298,24 +322,32 @@ int sg_migration_force_gates(sg_migration *m, const char *reason);
 
 /* Routes `pct` percent (0..100) of reads to the target, by consistent hash of
  * the routing key. Phase: verified, shadowing or reads_shifting; the gates
- * above. */
+ * above. Errors: SG_EINVAL (pct out of 0..100), SG_ESTATE (phase or a
+ * gate), SG_EDB. */
 int sg_cutover_reads(sg_migration *m, double pct, const char *reason);
 
 /* Switches writes to the target: fence source writes, drain the changelog to
  * empty, flip routing, install reverse capture on the target and the guard
  * on the source, release. Needs reads at 100 % and the gates above.
- * *fence_ms (may be NULL) receives how long source writes were held. */
-int sg_cutover_writes(sg_migration *m, const char *reason, double *fence_ms);
+ * *fence_ms (may be NULL) receives how long source writes were held (ms).
+ * Waits for locks the application holds up to the lock wait
+ * (sg_migration_set_lock_wait); past it nothing has changed.
+ * Errors: SG_EINVAL, SG_ESTATE (phase, a gate, keys set aside, reverse:
+ * none), SG_EDB (a lock held too long: transient, retry), SG_EBUSY. */
+int sg_cutover_writes(double *fence_ms, sg_migration *m, const char *reason);
 
 /* A mapping with `reverse: none` has no way back after the write cutover:
  * sg_cutover_writes refuses it (SG_ESTATE) unless this was called on the
- * handle first, for that one cutover; rollback after it is refused. */
+ * handle first, for that one cutover; rollback after it is refused.
+ * Errors: SG_EINVAL. */
 int sg_migration_accept_no_rollback(sg_migration *m);
 
 /* Routes everything back to the source. After a write cutover it first
  * fences the target, drains the reverse changelog into the source and puts
  * forward capture back, so no write made on the target is lost. The
- * migration returns to phase verified. */
+ * migration returns to phase verified.
+ * Errors: SG_EINVAL, SG_ESTATE (phase, keys set aside, reverse: none), SG_EDB,
+ * SG_EBUSY. */
 int sg_migration_rollback(sg_migration *m, const char *reason);
 
 typedef struct sg_cleanup_options {
@@ -325,14 +357,19 @@ typedef struct sg_cleanup_options {
 } sg_cleanup_options;
 #define SG_CLEANUP_OPTIONS_VERSION 1
 #define SG_CLEANUP_OPTIONS_INIT { SG_CLEANUP_OPTIONS_VERSION, false, false }
+/* Sets *o to the defaults of `version`. Errors: SG_EINVAL. */
+int sg_cleanup_options_init(sg_cleanup_options *o, unsigned version);
 
 /* Contract: removes capture, guards, changelogs and control rows; drops the
- * source tables only when asked. Gate: writes switched to the target. */
+ * source tables only when asked. Gate: writes switched to the target.
+ * o NULL: SG_CLEANUP_OPTIONS_INIT.
+ * Errors: SG_EINVAL, SG_ESTATE (phase, keys set aside), SG_EDB. */
 int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
                          const char *reason);
 
 /* Undoes everything segue made (capture, changelogs, target tables it
- * created, control rows) from any phase before writes_switched. */
+ * created, control rows) from any phase before writes_switched.
+ * Errors: SG_EINVAL, SG_ESTATE, SG_EDB. */
 int sg_migration_abort(sg_migration *m, const char *reason);
 
 /* Keys set aside: a key whose change the other side refused on its data
@@ -341,8 +378,8 @@ int sg_migration_abort(sg_migration *m, const char *reason);
  * refuse while any is set aside (sg_status.set_aside names them). Once the
  * row is fixed, sg_migration_retry puts every set-aside key back into its
  * changelog for the worker to sync (one that fails again is set aside
- * again). *n receives how many keys went back. Errors: SG_EDB. */
-int sg_migration_retry(sg_migration *m, int64_t *n);
+ * again). *n receives how many keys went back. Errors: SG_EINVAL, SG_EDB. */
+int sg_migration_retry(int64_t *n, sg_migration *m);
 
 /* ---- status ------------------------------------------------------------ */
 
@@ -380,8 +417,11 @@ typedef struct sg_status {
     char set_aside_keys[512];  /* the first few: "(k) in Table: error; ..." */
 } sg_status;
 
-/* Reads the durable state. Phase planned when nothing was started. */
-int sg_migration_status(sg_migration *m, sg_status *out);
+/* Reads the durable state into *out. Phase planned when nothing was
+ * started. Reads only: works on a handle opened read_only.
+ * Errors: SG_EINVAL, SG_EDB, SG_EFORMAT, SG_ESTATE (the spec changed since
+ * start). */
+int sg_migration_status(sg_status *out, sg_migration *m);
 
 /* ---- audit trail --------------------------------------------------------- */
 
@@ -427,9 +467,9 @@ typedef struct sg_router sg_router;
 
 /* Opens a router on the database that holds the control tables (the
  * target, by default) for migration `name`. The routing row is re-read at
- * most every `refresh_ms` (0: every call). Errors as for the migration;
- * *out is always set (NULL only when out of memory) and closed by the
- * caller with sg_router_close(). */
+ * most every `refresh_ms` (0: every call). *out is always set (NULL only
+ * when out of memory) and closed by the caller with sg_router_close().
+ * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
 int sg_router_open(sg_router **out, const char *control_uri, const char *name,
                    int refresh_ms);
 void sg_router_close(sg_router *r);
@@ -437,14 +477,17 @@ const char *sg_router_errmsg(const sg_router *r);
 /* Where a read for `key` goes: SG_SIDE_SOURCE or SG_SIDE_TARGET. Once the
  * migration is cleaned up, everything goes to the target. SG_ESTATE when
  * the control database knows no migration of the router's name (not
- * started, misspelt, aborted or purged): never a guess. */
-int sg_router_read_side(sg_router *r, const void *key, size_t key_len, int *side);
-/* Where writes go now. */
-int sg_router_write_side(sg_router *r, int *side);
+ * started, misspelt, aborted or purged): never a guess.
+ * Errors: SG_EINVAL, SG_ESTATE, SG_EDB, SG_EFORMAT. */
+int sg_router_read_side(int *side, sg_router *r, const void *key, size_t key_len);
+/* Where writes go now. Errors: as sg_router_read_side. */
+int sg_router_write_side(int *side, sg_router *r);
 
-/* Routing decision through an open migration (the CLI's `segue route`). */
-int sg_migration_route(sg_migration *m, const void *key, size_t key_len,
-                       int *read_side, int *write_side, uint32_t *bucket);
+/* Routing decision through an open migration (the CLI's `segue route`):
+ * where a read for `key` and writes go, and the key's bucket.
+ * Errors: SG_EINVAL, SG_ESTATE, SG_EDB, SG_EFORMAT. */
+int sg_migration_route(int *read_side, int *write_side, uint32_t *bucket,
+                       sg_migration *m, const void *key, size_t key_len);
 
 #ifdef __cplusplus
 }

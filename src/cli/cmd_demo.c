@@ -234,25 +234,25 @@ CMD(demo)
     sg_status st;
     do {
         usleep(100000);
-        STEP(sg_migration_status(m, &st), "demo: status");
+        STEP(sg_migration_status(&st, m), "demo: status");
     } while (!st.backfill_complete && wa.rc == 0);
     say(a->json, "demo: %s\n", "backfill complete; verifying under the live writer");
     sg_verify_options vo = SG_VERIFY_OPTIONS_INIT;
-    STEP(sg_verify_run(m, &vo, &vr), "demo: verify");
+    STEP(sg_verify_run(&vr, m, &vo), "demo: verify");
     static const double steps[] = { 1, 5, 10, 25, 50, 100 };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         STEP(sg_cutover_reads(m, steps[i], "demo"), "demo: cutover --reads");
         usleep(200000);
     }
     say(a->json, "demo: %s\n", "reads moved to the target 1% -> 100%");
-    STEP(sg_cutover_writes(m, "demo", &fence_ms), "demo: cutover --writes");
+    STEP(sg_cutover_writes(&fence_ms, m, "demo"), "demo: cutover --writes");
     say(a->json, "demo: %s\n", "writes switched; the writer now writes the target");
     usleep(1500000);
     writer_stop(w, &ws);
     w = NULL;
     do {
         usleep(50000);
-        STEP(sg_migration_status(m, &st), "demo: status");
+        STEP(sg_migration_status(&st, m), "demo: status");
     } while (st.pending_changes > 0 && wa.rc == 0);
     wa.stop = 1;
     pthread_join(wt, NULL);

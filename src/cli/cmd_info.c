@@ -144,7 +144,7 @@ CMD(plan)
     int code = cli_open(a, &m);
     if (code)
         return code;
-    int rc = sg_migration_plan(m, &p);
+    int rc = sg_migration_plan(&p, m);
     if (rc)
         code = cli_fail("plan", rc, sg_migration_errmsg(m));
     else if (a->json)
@@ -166,7 +166,7 @@ CMD(status)
     int code = cli_open(a, &m);
     if (code)
         return code;
-    int rc = sg_migration_status(m, &st);
+    int rc = sg_migration_status(&st, m);
     if (rc)
         code = cli_fail("status", rc, sg_migration_errmsg(m));
     else if (a->json)
@@ -181,7 +181,7 @@ CMD(status)
 static bool complete(sg_migration *m)
 {
     sg_status st;
-    return sg_migration_status(m, &st) == 0 && st.phase == SG_PHASE_CLEANED;
+    return sg_migration_status(&st, m) == 0 && st.phase == SG_PHASE_CLEANED;
 }
 
 CMD(route)
@@ -198,7 +198,7 @@ CMD(route)
     if (code)
         return code;
     const char *key = a->pos[0];
-    int rc = sg_migration_route(m, key, strlen(key), &rs, &ws, &bucket);
+    int rc = sg_migration_route(&rs, &ws, &bucket, m, key, strlen(key));
     if (rc)
         code = cli_fail("route", rc, sg_migration_errmsg(m));
     else if (a->json)

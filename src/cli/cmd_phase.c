@@ -25,7 +25,7 @@ static int transition(const cli_cmd *c, const cli_args *a, const char *done_msg,
         json_decref(extra);
     } else {
         sg_status st;
-        const char *phase = sg_migration_status(m, &st) ? "?" : sg_phase_name(st.phase);
+        const char *phase = sg_migration_status(&st, m) ? "?" : sg_phase_name(st.phase);
         if (a->json) {
             json_object_set_new(extra, "ok", json_true());
             json_object_set_new(extra, "phase", json_string(phase));
@@ -154,7 +154,7 @@ static int do_writes(sg_migration *m, const cli_cmd *c, const cli_args *a, json_
     if (!rc)
         rc = lock_wait(m, c, a, &wait_ms);
     if (!rc)
-        rc = sg_migration_status(m, &st);
+        rc = sg_migration_status(&st, m);
     if (rc)
         return rc;
     fprintf(stderr, "segue cutover: switching writes: waiting up to %.1f s (--timeout) "
@@ -162,7 +162,7 @@ static int do_writes(sg_migration *m, const cli_cmd *c, const cli_args *a, json_
             "source writes wait while %lld pending change%s drain%s and routing "
             "flips\n", (double)wait_ms / 1000.0, (long long)st.pending_changes,
             st.pending_changes == 1 ? "" : "s", st.pending_changes == 1 ? "s" : "");
-    rc = sg_cutover_writes(m, a->reason, &fence_ms);
+    rc = sg_cutover_writes(&fence_ms, m, a->reason);
     json_object_set_new(j, "fence_ms", json_real(fence_ms));
     if (!rc && !a->json)
         printf("write fence held source writes for %.1f ms\n", fence_ms);

@@ -32,7 +32,7 @@ CMD(backfill)
     int rc = sg_backfill_run(m, &o);
     end_progress_line();
     sg_status st;
-    if (!rc && (rc = sg_migration_status(m, &st)) == 0) {
+    if (!rc && (rc = sg_migration_status(&st, m)) == 0) {
         if (a->json)
             cli_print_json(json_pack("{s:b,s:s,s:b,s:I,s:I,s:s}", "ok", 1, "phase",
                                      sg_phase_name(st.phase), "backfill_complete",
@@ -151,7 +151,7 @@ CMD(verify)
     o.max_keys = max_keys;
     o.progress = cli_progress;
     o.stop = &cli_stop;
-    int rc = sg_verify_run(m, &o, &r);
+    int rc = sg_verify_run(&r, m, &o);
     end_progress_line();
     if (r && (rc == 0 || rc == SG_EDIFF))
         verify_print(r, a->json);
@@ -170,7 +170,7 @@ CMD(retry)
     int code = cli_open(a, &m);
     if (code)
         return code;
-    int rc = sg_migration_retry(m, &n);
+    int rc = sg_migration_retry(&n, m);
     if (rc)
         code = cli_fail("retry", rc, sg_migration_errmsg(m));
     else if (a->json)

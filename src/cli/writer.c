@@ -102,7 +102,7 @@ static void step(writer *w)
     char err[256] = "";
     op = op < 4 ? 0 : op < 8 ? 1 : op < 9 ? 2 : 3; /* 40% ins, 40% upd, 10/10 */
     for (int attempt = 0; attempt < 20; attempt++) {
-        if (sg_router_write_side(w->router, &side)) {
+        if (sg_router_write_side(&side, w->router)) {
             snprintf(w->st.last_error, sizeof w->st.last_error, "%s",
                      sg_router_errmsg(w->router));
             w->st.failed++;

@@ -6,16 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aside.h"
-#include "capture.h"
-#include "control.h"
-#include "cutover.h"
-#include "drift.h"
-#include "phase.h"
-#include "lease.h"
-#include "testpoint.h"
-#include "tx.h"
-#include "workstate.h"
+#include "state/aside.h"
+#include "move/apply.h"
+#include "move/capture.h"
+#include "state/control.h"
+#include "switch/cutover.h"
+#include "check/drift.h"
+#include "state/phase.h"
+#include "state/lease.h"
+#include "base/testpoint.h"
+#include "move/tx.h"
+#include "state/workstate.h"
+#include "plan/mapping.h"
 
 void sg_log(sg_migration *m, int level, const char *fmt, ...)
 {
@@ -27,6 +29,20 @@ void sg_log(sg_migration *m, int level, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     m->log(m->log_ud, level, msg);
+}
+
+int sg_bad_arg(sg_migration *m, const char *fn, const char *what)
+{
+    return m ? sg_err_set(&m->err, SG_EINVAL, "%s: %s", fn, what) : SG_EINVAL;
+}
+
+int sg_bad_version(sg_migration *m, const char *fn, int version, int known)
+{
+    if (!m)
+        return SG_EINVAL;
+    return sg_err_set(&m->err, SG_EINVAL, "%s: options version %d is not %d; hint: "
+                      "fill the options with their _init function or _INIT macro",
+                      fn, version, known);
 }
 
 static char *default_actor(void)
@@ -76,11 +92,9 @@ int sg_migration_open_ext(sg_migration **out, const char *spec_path,
     if (!m)
         return SG_ENOMEM;
     if (!spec_path)
-        return sg_err_set(&m->err, SG_EINVAL, "sg_migration_open: spec_path is NULL");
+        return sg_bad_arg(m, "sg_migration_open", "spec_path is NULL");
     if (o && o->version != SG_OPEN_OPTIONS_VERSION)
-        return sg_err_set(&m->err, SG_EINVAL, "sg_migration_open: options version %d "
-                          "is not %d; hint: fill the options with "
-                          "sg_open_options_init()", o->version, SG_OPEN_OPTIONS_VERSION);
+        return sg_bad_version(m, "sg_migration_open", o->version, SG_OPEN_OPTIONS_VERSION);
     int rc = sg_spec_load(&m->spec, spec_path, &m->err);
     if (rc)
         return rc;
@@ -127,6 +141,8 @@ void sg_migration_set_log(sg_migration *m, sg_log_fn fn, void *ud)
 
 int sg_migration_set_actor(sg_migration *m, const char *who)
 {
+    if (!m || !who)
+        return sg_bad_arg(m, "sg_migration_set_actor", "who is NULL");
     char *a = strdup(who);
     if (!a)
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
@@ -177,7 +193,7 @@ static int create_targets(sg_migration *m)
         sg_table_info *t = NULL;
         if (!mp->spec->create)
             continue;
-        int rc = m->tgt->drv->table_info(m->tgt, mp->fwd.to_table, &t, &m->err);
+        int rc = sg_db_table_info(m->tgt, mp->fwd.to_table, &t, &m->err);
         bool exists = t != NULL;
         sg_table_info_free(t);
         if (rc)
@@ -189,10 +205,9 @@ static int create_targets(sg_migration *m)
                               mp->fwd.to_table);
         /* another database of the same engine may lack the source's own
          * types (enums, domains) that the DDL names */
-        for (size_t c = 0; !rc && m->src != m->tgt && m->tgt->drv == m->src->drv &&
-                           m->tgt->drv->type_copy && c < mp->fwd.n_cols; c++)
+        for (size_t c = 0; !rc && m->src != m->tgt && c < mp->fwd.n_cols; c++)
             if (mp->col_types[c])
-                rc = m->tgt->drv->type_copy(m->src, m->tgt, mp->col_types[c], &m->err);
+                rc = sg_db_type_copy(m->src, m->tgt, mp->col_types[c], &m->err);
         if (!rc)
             rc = sg_db_exec(m->tgt, mp->target_ddl, &m->err);
         /* the roles that use the old table may use the new one */
@@ -234,6 +249,8 @@ static int start_in_tx(sg_migration *m, const char *reason)
 
 int sg_migration_start(sg_migration *m, const char *reason)
 {
+    if (!m)
+        return SG_EINVAL;
     sg_phase ph;
     sg_err_clear(&m->err);
     int rc = sg_mapping_check_target(m, false);
@@ -290,12 +307,12 @@ static int remove_installed(sg_migration *m, bool drop_targets)
     if (!rc && drop_targets)
         rc = drop_created(m);
     if (!rc)
-        rc = m->src->drv->marker_teardown(m->src, &m->err);
+        rc = sg_db_marker_teardown(m->src, &m->err);
     if (!rc && m->tgt != m->src)
-        rc = m->tgt->drv->marker_teardown(m->tgt, &m->err);
+        rc = sg_db_marker_teardown(m->tgt, &m->err);
     /* the source's container of changelogs, when it holds nothing else */
     if (!rc && m->tgt != m->src)
-        rc = m->src->drv->control_teardown(m->src, &m->err);
+        rc = sg_db_control_teardown(m->src, &m->err);
     return rc;
 }
 
@@ -313,6 +330,8 @@ static int no_live_worker(sg_migration *m)
 
 int sg_migration_abort(sg_migration *m, const char *reason)
 {
+    if (!m)
+        return SG_EINVAL;
     sg_phase ph;
     sg_err_clear(&m->err);
     int rc = sg_switch_recover(m);
@@ -346,12 +365,25 @@ int sg_migration_abort(sg_migration *m, const char *reason)
  * the worker, so the fence stays short (changelog entries). */
 #define CLEANUP_MAX_PENDING 50000
 
+int sg_cleanup_options_init(sg_cleanup_options *o, unsigned version)
+{
+    if (!o || version != SG_CLEANUP_OPTIONS_VERSION)
+        return SG_EINVAL;
+    *o = (sg_cleanup_options)SG_CLEANUP_OPTIONS_INIT;
+    return 0;
+}
+
 int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
                          const char *reason)
 {
     sg_cleanup_options d = SG_CLEANUP_OPTIONS_INIT;
     sg_phase ph;
     int64_t pending = 0, lag = 0, drained = 0;
+    if (!m)
+        return SG_EINVAL;
+    if (o && o->version != SG_CLEANUP_OPTIONS_VERSION)
+        return sg_bad_version(m, "sg_migration_cleanup", o->version,
+                              SG_CLEANUP_OPTIONS_VERSION);
     if (!o)
         o = &d;
     sg_err_clear(&m->err);
@@ -425,8 +457,10 @@ static int status_worker(sg_migration *m, sg_status *out)
     return 0;
 }
 
-int sg_migration_status(sg_migration *m, sg_status *out)
+int sg_migration_status(sg_status *out, sg_migration *m)
 {
+    if (!m || !out)
+        return sg_bad_arg(m, "sg_migration_status", "out is NULL");
     sg_routing r;
     bool found = false;
     memset(out, 0, sizeof *out);

@@ -4,14 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backfill.h"
-#include "capture.h"
-#include "cutover.h"
-#include "drift.h"
-#include "lease.h"
-#include "testpoint.h"
-#include "tx.h"
-#include "workstate.h"
+#include "move/backfill.h"
+#include "move/apply.h"
+#include "move/capture.h"
+#include "switch/cutover.h"
+#include "check/drift.h"
+#include "state/lease.h"
+#include "base/testpoint.h"
+#include "move/tx.h"
+#include "state/workstate.h"
+#include "plan/mapping.h"
 
 #define DRAIN_BATCH 1000
 /* rounds in a row a transient database error may roll back before the
@@ -357,9 +359,29 @@ static int loop(sg_migration *m, const loop_opts *o)
     return rc;
 }
 
+int sg_worker_options_init(sg_worker_options *o, unsigned version)
+{
+    if (!o || version != SG_WORKER_OPTIONS_VERSION)
+        return SG_EINVAL;
+    *o = (sg_worker_options)SG_WORKER_OPTIONS_INIT;
+    return 0;
+}
+
+int sg_backfill_options_init(sg_backfill_options *o, unsigned version)
+{
+    if (!o || version != SG_BACKFILL_OPTIONS_VERSION)
+        return SG_EINVAL;
+    *o = (sg_backfill_options)SG_BACKFILL_OPTIONS_INIT;
+    return 0;
+}
+
 int sg_worker_run(sg_migration *m, const sg_worker_options *o)
 {
     sg_worker_options d = SG_WORKER_OPTIONS_INIT;
+    if (!m)
+        return SG_EINVAL;
+    if (o && o->version != SG_WORKER_OPTIONS_VERSION)
+        return sg_bad_version(m, "sg_worker_run", o->version, SG_WORKER_OPTIONS_VERSION);
     if (!o)
         o = &d;
     loop_opts lo = { o->until_caught_up ? UNTIL_CAUGHT_UP : UNTIL_STOPPED,
@@ -372,6 +394,10 @@ int sg_worker_run(sg_migration *m, const sg_worker_options *o)
 int sg_backfill_run(sg_migration *m, const sg_backfill_options *o)
 {
     sg_backfill_options d = SG_BACKFILL_OPTIONS_INIT;
+    if (!m)
+        return SG_EINVAL;
+    if (o && o->version != SG_BACKFILL_OPTIONS_VERSION)
+        return sg_bad_version(m, "sg_backfill_run", o->version, SG_BACKFILL_OPTIONS_VERSION);
     if (!o)
         o = &d;
     loop_opts lo = { UNTIL_BACKFILLED, false, o->progress, o->progress_ud,

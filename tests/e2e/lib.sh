@@ -50,7 +50,7 @@ wait_for() { # message deadline-seconds command...
 }
 # whether a process is stopped by a signal (state T in /proc/PID/stat)
 is_stopped() { [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = T ]; }
-# the test tool that kills or stops segue at a named point (src/lib/testpoint.h)
+# the test tool that kills or stops segue at a named point (src/lib/base/testpoint.h)
 CRASHPOINT=${CRASHPOINT:-$(dirname "$SEGUE")/tools/crashpoint}
 # runs crashpoint --stop in the background until it stops at POINT; sets
 # STOPPED to its pid (send it SIGCONT to go on)

@@ -298,6 +298,21 @@ YAML
   [ "$(snapshot)" = "$before" ] || fail "a read-only command changed the files after start"
 }
 
+# the README's quick start, pasted literally (with this build's segue and
+# this machine's Chinook), runs to the end
+test_readme_quick_start() {
+  local d segue chinook; d=$(scratch); segue=$(realpath "$SEGUE"); chinook=$(realpath "$CHINOOK")
+  sed -n '/^## Quick start/,/^The other way/p' README.md | sed -n 's/^    //p' |
+    sed "s|build/segue|$segue|g; s|\.\./shared/data/chinook/Chinook_Sqlite.sqlite|$chinook|g" > "$d/quick.sh"
+  grep -q "cutover migration.yaml --writes" "$d/quick.sh" || { fail "no quick start in README.md"; return; }
+  sed -i 's|^make$|true|' "$d/quick.sh"
+  (cd "$d" && bash -e quick.sh > out.log 2>&1) || fail "the quick start stopped: $(tail -5 "$d/out.log")"
+  [ "$(cd "$d" && $segue status migration.yaml --json | jq -r .phase)" = cleaned ] ||
+    fail "not cleaned up: $(cat "$d/out.log")"
+  local n; n=$(sqlite3 "$d/chinook-v2.db" "SELECT count(*) FROM customer" 2>&1)
+  [ "$n" = 59 ] || fail "customer rows: $n"
+}
+
 test_lease() {
   local d; d=$(playbook two | tail -1)
   $SEGUE run "$d/m.yaml" >/dev/null 2>&1 &
@@ -372,10 +387,10 @@ test_progress_on_a_terminal_only() {
 # the docs name every setting and every command the code knows
 test_docs_match_the_code() {
   local s
-  for s in $(sed -n 's/^ *{ "\([a-z_]*\)", "\([a-z_]*\)", SG_SETTING.*/\1.\2/p' src/lib/settings.c); do
+  for s in $(sed -n 's/^ *{ "\([a-z_]*\)", "\([a-z_]*\)", SG_SETTING.*/\1.\2/p' src/lib/spec/settings.c); do
     grep -qF "| $s |" docs/spec.md || fail "docs/spec.md does not describe setting $s"
   done
-  [ -n "${s:-}" ] || fail "no settings found in src/lib/settings.c"
+  [ -n "${s:-}" ] || fail "no settings found in src/lib/spec/settings.c"
   for c in $(commands); do
     grep -q "\b$c\b" docs/cli.md || fail "docs/cli.md does not list $c"
   done

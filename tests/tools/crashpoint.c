@@ -1,5 +1,5 @@
 /* Test tool: runs one segue operation and kills (or stops) itself at a
- * named test point (src/lib/testpoint.h), so that a crash or a race happens
+ * named test point (src/lib/base/testpoint.h), so that a crash or a race happens
  * exactly there, not by timing.
  *
  *   crashpoint [--stop] [--force] SPEC POINT cutover|rollback|abort|run
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "testpoint.h"
+#include "base/testpoint.h"
 
 static const char *point;
 static bool stop_mode, stopped_once, force;
@@ -44,7 +44,7 @@ static int operate(sg_migration *m, const char *op)
 {
     if (!strcmp(op, "cutover")) {
         int rc = force ? sg_migration_force_gates(m, "crashpoint test") : 0;
-        return rc ? rc : sg_cutover_writes(m, "crash test", NULL);
+        return rc ? rc : sg_cutover_writes(NULL, m, "crash test");
     }
     if (!strcmp(op, "rollback"))
         return sg_migration_rollback(m, "crash test");

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "coltype.h"
+#include "values/coltype.h"
 
 static sg_coltype ty(sg_kind k, int size, int scale)
 {

@@ -41,11 +41,55 @@ static void open_options_version(void **state)
     assert_int_equal(sg_open_options_init(NULL, SG_OPEN_OPTIONS_VERSION), SG_EINVAL);
     o.version = 99;
     assert_int_equal(sg_migration_open_ext(&m, "/nonexistent/s.yaml", &o), SG_EINVAL);
-    assert_non_null(strstr(sg_migration_errmsg(m), "sg_open_options_init"));
+    assert_non_null(strstr(sg_migration_errmsg(m), "options version 99 is not 1"));
     sg_migration_close(m);
     assert_int_equal(sg_migration_open_ext(&m, NULL, NULL), SG_EINVAL);
     sg_migration_close(m);
     assert_int_equal(sg_migration_open_ext(NULL, "x.yaml", NULL), SG_EINVAL);
+}
+
+/* Every options struct: _init fills the defaults of a known version and
+ * refuses another; a NULL handle is SG_EINVAL, never a crash. */
+static void options_and_null_handles(void **state)
+{
+    (void)state;
+    sg_backfill_options bo;
+    sg_worker_options wo;
+    sg_verify_options vo;
+    sg_cleanup_options co;
+    assert_int_equal(sg_backfill_options_init(&bo, SG_BACKFILL_OPTIONS_VERSION), 0);
+    assert_int_equal(sg_worker_options_init(&wo, SG_WORKER_OPTIONS_VERSION), 0);
+    assert_int_equal(wo.idle_ms, 50);
+    assert_int_equal(sg_verify_options_init(&vo, SG_VERIFY_OPTIONS_VERSION), 0);
+    assert_int_equal(sg_cleanup_options_init(&co, SG_CLEANUP_OPTIONS_VERSION), 0);
+    assert_int_equal(sg_backfill_options_init(&bo, 7), SG_EINVAL);
+    assert_int_equal(sg_worker_options_init(NULL, SG_WORKER_OPTIONS_VERSION), SG_EINVAL);
+    assert_int_equal(sg_verify_options_init(&vo, 0), SG_EINVAL);
+    assert_int_equal(sg_cleanup_options_init(&co, 2), SG_EINVAL);
+
+    sg_status st;
+    sg_plan *p = NULL;
+    sg_verify_report *r = NULL;
+    int64_t n;
+    int rs, ws;
+    uint32_t bucket;
+    assert_int_equal(sg_migration_status(&st, NULL), SG_EINVAL);
+    assert_int_equal(sg_migration_plan(&p, NULL), SG_EINVAL);
+    assert_int_equal(sg_verify_run(&r, NULL, NULL), SG_EINVAL);
+    assert_int_equal(sg_migration_retry(&n, NULL), SG_EINVAL);
+    assert_int_equal(sg_migration_route(&rs, &ws, &bucket, NULL, "k", 1), SG_EINVAL);
+    assert_int_equal(sg_backfill_run(NULL, NULL), SG_EINVAL);
+    assert_int_equal(sg_worker_run(NULL, NULL), SG_EINVAL);
+    assert_int_equal(sg_migration_start(NULL, NULL), SG_EINVAL);
+    assert_int_equal(sg_cutover_reads(NULL, 10, NULL), SG_EINVAL);
+    assert_int_equal(sg_cutover_writes(NULL, NULL, NULL), SG_EINVAL);
+    assert_int_equal(sg_migration_rollback(NULL, NULL), SG_EINVAL);
+    assert_int_equal(sg_migration_cleanup(NULL, NULL, NULL), SG_EINVAL);
+    assert_int_equal(sg_migration_abort(NULL, NULL), SG_EINVAL);
+    assert_int_equal(sg_migration_set_lock_wait(NULL, 10), SG_EINVAL);
+    assert_int_equal(sg_migration_audit(NULL, NULL, NULL, NULL), SG_EINVAL);
+    assert_int_equal(sg_router_write_side(&ws, NULL), SG_EINVAL);
+    assert_int_equal(sg_router_read_side(&rs, NULL, "k", 1), SG_EINVAL);
 }
 
 int main(void)
@@ -54,6 +98,7 @@ int main(void)
         cmocka_unit_test(names),
         cmocka_unit_test(open_missing_spec),
         cmocka_unit_test(open_options_version),
+        cmocka_unit_test(options_and_null_handles),
     };
     return cmocka_run_group_tests_name("public_api", tests, NULL, NULL);
 }

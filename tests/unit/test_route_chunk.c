@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <segue/segue.h>
 
-#include "chunk.h"
+#include "move/chunk.h"
 
 static void share_within_one_percent(void **state)
 {

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <segue/segue.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 
 static const char *good_head = "version: 1\nname: m\nsource: sqlite:a.db\ntarget: sqlite:b.db\n";
 

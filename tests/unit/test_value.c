@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "value.h"
+#include "values/value.h"
 
 static void expect_bytes(const sg_value *v, size_t n, const unsigned char *want,
                          size_t want_len)

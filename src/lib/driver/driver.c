@@ -1,5 +1,5 @@
 /* Dispatch from core code to the driver a URI names. */
-#include "driver.h"
+#include "driver/driver.h"
 
 #include <segue/segue.h>
 #include <stdlib.h>

@@ -3,7 +3,8 @@
  * SG_ENOTSUP from that driver (the shape follows Redis' connection.h and the
  * SQLite VFS).
  *
- * Core code calls the sg_db_* wrappers below, never the vtable directly.
+ * Core code calls the sg_db_* wrappers below (driver.c, driver_ops.c),
+ * never the vtable directly; a test fails when it does.
  * Every failing call leaves "<endpoint>: <what the database said>" in the
  * sg_err it is given (endpoint is "source" or "target"); the caller prefixes
  * what it was doing. */
@@ -13,10 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../buf.h"
-#include "../coltype.h"
-#include "../err.h"
-#include "../value.h"
+#include "base/buf.h"
+#include "values/coltype.h"
+#include "base/err.h"
+#include "values/value.h"
 
 /* Most columns a flow reads or writes, and most key columns: rows and keys
  * are held in arrays of this size while they move; mapping checks them. */
@@ -266,9 +267,9 @@ struct sg_driver {
      * SQLite drops and recreates the triggers (its DDL is transactional),
      * which halves the cost of an in-engine chunk copy. */
     int (*guard_lift)(sg_conn *c, const sg_guard *g, bool lift, sg_err *err);
-    /* Whether triggers named with this prefix exist (capture or guard). */
-    int (*triggers_exist)(sg_conn *c, const char *trigger_prefix, bool *out,
-                          sg_err *err);
+    /* Whether the guard g is installed (committed, or in this session's
+     * open transaction). */
+    int (*guard_exists)(sg_conn *c, const sg_guard *g, bool *out, sg_err *err);
 
     /* Objects needed by the no-echo marker (DESIGN.md item 7). */
     int (*marker_setup)(sg_conn *c, sg_err *err);
@@ -340,6 +341,44 @@ int sg_db_table_roles(sg_conn *from, const char *from_table, sg_conn *to,
                       const char *to_table, sg_role_use **out, size_t *n, sg_err *err);
 /* Whether c holds segue's control tables (the driver's control_present). */
 int sg_db_control_present(sg_conn *c, bool *out, sg_err *err);
+
+/* The engine-specific operations (driver_ops.c); each is the vtable entry
+ * of the same name, documented there. A required one a driver lacks fails
+ * with SG_ENOTSUP; an optional one (NULL in the vtable: nothing to do for
+ * that engine) does nothing and returns 0. */
+bool sg_db_same_name(const sg_conn *c, const char *a, const char *b);
+int sg_db_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
+void sg_db_type_parse(const sg_conn *c, const char *decl, sg_coltype *out);
+void sg_db_type_decl(const sg_conn *c, const sg_coltype *t, sg_buf *b);
+/* Nothing unless both connections have the same engine and it has user types. */
+int sg_db_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
+const char *sg_db_type_name(const sg_conn *c, sg_vtype t);
+const char *sg_db_serial_pk(const sg_conn *c);
+const char *sg_db_row_lock(const sg_conn *c);
+const char *sg_db_row_estimate_sql(const sg_conn *c);  /* NULL: none */
+void sg_db_upsert_tail(const sg_conn *c, sg_buf *b, size_t n_keys,
+                       const char *const *keys, size_t n_cols, const char *const *cols);
+bool sg_db_has_bulk(const sg_conn *c);
+int sg_db_bulk_begin(sg_conn *c, const char *table, size_t n, const char *const *cols,
+                     sg_bulk **out, sg_err *err);
+int sg_db_bulk_row(sg_conn *c, sg_bulk *b, const sg_value *v, size_t n, sg_err *err);
+int sg_db_bulk_end(sg_conn *c, sg_bulk *b, bool ok, int64_t *rows, sg_err *err);
+int64_t sg_db_yield_ms(const sg_conn *c, int64_t held_ms);
+int sg_db_fence(sg_conn *c, size_t n, const char *const *tables, sg_err *err);
+int sg_db_control_teardown(sg_conn *c, sg_err *err);
+int sg_db_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err);
+int sg_db_capture_remove(sg_conn *c, const sg_capture *cap, sg_err *err);
+bool sg_db_has_stmtlog(const sg_conn *c);
+void sg_db_stmtlog_sql(const sg_conn *c, sg_buf *b, sg_stmtlog what, const char *log,
+                       size_t n_key);
+int sg_db_guard_install(sg_conn *c, const sg_guard *g, sg_err *err);
+int sg_db_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err);
+int sg_db_guard_lift(sg_conn *c, const sg_guard *g, bool lift, sg_err *err);
+int sg_db_guard_exists(sg_conn *c, const sg_guard *g, bool *out, sg_err *err);
+int sg_db_marker_setup(sg_conn *c, sg_err *err);
+int sg_db_marker_teardown(sg_conn *c, sg_err *err);
+int sg_db_marker_on(sg_conn *c, sg_err *err);
+int sg_db_marker_off(sg_conn *c, sg_err *err);
 
 void sg_db_ident(const sg_conn *c, sg_buf *b, const char *id);
 void sg_db_control(const sg_conn *c, sg_buf *b, const char *name);

@@ -1,4 +1,4 @@
-#include "sql_std.h"
+#include "driver/sql_std.h"
 
 static void quote(sg_buf *b, const char *s, char q)
 {
@@ -14,6 +14,17 @@ static void quote(sg_buf *b, const char *s, char q)
 void sg_std_quote_ident(sg_buf *b, const char *id)
 {
     quote(b, id, '"');
+}
+
+void sg_std_quote_joined(sg_buf *b, const char *prefix, const char *suffix)
+{
+    sg_buf tmp = SG_BUF_INIT;
+    sg_buf_printf(&tmp, "%s_%s", prefix, suffix);
+    if (sg_buf_failed(&tmp))
+        b->failed = true;
+    else
+        sg_std_quote_ident(b, sg_buf_str(&tmp));
+    sg_buf_free(&tmp);
 }
 
 void sg_std_quote_literal(sg_buf *b, const char *s)

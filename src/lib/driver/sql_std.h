@@ -7,10 +7,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../buf.h"
+#include "base/buf.h"
 
 /* "id" with inner double quotes doubled. */
 void sg_std_quote_ident(sg_buf *b, const char *id);
+/* "<prefix>_<suffix>" quoted as one identifier (trigger and function names). */
+void sg_std_quote_joined(sg_buf *b, const char *prefix, const char *suffix);
 /* 'text' with inner single quotes doubled (standard_conforming_strings). */
 void sg_std_quote_literal(sg_buf *b, const char *s);
 /* $n (1-based). */

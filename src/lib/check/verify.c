@@ -1,0 +1,445 @@
+/* Verify: prove target == mapping(source). Per key-range chunk, both sides
+ * are hashed (XXH3-128 over the canonical row encoding, in key order); a
+ * chunk whose digests or counts differ is compared row by row (order
+ * independent: rows are matched by encoded key); each differing key is then
+ * re-checked after pending changes are applied, so only persistent
+ * differences are reported. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "move/apply.h"
+#include "move/capture.h"
+#include "switch/cutover.h"
+#include "state/control.h"
+#include "check/drift.h"
+#include "state/phase.h"
+#include "state/lease.h"
+#include "move/tx.h"
+
+#define RECHECK_ROUNDS 6
+
+typedef struct cand {
+    size_t map;
+    sg_row key;
+    sg_diff_kind kind;
+} cand;
+
+typedef struct cands {
+    size_t n, cap;
+    cand *v;
+} cands;
+
+typedef struct keyed {
+    sg_buf key;        /* encoded key */
+    sg_row key_row;
+    sg_digest row;     /* digest of the whole row */
+} keyed;
+
+static int cands_add(cands *c, size_t map, const sg_row *key, sg_diff_kind kind)
+{
+    if (c->n == c->cap) {
+        size_t n = c->cap ? c->cap * 2 : 64;
+        cand *p = realloc(c->v, n * sizeof *p);
+        if (!p)
+            return -1;
+        c->v = p;
+        c->cap = n;
+    }
+    c->v[c->n].map = map;
+    c->v[c->n].kind = kind;
+    if (sg_row_copy(&c->v[c->n].key, key->v, key->n))
+        return -1;
+    c->n++;
+    return 0;
+}
+
+static void cands_free(cands *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        sg_row_free(&c->v[i].key);
+    free(c->v);
+    memset(c, 0, sizeof *c);
+}
+
+/* Hashes one side of one range: count and digest. */
+static int hash_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo,
+                     const sg_row *hi, sg_hasher *h, sg_buf *scratch,
+                     int64_t *count, sg_digest *d)
+{
+    sg_stmt *s = NULL;
+    sg_value v[SG_MAX_COLS];
+    int rc = sg_flow_scan(f, to_side, lo, hi, &s, &m->err);
+    *count = 0;
+    sg_hasher_reset(h);
+    while (!rc && (rc = sg_db_step(s, &m->err)) == 1 &&
+           (rc = sg_flow_values(f, s, v, false, &m->err)) == 0) {
+        sg_hasher_row(h, scratch, v, f->n_cols);
+        (*count)++;
+    }
+    sg_db_finalize(s);
+    *d = sg_hasher_digest(h);
+    return rc;
+}
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
+    int c = memcmp(x->key.data, y->key.data, n);
+    return c ? c : (x->key.len < y->key.len ? -1 : x->key.len > y->key.len);
+}
+
+static void keyed_free(keyed *k, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sg_buf_free(&k[i].key);
+        sg_row_free(&k[i].key_row);
+    }
+    free(k);
+}
+
+/* Loads one side of a range as (key, row digest) sorted by encoded key. */
+static int load_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo,
+                     const sg_row *hi, sg_hasher *h, sg_buf *scratch, keyed **out,
+                     size_t *n)
+{
+    sg_stmt *s = NULL;
+    sg_value v[SG_MAX_COLS], kv[SG_MAX_KEY];
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = sg_flow_scan(f, to_side, lo, hi, &s, &m->err);
+    while (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+        rc = 0;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 256;
+            keyed *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+                break;
+            }
+            *out = p;
+        }
+        keyed *k = &(*out)[*n];
+        memset(k, 0, sizeof *k);
+        sg_buf_init(&k->key);
+        if ((rc = sg_flow_values(f, s, v, false, &m->err)) != 0)
+            break;
+        for (size_t i = 0; i < f->n_key; i++)
+            kv[i] = v[f->key_pos[i]];
+        sg_row_encode(&k->key, kv, f->n_key);
+        sg_hasher_reset(h);
+        sg_hasher_row(h, scratch, v, f->n_cols);
+        k->row = sg_hasher_digest(h);
+        (*n)++;
+        if (sg_buf_failed(&k->key) || sg_row_copy(&k->key_row, kv, f->n_key))
+            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    }
+    sg_db_finalize(s);
+    if (!rc)
+        qsort(*out, *n, sizeof **out, cmp_keyed);
+    return rc;
+}
+
+/* Row-by-row comparison of one range; adds the differing keys. */
+static int diff_range(sg_migration *m, size_t map, const sg_row *lo,
+                      const sg_row *hi, sg_hasher *h, sg_buf *scratch, cands *out)
+{
+    sg_flow *f = &m->maps[map].fwd;
+    keyed *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0, i = 0, j = 0;
+    int rc = load_side(m, f, false, lo, hi, h, scratch, &a, &na);
+    if (!rc)
+        rc = load_side(m, f, true, lo, hi, h, scratch, &b, &nb);
+    while (!rc && (i < na || j < nb)) {
+        int c = i == na ? 1 : j == nb ? -1 : cmp_keyed(&a[i], &b[j]);
+        if (c < 0)
+            rc = cands_add(out, map, &a[i++].key_row, SG_DIFF_MISSING);
+        else if (c > 0)
+            rc = cands_add(out, map, &b[j++].key_row, SG_DIFF_EXTRA);
+        else {
+            if (memcmp(&a[i].row, &b[j].row, sizeof a[i].row))
+                rc = cands_add(out, map, &a[i].key_row, SG_DIFF_CHANGED);
+            i++;
+            j++;
+        }
+        if (rc > 0 || rc == -1)
+            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    }
+    keyed_free(a, na);
+    keyed_free(b, nb);
+    return rc;
+}
+
+static void report_progress(const sg_verify_options *o, sg_migration *m, size_t map,
+                            const sg_verify_report *r, int64_t total, int64_t t0)
+{
+    if (!o->progress)
+        return;
+    sg_progress p = { 0 };
+    double secs = (double)(sg_mono_ms() - t0) / 1000.0;
+    p.what = "verify";
+    p.backlog = -1;
+    p.mapping = m->maps[map].label;
+    p.rows_done = r->source_rows;
+    p.rows_total = total;
+    p.rows_per_sec = secs > 0 ? (double)r->source_rows / secs : 0;
+    p.eta_sec = p.rows_per_sec > 0 && total > r->source_rows
+                    ? (double)(total - r->source_rows) / p.rows_per_sec : -1;
+    o->progress(o->progress_ud, &p);
+}
+
+static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
+                    sg_verify_report *r, cands *out, int64_t total, int64_t t0)
+{
+    sg_flow *f = &m->maps[map].fwd;
+    sg_hasher *h = sg_hasher_new();
+    sg_buf scratch = SG_BUF_INIT;
+    sg_row lo = { 0 }, hi = { 0 };
+    int64_t step = o->chunk_rows > 0 ? o->chunk_rows : 10000;
+    bool more = true;
+    int rc = h ? 0 : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    while (!rc && more) {
+        int64_t ns, nt;
+        sg_digest ds, dt;
+        if (o->stop && *o->stop) {
+            rc = sg_err_set(&m->err, SG_ESTOPPED, "verify stopped on request");
+            break;
+        }
+        rc = sg_flow_boundary(f, lo.n ? &lo : NULL, step, &hi, &more, &m->err);
+        const sg_row *l = lo.n ? &lo : NULL, *u = more ? &hi : NULL;
+        if (!rc)
+            rc = hash_side(m, f, false, l, u, h, &scratch, &ns, &ds);
+        if (!rc)
+            rc = hash_side(m, f, true, l, u, h, &scratch, &nt, &dt);
+        if (rc)
+            break;
+        r->chunks++;
+        r->source_rows += ns;
+        r->target_rows += nt;
+        if (ns != nt || memcmp(&ds, &dt, sizeof ds)) {
+            r->chunks_differing++;
+            rc = diff_range(m, map, l, u, h, &scratch, out);
+        }
+        sg_row_free(&lo);
+        lo = hi;
+        hi = (sg_row){ 0 };
+        report_progress(o, m, map, r, total, t0);
+    }
+    sg_row_free(&lo);
+    sg_row_free(&hi);
+    sg_buf_free(&scratch);
+    sg_hasher_free(h);
+    return rc;
+}
+
+/* Whether the key's mapped source row and target row are equal now. */
+static int key_equal(sg_migration *m, const cand *c, bool *equal, sg_diff_kind *kind)
+{
+    sg_flow *f = &m->maps[c->map].fwd;
+    sg_row a = { 0 }, b = { 0 };
+    bool fa = false, fb = false;
+    int rc = sg_flow_read_from(f, c->key.v, &a, &fa, &m->err);
+    if (!rc)
+        rc = sg_flow_read_to(f, c->key.v, &b, &fb, &m->err);
+    *equal = fa == fb && (!fa || sg_row_equal(a.v, b.v, f->n_cols));
+    *kind = fa && !fb ? SG_DIFF_MISSING : !fa && fb ? SG_DIFF_EXTRA : SG_DIFF_CHANGED;
+    sg_row_free(&a);
+    sg_row_free(&b);
+    return rc;
+}
+
+/* Applies what is pending when this process may (it holds or can take the
+ * lease); otherwise a running worker does it and we wait. */
+static int settle(sg_migration *m, int round)
+{
+    bool got = m->has_lease;
+    char holder[128];
+    int64_t n;
+    int rc = got ? 0 : sg_lease_acquire(m, &got, holder, sizeof holder);
+    if (!rc && got)
+        rc = sg_apply_drain_all(m, SG_FORWARD, false, &n);
+    /* with the lease held, everything captured so far is applied: a short
+     * pause lets in-flight writes land; otherwise back off for the worker */
+    if (!rc)
+        sg_sleep_ms(got ? 10 : 50LL << round);
+    return rc;
+}
+
+static int recheck(sg_migration *m, cands *c, sg_verify_report *r)
+{
+    int rc = 0;
+    for (int round = 0; round < RECHECK_ROUNDS && c->n && !rc; round++) {
+        if ((rc = settle(m, round)) != 0)
+            break;
+        size_t w = 0;
+        for (size_t i = 0; i < c->n && !rc; i++) {
+            bool eq;
+            sg_diff_kind kind;
+            rc = key_equal(m, &c->v[i], &eq, &kind);
+            r->rechecked += round == 0;
+            if (eq)
+                sg_row_free(&c->v[i].key);
+            else {
+                c->v[i].kind = kind;
+                c->v[w++] = c->v[i];
+            }
+        }
+        if (!rc)
+            c->n = w;
+    }
+    return rc;
+}
+
+static int repair(sg_migration *m, cands *c, sg_verify_report *r)
+{
+    int rc = sg_tx_begin(m->tgt, &m->err);
+    for (size_t i = 0; i < c->n && !rc; i++) {
+        rc = sg_flow_sync(&m->maps[c->v[i].map].fwd, c->v[i].key.v, &m->err);
+        r->repaired++;
+    }
+    if (!rc)
+        rc = sg_control_audit(m, "repair", "re-synced differing keys", NULL);
+    if (!rc)
+        return sg_lease_commit(m, m->tgt);
+    sg_tx_rollback(m->tgt);
+    return rc;
+}
+
+/* Lists the first max_keys differing keys (0: 100, negative: all) and
+ * counts them all. */
+static int fill_report(sg_migration *m, const cands *c, int64_t max_keys,
+                       sg_verify_report *r)
+{
+    size_t n = max_keys < 0 || (size_t)max_keys >= c->n ? c->n
+             : max_keys == 0 ? (c->n < 100 ? c->n : 100) : (size_t)max_keys;
+    r->differences = (int64_t)c->n;
+    r->diffs = calloc(n ? n : 1, sizeof *r->diffs);
+    if (!r->diffs)
+        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sg_buf kb = SG_BUF_INIT;
+        sg_key_format(&kb, c->v[i].key.v, c->v[i].key.n);
+        r->diffs[i].key = sg_buf_take(&kb);
+        r->diffs[i].mapping = strdup(m->maps[c->v[i].map].label);
+        r->diffs[i].kind = c->v[i].kind;
+        r->n_diffs = i + 1;
+        if (!r->diffs[i].key || !r->diffs[i].mapping)
+            return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* The phase a verify with this result moves to from ph, or ph: a clean one
+ * makes a backfilled migration verified; differences that persist take a
+ * verified (or shadowing) one back to backfilled, so no gate counts on an
+ * old clean result. Once reads shift, the phase stays and the read and
+ * write cutover gates refuse until a verify is clean again. */
+static sg_phase verify_moves_to(sg_phase ph, size_t n_diffs)
+{
+    if (n_diffs == 0)
+        return ph == SG_PHASE_BACKFILLED ? SG_PHASE_VERIFIED : ph;
+    return ph == SG_PHASE_VERIFIED || ph == SG_PHASE_SHADOWING ? SG_PHASE_BACKFILLED
+                                                               : ph;
+}
+
+static int record(sg_migration *m, sg_verify_report *r)
+{
+    char detail[128];
+    sg_phase ph, to;
+    snprintf(detail, sizeof detail, "%lld source rows, %lld target rows, %zu "
+             "differences, %lld repaired", (long long)r->source_rows,
+             (long long)r->target_rows, (size_t)r->differences, (long long)r->repaired);
+    int rc = sg_tx_begin(m->tgt, &m->err);
+    if (!rc)
+        rc = sg_phase_lock(m, SG_CMD_VERIFY, &ph);
+    if (!rc)
+        rc = sg_control_verify_run(m, r->source_rows, r->target_rows,
+                                   r->differences, detail);
+    to = rc ? ph : verify_moves_to(ph, (size_t)r->differences);
+    if (!rc && to != ph)
+        rc = sg_control_transition(m, ph, to, "verify", detail, NULL);
+    else if (!rc)
+        rc = sg_control_audit(m, "verify", detail, NULL);
+    if (!rc)
+        return sg_tx_commit(m->tgt, &m->err);
+    sg_tx_rollback(m->tgt);
+    return rc;
+}
+
+static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report *r)
+{
+    sg_phase ph;
+    cands c = { 0 };
+    int64_t t0 = sg_mono_ms(), total = 0;
+    int rc = sg_phase_check(m, SG_CMD_VERIFY, &ph);
+    if (!rc)
+        rc = sg_drift_check(m);
+    for (size_t i = 0; !rc && i < m->n_maps; i++) {
+        sg_checkpoint cp;
+        rc = sg_checkpoint_load(m, i, &cp);
+        total += cp.rows;
+        sg_checkpoint_free(&cp);
+    }
+    for (size_t i = 0; !rc && i < m->n_maps; i++)
+        rc = scan_map(m, i, o, r, &c, total, t0);
+    if (!rc)
+        rc = recheck(m, &c, r);
+    if (!rc && o->repair && c.n) {
+        rc = repair(m, &c, r);
+        if (!rc)
+            rc = recheck(m, &c, r);
+    }
+    if (!rc)
+        rc = fill_report(m, &c, o->max_keys, r);
+    if (!rc)
+        rc = record(m, r);
+    cands_free(&c);
+    r->elapsed_ms = (double)(sg_mono_ms() - t0);
+    if (!rc && r->differences)
+        rc = sg_err_set(&m->err, SG_EDIFF, "verify found %lld difference%s that "
+                        "persist; hint: inspect the keys, then run verify "
+                        "--repair", (long long)r->differences,
+                        r->differences == 1 ? "" : "s");
+    return rc;
+}
+
+int sg_verify_run(sg_verify_report **out, sg_migration *m, const sg_verify_options *o)
+{
+    sg_verify_options d = SG_VERIFY_OPTIONS_INIT;
+    if (!m || !out)
+        return sg_bad_arg(m, "sg_verify_run", "out is NULL");
+    *out = NULL;
+    sg_err_clear(&m->err);
+    if (o && o->version != SG_VERIFY_OPTIONS_VERSION)
+        return sg_bad_version(m, "sg_verify_run", o->version, SG_VERIFY_OPTIONS_VERSION);
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    int rc = sg_switch_recover(m);
+    if (!rc)
+        rc = verify(m, o ? o : &d, *out);
+    sg_lease_release(m);
+    return rc;
+}
+
+int sg_verify_options_init(sg_verify_options *o, unsigned version)
+{
+    if (!o || version != SG_VERIFY_OPTIONS_VERSION)
+        return SG_EINVAL;
+    *o = (sg_verify_options)SG_VERIFY_OPTIONS_INIT;
+    return 0;
+}
+
+void sg_verify_report_free(sg_verify_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_diffs; i++) {
+        free(r->diffs[i].mapping);
+        free(r->diffs[i].key);
+    }
+    free(r->diffs);
+    free(r);
+}

@@ -1,0 +1,526 @@
+/* Moving rows through a mapping: sync of one key (apply), copy of a key range
+ * (backfill chunk) and chunk boundaries (keyset pagination). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void sg_sql_ident_list(sg_conn *c, sg_buf *b, size_t n, char *const *ids,
+                       const char *prefix)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sg_buf_puts(b, ", ");
+        if (prefix)
+            sg_buf_printf(b, "%s.", prefix);
+        sg_db_ident(c, b, ids[i]);
+    }
+}
+
+static int params(sg_conn *c, sg_buf *b, size_t n, int first)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sg_buf_puts(b, ", ");
+        sg_db_param(c, b, first++);
+    }
+    return first;
+}
+
+static int compare(sg_conn *c, sg_buf *b, size_t n, char *const *cols,
+                   const char *op, int param)
+{
+    sg_buf_puts(b, "(");
+    sg_sql_ident_list(c, b, n, cols, NULL);
+    sg_buf_printf(b, ") %s (", op);
+    param = params(c, b, n, param);
+    sg_buf_puts(b, ")");
+    return param;
+}
+
+int sg_sql_key_range(sg_conn *c, sg_buf *b, size_t n, char *const *cols,
+                     const sg_row *lo, const sg_row *hi, int param)
+{
+    if (!lo && !hi) {
+        sg_buf_puts(b, "1 = 1");
+        return param;
+    }
+    if (lo)
+        param = compare(c, b, n, cols, ">", param);
+    if (lo && hi)
+        sg_buf_puts(b, " AND ");
+    if (hi)
+        param = compare(c, b, n, cols, "<=", param);
+    return param;
+}
+
+int sg_sql_bind_range(sg_stmt *s, const sg_row *lo, const sg_row *hi, int param,
+                      sg_err *err)
+{
+    const sg_row *rows[2] = { lo, hi };
+    for (int r = 0; r < 2; r++)
+        for (size_t i = 0; rows[r] && i < rows[r]->n; i++) {
+            int rc = sg_db_bind(s, param++, &rows[r]->v[i], err);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+/* "k1" = ?p AND "k2" = ?p+1 */
+static int key_equals(sg_conn *c, sg_buf *b, size_t n, char *const *cols, int param)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sg_buf_puts(b, " AND ");
+        sg_db_ident(c, b, cols[i]);
+        sg_buf_puts(b, " = ");
+        sg_db_param(c, b, param++);
+    }
+    return param;
+}
+
+static int prepare(sg_conn *c, sg_buf *b, sg_stmt **out, sg_err *err)
+{
+    int rc = sg_buf_failed(b) ? sg_err_set(err, SG_ENOMEM, "out of memory")
+                              : sg_db_prepare(c, sg_buf_str(b), out, err);
+    sg_buf_free(b);
+    return rc;
+}
+
+/* SELECT <exprs> FROM <from> WHERE ... (no WHERE clause end) */
+void sg_flow_select_head(sg_flow *f, sg_buf *b)
+{
+    sg_buf_puts(b, "SELECT ");
+    for (size_t i = 0; i < f->n_cols; i++)
+        sg_buf_printf(b, "%s(%s)", i ? ", " : "", f->exprs[i]);
+    sg_buf_puts(b, " FROM ");
+    sg_db_ident(f->from, b, f->from_table);
+    sg_buf_puts(b, " WHERE ");
+}
+
+void sg_flow_filter(sg_flow *f, sg_buf *b)
+{
+    if (f->filter)
+        sg_buf_printf(b, " AND (%s)", f->filter);
+}
+
+void sg_flow_upsert_sql(sg_flow *f, sg_buf *b, size_t rows)
+{
+    int param = 1;
+    sg_buf_puts(b, "INSERT INTO ");
+    sg_db_ident(f->to, b, f->to_table);
+    sg_buf_puts(b, " (");
+    sg_sql_ident_list(f->to, b, f->n_cols, f->to_cols, NULL);
+    sg_buf_puts(b, ") VALUES ");
+    for (size_t r = 0; r < rows; r++) {
+        sg_buf_puts(b, r ? ", (" : "(");
+        param = params(f->to, b, f->n_cols, param);
+        sg_buf_puts(b, ")");
+    }
+    sg_db_upsert_tail(f->to, b, f->n_key, (const char *const *)f->to_key,
+                            f->n_cols, (const char *const *)f->to_cols);
+}
+
+int sg_flow_prepare(sg_flow *f, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    int rc;
+    sg_flow_select_head(f, &b);
+    key_equals(f->from, &b, f->n_key, f->from_key, 1);
+    sg_flow_filter(f, &b);
+    if ((rc = prepare(f->from, &b, &f->read_key, err)) != 0)
+        return rc;
+    if (f->update_only || f->reverse) {
+        sg_buf_puts(&b, "UPDATE ");
+        sg_db_ident(f->to, &b, f->to_table);
+        sg_buf_puts(&b, " SET ");
+        for (size_t i = 0; i < f->n_cols; i++) {
+            sg_buf_puts(&b, i ? ", " : "");
+            sg_db_ident(f->to, &b, f->to_cols[i]);
+            sg_buf_puts(&b, " = ");
+            sg_db_param(f->to, &b, (int)i + 1);
+        }
+        sg_buf_puts(&b, " WHERE ");
+        key_equals(f->to, &b, f->n_key, f->to_key, (int)f->n_cols + 1);
+        if ((rc = prepare(f->to, &b, &f->update, err)) != 0 || f->update_only)
+            return rc;
+    }
+    sg_flow_upsert_sql(f, &b, 1);
+    if ((rc = prepare(f->to, &b, &f->upsert, err)) != 0)
+        return rc;
+    sg_buf_puts(&b, "DELETE FROM ");
+    sg_db_ident(f->to, &b, f->to_table);
+    sg_buf_puts(&b, " WHERE ");
+    key_equals(f->to, &b, f->n_key, f->to_key, 1);
+    return prepare(f->to, &b, &f->del, err);
+}
+
+void sg_flow_close(sg_flow *f)
+{
+    sg_db_finalize(f->read_key);
+    sg_db_finalize(f->upsert);
+    sg_db_finalize(f->del);
+    sg_db_finalize(f->update);
+    sg_db_finalize(f->read_many);
+    sg_db_finalize(f->upsert_many);
+    f->read_key = f->upsert = f->del = f->update = f->read_many = f->upsert_many = NULL;
+}
+
+/* Names what the target cannot hold: column, key and reason. */
+static int unfit(sg_flow *f, const sg_value *v, size_t col, const char *why,
+                 sg_err *err)
+{
+    sg_buf k = SG_BUF_INIT, t = SG_BUF_INIT;
+    sg_value kv[SG_MAX_KEY];
+    for (size_t i = 0; i < f->n_key && i < SG_MAX_KEY; i++)
+        kv[i] = v[f->key_pos[i]];
+    sg_key_format(&k, kv, f->n_key);
+    sg_coltype_describe(&f->types[col], &t);
+    int rc = sg_err_set(err, SG_EDB, "%s: column '%s' of '%s' (%s) cannot hold "
+                        "the value of row %s: %s; hint: plan counts such rows; "
+                        "change the column's type or expression",
+                        f->to->endpoint, f->to_cols[col], f->to_table,
+                        sg_buf_str(&t), sg_buf_str(&k), why);
+    err->data = true;
+    sg_buf_free(&k);
+    sg_buf_free(&t);
+    return rc;
+}
+
+int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err)
+{
+    for (size_t i = 0; i < f->n_cols; i++)
+        sg_db_column(s, (int)i, &v[i]);
+    for (size_t i = 0; f->types && i < f->n_cols; i++) {
+        const char *why = NULL;
+        if (sg_conform(&f->types[i], &v[i], &f->conv[i], &why) == SG_FIT_NONE &&
+            strict)
+            return unfit(f, v, i, why, err);
+    }
+    return 0;
+}
+
+int sg_flow_write_values(sg_flow *f, sg_stmt *w, const sg_value *v, sg_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < f->n_cols && !rc; i++)
+        rc = sg_db_bind(w, (int)i + 1, &v[i], err);
+    for (size_t k = 0; w == f->update && k < f->n_key && !rc; k++)
+        rc = sg_db_bind(w, (int)(f->n_cols + k) + 1, &v[f->key_pos[k]], err);
+    if (!rc && (rc = sg_db_step(w, err)) > 0)
+        rc = 0;
+    sg_db_reset(w);
+    return rc;
+}
+
+/* Writes the current row of `from` through w (see sg_flow_write_values). */
+static int write_with(sg_flow *f, sg_stmt *w, sg_stmt *from, sg_err *err)
+{
+    sg_value v[SG_MAX_COLS];
+    int rc = sg_flow_values(f, from, v, true, err);
+    return rc ? rc : sg_flow_write_values(f, w, v, err);
+}
+
+/* Reverse flows write only some columns of the old table: update first (an
+ * INSERT would trip NOT NULL on the columns it leaves out), insert if absent. */
+int sg_flow_write_row(sg_flow *f, sg_stmt *from, sg_err *err)
+{
+    if (!f->reverse || f->update_only)
+        return write_with(f, f->update_only ? f->update : f->upsert, from, err);
+    int rc = write_with(f, f->update, from, err);
+    if (!rc && sg_db_changes(f->to) == 0)
+        rc = write_with(f, f->upsert, from, err);
+    return rc;
+}
+
+int sg_flow_sync(sg_flow *f, const sg_value *key, sg_err *err)
+{
+    int rc = 0;
+    if (!f->read_key && (rc = sg_flow_prepare(f, err)) != 0)
+        return rc;
+    for (size_t k = 0; k < f->n_key && !rc; k++)
+        rc = sg_db_bind(f->read_key, (int)k + 1, &key[k], err);
+    if (!rc)
+        rc = sg_db_step(f->read_key, err);
+    if (rc == 1) {
+        rc = sg_flow_write_row(f, f->read_key, err);
+    } else if (rc == 0 && !f->update_only) {
+        for (size_t k = 0; k < f->n_key && !rc; k++)
+            rc = sg_db_bind(f->del, (int)k + 1, &key[k], err);
+        if (!rc && (rc = sg_db_step(f->del, err)) > 0)
+            rc = 0;
+        sg_db_reset(f->del);
+    }
+    sg_db_reset(f->read_key);
+    return rc;
+}
+
+/* Runs `head` WHERE key in (lo, hi] `tail` on the target; *row (if not
+ * NULL): whether it returned a row. */
+static int on_range(sg_flow *f, const char *head, const char *tail, const sg_row *lo,
+                    const sg_row *hi, bool *row, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_buf_puts(&b, head);
+    sg_db_ident(f->to, &b, f->to_table);
+    sg_buf_puts(&b, " WHERE ");
+    sg_sql_key_range(f->to, &b, f->n_key, f->to_key, lo, hi, 1);
+    sg_buf_puts(&b, tail);
+    int rc = prepare(f->to, &b, &s, err);
+    if (!rc)
+        rc = sg_sql_bind_range(s, lo, hi, 1, err);
+    if (!rc && (rc = sg_db_step(s, err)) >= 0) {
+        if (row)
+            *row = rc == 1;
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+/* Clears the target's key range (lo, hi]: a chunk's range is rewritten whole
+ * from the source, so the insert that follows needs no conflict handling
+ * (PostgreSQL's ON CONFLICT doubles an insert's cost). Rows are there only
+ * where apply synced keys ahead of the backfill; an indexed probe skips the
+ * DELETE when there are none (a DELETE of the open range past the last
+ * chunk scanned the whole table on a target not analyzed yet). */
+static int clear_range(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_err *err)
+{
+    sg_buf tail = SG_BUF_INIT;
+    bool found = false;
+    sg_buf_puts(&tail, " ORDER BY ");
+    sg_sql_ident_list(f->to, &tail, f->n_key, f->to_key, NULL);
+    sg_buf_puts(&tail, " LIMIT 1");
+    int rc = sg_buf_failed(&tail) ? sg_err_set(err, SG_ENOMEM, "out of memory")
+           : on_range(f, "SELECT 1 FROM ", sg_buf_str(&tail), lo, hi, &found, err);
+    sg_buf_free(&tail);
+    if (!rc && found)
+        rc = on_range(f, "DELETE FROM ", "", lo, hi, NULL, err);
+    return rc;
+}
+
+/* Same database: one INSERT ... SELECT inside the engine, after clearing
+ * the range. Correct because no sync touches a range while its chunk is in
+ * flight (DESIGN.md item 5) and the target takes no other writes. */
+static int copy_in_engine(sg_flow *f, const sg_row *lo, const sg_row *hi,
+                          int64_t *rows, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    int rc = clear_range(f, lo, hi, err);
+    if (rc)
+        return rc;
+    sg_buf_puts(&b, "INSERT INTO ");
+    sg_db_ident(f->to, &b, f->to_table);
+    sg_buf_puts(&b, " (");
+    sg_sql_ident_list(f->to, &b, f->n_cols, f->to_cols, NULL);
+    sg_buf_puts(&b, ") ");
+    sg_flow_select_head(f, &b);
+    sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, hi, 1);
+    sg_flow_filter(f, &b);
+    rc = prepare(f->to, &b, &s, err);
+    if (!rc)
+        rc = sg_sql_bind_range(s, lo, hi, 1, err);
+    if (!rc && (rc = sg_db_step(s, err)) >= 0) {
+        *rows = sg_db_changes(f->to);
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+/* Streams the scan's rows into the target's bulk loader. */
+static int bulk_copy(sg_flow *f, sg_stmt *scan, int64_t *rows, sg_err *err)
+{
+    sg_bulk *bulk = NULL;
+    sg_value v[SG_MAX_COLS];
+    int64_t loaded = 0;
+    int rc = sg_db_bulk_begin(f->to, f->to_table, f->n_cols,
+                                    (const char *const *)f->to_cols, &bulk, err);
+    while (!rc && (rc = sg_db_step(scan, err)) == 1)
+        if ((rc = sg_flow_values(f, scan, v, true, err)) == 0)
+            rc = sg_db_bulk_row(f->to, bulk, v, f->n_cols, err);
+    if (bulk) {
+        sg_err end_err = { 0 };
+        int end = sg_db_bulk_end(f->to, bulk, rc == 0, &loaded, rc ? &end_err : err);
+        rc = rc ? rc : end;
+    }
+    *rows = loaded;
+    return rc;
+}
+
+/* Across databases: clear the range in the target, then stream the source
+ * rows into it: in bulk where the target's driver can, else row by row. */
+static int copy_streamed(sg_flow *f, const sg_row *lo, const sg_row *hi,
+                         int64_t *rows, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    int rc = 0;
+    if (!f->upsert && (rc = sg_flow_prepare(f, err)) != 0)
+        return rc;
+    if ((rc = clear_range(f, lo, hi, err)) != 0)
+        return rc;
+    sg_flow_select_head(f, &b);
+    sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, hi, 1);
+    sg_flow_filter(f, &b);
+    if ((rc = prepare(f->from, &b, &s, err)) == 0)
+        rc = sg_sql_bind_range(s, lo, hi, 1, err);
+    *rows = 0;
+    if (!rc && sg_db_has_bulk(f->to))
+        rc = bulk_copy(f, s, rows, err);
+    else
+        while (!rc && (rc = sg_db_step(s, err)) == 1) {
+            rc = sg_flow_write_row(f, s, err);
+            (*rows)++;
+        }
+    sg_db_finalize(s);
+    return rc;
+}
+
+int sg_flow_copy_range(sg_flow *f, const sg_row *lo, const sg_row *hi,
+                       int64_t *rows, sg_err *err)
+{
+    return f->same_db ? copy_in_engine(f, lo, hi, rows, err)
+                      : copy_streamed(f, lo, hi, rows, err);
+}
+
+/* SELECT the key columns FROM `from` WHERE the range: into b. */
+static void key_select(sg_flow *f, sg_buf *b, const sg_row *lo, const sg_row *hi)
+{
+    sg_buf_puts(b, "SELECT ");
+    sg_sql_ident_list(f->from, b, f->n_key, f->from_key, NULL);
+    sg_buf_puts(b, " FROM ");
+    sg_db_ident(f->from, b, f->from_table);
+    sg_buf_puts(b, " WHERE ");
+    sg_sql_key_range(f->from, b, f->n_key, f->from_key, lo, hi, 1);
+    sg_buf_puts(b, " ORDER BY ");
+    sg_sql_ident_list(f->from, b, f->n_key, f->from_key, NULL);
+}
+
+int sg_flow_keys(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_row **keys,
+                 size_t *n, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_value v[SG_MAX_KEY];
+    size_t cap = 0;
+    *keys = NULL;
+    *n = 0;
+    key_select(f, &b, lo, hi);
+    int rc = prepare(f->from, &b, &s, err);
+    if (!rc)
+        rc = sg_sql_bind_range(s, lo, hi, 1, err);
+    while (!rc && (rc = sg_db_step(s, err)) == 1) {
+        if (*n == cap) {
+            sg_row *more = realloc(*keys, (cap = cap ? cap * 2 : 256) * sizeof *more);
+            if (!more) {
+                rc = sg_err_set(err, SG_ENOMEM, "out of memory");
+                break;
+            }
+            *keys = more;
+        }
+        for (size_t k = 0; k < f->n_key; k++)
+            sg_db_column(s, (int)k, &v[k]);
+        (*keys)[*n] = (sg_row){ 0 };
+        rc = sg_row_copy(&(*keys)[*n], v, f->n_key) ? sg_err_set(err, SG_ENOMEM, "out of memory") : 0;
+        *n += !rc;
+    }
+    sg_db_finalize(s);
+    return rc > 0 ? 0 : rc;
+}
+
+int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
+                     bool *found, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_value v[SG_MAX_KEY];
+    *found = false;
+    key_select(f, &b, lo, NULL);
+    sg_buf_printf(&b, " LIMIT 1 OFFSET %lld", (long long)(n > 0 ? n - 1 : 0));
+    int rc = prepare(f->from, &b, &s, err);
+    if (!rc)
+        rc = sg_sql_bind_range(s, lo, NULL, 1, err);
+    if (!rc && (rc = sg_db_step(s, err)) == 1) {
+        for (size_t k = 0; k < f->n_key; k++)
+            sg_db_column(s, (int)k, &v[k]);
+        rc = sg_row_copy(out, v, f->n_key) ? sg_err_set(err, SG_ENOMEM, "out of memory") : 0;
+        *found = rc == 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+static int read_one(sg_flow *f, sg_stmt *s, sg_row *out, bool *found, sg_err *err)
+{
+    sg_value v[SG_MAX_COLS];
+    int rc = sg_db_step(s, err);
+    *found = rc == 1;
+    if (rc == 1 && (rc = sg_flow_values(f, s, v, false, err)) == 0)
+        rc = sg_row_copy(out, v, f->n_cols) ? sg_err_set(err, SG_ENOMEM, "out of memory") : 0;
+    sg_db_reset(s);
+    return rc;
+}
+
+int sg_flow_read_from(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
+                      sg_err *err)
+{
+    int rc = 0;
+    if (!f->read_key && (rc = sg_flow_prepare(f, err)) != 0)
+        return rc;
+    for (size_t k = 0; k < f->n_key && !rc; k++)
+        rc = sg_db_bind(f->read_key, (int)k + 1, &key[k], err);
+    return rc ? rc : read_one(f, f->read_key, out, found, err);
+}
+
+int sg_flow_read_to(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
+                    sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_buf_puts(&b, "SELECT ");
+    sg_sql_ident_list(f->to, &b, f->n_cols, f->to_cols, NULL);
+    sg_buf_puts(&b, " FROM ");
+    sg_db_ident(f->to, &b, f->to_table);
+    sg_buf_puts(&b, " WHERE ");
+    key_equals(f->to, &b, f->n_key, f->to_key, 1);
+    int rc = prepare(f->to, &b, &s, err);
+    for (size_t k = 0; k < f->n_key && !rc; k++)
+        rc = sg_db_bind(s, (int)k + 1, &key[k], err);
+    if (!rc)
+        rc = read_one(f, s, out, found, err);
+    sg_db_finalize(s);
+    return rc;
+}
+
+int sg_flow_scan(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,
+                 sg_stmt **out, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_conn *c = to_side ? f->to : f->from;
+    char **key = to_side ? f->to_key : f->from_key;
+    *out = NULL;
+    if (to_side) {
+        sg_buf_puts(&b, "SELECT ");
+        sg_sql_ident_list(c, &b, f->n_cols, f->to_cols, NULL);
+        sg_buf_puts(&b, " FROM ");
+        sg_db_ident(c, &b, f->to_table);
+        sg_buf_puts(&b, " WHERE ");
+    } else {
+        sg_flow_select_head(f, &b);
+    }
+    sg_sql_key_range(c, &b, f->n_key, key, lo, hi, 1);
+    if (!to_side)
+        sg_flow_filter(f, &b);
+    sg_buf_puts(&b, " ORDER BY ");
+    sg_sql_ident_list(c, &b, f->n_key, key, NULL);
+    int rc = prepare(c, &b, out, err);
+    if (!rc && (rc = sg_sql_bind_range(*out, lo, hi, 1, err)) != 0) {
+        sg_db_finalize(*out);
+        *out = NULL;
+    }
+    return rc;
+}

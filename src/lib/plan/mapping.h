@@ -1,0 +1,56 @@
+/* Mappings resolved against the schemas (mapping.c), type mapping across
+ * engines (typemap.c) and the plan's notes (plan.c, plan_types.c). */
+#ifndef SEGUE_MAPPING_H
+#define SEGUE_MAPPING_H
+
+#include "internal.h"
+
+/* Resolves the spec's mappings against the source (and, when it exists,
+ * target) schema: tables, keys, columns, expressions, reverse. Errors are
+ * SG_ESPEC with file:line. */
+int sg_mapping_resolve(sg_migration *m);
+void sg_mapping_free(sg_migration *m);
+/* Finalizes every statement the flows prepared (they are prepared again on
+ * use), e.g. before a lost connection is replaced. */
+void sg_mapping_close_statements(sg_migration *m);
+/* Across engines (typemap.c): the target engine's spelling of a source
+ * column type (NULL or "": none declared; caller frees), and the column
+ * types a mapping's flows conform values to. Same engine: no conforming. */
+bool sg_typemap_crossing(const sg_migration *m);
+char *sg_typemap_column(const sg_migration *m, const char *src_decl);
+int sg_typemap_flows(sg_migration *m, sg_map *mp);
+void sg_typemap_free(sg_flow *f);
+/* Plan (plan.c, plan_types.c): adds a warning or blocker; and the notes on
+ * mapping i's column types across engines, from its type pairs and one scan
+ * of the source counting rows the target would narrow or refuse. */
+int sg_plan_note(sg_migration *m, sg_plan *p, bool blocker, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int sg_plan_types(sg_migration *m, size_t i, sg_plan *p);
+/* The way back (DESIGN.md "Safety rules"): whether mapping i's reverse
+ * flow leaves a source column that is NOT NULL with no default unwritten,
+ * so a row inserted on the target could not reach the source; msg (size
+ * bytes) says which, with file:line and a hint. Returns 1 when it does.
+ * sg_mapping_check_reverse: SG_ESPEC for the first mapping that does. */
+int sg_mapping_reverse_gap(sg_migration *m, size_t i, char *msg, size_t size);
+int sg_mapping_check_reverse(sg_migration *m);
+/* Application roles: the roles that use mapping i's source table, each
+ * with its privileges and whether it keeps working on the target after the
+ * cutover ("appuser (INSERT, SELECT): keeps working; ..."), into *roles
+ * (caller frees; NULL when there are none or the engines have no roles;
+ * roles may be NULL). When one would fail (no such role in the target
+ * database, or privileges the target table lacks), msg (size bytes) gets
+ * a blocker with file:line and the statements that fix it, and 1 is
+ * returned; 0 when none would; or an error. sg_mapping_check_grants:
+ * SG_ESPEC for the first mapping with one. */
+int sg_mapping_roles(sg_migration *m, size_t i, char **roles, char *msg, size_t size);
+int sg_mapping_check_grants(sg_migration *m);
+/* The first mapping that says reverse: none, or NULL. */
+const sg_map *sg_mapping_no_way_back(const sg_migration *m);
+/* One line on the columns added to sources since start (not copied), ""
+ * when none; out has size bytes. */
+void sg_mapping_drift_note(const sg_migration *m, char *out, size_t size);
+/* Checks the parts that need the target tables to exist (after start or for
+ * create: false): columns, key uniqueness, reverse expressions. */
+int sg_mapping_check_target(sg_migration *m, bool created);
+
+#endif

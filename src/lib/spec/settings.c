@@ -1,0 +1,81 @@
+#include "spec/settings.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "spec/spec.h"
+
+static const sg_setting table[] = {
+    { "backfill", "chunk_time", SG_SETTING_DURATION, 10, 60000, 500,
+      offsetof(sg_spec, chunk_time_ms),
+      "time each backfill chunk aims at; the chunk size adapts to it" },
+    { "backfill", "max_rows_per_second", SG_SETTING_INT, 0, INT64_MAX, 0,
+      offsetof(sg_spec, max_rows_per_second),
+      "cap on backfill rows per second; 0 means no cap" },
+    { "backfill", "pause", SG_SETTING_DURATION, 0, 10000, 100,
+      offsetof(sg_spec, pause_ms),
+      "longest pause between chunks when source and target are one "
+      "database: segue pauses as long as a writer that waited through the "
+      "chunk needs to get the write lock (SQLite: its busy handler's "
+      "current retry step), at most this" },
+    { "worker", "lease_ttl", SG_SETTING_DURATION, 1000, 600000, 10000,
+      offsetof(sg_spec, lease_ttl_ms),
+      "how long a worker's lease lasts without renewal before another "
+      "worker may take it over" },
+    { "worker", "idle_timeout", SG_SETTING_DURATION, 1000, 86400000, 60000,
+      offsetof(sg_spec, idle_timeout_ms),
+      "how long a segue session may sit in an open transaction with "
+      "nothing to do (its process stopped or frozen) before the server "
+      "ends it and frees its locks (PostgreSQL: "
+      "idle_in_transaction_session_timeout)" },
+    { "gates", "verify_max_age", SG_SETTING_DURATION, 1000, 2592000000LL, 3600000,
+      offsetof(sg_spec, verify_max_age_ms),
+      "cutover --reads and --writes need a clean verify no older than this" },
+    { "gates", "max_lag", SG_SETTING_DURATION, 0, 3600000, 1000,
+      offsetof(sg_spec, max_lag_ms),
+      "cutover --reads and --writes need the oldest pending change to be "
+      "younger than this" },
+};
+
+const sg_setting *sg_settings(size_t *n)
+{
+    *n = sizeof table / sizeof table[0];
+    return table;
+}
+
+const sg_setting *sg_setting_find(const char *section, const char *name)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (!strcmp(table[i].section, section) && !strcmp(table[i].name, name))
+            return &table[i];
+    return NULL;
+}
+
+bool sg_setting_section_exists(const char *section)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (!strcmp(table[i].section, section))
+            return true;
+    return false;
+}
+
+void sg_settings_list(const char *section, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof table / sizeof table[0] && used < size; i++) {
+        if (strcmp(table[i].section, section))
+            continue;
+        int n = snprintf(out + used, size - used, "%s%s", used ? ", " : "",
+                         table[i].name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+void sg_settings_defaults(sg_spec *s)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        *(int64_t *)((char *)s + table[i].offset) = table[i].dflt;
+}

@@ -1,0 +1,597 @@
+/* Spec file parsing with libyaml's document API; every error names
+ * file:line, what is wrong and what to do. */
+#include "spec/spec.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <segue/segue.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include <yaml.h>
+
+#include "base/buf.h"
+#include "spec/settings.h"
+
+#define SPEC_MAX_BYTES (1 << 20)
+
+typedef struct parse {
+    const char *path;
+    yaml_document_t doc;
+    sg_err *err;
+    sg_spec *spec;
+} parse;
+
+static int line_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.line + 1;
+}
+
+static int fail(parse *p, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(parse *p, const yaml_node_t *n, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return sg_err_set(p->err, SG_ESPEC, "%s:%d: %s", p->path,
+                      n ? line_of(n) : 1, what);
+}
+
+static yaml_node_t *node(parse *p, int id)
+{
+    return yaml_document_get_node(&p->doc, id);
+}
+
+/* The text of a scalar node, or NULL (after an error) for other kinds. */
+static const char *scalar(parse *p, yaml_node_t *n, const char *what)
+{
+    if (n->type != YAML_SCALAR_NODE) {
+        fail(p, n, "%s must be a single value, not a %s", what,
+             n->type == YAML_MAPPING_NODE ? "mapping" : "list");
+        return NULL;
+    }
+    return (const char *)n->data.scalar.value;
+}
+
+static int take_string(parse *p, yaml_node_t *n, const char *what, char **out)
+{
+    const char *s = scalar(p, n, what);
+    if (!s)
+        return SG_ESPEC;
+    if (*s == '\0')
+        return fail(p, n, "%s is empty; hint: give a value", what);
+    free(*out);
+    *out = strdup(s);
+    return *out ? 0 : sg_err_set(p->err, SG_ENOMEM, "out of memory");
+}
+
+static int take_bool(parse *p, yaml_node_t *n, const char *what, bool *out)
+{
+    const char *s = scalar(p, n, what);
+    if (!s)
+        return SG_ESPEC;
+    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) {
+        *out = false;
+        return 0;
+    }
+    return fail(p, n, "%s must be true or false, not '%s'", what, s);
+}
+
+int sg_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    if (!s || !*s || isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int sg_parse_duration_ms(const char *s, int64_t *ms)
+{
+    char *end;
+    if (!s || !*s || isspace((unsigned char)*s) || *s == '-')
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0)
+        return -1;
+    double mult;
+    if (!strcmp(end, "") || !strcmp(end, "ms"))
+        mult = 1;
+    else if (!strcmp(end, "s"))
+        mult = 1000;
+    else if (!strcmp(end, "m") || !strcmp(end, "min"))
+        mult = 60000;
+    else if (!strcmp(end, "h"))
+        mult = 3600000;
+    else
+        return -1;
+    double r = v * mult;
+    if (r > 1e15)
+        return -1;
+    *ms = (int64_t)(r + 0.5);
+    return 0;
+}
+
+/* A setting from the typed table (settings.c). */
+static int take_setting(parse *p, const sg_setting *st, yaml_node_t *n)
+{
+    const char *s = scalar(p, n, st->name);
+    int64_t v;
+    if (!s)
+        return SG_ESPEC;
+    int bad = st->type == SG_SETTING_DURATION ? sg_parse_duration_ms(s, &v)
+                                              : sg_parse_int64(s, 0, INT64_MAX, &v);
+    if (bad)
+        return fail(p, n, "%s.%s: '%s' is not a %s; hint: %s", st->section,
+                    st->name, s,
+                    st->type == SG_SETTING_DURATION ? "duration" : "whole number",
+                    st->type == SG_SETTING_DURATION ? "write e.g. 500ms or 2s"
+                                                    : "write e.g. 1000");
+    if (v < st->min || v > st->max)
+        return fail(p, n, "%s.%s: %s is out of range; hint: allowed %lld..%lld%s",
+                    st->section, st->name, s, (long long)st->min,
+                    (long long)st->max,
+                    st->type == SG_SETTING_DURATION ? " ms" : "");
+    *(int64_t *)((char *)p->spec + st->offset) = v;
+    return 0;
+}
+
+static int parse_section(parse *p, const char *section, yaml_node_t *n)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(p, n, "'%s' must be a mapping of settings", section);
+    for (yaml_node_pair_t *kv = n->data.mapping.pairs.start;
+         kv < n->data.mapping.pairs.top; kv++) {
+        yaml_node_t *k = node(p, kv->key), *v = node(p, kv->value);
+        const char *name = scalar(p, k, "a setting name");
+        if (!name)
+            return SG_ESPEC;
+        const sg_setting *st = sg_setting_find(section, name);
+        if (!st) {
+            char known[512];
+            sg_settings_list(section, known, sizeof known);
+            return fail(p, k, "unknown setting '%s' in '%s'; hint: known: %s",
+                        name, section, known);
+        }
+        int rc = take_setting(p, st, v);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int parse_key(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+{
+    m->key_line = line_of(n);
+    if (n->type == YAML_SCALAR_NODE) {
+        m->key = calloc(1, sizeof *m->key);
+        if (!m->key)
+            return sg_err_set(p->err, SG_ENOMEM, "out of memory");
+        m->n_key = 1;
+        return take_string(p, n, "key", &m->key[0]);
+    }
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(p, n, "key must be a column or a list of columns");
+    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (cnt == 0 || cnt > 16)
+        return fail(p, n, "key must list 1 to 16 columns");
+    m->key = calloc(cnt, sizeof *m->key);
+    if (!m->key)
+        return sg_err_set(p->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cnt; i++) {
+        int rc = take_string(p, node(p, n->data.sequence.items.start[i]),
+                             "a key column", &m->key[i]);
+        m->n_key = i + 1;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int parse_column(parse *p, sg_spec_column *c, yaml_node_t *k, yaml_node_t *v)
+{
+    int rc = take_string(p, k, "a target column name", &c->name);
+    c->line = line_of(k);
+    if (rc)
+        return rc;
+    if (v->type == YAML_SCALAR_NODE)
+        return take_string(p, v, "a column expression", &c->expr);
+    if (v->type != YAML_MAPPING_NODE)
+        return fail(p, v, "column '%s' must be an expression or a mapping with "
+                    "expr and type", c->name);
+    for (yaml_node_pair_t *kv = v->data.mapping.pairs.start;
+         kv < v->data.mapping.pairs.top; kv++) {
+        yaml_node_t *kk = node(p, kv->key), *vv = node(p, kv->value);
+        const char *name = scalar(p, kk, "a key");
+        if (!name)
+            return SG_ESPEC;
+        if (!strcmp(name, "expr"))
+            rc = take_string(p, vv, "expr", &c->expr);
+        else if (!strcmp(name, "type"))
+            rc = take_string(p, vv, "type", &c->type);
+        else
+            rc = fail(p, kk, "unknown key '%s' in column '%s'; hint: expected "
+                      "expr or type", name, c->name);
+        if (rc)
+            return rc;
+    }
+    if (!c->expr)
+        return fail(p, v, "column '%s' has no expr; hint: add expr: <SQL "
+                    "expression over the source row>", c->name);
+    return 0;
+}
+
+static int parse_columns(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+{
+    m->columns_line = line_of(n);
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(p, n, "columns must map target column names to source "
+                    "expressions; hint: email: lower(Email)");
+    size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    if (cnt == 0)
+        return fail(p, n, "columns is empty; hint: leave it out to copy every "
+                    "column as it is");
+    m->cols = calloc(cnt, sizeof *m->cols);
+    if (!m->cols)
+        return sg_err_set(p->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_pair_t *kv = &n->data.mapping.pairs.start[i];
+        m->n_cols = i + 1;
+        int rc = parse_column(p, &m->cols[i], node(p, kv->key), node(p, kv->value));
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(m->cols[j].name, m->cols[i].name))
+                return fail(p, node(p, kv->key), "target column '%s' appears "
+                            "twice", m->cols[i].name);
+    }
+    return 0;
+}
+
+static int parse_reverse(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+{
+    if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 4 &&
+        !memcmp(n->data.scalar.value, "none", 4)) {
+        m->no_reverse = true;
+        return 0;
+    }
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(p, n, "reverse must map source column names to expressions "
+                    "over the target row, or be none; hint: Email: email");
+    size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    m->reverse = calloc(cnt ? cnt : 1, sizeof *m->reverse);
+    if (!m->reverse)
+        return sg_err_set(p->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_pair_t *kv = &n->data.mapping.pairs.start[i];
+        sg_spec_reverse *r = &m->reverse[i];
+        m->n_reverse = i + 1;
+        r->line = line_of(node(p, kv->key));
+        int rc = take_string(p, node(p, kv->key), "a source column name", &r->column);
+        if (!rc)
+            rc = take_string(p, node(p, kv->value), "a reverse expression", &r->expr);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int mapping_field(parse *p, sg_spec_mapping *m, const char *name,
+                         yaml_node_t *k, yaml_node_t *v)
+{
+    if (!strcmp(name, "from")) {
+        m->from_line = line_of(v);
+        return take_string(p, v, "from", &m->from);
+    }
+    if (!strcmp(name, "to")) {
+        m->to_line = line_of(v);
+        return take_string(p, v, "to", &m->to);
+    }
+    if (!strcmp(name, "key"))
+        return parse_key(p, m, v);
+    if (!strcmp(name, "create"))
+        return take_bool(p, v, "create", &m->create);
+    if (!strcmp(name, "columns"))
+        return parse_columns(p, m, v);
+    if (!strcmp(name, "where")) {
+        m->where_line = line_of(v);
+        return take_string(p, v, "where", &m->where);
+    }
+    if (!strcmp(name, "reverse"))
+        return parse_reverse(p, m, v);
+    return fail(p, k, "unknown key '%s' in mapping; hint: expected one of from, "
+                "to, key, create, columns, where, reverse", name);
+}
+
+static int parse_mapping(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+{
+    m->line = line_of(n);
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(p, n, "each mapping must be a mapping with from and to");
+    for (yaml_node_pair_t *kv = n->data.mapping.pairs.start;
+         kv < n->data.mapping.pairs.top; kv++) {
+        yaml_node_t *k = node(p, kv->key);
+        const char *name = scalar(p, k, "a key");
+        if (!name)
+            return SG_ESPEC;
+        int rc = mapping_field(p, m, name, k, node(p, kv->value));
+        if (rc)
+            return rc;
+    }
+    if (!m->from)
+        return fail(p, n, "mapping has no 'from'; hint: name the source table");
+    if (!m->to)
+        return fail(p, n, "mapping from '%s' has no 'to'; hint: name the target "
+                    "table", m->from);
+    return 0;
+}
+
+static int parse_mappings(parse *p, yaml_node_t *n)
+{
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(p, n, "mappings must be a list; hint: start each mapping "
+                    "with '- from: Table'");
+    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (cnt == 0)
+        return fail(p, n, "mappings is empty; hint: add at least one mapping");
+    if (cnt > 256)
+        return fail(p, n, "too many mappings (%zu); at most 256", cnt);
+    p->spec->mappings = calloc(cnt, sizeof *p->spec->mappings);
+    if (!p->spec->mappings)
+        return sg_err_set(p->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cnt; i++) {
+        p->spec->n_mappings = i + 1;
+        int rc = parse_mapping(p, &p->spec->mappings[i],
+                               node(p, n->data.sequence.items.start[i]));
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int check_name(parse *p, yaml_node_t *n)
+{
+    const char *s = p->spec->name;
+    size_t len = strlen(s);
+    if (len > 48)
+        return fail(p, n, "name is longer than 48 characters");
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+            return fail(p, n, "name '%s' has a character other than letters, "
+                        "digits, '_' and '-'", s);
+    return 0;
+}
+
+static int top_field(parse *p, const char *name, yaml_node_t *k, yaml_node_t *v)
+{
+    sg_spec *s = p->spec;
+    if (!strcmp(name, "version")) {
+        const char *t = scalar(p, v, "version");
+        if (!t)
+            return SG_ESPEC;
+        if (strcmp(t, "1"))
+            return fail(p, v, "unsupported spec version '%s'; hint: this segue "
+                        "reads version: 1", t);
+        s->version = 1;
+        return 0;
+    }
+    if (!strcmp(name, "name")) {
+        s->name_line = line_of(v);
+        int rc = take_string(p, v, "name", &s->name);
+        return rc ? rc : check_name(p, v);
+    }
+    if (!strcmp(name, "source")) {
+        s->source_line = line_of(v);
+        return take_string(p, v, "source", &s->source);
+    }
+    if (!strcmp(name, "target")) {
+        s->target_line = line_of(v);
+        return take_string(p, v, "target", &s->target);
+    }
+    if (!strcmp(name, "mappings"))
+        return parse_mappings(p, v);
+    if (sg_setting_section_exists(name))
+        return parse_section(p, name, v);
+    return fail(p, k, "unknown key '%s'; hint: expected one of version, name, "
+                "source, target, mappings, backfill, worker", name);
+}
+
+static int parse_root(parse *p, yaml_node_t *root)
+{
+    if (!root)
+        return fail(p, NULL, "the spec is empty; hint: see docs/spec.md");
+    if (root->type != YAML_MAPPING_NODE)
+        return fail(p, root, "the spec must be a mapping with version, name, "
+                    "source, target and mappings");
+    for (yaml_node_pair_t *kv = root->data.mapping.pairs.start;
+         kv < root->data.mapping.pairs.top; kv++) {
+        yaml_node_t *k = node(p, kv->key);
+        const char *name = scalar(p, k, "a key");
+        if (!name)
+            return SG_ESPEC;
+        for (yaml_node_pair_t *kw = root->data.mapping.pairs.start; kw < kv; kw++) {
+            yaml_node_t *kk = node(p, kw->key);
+            if (kk->type == YAML_SCALAR_NODE &&
+                !strcmp((const char *)kk->data.scalar.value, name))
+                return fail(p, k, "key '%s' appears twice", name);
+        }
+        int rc = top_field(p, name, k, node(p, kv->value));
+        if (rc)
+            return rc;
+    }
+    static const struct { const char *key; size_t off; } required[] = {
+        { "name", offsetof(sg_spec, name) },
+        { "source", offsetof(sg_spec, source) },
+        { "target", offsetof(sg_spec, target) },
+    };
+    if (p->spec->version != 1)
+        return fail(p, root, "missing 'version'; hint: add version: 1");
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!*(char **)((char *)p->spec + required[i].off))
+            return fail(p, root, "missing '%s'; hint: see docs/spec.md",
+                        required[i].key);
+    if (!p->spec->n_mappings)
+        return fail(p, root, "missing 'mappings'; hint: add at least one "
+                    "mapping with from and to");
+    return 0;
+}
+
+int sg_spec_parse(sg_spec **out, const char *path, const char *text, size_t len,
+                  sg_err *err)
+{
+    parse p = { .path = path, .err = err };
+    yaml_parser_t parser;
+    int rc = 0;
+    bool have_doc = false;
+    *out = NULL;
+    p.spec = calloc(1, sizeof *p.spec);
+    if (!p.spec || !(p.spec->path = strdup(path)))
+        return sg_err_set(err, SG_ENOMEM, "out of memory");
+    sg_settings_defaults(p.spec);
+    if (!yaml_parser_initialize(&parser)) {
+        rc = sg_err_set(err, SG_ENOMEM, "out of memory");
+        goto done;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &p.doc)) {
+        rc = sg_err_set(err, SG_ESPEC, "%s:%zu: YAML syntax error: %s%s%s; hint: "
+                        "check indentation and quoting", path,
+                        parser.problem_mark.line + 1,
+                        parser.problem ? parser.problem : "unreadable",
+                        parser.context ? " " : "",
+                        parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        goto done;
+    }
+    have_doc = true;
+    yaml_parser_delete(&parser);
+    rc = parse_root(&p, yaml_document_get_root_node(&p.doc));
+done:
+    if (have_doc)
+        yaml_document_delete(&p.doc);
+    if (rc) {
+        sg_spec_free(p.spec);
+        return rc;
+    }
+    *out = p.spec;
+    return 0;
+}
+
+int sg_spec_load(sg_spec **out, const char *path, sg_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    int rc = 0;
+    *out = NULL;
+    if (!f)
+        return sg_err_set(err, SG_ESPEC, "cannot read spec '%s': %s", path,
+                          strerror(errno));
+    text = malloc(SPEC_MAX_BYTES + 1);
+    if (!text) {
+        rc = sg_err_set(err, SG_ENOMEM, "out of memory");
+        goto done;
+    }
+    size_t n = fread(text, 1, SPEC_MAX_BYTES + 1, f);
+    if (ferror(f)) {
+        rc = sg_err_set(err, SG_ESPEC, "cannot read spec '%s'", path);
+        goto done;
+    }
+    if (n > SPEC_MAX_BYTES) {
+        rc = sg_err_set(err, SG_ESPEC, "spec '%s' is larger than 1 MiB", path);
+        goto done;
+    }
+    rc = sg_spec_parse(out, path, text, n, err);
+done:
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+static void free_mapping(sg_spec_mapping *m)
+{
+    free(m->from);
+    free(m->to);
+    for (size_t i = 0; i < m->n_key; i++)
+        free(m->key[i]);
+    free(m->key);
+    for (size_t i = 0; i < m->n_cols; i++) {
+        free(m->cols[i].name);
+        free(m->cols[i].expr);
+        free(m->cols[i].type);
+    }
+    free(m->cols);
+    free(m->where);
+    for (size_t i = 0; i < m->n_reverse; i++) {
+        free(m->reverse[i].column);
+        free(m->reverse[i].expr);
+    }
+    free(m->reverse);
+}
+
+void sg_spec_free(sg_spec *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_mappings; i++)
+        free_mapping(&s->mappings[i]);
+    free(s->mappings);
+    free(s->path);
+    free(s->name);
+    free(s->source);
+    free(s->target);
+    free(s);
+}
+
+static void hash_str(XXH3_state_t *st, const char *s)
+{
+    const char *v = s ? s : "\x01<none>";
+    XXH3_128bits_update(st, v, strlen(v) + 1);
+}
+
+void sg_spec_hash(const sg_spec *s, char out[33])
+{
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) {
+        snprintf(out, 33, "%032d", 0);
+        return;
+    }
+    XXH3_128bits_reset(st);
+    for (size_t i = 0; i < s->n_mappings; i++) {
+        const sg_spec_mapping *m = &s->mappings[i];
+        hash_str(st, m->from);
+        hash_str(st, m->to);
+        for (size_t j = 0; j < m->n_key; j++)
+            hash_str(st, m->key[j]);
+        for (size_t j = 0; j < m->n_cols; j++) {
+            hash_str(st, m->cols[j].name);
+            hash_str(st, m->cols[j].expr);
+        }
+        hash_str(st, m->where);
+        for (size_t j = 0; j < m->n_reverse; j++) {
+            hash_str(st, m->reverse[j].column);
+            hash_str(st, m->reverse[j].expr);
+        }
+        if (m->no_reverse)
+            hash_str(st, "reverse: none");
+        hash_str(st, "\x02");
+    }
+    XXH128_hash_t h = XXH3_128bits_digest(st);
+    XXH3_freeState(st);
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+}

@@ -1,0 +1,76 @@
+/* The spec file: YAML, version 1 (docs/spec.md). Parsing checks syntax,
+ * shapes and settings and keeps the line of every item, so that later checks
+ * against the database (mapping.c) can point at file:line too. */
+#ifndef SEGUE_SPEC_H
+#define SEGUE_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+typedef struct sg_spec_column {
+    char *name;  /* target column */
+    char *expr;  /* SQL expression over the source row */
+    char *type;  /* declared target type, or NULL to infer */
+    int line;
+} sg_spec_column;
+
+typedef struct sg_spec_reverse {
+    char *column; /* source column */
+    char *expr;   /* SQL expression over the target row */
+    int line;
+} sg_spec_reverse;
+
+typedef struct sg_spec_mapping {
+    char *from, *to;
+    int line, from_line, to_line, key_line, columns_line, where_line;
+    size_t n_key;
+    char **key;            /* source key columns; n_key == 0: primary key */
+    bool create;
+    size_t n_cols;
+    sg_spec_column *cols;  /* n_cols == 0: every source column, same name */
+    char *where;           /* filter over the source row, or NULL */
+    size_t n_reverse;
+    sg_spec_reverse *reverse;
+    bool no_reverse;       /* reverse: none: no way back after the write
+                            * cutover, on purpose */
+} sg_spec_mapping;
+
+typedef struct sg_spec {
+    char *path;
+    int version;
+    char *name;
+    char *source, *target;
+    int name_line, source_line, target_line;
+    size_t n_mappings;
+    sg_spec_mapping *mappings;
+    int64_t chunk_time_ms;        /* backfill.chunk_time */
+    int64_t max_rows_per_second;  /* backfill.max_rows_per_second, 0 = no cap */
+    int64_t pause_ms;             /* backfill.pause */
+    int64_t lease_ttl_ms;         /* worker.lease_ttl */
+    int64_t idle_timeout_ms;      /* worker.idle_timeout */
+    int64_t verify_max_age_ms;    /* gates.verify_max_age */
+    int64_t max_lag_ms;           /* gates.max_lag */
+} sg_spec;
+
+/* Reads and checks the spec at `path`. *out is owned by the caller
+ * (sg_spec_free). Errors: SG_ESPEC with "path:line: what; hint: ...". */
+int sg_spec_load(sg_spec **out, const char *path, sg_err *err);
+/* Same, from text in memory; `path` names it in messages. */
+int sg_spec_parse(sg_spec **out, const char *path, const char *text, size_t len,
+                  sg_err *err);
+void sg_spec_free(sg_spec *s);
+
+/* Parses a duration: "500ms", "2s", "1.5s", "3m", "250" (ms). Returns 0 and
+ * *ms, or -1. */
+int sg_parse_duration_ms(const char *s, int64_t *ms);
+/* Parses a non-negative integer with range check. Returns 0 or -1. */
+int sg_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* A hex digest of what defines the mappings (tables, keys, columns, filters,
+ * reverse expressions), not the tunable settings: 32 chars + NUL. */
+void sg_spec_hash(const sg_spec *s, char out[33]);
+
+#endif
