@@ -103,7 +103,11 @@ int sg_migration_open_ext(sg_migration **out, const char *spec_path,
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     if ((rc = open_endpoints(m, o ? o : &defaults)) != 0)
         return rc;
-    return sg_mapping_resolve(m);
+    if ((rc = sg_mapping_resolve(m)) != 0)
+        return rc;
+    if (!(o && o->read_only))
+        sg_mapping_attach_source(m);
+    return 0;
 }
 
 int sg_migration_open(sg_migration **out, const char *spec_path)

@@ -130,4 +130,40 @@ edge_playbook() { # same|two
 test_edge_two_files() { edge_playbook two; }
 test_edge_same_file() { edge_playbook same; }
 
+# across two files the copy runs inside the target's engine with the source
+# attached, except for a mapping whose expression reads another table: the
+# target's own table of that name must not answer for the source's
+test_edge_two_files_expression_reads_the_source() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"
+  sqlite3 "$d/tgt.db" "CREATE TABLE Genre (GenreId INTEGER PRIMARY KEY, Name TEXT);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+    INSERT INTO Genre SELECT i, 'the target''s genre' FROM n;"
+  cat > "$d/m.yaml" <<YAML
+version: 1
+name: attach
+source: sqlite:$d/src.db
+target: sqlite:$d/tgt.db
+mappings:
+  - from: Track
+    to: track_genre
+    create: true
+    columns:
+      track_id: TrackId
+      genre: {expr: "(SELECT g.Name FROM Genre g WHERE g.GenreId = Track.GenreId)", type: TEXT}
+    reverse: none
+  - from: InvoiceLine
+    to: invoice_line
+    create: true
+YAML
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
+  local diff; diff=$(sqlite3 "$d/src.db" "ATTACH '$d/tgt.db' AS t;
+    SELECT (SELECT count(*) FROM (SELECT tr.TrackId, g.Name FROM Track tr LEFT JOIN Genre g USING (GenreId)
+              EXCEPT SELECT track_id, genre FROM t.track_genre))
+         + (SELECT count(*) FROM (SELECT * FROM InvoiceLine EXCEPT SELECT * FROM t.invoice_line))
+         + (SELECT count(*) FROM (SELECT * FROM t.invoice_line EXCEPT SELECT * FROM InvoiceLine))")
+  [ "$diff" = 0 ] || fail "$diff rows differ from the source's own join and rows"
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+}
+
 run_tests

@@ -233,6 +233,11 @@ struct sg_driver {
      * hold (BEGIN IMMEDIATE on SQLite, the fence and DDL on PostgreSQL)
      * waits for it before failing with a transient error (ms). */
     int (*lock_wait)(sg_conn *c, int64_t ms, sg_err *err);
+    /* Makes the tables of `other` (a database of the same engine) readable
+     * on c as "alias"."table", read-only, so a copy between the two runs
+     * inside c's engine. Outside any transaction on c. SG_ENOTSUP where the
+     * engine cannot (NULL: never). */
+    int (*attach)(sg_conn *c, sg_conn *other, const char *alias, sg_err *err);
     /* Whether this database holds segue's control tables. */
     int (*control_present)(sg_conn *c, bool *out, sg_err *err);
     /* Fills *out with NULL when the table does not exist. */
@@ -375,6 +380,7 @@ int sg_db_guard_install(sg_conn *c, const sg_guard *g, sg_err *err);
 int sg_db_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err);
 int sg_db_guard_lift(sg_conn *c, const sg_guard *g, bool lift, sg_err *err);
 int sg_db_guard_exists(sg_conn *c, const sg_guard *g, bool *out, sg_err *err);
+int sg_db_attach(sg_conn *c, sg_conn *other, const char *alias, sg_err *err);
 int sg_db_marker_setup(sg_conn *c, sg_err *err);
 int sg_db_marker_teardown(sg_conn *c, sg_err *err);
 int sg_db_marker_on(sg_conn *c, sg_err *err);

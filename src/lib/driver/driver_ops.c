@@ -152,6 +152,12 @@ int sg_db_guard_exists(sg_conn *c, const sg_guard *g, bool *out, sg_err *err)
                                 : missing(c, "guard", err);
 }
 
+int sg_db_attach(sg_conn *c, sg_conn *other, const char *alias, sg_err *err)
+{
+    return c->drv->attach && other->drv == c->drv ? c->drv->attach(c, other, alias, err)
+                                                  : missing(c, "attach", err);
+}
+
 int sg_db_marker_setup(sg_conn *c, sg_err *err)
 {
     return c->drv->marker_setup ? c->drv->marker_setup(c, err) : missing(c, "marker", err);

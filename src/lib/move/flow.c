@@ -89,14 +89,24 @@ static int prepare(sg_conn *c, sg_buf *b, sg_stmt **out, sg_err *err)
 }
 
 /* SELECT <exprs> FROM <from> WHERE ... (no WHERE clause end) */
-void sg_flow_select_head(sg_flow *f, sg_buf *b)
+/* "SELECT <exprs> FROM [schema.]<from> WHERE " */
+static void select_head_in(sg_flow *f, sg_buf *b, const char *schema)
 {
     sg_buf_puts(b, "SELECT ");
     for (size_t i = 0; i < f->n_cols; i++)
         sg_buf_printf(b, "%s(%s)", i ? ", " : "", f->exprs[i]);
     sg_buf_puts(b, " FROM ");
+    if (schema) {
+        sg_db_ident(f->from, b, schema);
+        sg_buf_putc(b, '.');
+    }
     sg_db_ident(f->from, b, f->from_table);
     sg_buf_puts(b, " WHERE ");
+}
+
+void sg_flow_select_head(sg_flow *f, sg_buf *b)
+{
+    select_head_in(f, b, NULL);
 }
 
 void sg_flow_filter(sg_flow *f, sg_buf *b)
@@ -301,7 +311,8 @@ static int clear_range(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_err *e
     return rc;
 }
 
-/* Same database: one INSERT ... SELECT inside the engine, after clearing
+/* Same database, or the source attached to the target's connection
+ * (from_schema): one INSERT ... SELECT inside the engine, after clearing
  * the range. Correct because no sync touches a range while its chunk is in
  * flight (DESIGN.md item 5) and the target takes no other writes. */
 static int copy_in_engine(sg_flow *f, const sg_row *lo, const sg_row *hi,
@@ -317,7 +328,7 @@ static int copy_in_engine(sg_flow *f, const sg_row *lo, const sg_row *hi,
     sg_buf_puts(&b, " (");
     sg_sql_ident_list(f->to, &b, f->n_cols, f->to_cols, NULL);
     sg_buf_puts(&b, ") ");
-    sg_flow_select_head(f, &b);
+    select_head_in(f, &b, f->same_db ? NULL : f->from_schema);
     sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, hi, 1);
     sg_flow_filter(f, &b);
     rc = prepare(f->to, &b, &s, err);
@@ -383,8 +394,8 @@ static int copy_streamed(sg_flow *f, const sg_row *lo, const sg_row *hi,
 int sg_flow_copy_range(sg_flow *f, const sg_row *lo, const sg_row *hi,
                        int64_t *rows, sg_err *err)
 {
-    return f->same_db ? copy_in_engine(f, lo, hi, rows, err)
-                      : copy_streamed(f, lo, hi, rows, err);
+    return f->same_db || f->from_schema ? copy_in_engine(f, lo, hi, rows, err)
+                                        : copy_streamed(f, lo, hi, rows, err);
 }
 
 /* SELECT the key columns FROM `from` WHERE the range: into b. */

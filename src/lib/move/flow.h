@@ -20,6 +20,10 @@ typedef struct sg_flow {
     char **exprs;                 /* expression over `from` for each */
     int *key_pos;                 /* n_key: index in to_cols of each key */
     char *filter;                 /* over `from`, or NULL */
+    const char *from_schema;      /* where `to`'s connection reads `from`'s
+                                   * tables in-engine (an attached database of
+                                   * the same engine), or NULL: rows stream
+                                   * between the connections */
     bool update_only;             /* never insert or delete (secondary reverse) */
     bool reverse;                 /* target -> source: partial rows */
     bool same_db;                 /* from and to share one connection */

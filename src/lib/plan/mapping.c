@@ -859,3 +859,28 @@ void sg_mapping_free(sg_migration *m)
     m->groups = NULL;
     m->n_maps = m->n_groups = 0;
 }
+
+/* The schema the target's connection reads the source through. */
+#define SOURCE_ALIAS "segue_source"
+
+/* Whether a text names another table (a subquery): in-engine it would
+ * find the target's table of that name first, so such a mapping streams. */
+static bool names_a_query(const char *s)
+{
+    return s && strcasestr(s, "select") != NULL;
+}
+
+void sg_mapping_attach_source(sg_migration *m)
+{
+    if (m->src == m->tgt || sg_db_attach(m->tgt, m->src, SOURCE_ALIAS, &m->err)) {
+        sg_err_clear(&m->err);
+        return;
+    }
+    for (size_t i = 0; i < m->n_maps; i++) {
+        sg_flow *f = &m->maps[i].fwd;
+        bool plain = !names_a_query(f->filter);
+        for (size_t c = 0; plain && c < f->n_cols; c++)
+            plain = !names_a_query(f->exprs[c]);
+        f->from_schema = plain ? SOURCE_ALIAS : NULL;
+    }
+}

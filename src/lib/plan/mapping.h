@@ -53,4 +53,11 @@ void sg_mapping_drift_note(const sg_migration *m, char *out, size_t size);
  * create: false): columns, key uniqueness, reverse expressions. */
 int sg_mapping_check_target(sg_migration *m, bool created);
 
+/* Two databases of one engine that can attach: the source is attached to
+ * the target's connection read-only and every mapping whose expressions and
+ * filter read only its own table copies in-engine (INSERT ... SELECT), as
+ * within one database. Where they cannot, rows stream. Outside any
+ * transaction; never fails (streaming is the fallback). */
+void sg_mapping_attach_source(sg_migration *m);
+
 #endif

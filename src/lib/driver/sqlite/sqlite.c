@@ -37,7 +37,7 @@ static const char *path_of(const char *rest)
 static const char *open_path(const char *path, unsigned flags, int *oflags)
 {
     bool ro = flags & SG_DB_READ_ONLY;
-    *oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE |
+    *oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI |
               (!ro && (flags & SG_DB_CREATE) ? SQLITE_OPEN_CREATE : 0);
     if (ro && (flags & SG_DB_CREATE) && *path && access(path, F_OK) != 0) {
         *oflags |= SQLITE_OPEN_MEMORY;
@@ -95,6 +95,41 @@ static int sq_lock_wait(sg_conn *c, int64_t ms, sg_err *err)
     (void)err;
     sqlite3_busy_timeout(((sq_conn *)c)->db, ms > INT_MAX ? INT_MAX : (int)ms);
     return 0;
+}
+
+/* ATTACH 'file:<other's file>?mode=ro' AS "alias": a URI filename, so the
+ * attached file is read-only here; '%', '?' and '#' in the path are
+ * %-encoded as RFC 3986 asks. */
+static int sq_attach(sg_conn *c, sg_conn *other, const char *alias, sg_err *err)
+{
+    const char *file = sqlite3_db_filename(((sq_conn *)other)->db, "main");
+    sqlite3_stmt *s = NULL;
+    sg_buf uri = SG_BUF_INIT, sql = SG_BUF_INIT;
+    if (!file || !*file)
+        return sg_err_set(err, SG_ENOTSUP, "%s: an in-memory database cannot be "
+                          "attached", c->endpoint);
+    sg_buf_puts(&uri, "file:");
+    for (const char *p = file; *p; p++)
+        if (*p == '%' || *p == '?' || *p == '#')
+            sg_buf_printf(&uri, "%%%02X", (unsigned char)*p);
+        else
+            sg_buf_putc(&uri, *p);
+    sg_buf_puts(&uri, "?mode=ro");
+    sg_buf_puts(&sql, "ATTACH DATABASE ?1 AS ");
+    sg_std_quote_ident(&sql, alias);
+    int rc = sg_buf_failed(&uri) || sg_buf_failed(&sql)
+                 ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
+    if (!rc && sqlite3_prepare_v2(((sq_conn *)c)->db, sg_buf_str(&sql), -1, &s,
+                                  NULL) != SQLITE_OK)
+        rc = sg_sq_fail(c, err);
+    if (!rc)
+        sqlite3_bind_text(s, 1, sg_buf_str(&uri), -1, SQLITE_TRANSIENT);
+    if (!rc && sqlite3_step(s) != SQLITE_DONE)
+        rc = sg_sq_fail(c, err);
+    sqlite3_finalize(s);
+    sg_buf_free(&uri);
+    sg_buf_free(&sql);
+    return rc;
 }
 
 static void sq_close(sg_conn *c)
@@ -315,6 +350,7 @@ const sg_driver sg_driver_sqlite = {
     .name = "sqlite",
     .scheme = "sqlite",
     .open = sq_open,
+    .attach = sq_attach,
     .lock_wait = sq_lock_wait,
     .close = sq_close,
     .same_database = sq_same_database,
