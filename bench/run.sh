@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SQLite benchmarks for segue, one run, each figure beside the baseline a user
 # would otherwise reach for (`make bench`; BENCH_ROWS, BENCH_REPS, BENCH_SECS
-# override the sizes). Medians of BENCH_REPS runs; times are wall clock.
+# override the sizes; BENCH_ONLY names parts). Medians of BENCH_REPS runs;
+# times are wall clock.
 #   1. backfill of a BENCH_ROWS-row table vs a one-shot INSERT INTO ... SELECT
 #      of the same mapping, in one file and across two files;
 #   2. capture overhead: single-row UPDATE latency, triggers off vs on;
@@ -205,8 +206,10 @@ bench_apply() {
 
 [ -x "$SEGUE" ] && [ -x "$LOAD" ] || die "build first: make"
 echo "segue bench: $(nproc) cores, sqlite $(sqlite3 --version | cut -d' ' -f1), $(date -u +%FT%TZ)"
+# BENCH_ONLY="backfill backfill_writer capture apply" runs those parts
+only() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 make_base
-bench_backfill
-bench_backfill_writer
-bench_capture
-bench_apply
+only backfill && bench_backfill
+only backfill_writer && bench_backfill_writer
+only capture && bench_capture
+only apply && bench_apply

@@ -53,7 +53,9 @@ cutover_behind_a_lock() { # dir
   echo "COMMIT;" >&7
   exec 7>&-
   wait $holder
-  $SEGUE cutover "$d/m.yaml" --writes --timeout 30s >/dev/null 2>&1 || fail "cutover after the commit"
+  # the held write is older than gates.max_lag by now: the worker applies it
+  wait_for "the worker applied the held write" 60 worker_ready "$d/m.yaml" || return 1
+  out=$($SEGUE cutover "$d/m.yaml" --writes --timeout 30s 2>&1) || fail "cutover after the commit: $out"
 }
 test_cutover_writes_behind_a_held_lock() {
   local d; d=$(scratch); ready_for_writes "$d" || return

@@ -265,12 +265,24 @@ struct sg_driver {
      * it for held_ms so that a writer that waited all that time gets its
      * turn (ms; 0 where writers do not queue behind segue's transactions). */
     int64_t (*yield_ms)(int64_t held_ms);
+    /* Whether another connection committed to c's database since the last
+     * call on c (the first call: since c was opened). Tells the backfill
+     * whether an application writes beside it. NULL where writers do not
+     * queue behind segue's transactions. */
+    int (*others_wrote)(sg_conn *c, bool *out, sg_err *err);
+    /* After a large committed write: the housekeeping that the engine
+     * would otherwise leave to the next writer's commit (SQLite: a passive
+     * WAL checkpoint, which copies the chunk's pages into the database
+     * file without blocking writers). NULL where there is none. */
+    int (*tidy)(sg_conn *c, sg_err *err);
     /* Inside segue's write transaction, around a bulk write to a guarded
      * table: lift the guard for this transaction (lift) and restore it
      * (!lift) before the commit. Other sessions must never see the guard
-     * gone; a driver whose guard costs little per row may do nothing.
-     * SQLite drops and recreates the triggers (its DDL is transactional),
-     * which halves the cost of an in-engine chunk copy. */
+     * gone. SQLite drops and recreates the triggers (its DDL is
+     * transactional), which halves the cost of an in-engine chunk copy.
+     * NULL where the guard costs little per row (PostgreSQL: one
+     * statement-level trigger): it stays, and segue's writes under it carry
+     * the no-echo marker. */
     int (*guard_lift)(sg_conn *c, const sg_guard *g, bool lift, sg_err *err);
     /* Whether the guard g is installed (committed, or in this session's
      * open transaction). */
@@ -369,6 +381,9 @@ int sg_db_bulk_begin(sg_conn *c, const char *table, size_t n, const char *const 
 int sg_db_bulk_row(sg_conn *c, sg_bulk *b, const sg_value *v, size_t n, sg_err *err);
 int sg_db_bulk_end(sg_conn *c, sg_bulk *b, bool ok, int64_t *rows, sg_err *err);
 int64_t sg_db_yield_ms(const sg_conn *c, int64_t held_ms);
+/* false where the driver has no others_wrote */
+int sg_db_others_wrote(sg_conn *c, bool *out, sg_err *err);
+int sg_db_tidy(sg_conn *c, sg_err *err);
 int sg_db_fence(sg_conn *c, size_t n, const char *const *tables, sg_err *err);
 int sg_db_control_teardown(sg_conn *c, sg_err *err);
 int sg_db_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err);
@@ -378,7 +393,8 @@ void sg_db_stmtlog_sql(const sg_conn *c, sg_buf *b, sg_stmtlog what, const char 
                        size_t n_key);
 int sg_db_guard_install(sg_conn *c, const sg_guard *g, sg_err *err);
 int sg_db_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err);
-int sg_db_guard_lift(sg_conn *c, const sg_guard *g, bool lift, sg_err *err);
+/* *lifted (may be NULL): whether the driver lifts guards at all. */
+int sg_db_guard_lift(sg_conn *c, const sg_guard *g, bool lift, bool *lifted, sg_err *err);
 int sg_db_guard_exists(sg_conn *c, const sg_guard *g, bool *out, sg_err *err);
 int sg_db_attach(sg_conn *c, sg_conn *other, const char *alias, sg_err *err);
 int sg_db_marker_setup(sg_conn *c, sg_err *err);

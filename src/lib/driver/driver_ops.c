@@ -94,6 +94,17 @@ int64_t sg_db_yield_ms(const sg_conn *c, int64_t held_ms)
     return c->drv->yield_ms ? c->drv->yield_ms(held_ms) : 0;
 }
 
+int sg_db_others_wrote(sg_conn *c, bool *out, sg_err *err)
+{
+    *out = false;
+    return c->drv->others_wrote ? c->drv->others_wrote(c, out, err) : 0;
+}
+
+int sg_db_tidy(sg_conn *c, sg_err *err)
+{
+    return c->drv->tidy ? c->drv->tidy(c, err) : 0;
+}
+
 int sg_db_fence(sg_conn *c, size_t n, const char *const *tables, sg_err *err)
 {
     return c->drv->fence ? c->drv->fence(c, n, tables, err) : missing(c, "fence", err);
@@ -140,8 +151,10 @@ int sg_db_guard_remove(sg_conn *c, const sg_guard *g, sg_err *err)
                                 : missing(c, "guard", err);
 }
 
-int sg_db_guard_lift(sg_conn *c, const sg_guard *g, bool lift, sg_err *err)
+int sg_db_guard_lift(sg_conn *c, const sg_guard *g, bool lift, bool *lifted, sg_err *err)
 {
+    if (lifted)
+        *lifted = c->drv->guard_lift != NULL;
     return c->drv->guard_lift ? c->drv->guard_lift(c, g, lift, err) : 0;
 }
 

@@ -10,6 +10,24 @@
 #include "state/phase.h"
 #include "move/tx.h"
 
+/* In one database whose writers queue for one write lock (SQLite), an
+ * application write waits behind each chunk. While an application writes
+ * beside the backfill (another connection committed since the last chunk,
+ * or within SHARED_HOLD_MS of that), chunks aim at SHARED_CHUNK_MS and after each the backfill
+ * stays off the lock as long as a writer that waited through it needs to
+ * get in (the driver's yield_ms, at most backfill.pause). So as to find
+ * out, the backfill also steps off after each of its first chunks, until
+ * it has held the lock PROBE_MS in all (those chunks are small, and so is
+ * a writer's retry step that early). While none writes,
+ * chunks aim at backfill.chunk_time and the backfill steps off only once
+ * per QUIET_YIELD_MS of holding the lock: a writer that starts then gets in
+ * within about that long, and from its first commit on the shared pace
+ * holds. */
+#define SHARED_CHUNK_MS 25
+#define SHARED_HOLD_MS 2000
+#define QUIET_YIELD_MS 2000
+#define PROBE_MS 100
+
 /* The engine's estimate of the rows to copy, for progress: -1 when it has
  * none (or the mapping has a filter, which only a count can judge). */
 static int estimate_rows(sg_migration *m, const sg_flow *f, int64_t *n)
@@ -36,10 +54,13 @@ static int estimate_rows(sg_migration *m, const sg_flow *f, int64_t *n)
 }
 
 /* Rows to copy, for progress: the engine's estimate where it keeps one (a
- * count of 5M rows took longer than a chunk), else a count. */
-static int count_rows(sg_migration *m, const sg_flow *f, int64_t *n)
+ * count of 5M rows took longer than a chunk), else for one integer key its
+ * span (an upper bound: progress may end short of 100 %), else a count. */
+static int count_rows(sg_migration *m, sg_flow *f, int64_t *n)
 {
     int rc = estimate_rows(m, f, n);
+    if (!rc && *n < 0 && !f->filter)
+        rc = sg_flow_key_span(f, n, &m->err);
     if (rc || *n >= 0)
         return rc;
     sg_buf q = SG_BUF_INIT;
@@ -78,6 +99,10 @@ int sg_backfill_init(sg_migration *m, sg_backfill *bf)
                          ? (cap > SG_CHUNK_MIN_ROWS ? cap : SG_CHUNK_MIN_ROWS)
                          : SG_CHUNK_FIRST_ROWS;
     bf->run_start_ms = sg_mono_ms();
+    bool others;
+    sg_err ignored;
+    if (m->src == m->tgt) /* the baseline the first chunk's look compares to */
+        sg_db_others_wrote(m->tgt, &others, &ignored);
     for (size_t i = 0; i < m->n_maps; i++) {
         sg_checkpoint cp;
         int64_t n = 0;
@@ -99,9 +124,45 @@ void sg_backfill_free(sg_backfill *bf)
     bf->loaded = false;
 }
 
-/* Sleeps as long as needed to keep the run under max_rows_per_second; in
- * one database, also long enough for writers that waited on the chunk's
- * write lock to get in (at most backfill.pause). */
+static bool sharing(const sg_migration *m, const sg_backfill *bf)
+{
+    return m->src == m->tgt && sg_mono_ms() < bf->shared_until_ms;
+}
+
+/* The time a chunk aims at. */
+static int64_t chunk_target_ms(const sg_migration *m, const sg_backfill *bf)
+{
+    int64_t t = m->spec->chunk_time_ms;
+    return sharing(m, bf) && t > SHARED_CHUNK_MS ? SHARED_CHUNK_MS : t;
+}
+
+static void yield_to_writers(sg_migration *m, sg_backfill *bf)
+{
+    bool others = false, was = sharing(m, bf);
+    sg_err ignored;
+    /* the chunk's pages go into the file now, not in a writer's commit */
+    sg_db_tidy(m->tgt, &ignored);
+    if (sg_db_others_wrote(m->tgt, &others, &ignored) == 0 && others)
+        bf->shared_until_ms = sg_mono_ms() + SHARED_HOLD_MS;
+    /* the next chunk was sized for the quiet pace: scale it down */
+    if (!was && sharing(m, bf) && m->spec->chunk_time_ms > SHARED_CHUNK_MS)
+        bf->chunk_rows = bf->chunk_rows * SHARED_CHUNK_MS / m->spec->chunk_time_ms;
+    /* a writer that got no turn has waited since the last foreign commit
+     * seen, and its retries are that far apart by now */
+    if (others)
+        bf->held_ms = 0;
+    bf->held_ms += bf->last_chunk_ms;
+    bf->since_yield_ms += bf->last_chunk_ms;
+    bf->probed_ms += bf->last_chunk_ms;
+    if (!sharing(m, bf) && bf->since_yield_ms < QUIET_YIELD_MS && bf->probed_ms > PROBE_MS)
+        return;
+    int64_t yield = sg_db_yield_ms(m->tgt, bf->held_ms);
+    sg_sleep_ms(yield < m->spec->pause_ms ? yield : m->spec->pause_ms);
+    bf->since_yield_ms = 0;
+}
+
+/* Sleeps as long as needed to keep the run under max_rows_per_second, and
+ * in one database to let waiting writers in (above). */
 static void throttle(sg_migration *m, sg_backfill *bf)
 {
     int64_t cap = m->spec->max_rows_per_second;
@@ -109,10 +170,8 @@ static void throttle(sg_migration *m, sg_backfill *bf)
         int64_t due = bf->run_start_ms + bf->run_rows * 1000 / cap;
         sg_sleep_ms(due - sg_mono_ms());
     }
-    if (m->src == m->tgt) {
-        int64_t yield = sg_db_yield_ms(m->tgt, bf->last_chunk_ms);
-        sg_sleep_ms(yield < m->spec->pause_ms ? yield : m->spec->pause_ms);
-    }
+    if (m->src == m->tgt)
+        yield_to_writers(m, bf);
 }
 
 /* A chunk that failed on a row's data: each key of its range alone, in
@@ -142,16 +201,20 @@ static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
     bool found = false;
     int64_t rows = 0, t0 = sg_mono_ms();
     const sg_row *lo = bf->cp.last.n ? &bf->cp.last : NULL;
+    bool lifted = false;
     int rc = sg_flow_boundary(f, lo, bf->chunk_rows, &hi, &found, &m->err);
     if (!rc)
-        rc = sg_tx_begin(m->tgt, &m->err);
+        rc = sg_tx_begin_unmarked(m->tgt, &m->err);
     if (rc)
         goto done;
-    rc = sg_guard_lift(m, bf->map, true);
+    rc = sg_guard_lift(m, bf->map, true, &lifted);
+    /* under a guard that stays, the copy is a write the guard must let by */
+    if (!rc && !lifted)
+        rc = sg_tx_mark(m->tgt, &m->err);
     if (!rc)
         rc = sg_flow_copy_range(f, lo, found ? &hi : NULL, &rows, &m->err);
     if (!rc)
-        rc = sg_guard_lift(m, bf->map, false);
+        rc = sg_guard_lift(m, bf->map, false, NULL);
     if (rc && sg_apply_data_error(m, rc)) {
         sg_tx_rollback(m->tgt);
         rc = copy_each(m, bf, f, lo, found ? &hi : NULL, &rows);
@@ -175,8 +238,9 @@ static int copy_chunk(sg_migration *m, sg_backfill *bf, sg_flow *f)
             hi = (sg_row){ 0 };
         }
         double ms = (double)(sg_mono_ms() - t0);
-        int64_t cap = m->spec->max_rows_per_second * m->spec->chunk_time_ms / 1000;
-        bf->chunk_rows = sg_chunk_next(bf->chunk_rows, ms, m->spec->chunk_time_ms, cap);
+        int64_t target = chunk_target_ms(m, bf);
+        int64_t cap = m->spec->max_rows_per_second * target / 1000;
+        bf->chunk_rows = sg_chunk_next(bf->chunk_rows, ms, target, cap);
         bf->last_chunk = rows;
         bf->last_chunk_ms = (int64_t)ms;
         bf->rows_done += rows;

@@ -18,6 +18,12 @@ typedef struct sg_backfill {
     int64_t run_rows;       /* rows copied by this process */
     int64_t run_chunks;     /* chunks copied by this process */
     int64_t run_start_ms;   /* monotonic */
+    int64_t shared_until_ms;/* one database: pace for a writer beside the
+                             * backfill until then (monotonic) */
+    int64_t held_ms;        /* lock time since another connection's commit
+                             * was last seen */
+    int64_t since_yield_ms; /* lock time since the backfill last stepped off */
+    int64_t probed_ms;      /* lock time since the run began */
 } sg_backfill;
 
 /* Reads checkpoints and counts rows; moves started -> backfilling. */

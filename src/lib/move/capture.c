@@ -65,9 +65,10 @@ int sg_capture_drop_logs(sg_migration *m, sg_dir d)
 typedef enum guard_op { GUARD_INSTALL, GUARD_REMOVE, GUARD_LIFT, GUARD_RESTORE,
                         GUARD_EXISTS } guard_op;
 
-/* exists: where GUARD_EXISTS puts its answer (NULL for the other ops) */
+/* out (may be NULL for the others): GUARD_EXISTS, whether the guard is
+ * installed; GUARD_LIFT and GUARD_RESTORE, whether the driver lifts it */
 static int guard_op_on(sg_migration *m, int side, guard_op op, const char *table,
-                       const char *prefix, bool *exists)
+                       const char *prefix, bool *out)
 {
     sg_conn *c = side == SG_SIDE_SOURCE ? m->src : m->tgt;
     char msg[512];
@@ -84,8 +85,8 @@ static int guard_op_on(sg_migration *m, int side, guard_op op, const char *table
     switch (op) {
     case GUARD_INSTALL: return sg_db_guard_install(c, &g, &m->err);
     case GUARD_REMOVE: return sg_db_guard_remove(c, &g, &m->err);
-    case GUARD_EXISTS: return sg_db_guard_exists(c, &g, exists, &m->err);
-    default: return sg_db_guard_lift(c, &g, op == GUARD_LIFT, &m->err);
+    case GUARD_EXISTS: return sg_db_guard_exists(c, &g, out, &m->err);
+    default: return sg_db_guard_lift(c, &g, op == GUARD_LIFT, out, &m->err);
     }
 }
 
@@ -126,10 +127,10 @@ static int guards(sg_migration *m, int side, bool install)
     return rc;
 }
 
-int sg_guard_lift(sg_migration *m, size_t map, bool lift)
+int sg_guard_lift(sg_migration *m, size_t map, bool lift, bool *lifted)
 {
-    return guard_one(m, SG_SIDE_TARGET, lift ? GUARD_LIFT : GUARD_RESTORE,
-                     m->maps[map].fwd.to_table, m->maps[map].trig_guard);
+    return guard_op_on(m, SG_SIDE_TARGET, lift ? GUARD_LIFT : GUARD_RESTORE,
+                       m->maps[map].fwd.to_table, m->maps[map].trig_guard, lifted);
 }
 
 int sg_guard_install(sg_migration *m, int side)

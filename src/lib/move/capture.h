@@ -30,8 +30,9 @@ int sg_guard_remove(sg_migration *m, int side);
 /* Around a bulk write to mapping `map`'s target table inside segue's own
  * target transaction: lift its guard (lift) and put it back (!lift) before
  * the commit, so the guard costs nothing per copied row where the driver can
- * do that invisibly to other sessions (see sg_driver.guard_lift). Only
+ * do that invisibly to other sessions (see sg_driver.guard_lift); *lifted
+ * (may be NULL) says whether it does. Only
  * while the target guard is installed: from start to the write cutover. */
-int sg_guard_lift(sg_migration *m, size_t map, bool lift);
+int sg_guard_lift(sg_migration *m, size_t map, bool lift, bool *lifted);
 
 #endif

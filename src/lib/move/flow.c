@@ -88,7 +88,6 @@ static int prepare(sg_conn *c, sg_buf *b, sg_stmt **out, sg_err *err)
     return rc;
 }
 
-/* SELECT <exprs> FROM <from> WHERE ... (no WHERE clause end) */
 /* "SELECT <exprs> FROM [schema.]<from> WHERE " */
 static void select_head_in(sg_flow *f, sg_buf *b, const char *schema)
 {
@@ -443,16 +442,111 @@ int sg_flow_keys(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_row **keys,
     return rc > 0 ? 0 : rc;
 }
 
+/* One integer key value of `from` by query q (one parameter, $1 = x):
+ * *got false when the query returns no row or NULL, or a value that is not
+ * an integer (*integer false). */
+static int key_probe(sg_flow *f, sg_buf *q, int64_t x, bool bind, int64_t *v,
+                     bool *got, bool *integer, sg_err *err)
+{
+    sg_stmt *s = NULL;
+    sg_value val;
+    *got = false;
+    *integer = true;
+    int rc = prepare(f->from, q, &s, err);
+    if (!rc && bind)
+        rc = sg_db_bind_int(s, 1, x, err);
+    if (!rc && (rc = sg_db_step(s, err)) == 1) {
+        sg_db_column(s, 0, &val);
+        *integer = val.type == SG_V_INT || val.type == SG_V_NULL;
+        *got = val.type == SG_V_INT;
+        *v = val.i;
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+/* "SELECT <fn>(k) FROM from" and, with a bound, " WHERE k > $1" */
+static void key_agg(sg_flow *f, sg_buf *b, const char *fn, bool bound)
+{
+    sg_buf_printf(b, "SELECT %s(", fn);
+    sg_db_ident(f->from, b, f->from_key[0]);
+    sg_buf_puts(b, ") FROM ");
+    sg_db_ident(f->from, b, f->from_table);
+    if (bound) {
+        sg_buf_puts(b, " WHERE ");
+        sg_db_ident(f->from, b, f->from_key[0]);
+        sg_buf_puts(b, " > $1");
+    }
+}
+
+/* For one integer key, the boundary by arithmetic: the first key after lo,
+ * plus n - 1, and whether any key lies beyond. Two index probes, where
+ * walking n rows (LIMIT 1 OFFSET n - 1) reads every one of them: in
+ * SQLite's rowid tables, the whole rows. Sparse keys give chunks of fewer
+ * rows, which the chunk sizing (by time) makes up for. *usable false:
+ * the key is not an integer; the caller walks. */
+static int boundary_by_key(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
+                           bool *found, bool *usable, sg_err *err)
+{
+    sg_buf q = SG_BUF_INIT;
+    int64_t first = 0, hi, beyond;
+    bool got = false, more = false;
+    *usable = f->n_key == 1 && (!lo || lo->v[0].type == SG_V_INT);
+    if (!*usable)
+        return 0;
+    key_agg(f, &q, "min", lo != NULL);
+    int rc = key_probe(f, &q, lo ? lo->v[0].i : 0, lo != NULL, &first, &got, usable, err);
+    sg_buf_free(&q);
+    if (rc || !*usable || !got || first > INT64_MAX - n)
+        return rc; /* no key after lo, or too near the top: the rest at once */
+    hi = first + (n > 0 ? n - 1 : 0);
+    key_agg(f, &q, "min", true);
+    rc = key_probe(f, &q, hi, true, &beyond, &more, usable, err);
+    sg_buf_free(&q);
+    if (rc || !more)
+        return rc;
+    sg_value v = { .type = SG_V_INT, .i = hi };
+    rc = sg_row_copy(out, &v, 1) ? sg_err_set(err, SG_ENOMEM, "out of memory") : 0;
+    *found = rc == 0;
+    return rc;
+}
+
+int sg_flow_key_span(sg_flow *f, int64_t *n, sg_err *err)
+{
+    sg_buf q = SG_BUF_INIT;
+    int64_t lo = 0, hi = 0;
+    bool got_lo = false, got_hi = false, integer = false;
+    *n = -1;
+    if (f->n_key != 1)
+        return 0;
+    key_agg(f, &q, "min", false);
+    int rc = key_probe(f, &q, 0, false, &lo, &got_lo, &integer, err);
+    if (!rc && got_lo) {
+        key_agg(f, &q, "max", false);
+        rc = key_probe(f, &q, 0, false, &hi, &got_hi, &integer, err);
+    }
+    if (!rc && got_lo && got_hi && hi >= lo && hi - lo < INT64_MAX)
+        *n = hi - lo + 1;
+    else if (!rc && !got_lo && integer)
+        *n = 0;
+    return rc;
+}
+
 int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
                      bool *found, sg_err *err)
 {
+    bool usable;
+    *found = false;
+    int rc = boundary_by_key(f, lo, n, out, found, &usable, err);
+    if (rc || usable)
+        return rc;
     sg_buf b = SG_BUF_INIT;
     sg_stmt *s = NULL;
     sg_value v[SG_MAX_KEY];
-    *found = false;
     key_select(f, &b, lo, NULL);
     sg_buf_printf(&b, " LIMIT 1 OFFSET %lld", (long long)(n > 0 ? n - 1 : 0));
-    int rc = prepare(f->from, &b, &s, err);
+    rc = prepare(f->from, &b, &s, err);
     if (!rc)
         rc = sg_sql_bind_range(s, lo, NULL, 1, err);
     if (!rc && (rc = sg_db_step(s, err)) == 1) {

@@ -64,8 +64,14 @@ int sg_flow_prepare(sg_flow *f, sg_err *err);
  * transaction on f->to. */
 int sg_flow_copy_range(sg_flow *f, const sg_row *lo, const sg_row *hi,
                        int64_t *rows, sg_err *err);
-/* The key of the `n`-th row after `lo` in `from` (no filter), or found=false
- * when fewer rows remain. */
+/* For one integer key, how many keys its span holds (max - min + 1): an
+ * upper bound of the rows, from two index probes; -1 when the key is not
+ * one integer column. */
+int sg_flow_key_span(sg_flow *f, int64_t *n, sg_err *err);
+/* The end of the next chunk after `lo` in `from` (no filter), aiming at `n`
+ * rows: the key of the n-th row, or for one integer key the first key after
+ * lo plus n - 1 (index probes, not a walk; fewer rows where keys are
+ * sparse); found=false when the rest fits in the chunk. */
 int sg_flow_boundary(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
                      bool *found, sg_err *err);
 /* Reads the row for `key` through the flow: from `from` via the expressions

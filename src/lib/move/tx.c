@@ -1,14 +1,22 @@
 #include "move/tx.h"
 
-int sg_tx_begin(sg_conn *c, sg_err *err)
+int sg_tx_begin_unmarked(sg_conn *c, sg_err *err)
 {
-    int rc = sg_db_begin(c, true, err);
-    if (rc)
-        return rc;
-    rc = sg_db_marker_on(c, err);
+    return sg_db_begin(c, true, err);
+}
+
+int sg_tx_mark(sg_conn *c, sg_err *err)
+{
+    int rc = sg_db_marker_on(c, err);
     if (rc)
         sg_db_rollback(c);
     return rc;
+}
+
+int sg_tx_begin(sg_conn *c, sg_err *err)
+{
+    int rc = sg_db_begin(c, true, err);
+    return rc ? rc : sg_tx_mark(c, err);
 }
 
 int sg_tx_commit(sg_conn *c, sg_err *err)

@@ -9,7 +9,15 @@
 /* BEGIN (taking the write lock) and set the marker. On failure nothing is
  * left open. */
 int sg_tx_begin(sg_conn *c, sg_err *err);
-/* Clear the marker and COMMIT; on failure the transaction is rolled back. */
+/* BEGIN (taking the write lock) without the marker, for a transaction
+ * whose writes fire no trigger of segue's (a backfill chunk into a table
+ * whose guard is lifted): setting the marker first and clearing it after a
+ * large write made SQLite write the chunk's pages twice once its page
+ * cache spilled. sg_tx_mark sets it later, before a write that needs it. */
+int sg_tx_begin_unmarked(sg_conn *c, sg_err *err);
+int sg_tx_mark(sg_conn *c, sg_err *err);
+/* Clear the marker (if set) and COMMIT; on failure the transaction is
+ * rolled back. */
 int sg_tx_commit(sg_conn *c, sg_err *err);
 /* Roll back if a transaction is open. */
 void sg_tx_rollback(sg_conn *c);

@@ -680,12 +680,6 @@ static int64_t pg_yield_ms(int64_t held_ms)
     return 0;
 }
 
-static int pg_guard_lift(sg_conn *c, const sg_guard *g, bool lift, sg_err *err)
-{
-    (void)c; (void)g; (void)lift; (void)err;
-    return 0; /* the guard is one statement-level trigger: nothing per row */
-}
-
 const sg_driver sg_driver_postgres = {
     .name = "postgresql",
     .scheme = "postgresql",
@@ -739,7 +733,6 @@ const sg_driver sg_driver_postgres = {
     .capture_remove = sg_pg_capture_remove,
     .guard_install = sg_pg_guard_install,
     .guard_remove = sg_pg_guard_remove,
-    .guard_lift = pg_guard_lift,
     .yield_ms = pg_yield_ms,
     .guard_exists = sg_pg_guard_exists,
     .marker_setup = sg_pg_marker_setup,

@@ -82,7 +82,8 @@ static int sq_open(sg_conn **out, const char *uri, const char *rest,
     sqlite3_busy_timeout(q->db, SG_SQLITE_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(q->db, 1);
     *out = &q->base;
-    if ((flags & SG_DB_READ_ONLY) && sg_sq_exec(&q->base, "PRAGMA query_only = 1", err)) {
+    const char *setup = flags & SG_DB_READ_ONLY ? "PRAGMA query_only = 1" : NULL;
+    if (setup && sg_sq_exec(&q->base, setup, err)) {
         sq_close(&q->base);
         *out = NULL;
         return SG_EDB;
@@ -130,6 +131,32 @@ static int sq_attach(sg_conn *c, sg_conn *other, const char *alias, sg_err *err)
     sg_buf_free(&uri);
     sg_buf_free(&sql);
     return rc;
+}
+
+/* PRAGMA data_version changes on a connection when another connection
+ * commits to the database (https://sqlite.org/pragma.html#pragma_data_version). */
+static int sq_others_wrote(sg_conn *c, bool *out, sg_err *err)
+{
+    sq_conn *q = (sq_conn *)c;
+    sqlite3_stmt *s = NULL;
+    *out = false;
+    if (sqlite3_prepare_v2(q->db, "PRAGMA data_version", -1, &s, NULL) != SQLITE_OK)
+        return sg_sq_fail(c, err);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(s, 0);
+        *out = q->data_version && v != q->data_version;
+        q->data_version = v;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : sg_sq_fail(c, err);
+}
+
+static int sq_tidy(sg_conn *c, sg_err *err)
+{
+    int rc = sqlite3_wal_checkpoint_v2(((sq_conn *)c)->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       NULL, NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : sg_sq_fail(c, err);
 }
 
 static void sq_close(sg_conn *c)
@@ -351,6 +378,8 @@ const sg_driver sg_driver_sqlite = {
     .scheme = "sqlite",
     .open = sq_open,
     .attach = sq_attach,
+    .others_wrote = sq_others_wrote,
+    .tidy = sq_tidy,
     .lock_wait = sq_lock_wait,
     .close = sq_close,
     .same_database = sq_same_database,

@@ -15,6 +15,7 @@
 typedef struct sq_conn {
     sg_conn base;
     sqlite3 *db;
+    int64_t data_version;   /* PRAGMA data_version at the last others_wrote */
 } sq_conn;
 
 typedef struct sq_stmt {
