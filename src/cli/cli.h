@@ -60,6 +60,8 @@ typedef struct cli_cmd {
 /* Option --opt of command cmd as a positive whole number in decimal digits
  * (*out 0 when s is NULL); otherwise says so and returns EXIT_USAGE. */
 int cli_parse_count(const char *cmd, const char *opt, const char *s, long long *out);
+/* s as a duration ("500ms", "30s", "5m", "2h", "7d", 0 allowed) in *ms. */
+bool cli_duration_ms(const char *s, int64_t *ms);
 /* Option --opt as a duration ("500ms", "30s", "5m", "2h", "7d") in *ms;
  * otherwise says so and returns EXIT_USAGE. */
 int cli_parse_duration(const char *cmd, const char *opt, const char *s, int64_t *ms);

@@ -12,13 +12,9 @@
  * "7d"). Writes the ISO lower bound into out; EXIT_USAGE when malformed. */
 static int parse_since(const char *s, char *out, size_t n)
 {
-    static const char units[] = "smhd";
-    static const long secs[] = { 1, 60, 3600, 86400 };
-    char *end = NULL;
-    long long v = isdigit((unsigned char)*s) ? strtoll(s, &end, 10) : -1;
-    const char *u = end && end[0] && !end[1] ? strchr(units, end[0]) : NULL;
-    if (v >= 0 && u && v <= 36500LL * 86400) {
-        time_t t = time(NULL) - (time_t)(v * secs[u - units]);
+    int64_t ms;
+    if (cli_duration_ms(s, &ms)) {
+        time_t t = time(NULL) - (time_t)(ms / 1000);
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);

@@ -38,17 +38,24 @@ int cli_parse_count(const char *cmd, const char *opt, const char *s, long long *
     return 0;
 }
 
-int cli_parse_duration(const char *cmd, const char *opt, const char *s, int64_t *ms)
+bool cli_duration_ms(const char *s, int64_t *ms)
 {
     static const struct { const char *unit; int64_t ms; } units[] = {
         { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 } };
     char *end = NULL;
     long long v = s && isdigit((unsigned char)*s) ? strtoll(s, &end, 10) : -1;
-    for (size_t i = 0; v > 0 && v < 1000000000LL && i < sizeof units / sizeof *units; i++)
+    for (size_t i = 0; v >= 0 && v < 1000000000LL && i < sizeof units / sizeof *units; i++)
         if (!strcmp(end, units[i].unit)) {
             *ms = v * units[i].ms;
-            return 0;
+            return true;
         }
+    return false;
+}
+
+int cli_parse_duration(const char *cmd, const char *opt, const char *s, int64_t *ms)
+{
+    if (cli_duration_ms(s, ms) && *ms > 0)
+        return 0;
     fprintf(stderr, "segue %s: --%s '%s' is not a duration; hint: a whole number and "
             "a unit: 500ms, 30s, 5m, 2h, 7d\n", cmd, opt, s ? s : "");
     return EXIT_USAGE;

@@ -145,8 +145,10 @@ static void yield_to_writers(sg_migration *m, sg_backfill *bf)
     if (sg_db_others_wrote(m->tgt, &others, &ignored) == 0 && others)
         bf->shared_until_ms = sg_mono_ms() + SHARED_HOLD_MS;
     /* the next chunk was sized for the quiet pace: scale it down */
-    if (!was && sharing(m, bf) && m->spec->chunk_time_ms > SHARED_CHUNK_MS)
+    if (!was && sharing(m, bf) && m->spec->chunk_time_ms > SHARED_CHUNK_MS) {
         bf->chunk_rows = bf->chunk_rows * SHARED_CHUNK_MS / m->spec->chunk_time_ms;
+        bf->chunk_rows = bf->chunk_rows < SG_CHUNK_MIN_ROWS ? SG_CHUNK_MIN_ROWS : bf->chunk_rows;
+    }
     /* a writer that got no turn has waited since the last foreign commit
      * seen, and its retries are that far apart by now */
     if (others)

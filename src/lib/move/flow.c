@@ -496,14 +496,13 @@ static int boundary_by_key(sg_flow *f, const sg_row *lo, int64_t n, sg_row *out,
     if (!*usable)
         return 0;
     key_agg(f, &q, "min", lo != NULL);
+    /* key_probe frees q */
     int rc = key_probe(f, &q, lo ? lo->v[0].i : 0, lo != NULL, &first, &got, usable, err);
-    sg_buf_free(&q);
     if (rc || !*usable || !got || first > INT64_MAX - n)
         return rc; /* no key after lo, or too near the top: the rest at once */
     hi = first + (n > 0 ? n - 1 : 0);
     key_agg(f, &q, "min", true);
     rc = key_probe(f, &q, hi, true, &beyond, &more, usable, err);
-    sg_buf_free(&q);
     if (rc || !more)
         return rc;
     sg_value v = { .type = SG_V_INT, .i = hi };
