@@ -92,14 +92,15 @@ static int record_map(sg_migration *m, sg_stmt *s, size_t i)
 int sg_drift_record(sg_migration *m)
 {
     sg_stmt *s = NULL;
-    int rc = sg_control_prepare(m, m->tgt, "DELETE FROM @columns WHERE migration = $1", &s);
+    int rc = sg_control_prepare(&m->err, m->tgt,
+                                "DELETE FROM @columns WHERE migration = $1", &s);
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))
-        rc = sg_control_run(m, s);
+        rc = sg_control_run(&m->err, s);
     else
         sg_db_finalize(s);
     s = NULL;
     if (!rc)
-        rc = sg_control_prepare(m, m->tgt, "INSERT INTO @columns (migration, mapping, "
+        rc = sg_control_prepare(&m->err, m->tgt, "INSERT INTO @columns (migration, mapping, "
                                 "side, name, decl) VALUES ($1, $2, $3, $4, $5)", &s);
     for (size_t i = 0; i < m->n_maps && !rc; i++)
         rc = record_map(m, s, i);
@@ -172,7 +173,7 @@ int sg_drift_check(sg_migration *m)
 {
     sg_stmt *s = NULL;
     place pl = { .map = -1, .side = -1 };
-    int rc = sg_control_prepare(m, m->tgt, "SELECT mapping, side, name, decl FROM "
+    int rc = sg_control_prepare(&m->err, m->tgt, "SELECT mapping, side, name, decl FROM "
                                 "@columns WHERE migration = $1 ORDER BY mapping, side",
                                 &s);
     if (!rc)

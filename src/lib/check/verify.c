@@ -63,17 +63,17 @@ static void cands_free(cands *c)
 }
 
 /* Hashes one side of one range: count and digest. */
-static int hash_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo,
+static int hash_side(sg_err *e, sg_flow *f, bool to_side, const sg_row *lo,
                      const sg_row *hi, sg_hasher *h, sg_buf *scratch,
                      int64_t *count, sg_digest *d)
 {
     sg_stmt *s = NULL;
     sg_value v[SG_MAX_COLS];
-    int rc = sg_flow_scan(f, to_side, lo, hi, &s, &m->err);
+    int rc = sg_flow_scan(f, to_side, lo, hi, &s, e);
     *count = 0;
     sg_hasher_reset(h);
-    while (!rc && (rc = sg_db_step(s, &m->err)) == 1 &&
-           (rc = sg_flow_values(f, s, v, false, &m->err)) == 0) {
+    while (!rc && (rc = sg_db_step(s, e)) == 1 &&
+           (rc = sg_flow_values(f, s, v, false, e)) == 0) {
         sg_hasher_row(h, scratch, v, f->n_cols);
         (*count)++;
     }
@@ -100,7 +100,7 @@ static void keyed_free(keyed *k, size_t n)
 }
 
 /* Loads one side of a range as (key, row digest) sorted by encoded key. */
-static int load_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo,
+static int load_side(sg_err *e, sg_flow *f, bool to_side, const sg_row *lo,
                      const sg_row *hi, sg_hasher *h, sg_buf *scratch, keyed **out,
                      size_t *n)
 {
@@ -109,14 +109,14 @@ static int load_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo
     size_t cap = 0;
     *out = NULL;
     *n = 0;
-    int rc = sg_flow_scan(f, to_side, lo, hi, &s, &m->err);
-    while (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+    int rc = sg_flow_scan(f, to_side, lo, hi, &s, e);
+    while (!rc && (rc = sg_db_step(s, e)) == 1) {
         rc = 0;
         if (*n == cap) {
             cap = cap ? cap * 2 : 256;
             keyed *p = realloc(*out, cap * sizeof *p);
             if (!p) {
-                rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+                rc = sg_err_set(e, SG_ENOMEM, "out of memory");
                 break;
             }
             *out = p;
@@ -124,7 +124,7 @@ static int load_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo
         keyed *k = &(*out)[*n];
         memset(k, 0, sizeof *k);
         sg_buf_init(&k->key);
-        if ((rc = sg_flow_values(f, s, v, false, &m->err)) != 0)
+        if ((rc = sg_flow_values(f, s, v, false, e)) != 0)
             break;
         for (size_t i = 0; i < f->n_key; i++)
             kv[i] = v[f->key_pos[i]];
@@ -134,7 +134,7 @@ static int load_side(sg_migration *m, sg_flow *f, bool to_side, const sg_row *lo
         k->row = sg_hasher_digest(h);
         (*n)++;
         if (sg_buf_failed(&k->key) || sg_row_copy(&k->key_row, kv, f->n_key))
-            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+            rc = sg_err_set(e, SG_ENOMEM, "out of memory");
     }
     sg_db_finalize(s);
     if (!rc)
@@ -149,9 +149,9 @@ static int diff_range(sg_migration *m, size_t map, const sg_row *lo,
     sg_flow *f = &m->maps[map].fwd;
     keyed *a = NULL, *b = NULL;
     size_t na = 0, nb = 0, i = 0, j = 0;
-    int rc = load_side(m, f, false, lo, hi, h, scratch, &a, &na);
+    int rc = load_side(&m->err, f, false, lo, hi, h, scratch, &a, &na);
     if (!rc)
-        rc = load_side(m, f, true, lo, hi, h, scratch, &b, &nb);
+        rc = load_side(&m->err, f, true, lo, hi, h, scratch, &b, &nb);
     while (!rc && (i < na || j < nb)) {
         int c = i == na ? 1 : j == nb ? -1 : cmp_keyed(&a[i], &b[j]);
         if (c < 0)
@@ -210,9 +210,9 @@ static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
         rc = sg_flow_boundary(f, lo.n ? &lo : NULL, step, &hi, &more, &m->err);
         const sg_row *l = lo.n ? &lo : NULL, *u = more ? &hi : NULL;
         if (!rc)
-            rc = hash_side(m, f, false, l, u, h, &scratch, &ns, &ds);
+            rc = hash_side(&m->err, f, false, l, u, h, &scratch, &ns, &ds);
         if (!rc)
-            rc = hash_side(m, f, true, l, u, h, &scratch, &nt, &dt);
+            rc = hash_side(&m->err, f, true, l, u, h, &scratch, &nt, &dt);
         if (rc)
             break;
         r->chunks++;

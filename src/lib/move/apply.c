@@ -66,6 +66,21 @@ static const char *log_name(sg_migration *m, sg_dir d, size_t g)
     return d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
 }
 
+/* Changelog reads of group g in direction d (changelog.h), on the handle's error. */
+static int fetch(sg_migration *m, sg_dir d, size_t g, int64_t after, int64_t limit,
+                 sg_batch *b)
+{
+    return sg_changelog_fetch(&m->err, log_conn(m, d), log_name(m, d, g),
+                              m->groups[g].n_key, after, limit, b);
+}
+
+static int fetch_stmt(sg_migration *m, sg_dir d, size_t g, const sg_stmt_pos *pos,
+                      int64_t limit, sg_batch *b)
+{
+    return sg_changelog_fetch_stmt(&m->err, log_conn(m, d), log_name(m, d, g),
+                                   m->groups[g].n_key, pos, limit, b);
+}
+
 bool sg_apply_data_error(sg_migration *m, int rc)
 {
     return rc == SG_EDB && m->err.data && !sg_db_lost(m->src) && !sg_db_lost(m->tgt);
@@ -133,7 +148,7 @@ static int apply_batch(sg_migration *m, sg_dir d, size_t g, const sg_batch *b,
     *done = false;
     if (in_tx) {
         if ((rc = sync_keys(m, d, g, b)) == 0)
-            rc = sg_changelog_delete(m, logc, log, b);
+            rc = sg_changelog_delete(&m->err, logc, log, b);
         *done = !rc;
         return rc;
     }
@@ -150,7 +165,7 @@ static int apply_batch(sg_migration *m, sg_dir d, size_t g, const sg_batch *b,
     if (!rc)
         sg_test_point("apply:synced");
     if (!rc && logc == dst)
-        rc = sg_changelog_delete(m, logc, log, b);
+        rc = sg_changelog_delete(&m->err, logc, log, b);
     if (!rc && (rc = sg_lease_commit(m, dst)) == 0)
         deleted = logc == dst;
     else if (rc)
@@ -161,7 +176,7 @@ static int apply_batch(sg_migration *m, sg_dir d, size_t g, const sg_batch *b,
         rc = clear_keys(m, d, g, b->keys, b->n_keys);
     if (!rc && !deleted) {
         if ((rc = sg_tx_begin(logc, &m->err)) == 0 &&
-            (rc = sg_changelog_delete(m, logc, log, b)) == 0)
+            (rc = sg_changelog_delete(&m->err, logc, log, b)) == 0)
             rc = sg_tx_commit(logc, &m->err);
         else
             sg_tx_rollback(logc);
@@ -183,8 +198,7 @@ static int drain_stmt(sg_migration *m, sg_dir d, size_t g, int64_t limit, bool i
     do {
         sg_batch b = { 0 };
         bool done = false;
-        rc = sg_changelog_fetch_stmt(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key,
-                               pos, limit, &b);
+        rc = fetch_stmt(m, d, g, pos, limit, &b);
         if (!rc && b.stmt_id && (rc = apply_batch(m, d, g, &b, in_tx, &done)) == 0 && done) {
             *applied += b.n_keys ? (int64_t)b.n_keys : 1;
             sg_changelog_advance(pos, &b, false);
@@ -204,8 +218,7 @@ static int drain_group(sg_migration *m, sg_dir d, size_t g, int64_t limit,
 {
     sg_batch b = { 0 };
     bool done = false;
-    int rc = sg_changelog_fetch(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key, 0,
-                          limit, &b);
+    int rc = fetch(m, d, g, 0, limit, &b);
     if (!rc && b.n && (rc = apply_batch(m, d, g, &b, in_tx, &done)) == 0 && done)
         *applied += (int64_t)b.n;
     sg_batch_free(&b);
@@ -246,8 +259,7 @@ static int keep_stmt(sg_migration *m, sg_dir d, size_t g, int64_t after, int64_t
     int rc;
     for (;;) {
         sg_batch b = { 0 };
-        rc = sg_changelog_fetch_stmt(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key,
-                               &pos, 10000, &b);
+        rc = fetch_stmt(m, d, g, &pos, 10000, &b);
         if (!rc && b.stmt_id && b.n_keys)
             rc = sync_keys(m, d, g, &b);
         if (!rc && b.stmt_id) {
@@ -273,8 +285,7 @@ int sg_apply_keep(sg_migration *m, sg_dir d, const int64_t *after, int64_t *upto
         upto[g] = after ? after[g] : 0;
         for (;;) {
             sg_batch b = { 0 };
-            rc = sg_changelog_fetch(m, log_conn(m, d), log_name(m, d, g), m->groups[g].n_key,
-                              upto[g], 10000, &b);
+            rc = fetch(m, d, g, upto[g], 10000, &b);
             if (!rc && b.n)
                 rc = sync_keys(m, d, g, &b);
             if (!rc && b.n) {
@@ -298,7 +309,8 @@ int sg_apply_forget(sg_migration *m, sg_dir d, const int64_t *upto)
     int rc = 0;
     for (size_t g = 0; g < m->n_groups && !rc; g++)
         rc = !has_log(m, d, g) ? 0
-                               : sg_changelog_forget(m, log_conn(m, d), log_name(m, d, g), upto[g]);
+                               : sg_changelog_forget(&m->err, log_conn(m, d), log_name(m, d, g),
+                                                     upto[g]);
     return rc;
 }
 
@@ -309,8 +321,8 @@ int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_m
     *pending = 0;
     for (size_t g = 0; g < m->n_groups && !rc; g++)
         rc = !has_log(m, d, g) ? 0
-                               : sg_changelog_pending(m, log_conn(m, d), log_name(m, d, g),
-                                                m->groups[g].n_key, pending, &oldest);
+                               : sg_changelog_pending(&m->err, log_conn(m, d), log_name(m, d, g),
+                                                      m->groups[g].n_key, pending, &oldest);
     *lag_ms = oldest ? sg_now_ms() - oldest : 0;
     if (*lag_ms < 0)
         *lag_ms = 0;

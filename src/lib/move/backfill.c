@@ -30,7 +30,7 @@
 
 /* The engine's estimate of the rows to copy, for progress: -1 when it has
  * none (or the mapping has a filter, which only a count can judge). */
-static int estimate_rows(sg_migration *m, const sg_flow *f, int64_t *n)
+static int estimate_rows(sg_err *e, const sg_flow *f, int64_t *n)
 {
     const char *sql = sg_db_row_estimate_sql(f->from);
     sg_buf name = SG_BUF_INIT;
@@ -39,10 +39,10 @@ static int estimate_rows(sg_migration *m, const sg_flow *f, int64_t *n)
     if (!sql || f->filter)
         return 0;
     sg_db_ident(f->from, &name, f->from_table);
-    int rc = sg_db_prepare(f->from, sql, &s, &m->err);
+    int rc = sg_db_prepare(f->from, sql, &s, e);
     if (!rc)
-        rc = sg_db_bind_text(s, 1, sg_buf_str(&name), &m->err);
-    if (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+        rc = sg_db_bind_text(s, 1, sg_buf_str(&name), e);
+    if (!rc && (rc = sg_db_step(s, e)) == 1) {
         sg_value v;
         sg_db_column(s, 0, &v);
         *n = v.type == SG_V_NULL ? -1 : sg_db_column_int(s, 0);
@@ -56,11 +56,11 @@ static int estimate_rows(sg_migration *m, const sg_flow *f, int64_t *n)
 /* Rows to copy, for progress: the engine's estimate where it keeps one (a
  * count of 5M rows took longer than a chunk), else for one integer key its
  * span (an upper bound: progress may end short of 100 %), else a count. */
-static int count_rows(sg_migration *m, sg_flow *f, int64_t *n)
+static int count_rows(sg_err *e, sg_flow *f, int64_t *n)
 {
-    int rc = estimate_rows(m, f, n);
+    int rc = estimate_rows(e, f, n);
     if (!rc && *n < 0 && !f->filter)
-        rc = sg_flow_key_span(f, n, &m->err);
+        rc = sg_flow_key_span(f, n, e);
     if (rc || *n >= 0)
         return rc;
     sg_buf q = SG_BUF_INIT;
@@ -68,7 +68,7 @@ static int count_rows(sg_migration *m, sg_flow *f, int64_t *n)
     sg_db_ident(f->from, &q, f->from_table);
     if (f->filter)
         sg_buf_printf(&q, " WHERE (%s)", f->filter);
-    rc = sg_db_query_int(f->from, sg_buf_str(&q), 0, n, &m->err);
+    rc = sg_db_query_int(f->from, sg_buf_str(&q), 0, n, e);
     sg_buf_free(&q);
     return rc;
 }
@@ -108,7 +108,7 @@ int sg_backfill_init(sg_migration *m, sg_backfill *bf)
         int64_t n = 0;
         int rc = sg_checkpoint_load(m, i, &cp);
         if (!rc && !cp.done)
-            rc = count_rows(m, &m->maps[i].fwd, &n);
+            rc = count_rows(&m->err, &m->maps[i].fwd, &n);
         bf->rows_done += cp.rows;
         bf->rows_total += cp.done ? cp.rows : (n > cp.rows ? n : cp.rows);
         sg_checkpoint_free(&cp);

@@ -57,7 +57,7 @@ int sg_capture_drop_logs(sg_migration *m, sg_dir d)
 {
     int rc = 0;
     for (size_t g = 0; g < m->n_groups && !rc; g++)
-        rc = sg_changelog_drop(m, side_conn(m, d),
+        rc = sg_changelog_drop(&m->err, side_conn(m, d),
                          d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog);
     return rc;
 }

@@ -1,7 +1,8 @@
 /* Reading and deleting changelog entries: entries of one changed key each,
  * and statement entries holding the keys of one statement that changed many
  * rows (where the driver has them: sg_driver.stmtlog_sql). Drains and write
- * switches (apply.c) decide what to apply; this module only moves entries. */
+ * switches (apply.c) decide what to apply; this module only moves entries.
+ * Each function reports failure on the error it is given. */
 #ifndef SEGUE_CHANGELOG_H
 #define SEGUE_CHANGELOG_H
 
@@ -23,29 +24,29 @@ void sg_batch_free(sg_batch *b);
 
 /* Up to `limit` per-key entries of changelog `log` (n_key key columns) with
  * id > after, oldest first, keys deduplicated, into an empty batch. */
-int sg_changelog_fetch(sg_migration *m, sg_conn *c, const char *log, size_t n_key,
-                 int64_t after, int64_t limit, sg_batch *b);
+int sg_changelog_fetch(sg_err *e, sg_conn *c, const char *log, size_t n_key,
+                       int64_t after, int64_t limit, sg_batch *b);
 /* The next `limit` keys of the statement entries at *pos into an empty
  * batch (none: b->stmt_id stays 0). Does not move *pos: sg_changelog_advance does
  * once the keys are applied. */
-int sg_changelog_fetch_stmt(sg_migration *m, sg_conn *c, const char *log, size_t n_key,
-                      const sg_stmt_pos *pos, int64_t limit, sg_batch *b);
+int sg_changelog_fetch_stmt(sg_err *e, sg_conn *c, const char *log, size_t n_key,
+                            const sg_stmt_pos *pos, int64_t limit, sg_batch *b);
 /* Moves *pos past the keys of b (applied). With `advance` a finished entry
  * also raises pos->after to its id (only where no entry with a lower id can
  * still commit: behind a write fence). */
 void sg_changelog_advance(sg_stmt_pos *pos, const sg_batch *b, bool advance);
 /* Deletes the per-key entries of b by id, and its statement entry when b
  * finishes it. */
-int sg_changelog_delete(sg_migration *m, sg_conn *c, const char *log, const sg_batch *b);
+int sg_changelog_delete(sg_err *e, sg_conn *c, const char *log, const sg_batch *b);
 /* Deletes every entry (of both kinds) with id <= upto. */
-int sg_changelog_forget(sg_migration *m, sg_conn *c, const char *log, int64_t upto);
+int sg_changelog_forget(sg_err *e, sg_conn *c, const char *log, int64_t upto);
 /* Keys pending in the changelog (both kinds) and the time of the oldest
  * entry (ms since the epoch; 0 when none). */
-int sg_changelog_pending(sg_migration *m, sg_conn *c, const char *log, size_t n_key,
-                   int64_t *pending, int64_t *oldest_at);
+int sg_changelog_pending(sg_err *e, sg_conn *c, const char *log, size_t n_key,
+                         int64_t *pending, int64_t *oldest_at);
 /* Appends an entry for key (a change to apply again), as capture would. */
-int sg_changelog_push(sg_migration *m, sg_conn *c, const char *log, const sg_row *key);
+int sg_changelog_push(sg_err *e, sg_conn *c, const char *log, const sg_row *key);
 /* Drops the changelog and its statement entries. */
-int sg_changelog_drop(sg_migration *m, sg_conn *c, const char *log);
+int sg_changelog_drop(sg_err *e, sg_conn *c, const char *log);
 
 #endif

@@ -1,6 +1,7 @@
 /* Resolves the spec's mappings against the schemas: groups of mappings per
  * source table, keys, column expressions, target DDL and the forward and
- * reverse flows. Every problem is an SG_ESPEC error with file:line. */
+ * reverse flows. Every problem is an SG_ESPEC error with file:line. The
+ * target's DDL is target_ddl.c; checks against the target, mapping_check.c. */
 #include <stdio.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -9,9 +10,7 @@
 #include "internal.h"
 #include "plan/mapping.h"
 
-static int spec_fail(sg_migration *m, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int spec_fail(sg_migration *m, int line, const char *fmt, ...)
+int sg_mapping_spec_fail(sg_migration *m, int line, const char *fmt, ...)
 {
     char what[1536];
     va_list ap;
@@ -21,9 +20,9 @@ static int spec_fail(sg_migration *m, int line, const char *fmt, ...)
     return sg_err_set(&m->err, SG_ESPEC, "%s:%d: %s", m->spec->path, line, what);
 }
 
-static int oom(sg_migration *m)
+static int oom(sg_err *e)
 {
-    return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    return sg_err_set(e, SG_ENOMEM, "out of memory");
 }
 
 static char *xstrdup(const char *s)
@@ -38,8 +37,7 @@ static char *fmt_name(const char *fmt, const char *name, size_t i)
     return sg_buf_take(&b);
 }
 
-/* If expr is a bare (optionally quoted) column name of t, its index; else -1. */
-static int plain_ref(sg_conn *c, const sg_table_info *t, const char *expr)
+int sg_mapping_plain_ref(sg_conn *c, const sg_table_info *t, const char *expr)
 {
     char name[512];
     size_t n = 0;
@@ -74,11 +72,8 @@ static int plain_ref(sg_conn *c, const sg_table_info *t, const char *expr)
     return sg_table_info_column(c, t, name);
 }
 
-/* Prepares "SELECT <what> FROM <table> [WHERE <where>] LIMIT 0" on c to let
- * the engine judge an expression; with `type`, *type receives a copy of the
- * engine's type of the first column, or NULL. */
-static int try_expr(sg_conn *c, const char *table, const char *what,
-                    const char *where, char **type, sg_err *err)
+int sg_mapping_try_expr(sg_conn *c, const char *table, const char *what,
+                        const char *where, char **type, sg_err *err)
 {
     sg_buf b = SG_BUF_INIT;
     sg_stmt *s = NULL;
@@ -111,7 +106,7 @@ static int find_group(sg_migration *m, const sg_spec_mapping *sm, size_t *out)
     if (rc)
         return rc;
     if (!t)
-        return spec_fail(m, sm->from_line, "source table '%s' does not exist "
+        return sg_mapping_spec_fail(m, sm->from_line, "source table '%s' does not exist "
                          "in %s; hint: check the name and the source URI",
                          sm->from, m->src->uri);
     sg_group *g = &m->groups[m->n_groups];
@@ -123,12 +118,12 @@ static int find_group(sg_migration *m, const sg_spec_mapping *sm, size_t *out)
     g->trig_capture = fmt_name("_segue_%s_c%zu", m->spec->name, m->n_groups);
     g->trig_guard = fmt_name("_segue_%s_s%zu", m->spec->name, m->n_groups);
     if (!g->table || !g->log || !g->rlog || !g->trig_capture || !g->trig_guard)
-        return oom(m);
+        return oom(&m->err);
     *out = m->n_groups++;
     return 0;
 }
 
-static bool unique_on(const sg_table_info *t, const int *cols, size_t n)
+bool sg_mapping_unique_on(const sg_table_info *t, const int *cols, size_t n)
 {
     bool pk = t->n_pk == n;
     for (size_t i = 0; pk && i < n; i++) {
@@ -172,28 +167,28 @@ static int resolve_key(sg_migration *m, const sg_spec_mapping *sm, sg_group *g)
     size_t n = sm->n_key ? sm->n_key : t->n_pk;
     int line = sm->n_key ? sm->key_line : sm->from_line;
     if (n > SG_MAX_KEY)
-        return spec_fail(m, line, "the key of '%s' has %zu columns; at most %d; "
+        return sg_mapping_spec_fail(m, line, "the key of '%s' has %zu columns; at most %d; "
                          "hint: name a narrower unique key with key: [...]",
                          t->name, n, SG_MAX_KEY);
     if (n == 0)
-        return spec_fail(m, sm->line, "source table '%s' has no primary key; "
+        return sg_mapping_spec_fail(m, sm->line, "source table '%s' has no primary key; "
                          "hint: name a unique, NOT NULL key with key: [...]",
                          t->name);
     for (size_t i = 0; i < n; i++) {
         cols[i] = sm->n_key ? sg_table_info_column(m->src, t, sm->key[i]) : t->pk[i];
         if (cols[i] < 0)
-            return spec_fail(m, line, "key column '%s' is not a column of '%s'",
+            return sg_mapping_spec_fail(m, line, "key column '%s' is not a column of '%s'",
                              sm->key[i], t->name);
         if (t->cols[cols[i]].generated)
-            return spec_fail(m, line, "key column '%s' is generated; hint: "
+            return sg_mapping_spec_fail(m, line, "key column '%s' is generated; hint: "
                              "use a stored column", t->cols[cols[i]].name);
         if (may_be_null(t, cols[i]))
-            return spec_fail(m, line, "key column '%s' of '%s' may be NULL; "
+            return sg_mapping_spec_fail(m, line, "key column '%s' of '%s' may be NULL; "
                              "hint: declare it NOT NULL or choose another key",
                              t->cols[cols[i]].name, t->name);
     }
-    if (!unique_on(t, cols, n))
-        return spec_fail(m, line, "the key of '%s' is not unique: no primary "
+    if (!sg_mapping_unique_on(t, cols, n))
+        return sg_mapping_spec_fail(m, line, "the key of '%s' is not unique: no primary "
                          "key or unique index is on exactly those columns; "
                          "hint: add a unique index or choose another key",
                          t->name);
@@ -202,17 +197,17 @@ static int resolve_key(sg_migration *m, const sg_spec_mapping *sm, sg_group *g)
         for (size_t i = 0; same && i < n; i++)
             same = sg_db_same_name(m->src, g->key[i], t->cols[cols[i]].name);
         if (!same)
-            return spec_fail(m, line, "mappings of '%s' use different keys; "
+            return sg_mapping_spec_fail(m, line, "mappings of '%s' use different keys; "
                              "hint: every mapping of one table uses one key",
                              t->name);
         return 0;
     }
     g->key = calloc(n, sizeof *g->key);
     if (!g->key)
-        return oom(m);
+        return oom(&m->err);
     for (size_t i = 0; i < n; i++)
         if (!(g->key[g->n_key++] = xstrdup(t->cols[cols[i]].name)))
-            return oom(m);
+            return oom(&m->err);
     return 0;
 }
 
@@ -242,12 +237,12 @@ static int forward_columns(sg_migration *m, sg_map *mp, sg_group *g)
     sg_buf q = SG_BUF_INIT;
     size_t n = sm->n_cols ? sm->n_cols : g->info->n_cols;
     if (n > SG_MAX_COLS)
-        return spec_fail(m, sm->columns_line ? sm->columns_line : sm->line,
+        return sg_mapping_spec_fail(m, sm->columns_line ? sm->columns_line : sm->line,
                          "'%s' -> '%s' would move %zu columns; at most %d; hint: "
                          "list the columns to move under columns:", g->table,
                          sm->to, n, SG_MAX_COLS);
     if (alloc_flow(f, g->n_key, n))
-        return oom(m);
+        return oom(&m->err);
     for (size_t i = 0; i < n; i++) {
         const char *name, *expr;
         if (sm->n_cols) {
@@ -263,7 +258,7 @@ static int forward_columns(sg_migration *m, sg_map *mp, sg_group *g)
         }
         if (add_col(f, name, expr)) {
             sg_buf_free(&q);
-            return oom(m);
+            return oom(&m->err);
         }
     }
     sg_buf_free(&q);
@@ -296,7 +291,7 @@ static int fixed_at_start(sg_migration *m, sg_map *mp)
             f->exprs[w++] = f->exprs[i];
             continue;
         }
-        rc = push_name(&mp->not_copied, &mp->n_not_copied, f->to_cols[i]) ? oom(m) : 0;
+        rc = push_name(&mp->not_copied, &mp->n_not_copied, f->to_cols[i]) ? oom(&m->err) : 0;
         free(f->to_cols[i]);
         free(f->exprs[i]);
     }
@@ -309,18 +304,18 @@ static int check_expressions(sg_migration *m, sg_map *mp)
 {
     const sg_spec_mapping *sm = mp->spec;
     if (sm->n_cols && !(mp->expr_types = calloc(sm->n_cols, sizeof *mp->expr_types)))
-        return oom(m);
+        return oom(&m->err);
     for (size_t i = 0; i < sm->n_cols; i++) {
-        if (try_expr(m->src, mp->fwd.from_table, sm->cols[i].expr, NULL,
+        if (sg_mapping_try_expr(m->src, mp->fwd.from_table, sm->cols[i].expr, NULL,
                      &mp->expr_types[i], &m->err))
-            return spec_fail(m, sm->cols[i].line, "the source rejects the "
+            return sg_mapping_spec_fail(m, sm->cols[i].line, "the source rejects the "
                              "expression of column '%s' (%s): %s; hint: write "
                              "an SQL expression over columns of '%s'",
                              sm->cols[i].name, sm->cols[i].expr, m->err.msg,
                              mp->fwd.from_table);
     }
-    if (sm->where && try_expr(m->src, mp->fwd.from_table, "1", sm->where, NULL, &m->err))
-        return spec_fail(m, sm->where_line, "the source rejects the filter "
+    if (sm->where && sg_mapping_try_expr(m->src, mp->fwd.from_table, "1", sm->where, NULL, &m->err))
+        return sg_mapping_spec_fail(m, sm->where_line, "the source rejects the filter "
                          "(%s): %s; hint: write an SQL condition over columns "
                          "of '%s'", sm->where, m->err.msg, mp->fwd.from_table);
     return 0;
@@ -334,10 +329,10 @@ static int forward_key(sg_migration *m, sg_map *mp, sg_group *g)
         int kc = sg_table_info_column(m->src, g->info, g->key[k]);
         f->key_pos[k] = -1;
         for (size_t i = 0; i < f->n_cols && f->key_pos[k] < 0; i++)
-            if (plain_ref(m->src, g->info, f->exprs[i]) == kc)
+            if (sg_mapping_plain_ref(m->src, g->info, f->exprs[i]) == kc)
                 f->key_pos[k] = (int)i;
         if (f->key_pos[k] < 0)
-            return spec_fail(m, mp->spec->columns_line ? mp->spec->columns_line
+            return sg_mapping_spec_fail(m, mp->spec->columns_line ? mp->spec->columns_line
                                                        : mp->spec->line,
                              "key column '%s' is not mapped to a target column "
                              "by a plain column reference; hint: add "
@@ -345,63 +340,9 @@ static int forward_key(sg_migration *m, sg_map *mp, sg_group *g)
         f->from_key[k] = xstrdup(g->key[k]);
         f->to_key[k] = xstrdup(f->to_cols[f->key_pos[k]]);
         if (!f->from_key[k] || !f->to_key[k])
-            return oom(m);
+            return oom(&m->err);
     }
     return 0;
-}
-
-/* The declared type of a target column: explicit, else the source column's
- * for a plain reference, else the type the source gives the expression,
- * else none (SQLite then stores the value as it comes). Across engines the
- * source's type is spelled in the target engine's terms (typemap.c). */
-static int column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
-{
-    const sg_spec_mapping *sm = mp->spec;
-    sg_flow *f = &mp->fwd;
-    sg_db_ident(m->tgt, b, f->to_cols[i]);
-    const char *type = sm->n_cols ? sm->cols[i].type : NULL;
-    int ref = plain_ref(m->src, mp->src, f->exprs[i]);
-    bool given = type != NULL;
-    if (!type && ref >= 0)
-        type = mp->src->cols[ref].decl_type;
-    if (!type && mp->expr_types)
-        type = mp->expr_types[i];
-    bool mapped = !given && sg_typemap_crossing(m);
-    if (!given && type && !(mp->from_types[i] = strdup(type)))
-        return oom(m);
-    mp->col_types[i] = mapped ? sg_typemap_column(m, type) : type ? strdup(type) : NULL;
-    if ((mapped || type) && !mp->col_types[i])
-        return oom(m);
-    if (mp->col_types[i] && *mp->col_types[i])
-        sg_buf_printf(b, " %s", mp->col_types[i]);
-    if (ref >= 0 && mp->src->cols[ref].notnull && !sm->where)
-        sg_buf_puts(b, " NOT NULL");
-    return 0;
-}
-
-static int build_ddl(sg_migration *m, sg_map *mp)
-{
-    sg_buf b = SG_BUF_INIT;
-    sg_flow *f = &mp->fwd;
-    mp->col_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_types);
-    mp->from_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->from_types);
-    if (!mp->col_types || !mp->from_types)
-        return oom(m);
-    sg_buf_puts(&b, "CREATE TABLE ");
-    sg_db_ident(m->tgt, &b, f->to_table);
-    sg_buf_puts(&b, " (");
-    for (size_t i = 0; i < f->n_cols; i++) {
-        sg_buf_puts(&b, i ? ", " : "");
-        if (column_def(m, mp, i, &b)) {
-            sg_buf_free(&b);
-            return m->err.code;
-        }
-    }
-    sg_buf_puts(&b, ", PRIMARY KEY (");
-    sg_sql_ident_list(m->tgt, &b, f->n_key, f->to_key, NULL);
-    sg_buf_puts(&b, "))");
-    mp->target_ddl = sg_buf_take(&b);
-    return mp->target_ddl ? 0 : oom(m);
 }
 
 static const sg_spec_reverse *find_reverse(sg_migration *m, const sg_spec_mapping *sm,
@@ -427,10 +368,10 @@ static int reverse_flow(sg_migration *m, sg_map *mp, sg_group *g)
     sg_buf q = SG_BUF_INIT;
     int rc = 0;
     if (alloc_flow(r, f->n_key, g->info->n_cols))
-        return oom(m);
+        return oom(&m->err);
     for (size_t i = 0; i < sm->n_reverse; i++)
         if (sg_table_info_column(m->src, g->info, sm->reverse[i].column) < 0)
-            return spec_fail(m, sm->reverse[i].line, "reverse names '%s', which "
+            return sg_mapping_spec_fail(m, sm->reverse[i].line, "reverse names '%s', which "
                              "is not a column of '%s'", sm->reverse[i].column,
                              g->table);
     for (size_t c = 0; c < g->info->n_cols && !rc; c++) {
@@ -438,7 +379,7 @@ static int reverse_flow(sg_migration *m, sg_map *mp, sg_group *g)
         const sg_spec_reverse *rv = find_reverse(m, sm, col);
         int from = -1;
         for (size_t i = 0; i < f->n_cols && from < 0; i++)
-            if (plain_ref(m->src, g->info, f->exprs[i]) == (int)c)
+            if (sg_mapping_plain_ref(m->src, g->info, f->exprs[i]) == (int)c)
                 from = (int)i;
         if (g->info->cols[c].generated)
             continue;
@@ -448,10 +389,10 @@ static int reverse_flow(sg_migration *m, sg_map *mp, sg_group *g)
         else if (from >= 0)
             sg_db_ident(m->tgt, &q, f->to_cols[from]);
         else {
-            rc = add_missing(mp, col) ? oom(m) : 0;
+            rc = add_missing(mp, col) ? oom(&m->err) : 0;
             continue;
         }
-        rc = add_col(r, col, sg_buf_str(&q)) ? oom(m) : 0;
+        rc = add_col(r, col, sg_buf_str(&q)) ? oom(&m->err) : 0;
     }
     sg_buf_free(&q);
     for (size_t k = 0; k < f->n_key && !rc; k++) {
@@ -462,7 +403,7 @@ static int reverse_flow(sg_migration *m, sg_map *mp, sg_group *g)
             if (sg_db_same_name(m->src, r->to_cols[i], f->from_key[k]))
                 r->key_pos[k] = (int)i;
         if (!r->from_key[k] || !r->to_key[k])
-            rc = oom(m);
+            rc = oom(&m->err);
     }
     r->from = m->tgt;
     r->to = m->src;
@@ -471,7 +412,7 @@ static int reverse_flow(sg_migration *m, sg_map *mp, sg_group *g)
     r->update_only = !mp->primary;
     r->reverse = true;
     r->same_db = f->same_db;
-    return rc ? rc : (r->from_table && r->to_table ? 0 : oom(m));
+    return rc ? rc : (r->from_table && r->to_table ? 0 : oom(&m->err));
 }
 
 static int resolve_one(sg_migration *m, size_t i)
@@ -492,12 +433,12 @@ static int resolve_one(sg_migration *m, size_t i)
             mp->primary = false;
     for (size_t j = 0; j < m->n_groups; j++)
         if (m->src == m->tgt && sg_db_same_name(m->src, m->groups[j].table, sm->to))
-            return spec_fail(m, sm->to_line, "target table '%s' is the source "
+            return sg_mapping_spec_fail(m, sm->to_line, "target table '%s' is the source "
                              "table '%s' (same database); hint: pick a new name",
                              sm->to, m->groups[j].table);
     for (size_t j = 0; j < i; j++)
         if (sg_db_same_name(m->tgt, m->spec->mappings[j].to, sm->to))
-            return spec_fail(m, sm->to_line, "target table '%s' is the target of "
+            return sg_mapping_spec_fail(m, sm->to_line, "target table '%s' is the target of "
                              "an earlier mapping too", sm->to);
     if ((rc = resolve_key(m, sm, grp)) != 0 ||
         (rc = forward_columns(m, mp, grp)) != 0)
@@ -512,19 +453,19 @@ static int resolve_one(sg_migration *m, size_t i)
     f->to_table = xstrdup(sm->to);
     f->filter = xstrdup(sm->where);
     if (!f->from_table || !f->to_table || (sm->where && !f->filter))
-        return oom(m);
+        return oom(&m->err);
     sg_buf lb = SG_BUF_INIT;
     sg_buf_printf(&lb, "%s -> %s", grp->table, sm->to);
     mp->label = sg_buf_take(&lb);
     mp->trig_rev = fmt_name("_segue_%s_r%zu", m->spec->name, i);
     mp->trig_guard = fmt_name("_segue_%s_t%zu", m->spec->name, i);
     if (!mp->label || !mp->trig_rev || !mp->trig_guard)
-        return oom(m);
+        return oom(&m->err);
     if ((rc = check_expressions(m, mp)) != 0 || (rc = forward_key(m, mp, grp)) != 0 ||
-        (rc = build_ddl(m, mp)) != 0 || (rc = reverse_flow(m, mp, grp)) != 0)
+        (rc = sg_mapping_target_ddl(m, mp)) != 0 || (rc = reverse_flow(m, mp, grp)) != 0)
         return rc;
     if (mp->rev.n_cols > SG_MAX_COLS)
-        return spec_fail(m, sm->line, "writes after a cutover would reach %zu "
+        return sg_mapping_spec_fail(m, sm->line, "writes after a cutover would reach %zu "
                          "columns of '%s'; at most %d", mp->rev.n_cols,
                          grp->table, SG_MAX_COLS);
     return sg_typemap_flows(m, mp);
@@ -536,262 +477,10 @@ int sg_mapping_resolve(sg_migration *m)
     m->maps = calloc(n, sizeof *m->maps);
     m->groups = calloc(n, sizeof *m->groups);
     if (!m->maps || !m->groups)
-        return oom(m);
+        return oom(&m->err);
     for (size_t i = 0; i < n; i++) {
         m->n_maps = i + 1;
         int rc = resolve_one(m, i);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-/* Backfill chunks and verify compare key ranges on both sides, so a key
- * column must order its values alike in source and target. */
-static int check_key_order(sg_migration *m, sg_map *mp, const sg_table_info *t)
-{
-    const sg_table_info *src = m->groups[mp->group].info;
-    const sg_flow *f = &mp->fwd;
-    for (size_t k = 0; k < f->n_key; k++) {
-        int a = sg_table_info_column(m->src, src, f->from_key[k]);
-        int b = sg_table_info_column(m->tgt, t, f->to_key[k]);
-        const char *from = a >= 0 ? src->cols[a].order : NULL;
-        const char *to = b >= 0 ? t->cols[b].order : NULL;
-        if (from && to && *from && *to && strcmp(from, to) != 0)
-            return spec_fail(m, mp->spec->key_line ? mp->spec->key_line : mp->spec->line,
-                             "key column '%s' orders its values by %s in the source "
-                             "but by %s in the target, so the key ranges of "
-                             "backfill chunks and verify would not line up; hint: "
-                             "give the target column the source's order (with "
-                             "create: true, columns: {%s: {expr: %s, type: "
-                             "'text COLLATE \"C\"'}} on PostgreSQL orders by bytes; "
-                             "else ALTER the column's COLLATE)", f->from_key[k], from,
-                             to, f->to_key[k], f->from_key[k]);
-    }
-    return 0;
-}
-
-/* Whether a source column of kind `col` refuses every value of kind
- * `expr` (numbers into dates, text into numbers...): the way back would
- * fail on the first row. Unknown kinds (no declared type, engine-specific
- * ones) and text columns, which hold any spelling, never do. */
-static bool kind_refuses(sg_kind col, sg_kind expr)
-{
-    bool num_col = col == SG_K_INT || col == SG_K_REAL || col == SG_K_NUMERIC;
-    bool num = expr == SG_K_INT || expr == SG_K_REAL || expr == SG_K_NUMERIC;
-    bool when_col = col >= SG_K_DATE && col <= SG_K_TIMESTAMPTZ;
-    bool when = expr >= SG_K_DATE && expr <= SG_K_TIMESTAMPTZ;
-    if (col == SG_K_ANY || col == SG_K_OTHER || col == SG_K_TEXT || expr == SG_K_ANY ||
-        expr == SG_K_OTHER || col == expr)
-        return false;
-    if (col == SG_K_INT && (expr == SG_K_REAL || expr == SG_K_NUMERIC))
-        return true; /* a fraction is refused, not rounded */
-    if (num_col)
-        return !num;
-    if (when_col)
-        return !when;
-    return true; /* bool and blob take only their own kind */
-}
-
-/* A reverse expression compiles on the target, and gives values of a kind
- * the source column takes. */
-static int check_reverse_expr(sg_migration *m, sg_map *mp, const sg_spec_reverse *r)
-{
-    char *type = NULL;
-    sg_coltype et = SG_COLTYPE_INIT, ct = SG_COLTYPE_INIT;
-    const sg_table_info *src = m->groups[mp->group].info;
-    int col = sg_table_info_column(m->src, src, r->column), rc = 0;
-    if (try_expr(m->tgt, mp->fwd.to_table, r->expr, NULL, &type, &m->err))
-        return spec_fail(m, r->line, "the target rejects the reverse expression of "
-                         "'%s' (%s): %s", r->column, r->expr, m->err.msg);
-    sg_db_type_parse(m->tgt, type, &et);
-    if (col >= 0)
-        sg_db_type_parse(m->src, src->cols[col].decl_type, &ct);
-    if (col >= 0 && kind_refuses(ct.kind, et.kind))
-        rc = spec_fail(m, r->line, "the reverse expression of '%s' (%s) gives %s, "
-                       "which source column '%s' (%s) refuses: after a write "
-                       "cutover no row could be written back; hint: convert it, "
-                       "e.g. CAST((%s) AS %s)", r->column, r->expr, type, r->column,
-                       src->cols[col].decl_type, r->expr, src->cols[col].decl_type);
-    free(type);
-    return rc;
-}
-
-static int check_target_table(sg_migration *m, sg_map *mp, bool created)
-{
-    sg_flow *f = &mp->fwd;
-    const sg_spec_mapping *sm = mp->spec;
-    sg_table_info *t = NULL;
-    int cols[SG_MAX_KEY];
-    int rc = sg_db_table_info(m->tgt, f->to_table, &t, &m->err);
-    if (rc)
-        return rc;
-    if (!t) {
-        rc = created ? spec_fail(m, sm->to_line, "target table '%s' is missing; "
-                                 "hint: it was dropped after start; run abort",
-                                 f->to_table)
-                     : spec_fail(m, sm->to_line, "target table '%s' does not "
-                                 "exist; hint: set create: true or create it",
-                                 f->to_table);
-        goto done;
-    }
-    for (size_t i = 0; i < f->n_cols; i++)
-        if (sg_table_info_column(m->tgt, t, f->to_cols[i]) < 0) {
-            rc = spec_fail(m, sm->n_cols ? sm->cols[i].line : sm->line,
-                           "target table '%s' has no column '%s'; hint: add "
-                           "it or remove it from columns", f->to_table,
-                           f->to_cols[i]);
-            goto done;
-        }
-    for (size_t k = 0; k < f->n_key; k++)
-        cols[k] = sg_table_info_column(m->tgt, t, f->to_key[k]);
-    if (!unique_on(t, cols, f->n_key)) {
-        rc = spec_fail(m, sm->to_line, "target table '%s' has no primary key "
-                       "or unique index on the key columns; hint: add one so "
-                       "rows can be upserted", f->to_table);
-        goto done;
-    }
-    if ((rc = check_key_order(m, mp, t)) != 0)
-        goto done;
-    for (size_t i = 0; i < sm->n_reverse && !rc; i++)
-        rc = check_reverse_expr(m, mp, &sm->reverse[i]);
-done:
-    sg_table_info_free(t);
-    return rc;
-}
-
-int sg_mapping_reverse_gap(sg_migration *m, size_t i, char *msg, size_t size)
-{
-    const sg_map *mp = &m->maps[i];
-    const sg_table_info *src = m->groups[mp->group].info;
-    msg[0] = '\0';
-    if (!mp->primary || mp->spec->no_reverse) /* a secondary reverse flow
-                                               * only updates rows */
-        return 0;
-    for (size_t c = 0; c < mp->n_rev_missing; c++) {
-        int k = sg_table_info_column(m->src, src, mp->rev_missing[c]);
-        if (k < 0 || !src->cols[k].notnull || src->cols[k].has_default)
-            continue;
-        snprintf(msg, size, "%s:%d: %s: no reverse expression reaches source "
-                 "column '%s', which is NOT NULL with no default: a row inserted "
-                 "on the target after the write cutover could not be written "
-                 "back, and rollback would fail; hint: add reverse: {%s: "
-                 "<expression over %s>}", m->spec->path, mp->spec->line, mp->label,
-                 mp->rev_missing[c], mp->rev_missing[c], mp->fwd.to_table);
-        return 1;
-    }
-    return 0;
-}
-
-int sg_mapping_check_reverse(sg_migration *m)
-{
-    char msg[1024];
-    for (size_t i = 0; i < m->n_maps; i++)
-        if (sg_mapping_reverse_gap(m, i, msg, sizeof msg))
-            return sg_err_set(&m->err, SG_ESPEC, "%s", msg);
-    return 0;
-}
-
-const sg_map *sg_mapping_no_way_back(const sg_migration *m)
-{
-    for (size_t i = 0; i < m->n_maps; i++)
-        if (m->maps[i].spec->no_reverse)
-            return &m->maps[i];
-    return NULL;
-}
-
-/* One role's line for plan, and what fixes it when it would fail. */
-static void role_verdict(const sg_migration *m, const sg_map *mp, const sg_role_use *u,
-                         sg_buf *roles, sg_buf *why, sg_buf *fix)
-{
-    sg_buf_printf(roles, "%s%s%s (%s): ", roles->len ? "; " : "", u->role,
-                  u->owner ? " (owner)" : "", u->privileges);
-    if (u->absent) {
-        sg_buf_puts(roles, "fails after the cutover: no such role in the target database");
-        sg_buf_printf(why, "%s%s does not exist in the target database",
-                      why->len ? "; " : "", u->role);
-        sg_buf_printf(fix, "%sCREATE ROLE %s there;", fix->len ? " " : "", u->role);
-    } else if (u->lacking && u->lacking[0]) {
-        sg_buf_printf(roles, "fails after the cutover: lacks %s on '%s'", u->lacking,
-                      mp->fwd.to_table);
-        sg_buf_printf(why, "%s%s lacks %s on '%s'", why->len ? "; " : "", u->role,
-                      u->lacking, mp->fwd.to_table);
-        sg_buf_printf(fix, "%sGRANT %s ON ", fix->len ? " " : "", u->lacking);
-        sg_db_ident(m->tgt, fix, mp->fwd.to_table);
-        sg_buf_printf(fix, " TO %s;", u->role);
-    } else {
-        sg_buf_printf(roles, "keeps working%s", u->lacking ? ""
-                      : " (start gives the new table these grants)");
-    }
-}
-
-int sg_mapping_roles(sg_migration *m, size_t i, char **roles, char *msg, size_t size)
-{
-    const sg_map *mp = &m->maps[i];
-    sg_buf list = SG_BUF_INIT, why = SG_BUF_INIT, fix = SG_BUF_INIT;
-    sg_table_info *t = NULL;
-    sg_role_use *uses = NULL;
-    size_t n = 0;
-    msg[0] = '\0';
-    if (roles)
-        *roles = NULL;
-    int rc = sg_db_table_info(m->tgt, mp->fwd.to_table, &t, &m->err);
-    bool made = t != NULL;
-    sg_table_info_free(t);
-    if (rc || (!made && !mp->spec->create)) /* a missing target: the target checks */
-        return rc;
-    rc = sg_db_table_roles(m->src, mp->fwd.from_table, m->tgt,
-                           made ? mp->fwd.to_table : NULL, &uses, &n, &m->err);
-    for (size_t u = 0; !rc && u < n; u++)
-        role_verdict(m, mp, &uses[u], &list, &why, &fix);
-    sg_role_uses_free(uses, n);
-    if (!rc && (sg_buf_failed(&list) || sg_buf_failed(&why) || sg_buf_failed(&fix)))
-        rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    if (!rc && why.len)
-        snprintf(msg, size, "%s:%d: %s: roles that use '%s' would fail on '%s' after "
-                 "the cutover: %s; hint: %s", m->spec->path, mp->spec->to_line,
-                 mp->label, mp->fwd.from_table, mp->fwd.to_table, sg_buf_str(&why),
-                 sg_buf_str(&fix));
-    if (!rc && roles && n)
-        *roles = sg_buf_take(&list);
-    sg_buf_free(&list);
-    sg_buf_free(&why);
-    sg_buf_free(&fix);
-    return rc ? rc : msg[0] != '\0';
-}
-
-int sg_mapping_check_grants(sg_migration *m)
-{
-    char msg[1024];
-    for (size_t i = 0; i < m->n_maps; i++) {
-        int rc = sg_mapping_roles(m, i, NULL, msg, sizeof msg);
-        if (rc < 0)
-            return rc;
-        if (rc)
-            return sg_err_set(&m->err, SG_ESPEC, "%s", msg);
-    }
-    return 0;
-}
-
-void sg_mapping_drift_note(const sg_migration *m, char *out, size_t size)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < m->n_maps && used < size; i++)
-        for (size_t c = 0; c < m->maps[i].n_not_copied && used < size; c++) {
-            int n = snprintf(out + used, size - used, "%s%s.%s", used ? ", " : "",
-                             m->maps[i].fwd.from_table, m->maps[i].not_copied[c]);
-            used += n > 0 ? (size_t)n : 0;
-        }
-}
-
-int sg_mapping_check_target(sg_migration *m, bool created)
-{
-    for (size_t i = 0; i < m->n_maps; i++) {
-        sg_map *mp = &m->maps[i];
-        if (!created && mp->spec->create)
-            continue;
-        int rc = check_target_table(m, mp, created);
         if (rc)
             return rc;
     }
@@ -858,29 +547,4 @@ void sg_mapping_free(sg_migration *m)
     m->maps = NULL;
     m->groups = NULL;
     m->n_maps = m->n_groups = 0;
-}
-
-/* The schema the target's connection reads the source through. */
-#define SOURCE_ALIAS "segue_source"
-
-/* Whether a text names another table (a subquery): in-engine it would
- * find the target's table of that name first, so such a mapping streams. */
-static bool names_a_query(const char *s)
-{
-    return s && strcasestr(s, "select") != NULL;
-}
-
-void sg_mapping_attach_source(sg_migration *m)
-{
-    if (m->src == m->tgt || sg_db_attach(m->tgt, m->src, SOURCE_ALIAS, &m->err)) {
-        sg_err_clear(&m->err);
-        return;
-    }
-    for (size_t i = 0; i < m->n_maps; i++) {
-        sg_flow *f = &m->maps[i].fwd;
-        bool plain = !names_a_query(f->filter);
-        for (size_t c = 0; plain && c < f->n_cols; c++)
-            plain = !names_a_query(f->exprs[c]);
-        f->from_schema = plain ? SOURCE_ALIAS : NULL;
-    }
 }

@@ -1,5 +1,7 @@
-/* Mappings resolved against the schemas (mapping.c), type mapping across
- * engines (typemap.c) and the plan's notes (plan.c, plan_types.c). */
+/* Mappings resolved against the schemas (mapping.c), the target tables they
+ * create (target_ddl.c), the checks that need the target (mapping_check.c),
+ * application roles (roles.c), type mapping across engines (typemap.c) and
+ * the plan's notes (plan.c, plan_types.c). */
 #ifndef SEGUE_MAPPING_H
 #define SEGUE_MAPPING_H
 
@@ -10,6 +12,22 @@
  * SG_ESPEC with file:line. */
 int sg_mapping_resolve(sg_migration *m);
 void sg_mapping_free(sg_migration *m);
+/* Sets mp->target_ddl (CREATE TABLE in the target's terms), mp->col_types
+ * and mp->from_types from the resolved forward flow. SG_ENOMEM. */
+int sg_mapping_target_ddl(sg_migration *m, sg_map *mp);
+
+/* Shared by the files of plan/. An SG_ESPEC error "path:line: what". */
+int sg_mapping_spec_fail(sg_migration *m, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* If expr is a bare (optionally quoted) column name of t, its index; else -1. */
+int sg_mapping_plain_ref(sg_conn *c, const sg_table_info *t, const char *expr);
+/* Prepares "SELECT <what> FROM <table> [WHERE <where>] LIMIT 0" on c to let
+ * the engine judge an expression; with `type`, *type receives a copy of the
+ * engine's type of the first column, or NULL (caller frees). */
+int sg_mapping_try_expr(sg_conn *c, const char *table, const char *what,
+                        const char *where, char **type, sg_err *err);
+/* Whether t has a primary key or unique index on exactly columns cols[0..n). */
+bool sg_mapping_unique_on(const sg_table_info *t, const int *cols, size_t n);
 /* Finalizes every statement the flows prepared (they are prepared again on
  * use), e.g. before a lost connection is replaced. */
 void sg_mapping_close_statements(sg_migration *m);
@@ -23,7 +41,7 @@ void sg_typemap_free(sg_flow *f);
 /* Plan (plan.c, plan_types.c): adds a warning or blocker; and the notes on
  * mapping i's column types across engines, from its type pairs and one scan
  * of the source counting rows the target would narrow or refuse. */
-int sg_plan_note(sg_migration *m, sg_plan *p, bool blocker, const char *fmt, ...)
+int sg_plan_note(sg_err *e, sg_plan *p, bool blocker, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int sg_plan_types(sg_migration *m, size_t i, sg_plan *p);
 /* The way back (DESIGN.md "Safety rules"): whether mapping i's reverse

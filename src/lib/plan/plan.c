@@ -34,14 +34,14 @@ static int add_note(char ***v, size_t *n, const char *fmt, ...)
     return rc;
 }
 
-int sg_plan_note(sg_migration *m, sg_plan *p, bool blocker, const char *fmt, ...)
+int sg_plan_note(sg_err *e, sg_plan *p, bool blocker, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     int rc = blocker ? add_notev(&p->blockers, &p->n_blockers, fmt, ap)
                      : add_notev(&p->warnings, &p->n_warnings, fmt, ap);
     va_end(ap);
-    return rc ? sg_err_set(&m->err, SG_ENOMEM, "out of memory") : 0;
+    return rc ? sg_err_set(e, SG_ENOMEM, "out of memory") : 0;
 }
 
 /* Rows the backfill would copy: the filter applies. */

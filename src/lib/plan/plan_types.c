@@ -83,15 +83,15 @@ static void tally_row(sg_flow *f, sg_value *v, const bool *notnull, tally *t,
     }
 }
 
-static int scan(sg_migration *m, sg_flow *f, const bool *notnull, tally *t,
+static int scan(sg_err *e, sg_flow *f, const bool *notnull, tally *t,
                 int64_t *rows)
 {
     sg_stmt *s = NULL;
     sg_value v[SG_MAX_COLS];
     sg_buf scratch = SG_BUF_INIT;
-    int rc = sg_flow_scan(f, false, NULL, NULL, &s, &m->err);
+    int rc = sg_flow_scan(f, false, NULL, NULL, &s, e);
     *rows = 0;
-    while (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+    while (!rc && (rc = sg_db_step(s, e)) == 1) {
         for (size_t i = 0; i < f->n_cols; i++)
             sg_db_column(s, (int)i, &v[i]);
         tally_row(f, v, notnull, t, &scratch);
@@ -129,7 +129,7 @@ static int note_column(sg_migration *m, sg_map *mp, size_t i, const tally *t,
     sg_coltype_describe(&st, &from);
     sg_coltype_describe(&f->types[i], &to);
     if (t->none || t->nulls)
-        rc = sg_plan_note(m, p, true, "%s: column '%s' (%s): %lld of %lld rows "
+        rc = sg_plan_note(&m->err, p, true, "%s: column '%s' (%s): %lld of %lld rows "
                           "cannot be written: %s (first key %s); hint: change "
                           "the column's type or expression, or fix those rows",
                           mp->label, f->to_cols[i], sg_buf_str(&to),
@@ -137,7 +137,7 @@ static int note_column(sg_migration *m, sg_map *mp, size_t i, const tally *t,
                           t->nulls ? "NULL into a NOT NULL column" : t->none_why,
                           sg_buf_str(&t->refused));
     if (!rc && (narrow || t->lossy))
-        rc = sg_plan_note(m, p, false, "%s: column '%s' (%s -> %s): %s%s%lld of "
+        rc = sg_plan_note(&m->err, p, false, "%s: column '%s' (%s -> %s): %s%s%lld of "
                           "%lld rows narrowed%s%s%s%s%s", mp->label, f->to_cols[i],
                           sg_buf_str(&from), sg_buf_str(&to), narrow ? narrow : "",
                           narrow ? "; " : "", (long long)t->lossy, (long long)rows,
@@ -145,12 +145,12 @@ static int note_column(sg_migration *m, sg_map *mp, size_t i, const tally *t,
                           t->lossy ? ", first key " : "",
                           t->lossy ? sg_buf_str(&t->narrowed) : "", t->lossy ? ")" : "");
     if (!rc && narrow && (st.kind == SG_K_ANY || st.kind == SG_K_OTHER))
-        rc = sg_plan_note(m, p, false, "%s: column '%s': hint: give it a type "
+        rc = sg_plan_note(&m->err, p, false, "%s: column '%s': hint: give it a type "
                           "in the spec: columns: {%s: {expr: ..., type: <target type>}}",
                           mp->label, f->to_cols[i], f->to_cols[i]);
     if (!rc && f->types[i].kind == SG_K_TEXT && f->types[i].size &&
         t->longest > f->types[i].size)
-        rc = sg_plan_note(m, p, false, "%s: column '%s' allows %d characters; "
+        rc = sg_plan_note(&m->err, p, false, "%s: column '%s' allows %d characters; "
                           "the longest source value has %ld", mp->label,
                           f->to_cols[i], f->types[i].size, t->longest);
     sg_buf_free(&from);
@@ -178,14 +178,14 @@ int sg_plan_types(sg_migration *m, size_t i, sg_plan *p)
     }
     if (!mp->spec->create && (rc = target_notnull(m, mp, notnull)) != 0)
         goto done;
-    if ((rc = scan(m, f, notnull, t, &rows)) != 0)
+    if ((rc = scan(&m->err, f, notnull, t, &rows)) != 0)
         goto done;
     for (size_t c = 0; !rc && c < f->n_cols; c++)
         rc = note_column(m, mp, c, &t[c], rows, p);
     for (size_t k = 0; !rc && k < f->n_key; k++)
         if (f->types[f->key_pos[k]].kind == SG_K_TEXT ||
             f->types[f->key_pos[k]].kind == SG_K_OTHER)
-            rc = sg_plan_note(m, p, false, "%s: key column '%s' is text: both "
+            rc = sg_plan_note(&m->err, p, false, "%s: key column '%s' is text: both "
                               "sides must sort it alike (bytes: PostgreSQL's "
                               "\"C\" collation, SQLite's BINARY); start checks "
                               "the target column's collation and refuses "

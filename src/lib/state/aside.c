@@ -10,11 +10,11 @@
 #include "move/tx.h"
 
 /* The key as stored: its canonical row encoding. */
-static int bind_key(sg_migration *m, sg_stmt *s, int idx, const sg_row *key, sg_buf *kb)
+static int bind_key(sg_err *e, sg_stmt *s, int idx, const sg_row *key, sg_buf *kb)
 {
     sg_row_encode(kb, key->v, key->n);
-    return sg_buf_failed(kb) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
-                             : sg_db_bind_blob(s, idx, kb->data, kb->len, &m->err);
+    return sg_buf_failed(kb) ? sg_err_set(e, SG_ENOMEM, "out of memory")
+                             : sg_db_bind_blob(s, idx, kb->data, kb->len, e);
 }
 
 /* DELETE (clear) or INSERT ... ON CONFLICT (record) of one key's row. */
@@ -25,7 +25,7 @@ static int write_row(sg_migration *m, sg_dir d, size_t g, const sg_row *key,
     sg_buf kb = SG_BUF_INIT;
     char now[32];
     sg_now_iso(now);
-    int rc = sg_control_prepare(m, m->tgt, error
+    int rc = sg_control_prepare(&m->err, m->tgt, error
         ? "INSERT INTO @set_aside (migration, direction, grp, key, error, at) VALUES "
           "($1, $2, $3, $4, $5, $6) ON CONFLICT (migration, direction, grp, key) DO "
           "UPDATE SET error = $5, at = $6"
@@ -34,11 +34,11 @@ static int write_row(sg_migration *m, sg_dir d, size_t g, const sg_row *key,
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
         !(rc = sg_db_bind_int(s, 2, d, &m->err)) &&
         !(rc = sg_db_bind_int(s, 3, (int64_t)g, &m->err)) &&
-        !(rc = bind_key(m, s, 4, key, &kb)) && error &&
+        !(rc = bind_key(&m->err, s, 4, key, &kb)) && error &&
         !(rc = sg_db_bind_text(s, 5, error, &m->err)))
         rc = sg_db_bind_text(s, 6, now, &m->err);
     if (!rc)
-        rc = sg_control_run(m, s);
+        rc = sg_control_run(&m->err, s);
     else
         sg_db_finalize(s);
     sg_buf_free(&kb);
@@ -66,7 +66,8 @@ int sg_aside_any(sg_migration *m, sg_dir d, size_t g, bool *any)
 {
     sg_stmt *s = NULL;
     *any = false;
-    int rc = sg_control_prepare(m, m->tgt, "SELECT 1 FROM @set_aside WHERE migration = $1 "
+    int rc = sg_control_prepare(&m->err, m->tgt,
+                                "SELECT 1 FROM @set_aside WHERE migration = $1 "
                                 "AND direction = $2 AND grp = $3 LIMIT 1", &s);
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
         !(rc = sg_db_bind_int(s, 2, d, &m->err)) &&
@@ -105,7 +106,7 @@ int sg_aside_count(sg_migration *m, int64_t *n, char *first, size_t size)
     int rc = sg_control_present(m, &present);
     if (rc || !present)
         return rc;
-    rc = sg_control_prepare(m, m->tgt, "SELECT key, grp, error FROM @set_aside WHERE "
+    rc = sg_control_prepare(&m->err, m->tgt, "SELECT key, grp, error FROM @set_aside WHERE "
                             "migration = $1 ORDER BY at", &s);
     if (!rc)
         rc = sg_db_bind_text(s, 1, m->spec->name, &m->err);
@@ -140,7 +141,7 @@ static int oldest(sg_migration *m, int *d, size_t *g, sg_row *key, bool *found)
 {
     sg_stmt *s = NULL;
     *found = false;
-    int rc = sg_control_prepare(m, m->tgt, "SELECT direction, grp, key FROM @set_aside "
+    int rc = sg_control_prepare(&m->err, m->tgt, "SELECT direction, grp, key FROM @set_aside "
                                 "WHERE migration = $1 ORDER BY at LIMIT 1", &s);
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
         (rc = sg_db_step(s, &m->err)) == 1) {
@@ -178,7 +179,7 @@ int sg_migration_retry(int64_t *n, sg_migration *m)
         const char *log = d == SG_FORWARD ? m->groups[g].log : m->groups[g].rlog;
         /* the change goes back into its changelog before its record goes */
         if ((rc = sg_tx_begin(logc, &m->err)) == 0 &&
-            (rc = sg_changelog_push(m, logc, log, &key)) == 0)
+            (rc = sg_changelog_push(&m->err, logc, log, &key)) == 0)
             rc = sg_tx_commit(logc, &m->err);
         else
             sg_tx_rollback(logc);

@@ -31,19 +31,19 @@ static int grow(sg_audit_entry **v, size_t n, size_t *cap)
 }
 
 /* Appends the current row of s to *v (n entries, room for cap). */
-static int take_row(sg_migration *m, sg_stmt *s, sg_audit_entry **v, size_t *n,
+static int take_row(sg_err *e, sg_stmt *s, sg_audit_entry **v, size_t *n,
                     size_t *cap)
 {
     bool oom = false;
     if (grow(v, *n, cap))
-        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    sg_audit_entry *e = &(*v)[(*n)++];
-    e->id = sg_db_column_int(s, 0);
-    char **fields[] = { &e->at, &e->who, &e->action, &e->from_phase,
-                        &e->to_phase, &e->detail, &e->reason };
+        return sg_err_set(e, SG_ENOMEM, "out of memory");
+    sg_audit_entry *a = &(*v)[(*n)++];
+    a->id = sg_db_column_int(s, 0);
+    char **fields[] = { &a->at, &a->who, &a->action, &a->from_phase,
+                        &a->to_phase, &a->detail, &a->reason };
     for (int i = 0; i < 7; i++)
         *fields[i] = column_str(s, i + 1, &oom);
-    return oom ? sg_err_set(&m->err, SG_ENOMEM, "out of memory") : 0;
+    return oom ? sg_err_set(e, SG_ENOMEM, "out of memory") : 0;
 }
 
 static int read_rows(sg_migration *m, const char *since, sg_audit_entry **v,
@@ -51,13 +51,13 @@ static int read_rows(sg_migration *m, const char *since, sg_audit_entry **v,
 {
     sg_stmt *s = NULL;
     size_t cap = 0;
-    int rc = sg_control_prepare(m, m->tgt, "SELECT id, at, who, action, from_phase, "
+    int rc = sg_control_prepare(&m->err, m->tgt, "SELECT id, at, who, action, from_phase, "
                                 "to_phase, detail, reason FROM @audit WHERE "
                                 "migration = $1 AND at >= $2 ORDER BY id", &s);
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))
         rc = sg_db_bind_text(s, 2, since ? since : "", &m->err);
     while (!rc && (rc = sg_db_step(s, &m->err)) == 1)
-        rc = take_row(m, s, v, n, &cap);
+        rc = take_row(&m->err, s, v, n, &cap);
     sg_db_finalize(s);
     return rc > 0 ? 0 : rc;
 }

@@ -47,44 +47,44 @@ static int expand(sg_conn *c, const char *t, sg_buf *b)
     return sg_buf_failed(b) ? -1 : 0;
 }
 
-int sg_control_prepare(sg_migration *m, sg_conn *c, const char *tmpl, sg_stmt **out)
+int sg_control_prepare(sg_err *e, sg_conn *c, const char *tmpl, sg_stmt **out)
 {
     sg_buf b = SG_BUF_INIT;
-    int rc = expand(c, tmpl, &b) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
-                                 : sg_db_prepare(c, sg_buf_str(&b), out, &m->err);
+    int rc = expand(c, tmpl, &b) ? sg_err_set(e, SG_ENOMEM, "out of memory")
+                                 : sg_db_prepare(c, sg_buf_str(&b), out, e);
     sg_buf_free(&b);
     return rc;
 }
 
-int sg_control_exec(sg_migration *m, sg_conn *c, const char *tmpl)
+int sg_control_exec(sg_err *e, sg_conn *c, const char *tmpl)
 {
     sg_buf b = SG_BUF_INIT;
-    int rc = expand(c, tmpl, &b) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
-                                 : sg_db_exec(c, sg_buf_str(&b), &m->err);
+    int rc = expand(c, tmpl, &b) ? sg_err_set(e, SG_ENOMEM, "out of memory")
+                                 : sg_db_exec(c, sg_buf_str(&b), e);
     sg_buf_free(&b);
     return rc;
 }
 
-int sg_control_run(sg_migration *m, sg_stmt *s)
+int sg_control_run(sg_err *e, sg_stmt *s)
 {
-    int rc = sg_db_step(s, &m->err);
+    int rc = sg_db_step(s, e);
     sg_db_finalize(s);
     return rc > 0 ? 0 : rc;
 }
 
 static int ctl_prepare(sg_migration *m, const char *tmpl, sg_stmt **out)
 {
-    return sg_control_prepare(m, m->tgt, tmpl, out);
+    return sg_control_prepare(&m->err, m->tgt, tmpl, out);
 }
 
 static int ctl_exec(sg_migration *m, const char *tmpl)
 {
-    return sg_control_exec(m, m->tgt, tmpl);
+    return sg_control_exec(&m->err, m->tgt, tmpl);
 }
 
-static int run(sg_migration *m, sg_stmt *s)
+static int run(sg_err *e, sg_stmt *s)
 {
-    return sg_control_run(m, s);
+    return sg_control_run(e, s);
 }
 
 static const char *const ddl[] = {
@@ -139,7 +139,7 @@ int sg_control_install(sg_migration *m)
     rc = ctl_prepare(m, "INSERT INTO @meta (key, value) VALUES ('format', $1) "
                             "ON CONFLICT (key) DO NOTHING", &s);
     if (!rc && !(rc = sg_db_bind_int(s, 1, SG_CONTROL_FORMAT, &m->err)))
-        return run(m, s);
+        return run(&m->err, s);
     sg_db_finalize(s);
     return rc;
 }
@@ -265,7 +265,7 @@ int sg_control_transition(sg_migration *m, sg_phase from, sg_phase to,
             !(rc = sg_db_bind_text(s, 2, now, &m->err)) &&
             !(rc = sg_db_bind_text(s, 3, m->spec->name, &m->err)) &&
             !(rc = sg_db_bind_text(s, 4, sg_phase_name(from), &m->err)))
-            rc = run(m, s);
+            rc = run(&m->err, s);
         else
             sg_db_finalize(s);
         if (!rc && sg_db_changes(m->tgt) != 1)
@@ -290,7 +290,7 @@ int sg_control_transition(sg_migration *m, sg_phase from, sg_phase to,
         sg_db_finalize(s);
         return rc;
     }
-    return run(m, s);
+    return run(&m->err, s);
 }
 
 int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_rows,
@@ -314,7 +314,7 @@ int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_r
         sg_db_finalize(s);
         return rc;
     }
-    return run(m, s);
+    return run(&m->err, s);
 }
 
 int sg_control_last_verify(sg_migration *m, int64_t *at_ms, int64_t *differences,
@@ -350,7 +350,7 @@ int sg_control_switch_save(sg_migration *m, int dir, const int64_t *upto)
             (rc = sg_db_bind_int(s, 4, upto[g], &m->err)) != 0)
             sg_db_finalize(s);
         else
-            rc = run(m, s);
+            rc = run(&m->err, s);
     }
     return rc;
 }
@@ -405,7 +405,7 @@ int sg_control_switch_clear(sg_migration *m, int dir)
         sg_db_finalize(s);
         return rc;
     }
-    return run(m, s);
+    return run(&m->err, s);
 }
 
 /* A salt for the routing hash: 32 hex digits from /dev/urandom. */
@@ -436,7 +436,7 @@ int sg_control_create(sg_migration *m)
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
         !(rc = sg_db_bind_text(s, 2, m->spec_hash, &m->err)) &&
         !(rc = sg_db_bind_text(s, 3, now, &m->err)))
-        rc = run(m, s);
+        rc = run(&m->err, s);
     else
         sg_db_finalize(s);
     /* a start that ran beside this one got there first */
@@ -473,7 +473,7 @@ int sg_control_forget(sg_migration *m, bool purge)
         sg_stmt *s = NULL;
         rc = ctl_prepare(m, i < n_keep ? keep[i] : all[i - n_keep], &s);
         if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))
-            rc = run(m, s);
+            rc = run(&m->err, s);
         else
             sg_db_finalize(s);
     }
@@ -525,7 +525,7 @@ int sg_checkpoint_save(sg_migration *m, size_t map, const sg_checkpoint *cp)
         !(rc = sg_db_bind_int(s, 5, cp->chunks, &m->err)) &&
         !(rc = sg_db_bind_int(s, 6, cp->done, &m->err)) &&
         !(rc = sg_db_bind_text(s, 7, now, &m->err)))
-        rc = run(m, s);
+        rc = run(&m->err, s);
     else
         sg_db_finalize(s);
     sg_buf_free(&key);
@@ -628,7 +628,7 @@ int sg_routing_save(sg_migration *m, const sg_routing *r)
                                                                      : "source", &m->err)) &&
         !(rc = sg_db_bind_text(s, 4, r->salt, &m->err)) &&
         !(rc = sg_db_bind_text(s, 5, now, &m->err)))
-        rc = run(m, s);
+        rc = run(&m->err, s);
     else
         sg_db_finalize(s);
     return rc;

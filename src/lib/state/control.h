@@ -15,9 +15,9 @@
  * type, %SERIAL an increasing integer key, %LOCK the driver's row lock
  * clause. sg_control_run steps a prepared statement to its end and
  * finalizes it (no rows expected). */
-int sg_control_prepare(sg_migration *m, sg_conn *c, const char *tmpl, sg_stmt **out);
-int sg_control_exec(sg_migration *m, sg_conn *c, const char *tmpl);
-int sg_control_run(sg_migration *m, sg_stmt *s);
+int sg_control_prepare(sg_err *e, sg_conn *c, const char *tmpl, sg_stmt **out);
+int sg_control_exec(sg_err *e, sg_conn *c, const char *tmpl);
+int sg_control_run(sg_err *e, sg_stmt *s);
 
 /* Creates the control tables if missing and records the format; inside the
  * caller's write transaction on the target. */

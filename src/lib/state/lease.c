@@ -47,7 +47,7 @@ static int read_lease(sg_migration *m, lease_row *l)
 {
     sg_stmt *s = NULL;
     memset(l, 0, sizeof *l);
-    int rc = sg_control_prepare(m, m->tgt, "SELECT holder, expires_ms, token FROM "
+    int rc = sg_control_prepare(&m->err, m->tgt, "SELECT holder, expires_ms, token FROM "
                                 "@lease WHERE migration = $1", &s);
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
         (rc = sg_db_step(s, &m->err)) == 1) {
@@ -71,7 +71,7 @@ static int read_lease(sg_migration *m, lease_row *l)
 static int cas_lease(sg_migration *m, const lease_row *seen, const char *mine, bool *won)
 {
     sg_stmt *s = NULL;
-    int rc = sg_control_prepare(m, m->tgt, seen->found
+    int rc = sg_control_prepare(&m->err, m->tgt, seen->found
         ? "UPDATE @lease SET holder = $1, expires_ms = $2, token = token + 1 "
           "WHERE migration = $3 AND token = $4 AND expires_ms = $5"
         : "INSERT INTO @lease (migration, holder, expires_ms, token) VALUES "
@@ -82,7 +82,7 @@ static int cas_lease(sg_migration *m, const lease_row *seen, const char *mine, b
         !(rc = sg_db_bind_int(s, 4, seen->token, &m->err)))
         rc = sg_db_bind_int(s, 5, seen->expires_ms, &m->err);
     if (!rc)
-        rc = sg_control_run(m, s);
+        rc = sg_control_run(&m->err, s);
     else
         sg_db_finalize(s);
     *won = !rc && sg_db_changes(m->tgt) == 1;
@@ -146,12 +146,12 @@ static int lost(sg_migration *m)
 static int check_target(sg_migration *m)
 {
     sg_stmt *s = NULL;
-    int rc = sg_control_prepare(m, m->tgt, "UPDATE @lease SET expires_ms = $1 "
+    int rc = sg_control_prepare(&m->err, m->tgt, "UPDATE @lease SET expires_ms = $1 "
                                 "WHERE migration = $2 AND token = $3", &s);
     if (!rc && !(rc = sg_db_bind_int(s, 1, sg_now_ms() + m->spec->lease_ttl_ms, &m->err)) &&
         !(rc = sg_db_bind_text(s, 2, m->spec->name, &m->err)) &&
         !(rc = sg_db_bind_int(s, 3, m->lease_token, &m->err)))
-        rc = sg_control_run(m, s);
+        rc = sg_control_run(&m->err, s);
     else
         sg_db_finalize(s);
     if (!rc && sg_db_changes(m->tgt) != 1)
@@ -166,12 +166,12 @@ static int check_target(sg_migration *m)
 static int check_source(sg_migration *m, sg_conn *c)
 {
     sg_stmt *s = NULL;
-    int rc = sg_control_prepare(m, c, "INSERT INTO @fence (migration, token) VALUES "
+    int rc = sg_control_prepare(&m->err, c, "INSERT INTO @fence (migration, token) VALUES "
                                 "($1, $2) ON CONFLICT (migration) DO UPDATE SET "
                                 "token = $2 WHERE @fence.token <= $2", &s);
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
         !(rc = sg_db_bind_int(s, 2, m->lease_token, &m->err)))
-        rc = sg_control_run(m, s);
+        rc = sg_control_run(&m->err, s);
     else
         sg_db_finalize(s);
     if (!rc && sg_db_changes(c) != 1)
@@ -214,11 +214,11 @@ void sg_lease_release(sg_migration *m)
         return;
     m->has_lease = false;
     if (sg_tx_begin(m->tgt, &m->err) == 0) {
-        int rc = sg_control_prepare(m, m->tgt, "UPDATE @lease SET holder = '', "
+        int rc = sg_control_prepare(&m->err, m->tgt, "UPDATE @lease SET holder = '', "
                                     "expires_ms = 0 WHERE migration = $1 AND token = $2", &s);
         if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
             !(rc = sg_db_bind_int(s, 2, m->lease_token, &m->err)))
-            rc = sg_control_run(m, s);
+            rc = sg_control_run(&m->err, s);
         else
             sg_db_finalize(s);
         if (rc || sg_tx_commit(m->tgt, &m->err))
@@ -243,7 +243,7 @@ int sg_fence_install(sg_migration *m)
         return 0;
     int rc = sg_db_control_setup(m->src, &m->err);
     if (!rc)
-        rc = sg_control_exec(m, m->src, "CREATE TABLE IF NOT EXISTS @fence (migration "
+        rc = sg_control_exec(&m->err, m->src, "CREATE TABLE IF NOT EXISTS @fence (migration "
                              "%TXT PRIMARY KEY, token %INT NOT NULL)");
     return rc;
 }
@@ -252,7 +252,7 @@ static int count_fences(sg_migration *m, int64_t *n)
 {
     sg_stmt *s = NULL;
     *n = 0;
-    int rc = sg_control_prepare(m, m->src, "SELECT count(*) FROM @fence", &s);
+    int rc = sg_control_prepare(&m->err, m->src, "SELECT count(*) FROM @fence", &s);
     if (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
         *n = sg_db_column_int(s, 0);
         rc = 0;
@@ -268,14 +268,15 @@ int sg_fence_remove(sg_migration *m)
     if (m->src == m->tgt)
         return 0;
     /* made by start in the same transaction as the capture this removes */
-    int rc = sg_control_prepare(m, m->src, "DELETE FROM @fence WHERE migration = $1", &s);
+    int rc = sg_control_prepare(&m->err, m->src,
+                                "DELETE FROM @fence WHERE migration = $1", &s);
     if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))
-        rc = sg_control_run(m, s);
+        rc = sg_control_run(&m->err, s);
     else
         sg_db_finalize(s);
     if (!rc)
         rc = count_fences(m, &left);
     if (!rc && left == 0)
-        rc = sg_control_exec(m, m->src, "DROP TABLE IF EXISTS @fence");
+        rc = sg_control_exec(&m->err, m->src, "DROP TABLE IF EXISTS @fence");
     return rc;
 }

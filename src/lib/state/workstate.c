@@ -31,7 +31,7 @@ int sg_workstate_save(sg_migration *m, const sg_workstate *w)
     int rc = sg_tx_begin(m->tgt, &m->err);
     if (rc)
         return rc;
-    rc = sg_control_prepare(m, m->tgt, "INSERT INTO @worker_state (migration, at_ms, "
+    rc = sg_control_prepare(&m->err, m->tgt, "INSERT INTO @worker_state (migration, at_ms, "
                             "rows_total, rows_per_sec, applied, error, error_at_ms) "
                             "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT "
                             "(migration) DO UPDATE SET at_ms = $2, rows_total = $3, "
@@ -40,7 +40,7 @@ int sg_workstate_save(sg_migration *m, const sg_workstate *w)
     if (!rc && (rc = bind_all(m, s, w)) != 0)
         sg_db_finalize(s);
     else if (!rc)
-        rc = sg_control_run(m, s);
+        rc = sg_control_run(&m->err, s);
     if (!rc)
         return sg_tx_commit(m->tgt, &m->err);
     sg_tx_rollback(m->tgt);
@@ -53,7 +53,7 @@ int sg_workstate_load(sg_migration *m, sg_workstate *w, bool *found)
     memset(w, 0, sizeof *w);
     w->rows_total = -1;
     *found = false;
-    int rc = sg_control_prepare(m, m->tgt, "SELECT at_ms, rows_total, rows_per_sec, "
+    int rc = sg_control_prepare(&m->err, m->tgt, "SELECT at_ms, rows_total, rows_per_sec, "
                                 "applied, error, error_at_ms FROM @worker_state "
                                 "WHERE migration = $1", &s);
     if (!rc)
