@@ -145,6 +145,11 @@ typedef struct sg_plan_mapping {
                          * target after the cutover ("app (INSERT, SELECT):
                          * keeps working; ..."); NULL where the engines have
                          * no roles (SQLite) */
+    size_t n_indexes;
+    char **index_ddl;   /* with create: true, the CREATE INDEX statements
+                         * built after the backfill (the source's secondary
+                         * indexes, spelled for the target); the ones that
+                         * cannot be carried are warnings */
 } sg_plan_mapping;
 
 typedef struct sg_plan {

@@ -21,6 +21,8 @@ static void plan_text(const sg_plan *p)
                (long long)pm->source_rows);
         if (pm->target_ddl)
             printf("  %s;\n", pm->target_ddl);
+        for (size_t k = 0; k < pm->n_indexes; k++)
+            printf("  %s;  -- after the backfill\n", pm->index_ddl[k]);
         if (pm->roles)
             printf("  roles: %s\n", pm->roles);
     }
@@ -38,11 +40,12 @@ static json_t *plan_json(const sg_plan *p)
     json_t *maps = json_array();
     for (size_t i = 0; i < p->n_mappings; i++) {
         const sg_plan_mapping *pm = &p->mappings[i];
-        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:i,s:s?}", "from",
+        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:o,s:i,s:s?}", "from",
                               pm->from, "to", pm->to, "source_rows",
                               (json_int_t)pm->source_rows, "target_ddl",
-                              pm->target_ddl, "reverse_columns", pm->reverse_columns,
-                              "roles", pm->roles));
+                              pm->target_ddl, "index_ddl",
+                              strv(pm->index_ddl, pm->n_indexes), "reverse_columns",
+                              pm->reverse_columns, "roles", pm->roles));
     }
     return json_pack("{s:o,s:o,s:o}", "mappings", maps, "warnings",
                      strv(p->warnings, p->n_warnings), "blockers",

@@ -77,12 +77,13 @@ int cli_fail(const char *what, int rc, const char *msg)
     }
 }
 
-/* The library's warnings (a retried deadlock, ...) go to stderr. */
+/* The library's notices (an index being built, and its time) and warnings
+ * (a retried deadlock, ...) go to stderr. */
 static void log_to_stderr(void *ud, int level, const char *msg)
 {
     (void)ud;
-    if (level >= SG_LOG_WARN)
-        fprintf(stderr, "segue: warning: %s\n", msg);
+    if (level >= SG_LOG_INFO)
+        fprintf(stderr, "segue: %s%s\n", level >= SG_LOG_WARN ? "warning: " : "", msg);
 }
 
 int cli_open(const cli_args *a, sg_migration **m)

@@ -11,6 +11,19 @@
 #include "move/flow.h"
 #include "spec/spec.h"
 
+/* A secondary index a created target table gets after the backfill
+ * (plan/target_index.c): one of the source's, spelled for the target. */
+typedef struct sg_target_index {
+    char *name;                   /* on the target, unquoted */
+    char *source_name;            /* the source's index it carries */
+    bool unique;
+    size_t n;
+    char **parts;                 /* quoted column or (expression), target spelling */
+    bool *desc;
+    char *where;                  /* or NULL */
+    char *method;                 /* or NULL */
+} sg_target_index;
+
 typedef struct sg_map {
     const sg_spec_mapping *spec;
     size_t group;                 /* index into groups */
@@ -34,6 +47,12 @@ typedef struct sg_map {
     size_t n_not_copied;
     char **not_copied;
     char *trig_rev, *trig_guard;  /* trigger prefixes on the target table */
+    /* create: true: the source's secondary indexes the target gets, and
+     * why each of the others cannot be carried ("... ; hint: ...") */
+    size_t n_indexes;
+    sg_target_index *indexes;
+    size_t n_index_notes;
+    char **index_notes;
 } sg_map;
 
 /* The mappings that read one source table share its capture. */

@@ -811,4 +811,43 @@ test_pg_text_key_orders_must_agree() {
   [ "$(psql -Atq "$dst" -c "SELECT to_regclass('s') IS NULL")" = t ] || fail "a refused start created the target"
 }
 
+# create: true into another database carries the source's secondary
+# indexes (a partial one and one on an expression too), built after the
+# backfill with CREATE INDEX CONCURRENTLY while pgbench writes
+test_pg_indexes_built_after_the_backfill_under_pgbench() {
+  fresh_db pgixdst || { fail "fresh database"; return; }
+  local dst=$DB_URI d; d=$(scratch)
+  pgbench_db pgixsrc $SCALE || { fail "pgbench database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE INDEX acc_bid ON pgbench_accounts (bid);
+    CREATE INDEX acc_overdrawn ON pgbench_accounts (aid) WHERE abalance < 0;
+    CREATE INDEX acc_bucket ON pgbench_accounts ((abalance % 7), bid DESC)" >/dev/null ||
+    { fail "source indexes"; return; }
+  accounts_spec "$d" pgix "abalance: abalance"
+  sed -i "s|^target: .*|target: $dst|; s|to: accounts_v2|to: accounts|" "$d/m.yaml"
+  local plan; plan=$($SEGUE plan "$d/m.yaml") || fail "plan"
+  echo "$plan" | grep -qF 'CREATE INDEX CONCURRENTLY "acc_overdrawn" ON "accounts" ("aid") WHERE "abalance" < 0;' ||
+    fail "plan: $plan"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  [ "$(psql -Atq "$dst" -c "SELECT count(*) FROM pg_indexes WHERE tablename = 'accounts'")" = 1 ] ||
+    fail "indexes made before the backfill"
+  pgbench_loop "$d" "$PG_BIN/pgbench" -n -c 4 -j 2 "$DB_URI"
+  $SEGUE backfill "$d/m.yaml" > /dev/null 2> "$d/backfill.err" || fail "backfill: $(cat "$d/backfill.err")"
+  pgbench_loop_stop "$d"
+  grep -q "index acc_bucket on accounts built in [0-9.]* s" "$d/backfill.err" ||
+    fail "no build time shown: $(cat "$d/backfill.err")"
+  check "run --until caught-up" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  local defs; defs=$(psql -Atq "$dst" -c "SELECT string_agg(regexp_replace(pg_get_indexdef(indexrelid),
+      ' ON public.accounts USING btree', ''), '; ' ORDER BY 1) FROM pg_index
+      WHERE indrelid = 'accounts'::regclass AND indisvalid AND NOT indisprimary")
+  [ "$defs" = "CREATE INDEX acc_bid (bid); CREATE INDEX acc_bucket (((abalance % 7)), bid DESC); CREATE INDEX acc_overdrawn (aid) WHERE (abalance < 0)" ] ||
+    fail "target indexes: $defs"
+  local q="SET enable_seqscan = off; EXPLAIN (COSTS OFF)"
+  psql -Atq "$dst" -c "$q SELECT * FROM accounts WHERE bid = 1" | grep -q "Index.* on acc_bid" ||
+    fail "no index search on the target: $(psql -Atq "$dst" -c "$q SELECT * FROM accounts WHERE bid = 1")"
+  q="COPY (SELECT * FROM pgbench_accounts ORDER BY aid) TO STDOUT"
+  psql -Xq "$DB_URI" -c "$q" > "$d/src.tsv"; psql -Xq "$dst" -c "${q/pgbench_accounts/accounts}" > "$d/dst.tsv"
+  cmp -s "$d/src.tsv" "$d/dst.tsv" || fail "source and target differ: $(diff "$d/src.tsv" "$d/dst.tsv" | head -3)"
+}
+
 run_tests

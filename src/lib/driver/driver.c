@@ -290,6 +290,7 @@ void sg_table_info_free(sg_table_info *t)
         free(t->cols[i].name);
         free(t->cols[i].decl_type);
         free(t->cols[i].order);
+        free(t->cols[i].default_sql);
     }
     for (size_t i = 0; i < t->n_unique; i++)
         free(t->uniques[i].cols);
@@ -298,6 +299,21 @@ void sg_table_info_free(sg_table_info *t)
     free(t->uniques);
     free(t->name);
     free(t);
+}
+
+void sg_index_infos_free(sg_index_info *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        for (size_t k = 0; v[i].exprs && k < v[i].n; k++)
+            free(v[i].exprs[k]);
+        free(v[i].name);
+        free(v[i].cols);
+        free(v[i].exprs);
+        free(v[i].desc);
+        free(v[i].where);
+        free(v[i].method);
+    }
+    free(v);
 }
 
 int sg_table_info_column(const sg_conn *c, const sg_table_info *t,

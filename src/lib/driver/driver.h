@@ -53,6 +53,8 @@ typedef struct sg_column_info {
                        * "bytes" (bytewise), else the engine's collation
                        * ("libc:en_US.utf8", "icu:de", "sqlite:NOCASE");
                        * "" for a type ordered by value, without a collation */
+    char *default_sql;/* the default as the engine spells it ("'x'::text",
+                       * "CURRENT_TIMESTAMP"), or NULL when none */
 } sg_column_info;
 
 typedef struct sg_unique_info {
@@ -71,6 +73,39 @@ typedef struct sg_table_info {
 } sg_table_info;
 
 void sg_table_info_free(sg_table_info *t);
+
+/* A secondary index of a table (the driver's table_indexes): not the
+ * primary key's. Unique constraints are listed as their indexes. */
+typedef struct sg_index_info {
+    char *name;       /* as the catalog spells it */
+    bool unique;
+    bool valid;       /* usable (PostgreSQL: a CONCURRENTLY build that
+                       * failed leaves an invalid one) */
+    size_t n;         /* key parts */
+    int *cols;        /* per part: index into sg_table_info.cols, or -1 */
+    char **exprs;     /* per part: the expression as the engine spells it,
+                       * NULL for a plain column */
+    bool *desc;       /* per part: descending */
+    char *where;      /* a partial index's predicate (engine spelling), or NULL */
+    char *method;     /* the access method when not the default (PostgreSQL:
+                       * gin, gist, hash...), or NULL */
+    bool include;     /* has non-key (INCLUDE) columns, which are not listed */
+} sg_index_info;
+
+void sg_index_infos_free(sg_index_info *v, size_t n);
+
+/* An index to make (the driver's index_sql and index_build); every text is
+ * in the target engine's spelling, identifiers already quoted. */
+typedef struct sg_index_def {
+    const char *name;          /* unquoted */
+    const char *table;         /* unquoted */
+    bool unique;
+    size_t n;
+    const char *const *parts;  /* a quoted column, or a parenthesized expression */
+    const bool *desc;
+    const char *where;         /* or NULL */
+    const char *method;        /* or NULL */
+} sg_index_def;
 
 /* A role that uses a table (the driver's table_roles). */
 typedef struct sg_role_use {
@@ -243,6 +278,18 @@ struct sg_driver {
     /* Fills *out with NULL when the table does not exist. */
     int (*table_info)(sg_conn *c, const char *table, sg_table_info **out,
                       sg_err *err);
+    /* The secondary indexes of table t (from table_info), by name; *out
+     * (n entries) is freed with sg_index_infos_free. */
+    int (*table_indexes)(sg_conn *c, const sg_table_info *t, sg_index_info **out,
+                         size_t *n, sg_err *err);
+    /* The statement that builds index d while the application writes
+     * (PostgreSQL: CREATE INDEX CONCURRENTLY), appended to b. */
+    void (*index_sql)(const sg_index_def *d, sg_buf *b);
+    /* Builds index d outside any transaction, without blocking writers
+     * longer than the engine must (SQLite: one statement under the write
+     * lock); an index of that name already built is kept, an invalid
+     * one left by an interrupted build is dropped and built again. */
+    int (*index_build)(sg_conn *c, const sg_index_def *d, sg_err *err);
 
     /* A query for the planner's estimate of a table's row count: one
      * parameter, the table's quoted name; one bigint column, NULL when the
@@ -365,6 +412,10 @@ int sg_db_control_present(sg_conn *c, bool *out, sg_err *err);
  * that engine) does nothing and returns 0. */
 bool sg_db_same_name(const sg_conn *c, const char *a, const char *b);
 int sg_db_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
+int sg_db_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out, size_t *n,
+                        sg_err *err);
+void sg_db_index_sql(const sg_conn *c, const sg_index_def *d, sg_buf *b);
+int sg_db_index_build(sg_conn *c, const sg_index_def *d, sg_err *err);
 void sg_db_type_parse(const sg_conn *c, const char *decl, sg_coltype *out);
 void sg_db_type_decl(const sg_conn *c, const sg_coltype *t, sg_buf *b);
 /* Nothing unless both connections have the same engine and it has user types. */

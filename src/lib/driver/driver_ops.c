@@ -24,6 +24,27 @@ int sg_db_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err 
                               : missing(c, "table_info", err);
 }
 
+int sg_db_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out, size_t *n,
+                        sg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    return c->drv->table_indexes ? c->drv->table_indexes(c, t, out, n, err)
+                                 : missing(c, "table_indexes", err);
+}
+
+void sg_db_index_sql(const sg_conn *c, const sg_index_def *d, sg_buf *b)
+{
+    if (c->drv->index_sql)
+        c->drv->index_sql(d, b);
+}
+
+int sg_db_index_build(sg_conn *c, const sg_index_def *d, sg_err *err)
+{
+    return c->drv->index_build ? c->drv->index_build(c, d, err)
+                               : missing(c, "index_build", err);
+}
+
 void sg_db_type_parse(const sg_conn *c, const char *decl, sg_coltype *out)
 {
     c->drv->type_parse(decl, out);

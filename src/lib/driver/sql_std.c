@@ -1,5 +1,7 @@
 #include "driver/sql_std.h"
 
+#include "driver/driver.h"
+
 static void quote(sg_buf *b, const char *s, char q)
 {
     sg_buf_putc(b, q);
@@ -109,4 +111,21 @@ void sg_std_type_split(const char *decl, char *name, size_t cap, int mods[2])
         n--;
     if (cap)
         name[n] = '\0';
+}
+
+void sg_std_index_sql(sg_buf *b, const sg_index_def *d, const char *how)
+{
+    sg_buf_printf(b, "CREATE %sINDEX %s", d->unique ? "UNIQUE " : "", how);
+    sg_std_quote_ident(b, d->name);
+    sg_buf_puts(b, " ON ");
+    sg_std_quote_ident(b, d->table);
+    if (d->method)
+        sg_buf_printf(b, " USING %s", d->method);
+    sg_buf_puts(b, " (");
+    for (size_t i = 0; i < d->n; i++)
+        sg_buf_printf(b, "%s%s%s", i ? ", " : "", d->parts[i],
+                      d->desc && d->desc[i] ? " DESC" : "");
+    sg_buf_putc(b, ')');
+    if (d->where)
+        sg_buf_printf(b, " WHERE %s", d->where);
 }

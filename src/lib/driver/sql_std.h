@@ -24,6 +24,11 @@ void sg_std_upsert_tail(sg_buf *b, size_t n_keys, const char *const *keys,
                         size_t n_cols, const char *const *cols,
                         bool (*same_name)(const char *, const char *));
 
+struct sg_index_def;
+/* "CREATE [UNIQUE] INDEX <how>"name" ON "table" [USING m] (parts [DESC]...)
+ * [WHERE ...]"; how is "" or "CONCURRENTLY " (with its space). */
+void sg_std_index_sql(sg_buf *b, const struct sg_index_def *d, const char *how);
+
 /* A declared type split for matching: `name` gets it lower-cased with the
  * parenthesised modifiers cut out and runs of spaces made one ("timestamp(3)
  * with time zone" -> "timestamp with time zone"), cut to fit `cap`; mods

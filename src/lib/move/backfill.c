@@ -277,7 +277,11 @@ int sg_backfill_step(sg_migration *m, sg_backfill *bf)
         bf->map++;
     }
     if (!bf->complete) {
-        int rc = set_phase(m, SG_CMD_BACKFILLED, "every mapping copied");
+        bool built = false;
+        int rc = sg_index_build_next(m, &bf->indexes, &built);
+        if (rc || !built)
+            return rc;
+        rc = set_phase(m, SG_CMD_BACKFILLED, "every mapping copied");
         if (rc)
             return rc;
         bf->complete = true;

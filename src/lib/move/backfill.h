@@ -4,6 +4,7 @@
 #define SEGUE_BACKFILL_H
 
 #include "state/control.h"
+#include "move/index_build.h"
 
 typedef struct sg_backfill {
     size_t map;             /* mapping being copied */
@@ -24,11 +25,13 @@ typedef struct sg_backfill {
                              * was last seen */
     int64_t since_yield_ms; /* lock time since the backfill last stepped off */
     int64_t probed_ms;      /* lock time since the run began */
+    sg_index_pos indexes;   /* after the copy: the next index to build */
 } sg_backfill;
 
 /* Reads checkpoints and counts rows; moves started -> backfilling. */
 int sg_backfill_init(sg_migration *m, sg_backfill *bf);
-/* Copies one chunk, or marks the migration backfilled when all is done. */
+/* Copies one chunk, or builds one index of the created target tables once
+ * every row is copied, or marks the migration backfilled when all is done. */
 int sg_backfill_step(sg_migration *m, sg_backfill *bf);
 /* Rows/s this process copied, over wall-clock time since it began (pauses,
  * the rate cap's waits and the worker's drains included), so under

@@ -464,6 +464,8 @@ static int resolve_one(sg_migration *m, size_t i)
     if ((rc = check_expressions(m, mp)) != 0 || (rc = forward_key(m, mp, grp)) != 0 ||
         (rc = sg_mapping_target_ddl(m, mp)) != 0 || (rc = reverse_flow(m, mp, grp)) != 0)
         return rc;
+    if (sm->create && (rc = sg_mapping_target_indexes(m, mp)) != 0)
+        return rc;
     if (mp->rev.n_cols > SG_MAX_COLS)
         return sg_mapping_spec_fail(m, sm->line, "writes after a cutover would reach %zu "
                          "columns of '%s'; at most %d", mp->rev.n_cols,
@@ -531,6 +533,7 @@ void sg_mapping_free(sg_migration *m)
         free_strv(mp->expr_types, mp->expr_types ? mp->spec->n_cols : 0);
         free_strv(mp->col_types, mp->col_types ? mp->fwd.n_cols : 0);
         free_strv(mp->from_types, mp->from_types ? mp->fwd.n_cols : 0);
+        sg_mapping_target_indexes_free(mp);
     }
     for (size_t g = 0; g < m->n_groups; g++) {
         sg_group *gr = &m->groups[g];

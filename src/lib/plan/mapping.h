@@ -15,6 +15,13 @@ void sg_mapping_free(sg_migration *m);
 /* Sets mp->target_ddl (CREATE TABLE in the target's terms), mp->col_types
  * and mp->from_types from the resolved forward flow. SG_ENOMEM. */
 int sg_mapping_target_ddl(sg_migration *m, sg_map *mp);
+/* create: true (target_index.c): the source's secondary indexes the target
+ * gets after the backfill (mp->indexes), and a note for each that cannot be
+ * carried (mp->index_notes). SG_EDB, SG_ENOMEM. */
+int sg_mapping_target_indexes(sg_migration *m, sg_map *mp);
+void sg_mapping_target_indexes_free(sg_map *mp);
+/* Index i of mp as the driver builds it; d borrows from mp. */
+void sg_mapping_index_def(const sg_map *mp, size_t i, sg_index_def *d);
 
 /* Shared by the files of plan/. An SG_ESPEC error "path:line: what". */
 int sg_mapping_spec_fail(sg_migration *m, int line, const char *fmt, ...)

@@ -57,6 +57,28 @@ static int count_source(sg_migration *m, sg_map *mp, int64_t *n)
     return rc;
 }
 
+/* The indexes a created target gets after the backfill, as DDL; a warning
+ * for each the mapping cannot carry. */
+static int plan_indexes(sg_migration *m, const sg_map *mp, sg_plan_mapping *pm, sg_plan *p)
+{
+    if (!mp->spec->create)
+        return 0;
+    if (mp->n_indexes && !(pm->index_ddl = calloc(mp->n_indexes, sizeof *pm->index_ddl)))
+        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < mp->n_indexes; i++) {
+        sg_buf b = SG_BUF_INIT;
+        sg_index_def d;
+        sg_mapping_index_def(mp, i, &d);
+        sg_db_index_sql(m->tgt, &d, &b);
+        if (!(pm->index_ddl[pm->n_indexes++] = sg_buf_take(&b)))
+            return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < mp->n_index_notes; i++)
+        if (add_note(&p->warnings, &p->n_warnings, "%s", mp->index_notes[i]))
+            return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    return 0;
+}
+
 /* started: the migration holds its target tables (start made them), so an
  * existing one is no blocker. */
 static int plan_map(sg_migration *m, size_t i, sg_plan *p, bool started)
@@ -71,7 +93,9 @@ static int plan_map(sg_migration *m, size_t i, sg_plan *p, bool started)
     pm->reverse_columns = (int)mp->rev.n_cols;
     if (!pm->from || !pm->to || (mp->spec->create && !pm->target_ddl))
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    rc = count_source(m, mp, &pm->source_rows);
+    rc = plan_indexes(m, mp, pm, p);
+    if (!rc)
+        rc = count_source(m, mp, &pm->source_rows);
     if (!rc && mp->spec->create && !started)
         rc = sg_db_table_info(m->tgt, mp->fwd.to_table, &t, &m->err);
     if (!rc && t && add_note(&p->blockers, &p->n_blockers, "%s:%d: target table "
@@ -159,6 +183,9 @@ void sg_plan_free(sg_plan *p)
         free(p->mappings[i].to);
         free(p->mappings[i].target_ddl);
         free(p->mappings[i].roles);
+        for (size_t k = 0; k < p->mappings[i].n_indexes; k++)
+            free(p->mappings[i].index_ddl[k]);
+        free(p->mappings[i].index_ddl);
     }
     for (size_t i = 0; i < p->n_warnings; i++)
         free(p->warnings[i]);

@@ -73,6 +73,11 @@ int sg_pg_bulk_end(sg_bulk *b, bool ok, int64_t *rows, sg_err *err);
 
 /* Introspection, capture, guards and marker: pg_schema.c. */
 int sg_pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
+/* Secondary indexes: pg_index.c. */
+int sg_pg_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out,
+                        size_t *n, sg_err *err);
+void sg_pg_index_sql(const sg_index_def *d, sg_buf *b);
+int sg_pg_index_build(sg_conn *c, const sg_index_def *d, sg_err *err);
 int sg_pg_control_present(sg_conn *c, bool *out, sg_err *err);
 int sg_pg_control_setup(sg_conn *c, sg_err *err);
 int sg_pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);

@@ -98,7 +98,10 @@ static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *e
     const char *vals[1] = { oid };
     PGresult *r = sg_pg_query(c, "SELECT attname, format_type(atttypid, atttypmod), attnotnull, "
                            "attgenerated <> '', coalesce(" PG_COLUMN_ORDER ", ''), "
-                           "atthasdef OR attidentity <> '' "
+                           "atthasdef OR attidentity <> '', "
+                           "(SELECT pg_get_expr(d.adbin, d.adrelid, true) FROM pg_attrdef d "
+                           "WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND "
+                           "a.attgenerated = '') "
                            "FROM pg_attribute a WHERE attrelid = $1::oid "
                            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", 1, vals, err);
     if (!r)
@@ -113,7 +116,9 @@ static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *e
         col->generated = PQgetvalue(r, i, 3)[0] == 't';
         col->order = strdup(PQgetvalue(r, i, 4));
         col->has_default = PQgetvalue(r, i, 5)[0] == 't';
-        oom = !col->name || !col->decl_type || !col->order;
+        if (!PQgetisnull(r, i, 6))
+            oom = !(col->default_sql = strdup(PQgetvalue(r, i, 6)));
+        oom = oom || !col->name || !col->decl_type || !col->order;
     }
     if (oom)
         rc = sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);

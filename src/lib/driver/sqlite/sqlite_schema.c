@@ -59,7 +59,7 @@ static int load_columns(sqlite3 *db, sg_table_info *t)
 {
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(db,
-        "SELECT name, type, \"notnull\", pk, hidden, dflt_value IS NOT NULL "
+        "SELECT name, type, \"notnull\", pk, hidden, dflt_value IS NOT NULL, dflt_value "
         "FROM pragma_table_xinfo(?1) "
         "ORDER BY cid", -1, &s, NULL);
     if (rc != SQLITE_OK)
@@ -87,7 +87,8 @@ static int load_columns(sqlite3 *db, sg_table_info *t)
         c->generated = sqlite3_column_int(s, 4) >= 2;
         c->has_default = sqlite3_column_int(s, 5) != 0;
         c->order = c->name ? column_order(db, t->name, c->name) : NULL;
-        if (!c->name || !c->decl_type || !c->order) {
+        c->default_sql = c->has_default ? dup_text(s, 6) : NULL;
+        if (!c->name || !c->decl_type || !c->order || (c->has_default && !c->default_sql)) {
             rc = SQLITE_NOMEM;
             break;
         }
