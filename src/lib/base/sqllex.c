@@ -20,11 +20,16 @@ static bool digit(unsigned char c)
 }
 
 /* End of a quoted run opened at text[pos] and closed by `close`; a doubled
- * close is an escaped one (except for ]). */
-static size_t quoted_end(const char *text, size_t pos, char close)
+ * close is an escaped one (except for ]), and with `backslash` (PostgreSQL's
+ * E'...') a backslash escapes the byte after it. */
+static size_t quoted_end(const char *text, size_t pos, char close, bool backslash)
 {
     size_t i = pos + 1;
     while (text[i]) {
+        if (backslash && text[i] == '\\' && text[i + 1]) {
+            i += 2;
+            continue;
+        }
         if (text[i] == close) {
             if (close != ']' && text[i + 1] == close) {
                 i += 2;
@@ -80,13 +85,13 @@ sg_tok sg_sqllex_next(const char *text, size_t pos)
         t.kind = SG_TOK_SPACE;
     } else if (c == '\'') {
         t.kind = SG_TOK_STRING;
-        end = quoted_end(text, pos, '\'');
+        end = quoted_end(text, pos, '\'', false);
     } else if (c == '"' || c == '`' || c == '[') {
         t.kind = SG_TOK_QIDENT;
-        end = quoted_end(text, pos, c == '[' ? ']' : (char)c);
+        end = quoted_end(text, pos, c == '[' ? ']' : (char)c, false);
     } else if (strchr("eEnNxXbB", (char)c) && text[pos + 1] == '\'') {
         t.kind = SG_TOK_STRING;
-        end = quoted_end(text, pos + 1, '\'');
+        end = quoted_end(text, pos + 1, '\'', c == 'e' || c == 'E');
     } else if (word_start(c)) {
         t.kind = SG_TOK_IDENT;
         for (end = pos + 1; word_char((unsigned char)text[end]); end++)
