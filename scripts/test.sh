@@ -19,6 +19,17 @@ cases() { # log
     echo "$((n - ${f:-0})) ${f:-0}"
   fi
 }
+# the output of each failing e2e case (the lines since the verdict before
+# it, at most 40), else the log's last 40 lines
+failing_cases() { # log
+  if grep -q '^FAIL test_' "$1"; then
+    awk '/^(ok  |FAIL) test_/ { if ($1 == "FAIL") { s = n > 40 ? n - 40 : 0;
+           for (i = s; i < n; i++) print buf[i]; print } n = 0; next }
+         { buf[n++] = $0 }' "$1"
+  else
+    tail -40 "$1"
+  fi | grep -v '^Runtime error' | sed 's/^/    /'
+}
 run() { # name command...
   local name=$1 ok=0 c; shift
   # a hung test fails after 15 minutes instead of stalling the run
@@ -31,7 +42,7 @@ run() { # name command...
     echo "ok   $name (${c% *} cases)"
   else
     echo "FAIL $name (${c#* } of $((${c% *} + ${c#* })) cases failed)"
-    sed 's/^/    /' "/tmp/segue-test-$$.log" | grep -v '^    Runtime error' | tail -40
+    failing_cases "/tmp/segue-test-$$.log"
   fi
 }
 for mode in plain asan; do

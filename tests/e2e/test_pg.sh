@@ -843,7 +843,7 @@ test_pg_indexes_built_after_the_backfill_under_pgbench() {
   [ "$defs" = "CREATE INDEX acc_bid (bid); CREATE INDEX acc_bucket (((abalance % 7)), bid DESC); CREATE INDEX acc_overdrawn (aid) WHERE (abalance < 0)" ] ||
     fail "target indexes: $defs"
   local q="SET enable_seqscan = off; EXPLAIN (COSTS OFF)"
-  psql -Atq "$dst" -c "$q SELECT * FROM accounts WHERE bid = 1" | grep -q "Index.* on acc_bid" ||
+  psql -Atq "$dst" -c "$q SELECT * FROM accounts WHERE bid = 1" | grep -qE "Index (Only )?Scan (using|on) acc_bid" ||
     fail "no index search on the target: $(psql -Atq "$dst" -c "$q SELECT * FROM accounts WHERE bid = 1")"
   q="COPY (SELECT * FROM pgbench_accounts ORDER BY aid) TO STDOUT"
   psql -Xq "$DB_URI" -c "$q" > "$d/src.tsv"; psql -Xq "$dst" -c "${q/pgbench_accounts/accounts}" > "$d/dst.tsv"
