@@ -150,6 +150,13 @@ typedef struct sg_plan_mapping {
                          * built after the backfill (the source's secondary
                          * indexes, spelled for the target); the ones that
                          * cannot be carried are warnings */
+    char *dependents;   /* what breaks when the source table is dropped
+                         * (foreign keys of other tables pointing at it,
+                         * views, triggers and functions that name it), as
+                         * "foreign key FK_x on InvoiceLine; view v"; NULL
+                         * when nothing (or another mapping of the same
+                         * source table lists it); `cleanup --drop-source`
+                         * refuses while there is any */
 } sg_plan_mapping;
 
 typedef struct sg_plan {

@@ -25,6 +25,9 @@ static void plan_text(const sg_plan *p)
             printf("  %s;  -- after the backfill\n", pm->index_ddl[k]);
         if (pm->roles)
             printf("  roles: %s\n", pm->roles);
+        if (pm->dependents)
+            printf("  depends on %s: %s (cleanup --drop-source refuses while they "
+                   "exist)\n", pm->from, pm->dependents);
     }
     for (size_t i = 0; i < p->n_warnings; i++)
         printf("warning: %s\n", p->warnings[i]);
@@ -40,12 +43,13 @@ static json_t *plan_json(const sg_plan *p)
     json_t *maps = json_array();
     for (size_t i = 0; i < p->n_mappings; i++) {
         const sg_plan_mapping *pm = &p->mappings[i];
-        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:o,s:i,s:s?}", "from",
-                              pm->from, "to", pm->to, "source_rows",
+        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:o,s:i,s:s?,s:s?}",
+                              "from", pm->from, "to", pm->to, "source_rows",
                               (json_int_t)pm->source_rows, "target_ddl",
                               pm->target_ddl, "index_ddl",
                               strv(pm->index_ddl, pm->n_indexes), "reverse_columns",
-                              pm->reverse_columns, "roles", pm->roles));
+                              pm->reverse_columns, "roles", pm->roles, "dependents",
+                              pm->dependents));
     }
     return json_pack("{s:o,s:o,s:o}", "mappings", maps, "warnings",
                      strv(p->warnings, p->n_warnings), "blockers",

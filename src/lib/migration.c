@@ -401,8 +401,18 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
                         "applied to the source; hint: let `segue run` drain them "
                         "(or run it with --until caught-up) before cleanup",
                         (long long)pending);
-    if (rc || (rc = begin_both(m)) != 0)
+    size_t *order = NULL;
+    if (!rc && o->drop_source) /* before anything changes */
+        rc = sg_dependents_check(m);
+    if (!rc && o->drop_source &&
+        !(order = calloc(m->n_groups ? m->n_groups : 1, sizeof *order)))
+        rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    if (!rc && o->drop_source)
+        rc = sg_dependents_drop_order(m, order);
+    if (rc || (rc = begin_both(m)) != 0) {
+        free(order);
         return rc;
+    }
     /* the last target writes reach the source behind a short fence */
     rc = sg_phase_lock(m, SG_CMD_CLEANUP, &ph);
     if (!rc)
@@ -413,10 +423,10 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
         rc = sg_apply_drain_all(m, SG_REVERSE, true, &drained);
     if (!rc)
         rc = remove_installed(m, false);
-    for (size_t g = 0; !rc && o->drop_source && g < m->n_groups; g++) {
+    for (size_t i = 0; !rc && o->drop_source && i < m->n_groups; i++) {
         sg_buf b = SG_BUF_INIT;
         sg_buf_puts(&b, "DROP TABLE IF EXISTS ");
-        sg_db_ident(m->src, &b, m->groups[g].table);
+        sg_db_ident(m->src, &b, m->groups[order[i]].table);
         rc = sg_db_exec(m->src, sg_buf_str(&b), &m->err);
         sg_buf_free(&b);
     }
@@ -428,6 +438,7 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
                                           : "capture removed", reason);
     if (!rc && o->purge)
         rc = sg_control_drop_if_unused(m);
+    free(order);
     if (rc) {
         rollback_both(m);
         return rc;

@@ -424,6 +424,53 @@ YAML
       upper(Composer), Milliseconds, Bytes, UnitPrice FROM Track))")" = 0 ] || fail "independent EXCEPT differs"
 }
 
+# invoice spec: the listed Chinook tables into tgt.db, created
+invoice_spec() { # dir tables...
+  local d=$1 t; shift
+  { printf 'version: 1\nname: inv\nsource: sqlite:%s/src.db\ntarget: sqlite:%s/tgt.db\nmappings:\n' "$d" "$d"
+    for t in "$@"; do printf '  - from: %s\n    to: %s_v2\n    create: true\n' "$t" "$t"; done; } > "$d/m.yaml"
+}
+
+# start to writes switched with a writer on the source during the backfill
+to_writes_switched() { # dir
+  check "start" $SEGUE start "$1/m.yaml" >/dev/null
+  sqlite3 -cmd '.timeout 60000' "$1/src.db" "UPDATE Invoice SET Total = Total + 1 WHERE InvoiceId % 7 = 0;
+    UPDATE InvoiceLine SET Quantity = Quantity + 1 WHERE InvoiceLineId % 5 = 0" & local w=$!
+  check "backfill" $SEGUE backfill "$1/m.yaml" >/dev/null 2>&1
+  wait $w || fail "the writer failed"
+  check "run" $SEGUE run "$1/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$1/m.yaml" >/dev/null
+  check "reads 100" with_worker "$1/m.yaml" $SEGUE cutover "$1/m.yaml" --reads 100 >/dev/null
+  check "writes" with_worker "$1/m.yaml" $SEGUE cutover "$1/m.yaml" --writes >/dev/null 2>&1
+}
+
+# cleanup --drop-source refuses while another table's foreign key points
+# at the source table (plan names it first) and changes nothing; with both
+# tables in the migration it drops them, the referencing one first
+test_drop_source_refuses_while_dependents_exist() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"
+  invoice_spec "$d" Invoice
+  $SEGUE plan "$d/m.yaml" | grep -q "depends on Invoice: foreign key InvoiceLine (InvoiceId)" ||
+    fail "plan does not name the dependent: $($SEGUE plan "$d/m.yaml")"
+  to_writes_switched "$d"
+  local out; out=$($SEGUE cleanup "$d/m.yaml" --drop-source 2>&1); local rc=$?
+  [ $rc = 4 ] || fail "cleanup --drop-source exit $rc: $out"
+  echo "$out" | grep -q "dropping 'Invoice' would break what depends on it: foreign key InvoiceLine (InvoiceId); nothing was changed" ||
+    fail "message: $out"
+  [ "$(sqlite3 "$d/src.db" "SELECT count(*) FROM Invoice")" = 412 ] || fail "Invoice changed"
+  $SEGUE status "$d/m.yaml" | grep -q "phase *writes_switched" || fail "phase moved: $($SEGUE status "$d/m.yaml")"
+  check "cleanup keeping the source" $SEGUE cleanup "$d/m.yaml" >/dev/null
+  [ "$(sqlite3 "$d/src.db" "SELECT count(*) FROM Invoice")" = 412 ] || fail "cleanup dropped Invoice"
+  d=$(scratch); fresh_chinook "$d/src.db"
+  invoice_spec "$d" Invoice InvoiceLine
+  to_writes_switched "$d"
+  check "cleanup --drop-source of both" $SEGUE cleanup "$d/m.yaml" --drop-source >/dev/null
+  [ "$(sqlite3 "$d/src.db" "SELECT count(*) FROM sqlite_schema WHERE name IN ('Invoice', 'InvoiceLine')")" = 0 ] ||
+    fail "source tables left"
+  [ "$(sqlite3 "$d/tgt.db" "SELECT sum(Total) FROM Invoice_v2")" = "$(sqlite3 "$CHINOOK" \
+      "SELECT sum(Total + (InvoiceId % 7 = 0)) FROM Invoice")" ] || fail "the writer's updates did not arrive"
+}
+
 # progress with rows/s and ETA on a terminal, nothing of it otherwise
 test_progress_on_a_terminal_only() {
   local d; d=$(scratch)

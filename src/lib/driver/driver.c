@@ -301,6 +301,34 @@ void sg_table_info_free(sg_table_info *t)
     free(t);
 }
 
+void sg_dependents_free(sg_dependent *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].name);
+        free(v[i].table);
+    }
+    free(v);
+}
+
+int sg_dependents_push(sg_dependent **v, size_t *n, const char *kind, const char *name,
+                       const char *table)
+{
+    sg_dependent *p = realloc(*v, (*n + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    *v = p;
+    p[*n].kind = kind;
+    p[*n].name = strdup(name);
+    p[*n].table = table ? strdup(table) : NULL;
+    if (!p[*n].name || (table && !p[*n].table)) {
+        free(p[*n].name);
+        free(p[*n].table);
+        return -1;
+    }
+    (*n)++;
+    return 0;
+}
+
 void sg_index_infos_free(sg_index_info *v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++) {

@@ -94,6 +94,23 @@ typedef struct sg_index_info {
 
 void sg_index_infos_free(sg_index_info *v, size_t n);
 
+/* Something outside a table that breaks when the table is dropped (the
+ * driver's table_dependents): a foreign key of another table pointing at
+ * it, a view that reads it, a trigger on another table or a function whose
+ * body names it. segue's own objects are never listed. */
+typedef struct sg_dependent {
+    const char *kind; /* "foreign key", "view", "materialized view",
+                       * "trigger", "function"; static */
+    char *name;       /* the object as its catalog names it */
+    char *table;      /* the table a foreign key or trigger is on, or NULL */
+} sg_dependent;
+
+void sg_dependents_free(sg_dependent *v, size_t n);
+/* Appends one (copies name and table; kind is static). 0, or -1 out of
+ * memory (the array is left as it was). */
+int sg_dependents_push(sg_dependent **v, size_t *n, const char *kind, const char *name,
+                       const char *table);
+
 /* An index to make (the driver's index_sql and index_build); every text is
  * in the target engine's spelling, identifiers already quoted. */
 typedef struct sg_index_def {
@@ -282,6 +299,10 @@ struct sg_driver {
      * (n entries) is freed with sg_index_infos_free. */
     int (*table_indexes)(sg_conn *c, const sg_table_info *t, sg_index_info **out,
                          size_t *n, sg_err *err);
+    /* What depends on `table` (sg_dependent); *out (n entries) is freed
+     * with sg_dependents_free. */
+    int (*table_dependents)(sg_conn *c, const char *table, sg_dependent **out,
+                            size_t *n, sg_err *err);
     /* The statement that builds index d while the application writes
      * (PostgreSQL: CREATE INDEX CONCURRENTLY), appended to b. */
     void (*index_sql)(const sg_index_def *d, sg_buf *b);
@@ -415,6 +436,8 @@ int sg_db_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err 
 int sg_db_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out, size_t *n,
                         sg_err *err);
 void sg_db_index_sql(const sg_conn *c, const sg_index_def *d, sg_buf *b);
+int sg_db_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
+                           sg_err *err);
 int sg_db_index_build(sg_conn *c, const sg_index_def *d, sg_err *err);
 void sg_db_type_parse(const sg_conn *c, const char *decl, sg_coltype *out);
 void sg_db_type_decl(const sg_conn *c, const sg_coltype *t, sg_buf *b);

@@ -33,6 +33,15 @@ int sg_db_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out,
                                  : missing(c, "table_indexes", err);
 }
 
+int sg_db_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
+                           sg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    return c->drv->table_dependents ? c->drv->table_dependents(c, table, out, n, err)
+                                    : missing(c, "table_dependents", err);
+}
+
 void sg_db_index_sql(const sg_conn *c, const sg_index_def *d, sg_buf *b)
 {
     if (c->drv->index_sql)

@@ -23,6 +23,18 @@ void sg_mapping_target_indexes_free(sg_map *mp);
 /* Index i of mp as the driver builds it; d borrows from mp. */
 void sg_mapping_index_def(const sg_map *mp, size_t i, sg_index_def *d);
 
+/* What depends on the source table of group g (dependents.c): foreign keys
+ * of other tables pointing at it (not of this migration's other sources),
+ * views, triggers and functions that name it, as one line "foreign key
+ * FK_x on InvoiceLine; view film_list" into *line (caller frees; NULL when
+ * none). sg_dependents_check: SG_ESTATE naming the first source table
+ * with any (cleanup --drop-source refuses). sg_dependents_drop_order: the
+ * groups in an order that drops a table before the tables it references
+ * (order has n_groups entries). SG_EDB, SG_ENOMEM. */
+int sg_dependents_of(sg_migration *m, size_t g, char **line);
+int sg_dependents_check(sg_migration *m);
+int sg_dependents_drop_order(sg_migration *m, size_t *order);
+
 /* Shared by the files of plan/. An SG_ESPEC error "path:line: what". */
 int sg_mapping_spec_fail(sg_migration *m, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -94,6 +94,8 @@ static int plan_map(sg_migration *m, size_t i, sg_plan *p, bool started)
     if (!pm->from || !pm->to || (mp->spec->create && !pm->target_ddl))
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     rc = plan_indexes(m, mp, pm, p);
+    if (!rc && mp->primary)
+        rc = sg_dependents_of(m, mp->group, &pm->dependents);
     if (!rc)
         rc = count_source(m, mp, &pm->source_rows);
     if (!rc && mp->spec->create && !started)
@@ -183,6 +185,7 @@ void sg_plan_free(sg_plan *p)
         free(p->mappings[i].to);
         free(p->mappings[i].target_ddl);
         free(p->mappings[i].roles);
+        free(p->mappings[i].dependents);
         for (size_t k = 0; k < p->mappings[i].n_indexes; k++)
             free(p->mappings[i].index_ddl[k]);
         free(p->mappings[i].index_ddl);

@@ -718,6 +718,7 @@ const sg_driver sg_driver_postgres = {
     .upsert_tail = pg_upsert_tail,
     .table_info = sg_pg_table_info,
     .table_indexes = sg_pg_table_indexes,
+    .table_dependents = sg_pg_table_dependents,
     .index_sql = sg_pg_index_sql,
     .index_build = sg_pg_index_build,
     .row_estimate_sql = PG_ROW_ESTIMATE_SQL,

@@ -410,6 +410,7 @@ const sg_driver sg_driver_sqlite = {
     .upsert_tail = sq_upsert_tail,
     .table_info = sg_sq_table_info,
     .table_indexes = sg_sq_table_indexes,
+    .table_dependents = sg_sq_table_dependents,
     .index_sql = sg_sq_index_sql,
     .index_build = sg_sq_index_build,
     .control_setup = sq_nothing,

@@ -1,0 +1,84 @@
+/* SQLite driver: what depends on a table (foreign keys of other tables
+ * pointing at it; views, and triggers on other tables, whose SQL names it). */
+#include "driver/sqlite/sqlite_int.h"
+
+#include <segue/segue.h>
+#include <string.h>
+
+#include "base/sqllex.h"
+
+/* Foreign keys: one per (table, constraint), named by its columns, as
+ * SQLite keeps no constraint names: "InvoiceLine (InvoiceId)". */
+#define SQ_FOREIGN_KEYS                                                              \
+    "SELECT m.name || ' (' || group_concat(f.\"from\", ', ') || ')', m.name "       \
+    "FROM sqlite_schema m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' " \
+    "AND f.\"table\" = ?1 COLLATE NOCASE AND m.name <> ?1 COLLATE NOCASE "          \
+    "GROUP BY m.name, f.id ORDER BY 1"
+
+/* Views and triggers, except segue's and those on the table itself (they
+ * go with it). */
+#define SQ_READERS                                                                   \
+    "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE type IN ('view', "   \
+    "'trigger') AND sql IS NOT NULL AND name NOT LIKE '\\_segue%' ESCAPE '\\' AND "  \
+    "NOT (type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) ORDER BY type, name"
+
+/* Whether sql names `table` as an identifier (any quoting, any case). */
+static bool names_table(const char *sql, const char *table)
+{
+    char name[256];
+    for (sg_tok t = sg_sqllex_next(sql, 0); t.kind != SG_TOK_END;
+         t = sg_sqllex_next(sql, t.start + t.len)) {
+        if (t.kind != SG_TOK_IDENT && t.kind != SG_TOK_QIDENT)
+            continue;
+        sg_sqllex_name(sql, t, name, sizeof name);
+        if (sqlite3_stricmp(name, table) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char *text(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? (const char *)t : "";
+}
+
+/* Runs q (?1 = table) and keeps each row the filter takes. */
+static int collect(sqlite3 *db, const char *q, const char *table, bool readers,
+                   sg_dependent **out, size_t *n)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, q, -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        rc = SQLITE_OK;
+        if (!readers)
+            rc = sg_dependents_push(out, n, "foreign key", text(s, 0), text(s, 1))
+                     ? SQLITE_NOMEM : SQLITE_OK;
+        else if (names_table(text(s, 3), table))
+            rc = sg_dependents_push(out, n, strcmp(text(s, 0), "view") == 0 ? "view"
+                                                                            : "trigger",
+                                    text(s, 1), strcmp(text(s, 0), "view") == 0
+                                                    ? NULL : text(s, 2))
+                     ? SQLITE_NOMEM : SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int sg_sq_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
+                           sg_err *err)
+{
+    sqlite3 *db = ((sq_conn *)c)->db;
+    int rc = collect(db, SQ_FOREIGN_KEYS, table, false, out, n);
+    if (rc == SQLITE_OK)
+        rc = collect(db, SQ_READERS, table, true, out, n);
+    if (rc == SQLITE_OK)
+        return 0;
+    sg_dependents_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+    return rc == SQLITE_NOMEM ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                              : sg_sq_fail(c, err);
+}

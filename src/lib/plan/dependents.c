@@ -1,0 +1,112 @@
+/* What depends on the migration's source tables: plan lists it, and
+ * cleanup --drop-source refuses while any of it would break. A foreign key
+ * from another source table of the same migration does not count (that
+ * table is dropped too, first). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "plan/mapping.h"
+
+/* Whether a foreign key's table is a source table of this migration. */
+static bool among_sources(const sg_migration *m, const char *table)
+{
+    for (size_t g = 0; table && g < m->n_groups; g++)
+        if (sg_db_same_name(m->src, m->groups[g].table, table))
+            return true;
+    return false;
+}
+
+int sg_dependents_of(sg_migration *m, size_t g, char **line)
+{
+    sg_dependent *v = NULL;
+    size_t n = 0;
+    sg_buf b = SG_BUF_INIT;
+    *line = NULL;
+    int rc = sg_db_table_dependents(m->src, m->groups[g].table, &v, &n, &m->err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (strcmp(v[i].kind, "foreign key") == 0 && among_sources(m, v[i].table))
+            continue;
+        sg_buf_printf(&b, "%s%s %s", b.len ? "; " : "", v[i].kind, v[i].name);
+        size_t tl = v[i].table ? strlen(v[i].table) : 0;
+        if (v[i].table && !(strncmp(v[i].name, v[i].table, tl) == 0 &&
+                            strncmp(v[i].name + tl, " (", 2) == 0)) /* "T (cols)" */
+            sg_buf_printf(&b, " on %s", v[i].table);
+    }
+    sg_dependents_free(v, n);
+    if (!rc && b.len && !(*line = sg_buf_take(&b)))
+        rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    sg_buf_free(&b);
+    return rc;
+}
+
+/* The target table of group g's first mapping. */
+static const char *target_of(const sg_migration *m, size_t g)
+{
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (m->maps[i].group == g)
+            return m->maps[i].fwd.to_table;
+    return "";
+}
+
+int sg_dependents_check(sg_migration *m)
+{
+    for (size_t g = 0; g < m->n_groups; g++) {
+        char *line = NULL;
+        int rc = sg_dependents_of(m, g, &line);
+        if (rc)
+            return rc;
+        if (line) {
+            rc = sg_err_set(&m->err, SG_ESTATE, "cleanup --drop-source: dropping '%s' "
+                            "would break what depends on it: %s; nothing was changed; "
+                            "hint: drop those or point them at '%s' first, or run "
+                            "cleanup without --drop-source and drop '%s' yourself "
+                            "later", m->groups[g].table, line,
+                            target_of(m, g), m->groups[g].table);
+            free(line);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Whether group a's table has a foreign key to group b's. */
+static int refers(sg_migration *m, size_t a, size_t b, bool *out)
+{
+    sg_dependent *v = NULL;
+    size_t n = 0;
+    *out = false;
+    int rc = sg_db_table_dependents(m->src, m->groups[b].table, &v, &n, &m->err);
+    for (size_t i = 0; !rc && i < n; i++)
+        *out |= strcmp(v[i].kind, "foreign key") == 0 && v[i].table &&
+                sg_db_same_name(m->src, v[i].table, m->groups[a].table);
+    sg_dependents_free(v, n);
+    return rc;
+}
+
+int sg_dependents_drop_order(sg_migration *m, size_t *order)
+{
+    bool *done = calloc(m->n_groups ? m->n_groups : 1, sizeof *done);
+    size_t k = 0;
+    int rc = done ? 0 : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    while (!rc && k < m->n_groups) {
+        size_t before = k;
+        for (size_t g = 0; !rc && g < m->n_groups; g++) {
+            bool blocked = false;
+            for (size_t a = 0; !rc && !done[g] && !blocked && a < m->n_groups; a++)
+                if (a != g && !done[a])
+                    rc = refers(m, a, g, &blocked);
+            if (!rc && !done[g] && !blocked) {
+                done[g] = true;
+                order[k++] = g;
+            }
+        }
+        for (size_t g = 0; !rc && k == before && g < m->n_groups; g++)
+            if (!done[g]) { /* a cycle: the engine will say which */
+                done[g] = true;
+                order[k++] = g;
+            }
+    }
+    free(done);
+    return rc;
+}
