@@ -47,12 +47,13 @@ typedef struct sg_map {
     size_t n_not_copied;
     char **not_copied;
     char *trig_rev, *trig_guard;  /* trigger prefixes on the target table */
-    /* create: true: the source's secondary indexes the target gets, and
-     * why each of the others cannot be carried ("... ; hint: ...") */
+    /* create: true: the source's secondary indexes the target gets; and
+     * what of the source table's schema (indexes, defaults) cannot be
+     * carried, each with why ("...; hint: ...") */
     size_t n_indexes;
     sg_target_index *indexes;
-    size_t n_index_notes;
-    char **index_notes;
+    size_t n_carry_notes;
+    char **carry_notes;
 } sg_map;
 
 /* The mappings that read one source table share its capture. */

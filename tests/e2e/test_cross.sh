@@ -223,6 +223,55 @@ test_postgres_types_into_sqlite() {
     fail "a SQLite time with an offset did not arrive as that instant"
 }
 
+# create: true carries column defaults across engines where both spell them
+# alike (literals, booleans, the current date and time, now()); plan names
+# the ones it cannot (datetime('now'), a sequence); copied rows keep their
+# own values, and a row inserted on the target gets the defaults
+test_defaults_carried_across_engines() {
+  fresh_db defaults || { fail "fresh database"; return; }
+  D=$(scratch)
+  sqlite3 "$D/s.db" "PRAGMA journal_mode=WAL; CREATE TABLE d (id INTEGER PRIMARY KEY, a TEXT DEFAULT 'x',
+      b INTEGER DEFAULT -5, c REAL DEFAULT (1.5), e BOOLEAN DEFAULT 0, f TEXT DEFAULT CURRENT_TIMESTAMP,
+      g TEXT DEFAULT (datetime('now')), h INT NOT NULL DEFAULT 7);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+    INSERT INTO d (id, a, b, g) SELECT i, 'v' || i, i, 'g' FROM n" >/dev/null || { fail "sqlite table"; return; }
+  printf 'version: 1\nname: dflt\nsource: sqlite:%s\ntarget: %s\nmappings:\n  - from: d\n    to: d\n    create: true\nbackfill:\n  chunk_time: 10ms\n' \
+    "$D/s.db" "$DB_URI" > "$D/m.yaml"
+  $SEGUE plan "$D/m.yaml" > "$D/plan.out" || fail "plan"
+  grep -qF '"a" text DEFAULT '"'x'"', "b" bigint DEFAULT -5, "c" double precision DEFAULT 1.5, "e" boolean DEFAULT FALSE, "f" text DEFAULT CURRENT_TIMESTAMP, "g" text, "h" bigint NOT NULL DEFAULT 7' \
+    "$D/plan.out" || fail "plan's DDL: $(grep CREATE "$D/plan.out")"
+  grep -q "the default of g (datetime('now')) is not carried to d: it is spelled for the source's engine" "$D/plan.out" ||
+    fail "plan does not name the default it cannot carry: $(cat "$D/plan.out")"
+  check "start" $SEGUE start "$D/m.yaml" >/dev/null
+  sqlite3 -cmd '.timeout 30000' "$D/s.db" "INSERT INTO d (id) VALUES (5000); UPDATE d SET a = NULL WHERE id % 9 = 0;
+    INSERT INTO d (id, e) VALUES (5001, 1)" & local w=$!
+  check "backfill" $SEGUE backfill "$D/m.yaml" >/dev/null 2>&1
+  wait $w || fail "the writer"
+  check "run" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
+  [ "$(psql -XAtq "$DB_URI" -c "SELECT count(*) FILTER (WHERE a IS NULL), count(*) FILTER (WHERE f IS NULL),
+      max(b), min(a) FILTER (WHERE id = 5000), bool_or(e) FROM d")" = "333|0|3000|x|t" ] ||
+    fail "copied values: $(psql -XAtq "$DB_URI" -c "SELECT count(*) FILTER (WHERE a IS NULL), count(*) FILTER (WHERE f IS NULL), max(b), min(a) FILTER (WHERE id = 5000), bool_or(e) FROM d")"
+  pg_as_segue "$DB_URI" "INSERT INTO d (id) VALUES (9000)" || fail "insert on the target"
+  [ "$(psql -XAtq "$DB_URI" -c "SELECT a, b, c, e, f IS NOT NULL, g IS NULL, h FROM d WHERE id = 9000")" = "x|-5|1.5|f|t|t|7" ] ||
+    fail "target defaults: $(psql -XAtq "$DB_URI" -c "SELECT * FROM d WHERE id = 9000")"
+  # and the other way: PostgreSQL's true, CURRENT_DATE and now() into SQLite
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE p (id serial PRIMARY KEY, on_ boolean NOT NULL DEFAULT true,
+      made date NOT NULL DEFAULT CURRENT_DATE, seen timestamptz DEFAULT now(), note text DEFAULT 'n'::text)" \
+    -c "INSERT INTO p (note) SELECT 'r' || g FROM generate_series(1, 50) g" >/dev/null || { fail "pg table"; return; }
+  printf 'version: 1\nname: dflt2\nsource: %s\ntarget: sqlite:%s\nmappings:\n  - from: p\n    to: p\n    create: true\n' \
+    "$DB_URI" "$D/t.db" > "$D/m2.yaml"
+  $SEGUE plan "$D/m2.yaml" > "$D/plan2.out" || fail "plan 2"
+  grep -q "the default of id (nextval('p_id_seq'::regclass)) is not carried" "$D/plan2.out" ||
+    fail "plan 2 does not name the sequence: $(cat "$D/plan2.out")"
+  migrate_while_writing "$D/m2.yaml" "INSERT INTO p DEFAULT VALUES" "UPDATE p SET on_ = false WHERE id % 5 = 0"
+  [ "$(sqlite3 "$D/t.db" "SELECT count(*), sum(on_), count(seen) FROM p")" = "51|41|51" ] ||
+    fail "copied rows: $(sqlite3 "$D/t.db" "SELECT count(*), sum(on_), count(seen) FROM p")"
+  as_segue "$D/t.db" "INSERT INTO p (id) VALUES (100)" || fail "insert in SQLite"
+  [ "$(sqlite3 "$D/t.db" "SELECT on_, made IS NOT NULL, seen IS NOT NULL, note FROM p WHERE id = 100")" = "1|1|1|n" ] ||
+    fail "SQLite defaults: $(sqlite3 "$D/t.db" "SELECT * FROM p WHERE id = 100")"
+}
+
 # NaN and -0.0 cannot cross into SQLite unchanged (NaN would become NULL,
 # -0.0 a 0): plan counts them as rows that cannot be written, with the
 # first key, and the backfill sets those keys aside instead of changing

@@ -411,6 +411,9 @@ YAML
       WHERE origin = 'c' ORDER BY name) l")
   [ "$cols" = "IFK_tracksAlbumId(album_id) IFK_tracksGenreId(genre_id) IFK_tracksMediaTypeId(media_type_id) ix_tracks_lname(expr,ms)" ] ||
     fail "target indexes: $cols"
+  # a transformed column gets the type of what its expression gives
+  [ "$(sqlite3 "$d/c.db" "SELECT type FROM pragma_table_info('tracks') WHERE name = 'composer'")" = TEXT ] ||
+    fail "upper(Composer) left untyped: $(sqlite3 "$d/c.db" "SELECT sql FROM sqlite_schema WHERE name = 'tracks'")"
   # the same plan shape on both sides: an index search
   local a b
   a=$(sqlite3 "$d/c.db" "EXPLAIN QUERY PLAN SELECT * FROM Track WHERE AlbumId = 3" | grep -o "SEARCH [A-Za-z]* USING INDEX")

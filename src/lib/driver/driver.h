@@ -198,6 +198,11 @@ struct sg_driver {
     void (*column)(sg_stmt *s, int i, sg_value *out);
     /* Declared type of a result column that is a plain column, or NULL. */
     const char *(*column_decltype)(sg_stmt *s, int i);
+    /* Where the engine gives no type to an expression (SQLite): the type of
+     * what built-in function `fn` returns ("TEXT"), "" for the type of its
+     * first argument (abs, coalesce), NULL when unknown. NULL in the vtable
+     * where the engine types every expression itself. */
+    const char *(*function_type)(const char *fn);
     int (*reset)(sg_stmt *s);
     void (*finalize)(sg_stmt *s);
     /* Bulk load into `table` (`cols`, n of them) inside the caller's
@@ -393,6 +398,8 @@ int sg_db_column_count(sg_stmt *s);
 /* The engine's type name of result column i (after prepare), or NULL when
  * it has none to give (SQLite: an expression). Valid until finalize. */
 const char *sg_db_column_decltype(sg_stmt *s, int i);
+/* The driver's function_type; NULL where it has none. */
+const char *sg_db_function_type(const sg_conn *c, const char *fn);
 void sg_db_column(sg_stmt *s, int i, sg_value *out);
 int64_t sg_db_column_int(sg_stmt *s, int i);
 int sg_db_reset(sg_stmt *s);

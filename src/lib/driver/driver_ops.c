@@ -54,6 +54,11 @@ int sg_db_index_build(sg_conn *c, const sg_index_def *d, sg_err *err)
                                : missing(c, "index_build", err);
 }
 
+const char *sg_db_function_type(const sg_conn *c, const char *fn)
+{
+    return c->drv->function_type ? c->drv->function_type(fn) : NULL;
+}
+
 void sg_db_type_parse(const sg_conn *c, const char *decl, sg_coltype *out)
 {
     c->drv->type_parse(decl, out);

@@ -123,6 +123,22 @@ static int find_group(sg_migration *m, const sg_spec_mapping *sm, size_t *out)
     return 0;
 }
 
+int sg_mapping_carry_note(sg_map *mp, const char *fmt, ...)
+{
+    sg_buf b = SG_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sg_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    char **p = realloc(mp->carry_notes, (mp->n_carry_notes + 1) * sizeof *p);
+    if (!p) {
+        sg_buf_free(&b);
+        return -1;
+    }
+    mp->carry_notes = p;
+    return (p[mp->n_carry_notes] = sg_buf_take(&b)) ? (mp->n_carry_notes++, 0) : -1;
+}
+
 bool sg_mapping_unique_on(const sg_table_info *t, const int *cols, size_t n)
 {
     bool pk = t->n_pk == n;
@@ -313,6 +329,8 @@ static int check_expressions(sg_migration *m, sg_map *mp)
                              "an SQL expression over columns of '%s'",
                              sm->cols[i].name, sm->cols[i].expr, m->err.msg,
                              mp->fwd.from_table);
+        if (!mp->expr_types[i] && sg_mapping_plain_ref(m->src, mp->src, sm->cols[i].expr) < 0)
+            mp->expr_types[i] = sg_mapping_guess_type(m, mp, sm->cols[i].expr);
     }
     if (sm->where && sg_mapping_try_expr(m->src, mp->fwd.from_table, "1", sm->where, NULL, &m->err))
         return sg_mapping_spec_fail(m, sm->where_line, "the source rejects the filter "

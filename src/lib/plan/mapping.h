@@ -17,7 +17,7 @@ void sg_mapping_free(sg_migration *m);
 int sg_mapping_target_ddl(sg_migration *m, sg_map *mp);
 /* create: true (target_index.c): the source's secondary indexes the target
  * gets after the backfill (mp->indexes), and a note for each that cannot be
- * carried (mp->index_notes). SG_EDB, SG_ENOMEM. */
+ * carried (mp->carry_notes). SG_EDB, SG_ENOMEM. */
 int sg_mapping_target_indexes(sg_migration *m, sg_map *mp);
 void sg_mapping_target_indexes_free(sg_map *mp);
 /* Index i of mp as the driver builds it; d borrows from mp. */
@@ -35,6 +35,10 @@ int sg_dependents_of(sg_migration *m, size_t g, char **line);
 int sg_dependents_check(sg_migration *m);
 int sg_dependents_drop_order(sg_migration *m, size_t *order);
 
+/* A declared type for a column made from expression e where the source
+ * engine gives none (expr_type.c); caller frees; NULL: none known. */
+char *sg_mapping_guess_type(sg_migration *m, const sg_map *mp, const char *e);
+
 /* Shared by the files of plan/. An SG_ESPEC error "path:line: what". */
 int sg_mapping_spec_fail(sg_migration *m, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -45,6 +49,9 @@ int sg_mapping_plain_ref(sg_conn *c, const sg_table_info *t, const char *expr);
  * engine's type of the first column, or NULL (caller frees). */
 int sg_mapping_try_expr(sg_conn *c, const char *table, const char *what,
                         const char *where, char **type, sg_err *err);
+/* Appends to mp->carry_notes. 0, or -1 out of memory. */
+int sg_mapping_carry_note(sg_map *mp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Whether t has a primary key or unique index on exactly columns cols[0..n). */
 bool sg_mapping_unique_on(const sg_table_info *t, const int *cols, size_t n);
 /* Finalizes every statement the flows prepared (they are prepared again on

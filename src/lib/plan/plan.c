@@ -73,8 +73,8 @@ static int plan_indexes(sg_migration *m, const sg_map *mp, sg_plan_mapping *pm, 
         if (!(pm->index_ddl[pm->n_indexes++] = sg_buf_take(&b)))
             return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < mp->n_index_notes; i++)
-        if (add_note(&p->warnings, &p->n_warnings, "%s", mp->index_notes[i]))
+    for (size_t i = 0; i < mp->n_carry_notes; i++)
+        if (add_note(&p->warnings, &p->n_warnings, "%s", mp->carry_notes[i]))
             return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     return 0;
 }

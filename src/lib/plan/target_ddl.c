@@ -5,7 +5,119 @@
 #include <string.h>
 
 #include "internal.h"
+#include "base/sqllex.h"
 #include "plan/mapping.h"
+
+/* Across engines, a default both spell alike: a number, a string, NULL,
+ * TRUE, FALSE or the current date or time (PostgreSQL's now() too), in
+ * parentheses or not, a cast after it dropped ('x'::text). Into out; 0, or
+ * 1 when d is something else. A number into a boolean column is spelled
+ * TRUE or FALSE. */
+static int portable_default(const char *d, bool to_bool, sg_buf *out)
+{
+    static const char *const words[] = { "NULL", "TRUE", "FALSE", "CURRENT_TIMESTAMP",
+                                         "CURRENT_DATE", "CURRENT_TIME" };
+    sg_tok t = sg_sqllex_next_solid(d, 0);
+    size_t open = 0, end;
+    for (; t.kind == SG_TOK_PUNCT && d[t.start] == '('; open++)
+        t = sg_sqllex_next_solid(d, t.start + 1);
+    sg_tok num = t;
+    if (t.kind == SG_TOK_PUNCT && d[t.start] == '-')
+        num = sg_sqllex_next_solid(d, t.start + 1);
+    if (num.kind == SG_TOK_NUMBER) {
+        end = num.start + num.len;
+        if (to_bool)
+            sg_buf_puts(out, strtod(d + num.start, NULL) != 0 ? "TRUE" : "FALSE");
+        else
+            sg_buf_putn(out, d + t.start, end - t.start);
+    } else if (t.kind == SG_TOK_STRING && d[t.start] == '\'') {
+        end = t.start + t.len;
+        sg_buf_putn(out, d + t.start, t.len);
+    } else if (sg_sqllex_is(d, t, "now")) {
+        sg_tok a = sg_sqllex_next_solid(d, t.start + t.len);
+        sg_tok b = a.kind == SG_TOK_PUNCT ? sg_sqllex_next_solid(d, a.start + 1) : a;
+        if (a.kind != SG_TOK_PUNCT || d[a.start] != '(' || b.kind != SG_TOK_PUNCT ||
+            d[b.start] != ')')
+            return 1;
+        end = b.start + 1;
+        sg_buf_puts(out, "CURRENT_TIMESTAMP");
+    } else {
+        size_t w = 0;
+        while (w < sizeof words / sizeof words[0] && !sg_sqllex_is(d, t, words[w]))
+            w++;
+        if (w == sizeof words / sizeof words[0])
+            return 1;
+        end = t.start + t.len;
+        sg_buf_puts(out, words[w]);
+    }
+    /* what may follow: closing parentheses, and casts (a type's words,
+     * numbers and parentheses after each ::) */
+    bool cast = false;
+    for (t = sg_sqllex_next_solid(d, end); t.kind != SG_TOK_END;
+         t = sg_sqllex_next_solid(d, t.start + t.len)) {
+        bool close = t.kind == SG_TOK_PUNCT && d[t.start] == ')';
+        bool type_part = t.kind == SG_TOK_IDENT || t.kind == SG_TOK_QIDENT ||
+                         t.kind == SG_TOK_NUMBER ||
+                         (t.kind == SG_TOK_PUNCT && strchr("(),", d[t.start]));
+        if (t.kind == SG_TOK_PUNCT && t.len == 2)
+            cast = true;
+        else if (!(close && open) && !(cast && type_part))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the target database knows every function and type a default
+ * names (it prepares "SELECT (d)"). */
+static bool target_knows(sg_migration *m, const char *d)
+{
+    sg_buf q = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    sg_err ignored;
+    sg_buf_printf(&q, "SELECT (%s)", d);
+    bool ok = !sg_buf_failed(&q) && sg_db_prepare(m->tgt, sg_buf_str(&q), &s, &ignored) == 0;
+    sg_db_finalize(s);
+    sg_buf_free(&q);
+    return ok;
+}
+
+/* The source column's default for target column i (a plain reference to
+ * source column ref): as it is within one engine, except a sequence's
+ * outside its database; across engines only a portable one. What is not
+ * carried is noted. */
+static int default_clause(sg_migration *m, sg_map *mp, size_t i, int ref, sg_buf *b)
+{
+    const char *d = mp->src->cols[ref].default_sql, *why = NULL;
+    sg_buf v = SG_BUF_INIT;
+    sg_coltype ct = SG_COLTYPE_INIT;
+    if (!d)
+        return 0;
+    sg_db_type_parse(m->tgt, mp->col_types[i], &ct);
+    /* as it is where it means the same; else the portable spelling */
+    bool verbatim = m->src == m->tgt ||
+                    (!sg_typemap_crossing(m) && !strcasestr(d, "nextval(") &&
+                     target_knows(m, d));
+    if (verbatim)
+        sg_buf_puts(&v, d);
+    else if (portable_default(d, ct.kind == SG_K_BOOL, &v) != 0)
+        why = sg_typemap_crossing(m) ? "it is spelled for the source's engine"
+              : strcasestr(d, "nextval(") ? "it takes numbers from a sequence of the "
+                                            "source database"
+                                          : "the target database lacks what it names";
+    int rc = 0;
+    if (why && sg_mapping_carry_note(mp, "%s: the default of %s (%s) is not carried to "
+                                     "%s: %s; hint: inserts on the target must give "
+                                     "the value, or add a default to %s.%s yourself",
+                                     mp->label, mp->src->cols[ref].name, d,
+                                     mp->fwd.to_table, why, mp->fwd.to_table,
+                                     mp->fwd.to_cols[i]))
+        rc = -1;
+    if (!why)
+        sg_buf_printf(b, " DEFAULT %s", sg_buf_str(&v));
+    rc = rc || sg_buf_failed(&v) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory") : 0;
+    sg_buf_free(&v);
+    return rc;
+}
 
 /* The declared type of a target column: explicit, else the source column's
  * for a plain reference, else the type the source gives the expression,
@@ -33,7 +145,7 @@ static int column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
         sg_buf_printf(b, " %s", mp->col_types[i]);
     if (ref >= 0 && mp->src->cols[ref].notnull && !sm->where)
         sg_buf_puts(b, " NOT NULL");
-    return 0;
+    return ref >= 0 ? default_clause(m, mp, i, ref, b) : 0;
 }
 
 int sg_mapping_target_ddl(sg_migration *m, sg_map *mp)

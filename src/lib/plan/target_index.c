@@ -98,23 +98,6 @@ static char *index_name(sg_migration *m, const sg_map *mp, const sg_index_info *
     return s;
 }
 
-static int note(sg_map *mp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int note(sg_map *mp, const char *fmt, ...)
-{
-    sg_buf b = SG_BUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
-    sg_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    char **p = realloc(mp->index_notes, (mp->n_index_notes + 1) * sizeof *p);
-    if (!p) {
-        sg_buf_free(&b);
-        return -1;
-    }
-    mp->index_notes = p;
-    return (p[mp->n_index_notes] = sg_buf_take(&b)) ? (mp->n_index_notes++, 0) : -1;
-}
-
 /* Spells part k of ix for the target into b: 0, 1 (why set), or -1. */
 static int map_part(sg_migration *m, const sg_map *mp, const sg_index_info *ix, size_t k,
                     sg_buf *b, char *why, size_t size)
@@ -201,17 +184,19 @@ int sg_mapping_target_indexes(sg_migration *m, sg_map *mp)
         sg_target_index *t = &mp->indexes[mp->n_indexes];
         int c = v[i].valid ? carry(m, mp, &v[i], t, why, sizeof why) : 0;
         if (c == 0 && v[i].valid && v[i].include &&
-            note(mp, "%s: index %s is carried without its INCLUDE columns", mp->label,
-                 v[i].name))
+            sg_mapping_carry_note(mp, "%s: index %s is carried without its INCLUDE "
+                                  "columns", mp->label, v[i].name))
             c = -1;
         if (c == 0 && v[i].valid) {
             mp->n_indexes++;
             continue;
         }
         target_index_free(t);
-        if (c < 0 || (c > 0 && note(mp, "%s: index %s is not carried to %s: %s; hint: "
-                                    "create it on the target after the write cutover",
-                                    mp->label, v[i].name, mp->fwd.to_table, why)))
+        if (c < 0 || (c > 0 && sg_mapping_carry_note(mp, "%s: index %s is not carried to "
+                                                     "%s: %s; hint: create it on the "
+                                                     "target after the write cutover",
+                                                     mp->label, v[i].name,
+                                                     mp->fwd.to_table, why)))
             rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     }
     sg_index_infos_free(v, n);
@@ -222,13 +207,13 @@ void sg_mapping_target_indexes_free(sg_map *mp)
 {
     for (size_t i = 0; i < mp->n_indexes; i++)
         target_index_free(&mp->indexes[i]);
-    for (size_t i = 0; i < mp->n_index_notes; i++)
-        free(mp->index_notes[i]);
+    for (size_t i = 0; i < mp->n_carry_notes; i++)
+        free(mp->carry_notes[i]);
     free(mp->indexes);
-    free(mp->index_notes);
+    free(mp->carry_notes);
     mp->indexes = NULL;
-    mp->index_notes = NULL;
-    mp->n_indexes = mp->n_index_notes = 0;
+    mp->carry_notes = NULL;
+    mp->n_indexes = mp->n_carry_notes = 0;
 }
 
 void sg_mapping_index_def(const sg_map *mp, size_t i, sg_index_def *d)

@@ -391,6 +391,7 @@ const sg_driver sg_driver_sqlite = {
     .column_count = sq_column_count,
     .column = sq_column,
     .column_decltype = sq_column_decltype,
+    .function_type = sg_sq_function_type,
     .reset = sq_reset,
     .finalize = sq_finalize,
     .changes = sq_changes,

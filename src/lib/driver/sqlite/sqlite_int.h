@@ -29,6 +29,7 @@ int sg_sq_exec(sg_conn *c, const char *sql, sg_err *err);
 void sg_sq_control_name(sg_buf *b, const char *name);
 void sg_sq_type_parse(const char *decl, sg_coltype *out);
 void sg_sq_type_decl(const sg_coltype *t, sg_buf *b);
+const char *sg_sq_function_type(const char *fn);
 
 int sg_sq_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int sg_sq_control_present(sg_conn *c, bool *out, sg_err *err);

@@ -95,3 +95,33 @@ void sg_sq_type_decl(const sg_coltype *t, sg_buf *b)
     default: sg_buf_puts(b, "TEXT"); return;
     }
 }
+
+/* What SQLite's built-in scalar and aggregate functions return
+ * (sqlite.org/lang_corefunc.html, lang_datefunc.html, lang_aggfunc.html):
+ * the declared type a column made from one should get. */
+static const struct { const char *fn, *type; } function_types[] = {
+    { "lower", "TEXT" },   { "upper", "TEXT" },     { "trim", "TEXT" },
+    { "ltrim", "TEXT" },   { "rtrim", "TEXT" },     { "substr", "TEXT" },
+    { "substring", "TEXT" }, { "replace", "TEXT" }, { "printf", "TEXT" },
+    { "format", "TEXT" },  { "hex", "TEXT" },       { "quote", "TEXT" },
+    { "char", "TEXT" },    { "group_concat", "TEXT" }, { "string_agg", "TEXT" },
+    { "date", "TEXT" },    { "time", "TEXT" },      { "datetime", "TEXT" },
+    { "strftime", "TEXT" }, { "typeof", "TEXT" },   { "concat", "TEXT" },
+    { "concat_ws", "TEXT" }, { "soundex", "TEXT" },
+    { "length", "INTEGER" }, { "octet_length", "INTEGER" }, { "instr", "INTEGER" },
+    { "unicode", "INTEGER" }, { "count", "INTEGER" }, { "sign", "INTEGER" },
+    { "unixepoch", "INTEGER" }, { "random", "INTEGER" },
+    { "julianday", "REAL" }, { "round", "REAL" },   { "avg", "REAL" },
+    { "total", "REAL" },
+    { "abs", "" },         { "coalesce", "" },      { "ifnull", "" },
+    { "nullif", "" },      { "max", "" },           { "min", "" },
+    { "likely", "" },      { "unlikely", "" },
+};
+
+const char *sg_sq_function_type(const char *fn)
+{
+    for (size_t i = 0; i < sizeof function_types / sizeof function_types[0]; i++)
+        if (sqlite3_stricmp(function_types[i].fn, fn) == 0)
+            return function_types[i].type;
+    return NULL;
+}
