@@ -224,15 +224,17 @@ test_postgres_types_into_sqlite() {
 }
 
 # create: true carries column defaults across engines where both spell them
-# alike (literals, booleans, the current date and time, now()); plan names
-# the ones it cannot (datetime('now'), a sequence); copied rows keep their
-# own values, and a row inserted on the target gets the defaults
-test_defaults_carried_across_engines() {
+# alike (literals, booleans, the current date and time, now()), and CHECKs
+# with no engine's functions in them; plan names the ones it cannot
+# (datetime('now'), a sequence, length()); copied rows keep their own
+# values, a row inserted on the target gets the defaults and meets the CHECKs
+test_defaults_and_checks_carried_across_engines() {
   fresh_db defaults || { fail "fresh database"; return; }
   D=$(scratch)
   sqlite3 "$D/s.db" "PRAGMA journal_mode=WAL; CREATE TABLE d (id INTEGER PRIMARY KEY, a TEXT DEFAULT 'x',
       b INTEGER DEFAULT -5, c REAL DEFAULT (1.5), e BOOLEAN DEFAULT 0, f TEXT DEFAULT CURRENT_TIMESTAMP,
-      g TEXT DEFAULT (datetime('now')), h INT NOT NULL DEFAULT 7);
+      g TEXT DEFAULT (datetime('now')), h INT NOT NULL DEFAULT 7 CONSTRAINT h_small CHECK (h < 100),
+      CHECK (b >= -5 AND b < 1000000), CHECK (length(g) < 50));
     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
     INSERT INTO d (id, a, b, g) SELECT i, 'v' || i, i, 'g' FROM n" >/dev/null || { fail "sqlite table"; return; }
   printf 'version: 1\nname: dflt\nsource: sqlite:%s\ntarget: %s\nmappings:\n  - from: d\n    to: d\n    create: true\nbackfill:\n  chunk_time: 10ms\n' \
@@ -242,6 +244,10 @@ test_defaults_carried_across_engines() {
     "$D/plan.out" || fail "plan's DDL: $(grep CREATE "$D/plan.out")"
   grep -q "the default of g (datetime('now')) is not carried to d: it is spelled for the source's engine" "$D/plan.out" ||
     fail "plan does not name the default it cannot carry: $(cat "$D/plan.out")"
+  grep -qF 'CONSTRAINT "h_small" CHECK ("h" < 100), CHECK ("b" >= -5 AND "b" < 1000000), PRIMARY KEY' "$D/plan.out" ||
+    fail "plan's CHECKs: $(grep CREATE "$D/plan.out")"
+  grep -q "CHECK (length(g) < 50) is not carried to d: its expression (length(g) < 50) is spelled for the source's engine" \
+    "$D/plan.out" || fail "plan does not name the CHECK it cannot carry: $(cat "$D/plan.out")"
   check "start" $SEGUE start "$D/m.yaml" >/dev/null
   sqlite3 -cmd '.timeout 30000' "$D/s.db" "INSERT INTO d (id) VALUES (5000); UPDATE d SET a = NULL WHERE id % 9 = 0;
     INSERT INTO d (id, e) VALUES (5001, 1)" & local w=$!
@@ -255,6 +261,8 @@ test_defaults_carried_across_engines() {
   pg_as_segue "$DB_URI" "INSERT INTO d (id) VALUES (9000)" || fail "insert on the target"
   [ "$(psql -XAtq "$DB_URI" -c "SELECT a, b, c, e, f IS NOT NULL, g IS NULL, h FROM d WHERE id = 9000")" = "x|-5|1.5|f|t|t|7" ] ||
     fail "target defaults: $(psql -XAtq "$DB_URI" -c "SELECT * FROM d WHERE id = 9000")"
+  pg_as_segue "$DB_URI" "INSERT INTO d (id, h) VALUES (9001, 100)" 2>&1 | grep -q "h_small" ||
+    fail "the target took a row its CHECK forbids"
   # and the other way: PostgreSQL's true, CURRENT_DATE and now() into SQLite
   psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE p (id serial PRIMARY KEY, on_ boolean NOT NULL DEFAULT true,
       made date NOT NULL DEFAULT CURRENT_DATE, seen timestamptz DEFAULT now(), note text DEFAULT 'n'::text)" \

@@ -301,6 +301,15 @@ void sg_table_info_free(sg_table_info *t)
     free(t);
 }
 
+void sg_check_infos_free(sg_check_info *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].name);
+        free(v[i].expr);
+    }
+    free(v);
+}
+
 void sg_dependents_free(sg_dependent *v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++) {

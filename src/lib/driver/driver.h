@@ -111,6 +111,15 @@ void sg_dependents_free(sg_dependent *v, size_t n);
 int sg_dependents_push(sg_dependent **v, size_t *n, const char *kind, const char *name,
                        const char *table);
 
+/* A CHECK constraint of a table (the driver's table_checks). */
+typedef struct sg_check_info {
+    char *name;       /* or NULL when it has none */
+    char *expr;       /* the condition as the engine spells it, without
+                       * CHECK and its parentheses */
+} sg_check_info;
+
+void sg_check_infos_free(sg_check_info *v, size_t n);
+
 /* An index to make (the driver's index_sql and index_build); every text is
  * in the target engine's spelling, identifiers already quoted. */
 typedef struct sg_index_def {
@@ -304,6 +313,10 @@ struct sg_driver {
      * (n entries) is freed with sg_index_infos_free. */
     int (*table_indexes)(sg_conn *c, const sg_table_info *t, sg_index_info **out,
                          size_t *n, sg_err *err);
+    /* The CHECK constraints of table t (from table_info); *out (n
+     * entries) is freed with sg_check_infos_free. */
+    int (*table_checks)(sg_conn *c, const sg_table_info *t, sg_check_info **out,
+                        size_t *n, sg_err *err);
     /* What depends on `table` (sg_dependent); *out (n entries) is freed
      * with sg_dependents_free. */
     int (*table_dependents)(sg_conn *c, const char *table, sg_dependent **out,
@@ -445,6 +458,8 @@ int sg_db_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out,
 void sg_db_index_sql(const sg_conn *c, const sg_index_def *d, sg_buf *b);
 int sg_db_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
                            sg_err *err);
+int sg_db_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,
+                       sg_err *err);
 int sg_db_index_build(sg_conn *c, const sg_index_def *d, sg_err *err);
 void sg_db_type_parse(const sg_conn *c, const char *decl, sg_coltype *out);
 void sg_db_type_decl(const sg_conn *c, const sg_coltype *t, sg_buf *b);

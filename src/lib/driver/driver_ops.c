@@ -42,6 +42,15 @@ int sg_db_table_dependents(sg_conn *c, const char *table, sg_dependent **out, si
                                     : missing(c, "table_dependents", err);
 }
 
+int sg_db_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,
+                       sg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    return c->drv->table_checks ? c->drv->table_checks(c, t, out, n, err)
+                                : missing(c, "table_checks", err);
+}
+
 void sg_db_index_sql(const sg_conn *c, const sg_index_def *d, sg_buf *b)
 {
     if (c->drv->index_sql)

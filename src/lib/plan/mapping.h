@@ -35,6 +35,13 @@ int sg_dependents_of(sg_migration *m, size_t g, char **line);
 int sg_dependents_check(sg_migration *m);
 int sg_dependents_drop_order(sg_migration *m, size_t *order);
 
+/* Rewrites an expression over source columns into one over target columns
+ * (out), token by token (the text is not parsed for meaning). 0; 1 with
+ * why (size bytes) set when it cannot be: a column the mapping does not
+ * copy as it is, or (across engines) a function call or cast spelled for
+ * the source's engine. */
+int sg_mapping_map_expr(sg_migration *m, const sg_map *mp, const char *text, sg_buf *out,
+                        char *why, size_t size);
 /* A declared type for a column made from expression e where the source
  * engine gives none (expr_type.c); caller frees; NULL: none known. */
 char *sg_mapping_guess_type(sg_migration *m, const sg_map *mp, const char *e);

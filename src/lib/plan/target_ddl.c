@@ -145,7 +145,40 @@ static int column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
         sg_buf_printf(b, " %s", mp->col_types[i]);
     if (ref >= 0 && mp->src->cols[ref].notnull && !sm->where)
         sg_buf_puts(b, " NOT NULL");
-    return ref >= 0 ? default_clause(m, mp, i, ref, b) : 0;
+    return ref >= 0 && sm->create ? default_clause(m, mp, i, ref, b) : 0;
+}
+
+/* The source table's CHECK constraints over columns copied as they are,
+ * rewritten for the target, appended to the CREATE TABLE in b; a note for
+ * each other. */
+static int add_checks(sg_migration *m, sg_map *mp, sg_buf *b)
+{
+    sg_check_info *v = NULL;
+    size_t n = 0;
+    char why[512];
+    int rc = sg_db_table_checks(m->src, mp->src, &v, &n, &m->err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        sg_buf e = SG_BUF_INIT;
+        int c = sg_mapping_map_expr(m, mp, v[i].expr, &e, why, sizeof why);
+        if (c == 0) {
+            sg_buf_puts(b, ", ");
+            if (v[i].name) {
+                sg_buf_puts(b, "CONSTRAINT ");
+                sg_db_ident(m->tgt, b, v[i].name);
+                sg_buf_putc(b, ' ');
+            }
+            sg_buf_printf(b, "CHECK (%s)", sg_buf_str(&e));
+        }
+        if (sg_buf_failed(&e) ||
+            (c && sg_mapping_carry_note(mp, "%s: CHECK %s(%s) is not carried to %s: %s; "
+                                        "hint: add it to %s yourself", mp->label,
+                                        v[i].name ? v[i].name : "", v[i].expr,
+                                        mp->fwd.to_table, why, mp->fwd.to_table)))
+            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+        sg_buf_free(&e);
+    }
+    sg_check_infos_free(v, n);
+    return rc;
 }
 
 int sg_mapping_target_ddl(sg_migration *m, sg_map *mp)
@@ -165,6 +198,10 @@ int sg_mapping_target_ddl(sg_migration *m, sg_map *mp)
             sg_buf_free(&b);
             return m->err.code;
         }
+    }
+    if (mp->spec->create && add_checks(m, mp, &b)) {
+        sg_buf_free(&b);
+        return m->err.code;
     }
     sg_buf_puts(&b, ", PRIMARY KEY (");
     sg_sql_ident_list(m->tgt, &b, f->n_key, f->to_key, NULL);

@@ -23,12 +23,8 @@ static const char *target_column(sg_migration *m, const sg_map *mp, int col)
     return NULL;
 }
 
-/* Rewrites an expression over source columns into one over target columns
- * (out). 1 with why set when it cannot be: a column the mapping does not
- * copy as it is, or (across engines) a function call or cast spelled for
- * the source's engine. */
-static int map_expr(sg_migration *m, const sg_map *mp, const char *text, sg_buf *out,
-                    char *why, size_t size)
+int sg_mapping_map_expr(sg_migration *m, const sg_map *mp, const char *text, sg_buf *out,
+                        char *why, size_t size)
 {
     char name[256];
     bool after_dot = false, foreign = false;
@@ -113,7 +109,7 @@ static int map_part(sg_migration *m, const sg_map *mp, const sg_index_info *ix, 
         return 0;
     }
     sg_buf_putc(b, '(');
-    int rc = map_expr(m, mp, ix->exprs[k], b, why, size);
+    int rc = sg_mapping_map_expr(m, mp, ix->exprs[k], b, why, size);
     sg_buf_putc(b, ')');
     return rc;
 }
@@ -162,7 +158,7 @@ static int carry(sg_migration *m, const sg_map *mp, const sg_index_info *ix,
         t->desc[k] = ix->desc[k];
     }
     sg_buf_reset(&b);
-    if (!rc && ix->where && (rc = map_expr(m, mp, ix->where, &b, why, size)) == 0 &&
+    if (!rc && ix->where && (rc = sg_mapping_map_expr(m, mp, ix->where, &b, why, size)) == 0 &&
         !(t->where = sg_buf_take(&b)))
         rc = -1;
     sg_buf_free(&b);

@@ -719,6 +719,7 @@ const sg_driver sg_driver_postgres = {
     .table_info = sg_pg_table_info,
     .table_indexes = sg_pg_table_indexes,
     .table_dependents = sg_pg_table_dependents,
+    .table_checks = sg_pg_table_checks,
     .index_sql = sg_pg_index_sql,
     .index_build = sg_pg_index_build,
     .row_estimate_sql = PG_ROW_ESTIMATE_SQL,

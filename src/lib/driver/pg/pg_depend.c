@@ -1,8 +1,10 @@
 /* PostgreSQL driver: what depends on a table (foreign keys pointing at it,
- * views and materialized views reading it, functions whose body names it). */
+ * views and materialized views reading it, functions whose body names it),
+ * and its CHECK constraints. */
 #include "driver/pg/pg_int.h"
 
 #include <segue/segue.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Kind letter, name, table. A function counts when its body names the
@@ -43,6 +45,30 @@ int sg_pg_table_dependents(sg_conn *c, const char *table, sg_dependent **out, si
     for (int i = 0; i < PQntuples(r) && !rc; i++)
         rc = sg_dependents_push(out, n, kind_of(PQgetvalue(r, i, 0)[0]), PQgetvalue(r, i, 1),
                                 PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2));
+    PQclear(r);
+    return rc ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
+}
+
+int sg_pg_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,
+                       sg_err *err)
+{
+    const char *vals[1] = { t->name };
+    PGresult *r = sg_pg_query(c, "SELECT k.conname, pg_get_expr(k.conbin, k.conrelid, true) "
+                              "FROM pg_constraint k WHERE k.contype = 'c' AND k.conrelid = "
+                              "(SELECT c.oid FROM pg_class c WHERE c.relname = $1 AND "
+                              "c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)) "
+                              "ORDER BY k.conname", 1, vals, err);
+    if (!r)
+        return SG_EDB;
+    int rows = PQntuples(r), rc = 0;
+    if (rows && !(*out = calloc((size_t)rows, sizeof **out)))
+        rc = -1;
+    for (int i = 0; i < rows && !rc; i++) {
+        sg_check_info *k = &(*out)[(*n)++];
+        k->name = strdup(PQgetvalue(r, i, 0));
+        k->expr = strdup(PQgetvalue(r, i, 1));
+        rc = k->name && k->expr ? 0 : -1;
+    }
     PQclear(r);
     return rc ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
 }

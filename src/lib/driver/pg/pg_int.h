@@ -73,9 +73,11 @@ int sg_pg_bulk_end(sg_bulk *b, bool ok, int64_t *rows, sg_err *err);
 
 /* Introspection, capture, guards and marker: pg_schema.c. */
 int sg_pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
-/* What depends on a table: pg_depend.c. */
+/* What depends on a table, and its CHECKs: pg_depend.c. */
 int sg_pg_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
                            sg_err *err);
+int sg_pg_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,
+                       sg_err *err);
 /* Secondary indexes: pg_index.c. */
 int sg_pg_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out,
                         size_t *n, sg_err *err);

@@ -412,6 +412,7 @@ const sg_driver sg_driver_sqlite = {
     .table_info = sg_sq_table_info,
     .table_indexes = sg_sq_table_indexes,
     .table_dependents = sg_sq_table_dependents,
+    .table_checks = sg_sq_table_checks,
     .index_sql = sg_sq_index_sql,
     .index_build = sg_sq_index_build,
     .control_setup = sq_nothing,

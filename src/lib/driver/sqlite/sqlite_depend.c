@@ -1,8 +1,10 @@
 /* SQLite driver: what depends on a table (foreign keys of other tables
- * pointing at it; views, and triggers on other tables, whose SQL names it). */
+ * pointing at it; views, and triggers on other tables, whose SQL names it),
+ * and its CHECK constraints, cut from its CREATE TABLE text. */
 #include "driver/sqlite/sqlite_int.h"
 
 #include <segue/segue.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/sqllex.h"
@@ -81,4 +83,74 @@ int sg_sq_table_dependents(sg_conn *c, const char *table, sg_dependent **out, si
     *n = 0;
     return rc == SQLITE_NOMEM ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
                               : sg_sq_fail(c, err);
+}
+
+/* Appends the CHECK at token t of sql (t is CHECK, then a parenthesized
+ * condition); name is the CONSTRAINT name before it, or NULL. Returns the
+ * position after its closing parenthesis, 0 when it has none. */
+static size_t take_check(const char *sql, sg_tok t, const char *name, sg_check_info **out,
+                         size_t *n, bool *oom)
+{
+    sg_tok open = sg_sqllex_next_solid(sql, t.start + t.len);
+    if (open.kind != SG_TOK_PUNCT || sql[open.start] != '(')
+        return 0;
+    int depth = 0;
+    for (sg_tok k = open; k.kind != SG_TOK_END; k = sg_sqllex_next(sql, k.start + k.len)) {
+        if (k.kind == SG_TOK_PUNCT && sql[k.start] == '(')
+            depth++;
+        else if (k.kind == SG_TOK_PUNCT && sql[k.start] == ')' && --depth == 0) {
+            sg_check_info *p = realloc(*out, (*n + 1) * sizeof *p);
+            if (!p) {
+                *oom = true;
+                return 0;
+            }
+            *out = p;
+            p[*n].name = name ? strdup(name) : NULL;
+            p[*n].expr = strndup(sql + open.start + 1, k.start - open.start - 1);
+            *oom = !p[*n].expr || (name && !p[*n].name);
+            (*n)++;
+            return k.start + 1;
+        }
+    }
+    return 0;
+}
+
+int sg_sq_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,
+                       sg_err *err)
+{
+    sqlite3 *db = ((sq_conn *)c)->db;
+    sqlite3_stmt *s = NULL;
+    bool oom = false;
+    int rc = sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE type = 'table' "
+                                "AND name = ?1", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *sql = text(s, 0);
+        char name[256] = "";
+        sg_tok prev = { SG_TOK_END, 0, 0 }, prev2 = prev;
+        for (sg_tok k = sg_sqllex_next_solid(sql, 0); k.kind != SG_TOK_END && !oom;
+             k = sg_sqllex_next_solid(sql, k.start + k.len)) {
+            if (sg_sqllex_is(sql, k, "CHECK")) {
+                if (sg_sqllex_is(sql, prev2, "CONSTRAINT"))
+                    sg_sqllex_name(sql, prev, name, sizeof name);
+                size_t end = take_check(sql, k, sg_sqllex_is(sql, prev2, "CONSTRAINT")
+                                                    ? name : NULL, out, n, &oom);
+                if (end)
+                    k = (sg_tok){ SG_TOK_PUNCT, end - 1, 1 };
+            }
+            prev2 = prev;
+            prev = k;
+        }
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(s);
+    if (rc == SQLITE_DONE && !oom)
+        return 0;
+    sg_check_infos_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+    return oom || rc == SQLITE_NOMEM ? sg_err_set(err, SG_ENOMEM, "%s: out of memory",
+                                                  c->endpoint)
+                                     : sg_sq_fail(c, err);
 }

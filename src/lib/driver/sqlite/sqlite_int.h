@@ -36,6 +36,8 @@ int sg_sq_control_present(sg_conn *c, bool *out, sg_err *err);
 /* What depends on a table: sqlite_depend.c. */
 int sg_sq_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
                            sg_err *err);
+int sg_sq_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,
+                       sg_err *err);
 /* Secondary indexes: sqlite_index.c. */
 int sg_sq_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out,
                         size_t *n, sg_err *err);
