@@ -84,18 +84,24 @@ segue_backfill() { # same|two settings -> ms
 }
 
 bench_backfill() {
-  echo "== backfill of $ROWS rows (median of $REPS; ratio = one-shot time / segue time)"
+  echo "== backfill of $ROWS rows (median of $REPS, the methods taking turns; ratio = one-shot time / segue time)"
   printf '%-10s %-34s %9s %8s %7s\n' layout method ms rows/s ratio
-  local layout base
+  local layout base pause=$'backfill:\n  pause: 0ms'
   for layout in same two; do
-    base=$(for _ in $(seq "$REPS"); do oneshot $layout; done | median)
+    : > "$D/t.one"; : > "$D/t.def"; : > "$D/t.p0"
+    for _ in $(seq "$REPS"); do   # in turns, so a noisy spell hits every method
+      oneshot $layout >> "$D/t.one"
+      segue_backfill $layout "" >> "$D/t.def"
+      [ $layout = same ] && segue_backfill $layout "$pause" >> "$D/t.p0"  # pause is same-file only
+    done
+    base=$(median < "$D/t.one")
     printf '%-10s %-34s %9s %8s %7s\n' "$layout" "one-shot INSERT ... SELECT" "$base" \
       $((ROWS * 1000 / (base > 0 ? base : 1))) 1.00x
-    local name settings ms
+    local name f ms
     for name in "segue, defaults" "segue, backfill.pause 0"; do
-      settings=""; [ "$name" = "segue, defaults" ] || settings=$'backfill:\n  pause: 0ms'
-      [ $layout = two ] && [ -n "$settings" ] && continue  # pause is same-file only
-      ms=$(for _ in $(seq "$REPS"); do segue_backfill $layout "$settings"; done | median)
+      f=$D/t.def; [ "$name" = "segue, defaults" ] || f=$D/t.p0
+      [ -s "$f" ] || continue
+      ms=$(median < "$f")
       printf '%-10s %-34s %9s %8s %7s\n' "" "$name" "$ms" \
         $((ROWS * 1000 / (ms > 0 ? ms : 1))) "$(ratio "$base" "$ms")"
     done

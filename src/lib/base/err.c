@@ -9,6 +9,7 @@ int sg_err_vset(sg_err *e, int code, const char *fmt, va_list ap)
     e->code = code;
     e->transient = false;
     e->data = false;
+    e->unique = false;
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     return code;
 }

@@ -15,6 +15,8 @@ typedef struct sg_err {
     bool data;                /* the database refused the values themselves
                                * (a constraint, a type, a range): the row's
                                * fault, not the schema's or the session's */
+    bool unique;              /* of those, a unique index other than the key
+                               * refused a value another row holds */
     char msg[SG_ERRMSG_MAX];  /* NUL-terminated, truncated to fit */
 } sg_err;
 

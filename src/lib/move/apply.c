@@ -10,6 +10,7 @@
 #include "move/apply.h"
 #include "move/capture.h"
 #include "move/changelog.h"
+#include "move/displace.h"
 #include "state/control.h"
 #include "state/lease.h"
 #include "base/testpoint.h"
@@ -29,6 +30,12 @@ static int sync_keys(sg_migration *m, sg_dir d, size_t g, const sg_batch *b)
         }
     }
     return 0;
+}
+
+int sg_apply_sync(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, size_t n)
+{
+    sg_batch b = { .n_keys = n, .keys = (sg_row *)keys };
+    return sync_keys(m, d, g, &b);
 }
 
 /* Inside the apply transaction: whether the phase still sends changes this
@@ -98,6 +105,26 @@ static int clear_keys(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, s
     return rc;
 }
 
+/* A key a unique index refused: in a transaction of its own, the rows that
+ * hold its values are displaced (displace.h). 0: written and committed;
+ * 1: nothing held them (the caller sets the key aside); else the error. */
+static int displace_one(sg_migration *m, sg_dir d, size_t g, const sg_row *key)
+{
+    sg_conn *dst = d == SG_FORWARD ? m->tgt : m->src;
+    sg_err first = m->err;
+    bool done = false;
+    int rc = sg_tx_begin(dst, &m->err);
+    if (!rc && (rc = sg_displace_sync(m, d, g, key, &done)) == 0 && done &&
+        (rc = sg_lease_commit(m, dst)) == 0)
+        return clear_keys(m, d, g, key, 1);
+    sg_tx_rollback(dst);
+    if (!rc && !done) {
+        m->err = first;
+        return 1;
+    }
+    return rc;
+}
+
 /* After a batch failed on its data: each key alone, in its own
  * transaction; a key that fails on its data is set aside with its error
  * (aside.h) and the others go on. */
@@ -115,8 +142,15 @@ static int sync_each(sg_migration *m, sg_dir d, size_t g, const sg_batch *b)
             continue;
         }
         sg_tx_rollback(dst);
-        if (!sg_apply_data_error(m, rc))
+        if (sg_apply_data_error(m, rc) && m->err.unique &&
+            (rc = displace_one(m, d, g, &b->keys[k])) <= 0) {
+            if (rc == 0)
+                continue; /* written, with the rows that held its values */
+            if (!sg_apply_data_error(m, rc))
+                break;
+        } else if (!sg_apply_data_error(m, rc)) {
             break;
+        }
         char why[SG_ERRMSG_MAX];
         snprintf(why, sizeof why, "%s", m->err.msg);
         sg_log(m, SG_LOG_WARN, "set aside: %s; the worker goes on with the other "

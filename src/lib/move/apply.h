@@ -35,6 +35,9 @@ bool sg_apply_data_error(sg_migration *m, int rc);
  * and the others go on. The backfill's way past a chunk that failed on its
  * data. Errors: anything but a data error (SG_EDB, SG_ELEASE, ...). */
 int sg_apply_each(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, size_t n);
+/* Syncs n keys of group g through every mapping of the group, direction d,
+ * inside the caller's write transaction on the receiving side. */
+int sg_apply_sync(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, size_t n);
 /* Pending entries and the age of the oldest (ms; 0 when none). */
 int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms);
 

@@ -1,7 +1,12 @@
 /* Building the created target tables' secondary indexes (index_build.h). */
 #include "move/index_build.h"
 
+#include "move/apply.h"
 #include "plan/mapping.h"
+
+/* Builds of a unique index that found a duplicate, each after applying
+ * every waiting change, before the duplicate is reported. */
+#define UNIQUE_TRIES 5
 
 size_t sg_index_count(const sg_migration *m)
 {
@@ -36,6 +41,13 @@ int sg_index_build_next(sg_migration *m, sg_index_pos *pos, bool *done)
                ordinal(m, pos), sg_index_count(m));
         int64_t t0 = sg_mono_ms();
         int rc = sg_db_index_build(m->tgt, &d, &m->err);
+        for (int tries = 0; rc && m->err.unique && tries < UNIQUE_TRIES; tries++) {
+            /* a value that moved between rows whose change is not applied
+             * yet: apply what waits, then build again */
+            int64_t drained = 0;
+            if ((rc = sg_apply_drain_all(m, SG_FORWARD, false, &drained)) == 0)
+                rc = sg_db_index_build(m->tgt, &d, &m->err);
+        }
         if (rc)
             return rc;
         sg_log(m, SG_LOG_INFO, "index %s on %s built in %.1f s", d.name, d.table,

@@ -138,14 +138,15 @@ static int carry(sg_migration *m, const sg_map *mp, const sg_index_info *ix,
     t->desc = calloc(ix->n ? ix->n : 1, sizeof *t->desc);
     if (!t->parts || !t->desc)
         return -1;
-    if (ix->unique) {
-        /* apply writes changed keys one by one: a value that moved from
-         * one row to another would meet the old row still holding it */
-        snprintf(why, size, "a unique index could refuse a change applied before "
-                 "the change that freed its value (segue does not carry unique "
-                 "indexes yet)");
-        return 1;
-    }
+    for (size_t k = 0; ix->unique && k < ix->n; k++)
+        if (ix->cols[k] < 0) {
+            /* apply can meet a value that moved between rows before the
+             * change that freed it; it finds the row holding it by plain
+             * columns only (displace.h) */
+            snprintf(why, size, "a unique index on an expression could refuse a "
+                     "change applied before the change that freed its value");
+            return 1;
+        }
     if (ix->method && sg_typemap_crossing(m)) {
         snprintf(why, size, "its access method (%s) is the source engine's", ix->method);
         return 1;

@@ -60,6 +60,7 @@ int sg_pg_fail(sg_conn *c, const PGresult *r, sg_err *err)
     err->transient = strncmp(state, "40", 2) == 0 || strcmp(state, PG_LOCK_NOT_AVAILABLE) == 0;
     /* class 22 (data exception) and 23 (integrity constraint violation) */
     err->data = strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0;
+    err->unique = strcmp(state, "23505") == 0;
     return SG_EDB;
 }
 

@@ -18,6 +18,7 @@ int sg_sq_fail(sg_conn *c, sg_err *err)
     err->transient = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
     err->data = (code & 0xff) == SQLITE_CONSTRAINT || (code & 0xff) == SQLITE_MISMATCH ||
                 (code & 0xff) == SQLITE_TOOBIG;
+    err->unique = code == SQLITE_CONSTRAINT_UNIQUE;
     return SG_EDB;
 }
 
