@@ -251,6 +251,9 @@ test_bad_specs_change_nothing() {
     "from: Customer|to: x|where: \"nope(\"|:8: the source rejects the filter"
     "from: Customer|to: customer|:7: target table 'customer' is the source table"
     "from: Customer|to: x|create: false|:7: target table 'x' does not exist"
+    "from: Customer|to: x|create: true|indexes: [{columns: [Email], uniqe: true}]|:9: unknown key 'uniqe' in an index"
+    "from: Customer|to: x|create: true|indexes: 5|:9: indexes must be a list"
+    "from: Customer|to: x|indexes: [[Email]]|:8: indexes: segue builds indexes only on the tables it makes"
   )
   for c in "${cases[@]}"; do
     IFS='|' read -r -a parts <<<"$c"
@@ -369,7 +372,8 @@ YAML
 
 # create: true carries the source's secondary indexes to the new table,
 # renamed through the mapping, built after the backfill while a writer
-# writes; one on a column the mapping transforms is named, not carried
+# writes; one on a column the mapping transforms is named, not carried, and
+# one given by hand under indexes: is built with them
 test_created_target_gets_the_source_indexes() {
   local d; d=$(scratch); fresh_chinook "$d/c.db"
   sqlite3 "$d/c.db" "CREATE INDEX ix_track_long ON Track (Composer) WHERE Milliseconds > 300000;
@@ -386,6 +390,7 @@ mappings:
     columns: {track_id: TrackId, name: Name, album_id: AlbumId, media_type_id: MediaTypeId,
               genre_id: GenreId, composer: upper(Composer), ms: Milliseconds, bytes: Bytes,
               price: UnitPrice}
+    indexes: [{columns: [composer, ms DESC], where: "ms > 300000"}]
 backfill:
   chunk_time: 20ms
 YAML
@@ -396,6 +401,8 @@ YAML
     fail "plan lacks the expression index: $plan"
   echo "$plan" | grep -q "index ix_track_long is not carried to tracks: column Composer is not copied as it is" ||
     fail "plan does not name the index it cannot carry: $plan"
+  echo "$plan" | grep -qF 'CREATE INDEX IF NOT EXISTS "tracks_composer_msDESC_idx" ON "tracks" ("composer", "ms" DESC) WHERE ms > 300000;' ||
+    fail "plan lacks the index given by hand: $plan"
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
   [ "$(sqlite3 "$d/c.db" "SELECT count(*) FROM pragma_index_list('tracks') WHERE origin = 'c'")" = 0 ] ||
     fail "indexes made before the backfill"
@@ -409,7 +416,7 @@ YAML
   local cols; cols=$(sqlite3 "$d/c.db" "SELECT group_concat(l.name || '(' || (SELECT group_concat(coalesce(x.name, 'expr'))
       FROM pragma_index_xinfo(l.name) x WHERE x.key) || ')', ' ') FROM (SELECT name FROM pragma_index_list('tracks')
       WHERE origin = 'c' ORDER BY name) l")
-  [ "$cols" = "IFK_tracksAlbumId(album_id) IFK_tracksGenreId(genre_id) IFK_tracksMediaTypeId(media_type_id) ix_tracks_lname(expr,ms)" ] ||
+  [ "$cols" = "IFK_tracksAlbumId(album_id) IFK_tracksGenreId(genre_id) IFK_tracksMediaTypeId(media_type_id) ix_tracks_lname(expr,ms) tracks_composer_msDESC_idx(composer,ms)" ] ||
     fail "target indexes: $cols"
   # a transformed column gets the type of what its expression gives
   [ "$(sqlite3 "$d/c.db" "SELECT type FROM pragma_table_info('tracks') WHERE name = 'composer'")" = TEXT ] ||

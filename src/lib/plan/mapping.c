@@ -482,6 +482,11 @@ static int resolve_one(sg_migration *m, size_t i)
     if ((rc = check_expressions(m, mp)) != 0 || (rc = forward_key(m, mp, grp)) != 0 ||
         (rc = sg_mapping_target_ddl(m, mp)) != 0 || (rc = reverse_flow(m, mp, grp)) != 0)
         return rc;
+    if (!sm->create && sm->n_indexes)
+        return sg_mapping_spec_fail(m, sm->indexes_line, "indexes: segue builds indexes "
+                                    "only on the tables it makes; hint: set create: "
+                                    "true, or create the indexes on '%s' yourself",
+                                    sm->to);
     if (sm->create && (rc = sg_mapping_target_indexes(m, mp)) != 0)
         return rc;
     if (mp->rev.n_cols > SG_MAX_COLS)

@@ -169,14 +169,83 @@ static int carry(sg_migration *m, const sg_map *mp, const sg_index_info *ix,
     return rc;
 }
 
+/* Part text of a hand-given index into b, and whether it says DESC: a
+ * target column by name is quoted, anything else goes in parentheses. */
+static bool spec_part(sg_migration *m, const sg_map *mp, const char *part, sg_buf *b)
+{
+    size_t end = strlen(part);
+    bool desc = false;
+    sg_tok last = { SG_TOK_END, 0, 0 };
+    for (sg_tok t = sg_sqllex_next_solid(part, 0); t.kind != SG_TOK_END;
+         t = sg_sqllex_next_solid(part, t.start + t.len))
+        last = t;
+    if (sg_sqllex_is(part, last, "DESC") || sg_sqllex_is(part, last, "ASC")) {
+        desc = sg_sqllex_is(part, last, "DESC");
+        end = last.start;
+    }
+    while (end && part[end - 1] == ' ')
+        end--;
+    char name[256];
+    sg_tok t = sg_sqllex_next_solid(part, 0);
+    bool one = (t.kind == SG_TOK_IDENT || t.kind == SG_TOK_QIDENT) && t.start + t.len == end;
+    if (one)
+        sg_sqllex_name(part, t, name, sizeof name);
+    for (size_t i = 0; one && i < mp->fwd.n_cols; i++)
+        if (sg_db_same_name(m->tgt, mp->fwd.to_cols[i], name)) {
+            sg_db_ident(m->tgt, b, mp->fwd.to_cols[i]);
+            return desc;
+        }
+    sg_buf_printf(b, "(%.*s)", (int)end, part);
+    return desc;
+}
+
+/* Index i of the spec's indexes: into t. 0 or -1 out of memory. */
+static int from_spec(sg_migration *m, const sg_map *mp, const sg_spec_index *x,
+                     sg_target_index *t)
+{
+    sg_buf b = SG_BUF_INIT, nb = SG_BUF_INIT;
+    int rc = 0;
+    memset(t, 0, sizeof *t);
+    t->unique = x->unique;
+    t->parts = calloc(x->n, sizeof *t->parts);
+    t->desc = calloc(x->n, sizeof *t->desc);
+    if (!t->parts || !t->desc)
+        return -1;
+    sg_buf_puts(&nb, mp->fwd.to_table);
+    for (size_t k = 0; k < x->n && !rc; k++) {
+        sg_buf_reset(&b);
+        t->desc[k] = spec_part(m, mp, x->parts[k], &b);
+        rc = (t->parts[t->n++] = sg_buf_take(&b)) ? 0 : -1;
+        sg_buf_putc(&nb, '_');
+        for (const char *c = x->parts[k]; *c; c++)
+            if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))
+                sg_buf_putc(&nb, *c);
+    }
+    sg_buf_puts(&nb, x->unique ? "_key" : "_idx");
+    if (!rc && x->where && !(t->where = strdup(x->where)))
+        rc = -1;
+    if (!rc && !(t->name = x->name ? strdup(x->name) : sg_buf_take(&nb)))
+        rc = -1;
+    if (!rc && strlen(t->name) > INDEX_NAME_MAX)
+        t->name[INDEX_NAME_MAX] = '\0';
+    sg_buf_free(&b);
+    sg_buf_free(&nb);
+    return rc;
+}
+
 int sg_mapping_target_indexes(sg_migration *m, sg_map *mp)
 {
     sg_index_info *v = NULL;
     size_t n = 0;
     char why[512];
+    const sg_spec_mapping *sm = mp->spec;
     int rc = sg_db_table_indexes(m->src, mp->src, &v, &n, &m->err);
-    if (!rc && n && !(mp->indexes = calloc(n, sizeof *mp->indexes)))
+    if (!rc && n + sm->n_indexes &&
+        !(mp->indexes = calloc(n + sm->n_indexes, sizeof *mp->indexes)))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < sm->n_indexes; i++)
+        if (from_spec(m, mp, &sm->indexes[i], &mp->indexes[mp->n_indexes++]))
+            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++) {
         sg_target_index *t = &mp->indexes[mp->n_indexes];
         int c = v[i].valid ? carry(m, mp, &v[i], t, why, sizeof why) : 0;
@@ -190,8 +259,9 @@ int sg_mapping_target_indexes(sg_migration *m, sg_map *mp)
         }
         target_index_free(t);
         if (c < 0 || (c > 0 && sg_mapping_carry_note(mp, "%s: index %s is not carried to "
-                                                     "%s: %s; hint: create it on the "
-                                                     "target after the write cutover",
+                                                     "%s: %s; hint: give it under "
+                                                     "indexes: in the spec, over "
+                                                     "the target's columns",
                                                      mp->label, v[i].name,
                                                      mp->fwd.to_table, why)))
             rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");

@@ -291,6 +291,70 @@ static int parse_reverse(parse *p, sg_spec_mapping *m, yaml_node_t *n)
     return 0;
 }
 
+/* The parts of an index: a column or expression, or a list of them. */
+static int index_parts(parse *p, sg_spec_index *x, yaml_node_t *n)
+{
+    size_t cnt = n->type == YAML_SEQUENCE_NODE
+                     ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) : 1;
+    if (n->type != YAML_SEQUENCE_NODE && n->type != YAML_SCALAR_NODE)
+        return fail(p, n, "an index's columns must be a column or a list of columns "
+                    "and expressions of the target table");
+    if (cnt == 0 || cnt > 32)
+        return fail(p, n, "an index lists 1 to 32 columns");
+    if (!(x->parts = calloc(cnt, sizeof *x->parts)))
+        return sg_err_set(p->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *c = n->type == YAML_SEQUENCE_NODE
+                             ? node(p, n->data.sequence.items.start[i]) : n;
+        x->n = i + 1;
+        int rc = take_string(p, c, "an index column or expression", &x->parts[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* One index: a list of parts, or {columns, name, unique, where}. */
+static int parse_index(parse *p, sg_spec_index *x, yaml_node_t *n)
+{
+    x->line = line_of(n);
+    if (n->type != YAML_MAPPING_NODE)
+        return index_parts(p, x, n);
+    for (yaml_node_pair_t *kv = n->data.mapping.pairs.start;
+         kv < n->data.mapping.pairs.top; kv++) {
+        yaml_node_t *k = node(p, kv->key), *v = node(p, kv->value);
+        const char *name = scalar(p, k, "a key");
+        int rc = !name ? p->err->code
+                 : !strcmp(name, "columns") ? index_parts(p, x, v)
+                 : !strcmp(name, "name") ? take_string(p, v, "an index name", &x->name)
+                 : !strcmp(name, "unique") ? take_bool(p, v, "unique", &x->unique)
+                 : !strcmp(name, "where") ? take_string(p, v, "where", &x->where)
+                 : fail(p, k, "unknown key '%s' in an index; hint: expected columns, "
+                        "name, unique, where", name);
+        if (rc)
+            return rc;
+    }
+    return x->n ? 0 : fail(p, n, "an index needs columns; hint: {columns: [album_id]}");
+}
+
+static int parse_indexes(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+{
+    m->indexes_line = line_of(n);
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(p, n, "indexes must be a list; hint: indexes: [[album_id], "
+                    "{columns: [lower(name)], unique: true}]");
+    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (cnt && !(m->indexes = calloc(cnt, sizeof *m->indexes)))
+        return sg_err_set(p->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cnt; i++) {
+        m->n_indexes = i + 1;
+        int rc = parse_index(p, &m->indexes[i], node(p, n->data.sequence.items.start[i]));
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int mapping_field(parse *p, sg_spec_mapping *m, const char *name,
                          yaml_node_t *k, yaml_node_t *v)
 {
@@ -314,8 +378,10 @@ static int mapping_field(parse *p, sg_spec_mapping *m, const char *name,
     }
     if (!strcmp(name, "reverse"))
         return parse_reverse(p, m, v);
+    if (!strcmp(name, "indexes"))
+        return parse_indexes(p, m, v);
     return fail(p, k, "unknown key '%s' in mapping; hint: expected one of from, "
-                "to, key, create, columns, where, reverse", name);
+                "to, key, create, columns, where, reverse, indexes", name);
 }
 
 static int parse_mapping(parse *p, sg_spec_mapping *m, yaml_node_t *n)
@@ -541,6 +607,14 @@ static void free_mapping(sg_spec_mapping *m)
         free(m->reverse[i].expr);
     }
     free(m->reverse);
+    for (size_t i = 0; i < m->n_indexes; i++) {
+        for (size_t k = 0; k < m->indexes[i].n; k++)
+            free(m->indexes[i].parts[k]);
+        free(m->indexes[i].parts);
+        free(m->indexes[i].name);
+        free(m->indexes[i].where);
+    }
+    free(m->indexes);
 }
 
 void sg_spec_free(sg_spec *s)

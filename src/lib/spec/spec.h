@@ -23,6 +23,16 @@ typedef struct sg_spec_reverse {
     int line;
 } sg_spec_reverse;
 
+/* An index given by hand (indexes:), in the target's terms. */
+typedef struct sg_spec_index {
+    char *name;       /* or NULL: named after the table and its parts */
+    size_t n;
+    char **parts;     /* target columns or expressions over the target row */
+    bool unique;
+    char *where;      /* a partial index's condition, or NULL */
+    int line;
+} sg_spec_index;
+
 typedef struct sg_spec_mapping {
     char *from, *to;
     int line, from_line, to_line, key_line, columns_line, where_line;
@@ -36,6 +46,11 @@ typedef struct sg_spec_mapping {
     sg_spec_reverse *reverse;
     bool no_reverse;       /* reverse: none: no way back after the write
                             * cutover, on purpose */
+    size_t n_indexes;      /* indexes: built after the backfill with the
+                            * carried ones (create: true only); not part of
+                            * the spec's hash (they may change before then) */
+    sg_spec_index *indexes;
+    int indexes_line;
 } sg_spec_mapping;
 
 typedef struct sg_spec {
