@@ -159,6 +159,25 @@ typedef struct sg_plan_mapping {
                          * refuses while there is any */
 } sg_plan_mapping;
 
+/* A verdict of the schema compatibility report. */
+typedef enum sg_compat {
+    SG_COMPAT_SAME = 0,        /* the target has it as the source does */
+    SG_COMPAT_MAPPED,          /* it differs as the mapping says (a column made
+                                * from an expression, a type spelled for the
+                                * other engine, an index on such a column) */
+    SG_COMPAT_UNEXPECTED,      /* it differs, and nothing in the spec says so */
+} sg_compat;
+
+/* One line of the report: a source column, index or CHECK against the
+ * target table as it is (or, before start, as segue would make it). */
+typedef struct sg_plan_compat {
+    size_t mapping;     /* index into sg_plan.mappings */
+    const char *what;   /* "column", "index", "check"; static */
+    char *name;         /* the source's name for it (a CHECK: its condition) */
+    sg_compat verdict;
+    char *detail;       /* what differs, or what the mapping made of it; "" */
+} sg_plan_compat;
+
 typedef struct sg_plan {
     size_t n_mappings;
     sg_plan_mapping *mappings;
@@ -166,6 +185,11 @@ typedef struct sg_plan {
     char **warnings;    /* things that work but deserve a look */
     size_t n_blockers;
     char **blockers;    /* things that stop `start` */
+    size_t n_compat;
+    sg_plan_compat *compat; /* the schema compatibility report, mapping by
+                             * mapping: every source column, secondary index
+                             * and CHECK of the mapped tables */
+    size_t n_unexpected;    /* its SG_COMPAT_UNEXPECTED lines */
 } sg_plan;
 
 /* Builds the plan: mappings, inferred target DDL, row counts, warnings and

@@ -13,6 +13,45 @@ static json_t *strv(char **v, size_t n)
     return a;
 }
 
+static const char *const verdicts[] = { "same", "changed as the mapping says",
+                                         "unexpected" };
+
+/* The schema report: per mapping the counts, then every line that is not
+ * the same. */
+static void schema_text(const sg_plan *p)
+{
+    for (size_t i = 0; i < p->n_mappings; i++) {
+        size_t n[3] = { 0, 0, 0 };
+        for (size_t k = 0; k < p->n_compat; k++)
+            if (p->compat[k].mapping == i)
+                n[p->compat[k].verdict]++;
+        if (!n[0] && !n[1] && !n[2])
+            continue;
+        printf("schema %s -> %s: %zu same, %zu changed as the mapping says, %zu "
+               "unexpected\n", p->mappings[i].from, p->mappings[i].to, n[0], n[1], n[2]);
+        for (size_t k = 0; k < p->n_compat; k++) {
+            const sg_plan_compat *c = &p->compat[k];
+            if (c->mapping == i && c->verdict != SG_COMPAT_SAME)
+                printf("  %s: %s %s: %s\n", verdicts[c->verdict], c->what, c->name,
+                       c->detail);
+        }
+    }
+}
+
+static json_t *schema_json(const sg_plan *p)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < p->n_compat; k++) {
+        const sg_plan_compat *c = &p->compat[k];
+        json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s}", "mapping",
+                              p->mappings[c->mapping].from, "what", c->what, "name",
+                              c->name, "verdict", c->verdict == SG_COMPAT_SAME ? "same"
+                              : c->verdict == SG_COMPAT_MAPPED ? "mapped" : "unexpected",
+                              "detail", c->detail));
+    }
+    return a;
+}
+
 static void plan_text(const sg_plan *p)
 {
     for (size_t i = 0; i < p->n_mappings; i++) {
@@ -29,6 +68,7 @@ static void plan_text(const sg_plan *p)
             printf("  depends on %s: %s (cleanup --drop-source refuses while they "
                    "exist)\n", pm->from, pm->dependents);
     }
+    schema_text(p);
     for (size_t i = 0; i < p->n_warnings; i++)
         printf("warning: %s\n", p->warnings[i]);
     for (size_t i = 0; i < p->n_blockers; i++)
@@ -51,9 +91,10 @@ static json_t *plan_json(const sg_plan *p)
                               pm->reverse_columns, "roles", pm->roles, "dependents",
                               pm->dependents));
     }
-    return json_pack("{s:o,s:o,s:o}", "mappings", maps, "warnings",
+    return json_pack("{s:o,s:o,s:o,s:o,s:I}", "mappings", maps, "warnings",
                      strv(p->warnings, p->n_warnings), "blockers",
-                     strv(p->blockers, p->n_blockers));
+                     strv(p->blockers, p->n_blockers), "schema", schema_json(p),
+                     "unexpected", (json_int_t)p->n_unexpected);
 }
 
 /* The last verify: when, and what it found; differences that persist are
@@ -147,7 +188,6 @@ CMD(plan)
 {
     sg_migration *m = NULL;
     sg_plan *p = NULL;
-    (void)c;
     int code = cli_open(a, &m);
     if (code)
         return code;
@@ -160,6 +200,8 @@ CMD(plan)
         plan_text(p);
     if (!rc && p->n_blockers)
         code = EXIT_STATE;
+    else if (!rc && p->n_unexpected && cli_has(c, a, "check"))
+        code = EXIT_DIFF;
     sg_plan_free(p);
     sg_migration_close(m);
     return code;

@@ -16,6 +16,9 @@
                                      "often (default 10s)" }
 
 static const cli_opt o_plain[] = { COMMON, { NULL, NULL, NULL } };
+static const cli_opt o_plan[] = { COMMON,
+    { "check", NULL, "exit 3 when the schema report has an unexpected line (for CI)" },
+    { NULL, NULL, NULL } };
 static const cli_opt o_backfill[] = { COMMON,
     { "max-chunks", "N", "stop after N chunks (the rest resumes later)" },
     STATUS_INTERVAL,
@@ -62,8 +65,8 @@ static const cli_opt o_demo[] = {
     { NULL, NULL, NULL } };
 
 static const cli_cmd commands[] = {
-    { "plan", "SPEC", "show mappings, target DDL, row counts, warnings; changes nothing",
-      o_plain, cmd_plan, true, CLI_READ_ONLY },
+    { "plan", "SPEC", "show mappings, target DDL, row counts, warnings, the schema "
+      "report; changes nothing", o_plan, cmd_plan, true, CLI_READ_ONLY },
     { "start", "SPEC", "create control tables, target tables and capture",
       o_plain, cmd_start, true, CLI_CREATE },
     { "backfill", "SPEC", "copy existing rows in chunks (resumable)", o_backfill,

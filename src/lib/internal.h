@@ -54,6 +54,11 @@ typedef struct sg_map {
     sg_target_index *indexes;
     size_t n_carry_notes;
     char **carry_notes;
+    /* what the target gets from the source (for the compatibility report
+     * too): per target column the DEFAULT text, or NULL; and the CHECKs */
+    char **col_defaults;
+    size_t n_checks;
+    char **checks;
 } sg_map;
 
 /* The mappings that read one source table share its capture. */

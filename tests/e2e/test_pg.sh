@@ -856,6 +856,13 @@ test_pg_indexes_built_after_the_backfill_under_pgbench() {
       WHERE indrelid = 'accounts'::regclass AND indisvalid AND NOT indisprimary")
   [ "$defs" = "CREATE INDEX acc_bid (bid); CREATE INDEX acc_bucket (((abalance % 7)), bid DESC); CREATE INDEX acc_overdrawn (aid) WHERE (abalance < 0)" ] ||
     fail "target indexes: $defs"
+  # the schema report: clean now; a dropped index is unexpected
+  local out; out=$($SEGUE plan "$d/m.yaml" --check) || fail "plan --check after the build: $out"
+  psql -Xq "$dst" -c "DROP INDEX acc_overdrawn" >/dev/null
+  out=$($SEGUE plan "$d/m.yaml" --check); local rc=$?
+  [ $rc = 3 ] && echo "$out" | grep -q "unexpected: index acc_overdrawn: the target lacks it" ||
+    fail "plan --check with an index dropped: exit $rc: $out"
+  psql -Xq "$dst" -c "CREATE INDEX acc_overdrawn ON accounts (aid) WHERE abalance < 0" >/dev/null
   local q="SET enable_seqscan = off; EXPLAIN (COSTS OFF)"
   psql -Atq "$dst" -c "$q SELECT * FROM accounts WHERE bid = 1" | grep -qE "Index (Only )?Scan (using|on) acc_bid" ||
     fail "no index search on the target: $(psql -Atq "$dst" -c "$q SELECT * FROM accounts WHERE bid = 1")"

@@ -481,6 +481,41 @@ test_drop_source_refuses_while_dependents_exist() {
       "SELECT sum(Total + (InvoiceId % 7 = 0)) FROM Invoice")" ] || fail "the writer's updates did not arrive"
 }
 
+# plan's schema report compares the target column by column, index by index
+# and CHECK by CHECK: a clean target passes plan --check (exit 0); one
+# with a wider NULL rule, another default and a missing index fails it
+# (exit 3) naming each; before start, the table segue would make is clean
+test_plan_check_compares_the_schemas() {
+  local d; d=$(scratch)
+  sqlite3 "$d/src.db" "PRAGMA journal_mode=WAL; CREATE TABLE s (id INTEGER PRIMARY KEY,
+      a TEXT NOT NULL DEFAULT 'x', b INT, CHECK (b >= 0)); CREATE INDEX s_b ON s (b);
+    INSERT INTO s VALUES (1, 'one', 1), (2, 'two', 2)" >/dev/null || { fail "source"; return; }
+  sqlite3 "$d/tgt.db" "CREATE TABLE good (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT 'x', b INT,
+      CHECK (b >= 0)); CREATE INDEX good_b ON good (b);
+    CREATE TABLE bad (id INTEGER PRIMARY KEY, a TEXT DEFAULT 'y', b INT)" || { fail "targets"; return; }
+  local t
+  for t in good bad made; do
+    { printf 'version: 1\nname: %s\nsource: sqlite:%s/src.db\ntarget: sqlite:%s/tgt.db\n' $t "$d" "$d"
+      printf 'mappings:\n  - from: s\n    to: %s\n' $t
+      [ $t = made ] && printf '    create: true\n'; } > "$d/$t.yaml"
+  done
+  local out rc
+  out=$($SEGUE plan "$d/good.yaml" --check); rc=$?
+  [ $rc = 0 ] || fail "plan --check of a clean target: exit $rc: $out"
+  echo "$out" | grep -q "schema s -> good: 5 same, 0 changed as the mapping says, 0 unexpected" ||
+    fail "clean report: $out"
+  out=$($SEGUE plan "$d/bad.yaml" --check); rc=$?
+  [ $rc = 3 ] || fail "plan --check of a diverging target: exit $rc: $out"
+  echo "$out" | grep -qF "unexpected: column a: NULL allowed on the target, NOT NULL on the source; default 'y' on the target, 'x' expected" ||
+    fail "the column line: $out"
+  echo "$out" | grep -qF "unexpected: index s_b: the target lacks it (\"b\")" || fail "the index line: $out"
+  echo "$out" | grep -qF "unexpected: check b >= 0: the target lacks it" || fail "the CHECK line: $out"
+  [ "$($SEGUE plan "$d/bad.yaml" --json | jq '.unexpected, ([.schema[] | select(.verdict == "unexpected")] | length)' | paste -sd,)" = "3,3" ] ||
+    fail "--json: $($SEGUE plan "$d/bad.yaml" --json | jq -c .schema)"
+  $SEGUE plan "$d/bad.yaml" >/dev/null || fail "plan without --check fails on the report"
+  out=$($SEGUE plan "$d/made.yaml" --check) || fail "the table segue would make is not clean: $out"
+}
+
 # progress with rows/s and ETA on a terminal, nothing of it otherwise
 test_progress_on_a_terminal_only() {
   local d; d=$(scratch)

@@ -487,7 +487,7 @@ static int resolve_one(sg_migration *m, size_t i)
                                     "only on the tables it makes; hint: set create: "
                                     "true, or create the indexes on '%s' yourself",
                                     sm->to);
-    if (sm->create && (rc = sg_mapping_target_indexes(m, mp)) != 0)
+    if ((rc = sg_mapping_target_indexes(m, mp)) != 0) /* built for create: true only */
         return rc;
     if (mp->rev.n_cols > SG_MAX_COLS)
         return sg_mapping_spec_fail(m, sm->line, "writes after a cutover would reach %zu "
@@ -556,6 +556,8 @@ void sg_mapping_free(sg_migration *m)
         free_strv(mp->expr_types, mp->expr_types ? mp->spec->n_cols : 0);
         free_strv(mp->col_types, mp->col_types ? mp->fwd.n_cols : 0);
         free_strv(mp->from_types, mp->from_types ? mp->fwd.n_cols : 0);
+        free_strv(mp->col_defaults, mp->col_defaults ? mp->fwd.n_cols : 0);
+        free_strv(mp->checks, mp->n_checks);
         sg_mapping_target_indexes_free(mp);
     }
     for (size_t g = 0; g < m->n_groups; g++) {

@@ -77,6 +77,9 @@ void sg_typemap_free(sg_flow *f);
 int sg_plan_note(sg_err *e, sg_plan *p, bool blocker, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int sg_plan_types(sg_migration *m, size_t i, sg_plan *p);
+/* The compatibility report's lines for mapping i (compat.c) into p;
+ * backfilled: the phase is past the index build. */
+int sg_plan_compat_map(sg_migration *m, size_t i, sg_plan *p, bool backfilled);
 /* The way back (DESIGN.md "Safety rules"): whether mapping i's reverse
  * flow leaves a source column that is NOT NULL with no default unwritten,
  * so a row inserted on the target could not reach the source; msg (size

@@ -168,6 +168,8 @@ int sg_migration_plan(sg_plan **out, sg_migration *m)
     bool started = !rc && ph != SG_PHASE_PLANNED && ph != SG_PHASE_CLEANED;
     for (size_t i = 0; !rc && i < m->n_maps; i++)
         rc = plan_map(m, i, p, started);
+    for (size_t i = 0; !rc && i < m->n_maps; i++)
+        rc = sg_plan_compat_map(m, i, p, started && ph >= SG_PHASE_BACKFILLED);
     if (rc) {
         sg_plan_free(p);
         return rc;
@@ -194,6 +196,11 @@ void sg_plan_free(sg_plan *p)
         free(p->warnings[i]);
     for (size_t i = 0; i < p->n_blockers; i++)
         free(p->blockers[i]);
+    for (size_t i = 0; i < p->n_compat; i++) {
+        free(p->compat[i].name);
+        free(p->compat[i].detail);
+    }
+    free(p->compat);
     free(p->mappings);
     free(p->warnings);
     free(p->blockers);

@@ -112,8 +112,11 @@ static int default_clause(sg_migration *m, sg_map *mp, size_t i, int ref, sg_buf
                                      mp->fwd.to_table, why, mp->fwd.to_table,
                                      mp->fwd.to_cols[i]))
         rc = -1;
-    if (!why)
+    if (!why) {
         sg_buf_printf(b, " DEFAULT %s", sg_buf_str(&v));
+        if (!(mp->col_defaults[i] = strdup(sg_buf_str(&v))))
+            rc = -1;
+    }
     rc = rc || sg_buf_failed(&v) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory") : 0;
     sg_buf_free(&v);
     return rc;
@@ -145,7 +148,7 @@ static int column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
         sg_buf_printf(b, " %s", mp->col_types[i]);
     if (ref >= 0 && mp->src->cols[ref].notnull && !sm->where)
         sg_buf_puts(b, " NOT NULL");
-    return ref >= 0 && sm->create ? default_clause(m, mp, i, ref, b) : 0;
+    return ref >= 0 ? default_clause(m, mp, i, ref, b) : 0;
 }
 
 /* The source table's CHECK constraints over columns copied as they are,
@@ -161,6 +164,13 @@ static int add_checks(sg_migration *m, sg_map *mp, sg_buf *b)
         sg_buf e = SG_BUF_INIT;
         int c = sg_mapping_map_expr(m, mp, v[i].expr, &e, why, sizeof why);
         if (c == 0) {
+            char **p = realloc(mp->checks, (mp->n_checks + 1) * sizeof *p);
+            if (p)
+                mp->checks = p;
+            if (!p || !(p[mp->n_checks] = strdup(sg_buf_str(&e))))
+                rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+            else
+                mp->n_checks++;
             sg_buf_puts(b, ", ");
             if (v[i].name) {
                 sg_buf_puts(b, "CONSTRAINT ");
@@ -187,7 +197,8 @@ int sg_mapping_target_ddl(sg_migration *m, sg_map *mp)
     sg_flow *f = &mp->fwd;
     mp->col_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_types);
     mp->from_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->from_types);
-    if (!mp->col_types || !mp->from_types)
+    mp->col_defaults = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_defaults);
+    if (!mp->col_types || !mp->from_types || !mp->col_defaults)
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     sg_buf_puts(&b, "CREATE TABLE ");
     sg_db_ident(m->tgt, &b, f->to_table);
@@ -199,7 +210,7 @@ int sg_mapping_target_ddl(sg_migration *m, sg_map *mp)
             return m->err.code;
         }
     }
-    if (mp->spec->create && add_checks(m, mp, &b)) {
+    if (add_checks(m, mp, &b)) {
         sg_buf_free(&b);
         return m->err.code;
     }
