@@ -7,7 +7,9 @@
 #   4. apply rate against pgbench's write rate, and lag; apply's ceiling when
 #      it catches up (per-key entries, and a 500k-row statement entry);
 #   5. peak RSS of segue on the cross-database move;
-#   6. SQLite -> PostgreSQL (the same rows in a SQLite file) vs pgloader.
+#   6. SQLite -> PostgreSQL (the same rows in a SQLite file) vs pgloader;
+#   7. (BENCH_PG_ONLY=index_after) secondary indexes built after the backfill
+#      vs present during it.
 # BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_CAPTURE_REPS
 # (5, the pgbench TPS runs with capture off and on), BENCH_SECS (10);
 # BENCH_PG_ONLY="from_sqlite apply" runs only those parts.
@@ -215,6 +217,38 @@ from_sqlite() {
   printf '  segue backfill                         %8s ms%s
 ' "$segue" \
     "${loader:+   $(ratio "$loader" "$segue") faster than pgloader}"
+}
+
+# --- 7. secondary indexes: built after the backfill vs present during it ------
+# (not in the default run; BENCH_PG_ONLY=index_after) pgbench_accounts with
+# two secondary indexes into another database: segue's create: true builds
+# them after the copy (CREATE INDEX CONCURRENTLY), against a target made by
+# hand with the indexes (create: false), which the copy maintains row by row.
+# The two take turns; backfill wall time, index builds included.
+index_after() {
+  echo "== backfill into another database with two secondary indexes ($ROWS rows; median of $REPS, in turns)"
+  local idx="CREATE INDEX acc_bid ON pgbench_accounts (bid); CREATE INDEX acc_bal ON pgbench_accounts (abalance)"
+  local r mode ms
+  : > "$D/after"; : > "$D/during"
+  for r in $(seq "$REPS"); do
+    for mode in after during; do
+      fresh s; sql s "$idx" >/dev/null; blank t
+      if [ $mode = during ]; then sql t "$ACCOUNTS_DDL; $idx" >/dev/null; fi
+      spec "$(uri s)" "$(uri t)" pgbench_accounts "$([ $mode = after ] && echo true || echo false)" > "$D/m.yaml"
+      sql t CHECKPOINT
+      $SEGUE start "$D/m.yaml" >/dev/null || die "segue start"
+      ms=$(timed $SEGUE backfill "$D/m.yaml")
+      [ "$(sql t "SELECT count(*) FROM pg_indexes WHERE tablename = 'pgbench_accounts'")" = 3 ] ||
+        die "the target lacks an index ($mode)"
+      echo "$ms" >> "$D/$mode"
+      $SEGUE abort "$D/m.yaml" >/dev/null 2>&1
+    done
+  done
+  local after during; after=$(median < "$D/after"); during=$(median < "$D/during")
+  printf '  indexes present during the copy        %8s ms
+  built after the copy (create: true)    %8s ms   %s faster
+' \
+    "$during" "$after" "$(ratio "$during" "$after")"
 }
 
 [ -x "$SEGUE" ] || die "build first: make"
