@@ -6,6 +6,7 @@
 
 #include "move/apply.h"
 #include "move/flow.h"
+#include "move/tx.h"
 
 /* Levels of displacement followed (a row displaced by a row displaced by
  * ...); a longer chain fails with the refusal, and the key is set aside. */
@@ -142,13 +143,21 @@ static int displace(sg_migration *m, sg_dir d, size_t g, const sg_row *key, int 
         *done = true;
         rc = sg_apply_sync(m, d, g, key, 1);
     }
+    sg_conn *dst = d == SG_FORWARD ? m->tgt : m->src;
     for (size_t i = 0; !rc && i < n; i++) {
-        rc = sg_apply_sync(m, d, g, &moved[i], 1);
+        /* a displaced row may itself meet a value still held: undone to
+         * the savepoint, it displaces in turn */
         bool deeper = false;
-        if (rc && m->err.unique && depth < DISPLACE_DEPTH &&
-            (rc = displace(m, d, g, &moved[i], depth + 1, &deeper)) == 0 && !deeper)
-            rc = sg_err_set(&m->err, SG_EDB, "a unique index refused a displaced row "
-                            "and no row holds its value");
+        if ((rc = sg_tx_savepoint(dst, &m->err)) == 0)
+            rc = sg_apply_sync(m, d, g, &moved[i], 1);
+        if (rc && m->err.unique && depth < DISPLACE_DEPTH) {
+            sg_err refused = m->err;
+            if ((rc = sg_tx_undo_to_savepoint(dst, &m->err)) == 0 &&
+                (rc = displace(m, d, g, &moved[i], depth + 1, &deeper)) == 0 && !deeper)
+                rc = (m->err = refused).code;
+        }
+        if (!rc)
+            rc = sg_tx_release(dst, &m->err);
     }
     for (size_t i = 0; i < n; i++)
         sg_row_free(&moved[i]);

@@ -60,3 +60,18 @@ void sg_tx_rollback_pair(sg_conn *first, sg_conn *second)
     if (second && second != first)
         sg_tx_rollback(second);
 }
+
+int sg_tx_savepoint(sg_conn *c, sg_err *err)
+{
+    return sg_db_exec(c, "SAVEPOINT segue_step", err);
+}
+
+int sg_tx_undo_to_savepoint(sg_conn *c, sg_err *err)
+{
+    return sg_db_exec(c, "ROLLBACK TO SAVEPOINT segue_step", err);
+}
+
+int sg_tx_release(sg_conn *c, sg_err *err)
+{
+    return sg_db_exec(c, "RELEASE SAVEPOINT segue_step", err);
+}

@@ -26,6 +26,14 @@ void sg_tx_rollback(sg_conn *c);
  * given (`second` may equal `first`, or be NULL: one database). Committing
  * `first` first decides which half a crash between the commits can lose, so
  * callers pick the order that leaves a loud, not a silent, failure. */
+/* Savepoints inside the open transaction (standard SQL both engines
+ * share): a statement that fails after sg_tx_savepoint can be undone with
+ * sg_tx_undo_to_savepoint, and the transaction goes on (PostgreSQL would
+ * otherwise refuse every later statement). sg_tx_release forgets the last
+ * savepoint, keeping what was done after it. */
+int sg_tx_savepoint(sg_conn *c, sg_err *err);
+int sg_tx_undo_to_savepoint(sg_conn *c, sg_err *err);
+int sg_tx_release(sg_conn *c, sg_err *err);
 int sg_tx_begin_pair(sg_conn *first, sg_conn *second, sg_err *err);
 int sg_tx_commit_pair(sg_conn *first, sg_conn *second, sg_err *err);
 void sg_tx_rollback_pair(sg_conn *first, sg_conn *second);
