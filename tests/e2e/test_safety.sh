@@ -396,7 +396,9 @@ same_tracks() { # when
   local n; n=$(sqlite3 "$D/src.db" "ATTACH '$D/tgt.db' AS t; SELECT
     (SELECT count(*) FROM (SELECT * FROM Track EXCEPT SELECT * FROM t.track_v2)) +
     (SELECT count(*) FROM (SELECT * FROM t.track_v2 EXCEPT SELECT * FROM Track))")
-  [ "$n" = 0 ] || fail "$n rows differ $1"
+  [ "$n" = 0 ] || fail "$n rows differ $1: $(sqlite3 "$D/src.db" "ATTACH '$D/tgt.db' AS t;
+    SELECT 'source', * FROM (SELECT * FROM Track EXCEPT SELECT * FROM t.track_v2) LIMIT 4;
+    SELECT 'target', * FROM (SELECT * FROM t.track_v2 EXCEPT SELECT * FROM Track) LIMIT 4" | tr '\n' ' ')"
 }
 
 # two workers contend under a live writer while one of them (or a `verify
