@@ -123,8 +123,8 @@ static int column(sg_migration *m, sg_plan *p, size_t map, const sg_table_info *
 }
 
 /* Whether target index ix (of t) is the carried one e. */
-static bool index_matches(const sg_migration *m, const sg_table_info *t,
-                          const sg_index_info *ix, const sg_target_index *e)
+static bool index_matches(const sg_table_info *t, const sg_index_info *ix,
+                          const sg_target_index *e)
 {
     if (ix->unique != e->unique || ix->n != e->n || !same_text(ix->where, e->where))
         return false;
@@ -133,7 +133,6 @@ static bool index_matches(const sg_migration *m, const sg_table_info *t,
         if (!same_text(part, e->parts[k]) || ix->desc[k] != e->desc[k])
             return false;
     }
-    (void)m;
     return true;
 }
 
@@ -162,7 +161,7 @@ static int index_line(sg_migration *m, sg_plan *p, size_t map, const sg_index_in
         return add(m, p, map, "index", ix->name, SG_COMPAT_UNEXPECTED,
                    "segue cannot carry it (plan's warning says why)");
     for (size_t i = 0; t && i < n; i++)
-        if (index_matches(m, t, &tix[i], e))
+        if (index_matches(t, &tix[i], e))
             return add(m, p, map, "index", ix->name, SG_COMPAT_SAME, "");
     if (!t || unbuilt)
         return add(m, p, map, "index", ix->name, SG_COMPAT_SAME, "built after the backfill");

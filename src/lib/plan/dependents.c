@@ -70,43 +70,49 @@ int sg_dependents_check(sg_migration *m)
     return 0;
 }
 
-/* Whether group a's table has a foreign key to group b's. */
-static int refers(sg_migration *m, size_t a, size_t b, bool *out)
+/* refs[b * n + a]: whether group a's table has a foreign key to group b's
+ * (one catalog read per source table). */
+static int foreign_keys(sg_migration *m, bool *refs)
 {
-    sg_dependent *v = NULL;
-    size_t n = 0;
-    *out = false;
-    int rc = sg_db_table_dependents(m->src, m->groups[b].table, &v, &n, &m->err);
-    for (size_t i = 0; !rc && i < n; i++)
-        *out |= strcmp(v[i].kind, "foreign key") == 0 && v[i].table &&
-                sg_db_same_name(m->src, v[i].table, m->groups[a].table);
-    sg_dependents_free(v, n);
+    size_t n = m->n_groups;
+    int rc = 0;
+    for (size_t b = 0; !rc && b < n; b++) {
+        sg_dependent *v = NULL;
+        size_t nv = 0;
+        rc = sg_db_table_dependents(m->src, m->groups[b].table, &v, &nv, &m->err);
+        for (size_t i = 0; !rc && i < nv; i++)
+            for (size_t a = 0; a < n; a++)
+                refs[b * n + a] |= strcmp(v[i].kind, "foreign key") == 0 && v[i].table &&
+                                   sg_db_same_name(m->src, v[i].table, m->groups[a].table);
+        sg_dependents_free(v, nv);
+    }
     return rc;
 }
 
 int sg_dependents_drop_order(sg_migration *m, size_t *order)
 {
-    bool *done = calloc(m->n_groups ? m->n_groups : 1, sizeof *done);
-    size_t k = 0;
-    int rc = done ? 0 : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    size_t n = m->n_groups ? m->n_groups : 1, k = 0;
+    bool *done = calloc(n, sizeof *done), *refs = calloc(n * n, sizeof *refs);
+    int rc = done && refs ? foreign_keys(m, refs)
+                          : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     while (!rc && k < m->n_groups) {
         size_t before = k;
-        for (size_t g = 0; !rc && g < m->n_groups; g++) {
+        for (size_t g = 0; g < m->n_groups; g++) {
             bool blocked = false;
-            for (size_t a = 0; !rc && !done[g] && !blocked && a < m->n_groups; a++)
-                if (a != g && !done[a])
-                    rc = refers(m, a, g, &blocked);
-            if (!rc && !done[g] && !blocked) {
+            for (size_t a = 0; !done[g] && a < m->n_groups; a++)
+                blocked |= a != g && !done[a] && refs[g * m->n_groups + a];
+            if (!done[g] && !blocked) {
                 done[g] = true;
                 order[k++] = g;
             }
         }
-        for (size_t g = 0; !rc && k == before && g < m->n_groups; g++)
+        for (size_t g = 0; k == before && g < m->n_groups; g++)
             if (!done[g]) { /* a cycle: the engine will say which */
                 done[g] = true;
                 order[k++] = g;
             }
     }
     free(done);
+    free(refs);
     return rc;
 }
