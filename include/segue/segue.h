@@ -150,6 +150,13 @@ typedef struct sg_plan_mapping {
                          * built after the backfill (the source's secondary
                          * indexes, spelled for the target); the ones that
                          * cannot be carried are warnings */
+    size_t n_sequences;
+    char **sequences;   /* with create: true in another database of the same
+                         * engine: the sequences the target gets for
+                         * defaults that take numbers from one, as "seq for
+                         * column"; made as the source has them, and moved up
+                         * to the side that took writes at each write
+                         * cutover and rollback */
     char *dependents;   /* what breaks when the source table is dropped
                          * (foreign keys of other tables pointing at it,
                          * views, triggers and functions that name it), as
@@ -172,7 +179,8 @@ typedef enum sg_compat {
  * target table as it is (or, before start, as segue would make it). */
 typedef struct sg_plan_compat {
     size_t mapping;     /* index into sg_plan.mappings */
-    const char *what;   /* "column", "index", "check"; static */
+    const char *what;   /* "column", "index", "check", "foreign key",
+                         * "trigger"; static */
     char *name;         /* the source's name for it (a CHECK: its condition) */
     sg_compat verdict;
     char *detail;       /* what differs, or what the mapping made of it; "" */

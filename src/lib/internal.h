@@ -57,6 +57,10 @@ typedef struct sg_map {
     /* what the target gets from the source (for the compatibility report
      * too): per target column the DEFAULT text, or NULL; and the CHECKs */
     char **col_defaults;
+    char **col_sequences;         /* per target column: the sequence its
+                                   * default takes numbers from, made in
+                                   * another database like the source's
+                                   * (the DEFAULT is set with it), or NULL */
     size_t n_checks;
     char **checks;
 } sg_map;
@@ -90,6 +94,9 @@ struct sg_migration {
     sg_map *maps;
     size_t n_groups;
     sg_group *groups;
+    size_t n_keyless;
+    char **keyless;               /* mappings: all: source tables it cannot
+                                   * take, having no primary key */
     sg_log_fn log;
     void *log_ud;
     char *actor;

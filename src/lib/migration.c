@@ -103,7 +103,7 @@ int sg_migration_open_ext(sg_migration **out, const char *spec_path,
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     if ((rc = open_endpoints(m, o ? o : &defaults)) != 0)
         return rc;
-    if ((rc = sg_mapping_resolve(m)) != 0)
+    if ((rc = sg_all_expand(m)) != 0 || (rc = sg_mapping_resolve(m)) != 0)
         return rc;
     if (!(o && o->read_only))
         sg_mapping_attach_source(m);
@@ -127,6 +127,7 @@ void sg_migration_close(sg_migration *m)
         sg_db_close(m->tgt);
     sg_db_close(m->src);
     sg_spec_free(m->spec);
+    sg_names_free(m->keyless, m->n_keyless);
     free(m->actor);
     free(m->force_reason);
     free(m);
@@ -214,6 +215,11 @@ static int create_targets(sg_migration *m)
                 rc = sg_db_type_copy(m->src, m->tgt, mp->col_types[c], &m->err);
         if (!rc)
             rc = sg_db_exec(m->tgt, mp->target_ddl, &m->err);
+        /* the sequences its defaults take numbers from (another database) */
+        for (size_t c = 0; !rc && c < mp->fwd.n_cols; c++)
+            if (mp->col_sequences[c])
+                rc = sg_db_sequence_copy(m->src, m->tgt, mp->col_sequences[c],
+                                         mp->fwd.to_table, mp->fwd.to_cols[c], &m->err);
         /* the roles that use the old table may use the new one */
         if (!rc)
             rc = sg_db_copy_grants(m->src, m->groups[mp->group].table, m->tgt,
@@ -236,6 +242,8 @@ static int start_in_tx(sg_migration *m, const char *reason)
         rc = sg_mapping_check_target(m, true);
     if (!rc)
         rc = sg_drift_record(m);
+    if (!rc)
+        rc = sg_all_record(m);
     if (!rc)
         rc = sg_guard_install(m, SG_SIDE_TARGET);
     if (!rc)

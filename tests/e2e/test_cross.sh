@@ -31,11 +31,12 @@ pg_rows() { # uri table
   psql -XAtq -F $'\t' -P null='\N' "$1" -c "SELECT $cols FROM \"$2\"" | LC_ALL=C sort
 }
 
-# every Chinook table holds the same rows in the SQLite file and in PostgreSQL
+# every Chinook table holds the same rows in the SQLite file and in
+# PostgreSQL (mappings: all keeps the names)
 chinook_same() { # db uri when
   local t n
   for t in $CHINOOK_TABLES; do
-    sqlite_rows "$1" "$t" > "$D/s.tsv"; pg_rows "$2" "${t,,}" > "$D/p.tsv"
+    sqlite_rows "$1" "$t" > "$D/s.tsv"; pg_rows "$2" "$t" > "$D/p.tsv"
     [ -s "$D/s.tsv" ] || fail "$t is empty in SQLite ($3)"
     n=$(diff "$D/s.tsv" "$D/p.tsv" | grep -c '^[<>]')
     [ "$n" = 0 ] || fail "$t: $n lines differ between SQLite and PostgreSQL $3: $(diff "$D/s.tsv" "$D/p.tsv" | head -4)"
@@ -69,16 +70,24 @@ chinook_spec() { # db uri
     printf 'backfill:\n  chunk_time: 10ms\n'; } > "$D/m.yaml"
 }
 
-# Chinook from SQLite into PostgreSQL while an application writes; then the
-# write cutover, writes on PostgreSQL that reach the SQLite file, and a
-# rollback after which SQLite takes writes again
+# Chinook from SQLite into PostgreSQL with mappings: all while an
+# application writes: every table, each after those it references, with its
+# indexes; then the write cutover, writes on PostgreSQL that reach the
+# SQLite file, and a rollback after which SQLite takes writes again
 test_chinook_sqlite_to_postgres() {
   fresh_db chinook || { fail "fresh database"; return; }
   D=$(scratch)
   local db=$D/c.db; fresh_chinook "$db"
-  chinook_spec "$db" "$DB_URI"
+  printf 'version: 1\nname: chin\nsource: sqlite:%s\ntarget: %s\nmappings: all\nbackfill:\n  chunk_time: 10ms\n' \
+    "$db" "$DB_URI" > "$D/m.yaml"
   check "plan" $SEGUE plan "$D/m.yaml" > "$D/plan.out"
   grep -q 'NUMERIC(10,2)\|numeric(10,2)' "$D/plan.out" || fail "plan: no numeric(10,2) in the DDL: $(head -5 "$D/plan.out")"
+  [ "$(grep '^mapping ' "$D/plan.out" | cut -d' ' -f2 | sort | tr '\n' ' ')" = "$(echo $CHINOOK_TABLES | tr ' ' '\n' | sort | tr '\n' ' ')" ] ||
+    fail "plan does not list every Chinook table: $(grep '^mapping ' "$D/plan.out")"
+  at() { grep '^mapping ' "$D/plan.out" | cut -d' ' -f2 | grep -nx "$1" | cut -d: -f1; }
+  [ "$(at Artist)" -lt "$(at Album)" ] && [ "$(at Album)" -lt "$(at Track)" ] &&
+    [ "$(at Track)" -lt "$(at InvoiceLine)" ] && [ "$(at Invoice)" -lt "$(at InvoiceLine)" ] ||
+    fail "plan's order puts a table before one it references: $(grep '^mapping ' "$D/plan.out" | cut -d' ' -f2 | tr '\n' ' ')"
   check "start" $SEGUE start "$D/m.yaml" >/dev/null
   chinook_writer "$D/stop" "$db" "$D/writer.err" &
   local w=$!
@@ -90,12 +99,17 @@ test_chinook_sqlite_to_postgres() {
   check "verify" $SEGUE verify "$D/m.yaml" >/dev/null
   chinook_same "$db" "$DB_URI" "after the backfill"
   [ "$(psql -XAtq "$DB_URI" -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
-        WHERE attrelid = 'invoice'::regclass AND attname = 'InvoiceDate'")" = "timestamp without time zone" ] ||
+        WHERE attrelid = '\"Invoice\"'::regclass AND attname = 'InvoiceDate'")" = "timestamp without time zone" ] ||
     fail "InvoiceDate is not a timestamp in PostgreSQL"
+  local iq="SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1"
+  [ "$(sqlite3 "$db" "$iq" | wc -l)" -ge 11 ] || fail "Chinook has fewer indexes than it should"
+  diff <(sqlite3 "$db" "$iq") <(psql -XAtq "$DB_URI" -c "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'
+      AND indexname NOT LIKE '%pkey' ORDER BY indexname COLLATE \"C\"") > "$D/idx.diff" ||
+    fail "indexes of the SQLite file missing in PostgreSQL: $(grep '^[<>]' "$D/idx.diff" | head -5 | tr '\n' ' ')"
 
   # verify can fail: one changed cent in PostgreSQL is found and named
   psql -Xq "$DB_URI" -c "BEGIN; SELECT set_config('segue.applying', secret, true) FROM segue.secret;
-    UPDATE invoice SET \"Total\" = \"Total\" + 0.01 WHERE \"InvoiceId\" = 7; COMMIT" >/dev/null
+    UPDATE \"Invoice\" SET \"Total\" = \"Total\" + 0.01 WHERE \"InvoiceId\" = 7; COMMIT" >/dev/null
   $SEGUE verify "$D/m.yaml" > "$D/v.out" 2>&1 && fail "verify missed a changed total"
   grep -q "(7)" "$D/v.out" || fail "verify did not name key 7: $(tail -3 "$D/v.out")"
   check "repair" $SEGUE verify "$D/m.yaml" --repair >/dev/null
@@ -105,11 +119,11 @@ test_chinook_sqlite_to_postgres() {
   sqlite3 -cmd ".timeout 2000" "$db" "UPDATE Genre SET Name = 'x' WHERE GenreId = 1" 2>/dev/null &&
     fail "the SQLite file takes writes after the cutover"
   psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" \
-    -c "INSERT INTO invoice (\"InvoiceId\", \"CustomerId\", \"InvoiceDate\", \"Total\") VALUES (900001, 2, '2026-11-21 10:30:00', 12.34)" \
-    -c "UPDATE track SET \"UnitPrice\" = 0.49, \"Name\" = 'Über ' || \"Name\" WHERE \"TrackId\" % 50 = 0" \
-    -c "UPDATE employee SET \"BirthDate\" = '1970-01-02 03:04:05' WHERE \"EmployeeId\" = 3" \
-    -c "DELETE FROM invoiceline WHERE \"InvoiceLineId\" % 100 = 0" \
-    -c "UPDATE genre SET \"GenreId\" = 777 WHERE \"GenreId\" = 25" >/dev/null || fail "writes on PostgreSQL"
+    -c "INSERT INTO \"Invoice\" (\"InvoiceId\", \"CustomerId\", \"InvoiceDate\", \"Total\") VALUES (900001, 2, '2026-11-21 10:30:00', 12.34)" \
+    -c "UPDATE \"Track\" SET \"UnitPrice\" = 0.49, \"Name\" = 'Über ' || \"Name\" WHERE \"TrackId\" % 50 = 0" \
+    -c "UPDATE \"Employee\" SET \"BirthDate\" = '1970-01-02 03:04:05' WHERE \"EmployeeId\" = 3" \
+    -c "DELETE FROM \"InvoiceLine\" WHERE \"InvoiceLineId\" % 100 = 0" \
+    -c "UPDATE \"Genre\" SET \"GenreId\" = 777 WHERE \"GenreId\" = 25" >/dev/null || fail "writes on PostgreSQL"
   check "reverse drain" $SEGUE run "$D/m.yaml" --until caught-up >/dev/null
   chinook_same "$db" "$DB_URI" "after writes on PostgreSQL"
   check "rollback" $SEGUE rollback "$D/m.yaml" >/dev/null

@@ -481,18 +481,70 @@ test_drop_source_refuses_while_dependents_exist() {
       "SELECT sum(Total + (InvoiceId % 7 = 0)) FROM Invoice")" ] || fail "the writer's updates did not arrive"
 }
 
+# mappings: all takes every table of the source: a table without a primary
+# key blocks plan and start (naming it, with the exclude: hint) and changes
+# nothing; an excluded name that is no table, and a target in the source's
+# own file, are spec errors at their line; with the keyless table excluded,
+# every other table moves under writes, and a table made on the source
+# after start is not taken in
+test_mappings_all() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"
+  sqlite3 "$d/src.db" "CREATE TABLE Notes (body TEXT)"
+  all_spec() { printf 'version: 1\nname: all\nsource: sqlite:%s\ntarget: sqlite:%s\n%s\n' \
+    "$d/src.db" "$2" "$1" > "$d/m.yaml"; }
+  all_spec "mappings: all" "$d/tgt.db"
+  local out rc
+  out=$($SEGUE plan "$d/m.yaml" 2>&1); rc=$?
+  [ $rc = 4 ] || fail "plan with a keyless table: exit $rc"
+  echo "$out" | grep -q "^blocker: .*m.yaml:5: mappings: all: 1 source table without a primary key (Notes).*exclude:" ||
+    fail "plan's blocker: $(echo "$out" | grep -v '^ ' | tail -3)"
+  out=$($SEGUE start "$d/m.yaml" 2>&1) && fail "start took a keyless table"
+  [ ! -s "$d/tgt.db" ] || fail "a refused start wrote to the target file"
+  all_spec $'mappings:\n  all: true\n  exclude: [Notes, Nope]' "$d/tgt.db"
+  out=$($SEGUE plan "$d/m.yaml" 2>&1); rc=$?
+  [ $rc = 2 ] && echo "$out" | grep -q "m.yaml:7: exclude names 'Nope', which is not a table" ||
+    fail "an excluded name that is no table: exit $rc: $out"
+  all_spec "mappings: all" "$d/src.db"
+  out=$($SEGUE plan "$d/m.yaml" 2>&1); rc=$?
+  [ $rc = 2 ] && echo "$out" | grep -q "m.yaml:5: mappings: all copies every table into another database" ||
+    fail "mappings: all into the source's own file: exit $rc: $out"
+  all_spec $'mappings:\n  all: true\n  exclude: [Notes]' "$d/tgt.db"
+  check "plan" $SEGUE plan "$d/m.yaml" > "$d/plan.out"
+  [ "$(grep -c '^mapping ' "$d/plan.out")" = 11 ] || fail "plan: $(grep '^mapping ' "$d/plan.out")"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  sqlite3 "$d/src.db" "CREATE TABLE Later (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO Later VALUES (1, 'x')"
+  writes "$d/src.db" 30 &
+  local w=$!
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null
+  wait $w || fail "the writes"
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  local t n
+  for t in $(sqlite3 "$CHINOOK" "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%'"); do
+    n=$(sqlite3 "$d/src.db" "ATTACH '$d/tgt.db' AS t; SELECT
+      (SELECT count(*) FROM (SELECT * FROM main.\"$t\" EXCEPT SELECT * FROM t.\"$t\")) +
+      (SELECT count(*) FROM (SELECT * FROM t.\"$t\" EXCEPT SELECT * FROM main.\"$t\"))")
+    [ "$n" = 0 ] || fail "$t: $n rows differ"
+  done
+  [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM sqlite_schema WHERE name IN ('Later', 'Notes')")" = 0 ] ||
+    fail "the target has a table that was excluded or made after start"
+  $SEGUE plan "$d/m.yaml" | grep -q "^11 mappings" || fail "plan after start: $($SEGUE plan "$d/m.yaml" | tail -1)"
+}
+
 # plan's schema report compares the target column by column, index by index
 # and CHECK by CHECK: a clean target passes plan --check (exit 0); one
 # with a wider NULL rule, another default and a missing index fails it
 # (exit 3) naming each; before start, the table segue would make is clean
 test_plan_check_compares_the_schemas() {
   local d; d=$(scratch)
-  sqlite3 "$d/src.db" "PRAGMA journal_mode=WAL; CREATE TABLE s (id INTEGER PRIMARY KEY,
-      a TEXT NOT NULL DEFAULT 'x', b INT, CHECK (b >= 0)); CREATE INDEX s_b ON s (b);
-    INSERT INTO s VALUES (1, 'one', 1), (2, 'two', 2)" >/dev/null || { fail "source"; return; }
-  sqlite3 "$d/tgt.db" "CREATE TABLE good (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT 'x', b INT,
-      CHECK (b >= 0)); CREATE INDEX good_b ON good (b);
-    CREATE TABLE bad (id INTEGER PRIMARY KEY, a TEXT DEFAULT 'y', b INT)" || { fail "targets"; return; }
+  sqlite3 "$d/src.db" "PRAGMA journal_mode=WAL; CREATE TABLE par (id INTEGER PRIMARY KEY);
+    CREATE TABLE s (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT 'x', b INT, p INT REFERENCES par (id),
+      CHECK (b >= 0)); CREATE INDEX s_b ON s (b); CREATE TRIGGER s_touch AFTER UPDATE ON s BEGIN SELECT 1; END;
+    INSERT INTO s VALUES (1, 'one', 1, NULL), (2, 'two', 2, NULL)" >/dev/null || { fail "source"; return; }
+  sqlite3 "$d/tgt.db" "CREATE TABLE par (id INTEGER PRIMARY KEY);
+    CREATE TABLE good (id INTEGER PRIMARY KEY, a TEXT NOT NULL DEFAULT 'x', b INT, p INT REFERENCES par (id),
+      CHECK (b >= 0)); CREATE INDEX good_b ON good (b); CREATE TRIGGER s_touch AFTER UPDATE ON good BEGIN SELECT 1; END;
+    CREATE TABLE bad (id INTEGER PRIMARY KEY, a TEXT DEFAULT 'y', b INT, p INT)" || { fail "targets"; return; }
   local t
   for t in good bad made; do
     { printf 'version: 1\nname: %s\nsource: sqlite:%s/src.db\ntarget: sqlite:%s/tgt.db\n' $t "$d" "$d"
@@ -502,7 +554,7 @@ test_plan_check_compares_the_schemas() {
   local out rc
   out=$($SEGUE plan "$d/good.yaml" --check); rc=$?
   [ $rc = 0 ] || fail "plan --check of a clean target: exit $rc: $out"
-  echo "$out" | grep -q "schema s -> good: 5 same, 0 changed as the mapping says, 0 unexpected" ||
+  echo "$out" | grep -q "schema s -> good: 8 same, 0 changed as the mapping says, 0 unexpected" ||
     fail "clean report: $out"
   out=$($SEGUE plan "$d/bad.yaml" --check); rc=$?
   [ $rc = 3 ] || fail "plan --check of a diverging target: exit $rc: $out"
@@ -510,10 +562,19 @@ test_plan_check_compares_the_schemas() {
     fail "the column line: $out"
   echo "$out" | grep -qF "unexpected: index s_b: the target lacks it (\"b\")" || fail "the index line: $out"
   echo "$out" | grep -qF "unexpected: check b >= 0: the target lacks it" || fail "the CHECK line: $out"
-  [ "$($SEGUE plan "$d/bad.yaml" --json | jq '.unexpected, ([.schema[] | select(.verdict == "unexpected")] | length)' | paste -sd,)" = "3,3" ] ||
+  echo "$out" | grep -qF "unexpected: foreign key (p) -> par: the target lacks it" || fail "the foreign key line: $out"
+  echo "$out" | grep -qF "unexpected: trigger s_touch: the target has no trigger of that name" ||
+    fail "the trigger line: $out"
+  [ "$($SEGUE plan "$d/bad.yaml" --json | jq '.unexpected, ([.schema[] | select(.verdict == "unexpected")] | length)' | paste -sd,)" = "5,5" ] ||
     fail "--json: $($SEGUE plan "$d/bad.yaml" --json | jq -c .schema)"
   $SEGUE plan "$d/bad.yaml" >/dev/null || fail "plan without --check fails on the report"
-  out=$($SEGUE plan "$d/made.yaml" --check) || fail "the table segue would make is not clean: $out"
+  # the table segue would make: all the same, but no foreign key (by
+  # design) and no trigger (segue cannot carry its code)
+  out=$($SEGUE plan "$d/made.yaml" --check); rc=$?
+  [ $rc = 3 ] && [ "$(echo "$out" | grep -c '^  unexpected: ')" = 1 ] &&
+    echo "$out" | grep -q "^  unexpected: trigger s_touch" &&
+    echo "$out" | grep -q "^  changed as the mapping says: foreign key (p) -> par: not carried" ||
+    fail "the table segue would make: exit $rc: $out"
 }
 
 # progress with rows/s and ETA on a terminal, nothing of it otherwise

@@ -45,6 +45,16 @@ static const struct { const char *text; const char *want; } cases[] = {
     { "version: 1\nname: m\n  source: x\n", ":3: YAML syntax error" },
     { "version: 1\nname: m\nsource: x\ntarget: y\nmappings:\n  - from: A\n    to: b\n"
       "    columns:\n      a: {type: INT}\n", ":9: column 'a' has no expr" },
+    { "version: 1\nname: m\nsource: x\ntarget: y\nmappings: every\n",
+      ":5: mappings must be a list, or all" },
+    { "version: 1\nname: m\nsource: x\ntarget: y\nmappings:\n  all: false\n",
+      ":6: mappings must be a list, or all" },
+    { "version: 1\nname: m\nsource: x\ntarget: y\nmappings:\n  all: true\n  exlude: [a]\n",
+      ":7: unknown key 'exlude' in mappings" },
+    { "version: 1\nname: m\nsource: x\ntarget: y\nmappings:\n  all: true\n  exclude: []\n",
+      ":7: exclude must list 1 to 4096 tables" },
+    { "version: 1\nname: m\nsource: x\ntarget: y\nmappings:\n  all: true\n  exclude: {a: b}\n",
+      ":7: exclude must name one or a list of tables" },
 };
 
 static void malformed(void **state)
@@ -79,6 +89,32 @@ static void good(void **state)
     sg_spec_free(s);
 }
 
+/* mappings: all, with and without exclude; the hash tells them apart and
+ * from a spec with no mappings given */
+static void all_tables(void **state)
+{
+    (void)state;
+    char text[256], h1[33], h2[33];
+    sg_spec *s = NULL;
+    sg_err e = { 0 };
+    snprintf(text, sizeof text, "%smappings: all\n", good_head);
+    assert_int_equal(sg_spec_parse(&s, "spec.yaml", text, strlen(text), &e), 0);
+    assert_true(s->all);
+    assert_int_equal(s->all_line, 5);
+    assert_int_equal(s->n_mappings, 0);
+    sg_spec_hash(s, h1);
+    sg_spec_free(s);
+    snprintf(text, sizeof text, "%smappings:\n  all: true\n  exclude: [a, \"B c\"]\n", good_head);
+    assert_int_equal(sg_spec_parse(&s, "spec.yaml", text, strlen(text), &e), 0);
+    assert_true(s->all);
+    assert_int_equal(s->n_exclude, 2);
+    assert_string_equal(s->exclude[1], "B c");
+    assert_int_equal(s->exclude_line, 7);
+    sg_spec_hash(s, h2);
+    assert_string_not_equal(h1, h2);
+    sg_spec_free(s);
+}
+
 static void durations(void **state)
 {
     (void)state;
@@ -99,6 +135,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(malformed),
         cmocka_unit_test(good),
+        cmocka_unit_test(all_tables),
         cmocka_unit_test(durations),
     };
     return cmocka_run_group_tests_name("spec", tests, NULL, NULL);

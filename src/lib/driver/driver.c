@@ -291,6 +291,7 @@ void sg_table_info_free(sg_table_info *t)
         free(t->cols[i].decl_type);
         free(t->cols[i].order);
         free(t->cols[i].default_sql);
+        free(t->cols[i].sequence);
     }
     for (size_t i = 0; i < t->n_unique; i++)
         free(t->uniques[i].cols);
@@ -336,6 +337,56 @@ int sg_dependents_push(sg_dependent **v, size_t *n, const char *kind, const char
     }
     (*n)++;
     return 0;
+}
+
+void sg_fk_infos_free(sg_fk_info *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        for (size_t k = 0; k < v[i].n; k++) {
+            free(v[i].cols ? v[i].cols[k] : NULL);
+            free(v[i].ref_cols ? v[i].ref_cols[k] : NULL);
+        }
+        free(v[i].cols);
+        free(v[i].ref_cols);
+        free(v[i].name);
+        free(v[i].ref_table);
+    }
+    free(v);
+}
+
+int sg_fk_infos_push(sg_fk_info **v, size_t *n, bool new_key, const char *name,
+                     const char *ref_table, const char *col, const char *ref)
+{
+    if (*n == 0 || new_key) {
+        sg_fk_info *p = realloc(*v, (*n + 1) * sizeof *p);
+        if (!p)
+            return -1;
+        *v = p;
+        memset(&p[*n], 0, sizeof *p);
+        p[(*n)++].name = name ? strdup(name) : NULL;
+        if (!(p[*n - 1].ref_table = strdup(ref_table)) || (name && !p[*n - 1].name))
+            return -1;
+    }
+    sg_fk_info *f = &(*v)[*n - 1];
+    char **c = realloc(f->cols, (f->n + 1) * sizeof *c);
+    if (c)
+        f->cols = c;
+    char **r = c ? realloc(f->ref_cols, (f->n + 1) * sizeof *r) : NULL;
+    if (r)
+        f->ref_cols = r;
+    if (!c || !r)
+        return -1;
+    c[f->n] = strdup(col);
+    r[f->n] = ref ? strdup(ref) : NULL;
+    f->n++;
+    return c[f->n - 1] && (!ref || r[f->n - 1]) ? 0 : -1;
+}
+
+void sg_names_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
 }
 
 void sg_index_infos_free(sg_index_info *v, size_t n)

@@ -55,6 +55,8 @@ typedef struct sg_column_info {
                        * "" for a type ordered by value, without a collation */
     char *default_sql;/* the default as the engine spells it ("'x'::text",
                        * "CURRENT_TIMESTAMP"), or NULL when none */
+    char *sequence;   /* the sequence that default takes numbers from, as
+                       * the engine names it in SQL, or NULL */
 } sg_column_info;
 
 typedef struct sg_unique_info {
@@ -106,10 +108,29 @@ typedef struct sg_dependent {
 } sg_dependent;
 
 void sg_dependents_free(sg_dependent *v, size_t n);
+/* Frees n strings and the array holding them. */
+void sg_names_free(char **v, size_t n);
 /* Appends one (copies name and table; kind is static). 0, or -1 out of
  * memory (the array is left as it was). */
 int sg_dependents_push(sg_dependent **v, size_t *n, const char *kind, const char *name,
                        const char *table);
+
+/* A foreign key of a table (the driver's table_foreign_keys). */
+typedef struct sg_fk_info {
+    char *name;       /* the constraint's name, or NULL (SQLite keeps none) */
+    size_t n;
+    char **cols;      /* the table's columns, in key order */
+    char *ref_table;  /* the table it references */
+    char **ref_cols;  /* the columns referenced, in key order; NULL entries
+                       * when the key names none (its primary key) */
+} sg_fk_info;
+
+void sg_fk_infos_free(sg_fk_info *v, size_t n);
+/* Appends the pair (col, ref) to the last key, or to a new one (new_key,
+ * or none yet) named `name` referencing ref_table; copies the strings.
+ * 0, or -1 out of memory (free the array as it is). */
+int sg_fk_infos_push(sg_fk_info **v, size_t *n, bool new_key, const char *name,
+                     const char *ref_table, const char *col, const char *ref);
 
 /* A CHECK constraint of a table (the driver's table_checks). */
 typedef struct sg_check_info {
@@ -278,6 +299,14 @@ struct sg_driver {
      * PostgreSQL enums and domains, arrays of them. Built-in types: nothing.
      * NULL where an engine has no user types. */
     int (*type_copy)(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
+    /* Makes in `to` (a database of this engine) the sequence `seq` as
+     * `from` has it (type, increment, bounds, start, cache, cycle), unless
+     * `to` has it, owned by `to`'s table.column, whose default it becomes
+     * (nextval). sequence_sync moves `to`'s sequence up to the last value
+     * `from`'s gave, never down. NULL where an engine has no sequences. */
+    int (*sequence_copy)(sg_conn *from, sg_conn *to, const char *seq, const char *table,
+                         const char *column, sg_err *err);
+    int (*sequence_sync)(sg_conn *from, sg_conn *to, const char *seq, sg_err *err);
     /* Gives `to_table` in `to` (a database of this engine) the privileges
      * roles hold on `from_table` in `from`, its owner's included (roles `to`
      * lacks are skipped: table_roles names them). NULL where the engine has
@@ -317,10 +346,22 @@ struct sg_driver {
      * entries) is freed with sg_check_infos_free. */
     int (*table_checks)(sg_conn *c, const sg_table_info *t, sg_check_info **out,
                         size_t *n, sg_err *err);
+    /* The foreign keys of table t (sg_fk_info, freed with
+     * sg_fk_infos_free), and the names of its triggers that are neither
+     * segue's nor the engine's own (freed with sg_names_free); by name. */
+    int (*table_foreign_keys)(sg_conn *c, const sg_table_info *t, sg_fk_info **out,
+                              size_t *n, sg_err *err);
+    int (*table_triggers)(sg_conn *c, const sg_table_info *t, char ***out, size_t *n,
+                          sg_err *err);
     /* What depends on `table` (sg_dependent); *out (n entries) is freed
      * with sg_dependents_free. */
     int (*table_dependents)(sg_conn *c, const char *table, sg_dependent **out,
                             size_t *n, sg_err *err);
+    /* The tables an application made in the database's default schema
+     * (PostgreSQL: current_schema()'s tables and partitioned tables, not
+     * partitions; SQLite: not sqlite_* nor segue's), in name order; *out
+     * (n strings) is freed with sg_names_free. */
+    int (*tables)(sg_conn *c, char ***out, size_t *n, sg_err *err);
     /* The statement that builds index d while the application writes
      * (PostgreSQL: CREATE INDEX CONCURRENTLY), appended to b. */
     void (*index_sql)(const sg_index_def *d, sg_buf *b);
@@ -458,6 +499,11 @@ int sg_db_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out,
 void sg_db_index_sql(const sg_conn *c, const sg_index_def *d, sg_buf *b);
 int sg_db_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
                            sg_err *err);
+int sg_db_tables(sg_conn *c, char ***out, size_t *n, sg_err *err);
+int sg_db_table_foreign_keys(sg_conn *c, const sg_table_info *t, sg_fk_info **out, size_t *n,
+                             sg_err *err);
+int sg_db_table_triggers(sg_conn *c, const sg_table_info *t, char ***out, size_t *n,
+                         sg_err *err);
 int sg_db_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,
                        sg_err *err);
 int sg_db_index_build(sg_conn *c, const sg_index_def *d, sg_err *err);
@@ -465,6 +511,9 @@ void sg_db_type_parse(const sg_conn *c, const char *decl, sg_coltype *out);
 void sg_db_type_decl(const sg_conn *c, const sg_coltype *t, sg_buf *b);
 /* Nothing unless both connections have the same engine and it has user types. */
 int sg_db_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
+int sg_db_sequence_copy(sg_conn *from, sg_conn *to, const char *seq, const char *table,
+                        const char *column, sg_err *err);
+int sg_db_sequence_sync(sg_conn *from, sg_conn *to, const char *seq, sg_err *err);
 const char *sg_db_type_name(const sg_conn *c, sg_vtype t);
 const char *sg_db_serial_pk(const sg_conn *c);
 const char *sg_db_row_lock(const sg_conn *c);

@@ -42,6 +42,31 @@ int sg_db_table_dependents(sg_conn *c, const char *table, sg_dependent **out, si
                                     : missing(c, "table_dependents", err);
 }
 
+int sg_db_table_foreign_keys(sg_conn *c, const sg_table_info *t, sg_fk_info **out, size_t *n,
+                             sg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    return c->drv->table_foreign_keys ? c->drv->table_foreign_keys(c, t, out, n, err)
+                                      : missing(c, "table_foreign_keys", err);
+}
+
+int sg_db_table_triggers(sg_conn *c, const sg_table_info *t, char ***out, size_t *n,
+                         sg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    return c->drv->table_triggers ? c->drv->table_triggers(c, t, out, n, err)
+                                  : missing(c, "table_triggers", err);
+}
+
+int sg_db_tables(sg_conn *c, char ***out, size_t *n, sg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    return c->drv->tables ? c->drv->tables(c, out, n, err) : missing(c, "tables", err);
+}
+
 int sg_db_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,
                        sg_err *err)
 {
@@ -82,6 +107,21 @@ int sg_db_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err)
 {
     return to->drv->type_copy && from->drv == to->drv
                ? to->drv->type_copy(from, to, decl, err) : 0;
+}
+
+int sg_db_sequence_copy(sg_conn *from, sg_conn *to, const char *seq, const char *table,
+                        const char *column, sg_err *err)
+{
+    return to->drv->sequence_copy && from->drv == to->drv
+               ? to->drv->sequence_copy(from, to, seq, table, column, err)
+               : missing(to, "sequence_copy", err);
+}
+
+int sg_db_sequence_sync(sg_conn *from, sg_conn *to, const char *seq, sg_err *err)
+{
+    return to->drv->sequence_sync && from->drv == to->drv
+               ? to->drv->sequence_sync(from, to, seq, err)
+               : missing(to, "sequence_sync", err);
 }
 
 const char *sg_db_type_name(const sg_conn *c, sg_vtype t)

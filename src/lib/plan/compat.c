@@ -1,6 +1,6 @@
-/* The schema compatibility report: every source column, secondary index
- * and CHECK of a mapping against the target table as it is, or (before
- * start) as segue would make it. Each line is the same, changed as the
+/* The schema compatibility report: every source column, secondary index,
+ * CHECK, foreign key and trigger of a mapping against the target table as
+ * it is, or (before start) as segue would make it. Each line is the same, changed as the
  * mapping says, or unexpected; `plan --check` fails on unexpected ones.
  * Expressions are compared as text with quotes, parentheses, casts, case
  * and spaces set aside (two engines spell one condition differently). */
@@ -199,6 +199,108 @@ static int checks(sg_migration *m, sg_plan *p, size_t map, const sg_table_info *
     return rc;
 }
 
+/* The target's name for table `ref` of the source: the first mapping's of
+ * the migration that reads it, else the same name (a table not moved). */
+static const char *target_name(const sg_migration *m, const char *ref)
+{
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (sg_db_same_name(m->src, m->maps[i].fwd.from_table, ref))
+            return m->maps[i].fwd.to_table;
+    return ref;
+}
+
+/* The target column source column `col` of mapping mp is copied into as it
+ * is, or NULL. */
+static const char *target_column(const sg_migration *m, const sg_map *mp, const char *col)
+{
+    int k = sg_table_info_column(m->src, mp->src, col);
+    for (size_t i = 0; k >= 0 && i < mp->fwd.n_cols; i++)
+        if (sg_mapping_plain_ref(m->src, mp->src, mp->fwd.exprs[i]) == k)
+            return mp->fwd.to_cols[i];
+    return NULL;
+}
+
+/* Whether target foreign key g is source key f through the mapping. */
+static bool fk_matches(const sg_migration *m, const sg_map *mp, const sg_fk_info *f,
+                       const sg_fk_info *g)
+{
+    if (f->n != g->n || !sg_db_same_name(m->tgt, g->ref_table, target_name(m, f->ref_table)))
+        return false;
+    for (size_t k = 0; k < f->n; k++) {
+        const char *c = target_column(m, mp, f->cols[k]);
+        if (!c || !sg_db_same_name(m->tgt, c, g->cols[k]))
+            return false;
+    }
+    return true;
+}
+
+static int fk_line(sg_migration *m, sg_plan *p, size_t map, const sg_fk_info *f,
+                   const sg_fk_info *tf, size_t nt)
+{
+    const sg_map *mp = &m->maps[map];
+    sg_buf name = SG_BUF_INIT;
+    bool transformed = false;
+    sg_buf_printf(&name, "%s%s(", f->name ? f->name : "", f->name ? " " : "");
+    for (size_t k = 0; k < f->n; k++) {
+        sg_buf_printf(&name, "%s%s", k ? ", " : "", f->cols[k]);
+        transformed |= !target_column(m, mp, f->cols[k]);
+    }
+    sg_buf_printf(&name, ") -> %s", f->ref_table);
+    bool found = false;
+    for (size_t i = 0; !transformed && i < nt && !found; i++)
+        found = fk_matches(m, mp, f, &tf[i]);
+    int rc = sg_buf_failed(&name) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
+             : transformed ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_MAPPED,
+                                 "on a column the mapping transforms or drops")
+             : found ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_SAME, "")
+             : mp->spec->create
+                 ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_MAPPED,
+                       "not carried: segue makes no foreign keys (changes are applied "
+                       "key by key, a child's before its parent's); add it on the "
+                       "target before the write cutover if the application relies on it")
+                 : add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_UNEXPECTED,
+                       "the target lacks it");
+    sg_buf_free(&name);
+    return rc;
+}
+
+static int foreign_keys(sg_migration *m, sg_plan *p, size_t map, const sg_table_info *t)
+{
+    sg_fk_info *src = NULL, *tgt = NULL;
+    size_t ns = 0, nt = 0;
+    int rc = sg_db_table_foreign_keys(m->src, m->maps[map].src, &src, &ns, &m->err);
+    if (!rc && t)
+        rc = sg_db_table_foreign_keys(m->tgt, t, &tgt, &nt, &m->err);
+    for (size_t i = 0; !rc && i < ns; i++)
+        rc = fk_line(m, p, map, &src[i], tgt, nt);
+    sg_fk_infos_free(src, ns);
+    sg_fk_infos_free(tgt, nt);
+    return rc;
+}
+
+/* A trigger of the source table runs code segue cannot carry: the target
+ * must have one of that name. */
+static int triggers(sg_migration *m, sg_plan *p, size_t map, const sg_table_info *t)
+{
+    char **src = NULL, **tgt = NULL;
+    size_t ns = 0, nt = 0;
+    int rc = sg_db_table_triggers(m->src, m->maps[map].src, &src, &ns, &m->err);
+    if (!rc && t)
+        rc = sg_db_table_triggers(m->tgt, t, &tgt, &nt, &m->err);
+    for (size_t i = 0; !rc && i < ns; i++) {
+        bool found = false;
+        for (size_t k = 0; k < nt && !found; k++)
+            found = sg_db_same_name(m->tgt, src[i], tgt[k]);
+        rc = add(m, p, map, "trigger", src[i], found ? SG_COMPAT_SAME : SG_COMPAT_UNEXPECTED,
+                 found ? "" : "the target has no trigger of that name, so what it does "
+                 "stops at the write cutover; hint: create it on the target (segue "
+                 "cannot carry a trigger's code)");
+    }
+    sg_names_free(src, ns);
+    sg_names_free(tgt, nt);
+    return rc;
+}
+
 int sg_plan_compat_map(sg_migration *m, size_t map, sg_plan *p, bool backfilled)
 {
     const sg_map *mp = &m->maps[map];
@@ -220,6 +322,10 @@ int sg_plan_compat_map(sg_migration *m, size_t map, sg_plan *p, bool backfilled)
                             mp->spec->create && !backfilled);
     if (!rc)
         rc = checks(m, p, map, t);
+    if (!rc)
+        rc = foreign_keys(m, p, map, t);
+    if (!rc)
+        rc = triggers(m, p, map, t);
     sg_index_infos_free(six, ns);
     sg_index_infos_free(tix, nt);
     sg_table_info_free(t);

@@ -70,43 +70,44 @@ int sg_dependents_check(sg_migration *m)
     return 0;
 }
 
-/* refs[b * n + a]: whether group a's table has a foreign key to group b's
- * (one catalog read per source table). */
-static int foreign_keys(sg_migration *m, bool *refs)
+/* refs[b * n + a]: whether table a has a foreign key to table b (one
+ * catalog read per table). */
+static int foreign_keys(sg_conn *c, const char *const *tables, size_t n, bool *refs,
+                        sg_err *err)
 {
-    size_t n = m->n_groups;
     int rc = 0;
     for (size_t b = 0; !rc && b < n; b++) {
         sg_dependent *v = NULL;
         size_t nv = 0;
-        rc = sg_db_table_dependents(m->src, m->groups[b].table, &v, &nv, &m->err);
+        rc = sg_db_table_dependents(c, tables[b], &v, &nv, err);
         for (size_t i = 0; !rc && i < nv; i++)
             for (size_t a = 0; a < n; a++)
                 refs[b * n + a] |= strcmp(v[i].kind, "foreign key") == 0 && v[i].table &&
-                                   sg_db_same_name(m->src, v[i].table, m->groups[a].table);
+                                   sg_db_same_name(c, v[i].table, tables[a]);
         sg_dependents_free(v, nv);
     }
     return rc;
 }
 
-int sg_dependents_drop_order(sg_migration *m, size_t *order)
+int sg_dependents_order(sg_conn *c, const char *const *tables, size_t n, size_t *order,
+                        sg_err *err)
 {
-    size_t n = m->n_groups ? m->n_groups : 1, k = 0;
-    bool *done = calloc(n, sizeof *done), *refs = calloc(n * n, sizeof *refs);
-    int rc = done && refs ? foreign_keys(m, refs)
-                          : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    while (!rc && k < m->n_groups) {
+    size_t k = 0, cells = n ? n : 1;
+    bool *done = calloc(cells, sizeof *done), *refs = calloc(cells * cells, sizeof *refs);
+    int rc = done && refs ? foreign_keys(c, tables, n, refs, err)
+                          : sg_err_set(err, SG_ENOMEM, "out of memory");
+    while (!rc && k < n) {
         size_t before = k;
-        for (size_t g = 0; g < m->n_groups; g++) {
+        for (size_t g = 0; g < n; g++) {
             bool blocked = false;
-            for (size_t a = 0; !done[g] && a < m->n_groups; a++)
-                blocked |= a != g && !done[a] && refs[g * m->n_groups + a];
+            for (size_t a = 0; !done[g] && a < n; a++)
+                blocked |= a != g && !done[a] && refs[g * n + a];
             if (!done[g] && !blocked) {
                 done[g] = true;
                 order[k++] = g;
             }
         }
-        for (size_t g = 0; k == before && g < m->n_groups; g++)
+        for (size_t g = 0; k == before && g < n; g++)
             if (!done[g]) { /* a cycle: the engine will say which */
                 done[g] = true;
                 order[k++] = g;
@@ -114,5 +115,17 @@ int sg_dependents_drop_order(sg_migration *m, size_t *order)
     }
     free(done);
     free(refs);
+    return rc;
+}
+
+int sg_dependents_drop_order(sg_migration *m, size_t *order)
+{
+    const char **tables = calloc(m->n_groups ? m->n_groups : 1, sizeof *tables);
+    if (!tables)
+        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (size_t g = 0; g < m->n_groups; g++)
+        tables[g] = m->groups[g].table;
+    int rc = sg_dependents_order(m->src, tables, m->n_groups, order, &m->err);
+    free(tables);
     return rc;
 }

@@ -512,22 +512,15 @@ int sg_mapping_resolve(sg_migration *m)
     return 0;
 }
 
-static void free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static void free_flow(sg_flow *f)
 {
     sg_flow_close(f);
     sg_typemap_free(f);
-    free_strv(f->from_key, f->n_key);
-    free_strv(f->to_key, f->n_key);
+    sg_names_free(f->from_key, f->n_key);
+    sg_names_free(f->to_key, f->n_key);
     free(f->key_pos);
-    free_strv(f->to_cols, f->n_cols);
-    free_strv(f->exprs, f->n_cols);
+    sg_names_free(f->to_cols, f->n_cols);
+    sg_names_free(f->exprs, f->n_cols);
     free(f->filter);
     free(f->from_table);
     free(f->to_table);
@@ -547,24 +540,25 @@ void sg_mapping_free(sg_migration *m)
         sg_map *mp = &m->maps[i];
         free_flow(&mp->fwd);
         free_flow(&mp->rev);
-        free_strv(mp->not_copied, mp->n_not_copied);
+        sg_names_free(mp->not_copied, mp->n_not_copied);
         free(mp->label);
         free(mp->target_ddl);
         free(mp->trig_rev);
         free(mp->trig_guard);
-        free_strv(mp->rev_missing, mp->n_rev_missing);
-        free_strv(mp->expr_types, mp->expr_types ? mp->spec->n_cols : 0);
-        free_strv(mp->col_types, mp->col_types ? mp->fwd.n_cols : 0);
-        free_strv(mp->from_types, mp->from_types ? mp->fwd.n_cols : 0);
-        free_strv(mp->col_defaults, mp->col_defaults ? mp->fwd.n_cols : 0);
-        free_strv(mp->checks, mp->n_checks);
+        sg_names_free(mp->rev_missing, mp->n_rev_missing);
+        sg_names_free(mp->expr_types, mp->expr_types ? mp->spec->n_cols : 0);
+        sg_names_free(mp->col_types, mp->col_types ? mp->fwd.n_cols : 0);
+        sg_names_free(mp->from_types, mp->from_types ? mp->fwd.n_cols : 0);
+        sg_names_free(mp->col_defaults, mp->col_defaults ? mp->fwd.n_cols : 0);
+        sg_names_free(mp->col_sequences, mp->col_sequences ? mp->fwd.n_cols : 0);
+        sg_names_free(mp->checks, mp->n_checks);
         sg_mapping_target_indexes_free(mp);
     }
     for (size_t g = 0; g < m->n_groups; g++) {
         sg_group *gr = &m->groups[g];
         sg_table_info_free(gr->info);
         free(gr->table);
-        free_strv(gr->key, gr->n_key);
+        sg_names_free(gr->key, gr->n_key);
         free(gr->log);
         free(gr->rlog);
         free(gr->trig_capture);

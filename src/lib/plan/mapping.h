@@ -34,6 +34,25 @@ void sg_mapping_index_def(const sg_map *mp, size_t i, sg_index_def *d);
 int sg_dependents_of(sg_migration *m, size_t g, char **line);
 int sg_dependents_check(sg_migration *m);
 int sg_dependents_drop_order(sg_migration *m, size_t *order);
+/* The same for any n tables of c: order (n entries) lists a table before
+ * the tables it references by foreign key (a cycle is broken anywhere).
+ * SG_EDB, SG_ENOMEM. */
+int sg_dependents_order(sg_conn *c, const char *const *tables, size_t n, size_t *order,
+                        sg_err *err);
+
+/* mappings: all (all_tables.c). sg_all_expand fills the spec's mappings
+ * when the migration is opened: the tables start recorded, or else every
+ * table of the source (driver's tables) but the excluded ones and those
+ * without a primary key (kept in m->keyless), each after the tables it
+ * references, as `from: T, to: T, create: true`; SG_ESPEC (at the
+ * `mappings:` line) for the same database as target, an excluded name that
+ * is no table, or no table at all. sg_all_record, in start's target
+ * transaction, records the list, so a table made on the source later is
+ * not taken in. sg_all_check_keys: SG_ESPEC naming the keyless tables
+ * (plan blocks, start refuses). */
+int sg_all_expand(sg_migration *m);
+int sg_all_record(sg_migration *m);
+int sg_all_check_keys(sg_migration *m);
 
 /* Rewrites an expression over source columns into one over target columns
  * (out), token by token (the text is not parsed for meaning). 0; 1 with
@@ -104,7 +123,8 @@ const sg_map *sg_mapping_no_way_back(const sg_migration *m);
  * when none; out has size bytes. */
 void sg_mapping_drift_note(const sg_migration *m, char *out, size_t size);
 /* Checks the parts that need the target tables to exist (after start or for
- * create: false): columns, key uniqueness, reverse expressions. */
+ * create: false): columns, key uniqueness, reverse expressions; before
+ * start (!created) also the tables mappings: all cannot take. */
 int sg_mapping_check_target(sg_migration *m, bool created);
 
 /* Two databases of one engine that can attach: the source is attached to

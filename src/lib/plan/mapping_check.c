@@ -176,6 +176,8 @@ void sg_mapping_drift_note(const sg_migration *m, char *out, size_t size)
 
 int sg_mapping_check_target(sg_migration *m, bool created)
 {
+    if (!created && m->n_keyless)
+        return sg_all_check_keys(m);
     for (size_t i = 0; i < m->n_maps; i++) {
         sg_map *mp = &m->maps[i];
         if (!created && mp->spec->create)

@@ -57,8 +57,8 @@ static int count_source(sg_migration *m, sg_map *mp, int64_t *n)
     return rc;
 }
 
-/* The indexes a created target gets after the backfill, as DDL; a warning
- * for each the mapping cannot carry. */
+/* The indexes a created target gets after the backfill, as DDL, and its
+ * sequences; a warning for each thing the mapping cannot carry. */
 static int plan_indexes(sg_migration *m, const sg_map *mp, sg_plan_mapping *pm, sg_plan *p)
 {
     if (!mp->spec->create)
@@ -75,6 +75,11 @@ static int plan_indexes(sg_migration *m, const sg_map *mp, sg_plan_mapping *pm, 
     }
     for (size_t i = 0; i < mp->n_carry_notes; i++)
         if (add_note(&p->warnings, &p->n_warnings, "%s", mp->carry_notes[i]))
+            return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (size_t c = 0; c < mp->fwd.n_cols; c++)
+        if (mp->col_sequences[c] &&
+            add_note(&pm->sequences, &pm->n_sequences, "%s for %s", mp->col_sequences[c],
+                     mp->fwd.to_cols[c]))
             return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     return 0;
 }
@@ -191,6 +196,7 @@ void sg_plan_free(sg_plan *p)
         for (size_t k = 0; k < p->mappings[i].n_indexes; k++)
             free(p->mappings[i].index_ddl[k]);
         free(p->mappings[i].index_ddl);
+        sg_names_free(p->mappings[i].sequences, p->mappings[i].n_sequences);
     }
     for (size_t i = 0; i < p->n_warnings; i++)
         free(p->warnings[i]);

@@ -81,10 +81,22 @@ static bool target_knows(sg_migration *m, const char *d)
     return ok;
 }
 
+/* Whether default d of source column c is nextval of its own sequence and
+ * nothing else, in another database of the same engine: the target gets a
+ * sequence made like it (start: sg_db_sequence_copy), whose value follows
+ * at each write switch (cutover.c). */
+static bool own_sequence(const sg_migration *m, const sg_column_info *c, const char *d)
+{
+    size_t n = strlen(d), tail = strlen("'::regclass)");
+    return m->src != m->tgt && !sg_typemap_crossing(m) && c->sequence &&
+           strncmp(d, "nextval('", 9) == 0 && n > 9 + tail &&
+           strcmp(d + n - tail, "'::regclass)") == 0;
+}
+
 /* The source column's default for target column i (a plain reference to
- * source column ref): as it is within one engine, except a sequence's
- * outside its database; across engines only a portable one. What is not
- * carried is noted. */
+ * source column ref): as it is within one engine, a sequence's outside its
+ * database by a sequence of the target's own; across engines only a
+ * portable one. What is not carried is noted. */
 static int default_clause(sg_migration *m, sg_map *mp, size_t i, int ref, sg_buf *b)
 {
     const char *d = mp->src->cols[ref].default_sql, *why = NULL;
@@ -92,6 +104,10 @@ static int default_clause(sg_migration *m, sg_map *mp, size_t i, int ref, sg_buf
     sg_coltype ct = SG_COLTYPE_INIT;
     if (!d)
         return 0;
+    if (own_sequence(m, &mp->src->cols[ref], d))
+        return (mp->col_defaults[i] = strdup(d)) &&
+                       (mp->col_sequences[i] = strdup(mp->src->cols[ref].sequence))
+                   ? 0 : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     sg_db_type_parse(m->tgt, mp->col_types[i], &ct);
     /* as it is where it means the same; else the portable spelling */
     bool verbatim = m->src == m->tgt ||
@@ -198,7 +214,8 @@ int sg_mapping_target_ddl(sg_migration *m, sg_map *mp)
     mp->col_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_types);
     mp->from_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->from_types);
     mp->col_defaults = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_defaults);
-    if (!mp->col_types || !mp->from_types || !mp->col_defaults)
+    mp->col_sequences = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_sequences);
+    if (!mp->col_types || !mp->from_types || !mp->col_defaults || !mp->col_sequences)
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     sg_buf_puts(&b, "CREATE TABLE ");
     sg_db_ident(m->tgt, &b, f->to_table);

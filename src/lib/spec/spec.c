@@ -175,32 +175,34 @@ static int parse_section(parse *p, const char *section, yaml_node_t *n)
     return 0;
 }
 
-static int parse_key(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+/* A name or a list of 1 to max names of `things` (a key's columns,
+ * tables to exclude). */
+static int take_names(parse *p, yaml_node_t *n, const char *what, const char *things,
+                      size_t max, char ***out, size_t *cnt_out)
 {
-    m->key_line = line_of(n);
-    if (n->type == YAML_SCALAR_NODE) {
-        m->key = calloc(1, sizeof *m->key);
-        if (!m->key)
-            return sg_err_set(p->err, SG_ENOMEM, "out of memory");
-        m->n_key = 1;
-        return take_string(p, n, "key", &m->key[0]);
-    }
-    if (n->type != YAML_SEQUENCE_NODE)
-        return fail(p, n, "key must be a column or a list of columns");
-    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    if (cnt == 0 || cnt > 16)
-        return fail(p, n, "key must list 1 to 16 columns");
-    m->key = calloc(cnt, sizeof *m->key);
-    if (!m->key)
+    size_t cnt = n->type == YAML_SEQUENCE_NODE
+                     ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) : 1;
+    if (n->type != YAML_SEQUENCE_NODE && n->type != YAML_SCALAR_NODE)
+        return fail(p, n, "%s must name one or a list of %s", what, things);
+    if (cnt == 0 || cnt > max)
+        return fail(p, n, "%s must list 1 to %zu %s", what, max, things);
+    if (!(*out = calloc(cnt, sizeof **out)))
         return sg_err_set(p->err, SG_ENOMEM, "out of memory");
     for (size_t i = 0; i < cnt; i++) {
-        int rc = take_string(p, node(p, n->data.sequence.items.start[i]),
-                             "a key column", &m->key[i]);
-        m->n_key = i + 1;
+        yaml_node_t *c = n->type == YAML_SEQUENCE_NODE
+                             ? node(p, n->data.sequence.items.start[i]) : n;
+        *cnt_out = i + 1;
+        int rc = take_string(p, c, what, &(*out)[i]);
         if (rc)
             return rc;
     }
     return 0;
+}
+
+static int parse_key(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+{
+    m->key_line = line_of(n);
+    return take_names(p, n, "key", "columns", 16, &m->key, &m->n_key);
 }
 
 static int parse_column(parse *p, sg_spec_column *c, yaml_node_t *k, yaml_node_t *v)
@@ -407,11 +409,46 @@ static int parse_mapping(parse *p, sg_spec_mapping *m, yaml_node_t *n)
     return 0;
 }
 
+/* mappings: all, or {all: true, exclude: [T, ...]}: every table of the
+ * source, listed when the migration is opened (mapping.h). */
+static int parse_all(parse *p, yaml_node_t *n)
+{
+    sg_spec *s = p->spec;
+    s->all_line = line_of(n);
+    if (n->type == YAML_SCALAR_NODE)
+        s->all = true;
+    for (yaml_node_pair_t *kv = n->type == YAML_MAPPING_NODE ? n->data.mapping.pairs.start
+                                                             : NULL;
+         kv && kv < n->data.mapping.pairs.top; kv++) {
+        yaml_node_t *k = node(p, kv->key), *v = node(p, kv->value);
+        const char *name = scalar(p, k, "a key");
+        int rc = !name ? p->err->code
+                 : !strcmp(name, "all") ? take_bool(p, v, "all", &s->all)
+                 : !strcmp(name, "exclude")
+                     ? (s->exclude_line = line_of(v),
+                        take_names(p, v, "exclude", "tables", 4096, &s->exclude,
+                                   &s->n_exclude))
+                     : fail(p, k, "unknown key '%s' in mappings; hint: expected all "
+                            "and exclude, or a list of mappings", name);
+        if (rc)
+            return rc;
+    }
+    if (!s->all)
+        return fail(p, n, "mappings must be a list, or all; hint: mappings: all, or "
+                    "{all: true, exclude: [Table]}, or start each mapping with "
+                    "'- from: Table'");
+    return 0;
+}
+
 static int parse_mappings(parse *p, yaml_node_t *n)
 {
+    if (n->type == YAML_SCALAR_NODE && !strcmp((const char *)n->data.scalar.value, "all"))
+        return parse_all(p, n);
+    if (n->type == YAML_MAPPING_NODE)
+        return parse_all(p, n);
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail(p, n, "mappings must be a list; hint: start each mapping "
-                    "with '- from: Table'");
+        return fail(p, n, "mappings must be a list, or all; hint: start each mapping "
+                    "with '- from: Table', or write mappings: all");
     size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (cnt == 0)
         return fail(p, n, "mappings is empty; hint: add at least one mapping");
@@ -511,7 +548,7 @@ static int parse_root(parse *p, yaml_node_t *root)
         if (!*(char **)((char *)p->spec + required[i].off))
             return fail(p, root, "missing '%s'; hint: see docs/spec.md",
                         required[i].key);
-    if (!p->spec->n_mappings)
+    if (!p->spec->n_mappings && !p->spec->all)
         return fail(p, root, "missing 'mappings'; hint: add at least one "
                     "mapping with from and to");
     return 0;
@@ -624,6 +661,9 @@ void sg_spec_free(sg_spec *s)
     for (size_t i = 0; i < s->n_mappings; i++)
         free_mapping(&s->mappings[i]);
     free(s->mappings);
+    for (size_t i = 0; i < s->n_exclude; i++)
+        free(s->exclude[i]);
+    free(s->exclude);
     free(s->path);
     free(s->name);
     free(s->source);
@@ -645,6 +685,10 @@ void sg_spec_hash(const sg_spec *s, char out[33])
         return;
     }
     XXH3_128bits_reset(st);
+    if (s->all)
+        hash_str(st, "mappings: all");
+    for (size_t i = 0; i < s->n_exclude; i++)
+        hash_str(st, s->exclude[i]);
     for (size_t i = 0; i < s->n_mappings; i++) {
         const sg_spec_mapping *m = &s->mappings[i];
         hash_str(st, m->from);

@@ -60,7 +60,12 @@ typedef struct sg_spec {
     char *source, *target;
     int name_line, source_line, target_line;
     size_t n_mappings;
-    sg_spec_mapping *mappings;
+    sg_spec_mapping *mappings;  /* with `all`: filled when the migration is
+                                 * opened (sg_mapping_expand_all) */
+    bool all;                   /* mappings: all */
+    int all_line, exclude_line;
+    size_t n_exclude;
+    char **exclude;             /* source tables `all` leaves out */
     int64_t chunk_time_ms;        /* backfill.chunk_time */
     int64_t max_rows_per_second;  /* backfill.max_rows_per_second, 0 = no cap */
     int64_t pause_ms;             /* backfill.pause */

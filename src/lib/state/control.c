@@ -119,8 +119,10 @@ static const char *const ddl[] = {
     "CREATE TABLE IF NOT EXISTS @columns (migration %TXT NOT NULL, mapping %INT "
     "NOT NULL, side %INT NOT NULL, name %TXT NOT NULL, decl %TXT NOT NULL, "
     "PRIMARY KEY (migration, mapping, side, name))",
+    "CREATE TABLE IF NOT EXISTS @tables (migration %TXT NOT NULL, pos %INT NOT NULL, "
+    "name %TXT NOT NULL, PRIMARY KEY (migration, pos))",
 };
-static const char *const tables[] = { "worker_state", "columns", "set_aside", "switches", "verify_runs", "lease", "audit",
+static const char *const tables[] = { "tables", "worker_state", "columns", "set_aside", "switches", "verify_runs", "lease", "audit",
     "checkpoints", "routing", "migrations", "meta" };
 
 int sg_control_install(sg_migration *m)
@@ -465,11 +467,12 @@ int sg_control_forget(sg_migration *m, bool purge)
     static const char *const all[] = {
         "DELETE FROM @verify_runs WHERE migration = $1",
         "DELETE FROM @audit WHERE migration = $1",
+        "DELETE FROM @tables WHERE migration = $1",
         "DELETE FROM @migrations WHERE name = $1",
     };
     int rc = 0;
     size_t n_keep = sizeof keep / sizeof keep[0];
-    for (size_t i = 0; i < n_keep + (purge ? 3 : 0) && !rc; i++) {
+    for (size_t i = 0; i < n_keep + (purge ? sizeof all / sizeof all[0] : 0) && !rc; i++) {
         sg_stmt *s = NULL;
         rc = ctl_prepare(m, i < n_keep ? keep[i] : all[i - n_keep], &s);
         if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))

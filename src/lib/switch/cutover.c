@@ -144,14 +144,32 @@ static int finish_record(sg_migration *m, int dir, const int64_t *upto)
     return rc;
 }
 
+/* Each sequence a created table's default takes numbers from (another
+ * database, target_ddl.c) moves up to where the side that took writes so
+ * far left its own: the side taking them next hands out no number twice.
+ * (Not transactional in PostgreSQL: a switch that fails after it leaves the
+ * sequence higher, which costs numbers, never a duplicate.) */
+static int sync_sequences(sg_migration *m, sg_conn *from, sg_conn *to)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < m->n_maps; i++)
+        for (size_t c = 0; !rc && m->maps[i].col_sequences && c < m->maps[i].fwd.n_cols; c++)
+            if (m->maps[i].col_sequences[c])
+                rc = sg_db_sequence_sync(from, to, m->maps[i].col_sequences[c], &m->err);
+    return rc;
+}
+
 /* The fenced part of a write cutover, inside both transactions and behind
  * the source fence: apply the forward entries above `after` (NULL: all; may
- * be upto itself) to the target, delete every entry up to the last applied
- * in the source, swap the triggers, record the switch. */
+ * be upto itself) to the target, move the sequences up, delete every entry
+ * up to the last applied in the source, swap the triggers, record the
+ * switch. */
 static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
                           int64_t *drained)
 {
     int rc = sg_apply_keep(m, SG_FORWARD, after, upto, drained);
+    if (!rc)
+        rc = sync_sequences(m, m->src, m->tgt);
     if (!rc)
         rc = sg_apply_forget(m, SG_FORWARD, upto);
     if (!rc)
@@ -162,11 +180,13 @@ static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
 }
 
 /* The fenced part of a rollback, behind the target fence: apply every
- * reverse entry to the source, keeping them, swap the triggers back, record
- * the switch. */
+ * reverse entry to the source, keeping them, move the sequences up, swap
+ * the triggers back, record the switch. */
 static int rollback_fenced(sg_migration *m, int64_t *upto, int64_t *drained)
 {
     int rc = sg_apply_keep(m, SG_REVERSE, NULL, upto, drained);
+    if (!rc)
+        rc = sync_sequences(m, m->tgt, m->src);
     if (!rc)
         rc = swap_triggers(m, false);
     if (!rc)

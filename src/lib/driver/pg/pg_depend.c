@@ -1,19 +1,25 @@
-/* PostgreSQL driver: what depends on a table (foreign keys pointing at it,
- * views and materialized views reading it, functions whose body names it),
- * and its CHECK constraints. */
+/* PostgreSQL driver: the tables of the default schema, what depends on a
+ * table (foreign keys pointing at it, views and materialized views reading
+ * it, functions whose body names it), and its CHECK constraints, foreign
+ * keys and triggers. */
 #include "driver/pg/pg_int.h"
 
 #include <segue/segue.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Kind letter, name, table. A function counts when its body names the
- * table as a whole word (a text search: the body is not parsed). */
+/* Kind letter, name, table. A foreign key of a partition is on the root of
+ * its partition tree (moved and dropped as one table), and one a partition
+ * inherits from its parent is the parent's. A function counts when its
+ * body names the table as a whole word (a text search: the body is not
+ * parsed). */
 #define PG_DEPENDENTS                                                                \
     "WITH t AS (SELECT c.oid, c.relname FROM pg_class c WHERE c.relname = $1 AND "   \
     "c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)) "                       \
-    "SELECT 'f', k.conname::text, k.conrelid::regclass::text FROM pg_constraint k, t " \
-    "WHERE k.contype = 'f' AND k.confrelid = t.oid AND k.conrelid <> t.oid "         \
+    "SELECT 'f', k.conname::text, (SELECT r.relname FROM pg_class r WHERE r.oid = " \
+    "coalesce(pg_partition_root(k.conrelid), k.conrelid))::text FROM "               \
+    "pg_constraint k, t WHERE k.contype = 'f' AND k.confrelid = t.oid AND "           \
+    "k.conrelid <> t.oid AND k.conparentid = 0 "                                      \
     "UNION SELECT v.relkind::text, v.oid::regclass::text, NULL FROM pg_depend d "    \
     "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class, t " \
     "WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = t.oid AND "          \
@@ -71,4 +77,69 @@ int sg_pg_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, 
     }
     PQclear(r);
     return rc ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
+}
+
+/* The first column of each row of sql (with up to one parameter). */
+static int names_of(sg_conn *c, const char *sql, const char *arg, char ***out, size_t *n,
+                    sg_err *err)
+{
+    const char *vals[1] = { arg };
+    PGresult *r = sg_pg_query(c, sql, arg ? 1 : 0, arg ? vals : NULL, err);
+    if (!r)
+        return SG_EDB;
+    int rows = PQntuples(r), rc = 0;
+    if (rows && !(*out = calloc((size_t)rows, sizeof **out)))
+        rc = -1;
+    for (int i = 0; i < rows && !rc; i++)
+        rc = ((*out)[(*n)++] = strdup(PQgetvalue(r, i, 0))) ? 0 : -1;
+    PQclear(r);
+    return rc ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint) : 0;
+}
+
+int sg_pg_tables(sg_conn *c, char ***out, size_t *n, sg_err *err)
+{
+    return names_of(c, "SELECT c.relname FROM pg_class c WHERE c.relnamespace = "
+                    "current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT "
+                    "c.relispartition ORDER BY 1", NULL, out, n, err);
+}
+
+/* One row per column of each foreign key, in key order. */
+#define PG_FOREIGN_KEYS                                                              \
+    "SELECT k.conname, r.relname, a.attname, fa.attname FROM pg_constraint k JOIN "   \
+    "pg_class r ON r.oid = k.confrelid CROSS JOIN LATERAL unnest(k.conkey, k.confkey) " \
+    "WITH ORDINALITY u(ck, fk, i) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = "     \
+    "u.ck JOIN pg_attribute fa ON fa.attrelid = k.confrelid AND fa.attnum = u.fk "    \
+    "WHERE k.contype = 'f' AND k.conrelid = (SELECT c.oid FROM pg_class c WHERE "     \
+    "c.relname = $1 AND c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)) "     \
+    "ORDER BY k.conname, u.i"
+
+int sg_pg_table_foreign_keys(sg_conn *c, const sg_table_info *t, sg_fk_info **out, size_t *n,
+                             sg_err *err)
+{
+    const char *vals[1] = { t->name };
+    PGresult *r = sg_pg_query(c, PG_FOREIGN_KEYS, 1, vals, err);
+    if (!r)
+        return SG_EDB;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && !rc; i++)
+        rc = sg_fk_infos_push(out, n, i == 0 || strcmp(PQgetvalue(r, i, 0),
+                                                       PQgetvalue(r, i - 1, 0)) != 0,
+                              PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+                              PQgetvalue(r, i, 3));
+    PQclear(r);
+    if (!rc)
+        return 0;
+    sg_fk_infos_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+    return sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+}
+
+int sg_pg_table_triggers(sg_conn *c, const sg_table_info *t, char ***out, size_t *n,
+                         sg_err *err)
+{
+    return names_of(c, "SELECT g.tgname FROM pg_trigger g WHERE NOT g.tgisinternal AND "
+                    "g.tgname NOT LIKE '\\_segue%' AND g.tgrelid = (SELECT c.oid FROM "
+                    "pg_class c WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND "
+                    "pg_table_is_visible(c.oid)) ORDER BY 1", t->name, out, n, err);
 }

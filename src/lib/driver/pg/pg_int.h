@@ -74,6 +74,14 @@ int sg_pg_bulk_end(sg_bulk *b, bool ok, int64_t *rows, sg_err *err);
 /* Introspection, capture, guards and marker: pg_schema.c. */
 int sg_pg_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 /* What depends on a table, and its CHECKs: pg_depend.c. */
+int sg_pg_sequence_copy(sg_conn *from, sg_conn *to, const char *seq, const char *table,
+                        const char *column, sg_err *err);
+int sg_pg_sequence_sync(sg_conn *from, sg_conn *to, const char *seq, sg_err *err);
+int sg_pg_table_foreign_keys(sg_conn *c, const sg_table_info *t, sg_fk_info **out, size_t *n,
+                             sg_err *err);
+int sg_pg_table_triggers(sg_conn *c, const sg_table_info *t, char ***out, size_t *n,
+                         sg_err *err);
+int sg_pg_tables(sg_conn *c, char ***out, size_t *n, sg_err *err);
 int sg_pg_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
                            sg_err *err);
 int sg_pg_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,

@@ -93,6 +93,13 @@ int sg_pg_guard_exists(sg_conn *c, const sg_guard *g, bool *out, sg_err *err)
     "'datlocale', to_jsonb(db) ->> 'daticulocale') AS icu FROM pg_database db "    \
     "WHERE db.datname = current_database()) d WHERE co.oid = a.attcollation) l)"
 
+/* The sequence a column's default depends on (serial, nextval). */
+#define PG_COLUMN_SEQUENCE                                                           \
+    "(SELECT sq.oid::regclass::text FROM pg_attrdef ad JOIN pg_depend dp ON "        \
+    "dp.classid = 'pg_attrdef'::regclass AND dp.objid = ad.oid AND dp.refclassid = " \
+    "'pg_class'::regclass JOIN pg_class sq ON sq.oid = dp.refobjid AND sq.relkind = " \
+    "'S' WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum LIMIT 1)"
+
 static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
 {
     const char *vals[1] = { oid };
@@ -101,7 +108,7 @@ static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *e
                            "atthasdef OR attidentity <> '', "
                            "(SELECT pg_get_expr(d.adbin, d.adrelid, true) FROM pg_attrdef d "
                            "WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND "
-                           "a.attgenerated = '') "
+                           "a.attgenerated = '') , " PG_COLUMN_SEQUENCE " "
                            "FROM pg_attribute a WHERE attrelid = $1::oid "
                            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", 1, vals, err);
     if (!r)
@@ -118,6 +125,8 @@ static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *e
         col->has_default = PQgetvalue(r, i, 5)[0] == 't';
         if (!PQgetisnull(r, i, 6))
             oom = !(col->default_sql = strdup(PQgetvalue(r, i, 6)));
+        if (!PQgetisnull(r, i, 7))
+            oom = oom || !(col->sequence = strdup(PQgetvalue(r, i, 7)));
         oom = oom || !col->name || !col->decl_type || !col->order;
     }
     if (oom)

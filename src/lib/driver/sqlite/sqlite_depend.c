@@ -1,4 +1,5 @@
-/* SQLite driver: what depends on a table (foreign keys of other tables
+/* SQLite driver: the database's tables, what depends on a table (foreign
+ * keys of other tables
  * pointing at it; views, and triggers on other tables, whose SQL names it),
  * and its CHECK constraints, cut from its CREATE TABLE text. */
 #include "driver/sqlite/sqlite_int.h"
@@ -67,6 +68,40 @@ static int collect(sqlite3 *db, const char *q, const char *table, bool readers,
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The first column of each row of q (?1 bound to arg when not NULL). */
+static int names_of(sg_conn *c, const char *q, const char *arg, char ***out, size_t *n,
+                    sg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    size_t cap = 0;
+    int rc = sqlite3_prepare_v2(((sq_conn *)c)->db, q, -1, &s, NULL);
+    if (rc == SQLITE_OK && arg)
+        sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char **p = *n < cap ? *out : realloc(*out, (cap = cap * 2 + 8) * sizeof *p);
+        rc = p && (p[*n] = strdup(text(s, 0))) ? SQLITE_OK : SQLITE_NOMEM;
+        if (p)
+            *out = p;
+        if (rc == SQLITE_OK)
+            (*n)++;
+    }
+    sqlite3_finalize(s);
+    if (rc == SQLITE_DONE)
+        return 0;
+    sg_names_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+    return rc == SQLITE_NOMEM ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                              : sg_sq_fail(c, err);
+}
+
+int sg_sq_tables(sg_conn *c, char ***out, size_t *n, sg_err *err)
+{
+    return names_of(c, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT "
+                    "LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_segue%' "
+                    "ESCAPE '\\' ORDER BY name", NULL, out, n, err);
 }
 
 int sg_sq_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
@@ -153,4 +188,39 @@ int sg_sq_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, 
     return oom || rc == SQLITE_NOMEM ? sg_err_set(err, SG_ENOMEM, "%s: out of memory",
                                                   c->endpoint)
                                      : sg_sq_fail(c, err);
+}
+
+int sg_sq_table_foreign_keys(sg_conn *c, const sg_table_info *t, sg_fk_info **out, size_t *n,
+                             sg_err *err)
+{
+    sqlite3 *db = ((sq_conn *)c)->db;
+    sqlite3_stmt *s = NULL;
+    int64_t prev = -1;
+    int rc = sqlite3_prepare_v2(db, "SELECT id, \"table\", \"from\", \"to\" FROM "
+                                "pragma_foreign_key_list(?1) ORDER BY id, seq", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0);
+        rc = sg_fk_infos_push(out, n, id != prev, NULL, text(s, 1), text(s, 2),
+                              sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL : text(s, 3))
+                 ? SQLITE_NOMEM : SQLITE_OK;
+        prev = id;
+    }
+    sqlite3_finalize(s);
+    if (rc == SQLITE_DONE)
+        return 0;
+    sg_fk_infos_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+    return rc == SQLITE_NOMEM ? sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint)
+                              : sg_sq_fail(c, err);
+}
+
+int sg_sq_table_triggers(sg_conn *c, const sg_table_info *t, char ***out, size_t *n,
+                         sg_err *err)
+{
+    return names_of(c, "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = "
+                    "?1 COLLATE NOCASE AND name NOT LIKE '\\_segue%' ESCAPE '\\' ORDER BY "
+                    "name", t->name, out, n, err);
 }
