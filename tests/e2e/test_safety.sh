@@ -38,7 +38,8 @@ write_lock_held() { ! sqlite3 "$1" "BEGIN IMMEDIATE; ROLLBACK" >/dev/null 2>&1; 
 cutover_behind_a_lock() { # dir
   local d=$1 holder out rc
   mkfifo "$d/ctl"
-  sqlite3 "$d/src.db" < "$d/ctl" >/dev/null 2>&1 &
+  # (a busy timeout: the worker may be writing to the file just then)
+  sqlite3 -cmd ".timeout 30000" "$d/src.db" < "$d/ctl" >/dev/null 2>&1 &
   holder=$!
   exec 7>"$d/ctl"
   echo "BEGIN IMMEDIATE; UPDATE Track SET Name = 'held' WHERE TrackId = 1;" >&7
@@ -392,6 +393,37 @@ test_reverse_none_asks_for_no_rollback() {
 }
 
 # Track and track_v2 agree row for row (plain SQL, not segue's verify)
+# after the write cutover, worker A is stopped once it committed a reverse
+# change to the source, before it deletes that changelog entry on the
+# target; B takes the lease over, applies and deletes the entry, and stops.
+# The application writes again (a new entry); then A goes on. A must not
+# delete the new entry (it has lost its lease, and an id is never reused):
+# the last write reaches the source
+test_stale_worker_deletes_no_newer_changelog_entry() {
+  local d; d=$(scratch); fresh_chinook "$d/src.db"; spec_track "$d"
+  printf 'worker:\n  lease_ttl: 1s\n' >> "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  check "reads" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
+  check "writes" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  sqlite3 "$d/tgt.db" "UPDATE track_v2 SET Name = 'first' WHERE TrackId = 1" || fail "target write"
+  stopped_at "$d/m.yaml" apply:committed run "$d/a.log" || return
+  local a=$STOPPED
+  [ "$(sqlite3 "$d/src.db" "SELECT Name FROM Track WHERE TrackId = 1")" = first ] ||
+    fail "worker A stopped before it committed the change"
+  $SEGUE run "$d/m.yaml" --until caught-up --wait > "$d/b.log" 2>&1 || fail "worker B: $(cat "$d/b.log")"
+  [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM _segue_rlog_e2e_0")" = 0 ] || fail "worker B left entries"
+  sqlite3 "$d/tgt.db" "UPDATE track_v2 SET Name = 'second' WHERE TrackId = 2" || fail "target write"
+  kill -CONT $a
+  exited() { ! running $a; }
+  wait_for "worker A stops" 30 exited || kill $a
+  wait $a
+  check "drain" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null
+  [ "$(sqlite3 "$d/src.db" "SELECT Name FROM Track WHERE TrackId = 2")" = second ] ||
+    fail "the application's write after worker B's drain never reached the source (worker A: $(tail -2 "$d/a.log"))"
+}
+
 same_tracks() { # when
   local n; n=$(sqlite3 "$D/src.db" "ATTACH '$D/tgt.db' AS t; SELECT
     (SELECT count(*) FROM (SELECT * FROM Track EXCEPT SELECT * FROM t.track_v2)) +

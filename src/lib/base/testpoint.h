@@ -21,7 +21,10 @@
  *       inside an apply transaction, before the changed rows are read;
  *   apply:synced
  *       inside an apply transaction, after the rows were written (their
- *       locks held), before the commit. */
+ *       locks held), before the commit;
+ *   apply:committed
+ *       the rows committed in the other database than the changelog's,
+ *       before the applied entries are deleted there. */
 extern void (*sg_test_hook)(const char *where);
 
 /* Calls sg_test_hook when it is set. */

@@ -1,7 +1,9 @@
 /* Apply: drain a changelog. Fetch a batch, dedupe the keys, sync each key
  * through every mapping of its table, commit, then delete exactly the drained
- * entries by id (never a high-water mark: ids commit out of order). A
- * statement entry is applied in slices of the batch size, one per drain. */
+ * entries by id (never a high-water mark: ids commit out of order; and never
+ * reused, so a late delete cannot hit a newer entry), behind the lease
+ * fence like every write. A statement entry is applied in slices of the
+ * batch size, one per drain. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,9 +211,11 @@ static int apply_batch(sg_migration *m, sg_dir d, size_t g, const sg_batch *b,
     else if (!rc && aside)
         rc = clear_keys(m, d, g, b->keys, b->n_keys);
     if (!rc && !deleted) {
+        /* fenced too: a worker that lost its lease deletes nothing */
+        sg_test_point("apply:committed");
         if ((rc = sg_tx_begin(logc, &m->err)) == 0 &&
             (rc = sg_changelog_delete(&m->err, logc, log, b)) == 0)
-            rc = sg_tx_commit(logc, &m->err);
+            rc = sg_lease_commit(m, logc);
         else
             sg_tx_rollback(logc);
     }

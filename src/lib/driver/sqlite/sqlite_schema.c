@@ -340,7 +340,7 @@ int sg_sq_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
     int rc = 0;
     sg_buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
     sg_sq_control_name(&b, cap->log_table);
-    sg_buf_puts(&b, " (id INTEGER PRIMARY KEY, at INTEGER NOT NULL");
+    sg_buf_puts(&b, " (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL");
     for (size_t i = 0; i < cap->n_keys; i++)
         sg_buf_printf(&b, ", k%zu", i);
     sg_buf_puts(&b, "); ");
