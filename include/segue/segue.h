@@ -157,6 +157,11 @@ typedef struct sg_plan_mapping {
                          * column"; made as the source has them, and moved up
                          * to the side that took writes at each write
                          * cutover and rollback */
+    size_t n_fk_ddl;
+    char **fk_ddl;      /* foreign_keys: true, on an engine that adds them to
+                         * a table that exists (PostgreSQL): the statements
+                         * the write cutover runs (a SQLite target has them
+                         * in target_ddl) */
     char *dependents;   /* what breaks when the source table is dropped
                          * (foreign keys of other tables pointing at it,
                          * views, triggers and functions that name it), as

@@ -62,6 +62,8 @@ static void plan_text(const sg_plan *p)
             printf("  %s;\n", pm->target_ddl);
         for (size_t k = 0; k < pm->n_indexes; k++)
             printf("  %s;  -- after the backfill\n", pm->index_ddl[k]);
+        for (size_t k = 0; k < pm->n_fk_ddl; k++)
+            printf("  %s;  -- at the write cutover\n", pm->fk_ddl[k]);
         for (size_t k = 0; k < pm->n_sequences; k++)
             printf("  sequence %s: made as the source has it, the column's default; "
                    "moved up to the source's value at the write cutover\n",
@@ -87,12 +89,13 @@ static json_t *plan_json(const sg_plan *p)
     json_t *maps = json_array();
     for (size_t i = 0; i < p->n_mappings; i++) {
         const sg_plan_mapping *pm = &p->mappings[i];
-        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:o,s:o,s:i,s:s?,s:s?}",
+        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:o,s:o,s:o,s:i,s:s?,s:s?}",
                               "from", pm->from, "to", pm->to, "source_rows",
                               (json_int_t)pm->source_rows, "target_ddl",
                               pm->target_ddl, "index_ddl",
                               strv(pm->index_ddl, pm->n_indexes), "sequences",
-                              strv(pm->sequences, pm->n_sequences), "reverse_columns",
+                              strv(pm->sequences, pm->n_sequences), "foreign_key_ddl",
+                              strv(pm->fk_ddl, pm->n_fk_ddl), "reverse_columns",
                               pm->reverse_columns, "roles", pm->roles, "dependents",
                               pm->dependents));
     }

@@ -63,6 +63,12 @@ typedef struct sg_map {
                                    * (the DEFAULT is set with it), or NULL */
     size_t n_checks;
     char **checks;
+    /* foreign_keys: true: the source's foreign keys among mapped tables,
+     * in the target's names (target_fk.c); `fk_source` the source key's
+     * index in the driver's list, for the report */
+    size_t n_fks;
+    sg_fk_info *fks;
+    size_t *fk_source;
 } sg_map;
 
 /* The mappings that read one source table share its capture. */

@@ -757,7 +757,7 @@ test_pg_pagila_other_database() {
     -c 'ALTER TABLE film ADD COLUMN "año_de_estreno" "año"' \
     -c 'UPDATE film SET "año_de_estreno" = 2000 + film_id % 20' || { fail "domain"; return; }
   local d; d=$(scratch)
-  printf 'version: 1\nname: pagila\nsource: %s\ntarget: %s\nmappings: all\nbackfill:\n  chunk_time: 20ms\n' \
+  printf 'version: 1\nname: pagila\nsource: %s\ntarget: %s\nmappings: {all: true, foreign_keys: true}\nbackfill:\n  chunk_time: 20ms\n' \
     "$DB_URI" "$dst" > "$d/m.yaml"
   local tables; tables=$(psql -XAtq "$DB_URI" -c "SELECT relname FROM pg_class WHERE relkind IN ('r', 'p')
     AND NOT relispartition AND relnamespace = 'public'::regnamespace ORDER BY 1")
@@ -804,13 +804,25 @@ test_pg_pagila_other_database() {
     grep -q "^  unexpected: trigger film_fulltext_trigger" "$d/check.out" &&
     grep -q "^  changed as the mapping says: foreign key film_language_id_fkey (language_id) -> language" "$d/check.out" ||
     fail "plan --check after the backfill: exit $rc: $(grep -v '^ *same' "$d/check.out" | grep unexpected | head -5)"
+  # foreign_keys: true: added at the write cutover (NOT VALID), dropped at
+  # the rollback
+  local fkq="SELECT count(*) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+    WHERE k.contype = 'f' AND NOT c.relispartition AND c.relnamespace = 'public'::regnamespace"
+  grep -q 'ALTER TABLE "film_actor" ADD CONSTRAINT "film_actor_actor_id_fkey" FOREIGN KEY ("actor_id") REFERENCES "actor" ("actor_id") NOT VALID;  -- at the write cutover' "$d/plan.out" ||
+    fail "plan does not show the foreign keys added at the write cutover"
+  [ "$(psql -XAtq "$dst" -c "$fkq")" = 0 ] || fail "the target has foreign keys before the write cutover"
   check "reads" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 100 >/dev/null
   check "writes" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null
+  [ "$(psql -XAtq "$DB_URI" -c "$fkq")" -ge 15 ] && [ "$(psql -XAtq "$dst" -c "$fkq")" = "$(psql -XAtq "$DB_URI" -c "$fkq")" ] ||
+    fail "the target has $(psql -XAtq "$dst" -c "$fkq") foreign keys after the write cutover, the source $(psql -XAtq "$DB_URI" -c "$fkq")"
+  psql -XAtq "$dst" -c "INSERT INTO film_actor (actor_id, film_id) VALUES (999999, 1)" 2>&1 | grep -q "violates foreign key" ||
+    fail "the target took a row its foreign key forbids"
   local id; id=$(psql -XAtq -v ON_ERROR_STOP=1 "$dst" -c "INSERT INTO actor (first_name, last_name)
     VALUES ('EN', 'DESTINO') RETURNING actor_id") || fail "an insert on the target without a key"
   [ "${id:-0}" -gt "$(psql -XAtq "$DB_URI" -c "SELECT max(actor_id) FROM actor")" ] ||
     fail "the target's sequence gave $id, a key the source has"
   check "rollback" with_worker "$d/m.yaml" $SEGUE rollback "$d/m.yaml" >/dev/null
+  [ "$(psql -XAtq "$dst" -c "$fkq")" = 0 ] || fail "the rollback left foreign keys on the target"
   psql -XAtq -v ON_ERROR_STOP=1 "$DB_URI" -c "INSERT INTO actor (first_name, last_name)
     VALUES ('DE', 'VUELTA')" >/dev/null || fail "an insert on the source after the rollback"
   [ "$(psql -XAtq "$DB_URI" -c "SELECT count(*) FROM actor WHERE last_name IN ('DESTINO', 'VUELTA')")" = 2 ] ||

@@ -254,6 +254,7 @@ test_bad_specs_change_nothing() {
     "from: Customer|to: x|create: true|indexes: [{columns: [Email], uniqe: true}]|:9: unknown key 'uniqe' in an index"
     "from: Customer|to: x|create: true|indexes: 5|:9: indexes must be a list"
     "from: Customer|to: x|indexes: [[Email]]|:8: indexes: segue builds indexes only on the tables it makes"
+    "from: Customer|to: x|foreign_keys: true|:8: foreign_keys: segue makes foreign keys only on the tables it makes"
   )
   for c in "${cases[@]}"; do
     IFS='|' read -r -a parts <<<"$c"
@@ -508,8 +509,10 @@ test_mappings_all() {
   out=$($SEGUE plan "$d/m.yaml" 2>&1); rc=$?
   [ $rc = 2 ] && echo "$out" | grep -q "m.yaml:5: mappings: all copies every table into another database" ||
     fail "mappings: all into the source's own file: exit $rc: $out"
-  all_spec $'mappings:\n  all: true\n  exclude: [Notes]' "$d/tgt.db"
+  all_spec $'mappings:\n  all: true\n  exclude: [Notes]\n  foreign_keys: true' "$d/tgt.db"
   check "plan" $SEGUE plan "$d/m.yaml" > "$d/plan.out"
+  grep -q 'CREATE TABLE "Track" .*CONSTRAINT "Track_AlbumId_fkey" FOREIGN KEY ("AlbumId") REFERENCES "Album" ("AlbumId")' "$d/plan.out" ||
+    fail "plan's CREATE TABLE has no foreign key: $(grep 'CREATE TABLE "Track"' "$d/plan.out")"
   [ "$(grep -c '^mapping ' "$d/plan.out")" = 11 ] || fail "plan: $(grep '^mapping ' "$d/plan.out")"
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
   sqlite3 "$d/src.db" "CREATE TABLE Later (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO Later VALUES (1, 'x')"
@@ -528,6 +531,14 @@ test_mappings_all() {
   done
   [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM sqlite_schema WHERE name IN ('Later', 'Notes')")" = 0 ] ||
     fail "the target has a table that was excluded or made after start"
+  # foreign_keys: true: the target has the source's foreign keys, and what
+  # violates them (a key change the source's connections did not check)
+  # is the same on both sides
+  [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM pragma_foreign_key_list('Track')")" = 3 ] ||
+    fail "the target's Track lacks foreign keys"
+  local fkq='SELECT "table", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2 ORDER BY 1, 2'
+  [ "$(sqlite3 "$d/tgt.db" "$fkq")" = "$(sqlite3 "$d/src.db" "$fkq")" ] ||
+    fail "the rows violating foreign keys differ between source and target"
   $SEGUE plan "$d/m.yaml" | grep -q "^11 mappings" || fail "plan after start: $($SEGUE plan "$d/m.yaml" | tail -1)"
 }
 

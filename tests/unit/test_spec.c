@@ -113,6 +113,12 @@ static void all_tables(void **state)
     sg_spec_hash(s, h2);
     assert_string_not_equal(h1, h2);
     sg_spec_free(s);
+    snprintf(text, sizeof text, "%smappings: {all: true, foreign_keys: true}\n", good_head);
+    assert_int_equal(sg_spec_parse(&s, "spec.yaml", text, strlen(text), &e), 0);
+    assert_true(s->all && s->all_foreign_keys);
+    sg_spec_hash(s, h2);
+    assert_string_equal(h1, h2); /* like indexes, foreign keys are not hashed */
+    sg_spec_free(s);
 }
 
 static void durations(void **state)

@@ -362,6 +362,12 @@ struct sg_driver {
      * partitions; SQLite: not sqlite_* nor segue's), in name order; *out
      * (n strings) is freed with sg_names_free. */
     int (*tables)(sg_conn *c, char ***out, size_t *n, sg_err *err);
+    /* The statements that add foreign key d (target names) to `table`, an
+     * existing table, enforced on new writes only (PostgreSQL: NOT VALID,
+     * after dropping one of its name), or (!add) drop it if it is there;
+     * appended to b. NULL where a foreign key is made with its table only
+     * (SQLite: in the CREATE TABLE). */
+    void (*foreign_key_sql)(const sg_fk_info *d, const char *table, bool add, sg_buf *b);
     /* The statement that builds index d while the application writes
      * (PostgreSQL: CREATE INDEX CONCURRENTLY), appended to b. */
     void (*index_sql)(const sg_index_def *d, sg_buf *b);
@@ -500,6 +506,12 @@ void sg_db_index_sql(const sg_conn *c, const sg_index_def *d, sg_buf *b);
 int sg_db_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
                            sg_err *err);
 int sg_db_tables(sg_conn *c, char ***out, size_t *n, sg_err *err);
+/* Whether the engine adds a foreign key to a table that exists; false
+ * (b untouched) where it makes them with the table only. */
+bool sg_db_adds_foreign_keys(const sg_conn *c);
+/* false (b untouched) where the engine makes foreign keys with the table. */
+bool sg_db_foreign_key_sql(const sg_conn *c, const sg_fk_info *d, const char *table, bool add,
+                           sg_buf *b);
 int sg_db_table_foreign_keys(sg_conn *c, const sg_table_info *t, sg_fk_info **out, size_t *n,
                              sg_err *err);
 int sg_db_table_triggers(sg_conn *c, const sg_table_info *t, char ***out, size_t *n,

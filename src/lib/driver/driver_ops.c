@@ -60,6 +60,20 @@ int sg_db_table_triggers(sg_conn *c, const sg_table_info *t, char ***out, size_t
                                   : missing(c, "table_triggers", err);
 }
 
+bool sg_db_adds_foreign_keys(const sg_conn *c)
+{
+    return c->drv->foreign_key_sql != NULL;
+}
+
+bool sg_db_foreign_key_sql(const sg_conn *c, const sg_fk_info *d, const char *table, bool add,
+                           sg_buf *b)
+{
+    if (!c->drv->foreign_key_sql)
+        return false;
+    c->drv->foreign_key_sql(d, table, add, b);
+    return true;
+}
+
 int sg_db_tables(sg_conn *c, char ***out, size_t *n, sg_err *err)
 {
     *out = NULL;

@@ -136,6 +136,8 @@ static int fill(sg_migration *m, char **v, size_t n)
         s->n_mappings = i + 1;
         sm->line = sm->from_line = sm->to_line = sm->key_line = s->all_line;
         sm->create = true;
+        sm->foreign_keys = s->all_foreign_keys;
+        sm->foreign_keys_line = s->all_line;
         if (!(sm->from = strdup(v[i])) || !(sm->to = strdup(v[i])))
             return oom(m);
     }

@@ -203,21 +203,8 @@ static int checks(sg_migration *m, sg_plan *p, size_t map, const sg_table_info *
  * the migration that reads it, else the same name (a table not moved). */
 static const char *target_name(const sg_migration *m, const char *ref)
 {
-    for (size_t i = 0; i < m->n_maps; i++)
-        if (sg_db_same_name(m->src, m->maps[i].fwd.from_table, ref))
-            return m->maps[i].fwd.to_table;
-    return ref;
-}
-
-/* The target column source column `col` of mapping mp is copied into as it
- * is, or NULL. */
-static const char *target_column(const sg_migration *m, const sg_map *mp, const char *col)
-{
-    int k = sg_table_info_column(m->src, mp->src, col);
-    for (size_t i = 0; k >= 0 && i < mp->fwd.n_cols; i++)
-        if (sg_mapping_plain_ref(m->src, mp->src, mp->fwd.exprs[i]) == k)
-            return mp->fwd.to_cols[i];
-    return NULL;
+    const sg_map *mq = sg_mapping_of_source(m, ref);
+    return mq ? mq->fwd.to_table : ref;
 }
 
 /* Whether target foreign key g is source key f through the mapping. */
@@ -227,37 +214,46 @@ static bool fk_matches(const sg_migration *m, const sg_map *mp, const sg_fk_info
     if (f->n != g->n || !sg_db_same_name(m->tgt, g->ref_table, target_name(m, f->ref_table)))
         return false;
     for (size_t k = 0; k < f->n; k++) {
-        const char *c = target_column(m, mp, f->cols[k]);
+        const char *c = sg_mapping_target_column(m, mp, f->cols[k]);
         if (!c || !sg_db_same_name(m->tgt, c, g->cols[k]))
             return false;
     }
     return true;
 }
 
-static int fk_line(sg_migration *m, sg_plan *p, size_t map, const sg_fk_info *f,
+/* Source key f, the i-th of its table, against the target's keys. */
+static int fk_line(sg_migration *m, sg_plan *p, size_t map, const sg_fk_info *f, size_t i,
                    const sg_fk_info *tf, size_t nt)
 {
     const sg_map *mp = &m->maps[map];
+    bool carried = false;
+    for (size_t k = 0; k < mp->n_fks; k++)
+        carried |= mp->fk_source[k] == i;
     sg_buf name = SG_BUF_INIT;
     bool transformed = false;
     sg_buf_printf(&name, "%s%s(", f->name ? f->name : "", f->name ? " " : "");
     for (size_t k = 0; k < f->n; k++) {
         sg_buf_printf(&name, "%s%s", k ? ", " : "", f->cols[k]);
-        transformed |= !target_column(m, mp, f->cols[k]);
+        transformed |= !sg_mapping_target_column(m, mp, f->cols[k]);
     }
     sg_buf_printf(&name, ") -> %s", f->ref_table);
     bool found = false;
-    for (size_t i = 0; !transformed && i < nt && !found; i++)
-        found = fk_matches(m, mp, f, &tf[i]);
+    for (size_t k = 0; !transformed && k < nt && !found; k++)
+        found = fk_matches(m, mp, f, &tf[k]);
     int rc = sg_buf_failed(&name) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
              : transformed ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_MAPPED,
                                  "on a column the mapping transforms or drops")
              : found ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_SAME, "")
+             : carried ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_MAPPED,
+                             "added at the write cutover (foreign_keys: true), checking "
+                             "new writes only; dropped at a rollback")
+             : mp->spec->foreign_keys
+                 ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_UNEXPECTED,
+                       "not carried (plan's warning says why)")
              : mp->spec->create
                  ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_MAPPED,
-                       "not carried: segue makes no foreign keys (changes are applied "
-                       "key by key, a child's before its parent's); add it on the "
-                       "target before the write cutover if the application relies on it")
+                       "not carried without foreign_keys: true (changes are applied key "
+                       "by key, a child's before its parent's)")
                  : add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_UNEXPECTED,
                        "the target lacks it");
     sg_buf_free(&name);
@@ -272,7 +268,7 @@ static int foreign_keys(sg_migration *m, sg_plan *p, size_t map, const sg_table_
     if (!rc && t)
         rc = sg_db_table_foreign_keys(m->tgt, t, &tgt, &nt, &m->err);
     for (size_t i = 0; !rc && i < ns; i++)
-        rc = fk_line(m, p, map, &src[i], tgt, nt);
+        rc = fk_line(m, p, map, &src[i], i, tgt, nt);
     sg_fk_infos_free(src, ns);
     sg_fk_infos_free(tgt, nt);
     return rc;

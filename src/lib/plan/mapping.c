@@ -509,7 +509,7 @@ int sg_mapping_resolve(sg_migration *m)
         if (rc)
             return rc;
     }
-    return 0;
+    return sg_mapping_target_fks(m);
 }
 
 static void free_flow(sg_flow *f)
@@ -552,6 +552,8 @@ void sg_mapping_free(sg_migration *m)
         sg_names_free(mp->col_defaults, mp->col_defaults ? mp->fwd.n_cols : 0);
         sg_names_free(mp->col_sequences, mp->col_sequences ? mp->fwd.n_cols : 0);
         sg_names_free(mp->checks, mp->n_checks);
+        sg_fk_infos_free(mp->fks, mp->n_fks);
+        free(mp->fk_source);
         sg_mapping_target_indexes_free(mp);
     }
     for (size_t g = 0; g < m->n_groups; g++) {

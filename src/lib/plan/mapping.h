@@ -54,6 +54,20 @@ int sg_all_expand(sg_migration *m);
 int sg_all_record(sg_migration *m);
 int sg_all_check_keys(sg_migration *m);
 
+/* foreign_keys: true (target_fk.c). sg_mapping_target_fks, once every
+ * mapping is resolved: each such mapping's mp->fks (SG_ESPEC without
+ * create: true; a note for each key it cannot carry; on an engine that
+ * makes them with the table only, they go into mp->target_ddl).
+ * sg_mapping_fks_switch adds (or drops) them on a target engine that adds
+ * them to tables that exist, inside a write switch's transaction; nothing
+ * elsewhere. sg_mapping_target_column: the target column source column
+ * `col` of mp is copied into as it is, or NULL; sg_mapping_of_source: the
+ * first mapping that reads source table `table`, or NULL. */
+int sg_mapping_target_fks(sg_migration *m);
+int sg_mapping_fks_switch(sg_migration *m, bool add);
+const char *sg_mapping_target_column(const sg_migration *m, const sg_map *mp, const char *col);
+const sg_map *sg_mapping_of_source(const sg_migration *m, const char *table);
+
 /* Rewrites an expression over source columns into one over target columns
  * (out), token by token (the text is not parsed for meaning). 0; 1 with
  * why (size bytes) set when it cannot be: a column the mapping does not

@@ -76,6 +76,14 @@ static int plan_indexes(sg_migration *m, const sg_map *mp, sg_plan_mapping *pm, 
     for (size_t i = 0; i < mp->n_carry_notes; i++)
         if (add_note(&p->warnings, &p->n_warnings, "%s", mp->carry_notes[i]))
             return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (size_t k = 0; k < mp->n_fks; k++) {
+        sg_buf b = SG_BUF_INIT;
+        bool later = sg_db_foreign_key_sql(m->tgt, &mp->fks[k], mp->fwd.to_table, true, &b);
+        int bad = later && add_note(&pm->fk_ddl, &pm->n_fk_ddl, "%s", sg_buf_str(&b));
+        sg_buf_free(&b);
+        if (bad)
+            return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    }
     for (size_t c = 0; c < mp->fwd.n_cols; c++)
         if (mp->col_sequences[c] &&
             add_note(&pm->sequences, &pm->n_sequences, "%s for %s", mp->col_sequences[c],
@@ -197,6 +205,7 @@ void sg_plan_free(sg_plan *p)
             free(p->mappings[i].index_ddl[k]);
         free(p->mappings[i].index_ddl);
         sg_names_free(p->mappings[i].sequences, p->mappings[i].n_sequences);
+        sg_names_free(p->mappings[i].fk_ddl, p->mappings[i].n_fk_ddl);
     }
     for (size_t i = 0; i < p->n_warnings; i++)
         free(p->warnings[i]);

@@ -382,8 +382,12 @@ static int mapping_field(parse *p, sg_spec_mapping *m, const char *name,
         return parse_reverse(p, m, v);
     if (!strcmp(name, "indexes"))
         return parse_indexes(p, m, v);
+    if (!strcmp(name, "foreign_keys")) {
+        m->foreign_keys_line = line_of(v);
+        return take_bool(p, v, "foreign_keys", &m->foreign_keys);
+    }
     return fail(p, k, "unknown key '%s' in mapping; hint: expected one of from, "
-                "to, key, create, columns, where, reverse, indexes", name);
+                "to, key, create, columns, where, reverse, indexes, foreign_keys", name);
 }
 
 static int parse_mapping(parse *p, sg_spec_mapping *m, yaml_node_t *n)
@@ -424,12 +428,14 @@ static int parse_all(parse *p, yaml_node_t *n)
         const char *name = scalar(p, k, "a key");
         int rc = !name ? p->err->code
                  : !strcmp(name, "all") ? take_bool(p, v, "all", &s->all)
+                 : !strcmp(name, "foreign_keys")
+                     ? take_bool(p, v, "foreign_keys", &s->all_foreign_keys)
                  : !strcmp(name, "exclude")
                      ? (s->exclude_line = line_of(v),
                         take_names(p, v, "exclude", "tables", 4096, &s->exclude,
                                    &s->n_exclude))
-                     : fail(p, k, "unknown key '%s' in mappings; hint: expected all "
-                            "and exclude, or a list of mappings", name);
+                     : fail(p, k, "unknown key '%s' in mappings; hint: expected all, "
+                            "exclude and foreign_keys, or a list of mappings", name);
         if (rc)
             return rc;
     }

@@ -51,6 +51,10 @@ typedef struct sg_spec_mapping {
                             * the spec's hash (they may change before then) */
     sg_spec_index *indexes;
     int indexes_line;
+    bool foreign_keys;     /* foreign_keys: true (create: true only): the
+                            * source's foreign keys among mapped tables;
+                            * not part of the spec's hash either */
+    int foreign_keys_line;
 } sg_spec_mapping;
 
 typedef struct sg_spec {
@@ -63,6 +67,7 @@ typedef struct sg_spec {
     sg_spec_mapping *mappings;  /* with `all`: filled when the migration is
                                  * opened (sg_mapping_expand_all) */
     bool all;                   /* mappings: all */
+    bool all_foreign_keys;      /* ... with foreign_keys: true */
     int all_line, exclude_line;
     size_t n_exclude;
     char **exclude;             /* source tables `all` leaves out */

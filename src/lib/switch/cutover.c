@@ -161,15 +161,17 @@ static int sync_sequences(sg_migration *m, sg_conn *from, sg_conn *to)
 
 /* The fenced part of a write cutover, inside both transactions and behind
  * the source fence: apply the forward entries above `after` (NULL: all; may
- * be upto itself) to the target, move the sequences up, delete every entry
- * up to the last applied in the source, swap the triggers, record the
- * switch. */
+ * be upto itself) to the target, move the sequences up, add the foreign
+ * keys (foreign_keys: true), delete every entry up to the last applied in
+ * the source, swap the triggers, record the switch. */
 static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
                           int64_t *drained)
 {
     int rc = sg_apply_keep(m, SG_FORWARD, after, upto, drained);
     if (!rc)
         rc = sync_sequences(m, m->src, m->tgt);
+    if (!rc)
+        rc = sg_mapping_fks_switch(m, true);
     if (!rc)
         rc = sg_apply_forget(m, SG_FORWARD, upto);
     if (!rc)
@@ -180,13 +182,16 @@ static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
 }
 
 /* The fenced part of a rollback, behind the target fence: apply every
- * reverse entry to the source, keeping them, move the sequences up, swap
- * the triggers back, record the switch. */
+ * reverse entry to the source, keeping them, move the sequences up, drop
+ * the foreign keys the cutover added (forward changes come again, key by
+ * key), swap the triggers back, record the switch. */
 static int rollback_fenced(sg_migration *m, int64_t *upto, int64_t *drained)
 {
     int rc = sg_apply_keep(m, SG_REVERSE, NULL, upto, drained);
     if (!rc)
         rc = sync_sequences(m, m->tgt, m->src);
+    if (!rc)
+        rc = sg_mapping_fks_switch(m, false);
     if (!rc)
         rc = swap_triggers(m, false);
     if (!rc)

@@ -721,6 +721,7 @@ const sg_driver sg_driver_postgres = {
     .table_indexes = sg_pg_table_indexes,
     .tables = sg_pg_tables,
     .table_dependents = sg_pg_table_dependents,
+    .foreign_key_sql = sg_pg_foreign_key_sql,
     .table_foreign_keys = sg_pg_table_foreign_keys,
     .table_triggers = sg_pg_table_triggers,
     .table_checks = sg_pg_table_checks,

@@ -143,3 +143,32 @@ int sg_pg_table_triggers(sg_conn *c, const sg_table_info *t, char ***out, size_t
                     "pg_class c WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND "
                     "pg_table_is_visible(c.oid)) ORDER BY 1", t->name, out, n, err);
 }
+
+static void ident_list(sg_buf *b, size_t n, char *const *v)
+{
+    for (size_t k = 0; k < n; k++) {
+        sg_buf_puts(b, k ? ", " : "");
+        sg_std_quote_ident(b, v[k]);
+    }
+}
+
+void sg_pg_foreign_key_sql(const sg_fk_info *d, const char *table, bool add, sg_buf *b)
+{
+    sg_buf_puts(b, "ALTER TABLE ");
+    sg_std_quote_ident(b, table);
+    sg_buf_puts(b, " DROP CONSTRAINT IF EXISTS ");
+    sg_std_quote_ident(b, d->name);
+    if (!add)
+        return;
+    sg_buf_puts(b, "; ALTER TABLE ");
+    sg_std_quote_ident(b, table);
+    sg_buf_puts(b, " ADD CONSTRAINT ");
+    sg_std_quote_ident(b, d->name);
+    sg_buf_puts(b, " FOREIGN KEY (");
+    ident_list(b, d->n, d->cols);
+    sg_buf_puts(b, ") REFERENCES ");
+    sg_std_quote_ident(b, d->ref_table);
+    sg_buf_puts(b, " (");
+    ident_list(b, d->n, d->ref_cols);
+    sg_buf_puts(b, ") NOT VALID");
+}

@@ -81,6 +81,7 @@ int sg_pg_table_foreign_keys(sg_conn *c, const sg_table_info *t, sg_fk_info **ou
                              sg_err *err);
 int sg_pg_table_triggers(sg_conn *c, const sg_table_info *t, char ***out, size_t *n,
                          sg_err *err);
+void sg_pg_foreign_key_sql(const sg_fk_info *d, const char *table, bool add, sg_buf *b);
 int sg_pg_tables(sg_conn *c, char ***out, size_t *n, sg_err *err);
 int sg_pg_table_dependents(sg_conn *c, const char *table, sg_dependent **out, size_t *n,
                            sg_err *err);

@@ -83,8 +83,12 @@ static int sq_open(sg_conn **out, const char *uri, const char *rest,
     sqlite3_busy_timeout(q->db, SG_SQLITE_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(q->db, 1);
     *out = &q->base;
-    const char *setup = flags & SG_DB_READ_ONLY ? "PRAGMA query_only = 1" : NULL;
-    if (setup && sg_sq_exec(&q->base, setup, err)) {
+    /* segue applies changes key by key, a child's before its parent's:
+     * foreign keys bind the application's connections only (a build may
+     * turn them on by default) */
+    const char *setup = flags & SG_DB_READ_ONLY ? "PRAGMA foreign_keys = 0; PRAGMA query_only = 1"
+                                                : "PRAGMA foreign_keys = 0";
+    if (sg_sq_exec(&q->base, setup, err)) {
         sq_close(&q->base);
         *out = NULL;
         return SG_EDB;
