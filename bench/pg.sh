@@ -9,7 +9,9 @@
 #   5. peak RSS of segue on the cross-database move;
 #   6. SQLite -> PostgreSQL (the same rows in a SQLite file) vs pgloader;
 #   7. (BENCH_PG_ONLY=index_after) secondary indexes built after the backfill
-#      vs present during it.
+#      vs present during it;
+#   8. (BENCH_PG_ONLY=whole) whole Chinook and Pagila (mappings: all) vs
+#      pgloader and pg_dump | pg_restore.
 # BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_CAPTURE_REPS
 # (5, the pgbench TPS runs with capture off and on), BENCH_SECS (10);
 # BENCH_PG_ONLY="from_sqlite apply" runs only those parts.
@@ -249,6 +251,58 @@ index_after() {
   built after the copy (create: true)    %8s ms   %s faster
 ' \
     "$during" "$after" "$(ratio "$during" "$after")"
+}
+
+# --- 8. whole databases: mappings: all --------------------------------------
+# (not in the default run; BENCH_PG_ONLY=whole) Chinook's SQLite file into
+# PostgreSQL beside pgloader, and Pagila into another database beside
+# pg_dump -Fc | pg_restore; each side makes the tables, copies every row and
+# builds the indexes. The sides take turns; wall time of the whole move
+# (segue: start + backfill).
+whole_segue() { # source-uri target-db
+  printf 'version: 1\nname: whole\nsource: %s\ntarget: %s\nmappings: all\n' "$1" "$(uri "$2")" > "$D/w.yaml"
+  $SEGUE start "$D/w.yaml" && $SEGUE backfill "$D/w.yaml"
+}
+whole_pgdump() { # source-db target-db
+  pg_dump -Fc "$(uri "$1")" | pg_restore --no-owner -d "$(uri "$2")"
+}
+whole() {
+  local data=${SEGUE_DATA:-../shared/data} r side ms
+  local chinook=$data/chinook/Chinook_Sqlite.sqlite
+  [ -r "$chinook" ] && [ -r "$data/pagila/pagila-schema.sql" ] || die "no datasets under $data (set SEGUE_DATA)"
+  sql postgres "DROP DATABASE IF EXISTS pagila" >/dev/null 2>&1; sql postgres "CREATE DATABASE pagila" >/dev/null
+  for f in pagila-schema.sql pagila-data.sql; do
+    psql -Xq -v ON_ERROR_STOP=1 "$(uri pagila)" -f "$data/pagila/$f" >/dev/null 2>&1 || die "cannot load Pagila"
+  done
+  cp "$chinook" "$D/chinook.db"
+  echo "== whole databases (median of $REPS, in turns)"
+  : > "$D/chinook.segue"; : > "$D/chinook.pgloader"; : > "$D/pagila.segue"; : > "$D/pagila.pg_dump"
+  for r in $(seq "$REPS"); do
+    for side in segue pgloader; do
+      [ $side = pgloader ] && ! command -v pgloader >/dev/null && continue
+      blank t; sql t CHECKPOINT
+      if [ $side = segue ]; then ms=$(timed whole_segue "sqlite:$D/chinook.db" t)
+      else ms=$(timed pgloader --quiet "sqlite://$D/chinook.db" "$(uri t)"); fi
+      [ "$(sql t "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 11 ] || die "$side: Chinook lacks tables"
+      echo "$ms" >> "$D/chinook.$side"
+      [ $side = segue ] && $SEGUE abort "$D/w.yaml" >/dev/null 2>&1
+    done
+    for side in segue pg_dump; do
+      blank t; sql t CHECKPOINT
+      if [ $side = segue ]; then ms=$(timed whole_segue "$(uri pagila)" t)
+      else ms=$(timed whole_pgdump pagila t); fi
+      [ "$(sql t "SELECT count(*) FROM rental")" = 16044 ] || die "$side: Pagila's rentals not moved"
+      echo "$ms" >> "$D/pagila.$side"
+      [ $side = segue ] && $SEGUE abort "$D/w.yaml" >/dev/null 2>&1
+    done
+  done
+  local a b
+  a=$(median < "$D/chinook.segue"); b=$(median < "$D/chinook.pgloader")
+  printf '  Chinook (SQLite -> PostgreSQL): segue %s ms%s\n' "$a" \
+    "${b:+, pgloader $b ms: segue $(ratio "$b" "$a") as fast}"
+  a=$(median < "$D/pagila.segue"); b=$(median < "$D/pagila.pg_dump")
+  printf '  Pagila (PostgreSQL -> another database): segue %s ms, pg_dump | pg_restore %s ms: segue %s as fast\n' \
+    "$a" "$b" "$(ratio "$b" "$a")"
 }
 
 [ -x "$SEGUE" ] || die "build first: make"
