@@ -359,7 +359,8 @@ struct sg_driver {
                             size_t *n, sg_err *err);
     /* The tables an application made in the database's default schema
      * (PostgreSQL: current_schema()'s tables and partitioned tables, not
-     * partitions; SQLite: not sqlite_* nor segue's), in name order; *out
+     * partitions nor children by inheritance, which a query of their
+     * parent reads; SQLite: not sqlite_* nor segue's), in name order; *out
      * (n strings) is freed with sg_names_free. */
     int (*tables)(sg_conn *c, char ***out, size_t *n, sg_err *err);
     /* The statements that add foreign key d (target names) to `table`, an

@@ -9,15 +9,17 @@
 #include <string.h>
 
 /* Kind letter, name, table. A foreign key of a partition is on the root of
- * its partition tree (moved and dropped as one table), and one a partition
- * inherits from its parent is the parent's. A function counts when its
+ * its partition tree, of a child by inheritance on its parent (each moved
+ * and dropped as one table), and one a partition inherits from its parent
+ * is the parent's. A function counts when its
  * body names the table as a whole word (a text search: the body is not
  * parsed). */
 #define PG_DEPENDENTS                                                                \
     "WITH t AS (SELECT c.oid, c.relname FROM pg_class c WHERE c.relname = $1 AND "   \
     "c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)) "                       \
     "SELECT 'f', k.conname::text, (SELECT r.relname FROM pg_class r WHERE r.oid = " \
-    "coalesce(pg_partition_root(k.conrelid), k.conrelid))::text FROM "               \
+    "coalesce(pg_partition_root(k.conrelid), (SELECT i.inhparent FROM pg_inherits "  \
+    "i WHERE i.inhrelid = k.conrelid LIMIT 1), k.conrelid))::text FROM "           \
     "pg_constraint k, t WHERE k.contype = 'f' AND k.confrelid = t.oid AND "           \
     "k.conrelid <> t.oid AND k.conparentid = 0 "                                      \
     "UNION SELECT v.relkind::text, v.oid::regclass::text, NULL FROM pg_depend d "    \
@@ -98,9 +100,11 @@ static int names_of(sg_conn *c, const char *sql, const char *arg, char ***out, s
 
 int sg_pg_tables(sg_conn *c, char ***out, size_t *n, sg_err *err)
 {
+    /* a partition, or a child by inheritance, is read with its parent */
     return names_of(c, "SELECT c.relname FROM pg_class c WHERE c.relnamespace = "
                     "current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT "
-                    "c.relispartition ORDER BY 1", NULL, out, n, err);
+                    "EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid) "
+                    "ORDER BY 1", NULL, out, n, err);
 }
 
 /* One row per column of each foreign key, in key order. */
