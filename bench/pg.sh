@@ -229,12 +229,19 @@ from_sqlite() {
 # The two take turns; backfill wall time, index builds included.
 index_after() {
   echo "== backfill into another database with two secondary indexes ($ROWS rows; median of $REPS, in turns)"
+  echo "   (bid: 50 values in key order; abalance: random, as balances are once pgbench has run)"
   local idx="CREATE INDEX acc_bid ON pgbench_accounts (bid); CREATE INDEX acc_bal ON pgbench_accounts (abalance)"
   local r mode ms
+  sql postgres "DROP DATABASE IF EXISTS base_bal" >/dev/null 2>&1
+  sql postgres "CREATE DATABASE base_bal TEMPLATE base" >/dev/null
+  sql base_bal "UPDATE pgbench_accounts SET abalance = (random() * 1000000)::int" >/dev/null
+  sql base_bal "VACUUM ANALYZE pgbench_accounts" >/dev/null
   : > "$D/after"; : > "$D/during"
   for r in $(seq "$REPS"); do
     for mode in after during; do
-      fresh s; sql s "$idx" >/dev/null; blank t
+      sql postgres "DROP DATABASE IF EXISTS s" >/dev/null 2>&1
+      sql postgres "CREATE DATABASE s TEMPLATE base_bal" >/dev/null
+      sql s "$idx" >/dev/null; blank t
       if [ $mode = during ]; then sql t "$ACCOUNTS_DDL; $idx" >/dev/null; fi
       spec "$(uri s)" "$(uri t)" pgbench_accounts "$([ $mode = after ] && echo true || echo false)" > "$D/m.yaml"
       sql t CHECKPOINT

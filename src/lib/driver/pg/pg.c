@@ -93,7 +93,7 @@ int sg_pg_exec(sg_conn *c, const char *sql, sg_err *err)
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : sg_pg_fail(c, r, err);
     if (!rc) {
         const char *n = PQcmdTuples(r);
-        ((pg_conn *)c)->changes = *n ? atoll(n) : 0;
+        ((pg_conn *)c)->changes = *n ? strtoll(n, NULL, 10) : 0;
     }
     PQclear(r);
     return rc;
@@ -475,7 +475,7 @@ static int pg_step(sg_stmt *st, sg_err *err)
     int rc = 0;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
         const char *n = PQcmdTuples(r);
-        q->changes = *n ? atoll(n) : 0;
+        q->changes = *n ? strtoll(n, NULL, 10) : 0;
     } else if (r) {
         rc = sg_pg_fail(st->conn, r, err);
     } else {

@@ -183,7 +183,7 @@ int sg_pg_bulk_end(sg_bulk *b, bool ok, int64_t *rows, sg_err *err)
     while ((r = PQgetResult(q->pg)) != NULL) {
         if (PQresultStatus(r) == PGRES_COMMAND_OK) {
             const char *t = PQcmdTuples(r);
-            *rows = *t ? atoll(t) : 0;
+            *rows = *t ? strtoll(t, NULL, 10) : 0;
         } else if (!rc && ok) {
             rc = sg_pg_fail(b->conn, r, err);
         }
