@@ -513,6 +513,8 @@ test_mappings_all() {
   check "plan" $SEGUE plan "$d/m.yaml" > "$d/plan.out"
   grep -q 'CREATE TABLE "Track" .*CONSTRAINT "Track_AlbumId_fkey" FOREIGN KEY ("AlbumId") REFERENCES "Album" ("AlbumId")' "$d/plan.out" ||
     fail "plan's CREATE TABLE has no foreign key: $(grep 'CREATE TABLE "Track"' "$d/plan.out")"
+  $SEGUE plan "$d/m.yaml" --check > "$d/check.out" && ! grep -q "foreign key" "$d/check.out" ||
+    fail "plan --check: the foreign keys in the CREATE TABLE are not reported the same: $(grep 'foreign key' "$d/check.out" | head -2)"
   [ "$(grep -c '^mapping ' "$d/plan.out")" = 11 ] || fail "plan: $(grep '^mapping ' "$d/plan.out")"
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
   sqlite3 "$d/src.db" "CREATE TABLE Later (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO Later VALUES (1, 'x')"

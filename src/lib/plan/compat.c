@@ -244,6 +244,9 @@ static int fk_line(sg_migration *m, sg_plan *p, size_t map, const sg_fk_info *f,
              : transformed ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_MAPPED,
                                  "on a column the mapping transforms or drops")
              : found ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_SAME, "")
+             : carried && !sg_db_adds_foreign_keys(m->tgt)
+                 ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_SAME,
+                       "made with the table (foreign_keys: true)")
              : carried ? add(m, p, map, "foreign key", sg_buf_str(&name), SG_COMPAT_MAPPED,
                              "added at the write cutover (foreign_keys: true), checking "
                              "new writes only; dropped at a rollback")
