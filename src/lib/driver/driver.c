@@ -339,18 +339,23 @@ int sg_dependents_push(sg_dependent **v, size_t *n, const char *kind, const char
     return 0;
 }
 
+void sg_fk_info_clear(sg_fk_info *k)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        free(k->cols ? k->cols[i] : NULL);
+        free(k->ref_cols ? k->ref_cols[i] : NULL);
+    }
+    free(k->cols);
+    free(k->ref_cols);
+    free(k->name);
+    free(k->ref_table);
+    memset(k, 0, sizeof *k);
+}
+
 void sg_fk_infos_free(sg_fk_info *v, size_t n)
 {
-    for (size_t i = 0; v && i < n; i++) {
-        for (size_t k = 0; k < v[i].n; k++) {
-            free(v[i].cols ? v[i].cols[k] : NULL);
-            free(v[i].ref_cols ? v[i].ref_cols[k] : NULL);
-        }
-        free(v[i].cols);
-        free(v[i].ref_cols);
-        free(v[i].name);
-        free(v[i].ref_table);
-    }
+    for (size_t i = 0; v && i < n; i++)
+        sg_fk_info_clear(&v[i]);
     free(v);
 }
 

@@ -126,6 +126,8 @@ typedef struct sg_fk_info {
 } sg_fk_info;
 
 void sg_fk_infos_free(sg_fk_info *v, size_t n);
+/* Frees what one key holds and zeroes it (the struct itself stays). */
+void sg_fk_info_clear(sg_fk_info *k);
 /* Appends the pair (col, ref) to the last key, or to a new one (new_key,
  * or none yet) named `name` referencing ref_table; copies the strings.
  * 0, or -1 out of memory (free the array as it is). */

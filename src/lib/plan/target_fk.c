@@ -110,20 +110,6 @@ static int into_create(sg_migration *m, sg_map *mp)
     return 0;
 }
 
-/* Frees what carry() put in k. */
-static void clear(sg_fk_info *k)
-{
-    for (size_t i = 0; i < k->n; i++) {
-        free(k->cols ? k->cols[i] : NULL);
-        free(k->ref_cols ? k->ref_cols[i] : NULL);
-    }
-    free(k->cols);
-    free(k->ref_cols);
-    free(k->name);
-    free(k->ref_table);
-    memset(k, 0, sizeof *k);
-}
-
 static int map_fks(sg_migration *m, sg_map *mp)
 {
     sg_fk_info *v = NULL;
@@ -138,7 +124,7 @@ static int map_fks(sg_migration *m, sg_map *mp)
         if (c == 0)
             mp->fk_source[mp->n_fks++] = i;
         else
-            clear(&mp->fks[mp->n_fks]);
+            sg_fk_info_clear(&mp->fks[mp->n_fks]);
         if (c == 1 && sg_mapping_carry_note(mp, "%s: foreign key %s(%s...) -> %s is not "
                                             "carried to %s: %s; hint: add it on the "
                                             "target yourself if the application relies "
