@@ -979,4 +979,41 @@ test_pg_unique_values_moving_between_rows() {
     fail "target unique indexes: $(psql -XAtq "$dst" -c "SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'users'::regclass")"
 }
 
+# an autovacuum of the created table, started by the backfill's inserts,
+# holds the lock CREATE INDEX CONCURRENTLY waits for: the build waits past
+# deadlock_timeout, so the server cancels the autovacuum, and the index is
+# built at once instead of after segue's lock budget runs out (the vacuum
+# here is throttled to last minutes)
+autovacuum_on() { # database table
+  [ "$(psql -XAtq "$PG_URI" -c "SELECT count(*) FROM pg_stat_progress_vacuum p JOIN pg_stat_activity a
+      USING (pid) WHERE a.backend_type = 'autovacuum worker' AND p.datname = '$1'")" = 1 ]
+}
+index_valid() { # uri index
+  [ "$(psql -XAtq "$1" -c "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('$2') AND indisvalid")" = 1 ]
+}
+test_pg_index_build_cancels_a_blocking_autovacuum() {
+  fresh_db avdst || { fail "fresh database"; return; }
+  local dst=$DB_URI d; d=$(scratch)
+  fresh_db avsrc || { fail "fresh database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE big (id int PRIMARY KEY, v int);
+    INSERT INTO big SELECT g, g % 97 FROM generate_series(1, 200000) g; CREATE INDEX big_v ON big (v)" >/dev/null ||
+    { fail "source table"; return; }
+  printf 'version: 1\nname: av\nsource: %s\ntarget: %s\nmappings:\n  - {from: big, to: big, create: true}\n' \
+    "$DB_URI" "$dst" > "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  # the inserts start an autovacuum soon; 100 ms after each page: minutes
+  psql -Xq -v ON_ERROR_STOP=1 "$dst" -c "ALTER TABLE big SET (autovacuum_vacuum_insert_threshold = 1000,
+    autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_cost_delay = 100,
+    autovacuum_vacuum_cost_limit = 1)" -c "ALTER SYSTEM SET autovacuum_naptime = 1" \
+    -c "SELECT pg_reload_conf()" >/dev/null || fail "autovacuum settings"
+  if stopped_at "$d/m.yaml" index:build run "$d/run.log"; then
+    wait_for "an autovacuum of the target table" 120 autovacuum_on avdst &&
+      { kill -CONT $STOPPED; wait_for "index big_v built" 120 index_valid "$dst" big_v; }
+    kill -TERM $STOPPED; wait $STOPPED
+    ! grep -q "gave up waiting for a lock" "$d/run.log" || fail "the build waited out the vacuum: $(cat "$d/run.log")"
+  fi
+  psql -Xq "$dst" -c "ALTER SYSTEM RESET autovacuum_naptime" -c "SELECT pg_reload_conf()" >/dev/null
+  psql -Xq "$dst" -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'" >/dev/null
+}
+
 run_tests

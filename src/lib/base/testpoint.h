@@ -24,7 +24,10 @@
  *       locks held), before the commit;
  *   apply:committed
  *       the rows committed in the other database than the changelog's,
- *       before the applied entries are deleted there. */
+ *       before the applied entries are deleted there;
+ *   index:build
+ *       the backfill copied every row, before each secondary index of a
+ *       created table is built. */
 extern void (*sg_test_hook)(const char *where);
 
 /* Calls sg_test_hook when it is set. */

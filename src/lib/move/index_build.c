@@ -1,6 +1,7 @@
 /* Building the created target tables' secondary indexes (index_build.h). */
 #include "move/index_build.h"
 
+#include "base/testpoint.h"
 #include "move/apply.h"
 #include "plan/mapping.h"
 
@@ -40,6 +41,7 @@ int sg_index_build_next(sg_migration *m, sg_index_pos *pos, bool *done)
         sg_log(m, SG_LOG_INFO, "building index %s on %s (%zu of %zu)", d.name, d.table,
                ordinal(m, pos), sg_index_count(m));
         int64_t t0 = sg_mono_ms();
+        sg_test_point("index:build");
         int rc = sg_db_index_build(m->tgt, &d, &m->err);
         for (int tries = 0; rc && m->err.unique && tries < UNIQUE_TRIES; tries++) {
             /* a value that moved between rows whose change is not applied

@@ -110,13 +110,14 @@ static void sleep_ms(long ms)
  * then RELEASE; a lock timeout rolls back to the savepoint and says so in
  * *busy (the transaction stays usable). Outside a transaction the setting is
  * the session's, restored afterwards. */
-static int try_locking(sg_conn *c, const char *sql, bool *busy, sg_err *err)
+static int try_locking(sg_conn *c, const char *sql, long timeout_ms, bool *busy,
+                       sg_err *err)
 {
     PGconn *pg = sg_pg_idle(c);
     bool in_tx = PQtransactionStatus(pg) == PQTRANS_INTRANS;
     char set[96];
-    snprintf(set, sizeof set, "%sSET %s lock_timeout = %d", in_tx ? "SAVEPOINT segue_lock; " : "",
-             in_tx ? "LOCAL" : "SESSION", PG_LOCK_TIMEOUT_MS);
+    snprintf(set, sizeof set, "%sSET %s lock_timeout = %ld", in_tx ? "SAVEPOINT segue_lock; " : "",
+             in_tx ? "LOCAL" : "SESSION", timeout_ms);
     int rc = sg_pg_exec(c, set, err);
     if (rc)
         return rc;
@@ -155,7 +156,8 @@ static int64_t mono_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-int sg_pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err)
+/* sg_pg_exec_locking with `timeout_ms` for each try. */
+static int exec_locking(sg_conn *c, sg_buf *b, long timeout_ms, sg_err *err)
 {
     int64_t t0 = mono_ms(), budget = ((pg_conn *)c)->lock_wait_ms;
     budget = budget > 0 ? budget : PG_LOCK_WAIT_MS;
@@ -166,10 +168,10 @@ int sg_pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err)
     bool busy = false;
     int tries = 0;
     while (!rc) {
-        rc = try_locking(c, sg_buf_str(b), &busy, err);
+        rc = try_locking(c, sg_buf_str(b), timeout_ms, &busy, err);
         tries++;
         long pause = wait + (long)(jitter(&seed) % (unsigned)(wait / 2 + 1));
-        if (!busy || mono_ms() - t0 + pause + PG_LOCK_TIMEOUT_MS > budget)
+        if (!busy || mono_ms() - t0 + pause + timeout_ms > budget)
             break;
         rc = 0;
         sleep_ms(pause);
@@ -179,9 +181,31 @@ int sg_pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err)
         sg_err_prefix(err, "gave up waiting for a lock after %lld ms (%d tries of %d ms "
                       "each, so as not to queue ahead of the application); hint: a "
                       "transaction holds it (see pg_stat_activity); retry when it ends: ",
-                      (long long)(mono_ms() - t0), tries, PG_LOCK_TIMEOUT_MS);
+                      (long long)(mono_ms() - t0), tries, (int)timeout_ms);
     sg_buf_free(b);
     return rc;
+}
+
+int sg_pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err)
+{
+    return exec_locking(c, b, PG_LOCK_TIMEOUT_MS, err);
+}
+
+/* The server's deadlock_timeout (ms); 1000, its default, if unreadable. */
+static long deadlock_timeout_ms(sg_conn *c)
+{
+    sg_err ignored;
+    PGresult *r = sg_pg_query(c, "SELECT setting::bigint FROM pg_settings WHERE name = "
+                              "'deadlock_timeout'", 0, NULL, &ignored);
+    long ms = r && PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    return ms > 0 && ms < 3600000 ? ms : 1000;
+}
+
+int sg_pg_exec_concurrently(sg_conn *c, sg_buf *b, sg_err *err)
+{
+    long t = deadlock_timeout_ms(c) + PG_LOCK_TIMEOUT_MS;
+    return exec_locking(c, b, t > PG_LOCK_TIMEOUT_MS ? t : PG_LOCK_TIMEOUT_MS, err);
 }
 
 static int pg_lock_wait(sg_conn *c, int64_t ms, sg_err *err)

@@ -136,11 +136,11 @@ int sg_pg_index_build(sg_conn *c, const sg_index_def *d, sg_err *err)
         if (exists) {
             sg_buf_puts(&b, "DROP INDEX CONCURRENTLY IF EXISTS ");
             sg_std_quote_ident(&b, d->name);
-            if ((rc = sg_pg_exec_locking(c, &b, err)) != 0)
+            if ((rc = sg_pg_exec_concurrently(c, &b, err)) != 0)
                 break;
         }
         sg_pg_index_sql(d, &b);
-        rc = sg_pg_exec_locking(c, &b, err);
+        rc = sg_pg_exec_concurrently(c, &b, err);
         if (!rc || (index_state(c, d, &exists, &valid, err) == 0 && !exists))
             break; /* built, or failed before making anything: final */
         rc = attempt < 2 ? 0 : rc;

@@ -61,6 +61,13 @@ int sg_pg_exec(sg_conn *c, const char *sql, sg_err *err);
  * off and retries, so segue never holds the application's queries behind it
  * for longer than that. */
 int sg_pg_exec_locking(sg_conn *c, sg_buf *b, sg_err *err);
+/* sg_pg_exec_locking for CREATE/DROP INDEX CONCURRENTLY, whose SHARE UPDATE
+ * EXCLUSIVE lock and waits for older transactions hold back no read or write
+ * of the application: each try waits past the server's deadlock_timeout,
+ * the point where PostgreSQL cancels an autovacuum that holds the table (a
+ * shorter wait never reaches it and retries until the vacuum ends, which on
+ * a large table takes minutes). */
+int sg_pg_exec_concurrently(sg_conn *c, sg_buf *b, sg_err *err);
 /* segue."name": where control tables, changelogs and functions live. */
 void sg_pg_control_name(sg_buf *b, const char *name);
 void sg_pg_type_parse(const char *decl, sg_coltype *out);
