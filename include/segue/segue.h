@@ -157,6 +157,13 @@ typedef struct sg_plan_mapping {
                          * column"; made as the source has them, and moved up
                          * to the side that took writes at each write
                          * cutover and rollback */
+    size_t n_numbered;
+    char **numbered;    /* with create: true: the target columns its engine
+                         * numbers when an insert leaves them out, as the
+                         * source's are (an identity, SQLite's INTEGER
+                         * PRIMARY KEY), as "column (source column)"; their
+                         * numbering is moved past the other side's numbers
+                         * at each write cutover and rollback */
     size_t n_fk_ddl;
     char **fk_ddl;      /* foreign_keys: true, on an engine that adds them to
                          * a table that exists (PostgreSQL): the statements

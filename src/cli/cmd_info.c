@@ -68,6 +68,10 @@ static void plan_text(const sg_plan *p)
             printf("  sequence %s: made as the source has it, the column's default; "
                    "moved up to the source's value at the write cutover\n",
                    pm->sequences[k]);
+        for (size_t k = 0; k < pm->n_numbered; k++)
+            printf("  numbered: %s by the target when an insert leaves it out, as on the "
+                   "source; moved past the source's numbers at the write cutover\n",
+                   pm->numbered[k]);
         if (pm->roles)
             printf("  roles: %s\n", pm->roles);
         if (pm->dependents)
@@ -89,12 +93,13 @@ static json_t *plan_json(const sg_plan *p)
     json_t *maps = json_array();
     for (size_t i = 0; i < p->n_mappings; i++) {
         const sg_plan_mapping *pm = &p->mappings[i];
-        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:o,s:o,s:o,s:i,s:s?,s:s?}",
+        json_array_append_new(maps, json_pack("{s:s,s:s,s:I,s:s?,s:o,s:o,s:o,s:o,s:i,s:s?,s:s?}",
                               "from", pm->from, "to", pm->to, "source_rows",
                               (json_int_t)pm->source_rows, "target_ddl",
                               pm->target_ddl, "index_ddl",
                               strv(pm->index_ddl, pm->n_indexes), "sequences",
-                              strv(pm->sequences, pm->n_sequences), "foreign_key_ddl",
+                              strv(pm->sequences, pm->n_sequences), "numbered",
+                              strv(pm->numbered, pm->n_numbered), "foreign_key_ddl",
                               strv(pm->fk_ddl, pm->n_fk_ddl), "reverse_columns",
                               pm->reverse_columns, "roles", pm->roles, "dependents",
                               pm->dependents));

@@ -61,6 +61,11 @@ typedef struct sg_map {
                                    * default takes numbers from, made in
                                    * another database like the source's
                                    * (the DEFAULT is set with it), or NULL */
+    char **col_numbered;          /* per target column: made numbered by
+                                   * the target's engine (an identity, the
+                                   * rowid) as the source column of this
+                                   * name is, or NULL; its numbering moves
+                                   * up at each write switch */
     size_t n_checks;
     char **checks;
     /* foreign_keys: true: the source's foreign keys among mapped tables,

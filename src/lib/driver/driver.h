@@ -57,6 +57,12 @@ typedef struct sg_column_info {
                        * "CURRENT_TIMESTAMP"), or NULL when none */
     char *sequence;   /* the sequence that default takes numbers from, as
                        * the engine names it in SQL, or NULL */
+    char numbered;    /* the engine numbers the column when an insert leaves
+                       * it out: 'a' always (no value from the application
+                       * accepted: PostgreSQL GENERATED ALWAYS AS IDENTITY),
+                       * 'd' by default (BY DEFAULT identity, a serial with
+                       * its own sequence, SQLite's INTEGER PRIMARY KEY),
+                       * 0 not */
 } sg_column_info;
 
 typedef struct sg_unique_info {
@@ -282,6 +288,12 @@ struct sg_driver {
      * returns until the transaction ends (" FOR UPDATE"); "" where a write
      * transaction already excludes every other writer (SQLite). */
     const char *row_lock;
+    /* Written between an INSERT's column list and its VALUES or SELECT so
+     * that segue's rows keep their own values in columns the engine numbers
+     * itself, even where the table takes none from the application
+     * (PostgreSQL's GENERATED ALWAYS AS IDENTITY: " OVERRIDING SYSTEM
+     * VALUE"); "" where no such column exists (SQLite). */
+    const char *insert_override;
     /* Appends the upsert clause after an INSERT: conflict on `keys`, update
      * `cols` (all n_cols written columns; keys included are skipped). */
     void (*upsert_tail)(sg_buf *b, size_t n_keys, const char *const *keys,
@@ -309,6 +321,27 @@ struct sg_driver {
     int (*sequence_copy)(sg_conn *from, sg_conn *to, const char *seq, const char *table,
                          const char *column, sg_err *err);
     int (*sequence_sync)(sg_conn *from, sg_conn *to, const char *seq, sg_err *err);
+    /* A created column the engine numbers itself (sg_column_info.numbered)
+     * of integer type `type`, the sole key column or not: returns the type
+     * to declare and appends what follows it to `clause` (PostgreSQL:
+     * `type`, " GENERATED ALWAYS|BY DEFAULT AS IDENTITY"; SQLite:
+     * "INTEGER", nothing, as a sole key column so declared is the rowid);
+     * NULL where the engine cannot number it (SQLite: not the sole key).
+     * The returned text is `type` or static. */
+    const char *(*numbered_column)(const char *type, bool always, bool sole_key,
+                                   sg_buf *clause);
+    /* The greatest number the engine's numbering of table.column gave or
+     * holds (PostgreSQL: its sequence's last value; SQLite: the greatest
+     * value, or AUTOINCREMENT's record if higher) into *last; *known false
+     * when none (a sequence never used, an empty table). */
+    int (*numbering_last)(sg_conn *c, const char *table, const char *column, int64_t *last,
+                          bool *known, sg_err *err);
+    /* Moves the numbering of table.column up so that the next number it
+     * gives is above `floor` and above every value the column holds; never
+     * down. (SQLite numbers from the greatest value already: only an
+     * AUTOINCREMENT record moves.) */
+    int (*numbering_raise)(sg_conn *c, const char *table, const char *column, int64_t floor,
+                           sg_err *err);
     /* Gives `to_table` in `to` (a database of this engine) the privileges
      * roles hold on `from_table` in `from`, its owner's included (roles `to`
      * lacks are skipped: table_roles names them). NULL where the engine has
@@ -529,9 +562,16 @@ int sg_db_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
 int sg_db_sequence_copy(sg_conn *from, sg_conn *to, const char *seq, const char *table,
                         const char *column, sg_err *err);
 int sg_db_sequence_sync(sg_conn *from, sg_conn *to, const char *seq, sg_err *err);
+const char *sg_db_numbered_column(const sg_conn *c, const char *type, bool always,
+                                  bool sole_key, sg_buf *clause);
+int sg_db_numbering_last(sg_conn *c, const char *table, const char *column, int64_t *last,
+                         bool *known, sg_err *err);
+int sg_db_numbering_raise(sg_conn *c, const char *table, const char *column, int64_t floor,
+                          sg_err *err);
 const char *sg_db_type_name(const sg_conn *c, sg_vtype t);
 const char *sg_db_serial_pk(const sg_conn *c);
 const char *sg_db_row_lock(const sg_conn *c);
+const char *sg_db_insert_override(const sg_conn *c);
 const char *sg_db_row_estimate_sql(const sg_conn *c);  /* NULL: none */
 void sg_db_upsert_tail(const sg_conn *c, sg_buf *b, size_t n_keys,
                        const char *const *keys, size_t n_cols, const char *const *cols);

@@ -138,6 +138,27 @@ int sg_db_sequence_sync(sg_conn *from, sg_conn *to, const char *seq, sg_err *err
                : missing(to, "sequence_sync", err);
 }
 
+const char *sg_db_numbered_column(const sg_conn *c, const char *type, bool always,
+                                  bool sole_key, sg_buf *clause)
+{
+    return c->drv->numbered_column(type, always, sole_key, clause);
+}
+
+int sg_db_numbering_last(sg_conn *c, const char *table, const char *column, int64_t *last,
+                         bool *known, sg_err *err)
+{
+    *known = false;
+    return c->drv->numbering_last ? c->drv->numbering_last(c, table, column, last, known, err)
+                                  : missing(c, "numbering_last", err);
+}
+
+int sg_db_numbering_raise(sg_conn *c, const char *table, const char *column, int64_t floor,
+                          sg_err *err)
+{
+    return c->drv->numbering_raise ? c->drv->numbering_raise(c, table, column, floor, err)
+                                   : missing(c, "numbering_raise", err);
+}
+
 const char *sg_db_type_name(const sg_conn *c, sg_vtype t)
 {
     return c->drv->type_name(t);
@@ -151,6 +172,11 @@ const char *sg_db_serial_pk(const sg_conn *c)
 const char *sg_db_row_lock(const sg_conn *c)
 {
     return c->drv->row_lock;
+}
+
+const char *sg_db_insert_override(const sg_conn *c)
+{
+    return c->drv->insert_override;
 }
 
 const char *sg_db_row_estimate_sql(const sg_conn *c)

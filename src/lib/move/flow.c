@@ -121,7 +121,7 @@ void sg_flow_upsert_sql(sg_flow *f, sg_buf *b, size_t rows)
     sg_db_ident(f->to, b, f->to_table);
     sg_buf_puts(b, " (");
     sg_sql_ident_list(f->to, b, f->n_cols, f->to_cols, NULL);
-    sg_buf_puts(b, ") VALUES ");
+    sg_buf_printf(b, ")%s VALUES ", sg_db_insert_override(f->to));
     for (size_t r = 0; r < rows; r++) {
         sg_buf_puts(b, r ? ", (" : "(");
         param = params(f->to, b, f->n_cols, param);
@@ -129,6 +129,42 @@ void sg_flow_upsert_sql(sg_flow *f, sg_buf *b, size_t rows)
     }
     sg_db_upsert_tail(f->to, b, f->n_key, (const char *const *)f->to_key,
                             f->n_cols, (const char *const *)f->to_cols);
+}
+
+static bool is_key_col(const sg_flow *f, size_t col)
+{
+    for (size_t k = 0; k < f->n_key; k++)
+        if ((size_t)f->key_pos[k] == col)
+            return true;
+    return false;
+}
+
+/* UPDATE of one row, each column's value the parameter of its position:
+ * the key's in the WHERE, the others' in the SET (a key column set to
+ * itself would be refused where the engine numbers it, as GENERATED
+ * ALWAYS; a table of key columns only sets its first to itself). */
+static void update_sql(sg_flow *f, sg_buf *b)
+{
+    bool any = false, all_key = f->n_key == f->n_cols;
+    sg_buf_puts(b, "UPDATE ");
+    sg_db_ident(f->to, b, f->to_table);
+    sg_buf_puts(b, " SET ");
+    for (size_t i = 0; i < f->n_cols; i++) {
+        if (is_key_col(f, i) && !(all_key && !any))
+            continue;
+        sg_buf_puts(b, any ? ", " : "");
+        sg_db_ident(f->to, b, f->to_cols[i]);
+        sg_buf_puts(b, " = ");
+        sg_db_param(f->to, b, (int)i + 1);
+        any = true;
+    }
+    sg_buf_puts(b, " WHERE ");
+    for (size_t k = 0; k < f->n_key; k++) {
+        sg_buf_puts(b, k ? " AND " : "");
+        sg_db_ident(f->to, b, f->to_key[k]);
+        sg_buf_puts(b, " = ");
+        sg_db_param(f->to, b, f->key_pos[k] + 1);
+    }
 }
 
 int sg_flow_prepare(sg_flow *f, sg_err *err)
@@ -141,17 +177,7 @@ int sg_flow_prepare(sg_flow *f, sg_err *err)
     if ((rc = prepare(f->from, &b, &f->read_key, err)) != 0)
         return rc;
     if (f->update_only || f->reverse) {
-        sg_buf_puts(&b, "UPDATE ");
-        sg_db_ident(f->to, &b, f->to_table);
-        sg_buf_puts(&b, " SET ");
-        for (size_t i = 0; i < f->n_cols; i++) {
-            sg_buf_puts(&b, i ? ", " : "");
-            sg_db_ident(f->to, &b, f->to_cols[i]);
-            sg_buf_puts(&b, " = ");
-            sg_db_param(f->to, &b, (int)i + 1);
-        }
-        sg_buf_puts(&b, " WHERE ");
-        key_equals(f->to, &b, f->n_key, f->to_key, (int)f->n_cols + 1);
+        update_sql(f, &b);
         if ((rc = prepare(f->to, &b, &f->update, err)) != 0 || f->update_only)
             return rc;
     }
@@ -215,8 +241,6 @@ int sg_flow_write_values(sg_flow *f, sg_stmt *w, const sg_value *v, sg_err *err)
     int rc = 0;
     for (size_t i = 0; i < f->n_cols && !rc; i++)
         rc = sg_db_bind(w, (int)i + 1, &v[i], err);
-    for (size_t k = 0; w == f->update && k < f->n_key && !rc; k++)
-        rc = sg_db_bind(w, (int)(f->n_cols + k) + 1, &v[f->key_pos[k]], err);
     if (!rc && (rc = sg_db_step(w, err)) > 0)
         rc = 0;
     sg_db_reset(w);
@@ -326,7 +350,7 @@ static int copy_in_engine(sg_flow *f, const sg_row *lo, const sg_row *hi,
     sg_db_ident(f->to, &b, f->to_table);
     sg_buf_puts(&b, " (");
     sg_sql_ident_list(f->to, &b, f->n_cols, f->to_cols, NULL);
-    sg_buf_puts(&b, ") ");
+    sg_buf_printf(&b, ")%s ", sg_db_insert_override(f->to));
     select_head_in(f, &b, f->same_db ? NULL : f->from_schema);
     sg_sql_key_range(f->from, &b, f->n_key, f->from_key, lo, hi, 1);
     sg_flow_filter(f, &b);

@@ -51,8 +51,7 @@ int sg_flow_sync_many(sg_flow *f, const sg_row *keys, size_t n, sg_err *err);
 void sg_flow_select_head(sg_flow *f, sg_buf *b);
 void sg_flow_filter(sg_flow *f, sg_buf *b);
 int sg_flow_write_row(sg_flow *f, sg_stmt *from, sg_err *err);
-/* Binds n_cols values (for f->update, then the key again) into w, a write
- * statement of f, and runs it. */
+/* Binds n_cols values into w, a write statement of f, and runs it. */
 int sg_flow_write_values(sg_flow *f, sg_stmt *w, const sg_value *v, sg_err *err);
 /* INSERT INTO to (cols) VALUES (...) x rows, then the driver's upsert tail;
  * parameters row by row, n_cols per row. */

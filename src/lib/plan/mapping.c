@@ -551,6 +551,7 @@ void sg_mapping_free(sg_migration *m)
         sg_names_free(mp->from_types, mp->from_types ? mp->fwd.n_cols : 0);
         sg_names_free(mp->col_defaults, mp->col_defaults ? mp->fwd.n_cols : 0);
         sg_names_free(mp->col_sequences, mp->col_sequences ? mp->fwd.n_cols : 0);
+        sg_names_free(mp->col_numbered, mp->col_numbered ? mp->fwd.n_cols : 0);
         sg_names_free(mp->checks, mp->n_checks);
         sg_fk_infos_free(mp->fks, mp->n_fks);
         free(mp->fk_source);

@@ -89,6 +89,11 @@ static int plan_indexes(sg_migration *m, const sg_map *mp, sg_plan_mapping *pm, 
             add_note(&pm->sequences, &pm->n_sequences, "%s for %s", mp->col_sequences[c],
                      mp->fwd.to_cols[c]))
             return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (size_t c = 0; c < mp->fwd.n_cols; c++)
+        if (mp->col_numbered[c] &&
+            add_note(&pm->numbered, &pm->n_numbered, "%s (%s)", mp->fwd.to_cols[c],
+                     mp->col_numbered[c]))
+            return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -205,6 +210,7 @@ void sg_plan_free(sg_plan *p)
             free(p->mappings[i].index_ddl[k]);
         free(p->mappings[i].index_ddl);
         sg_names_free(p->mappings[i].sequences, p->mappings[i].n_sequences);
+        sg_names_free(p->mappings[i].numbered, p->mappings[i].n_numbered);
         sg_names_free(p->mappings[i].fk_ddl, p->mappings[i].n_fk_ddl);
     }
     for (size_t i = 0; i < p->n_warnings; i++)

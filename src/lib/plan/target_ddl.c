@@ -138,6 +138,50 @@ static int default_clause(sg_migration *m, sg_map *mp, size_t i, int ref, sg_buf
     return rc;
 }
 
+/* Whether source column ref, copied as it is into target column i, is one
+ * the target's engine numbers too (the source numbers it, and its default,
+ * if any, a serial's nextval, is not carried as it is): then its declared
+ * type (as the engine needs it: SQLite's rowid is INTEGER) and the clause
+ * that numbers it, into b; the numbering moves up at each write switch
+ * (cutover.c). Where the target's engine cannot number it, a note. */
+static int numbered_def(sg_migration *m, sg_map *mp, size_t i, int ref, sg_buf *b,
+                        bool *done)
+{
+    const sg_column_info *c = &mp->src->cols[ref];
+    sg_flow *f = &mp->fwd;
+    sg_coltype ct = SG_COLTYPE_INIT;
+    *done = false;
+    if (!c->numbered || (c->default_sql && !sg_typemap_crossing(m)) || !mp->col_types[i])
+        return 0;
+    sg_db_type_parse(m->tgt, mp->col_types[i], &ct);
+    bool sole = f->n_key == 1 && strcmp(f->to_key[0], f->to_cols[i]) == 0;
+    sg_buf clause = SG_BUF_INIT;
+    const char *type = ct.kind == SG_K_INT ? sg_db_numbered_column(m->tgt, mp->col_types[i],
+                                                                   c->numbered == 'a', sole,
+                                                                   &clause)
+                                           : NULL;
+    int rc = 0;
+    if (!type) {
+        rc = sg_mapping_carry_note(mp, "%s: %s is numbered by the source when an insert "
+                                   "leaves it out; %s.%s cannot be (the target numbers "
+                                   "only a sole integer key); hint: inserts on the target "
+                                   "must give the value", mp->label, c->name,
+                                   f->to_table, f->to_cols[i]);
+    } else {
+        char *t = type == mp->col_types[i] ? mp->col_types[i] : strdup(type);
+        if (t != mp->col_types[i]) {
+            free(mp->col_types[i]);
+            mp->col_types[i] = t;
+        }
+        sg_buf_printf(b, " %s%s", t ? t : "", sg_buf_str(&clause));
+        rc = !t || !(mp->col_numbered[i] = strdup(c->name));
+        *done = true;
+    }
+    rc = rc || sg_buf_failed(&clause) || sg_buf_failed(b);
+    sg_buf_free(&clause);
+    return rc ? sg_err_set(&m->err, SG_ENOMEM, "out of memory") : 0;
+}
+
 /* The declared type of a target column: explicit, else the source column's
  * for a plain reference, else the type the source gives the expression,
  * else none (SQLite then stores the value as it comes). Across engines the
@@ -160,11 +204,14 @@ static int column_def(sg_migration *m, sg_map *mp, size_t i, sg_buf *b)
     mp->col_types[i] = mapped ? sg_typemap_column(m, type) : type ? strdup(type) : NULL;
     if ((mapped || type) && !mp->col_types[i])
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    if (mp->col_types[i] && *mp->col_types[i])
+    bool numbered = false;
+    if (ref >= 0 && numbered_def(m, mp, i, ref, b, &numbered))
+        return m->err.code;
+    if (!numbered && mp->col_types[i] && *mp->col_types[i])
         sg_buf_printf(b, " %s", mp->col_types[i]);
     if (ref >= 0 && mp->src->cols[ref].notnull && !sm->where)
         sg_buf_puts(b, " NOT NULL");
-    return ref >= 0 ? default_clause(m, mp, i, ref, b) : 0;
+    return ref >= 0 && !numbered ? default_clause(m, mp, i, ref, b) : 0;
 }
 
 /* The source table's CHECK constraints over columns copied as they are,
@@ -215,7 +262,9 @@ int sg_mapping_target_ddl(sg_migration *m, sg_map *mp)
     mp->from_types = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->from_types);
     mp->col_defaults = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_defaults);
     mp->col_sequences = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_sequences);
-    if (!mp->col_types || !mp->from_types || !mp->col_defaults || !mp->col_sequences)
+    mp->col_numbered = calloc(f->n_cols ? f->n_cols : 1, sizeof *mp->col_numbered);
+    if (!mp->col_types || !mp->from_types || !mp->col_defaults || !mp->col_sequences ||
+        !mp->col_numbered)
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     sg_buf_puts(&b, "CREATE TABLE ");
     sg_db_ident(m->tgt, &b, f->to_table);

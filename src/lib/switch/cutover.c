@@ -144,18 +144,44 @@ static int finish_record(sg_migration *m, int dir, const int64_t *upto)
     return rc;
 }
 
-/* Each sequence a created table's default takes numbers from (another
- * database, target_ddl.c) moves up to where the side that took writes so
- * far left its own: the side taking them next hands out no number twice.
- * (Not transactional in PostgreSQL: a switch that fails after it leaves the
- * sequence higher, which costs numbers, never a duplicate.) */
-static int sync_sequences(sg_migration *m, sg_conn *from, sg_conn *to)
+/* A column the engines number on both sides (target_ddl.c): the side
+ * taking writes next numbers above the last number the other gave and
+ * every value its table holds. */
+static int sync_numbering(sg_migration *m, const sg_map *mp, size_t c, bool forward)
 {
+    const sg_flow *f = &mp->fwd;
+    sg_conn *from = forward ? m->src : m->tgt, *to = forward ? m->tgt : m->src;
+    const char *ft = forward ? f->from_table : f->to_table;
+    const char *fc = forward ? mp->col_numbered[c] : f->to_cols[c];
+    int64_t last = 0;
+    bool known = false;
+    int rc = sg_db_numbering_last(from, ft, fc, &last, &known, &m->err);
+    if (!rc)
+        rc = sg_db_numbering_raise(to, forward ? f->to_table : f->from_table,
+                                   forward ? f->to_cols[c] : mp->col_numbered[c],
+                                   known ? last : INT64_MIN, &m->err);
+    return rc;
+}
+
+/* Each sequence a created table's default takes numbers from (another
+ * database, target_ddl.c), and each column both engines number, moves up
+ * to where the side that took writes so far left its own: the side taking
+ * them next hands out no number twice. (Not transactional in PostgreSQL: a
+ * switch that fails after it leaves the sequence higher, which costs
+ * numbers, never a duplicate.) */
+static int sync_sequences(sg_migration *m, bool forward)
+{
+    sg_conn *from = forward ? m->src : m->tgt, *to = forward ? m->tgt : m->src;
     int rc = 0;
-    for (size_t i = 0; !rc && i < m->n_maps; i++)
-        for (size_t c = 0; !rc && m->maps[i].col_sequences && c < m->maps[i].fwd.n_cols; c++)
-            if (m->maps[i].col_sequences[c])
-                rc = sg_db_sequence_sync(from, to, m->maps[i].col_sequences[c], &m->err);
+    for (size_t i = 0; !rc && i < m->n_maps; i++) {
+        const sg_map *mp = &m->maps[i];
+        for (size_t c = 0; !rc && mp->col_sequences && c < mp->fwd.n_cols; c++)
+            if (mp->col_sequences[c])
+                rc = sg_db_sequence_sync(from, to, mp->col_sequences[c], &m->err);
+        for (size_t c = 0; !rc && mp->col_numbered && c < mp->fwd.n_cols; c++)
+            if (mp->col_numbered[c])
+                rc = sync_numbering(m, mp, c, forward);
+    }
     return rc;
 }
 
@@ -169,7 +195,7 @@ static int cutover_fenced(sg_migration *m, const int64_t *after, int64_t *upto,
 {
     int rc = sg_apply_keep(m, SG_FORWARD, after, upto, drained);
     if (!rc)
-        rc = sync_sequences(m, m->src, m->tgt);
+        rc = sync_sequences(m, true);
     if (!rc)
         rc = sg_mapping_fks_switch(m, true);
     if (!rc)
@@ -189,7 +215,7 @@ static int rollback_fenced(sg_migration *m, int64_t *upto, int64_t *drained)
 {
     int rc = sg_apply_keep(m, SG_REVERSE, NULL, upto, drained);
     if (!rc)
-        rc = sync_sequences(m, m->tgt, m->src);
+        rc = sync_sequences(m, false);
     if (!rc)
         rc = sg_mapping_fks_switch(m, false);
     if (!rc)

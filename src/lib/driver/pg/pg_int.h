@@ -72,6 +72,13 @@ int sg_pg_exec_concurrently(sg_conn *c, sg_buf *b, sg_err *err);
 void sg_pg_control_name(sg_buf *b, const char *name);
 void sg_pg_type_parse(const char *decl, sg_coltype *out);
 void sg_pg_type_decl(const sg_coltype *t, sg_buf *b);
+/* Columns the server numbers (identity, serial): pg_sequence.c. */
+const char *sg_pg_numbered_column(const char *type, bool always, bool sole_key,
+                                  sg_buf *clause);
+int sg_pg_numbering_last(sg_conn *c, const char *table, const char *column, int64_t *last,
+                         bool *known, sg_err *err);
+int sg_pg_numbering_raise(sg_conn *c, const char *table, const char *column, int64_t floor,
+                          sg_err *err);
 /* Bulk loads: pg_copy.c. */
 int sg_pg_bulk_begin(sg_conn *c, const char *table, size_t n, const char *const *cols,
                   sg_bulk **out, sg_err *err);

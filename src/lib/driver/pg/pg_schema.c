@@ -100,6 +100,13 @@ int sg_pg_guard_exists(sg_conn *c, const sg_guard *g, bool *out, sg_err *err)
     "'pg_class'::regclass JOIN pg_class sq ON sq.oid = dp.refobjid AND sq.relkind = " \
     "'S' WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum LIMIT 1)"
 
+/* sg_column_info.numbered: an identity's kind, 'd' for a serial (a
+ * sequence owned by the column and its default). */
+#define PG_COLUMN_NUMBERED                                                           \
+    "CASE WHEN a.attidentity <> '' THEN a.attidentity::text WHEN "                  \
+    "pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) IS NOT NULL "    \
+    "THEN 'd' ELSE '' END"
+
 static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *err)
 {
     const char *vals[1] = { oid };
@@ -108,8 +115,8 @@ static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *e
                            "atthasdef OR attidentity <> '', "
                            "(SELECT pg_get_expr(d.adbin, d.adrelid, true) FROM pg_attrdef d "
                            "WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND "
-                           "a.attgenerated = '') , " PG_COLUMN_SEQUENCE " "
-                           "FROM pg_attribute a WHERE attrelid = $1::oid "
+                           "a.attgenerated = '') , " PG_COLUMN_SEQUENCE ", "
+                           PG_COLUMN_NUMBERED " FROM pg_attribute a WHERE attrelid = $1::oid "
                            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", 1, vals, err);
     if (!r)
         return SG_EDB;
@@ -127,6 +134,7 @@ static int load_columns(sg_conn *c, const char *oid, sg_table_info *t, sg_err *e
             oom = !(col->default_sql = strdup(PQgetvalue(r, i, 6)));
         if (!PQgetisnull(r, i, 7))
             oom = oom || !(col->sequence = strdup(PQgetvalue(r, i, 7)));
+        col->numbered = PQgetvalue(r, i, 8)[0];
         oom = oom || !col->name || !col->decl_type || !col->order;
     }
     if (oom)

@@ -43,6 +43,15 @@ int sg_sq_table_dependents(sg_conn *c, const char *table, sg_dependent **out, si
                            sg_err *err);
 int sg_sq_table_checks(sg_conn *c, const sg_table_info *t, sg_check_info **out, size_t *n,
                        sg_err *err);
+/* Keys SQLite numbers itself: sqlite_numbering.c. sg_sq_mark_rowid marks
+ * the table's rowid key column numbered (after its key is known). */
+int sg_sq_mark_rowid(sqlite3 *db, sg_table_info *t);
+const char *sg_sq_numbered_column(const char *type, bool always, bool sole_key,
+                                  sg_buf *clause);
+int sg_sq_numbering_last(sg_conn *c, const char *table, const char *column, int64_t *last,
+                         bool *known, sg_err *err);
+int sg_sq_numbering_raise(sg_conn *c, const char *table, const char *column, int64_t floor,
+                          sg_err *err);
 /* Secondary indexes: sqlite_index.c. */
 int sg_sq_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out,
                         size_t *n, sg_err *err);

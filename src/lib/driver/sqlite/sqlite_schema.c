@@ -183,6 +183,8 @@ int sg_sq_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err 
     if (rc == SQLITE_OK)
         rc = collect_pk(t);
     if (rc == SQLITE_OK)
+        rc = sg_sq_mark_rowid(db, t);
+    if (rc == SQLITE_OK)
         rc = load_uniques(db, t);
     if (rc == SQLITE_OK) {
         *out = t;
