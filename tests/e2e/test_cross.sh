@@ -294,14 +294,19 @@ test_defaults_and_checks_carried_across_engines() {
   printf 'version: 1\nname: dflt2\nsource: %s\ntarget: sqlite:%s\nmappings:\n  - from: p\n    to: p\n    create: true\n' \
     "$DB_URI" "$D/t.db" > "$D/m2.yaml"
   $SEGUE plan "$D/m2.yaml" > "$D/plan2.out" || fail "plan 2"
-  grep -q "the default of id (nextval('p_id_seq'::regclass)) is not carried" "$D/plan2.out" ||
-    fail "plan 2 does not name the sequence: $(cat "$D/plan2.out")"
+  grep -qF 'CREATE TABLE "p" ("id" INTEGER NOT NULL' "$D/plan2.out" && grep -q "numbered: id (id)" "$D/plan2.out" &&
+    grep -q "changed as the mapping says: column id: numbered by the target's engine, not by the source's default nextval('p_id_seq'::regclass)" "$D/plan2.out" ||
+    fail "plan 2 does not show the serial numbered by SQLite: $(cat "$D/plan2.out")"
   migrate_while_writing "$D/m2.yaml" "INSERT INTO p DEFAULT VALUES" "UPDATE p SET on_ = false WHERE id % 5 = 0"
   [ "$(sqlite3 "$D/t.db" "SELECT count(*), sum(on_), count(seen) FROM p")" = "51|41|51" ] ||
     fail "copied rows: $(sqlite3 "$D/t.db" "SELECT count(*), sum(on_), count(seen) FROM p")"
   as_segue "$D/t.db" "INSERT INTO p (id) VALUES (100)" || fail "insert in SQLite"
   [ "$(sqlite3 "$D/t.db" "SELECT on_, made IS NOT NULL, seen IS NOT NULL, note FROM p WHERE id = 100")" = "1|1|1|n" ] ||
     fail "SQLite defaults: $(sqlite3 "$D/t.db" "SELECT * FROM p WHERE id = 100")"
+  as_segue "$D/t.db" "INSERT INTO p (note) VALUES ('numbered')" || fail "insert without the key in SQLite"
+  [ "$(sqlite3 "$D/t.db" "SELECT id FROM p WHERE note = 'numbered'")" = 101 ] ||
+    fail "SQLite did not number the serial: $(sqlite3 "$D/t.db" "SELECT * FROM p WHERE note = 'numbered'")"
+  $SEGUE plan "$D/m2.yaml" --check > "$D/check2.out" || fail "plan --check after the move: $(cat "$D/check2.out")"
 }
 
 # NaN and -0.0 cannot cross into SQLite unchanged (NaN would become NULL,

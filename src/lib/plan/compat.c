@@ -104,22 +104,27 @@ static int column(sg_migration *m, sg_plan *p, size_t map, const sg_table_info *
     if (c && c->notnull != notnull)
         SAY("%s%s on the target, %s on the source", n ? "; " : "",
             c->notnull ? "NOT NULL" : "NULL allowed", s->notnull ? "NOT NULL" : "NULL allowed");
-    if (s->default_sql && !dflt)
+    bool numbered = mp->col_numbered && mp->col_numbered[i];
+    if (s->default_sql && !dflt && !numbered)
         SAY("%sthe source's default %s is not carried", n ? "; " : "", s->default_sql);
-    else if (c && !same_text(dflt, c->default_sql))
+    else if (c && !numbered && !same_text(dflt, c->default_sql))
         SAY("%sdefault %s on the target, %s expected", n ? "; " : "",
             c->default_sql ? c->default_sql : "none", dflt ? dflt : "none");
+    if (c && numbered && !c->numbered)
+        SAY("%sthe target does not number it when an insert leaves it out, the source "
+            "does", n ? "; " : "");
     if (c && !sg_typemap_crossing(m) && *s->order && *c->order && strcmp(s->order, c->order))
         SAY("%sordered by %s on the target, %s on the source", n ? "; " : "", c->order,
             s->order);
-#undef SAY
     if (n)
         return add(m, p, map, "column", s->name, SG_COMPAT_UNEXPECTED, d);
-    if (sg_typemap_crossing(m) && type && !same_text(type, s->decl_type)) {
-        snprintf(d, sizeof d, "%s -> %s as the target engine spells it", s->decl_type, type);
-        return add(m, p, map, "column", s->name, SG_COMPAT_MAPPED, d);
-    }
-    return add(m, p, map, "column", s->name, SG_COMPAT_SAME, "");
+    if (sg_typemap_crossing(m) && type && !same_text(type, s->decl_type))
+        SAY("%s -> %s as the target engine spells it", s->decl_type, type);
+    if (numbered && s->default_sql)
+        SAY("%snumbered by the target's engine, not by the source's default %s",
+            n ? "; " : "", s->default_sql);
+#undef SAY
+    return add(m, p, map, "column", s->name, n ? SG_COMPAT_MAPPED : SG_COMPAT_SAME, d);
 }
 
 /* Whether target index ix (of t) is the carried one e. */
