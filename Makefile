@@ -19,7 +19,7 @@ CPPFLAGS += -Iinclude -I$(PG_INC) -D_GNU_SOURCE
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -pthread $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS += -pthread $(SANFLAGS)
-LIBS     = -lsqlite3 -lpq -lyaml -ljansson -lxxhash -lm
+LIBS     = -lsqlite3 -lpq -lyaml -ljansson -lxxhash -lpg_query -lm
 
 LIB_SRC  = $(shell find src/lib -name '*.c' | sort)
 CLI_SRC  = $(wildcard src/cli/*.c)

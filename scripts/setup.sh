@@ -2,10 +2,12 @@
 # Installs the Debian packages segue needs to build and test, when missing.
 # Needs root (or sudo) to install; otherwise prints the exact command.
 set -euo pipefail
-# build: compiler, SQLite, libyaml, jansson, xxhash, libpq; tests: cmocka,
-# the sqlite3 shell, a PostgreSQL 15 server with psql and pgbench
+# build: compiler, SQLite, libyaml, jansson, xxhash, libpq, libpg_query
+# (PostgreSQL's parser, for shadow reads); tests: cmocka, the sqlite3 shell,
+# a PostgreSQL 15 server with psql and pgbench
 pkgs=(gcc make libc6-dev libsqlite3-dev sqlite3 libyaml-dev libjansson-dev
-      libxxhash-dev libcmocka-dev libpq-dev postgresql-15 postgresql-client-15)
+      libxxhash-dev libpg-query-dev libcmocka-dev libpq-dev postgresql-15
+      postgresql-client-15)
 # `setup.sh --bench` adds what the benchmarks compare against
 [ "${1:-}" = --bench ] && pkgs+=(pgcopydb pgloader time)
 missing=()
