@@ -97,6 +97,6 @@ void cli_install_signals(void);
 #define CMD(name) int cmd_##name(const cli_cmd *c, cli_args *a)
 CMD(plan); CMD(start); CMD(backfill); CMD(run); CMD(verify); CMD(cutover);
 CMD(rollback); CMD(cleanup); CMD(abort); CMD(status); CMD(route); CMD(demo);
-CMD(retry); CMD(log);
+CMD(retry); CMD(log); CMD(shadow);
 
 #endif

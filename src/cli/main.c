@@ -56,6 +56,12 @@ static const cli_opt o_log[] = {
     { "since", "WHEN", "only entries from WHEN: a UTC time (2026-12-02T13:30) "
                        "or a duration back from now (30m, 2h, 7d)" },
     { NULL, NULL, NULL } };
+static const cli_opt o_shadow[] = {
+    { "log", "FILE", "the application's reads: SQL statements separated by ;" },
+    { "max-mismatch", "RATE", "exit 3 when mismatches (order-only too) exceed this share "
+                              "of the compared reads (default 0)" },
+    { "json", NULL, "print the report as JSON on stdout" },
+    { NULL, NULL, NULL } };
 static const cli_opt o_demo[] = {
     { "json", NULL, "print the report as JSON on stdout" },
     { "dir", "DIR", "scratch directory (default: a new one under /tmp)" },
@@ -91,6 +97,8 @@ static const cli_cmd commands[] = {
       cmd_route, true, CLI_READ_ONLY },
     { "log", "SPEC", "the audit trail: who did what, when, and why",
       o_log, cmd_log, true, CLI_READ_ONLY },
+    { "shadow", "SPEC", "run the application's reads on both sides and compare "
+      "(shadow reads); changes nothing", o_shadow, cmd_shadow, true, CLI_READ_ONLY },
     { "demo", "", "live migration of Chinook on SQLite with a live writer",
       o_demo, cmd_demo, false, CLI_CREATE },
 };

@@ -656,4 +656,58 @@ test_help() {
   echo "$out" | grep -q "cannot read spec '/nonexistent.yaml'" || fail "a key after -- taken as an option: $out"
 }
 
+# shadow reads: the store's reads, written for the old Track, run on the
+# source and through the mapping on the renamed, transformed track_v2:
+# every one matches; a read of random order is nondeterministic, a write is
+# skipped, never run; a change the worker has not applied yet is pending,
+# never a mismatch; a target row changed behind segue's back is a mismatch
+# that names the row, and exits 3
+test_shadow_reads() {
+  local d; d=$(scratch); fresh_chinook "$d/c.db"
+  cat > "$d/m.yaml" <<YAML
+version: 1
+name: shadow
+source: sqlite:$d/c.db
+target: sqlite:$d/c.db
+mappings:
+  - from: Track
+    to: track_v2
+    create: true
+    columns:
+      track_id: TrackId
+      title: Name
+      album_id: AlbumId
+      media_type_id: MediaTypeId
+      genre_id: GenreId
+      composer: Composer
+      ms: Milliseconds
+      bytes: Bytes
+      price_cents: {expr: CAST(round(UnitPrice * 100) AS INTEGER), type: INTEGER}
+    reverse:
+      UnitPrice: price_cents / 100.0
+YAML
+  local reads=tests/e2e/shadow/chinook_reads.sql
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
+  local before; before=$(sqlite3 "$d/c.db" "SELECT count(*) FROM _segue_audit")
+  local out; out=$($SEGUE shadow "$d/m.yaml" --log "$reads" --json) || fail "shadow: exit $?: $out"
+  [ "$(echo "$out" | jq -c '.outcomes | [.match, .mismatch, .order_only, .pending, .nondeterministic, .skipped]')" = "[10,0,0,0,1,1]" ] ||
+    fail "shadow outcomes: $(echo "$out" | jq -c .outcomes) $(echo "$out" | jq -c '[.fingerprints[].examples[]]')"
+  [ "$(sqlite3 "$d/c.db" "SELECT Name FROM Track WHERE TrackId = 1")" != "never run" ] || fail "shadow ran a write"
+  [ "$(sqlite3 "$d/c.db" "SELECT count(*) FROM _segue_audit")" = "$before" ] || fail "shadow wrote to the audit log"
+  # a change waiting in the changelog: pending, not a mismatch
+  sqlite3 -cmd ".timeout 5000" "$d/c.db" "UPDATE Track SET Composer = 'pending' WHERE TrackId = 42" || fail "app write"
+  out=$($SEGUE shadow "$d/m.yaml" --log "$reads" --json) || fail "shadow with a change pending: exit $?"
+  [ "$(echo "$out" | jq -c '.outcomes | [.mismatch, .pending]')" = "[0,1]" ] ||
+    fail "shadow with a change pending: $(echo "$out" | jq -c .outcomes)"
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
+  # a target row changed behind segue's back
+  as_segue "$d/c.db" "UPDATE track_v2 SET title = 'changed' WHERE track_id = 42"
+  out=$($SEGUE shadow "$d/m.yaml" --log "$reads"); local rc=$?
+  [ $rc = 3 ] && echo "$out" | grep -q "mismatch: 1 rows only the source returns: (42, 'Right Through You'" &&
+    echo "$out" | grep -q "only the target returns: (42, 'changed'" ||
+    fail "shadow of a changed target row: exit $rc: $(echo "$out" | grep -A1 mismatch:)"
+}
+
 run_tests

@@ -1,0 +1,281 @@
+/* segue shadow: replays a file of the application's reads on both sides
+ * and reports, per query shape (fingerprint), what matched. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <segue/shadow.h>
+
+#include "cli.h"
+
+/* A log file larger than this is refused (read whole). */
+#define MAX_LOG_BYTES (256L << 20)
+#define EXAMPLES 3
+
+typedef struct fp_stats {
+    char fingerprint[17];
+    char *query;                    /* the first of its queries */
+    int64_t kinds[SG_SHADOW_KINDS];
+    int64_t *src_us, *tgt_us;       /* compared runs' times */
+    size_t n_us, cap_us;
+    char *examples[EXAMPLES];       /* mismatches, skips, errors */
+    size_t n_examples;
+} fp_stats;
+
+typedef struct report {
+    fp_stats *fps;
+    size_t n_fps;
+    int64_t kinds[SG_SHADOW_KINDS];
+    int64_t total;
+} report;
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "segue shadow: cannot read %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    do {
+        if (n + 65536 + 1 > cap) {
+            cap = cap ? cap * 2 : 131072;
+            char *p = cap > (size_t)MAX_LOG_BYTES + 1 ? NULL : realloc(buf, cap);
+            if (!p) {
+                fprintf(stderr, "segue shadow: %s is larger than %ld MiB; hint: split it\n",
+                        path, MAX_LOG_BYTES >> 20);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
+        }
+        got = fread(buf + n, 1, 65536, f);
+        n += got;
+    } while (got > 0);
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static fp_stats *stats_of(report *r, const char *fp, const char *query)
+{
+    for (size_t i = 0; i < r->n_fps; i++)
+        if (strcmp(r->fps[i].fingerprint, fp) == 0)
+            return &r->fps[i];
+    fp_stats *p = realloc(r->fps, (r->n_fps + 1) * sizeof *p);
+    if (!p)
+        return NULL;
+    r->fps = p;
+    fp_stats *s = &p[r->n_fps++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->fingerprint, sizeof s->fingerprint, "%s", fp);
+    s->query = strdup(query);
+    return s;
+}
+
+static int add_times(fp_stats *s, const sg_shadow_result *res)
+{
+    if (s->n_us == s->cap_us) {
+        size_t cap = s->cap_us ? s->cap_us * 2 : 16;
+        int64_t *a = realloc(s->src_us, cap * sizeof *a);
+        if (a)
+            s->src_us = a;
+        int64_t *b = a ? realloc(s->tgt_us, cap * sizeof *b) : NULL;
+        if (!b)
+            return -1;
+        s->tgt_us = b;
+        s->cap_us = cap;
+    }
+    s->src_us[s->n_us] = res->source_us;
+    s->tgt_us[s->n_us++] = res->target_us;
+    return 0;
+}
+
+static int record(report *r, const char *query, const sg_shadow_result *res)
+{
+    fp_stats *s = stats_of(r, *res->fingerprint ? res->fingerprint : "-", query);
+    if (!s)
+        return -1;
+    s->kinds[res->kind]++;
+    r->kinds[res->kind]++;
+    r->total++;
+    if (res->kind != SG_SHADOW_SKIPPED && res->kind != SG_SHADOW_SOURCE_ERROR &&
+        res->kind != SG_SHADOW_TARGET_ERROR && add_times(s, res))
+        return -1;
+    if (res->detail && res->kind != SG_SHADOW_NONDETERMINISTIC && s->n_examples < EXAMPLES) {
+        size_t n = strlen(query) + strlen(res->detail) + 64;
+        char *e = malloc(n);
+        if (!e)
+            return -1;
+        snprintf(e, n, "%s: %s -- %s", sg_shadow_kind_name(res->kind), res->detail, query);
+        s->examples[s->n_examples++] = e;
+    }
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The pct-th percentile (nearest rank) of v (sorted here). */
+static int64_t percentile(int64_t *v, size_t n, int pct)
+{
+    if (!n)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_i64);
+    size_t k = (n * (size_t)pct + 99) / 100;
+    return v[k ? k - 1 : 0];
+}
+
+static int64_t compared(const int64_t *k)
+{
+    return k[SG_SHADOW_MATCH] + k[SG_SHADOW_MISMATCH] + k[SG_SHADOW_ORDER_ONLY] +
+           k[SG_SHADOW_PENDING] + k[SG_SHADOW_NONDETERMINISTIC];
+}
+
+static double mismatch_rate(const int64_t *k)
+{
+    int64_t n = compared(k);
+    return n ? (double)(k[SG_SHADOW_MISMATCH] + k[SG_SHADOW_ORDER_ONLY]) / (double)n : 0;
+}
+
+static json_t *kinds_json(const int64_t *k)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < SG_SHADOW_KINDS; i++)
+        json_object_set_new(o, sg_shadow_kind_name((sg_shadow_kind)i), json_integer(k[i]));
+    return o;
+}
+
+static json_t *report_json(report *r)
+{
+    json_t *fps = json_array();
+    for (size_t i = 0; i < r->n_fps; i++) {
+        fp_stats *s = &r->fps[i];
+        json_t *ex = json_array();
+        for (size_t e = 0; e < s->n_examples; e++)
+            json_array_append_new(ex, json_string(s->examples[e]));
+        int64_t sp99 = percentile(s->src_us, s->n_us, 99);
+        int64_t tp99 = percentile(s->tgt_us, s->n_us, 99);
+        json_array_append_new(fps, json_pack("{s:s,s:s?,s:o,s:I,s:I,s:I,s:I,s:f,s:o}",
+                              "fingerprint", s->fingerprint, "query", s->query, "outcomes",
+                              kinds_json(s->kinds), "source_p50_us",
+                              (json_int_t)percentile(s->src_us, s->n_us, 50),
+                              "source_p99_us", (json_int_t)sp99, "target_p50_us",
+                              (json_int_t)percentile(s->tgt_us, s->n_us, 50),
+                              "target_p99_us", (json_int_t)tp99, "p99_ratio",
+                              sp99 ? (double)tp99 / (double)sp99 : 0.0, "examples", ex));
+    }
+    return json_pack("{s:I,s:I,s:o,s:f,s:o}", "queries", (json_int_t)r->total, "compared",
+                     (json_int_t)compared(r->kinds), "outcomes", kinds_json(r->kinds),
+                     "mismatch_rate", mismatch_rate(r->kinds), "fingerprints", fps);
+}
+
+static void report_text(report *r)
+{
+    for (size_t i = 0; i < r->n_fps; i++) {
+        fp_stats *s = &r->fps[i];
+        const int64_t *k = s->kinds;
+        printf("%s  %lld compared: %lld match, %lld mismatch, %lld order-only, %lld pending, "
+               "%lld nondeterministic; %lld skipped; errors %lld source, %lld target\n",
+               s->fingerprint, (long long)compared(k), (long long)k[SG_SHADOW_MATCH],
+               (long long)k[SG_SHADOW_MISMATCH], (long long)k[SG_SHADOW_ORDER_ONLY],
+               (long long)k[SG_SHADOW_PENDING], (long long)k[SG_SHADOW_NONDETERMINISTIC],
+               (long long)k[SG_SHADOW_SKIPPED], (long long)k[SG_SHADOW_SOURCE_ERROR],
+               (long long)k[SG_SHADOW_TARGET_ERROR]);
+        printf("  %.200s\n", s->query);
+        if (s->n_us) {
+            int64_t sp50 = percentile(s->src_us, s->n_us, 50);
+            int64_t sp99 = percentile(s->src_us, s->n_us, 99);
+            int64_t tp50 = percentile(s->tgt_us, s->n_us, 50);
+            int64_t tp99 = percentile(s->tgt_us, s->n_us, 99);
+            printf("  latency p50/p99: source %lld/%lld us, target %lld/%lld us, p99 "
+                   "ratio %.2f\n", (long long)sp50, (long long)sp99, (long long)tp50,
+                   (long long)tp99, sp99 ? (double)tp99 / (double)sp99 : 0.0);
+        }
+        for (size_t e = 0; e < s->n_examples; e++)
+            printf("  %.600s\n", s->examples[e]);
+    }
+    const int64_t *k = r->kinds;
+    printf("shadow: %lld queries, %lld compared: %lld match, %lld mismatch, %lld "
+           "order-only, %lld pending, %lld nondeterministic; %lld skipped; mismatch rate "
+           "%.4f\n", (long long)r->total, (long long)compared(k),
+           (long long)k[SG_SHADOW_MATCH], (long long)k[SG_SHADOW_MISMATCH],
+           (long long)k[SG_SHADOW_ORDER_ONLY], (long long)k[SG_SHADOW_PENDING],
+           (long long)k[SG_SHADOW_NONDETERMINISTIC], (long long)k[SG_SHADOW_SKIPPED],
+           mismatch_rate(k));
+}
+
+static void report_free(report *r)
+{
+    for (size_t i = 0; i < r->n_fps; i++) {
+        free(r->fps[i].query);
+        free(r->fps[i].src_us);
+        free(r->fps[i].tgt_us);
+        for (size_t e = 0; e < r->fps[i].n_examples; e++)
+            free(r->fps[i].examples[e]);
+    }
+    free(r->fps);
+}
+
+/* Each statement of text shadowed and recorded; 0 or the exit code. */
+static int replay(sg_migration *m, const char *text, report *r)
+{
+    size_t pos = 0, start, len;
+    while (!cli_stop && sg_sql_next_statement(text, &pos, &start, &len)) {
+        char *q = strndup(text + start, len);
+        sg_shadow_result res;
+        int rc = q ? sg_shadow_sql(&res, m, q, 0, NULL) : SG_ENOMEM;
+        if (!rc && record(r, q, &res))
+            rc = SG_ENOMEM;
+        sg_shadow_result_clear(&res);
+        free(q);
+        if (rc)
+            return cli_fail("shadow", rc, sg_migration_errmsg(m));
+    }
+    return cli_stop ? EXIT_STOPPED : 0;
+}
+
+CMD(shadow)
+{
+    const char *path = cli_get(c, a, "log"), *max = cli_get(c, a, "max-mismatch");
+    double limit = 0;
+    char *end = NULL;
+    if (!path) {
+        fprintf(stderr, "segue shadow: --log FILE is required (a file of SQL statements "
+                        "separated by ;)\n");
+        return EXIT_USAGE;
+    }
+    if (max && ((limit = strtod(max, &end)), end == max || *end || limit < 0 || limit > 1)) {
+        fprintf(stderr, "segue shadow: --max-mismatch '%s' is not a rate between 0 and 1\n",
+                max);
+        return EXIT_USAGE;
+    }
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    if (!text)
+        return EXIT_FAIL;
+    sg_migration *m = NULL;
+    report r = { 0 };
+    int code = cli_open(a, &m);
+    if (!code)
+        code = replay(m, text, &r);
+    if (!code || code == EXIT_STOPPED) {
+        if (a->json)
+            cli_print_json(report_json(&r));
+        else
+            report_text(&r);
+        if (!code && mismatch_rate(r.kinds) > limit)
+            code = EXIT_DIFF;
+    }
+    report_free(&r);
+    sg_migration_close(m);
+    free(text);
+    return code;
+}

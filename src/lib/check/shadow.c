@@ -1,0 +1,355 @@
+/* Shadow reads (segue/shadow.h): one query run on both sides, each row
+ * reduced to the digest of its canonical encoding, the two results
+ * compared as multisets (sorted digests) and, under an ORDER BY, as
+ * sequences. A difference is classified before it is called a mismatch:
+ * the source run again (nondeterminism), then the changelogs (pending). */
+#include <segue/shadow.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xxhash.h>
+
+#include "check/shadow_view.h"
+#include "check/sqlparse.h"
+#include "internal.h"
+#include "move/apply.h"
+#include "state/control.h"
+
+/* Rows of one side shown in a mismatch. */
+#define SHOWN_ROWS 3
+
+typedef struct side {
+    sg_digest *seq;     /* in the order the rows came */
+    sg_digest *sorted;
+    size_t n, cap;
+    int64_t us;
+    bool too_many;
+} side;
+
+static int64_t mono_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static sg_digest row_digest(sg_buf *scratch, const sg_value *v, size_t n)
+{
+    sg_buf_reset(scratch);
+    sg_row_encode(scratch, v, n);
+    XXH128_hash_t x = XXH3_128bits(scratch->data, scratch->len);
+    return (sg_digest){ x.high64, x.low64 };
+}
+
+static int digest_cmp(const void *a, const void *b)
+{
+    const sg_digest *x = a, *y = b;
+    if (x->hi != y->hi)
+        return x->hi < y->hi ? -1 : 1;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static bool digest_eq(sg_digest a, sg_digest b)
+{
+    return a.hi == b.hi && a.lo == b.lo;
+}
+
+static void side_free(side *s)
+{
+    free(s->seq);
+    free(s->sorted);
+    memset(s, 0, sizeof *s);
+}
+
+static int push_digest(side *s, sg_digest d)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        sg_digest *p = realloc(s->seq, cap * sizeof *p);
+        if (!p)
+            return -1;
+        s->seq = p;
+        s->cap = cap;
+    }
+    s->seq[s->n++] = d;
+    return 0;
+}
+
+/* A row of `s`'s statement whose digest is in `want` (sorted, n_want),
+ * rendered into `shown` while fewer than SHOWN_ROWS are. */
+static void show_row(sg_buf *shown, int *n_shown, const sg_digest *want, size_t n_want,
+                     sg_digest d, const sg_value *v, size_t n)
+{
+    if (*n_shown >= SHOWN_ROWS || !bsearch(&d, want, n_want, sizeof d, digest_cmp))
+        return;
+    sg_buf_puts(shown, (*n_shown)++ ? ", " : "");
+    sg_key_format(shown, v, n);
+}
+
+/* Runs `sql` on c inside an open read-only transaction into out's digests
+ * (or, with `want`, renders rows whose digests it holds). 0, or the
+ * statement's error (SG_EDB) in err. */
+static int run_side(sg_conn *c, const char *sql, size_t n_params, const char *const *params,
+                    side *out, const sg_digest *want, size_t n_want, sg_buf *shown,
+                    sg_err *err)
+{
+    sg_stmt *s = NULL;
+    sg_buf scratch = SG_BUF_INIT;
+    sg_value v[SG_MAX_COLS];
+    int n_shown = 0, rc;
+    int64_t t0 = mono_us();
+    if ((rc = sg_db_prepare(c, sql, &s, err)) != 0)
+        goto done;
+    for (size_t i = 0; i < n_params && !rc; i++)
+        rc = sg_db_bind_text(s, (int)i + 1, params[i], err);
+    int cols = sg_db_column_count(s);
+    if (cols > SG_MAX_COLS)
+        rc = sg_err_set(err, SG_EDB, "%d result columns, at most %d compared", cols,
+                        SG_MAX_COLS);
+    while (!rc && (rc = sg_db_step(s, err)) == 1) {
+        rc = 0;
+        for (int i = 0; i < cols; i++)
+            sg_db_column(s, i, &v[i]);
+        sg_digest d = row_digest(&scratch, v, (size_t)cols);
+        if (want) {
+            show_row(shown, &n_shown, want, n_want, d, v, (size_t)cols);
+        } else if (out->n >= SG_SHADOW_MAX_ROWS) {
+            out->too_many = true;
+            break;
+        } else if (push_digest(out, d)) {
+            rc = sg_err_set(err, SG_ENOMEM, "out of memory");
+        }
+    }
+    rc = rc == 1 ? 0 : rc;
+    if (!rc && out) {
+        out->us = mono_us() - t0;
+        if (out->n && !(out->sorted = malloc(out->n * sizeof *out->sorted)))
+            rc = sg_err_set(err, SG_ENOMEM, "out of memory");
+        else if (out->n) {
+            memcpy(out->sorted, out->seq, out->n * sizeof *out->sorted);
+            qsort(out->sorted, out->n, sizeof *out->sorted, digest_cmp);
+        }
+    }
+done:
+    sg_db_finalize(s);
+    sg_buf_free(&scratch);
+    return rc;
+}
+
+static bool same_multiset(const side *a, const side *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (!digest_eq(a->sorted[i], b->sorted[i]))
+            return false;
+    return true;
+}
+
+static bool same_sequence(const side *a, const side *b)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (!digest_eq(a->seq[i], b->seq[i]))
+            return false;
+    return true;
+}
+
+/* The digests a has that b lacks (multisets, both sorted) into *out. */
+static int difference(const side *a, const side *b, sg_digest **out, size_t *n)
+{
+    *n = 0;
+    *out = malloc((a->n ? a->n : 1) * sizeof **out);
+    if (!*out)
+        return -1;
+    size_t j = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        while (j < b->n && digest_cmp(&b->sorted[j], &a->sorted[i]) < 0)
+            j++;
+        if (j < b->n && digest_eq(b->sorted[j], a->sorted[i]))
+            j++;
+        else
+            (*out)[(*n)++] = a->sorted[i];
+    }
+    return 0;
+}
+
+static int set_detail(sg_shadow_result *r, const char *text)
+{
+    free(r->detail);
+    r->detail = strdup(text);
+    return r->detail ? 0 : SG_ENOMEM;
+}
+
+typedef struct shadow_run {
+    sg_migration *m;
+    const char *sql, *tsql;
+    size_t n_params;
+    const char *const *params;
+    side src, tgt;
+} shadow_run;
+
+/* Runs one side in its own read-only transaction (or in the one open when
+ * source and target are one connection). */
+static int one_side(shadow_run *r, bool source, side *out, const sg_digest *want,
+                    size_t n_want, sg_buf *shown, sg_err *err)
+{
+    sg_conn *c = source ? r->m->src : r->m->tgt;
+    bool own = r->m->src != r->m->tgt;
+    int rc = own ? sg_db_read_only_begin(c, err) : 0;
+    if (!rc)
+        rc = run_side(c, source ? r->sql : r->tsql, r->n_params, r->params, out, want, n_want,
+                      shown, err);
+    if (own)
+        sg_db_read_only_end(c);
+    return rc;
+}
+
+/* The rows only one side has, up to SHOWN_ROWS each, into r->detail. */
+static int show_mismatch(shadow_run *run, sg_shadow_result *r)
+{
+    sg_digest *only_src = NULL, *only_tgt = NULL;
+    size_t n_src = 0, n_tgt = 0;
+    sg_buf a = SG_BUF_INIT, b = SG_BUF_INIT, d = SG_BUF_INIT;
+    sg_err ignored;
+    int rc = difference(&run->src, &run->tgt, &only_src, &n_src) ||
+             difference(&run->tgt, &run->src, &only_tgt, &n_tgt) ? SG_ENOMEM : 0;
+    if (!rc) {
+        one_side(run, true, NULL, only_src, n_src, &a, &ignored);
+        one_side(run, false, NULL, only_tgt, n_tgt, &b, &ignored);
+        sg_buf_printf(&d, "%zu rows only the source returns%s%s; %zu only the target "
+                      "returns%s%s", n_src, n_src ? ": " : "", sg_buf_str(&a), n_tgt,
+                      n_tgt ? ": " : "", sg_buf_str(&b));
+        rc = sg_buf_failed(&d) ? SG_ENOMEM : set_detail(r, sg_buf_str(&d));
+    }
+    free(only_src);
+    free(only_tgt);
+    sg_buf_free(&a);
+    sg_buf_free(&b);
+    sg_buf_free(&d);
+    return rc;
+}
+
+/* Rows differ: nondeterministic when the source disagrees with itself,
+ * pending while changes wait in a changelog, else a mismatch. */
+static int classify(shadow_run *run, sg_shadow_result *r, sg_err *err)
+{
+    side again = { 0 };
+    int rc = one_side(run, true, &again, NULL, 0, NULL, err);
+    if (rc) {
+        side_free(&again);
+        return rc;
+    }
+    bool stable = same_multiset(&run->src, &again);
+    side_free(&again);
+    if (!stable) {
+        r->kind = SG_SHADOW_NONDETERMINISTIC;
+        return set_detail(r, "the source returned other rows when run again");
+    }
+    /* changes wait in the changelog of the side taking writes */
+    int64_t pending = 0, lag = 0;
+    sg_phase ph = SG_PHASE_PLANNED;
+    if ((rc = sg_control_phase(run->m, &ph)) == 0 && ph != SG_PHASE_CLEANED)
+        rc = sg_apply_pending(run->m, ph >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE : SG_FORWARD,
+                              &pending, &lag);
+    if (rc)
+        return rc;
+    r->kind = pending > 0 ? SG_SHADOW_PENDING : SG_SHADOW_MISMATCH;
+    return show_mismatch(run, r);
+}
+
+/* Both sides run: into r's kind, counts and times. */
+static int compare(shadow_run *run, const sg_sqlparse *q, sg_shadow_result *r)
+{
+    sg_migration *m = run->m;
+    sg_err side_err = { 0 };
+    bool shared = m->src == m->tgt;
+    int rc = shared ? sg_db_read_only_begin(m->src, &m->err) : 0;
+    if (rc)
+        return rc;
+    if (one_side(run, true, &run->src, NULL, 0, NULL, &side_err)) {
+        r->kind = SG_SHADOW_SOURCE_ERROR;
+        rc = set_detail(r, side_err.msg);
+    } else if (one_side(run, false, &run->tgt, NULL, 0, NULL, &side_err)) {
+        r->kind = SG_SHADOW_TARGET_ERROR;
+        rc = set_detail(r, side_err.msg);
+    } else if (run->src.too_many || run->tgt.too_many) {
+        r->kind = SG_SHADOW_SKIPPED;
+        rc = set_detail(r, "returns more rows than a shadow read compares");
+    } else {
+        r->source_rows = (int64_t)run->src.n;
+        r->target_rows = (int64_t)run->tgt.n;
+        r->source_us = run->src.us;
+        r->target_us = run->tgt.us;
+        if (same_multiset(&run->src, &run->tgt))
+            r->kind = !q->ordered || same_sequence(&run->src, &run->tgt)
+                          ? SG_SHADOW_MATCH : SG_SHADOW_ORDER_ONLY;
+        else
+            rc = classify(run, r, &m->err);
+    }
+    if (shared)
+        sg_db_read_only_end(m->src);
+    return rc;
+}
+
+int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_t n_params,
+                  const char *const *params)
+{
+    if (!out || !m || !sql || (n_params && !params))
+        return m ? sg_err_set(&m->err, SG_EINVAL, "sg_shadow_sql: a NULL argument") : SG_EINVAL;
+    memset(out, 0, sizeof *out);
+    sg_err_clear(&m->err);
+    sg_sqlparse q;
+    sg_err perr = { 0 };
+    sg_buf tsql = SG_BUF_INIT;
+    char why[SG_ERRMSG_MAX + 32];
+    shadow_run run = { m, sql, NULL, n_params, params, { 0 }, { 0 } };
+    int rc = sg_sqlparse_read(sql, &q, &perr), v = 0;
+    if (rc == SG_EINVAL) {
+        out->kind = SG_SHADOW_SKIPPED;
+        snprintf(why, sizeof why, "does not parse: %s", perr.msg);
+        rc = set_detail(out, why);
+        goto done;
+    }
+    if (rc)
+        goto done;
+    memcpy(out->fingerprint, q.fingerprint, sizeof out->fingerprint);
+    if (!q.read_only) {
+        out->kind = SG_SHADOW_SKIPPED;
+        rc = set_detail(out, q.why ? q.why : "not a read");
+        goto done;
+    }
+    if ((v = sg_shadow_view(m, sql, &q, &tsql, why, sizeof why)) != 0) {
+        out->kind = SG_SHADOW_SKIPPED;
+        rc = v < 0 ? SG_ENOMEM : set_detail(out, why);
+        goto done;
+    }
+    run.tsql = sg_buf_str(&tsql);
+    rc = compare(&run, &q, out);
+done:
+    if (rc == SG_ENOMEM)
+        sg_err_set(&m->err, SG_ENOMEM, "shadow read: out of memory");
+    side_free(&run.src);
+    side_free(&run.tgt);
+    sg_buf_free(&tsql);
+    sg_sqlparse_free(&q);
+    return rc;
+}
+
+void sg_shadow_result_clear(sg_shadow_result *r)
+{
+    if (!r)
+        return;
+    free(r->detail);
+    memset(r, 0, sizeof *r);
+}
+
+const char *sg_shadow_kind_name(sg_shadow_kind k)
+{
+    static const char *const names[SG_SHADOW_KINDS] = {
+        "match", "mismatch", "order_only", "pending", "nondeterministic", "skipped",
+        "source_error", "target_error"
+    };
+    return (unsigned)k < SG_SHADOW_KINDS ? names[k] : "unknown";
+}
