@@ -72,6 +72,49 @@ void sg_shadow_result_clear(sg_shadow_result *r);
  * "skipped", "source_error", "target_error"; static. */
 const char *sg_shadow_kind_name(sg_shadow_kind k);
 
+/* ---- query logs ------------------------------------------------------- */
+
+/* The formats sg_querylog reads. */
+typedef enum sg_querylog_format {
+    SG_QUERYLOG_AUTO = 0,  /* jsonlog when the first line starts with '{',
+                            * csvlog when it starts with a timestamp and a
+                            * comma, else SQL */
+    SG_QUERYLOG_SQL,       /* statements separated by ; */
+    SG_QUERYLOG_JSONLOG,   /* PostgreSQL log_destination = jsonlog */
+    SG_QUERYLOG_CSVLOG,    /* PostgreSQL log_destination = csvlog */
+} sg_querylog_format;
+
+/* One statement a log holds: with PostgreSQL's logs, those logged with
+ * their duration (log_min_duration_statement) as a simple-protocol
+ * `statement:` or an extended-protocol `execute`, with the `parameters:`
+ * logged beside it (NULL values as NULL pointers). */
+typedef struct sg_logged_query {
+    char *sql;
+    size_t n_params;
+    char **params;
+} sg_logged_query;
+
+typedef struct sg_querylog sg_querylog;
+
+/* A reader over `text` (len bytes, borrowed until sg_querylog_free; NUL
+ * bytes and invalid UTF-8 allowed: such lines are unreadable). Errors:
+ * SG_EINVAL (NULL arguments, an unknown format), SG_ENOMEM. */
+int sg_querylog_open(sg_querylog **out, const char *text, size_t len, sg_querylog_format f);
+/* The next statement into *q (cleared first; free with
+ * sg_logged_query_clear); false at the end. Lines that are no statement
+ * (connections, errors, parse and bind steps) are passed over; lines that
+ * cannot be read (garbage, a cut last line, bad UTF-8) are counted. */
+bool sg_querylog_next(sg_querylog *l, sg_logged_query *q);
+/* Only statements run in database `name` (PostgreSQL logs; NULL: every
+ * database). Statements of segue's own sessions (application_name segue)
+ * are never taken. Errors: SG_EINVAL, SG_ENOMEM. */
+int sg_querylog_only_database(sg_querylog *l, const char *name);
+/* Lines (or, for SQL, statements) that could not be read so far. */
+int64_t sg_querylog_unreadable(const sg_querylog *l);
+sg_querylog_format sg_querylog_format_of(const sg_querylog *l);
+void sg_querylog_free(sg_querylog *l);
+void sg_logged_query_clear(sg_logged_query *q);
+
 /* The next statement of a text of statements separated by `;` (quotes,
  * quoted names and comments respected; empty statements skipped): from
  * byte *pos, its bytes at *start, *len long (no `;`, no surrounding space),

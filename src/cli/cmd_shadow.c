@@ -28,6 +28,8 @@ typedef struct report {
     size_t n_fps;
     int64_t kinds[SG_SHADOW_KINDS];
     int64_t total;
+    int64_t unreadable;     /* log lines that could not be read */
+    const char *format;
 } report;
 
 static char *read_file(const char *path, size_t *len)
@@ -172,9 +174,11 @@ static json_t *report_json(report *r)
                               "target_p99_us", (json_int_t)tp99, "p99_ratio",
                               sp99 ? (double)tp99 / (double)sp99 : 0.0, "examples", ex));
     }
-    return json_pack("{s:I,s:I,s:o,s:f,s:o}", "queries", (json_int_t)r->total, "compared",
-                     (json_int_t)compared(r->kinds), "outcomes", kinds_json(r->kinds),
-                     "mismatch_rate", mismatch_rate(r->kinds), "fingerprints", fps);
+    return json_pack("{s:s?,s:I,s:I,s:I,s:o,s:f,s:o}", "format", r->format, "queries",
+                     (json_int_t)r->total, "unreadable", (json_int_t)r->unreadable,
+                     "compared", (json_int_t)compared(r->kinds), "outcomes",
+                     kinds_json(r->kinds), "mismatch_rate", mismatch_rate(r->kinds),
+                     "fingerprints", fps);
 }
 
 static void report_text(report *r)
@@ -203,9 +207,10 @@ static void report_text(report *r)
             printf("  %.600s\n", s->examples[e]);
     }
     const int64_t *k = r->kinds;
-    printf("shadow: %lld queries, %lld compared: %lld match, %lld mismatch, %lld "
-           "order-only, %lld pending, %lld nondeterministic; %lld skipped; mismatch rate "
-           "%.4f\n", (long long)r->total, (long long)compared(k),
+    printf("shadow: %lld queries (%s), %lld lines unreadable, %lld compared: %lld match, "
+           "%lld mismatch, %lld order-only, %lld pending, %lld nondeterministic; %lld "
+           "skipped; mismatch rate %.4f\n", (long long)r->total, r->format,
+           (long long)r->unreadable, (long long)compared(k),
            (long long)k[SG_SHADOW_MATCH], (long long)k[SG_SHADOW_MISMATCH],
            (long long)k[SG_SHADOW_ORDER_ONLY], (long long)k[SG_SHADOW_PENDING],
            (long long)k[SG_SHADOW_NONDETERMINISTIC], (long long)k[SG_SHADOW_SKIPPED],
@@ -224,28 +229,46 @@ static void report_free(report *r)
     free(r->fps);
 }
 
-/* Each statement of text shadowed and recorded; 0 or the exit code. */
-static int replay(sg_migration *m, const char *text, report *r)
+/* Each statement of the log shadowed and recorded; 0 or the exit code. */
+static int replay(sg_migration *m, sg_querylog *log, report *r)
 {
-    size_t pos = 0, start, len;
-    while (!cli_stop && sg_sql_next_statement(text, &pos, &start, &len)) {
-        char *q = strndup(text + start, len);
+    sg_logged_query q;
+    while (!cli_stop && sg_querylog_next(log, &q)) {
         sg_shadow_result res;
-        int rc = q ? sg_shadow_sql(&res, m, q, 0, NULL) : SG_ENOMEM;
-        if (!rc && record(r, q, &res))
+        int rc = sg_shadow_sql(&res, m, q.sql, q.n_params, (const char *const *)q.params);
+        if (!rc && record(r, q.sql, &res))
             rc = SG_ENOMEM;
         sg_shadow_result_clear(&res);
-        free(q);
+        sg_logged_query_clear(&q);
         if (rc)
             return cli_fail("shadow", rc, sg_migration_errmsg(m));
     }
+    r->unreadable = sg_querylog_unreadable(log);
     return cli_stop ? EXIT_STOPPED : 0;
+}
+
+static const char *const formats[] = { "auto", "sql", "jsonlog", "csvlog" };
+
+static int parse_format(const char *s, sg_querylog_format *f)
+{
+    for (size_t i = 0; s && i < sizeof formats / sizeof *formats; i++)
+        if (strcmp(s, formats[i]) == 0) {
+            *f = (sg_querylog_format)i;
+            return 0;
+        }
+    if (!s)
+        return 0;
+    fprintf(stderr, "segue shadow: --format '%s' is not auto, sql, jsonlog or csvlog\n", s);
+    return EXIT_USAGE;
 }
 
 CMD(shadow)
 {
     const char *path = cli_get(c, a, "log"), *max = cli_get(c, a, "max-mismatch");
+    sg_querylog_format fmt = SG_QUERYLOG_AUTO;
     double limit = 0;
+    if (parse_format(cli_get(c, a, "format"), &fmt))
+        return EXIT_USAGE;
     char *end = NULL;
     if (!path) {
         fprintf(stderr, "segue shadow: --log FILE is required (a file of SQL statements "
@@ -262,10 +285,16 @@ CMD(shadow)
     if (!text)
         return EXIT_FAIL;
     sg_migration *m = NULL;
+    sg_querylog *log = NULL;
     report r = { 0 };
     int code = cli_open(a, &m);
-    if (!code)
-        code = replay(m, text, &r);
+    if (!code && (sg_querylog_open(&log, text, len, fmt) ||
+                  sg_querylog_only_database(log, cli_get(c, a, "database"))))
+        code = cli_fail("shadow", SG_ENOMEM, "out of memory");
+    if (!code) {
+        r.format = formats[sg_querylog_format_of(log)];
+        code = replay(m, log, &r);
+    }
     if (!code || code == EXIT_STOPPED) {
         if (a->json)
             cli_print_json(report_json(&r));
@@ -275,6 +304,7 @@ CMD(shadow)
             code = EXIT_DIFF;
     }
     report_free(&r);
+    sg_querylog_free(log);
     sg_migration_close(m);
     free(text);
     return code;

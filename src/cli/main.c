@@ -57,7 +57,10 @@ static const cli_opt o_log[] = {
                        "or a duration back from now (30m, 2h, 7d)" },
     { NULL, NULL, NULL } };
 static const cli_opt o_shadow[] = {
-    { "log", "FILE", "the application's reads: SQL statements separated by ;" },
+    { "log", "FILE", "the application's reads: a PostgreSQL jsonlog or csvlog "
+                     "(log_min_duration_statement = 0), or SQL statements separated by ;" },
+    { "format", "F", "auto (default), sql, jsonlog or csvlog" },
+    { "database", "NAME", "replay only statements a PostgreSQL log shows run in NAME" },
     { "max-mismatch", "RATE", "exit 3 when mismatches (order-only too) exceed this share "
                               "of the compared reads (default 0)" },
     { "json", NULL, "print the report as JSON on stdout" },

@@ -104,11 +104,14 @@ static int run_side(sg_conn *c, const char *sql, size_t n_params, const char *co
         goto done;
     for (size_t i = 0; i < n_params && !rc; i++)
         rc = sg_db_bind_text(s, (int)i + 1, params[i], err);
-    int cols = sg_db_column_count(s);
-    if (cols > SG_MAX_COLS)
-        rc = sg_err_set(err, SG_EDB, "%d result columns, at most %d compared", cols,
-                        SG_MAX_COLS);
     while (!rc && (rc = sg_db_step(s, err)) == 1) {
+        /* known once the statement ran (PostgreSQL) */
+        int cols = sg_db_column_count(s);
+        if (cols > SG_MAX_COLS) {
+            rc = sg_err_set(err, SG_EDB, "%d result columns, at most %d compared", cols,
+                            SG_MAX_COLS);
+            break;
+        }
         rc = 0;
         for (int i = 0; i < cols; i++)
             sg_db_column(s, i, &v[i]);

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Shadow reads on PostgreSQL, from the server's own query log: a private
+# server logging every statement with its duration to jsonlog
+# (log_min_duration_statement = 0), pgbench's select-only script in the
+# simple and the extended protocol, replayed through a mapping that renames
+# every column into another database.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+. tests/lib/pg.sh
+. tests/e2e/pg_lib.sh
+
+pg_start -c logging_collector=on -c log_destination=jsonlog -c log_directory=log \
+  -c log_min_duration_statement=0 >/dev/null || { echo "FAIL cannot start PostgreSQL"; exit 1; }
+
+# statements of the server's log that ran in database $1, matching $2
+logged() { cat "$PG_DIR"/data/log/*.json 2>/dev/null | grep -F "\"dbname\":\"$1\"" | grep -c -- "$2"; }
+logged_at_least() { [ "$(logged "$1" "$2")" -ge "$3" ]; }
+
+accounts_into() { # spec source target
+  printf 'version: 1\nname: shpg\nsource: %s\ntarget: %s\nmappings:\n  - from: pgbench_accounts\n    to: accounts\n    create: true\n    columns: {id: aid, branch: bid, balance: abalance, pad: filler}\n' \
+    "$2" "$3" > "$1"
+}
+
+# pgbench -S in both protocols: one fingerprint, every read matches; five
+# target rows changed behind segue's back: each read of them a mismatch
+# that names the row, exit 3
+test_pgbench_select_only_replayed_into_another_database() {
+  fresh_db shtgt || { fail "fresh database"; return; }
+  local dst=$DB_URI d; d=$(scratch)
+  fresh_db shsrc || { fail "fresh database"; return; }
+  "$PG_BIN/pgbench" -i -q -s 1 "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  accounts_into "$d/m.yaml" "$DB_URI" "$dst"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
+  "$PG_BIN/pgbench" -n -S -t 100 -c 2 "$DB_URI" >/dev/null 2>&1 || fail "pgbench -S"
+  "$PG_BIN/pgbench" -n -S -M prepared -t 100 -c 2 "$DB_URI" >/dev/null 2>&1 || fail "pgbench -S -M prepared"
+  local i
+  for i in 1 2 3 4 5 6 7 8; do
+    psql -Xq "$DB_URI" -c "SELECT aid, abalance FROM pgbench_accounts WHERE aid = $i" >/dev/null
+  done
+  psql -Xq "$DB_URI" -c "SELECT aid, bid, abalance FROM pgbench_accounts WHERE aid BETWEEN 1 AND 20 ORDER BY aid" >/dev/null
+  wait_for "the log holds the reads" 60 logged_at_least shsrc "aid BETWEEN 1 AND 20" 1 || return
+  wait_for "the log holds pgbench's reads" 60 logged_at_least shsrc "execute P_0: SELECT abalance" 200 || return
+  cat "$PG_DIR"/data/log/*.json > "$d/log.json"
+  local out; out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc --json) ||
+    fail "shadow: exit $?: $(echo "$out" | jq -c .outcomes)"
+  [ "$(echo "$out" | jq '.outcomes.match')" = 409 ] && [ "$(echo "$out" | jq '.outcomes.mismatch')" = 0 ] ||
+    fail "shadow outcomes: $(echo "$out" | jq -c .outcomes)"
+  [ "$(echo "$out" | jq '[.fingerprints[] | select(.query | test("SELECT abalance FROM pgbench_accounts WHERE aid"))] | length')" = 1 ] ||
+    fail "pgbench's read has more than one fingerprint: $(echo "$out" | jq -c '[.fingerprints[] | .query]')"
+  [ "$(echo "$out" | jq '.format')" = '"jsonlog"' ] && [ "$(echo "$out" | jq '.unreadable')" = 0 ] ||
+    fail "format or unreadable lines: $(echo "$out" | jq -c '{format, unreadable}')"
+  # five target rows changed behind segue's back
+  pg_as_segue "$dst" "UPDATE accounts SET balance = balance + 7 WHERE id <= 5"
+  out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc --json); local rc=$?
+  # our 6 reads of them (pgbench's random ones may hit them too)
+  [ $rc = 3 ] && [ "$(echo "$out" | jq '.outcomes.mismatch')" -ge 6 ] ||
+    fail "shadow after 5 changed rows: exit $rc: $(echo "$out" | jq -c .outcomes)"
+  echo "$out" | jq -r '.fingerprints[].examples[]' | grep -q "mismatch: 1 rows only the source returns: (3, 0); 1 only the target returns: (3, 7)" ||
+    fail "the changed row is not named: $(echo "$out" | jq -r '.fingerprints[].examples[]' | grep mismatch | head -3)"
+}
+
+run_tests
