@@ -1,0 +1,95 @@
+/* Reading statements out of query logs (segue/shadow.h sg_querylog):
+ * PostgreSQL's jsonlog and csvlog, plain SQL; lines that cannot be read are
+ * counted and passed over, never fatal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <segue/shadow.h>
+
+/* The statements of text (len bytes) as "sql|p1|p2;" into out. */
+static sg_querylog_format read_all(const char *text, size_t len, char *out, size_t size,
+                                   int64_t *unreadable)
+{
+    sg_querylog *l = NULL;
+    sg_logged_query q;
+    size_t n = 0;
+    assert_int_equal(sg_querylog_open(&l, text, len, SG_QUERYLOG_AUTO), 0);
+    out[0] = '\0';
+    while (sg_querylog_next(l, &q)) {
+        n += (size_t)snprintf(out + n, size - n, "%s", q.sql);
+        for (size_t i = 0; i < q.n_params; i++)
+            n += (size_t)snprintf(out + n, size - n, "|%s", q.params[i] ? q.params[i] : "NULL");
+        n += (size_t)snprintf(out + n, size - n, ";");
+        sg_logged_query_clear(&q);
+    }
+    *unreadable = sg_querylog_unreadable(l);
+    sg_querylog_format f = sg_querylog_format_of(l);
+    sg_querylog_free(l);
+    return f;
+}
+
+static void jsonlog_statements_and_parameters(void **state)
+{
+    (void)state;
+    static const char log[] =
+        "{\"dbname\":\"d\",\"message\":\"connection authorized: user=x\"}\n"
+        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 1\"}\n"
+        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  parse P_1: SELECT $1\"}\n"
+        "{\"dbname\":\"d\",\"message\":\"duration: 0.2 ms  execute P_1: SELECT $1, $2\","
+        "\"detail\":\"parameters: $1 = 'it''s', $2 = NULL\"}\n"
+        "{\"dbname\":\"d\",\"application_name\":\"segue\",\"message\":\"duration: 0.1 ms  "
+        "statement: SELECT 'segue itself'\"}\n"
+        "garbage line\n"
+        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 2\"";
+    char out[512];
+    int64_t bad = 0;
+    assert_int_equal(read_all(log, sizeof log - 1, out, sizeof out, &bad), SG_QUERYLOG_JSONLOG);
+    assert_string_equal(out, "SELECT 1;SELECT $1, $2|it's|NULL;");
+    assert_int_equal(bad, 2); /* the garbage and the cut last line */
+}
+
+static void csvlog_with_quotes_and_newlines(void **state)
+{
+    (void)state;
+    static const char log[] =
+        "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,2026-12-02 10:00:00 UTC,"
+        "3/1,0,LOG,00000,\"duration: 0.1 ms  statement: SELECT 'a,\"\"b\"\"'\n  FROM t\",,,"
+        ",,,,,,\"psql\",client backend,,0\n"
+        "2026-12-02 10:00:01.000 UTC,\"u\",\"d\",1,\"h\",s,2,SELECT,2026-12-02 10:00:00 UTC,"
+        "3/1,0,LOG,00000,\"duration: 0.1 ms  execute <unnamed>: SELECT $1\",\"parameters: "
+        "$1 = '5'\",,,,,,,,\"psql\",client backend,,0\n"
+        "2026-12-02 10:00:02.000 UTC,\"u\",\"d\",1,\"h\",s,3,SELECT,2026-12-02 10:00:00 UTC,"
+        "3/1,0,LOG,00000,\"duration: 0.1 ms  statement: SELECT 'cut";
+    char out[512];
+    int64_t bad = 0;
+    assert_int_equal(read_all(log, sizeof log - 1, out, sizeof out, &bad), SG_QUERYLOG_CSVLOG);
+    assert_string_equal(out, "SELECT 'a,\"b\"'\n  FROM t;SELECT $1|5;");
+    assert_int_equal(bad, 1);
+}
+
+static void sql_with_nul_bytes_and_bad_utf8(void **state)
+{
+    (void)state;
+    static const char text[] = "SELECT 'x;y' FROM t; -- c;\n;SELECT 2;SELECT '\xff';SEL\0ECT 3;"
+                               "SELECT 4";
+    char out[512];
+    int64_t bad = 0;
+    assert_int_equal(read_all(text, sizeof text - 1, out, sizeof out, &bad), SG_QUERYLOG_SQL);
+    assert_string_equal(out, "SELECT 'x;y' FROM t;SELECT 2;SELECT 4;");
+    assert_int_equal(bad, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(jsonlog_statements_and_parameters),
+        cmocka_unit_test(csvlog_with_quotes_and_newlines),
+        cmocka_unit_test(sql_with_nul_bytes_and_bad_utf8),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
