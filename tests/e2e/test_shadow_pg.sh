@@ -62,4 +62,36 @@ test_pgbench_select_only_replayed_into_another_database() {
     fail "the changed row is not named: $(echo "$out" | jq -r '.fingerprints[].examples[]' | grep mismatch | head -3)"
 }
 
+# what verify cannot see: a transform that loses precision (the target
+# equals the mapping of the source, but the old query reads other sums: a
+# mismatch) and a target column with another collation under an ORDER BY
+# (the same rows in another order: order-only), each under its own
+# fingerprint; exit 3
+test_lossy_transform_and_collation_found() {
+  fresh_db shtgt2 || { fail "fresh database"; return; }
+  local dst=$DB_URI d; d=$(scratch)
+  fresh_db shsrc2 || { fail "fresh database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE items (id int PRIMARY KEY, name text COLLATE \"C\", price numeric(10,2));
+    INSERT INTO items SELECT g, (ARRAY['apple', 'Banana', 'cherry', 'Date'])[g % 4 + 1] || g, g * 1.37 FROM generate_series(1, 40) g" >/dev/null ||
+    { fail "source table"; return; }
+  printf 'version: 1\nname: lossy\nsource: %s\ntarget: %s\nmappings:\n  - from: items\n    to: goods\n    create: true\n    columns:\n      id: id\n      label: name\n      price: {expr: "round(price, 1)::numeric(10,2)"}\n    reverse:\n      price: price\n' \
+    "$DB_URI" "$dst" > "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
+  check "verify (the target is what the mapping says)" $SEGUE verify "$d/m.yaml" >/dev/null
+  psql -Xq -v ON_ERROR_STOP=1 "$dst" -c 'ALTER TABLE goods ALTER COLUMN label TYPE text COLLATE "und-x-icu"' >/dev/null ||
+    fail "collation on the target: $(psql -Xq "$dst" -c 'ALTER TABLE goods ALTER COLUMN label TYPE text COLLATE "und-x-icu"' 2>&1)"
+  psql -Xq "$DB_URI" -c "SELECT sum(price) FROM items" -c "SELECT id, name FROM items ORDER BY name" \
+    -c "SELECT count(*) FROM items WHERE name LIKE 'a%'" >/dev/null
+  wait_for "the log holds the reads" 60 logged_at_least shsrc2 "FROM items WHERE name LIKE" 1 || return
+  cat "$PG_DIR"/data/log/*.json > "$d/log.json"
+  local out; out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc2 --json); local rc=$?
+  [ $rc = 3 ] || fail "shadow: exit $rc"
+  kind_of() { echo "$out" | jq -r --arg q "$1" '.fingerprints[] | select(.query | contains($q)) | .outcomes | to_entries[] | select(.value > 0) | .key'; }
+  [ "$(kind_of "sum(price)")" = mismatch ] || fail "the rounded sum: $(kind_of "sum(price)")"
+  [ "$(kind_of "ORDER BY name")" = order_only ] || fail "the other collation: $(kind_of "ORDER BY name")"
+  [ "$(kind_of "LIKE 'a%'")" = match ] || fail "a read the changes do not touch: $(kind_of "LIKE 'a%'") $(echo "$out" | jq -c "[.fingerprints[] | {query, outcomes}]")"
+}
+
 run_tests
