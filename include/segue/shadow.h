@@ -72,6 +72,29 @@ void sg_shadow_result_clear(sg_shadow_result *r);
  * "skipped", "source_error", "target_error"; static. */
 const char *sg_shadow_kind_name(sg_shadow_kind k);
 
+/* ---- latency histograms ------------------------------------------------ */
+
+/* A latency histogram in µs with bounded memory and relative error below
+ * 1/16 (6.25 %): values under 16 exact, then 16 linear sub-buckets per
+ * power of two up to 2^40 µs (HdrHistogram's log-linear layout, Gil Tene).
+ * Histograms of the same layout add up bucket by bucket (merge), so
+ * several processes' histograms combine exactly. */
+#define SG_HIST_SUB_BITS 4
+#define SG_HIST_BUCKETS ((40 - SG_HIST_SUB_BITS + 1) << SG_HIST_SUB_BITS)
+
+typedef struct sg_hist {
+    int64_t n;
+    int64_t max_us;
+    int64_t counts[SG_HIST_BUCKETS];
+} sg_hist;
+
+/* Counts one value (µs; negative as 0, above the range in the top bucket). */
+void sg_hist_add(sg_hist *h, int64_t us);
+void sg_hist_merge(sg_hist *into, const sg_hist *from);
+/* The value at percentile pct (0..100, nearest rank) as the upper bound of
+ * its bucket (the exact maximum for 100); 0 when empty. */
+int64_t sg_hist_percentile(const sg_hist *h, double pct);
+
 /* ---- query logs ------------------------------------------------------- */
 
 /* The formats sg_querylog reads. */

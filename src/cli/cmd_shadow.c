@@ -1,24 +1,25 @@
 /* segue shadow: replays a file of the application's reads on both sides
  * and reports, per query shape (fingerprint), what matched. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <segue/shadow.h>
 
 #include "cli.h"
 
-/* A log file larger than this is refused (read whole). */
-#define MAX_LOG_BYTES (256L << 20)
 #define EXAMPLES 3
 
 typedef struct fp_stats {
     char fingerprint[17];
     char *query;                    /* the first of its queries */
     int64_t kinds[SG_SHADOW_KINDS];
-    int64_t *src_us, *tgt_us;       /* compared runs' times */
-    size_t n_us, cap_us;
+    sg_hist src_us, tgt_us;         /* compared runs' times */
     char *examples[EXAMPLES];       /* mismatches, skips, errors */
     size_t n_examples;
 } fp_stats;
@@ -32,35 +33,28 @@ typedef struct report {
     const char *format;
 } report;
 
-static char *read_file(const char *path, size_t *len)
+/* The log mapped into memory, not read: pages come and go with the page
+ * cache, so a log of any length is replayed in bounded memory. */
+static const char *map_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "segue shadow: cannot read %s: %s\n", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    const char *why = fd < 0 || fstat(fd, &st) != 0 ? strerror(errno)
+                      : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
+    if (why) {
+        fprintf(stderr, "segue shadow: cannot read %s: %s\n", path, why);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
-    char *buf = NULL;
-    size_t cap = 0, n = 0, got;
-    do {
-        if (n + 65536 + 1 > cap) {
-            cap = cap ? cap * 2 : 131072;
-            char *p = cap > (size_t)MAX_LOG_BYTES + 1 ? NULL : realloc(buf, cap);
-            if (!p) {
-                fprintf(stderr, "segue shadow: %s is larger than %ld MiB; hint: split it\n",
-                        path, MAX_LOG_BYTES >> 20);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = p;
-        }
-        got = fread(buf + n, 1, 65536, f);
-        n += got;
-    } while (got > 0);
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    *len = (size_t)st.st_size;
+    void *p = *len ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0) : (void *)"";
+    close(fd);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "segue shadow: cannot map %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    return p;
 }
 
 static fp_stats *stats_of(report *r, const char *fp, const char *query)
@@ -79,24 +73,6 @@ static fp_stats *stats_of(report *r, const char *fp, const char *query)
     return s;
 }
 
-static int add_times(fp_stats *s, const sg_shadow_result *res)
-{
-    if (s->n_us == s->cap_us) {
-        size_t cap = s->cap_us ? s->cap_us * 2 : 16;
-        int64_t *a = realloc(s->src_us, cap * sizeof *a);
-        if (a)
-            s->src_us = a;
-        int64_t *b = a ? realloc(s->tgt_us, cap * sizeof *b) : NULL;
-        if (!b)
-            return -1;
-        s->tgt_us = b;
-        s->cap_us = cap;
-    }
-    s->src_us[s->n_us] = res->source_us;
-    s->tgt_us[s->n_us++] = res->target_us;
-    return 0;
-}
-
 static int record(report *r, const char *query, const sg_shadow_result *res)
 {
     fp_stats *s = stats_of(r, *res->fingerprint ? res->fingerprint : "-", query);
@@ -106,8 +82,10 @@ static int record(report *r, const char *query, const sg_shadow_result *res)
     r->kinds[res->kind]++;
     r->total++;
     if (res->kind != SG_SHADOW_SKIPPED && res->kind != SG_SHADOW_SOURCE_ERROR &&
-        res->kind != SG_SHADOW_TARGET_ERROR && add_times(s, res))
-        return -1;
+        res->kind != SG_SHADOW_TARGET_ERROR) {
+        sg_hist_add(&s->src_us, res->source_us);
+        sg_hist_add(&s->tgt_us, res->target_us);
+    }
     if (res->detail && res->kind != SG_SHADOW_NONDETERMINISTIC && s->n_examples < EXAMPLES) {
         size_t n = strlen(query) + strlen(res->detail) + 64;
         char *e = malloc(n);
@@ -119,21 +97,6 @@ static int record(report *r, const char *query, const sg_shadow_result *res)
     return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The pct-th percentile (nearest rank) of v (sorted here). */
-static int64_t percentile(int64_t *v, size_t n, int pct)
-{
-    if (!n)
-        return 0;
-    qsort(v, n, sizeof *v, cmp_i64);
-    size_t k = (n * (size_t)pct + 99) / 100;
-    return v[k ? k - 1 : 0];
-}
 
 static int64_t compared(const int64_t *k)
 {
@@ -163,14 +126,14 @@ static json_t *report_json(report *r)
         json_t *ex = json_array();
         for (size_t e = 0; e < s->n_examples; e++)
             json_array_append_new(ex, json_string(s->examples[e]));
-        int64_t sp99 = percentile(s->src_us, s->n_us, 99);
-        int64_t tp99 = percentile(s->tgt_us, s->n_us, 99);
+        int64_t sp99 = sg_hist_percentile(&s->src_us, 99);
+        int64_t tp99 = sg_hist_percentile(&s->tgt_us, 99);
         json_array_append_new(fps, json_pack("{s:s,s:s?,s:o,s:I,s:I,s:I,s:I,s:f,s:o}",
                               "fingerprint", s->fingerprint, "query", s->query, "outcomes",
                               kinds_json(s->kinds), "source_p50_us",
-                              (json_int_t)percentile(s->src_us, s->n_us, 50),
+                              (json_int_t)sg_hist_percentile(&s->src_us, 50),
                               "source_p99_us", (json_int_t)sp99, "target_p50_us",
-                              (json_int_t)percentile(s->tgt_us, s->n_us, 50),
+                              (json_int_t)sg_hist_percentile(&s->tgt_us, 50),
                               "target_p99_us", (json_int_t)tp99, "p99_ratio",
                               sp99 ? (double)tp99 / (double)sp99 : 0.0, "examples", ex));
     }
@@ -194,11 +157,11 @@ static void report_text(report *r)
                (long long)k[SG_SHADOW_SKIPPED], (long long)k[SG_SHADOW_SOURCE_ERROR],
                (long long)k[SG_SHADOW_TARGET_ERROR]);
         printf("  %.200s\n", s->query);
-        if (s->n_us) {
-            int64_t sp50 = percentile(s->src_us, s->n_us, 50);
-            int64_t sp99 = percentile(s->src_us, s->n_us, 99);
-            int64_t tp50 = percentile(s->tgt_us, s->n_us, 50);
-            int64_t tp99 = percentile(s->tgt_us, s->n_us, 99);
+        if (s->src_us.n) {
+            int64_t sp50 = sg_hist_percentile(&s->src_us, 50);
+            int64_t sp99 = sg_hist_percentile(&s->src_us, 99);
+            int64_t tp50 = sg_hist_percentile(&s->tgt_us, 50);
+            int64_t tp99 = sg_hist_percentile(&s->tgt_us, 99);
             printf("  latency p50/p99: source %lld/%lld us, target %lld/%lld us, p99 "
                    "ratio %.2f\n", (long long)sp50, (long long)sp99, (long long)tp50,
                    (long long)tp99, sp99 ? (double)tp99 / (double)sp99 : 0.0);
@@ -221,8 +184,6 @@ static void report_free(report *r)
 {
     for (size_t i = 0; i < r->n_fps; i++) {
         free(r->fps[i].query);
-        free(r->fps[i].src_us);
-        free(r->fps[i].tgt_us);
         for (size_t e = 0; e < r->fps[i].n_examples; e++)
             free(r->fps[i].examples[e]);
     }
@@ -281,7 +242,7 @@ CMD(shadow)
         return EXIT_USAGE;
     }
     size_t len = 0;
-    char *text = read_file(path, &len);
+    const char *text = map_file(path, &len);
     if (!text)
         return EXIT_FAIL;
     sg_migration *m = NULL;
@@ -306,6 +267,7 @@ CMD(shadow)
     report_free(&r);
     sg_querylog_free(log);
     sg_migration_close(m);
-    free(text);
+    if (len)
+        munmap((void *)text, len);
     return code;
 }

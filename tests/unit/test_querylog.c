@@ -84,12 +84,37 @@ static void sql_with_nul_bytes_and_bad_utf8(void **state)
     assert_int_equal(bad, 2);
 }
 
+/* Percentiles within the layout's 1/16 of the exact ones; two halves
+ * merged equal the whole. */
+static void histograms_bound_the_error_and_merge(void **state)
+{
+    (void)state;
+    static sg_hist all, a, b;
+    for (int64_t v = 1; v <= 100000; v++) {
+        sg_hist_add(&all, v);
+        sg_hist_add(v % 2 ? &a : &b, v);
+    }
+    static const double pcts[] = { 1, 50, 90, 99, 99.9 };
+    for (size_t i = 0; i < sizeof pcts / sizeof *pcts; i++) {
+        double exact = pcts[i] * 1000, got = (double)sg_hist_percentile(&all, pcts[i]);
+        assert_true(got >= exact && got <= exact * (1 + 1.0 / 16) + 1);
+    }
+    assert_int_equal(sg_hist_percentile(&all, 100), 100000);
+    sg_hist_merge(&a, &b);
+    assert_memory_equal(&a, &all, sizeof all);
+    sg_hist empty = { 0 };
+    assert_int_equal(sg_hist_percentile(&empty, 50), 0);
+    sg_hist_add(&empty, 7);
+    assert_int_equal(sg_hist_percentile(&empty, 50), 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(jsonlog_statements_and_parameters),
         cmocka_unit_test(csvlog_with_quotes_and_newlines),
         cmocka_unit_test(sql_with_nul_bytes_and_bad_utf8),
+        cmocka_unit_test(histograms_bound_the_error_and_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
