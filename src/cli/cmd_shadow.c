@@ -31,7 +31,23 @@ typedef struct report {
     int64_t total;
     int64_t unreadable;     /* log lines that could not be read */
     const char *format;
+    double max_ratio;       /* --max-p99-ratio; 0: latency not judged */
+    int64_t slow;           /* fingerprints above it */
 } report;
+
+/* Compared reads a fingerprint needs before its p99 ratio is judged. */
+#define RATIO_MIN_SAMPLES 5
+
+static double p99_ratio(const fp_stats *s)
+{
+    int64_t sp99 = sg_hist_percentile(&s->src_us, 99);
+    return sp99 ? (double)sg_hist_percentile(&s->tgt_us, 99) / (double)sp99 : 0;
+}
+
+static bool is_slow(const report *r, const fp_stats *s)
+{
+    return r->max_ratio > 0 && s->src_us.n >= RATIO_MIN_SAMPLES && p99_ratio(s) > r->max_ratio;
+}
 
 /* The log mapped into memory, not read: pages come and go with the page
  * cache, so a log of any length is replayed in bounded memory. */
@@ -128,20 +144,24 @@ static json_t *report_json(report *r)
             json_array_append_new(ex, json_string(s->examples[e]));
         int64_t sp99 = sg_hist_percentile(&s->src_us, 99);
         int64_t tp99 = sg_hist_percentile(&s->tgt_us, 99);
-        json_array_append_new(fps, json_pack("{s:s,s:s?,s:o,s:I,s:I,s:I,s:I,s:f,s:o}",
+        json_array_append_new(fps, json_pack("{s:s,s:s?,s:o,s:I,s:I,s:I,s:I,s:f,s:b,s:o}",
                               "fingerprint", s->fingerprint, "query", s->query, "outcomes",
                               kinds_json(s->kinds), "source_p50_us",
                               (json_int_t)sg_hist_percentile(&s->src_us, 50),
                               "source_p99_us", (json_int_t)sp99, "target_p50_us",
                               (json_int_t)sg_hist_percentile(&s->tgt_us, 50),
                               "target_p99_us", (json_int_t)tp99, "p99_ratio",
-                              sp99 ? (double)tp99 / (double)sp99 : 0.0, "examples", ex));
+                              sp99 ? (double)tp99 / (double)sp99 : 0.0, "slow",
+                              is_slow(r, s), "examples", ex));
     }
-    return json_pack("{s:s?,s:I,s:I,s:I,s:o,s:f,s:o}", "format", r->format, "queries",
+    int64_t slow = 0;
+    for (size_t i = 0; i < r->n_fps; i++)
+        slow += is_slow(r, &r->fps[i]);
+    return json_pack("{s:s?,s:I,s:I,s:I,s:o,s:f,s:I,s:o}", "format", r->format, "queries",
                      (json_int_t)r->total, "unreadable", (json_int_t)r->unreadable,
                      "compared", (json_int_t)compared(r->kinds), "outcomes",
                      kinds_json(r->kinds), "mismatch_rate", mismatch_rate(r->kinds),
-                     "fingerprints", fps);
+                     "slow_fingerprints", (json_int_t)slow, "fingerprints", fps);
 }
 
 static void report_text(report *r)
@@ -163,8 +183,9 @@ static void report_text(report *r)
             int64_t tp50 = sg_hist_percentile(&s->tgt_us, 50);
             int64_t tp99 = sg_hist_percentile(&s->tgt_us, 99);
             printf("  latency p50/p99: source %lld/%lld us, target %lld/%lld us, p99 "
-                   "ratio %.2f\n", (long long)sp50, (long long)sp99, (long long)tp50,
-                   (long long)tp99, sp99 ? (double)tp99 / (double)sp99 : 0.0);
+                   "ratio %.2f%s\n", (long long)sp50, (long long)sp99, (long long)tp50,
+                   (long long)tp99, sp99 ? (double)tp99 / (double)sp99 : 0.0,
+                   is_slow(r, s) ? " SLOW (above --max-p99-ratio)" : "");
         }
         for (size_t e = 0; e < s->n_examples; e++)
             printf("  %.600s\n", s->examples[e]);
@@ -226,6 +247,7 @@ static int parse_format(const char *s, sg_querylog_format *f)
 CMD(shadow)
 {
     const char *path = cli_get(c, a, "log"), *max = cli_get(c, a, "max-mismatch");
+    const char *ratio = cli_get(c, a, "max-p99-ratio");
     sg_querylog_format fmt = SG_QUERYLOG_AUTO;
     double limit = 0;
     if (parse_format(cli_get(c, a, "format"), &fmt))
@@ -241,6 +263,12 @@ CMD(shadow)
                 max);
         return EXIT_USAGE;
     }
+    double max_ratio = 0;
+    if (ratio && ((max_ratio = strtod(ratio, &end)), end == ratio || *end || max_ratio <= 0)) {
+        fprintf(stderr, "segue shadow: --max-p99-ratio '%s' is not a ratio above 0 (1.5: the "
+                        "target's p99 may be 50 %% above the source's)\n", ratio);
+        return EXIT_USAGE;
+    }
     size_t len = 0;
     const char *text = map_file(path, &len);
     if (!text)
@@ -248,6 +276,7 @@ CMD(shadow)
     sg_migration *m = NULL;
     sg_querylog *log = NULL;
     report r = { 0 };
+    r.max_ratio = max_ratio;
     int code = cli_open(a, &m);
     if (!code && (sg_querylog_open(&log, text, len, fmt) ||
                   sg_querylog_only_database(log, cli_get(c, a, "database"))))
@@ -261,7 +290,9 @@ CMD(shadow)
             cli_print_json(report_json(&r));
         else
             report_text(&r);
-        if (!code && mismatch_rate(r.kinds) > limit)
+        for (size_t i = 0; i < r.n_fps; i++)
+            r.slow += is_slow(&r, &r.fps[i]);
+        if (!code && (mismatch_rate(r.kinds) > limit || r.slow))
             code = EXIT_DIFF;
     }
     report_free(&r);

@@ -63,6 +63,8 @@ static const cli_opt o_shadow[] = {
     { "database", "NAME", "replay only statements a PostgreSQL log shows run in NAME" },
     { "max-mismatch", "RATE", "exit 3 when mismatches (order-only too) exceed this share "
                               "of the compared reads (default 0)" },
+    { "max-p99-ratio", "R", "exit 3 when a query shape's p99 on the target exceeds R "
+                            "times the source's (over 5 reads or more)" },
     { "json", NULL, "print the report as JSON on stdout" },
     { NULL, NULL, NULL } };
 static const cli_opt o_demo[] = {

@@ -94,4 +94,31 @@ test_lossy_transform_and_collation_found() {
   [ "$(kind_of "LIKE 'a%'")" = match ] || fail "a read the changes do not touch: $(kind_of "LIKE 'a%'") $(echo "$out" | jq -c "[.fingerprints[] | {query, outcomes}]")"
 }
 
+# a secondary index the target lacks: the read it served scans the table
+# there, and its p99 ratio (about 100x here: 300k rows scanned against an
+# index search) flags its fingerprint slow under --max-p99-ratio, exit 3;
+# the rows still match
+test_dropped_index_is_slow() {
+  fresh_db shtgt3 || { fail "fresh database"; return; }
+  local dst=$DB_URI d; d=$(scratch)
+  fresh_db shsrc3 || { fail "fresh database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE events (id int PRIMARY KEY, user_id int, payload text);
+    INSERT INTO events SELECT g, g % 5000, repeat('x', 60) FROM generate_series(1, 300000) g;
+    CREATE INDEX events_user ON events (user_id); ANALYZE events" >/dev/null || { fail "source table"; return; }
+  printf 'version: 1\nname: slow\nsource: %s\ntarget: %s\nmappings:\n  - {from: events, to: events, create: true}\n' \
+    "$DB_URI" "$dst" > "$d/m.yaml"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
+  psql -Xq -v ON_ERROR_STOP=1 "$dst" -c "DROP INDEX events_user" -c "ANALYZE events" >/dev/null || fail "drop the index"
+  local i
+  for i in $(seq 20); do psql -Xq "$DB_URI" -c "SELECT count(*) FROM events WHERE user_id = $((i * 37))" >/dev/null; done
+  wait_for "the log holds the reads" 60 logged_at_least shsrc3 "user_id = 740" 1 || return
+  cat "$PG_DIR"/data/log/*.json > "$d/log.json"
+  local out; out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc3 --max-p99-ratio 3 --json); local rc=$?
+  local fp; fp=$(echo "$out" | jq -c '.fingerprints[] | select(.query | contains("WHERE user_id =")) | {slow, p99_ratio, source_p99_us, target_p99_us, outcomes: .outcomes.match}')
+  [ $rc = 3 ] && echo "$fp" | grep -q '"slow":true' && echo "$fp" | grep -q '"outcomes":20' ||
+    fail "shadow with the index dropped on the target: exit $rc: $fp"
+}
+
 run_tests
