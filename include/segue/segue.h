@@ -471,6 +471,19 @@ typedef struct sg_status {
                                 * shows here */
     int64_t set_aside;         /* keys set aside (see sg_migration_retry) */
     char set_aside_keys[512];  /* the first few: "(k) in Table: error; ..." */
+    /* shadow reads recorded over the last shadow_window_ms (segue/shadow.h:
+     * sg_shadow_record and sg_shadow_flush, segue shadow) */
+    int64_t shadow_window_ms;
+    int64_t shadow_compared;   /* reads run on both sides */
+    int64_t shadow_mismatches; /* of those: mismatch or order-only */
+    int64_t shadow_pending;    /* differed while changes waited */
+    int64_t shadow_nondeterministic;
+    int64_t shadow_skipped;
+    int64_t shadow_errors;     /* refused by either side */
+    double shadow_p99_ratio;   /* target p99 / source p99 over the compared
+                                * reads; 0 when none */
+    char shadow_worst[256];    /* the shapes with most mismatches:
+                                * "fingerprint: n, ..."; "" when none */
 } sg_status;
 
 /* Reads the durable state into *out. Phase planned when nothing was

@@ -65,6 +65,20 @@ typedef struct sg_shadow_result {
 int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_t n_params,
                   const char *const *params);
 
+/* Counts outcome r of query `sql` (for its example; may be NULL) on the
+ * handle, per minute and fingerprint: outcome counts, each side's latency
+ * histogram, the first mismatch (or order-only, or target error) as an
+ * example. Flushes by itself once 256 minute-and-shape entries are held.
+ * Errors: SG_EINVAL, SG_ENOMEM, and sg_shadow_flush's. */
+int sg_shadow_record(sg_migration *m, const char *sql, const sg_shadow_result *r);
+
+/* Adds what the handle holds to the control tables in the target, in one
+ * transaction: counts and histogram buckets are added to (several
+ * processes flushing the same minute add up), examples kept up to 3 per
+ * shape. A verified migration whose reads were compared moves to
+ * shadowing (audited). Needs a writable handle. Errors: SG_EDB. */
+int sg_shadow_flush(sg_migration *m);
+
 /* Frees what *r holds; r may be NULL. */
 void sg_shadow_result_clear(sg_shadow_result *r);
 

@@ -147,7 +147,32 @@ static json_t *status_json(sg_migration *m, const sg_status *st)
     json_object_set_new(j, "applied", json_integer(st->applied));
     json_object_set_new(j, "worker_error", json_string(st->worker_error));
     json_object_set_new(j, "worker_error_at_ms", json_integer(st->worker_error_at_ms));
+    json_object_set_new(j, "shadow", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:s}",
+        "window_ms", (json_int_t)st->shadow_window_ms, "compared",
+        (json_int_t)st->shadow_compared, "mismatches", (json_int_t)st->shadow_mismatches,
+        "pending", (json_int_t)st->shadow_pending, "nondeterministic",
+        (json_int_t)st->shadow_nondeterministic, "skipped", (json_int_t)st->shadow_skipped,
+        "errors", (json_int_t)st->shadow_errors, "p99_ratio", st->shadow_p99_ratio,
+        "worst", st->shadow_worst));
     return j;
+}
+
+/* "shadow reads     120 compared in 15m: 2 mismatches (1.67%), ..." */
+static void shadow_text(const sg_status *st)
+{
+    if (!st->shadow_compared && !st->shadow_skipped && !st->shadow_errors)
+        return;
+    printf("  shadow reads     %lld compared in the last %lldm: %lld mismatch%s (%.2f%%), "
+           "%lld pending, %lld nondeterministic, %lld skipped, %lld errors; p99 target/source "
+           "%.2f\n", (long long)st->shadow_compared,
+           (long long)(st->shadow_window_ms / 60000), (long long)st->shadow_mismatches,
+           st->shadow_mismatches == 1 ? "" : "es",
+           st->shadow_compared ? 100.0 * (double)st->shadow_mismatches /
+                                     (double)st->shadow_compared : 0.0,
+           (long long)st->shadow_pending, (long long)st->shadow_nondeterministic,
+           (long long)st->shadow_skipped, (long long)st->shadow_errors, st->shadow_p99_ratio);
+    if (st->shadow_worst[0])
+        printf("  worst shapes     %s\n", st->shadow_worst);
 }
 
 /* "not complete, 1200/3503 rows (34.3%), 498 rows/s, ETA 5s" */
@@ -191,6 +216,7 @@ static void status_text(sg_migration *m, const sg_status *st)
                st->set_aside == 1 ? "" : "s", st->set_aside_keys);
     if (st->verify_at_ms)
         print_last_verify(st);
+    shadow_text(st);
     if (st->drift[0])
         printf("  schema drift     %s\n", st->drift);
     if (st->not_copied[0])

@@ -32,6 +32,7 @@ typedef struct report {
     int64_t unreadable;     /* log lines that could not be read */
     const char *format;
     double max_ratio;       /* --max-p99-ratio; 0: latency not judged */
+    bool keep;              /* record the outcomes in the control tables */
     int64_t slow;           /* fingerprints above it */
 } report;
 
@@ -220,12 +221,17 @@ static int replay(sg_migration *m, sg_querylog *log, report *r)
         int rc = sg_shadow_sql(&res, m, q.sql, q.n_params, (const char *const *)q.params);
         if (!rc && record(r, q.sql, &res))
             rc = SG_ENOMEM;
+        if (!rc && r->keep)
+            rc = sg_shadow_record(m, q.sql, &res);
         sg_shadow_result_clear(&res);
         sg_logged_query_clear(&q);
         if (rc)
             return cli_fail("shadow", rc, sg_migration_errmsg(m));
     }
     r->unreadable = sg_querylog_unreadable(log);
+    int rc = r->keep ? sg_shadow_flush(m) : 0;
+    if (rc)
+        return cli_fail("shadow", rc, sg_migration_errmsg(m));
     return cli_stop ? EXIT_STOPPED : 0;
 }
 
@@ -277,6 +283,7 @@ CMD(shadow)
     sg_querylog *log = NULL;
     report r = { 0 };
     r.max_ratio = max_ratio;
+    r.keep = !cli_has(c, a, "no-record");
     int code = cli_open(a, &m);
     if (!code && (sg_querylog_open(&log, text, len, fmt) ||
                   sg_querylog_only_database(log, cli_get(c, a, "database"))))

@@ -63,6 +63,7 @@ static const cli_opt o_shadow[] = {
     { "database", "NAME", "replay only statements a PostgreSQL log shows run in NAME" },
     { "max-mismatch", "RATE", "exit 3 when mismatches (order-only too) exceed this share "
                               "of the compared reads (default 0)" },
+    { "no-record", NULL, "compare only: record no outcome in segue's control tables" },
     { "max-p99-ratio", "R", "exit 3 when a query shape's p99 on the target exceeds R "
                             "times the source's (over 5 reads or more)" },
     { "json", NULL, "print the report as JSON on stdout" },
@@ -103,7 +104,8 @@ static const cli_cmd commands[] = {
     { "log", "SPEC", "the audit trail: who did what, when, and why",
       o_log, cmd_log, true, CLI_READ_ONLY },
     { "shadow", "SPEC", "run the application's reads on both sides and compare "
-      "(shadow reads); changes nothing", o_shadow, cmd_shadow, true, CLI_READ_ONLY },
+      "(shadow reads); records the outcomes for status and gates", o_shadow, cmd_shadow,
+      true, CLI_EXISTING },
     { "demo", "", "live migration of Chinook on SQLite with a live writer",
       o_demo, cmd_demo, false, CLI_CREATE },
 };

@@ -120,7 +120,17 @@ struct sg_migration {
     bool has_lease;
     int64_t lease_token;          /* the token taken (lease.h); 0: none */
     int64_t lease_renewed_ms;
+    struct sg_shadow_agg *shadow; /* shadow outcomes not yet flushed
+                                   * (check/shadow_stats.c) */
 };
+
+/* Frees the handle's unflushed shadow outcomes (shadow_stats.c). */
+void sg_shadow_agg_free(sg_migration *m);
+/* The shadow_* fields of *out over the last window_ms (shadow_stats.c). */
+struct sg_status;
+int sg_shadow_status(sg_migration *m, int64_t window_ms, struct sg_status *out);
+/* The window status reports shadow reads over: 15 minutes. */
+#define SG_SHADOW_WINDOW_MS (15 * 60 * 1000)
 
 /* A bad argument to a public function: SG_EINVAL with "fn: what; hint"
  * on the handle (just SG_EINVAL when m is NULL). */

@@ -121,6 +121,7 @@ void sg_migration_close(sg_migration *m)
 {
     if (!m)
         return;
+    sg_shadow_agg_free(m);
     if (m->spec)
         sg_mapping_free(m);
     if (m->tgt && m->tgt != m->src)
@@ -526,5 +527,7 @@ int sg_migration_status(sg_status *out, sg_migration *m)
     if (!rc && out->phase != SG_PHASE_CLEANED)
         rc = sg_aside_count(m, &out->set_aside, out->set_aside_keys,
                             sizeof out->set_aside_keys);
+    if (!rc)
+        rc = sg_shadow_status(m, SG_SHADOW_WINDOW_MS, out);
     return rc;
 }

@@ -690,12 +690,21 @@ YAML
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
   check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
   check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
-  local before; before=$(sqlite3 "$d/c.db" "SELECT count(*) FROM _segue_audit")
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  local before; before=$(sqlite3 "$d/c.db" "SELECT md5 FROM (SELECT group_concat(TrackId || Name || UnitPrice) AS md5 FROM Track)")
+  # two processes at once: their outcomes add up exactly
+  $SEGUE shadow "$d/m.yaml" --log "$reads" > "$d/other.out" 2>&1 & local other=$!
   local out; out=$($SEGUE shadow "$d/m.yaml" --log "$reads" --json) || fail "shadow: exit $?: $out"
+  wait $other || fail "the other shadow process: $(tail -2 "$d/other.out")"
   [ "$(echo "$out" | jq -c '.outcomes | [.match, .mismatch, .order_only, .pending, .nondeterministic, .skipped]')" = "[10,0,0,0,1,1]" ] ||
     fail "shadow outcomes: $(echo "$out" | jq -c .outcomes) $(echo "$out" | jq -c '[.fingerprints[].examples[]]')"
   [ "$(sqlite3 "$d/c.db" "SELECT Name FROM Track WHERE TrackId = 1")" != "never run" ] || fail "shadow ran a write"
-  [ "$(sqlite3 "$d/c.db" "SELECT count(*) FROM _segue_audit")" = "$before" ] || fail "shadow wrote to the audit log"
+  [ "$(sqlite3 "$d/c.db" "SELECT md5 FROM (SELECT group_concat(TrackId || Name || UnitPrice) AS md5 FROM Track)")" = "$before" ] ||
+    fail "shadow changed the source"
+  local st; st=$($SEGUE status "$d/m.yaml" --json)
+  [ "$(echo "$st" | jq -c '[.phase, .shadow.compared, .shadow.mismatches, .shadow.nondeterministic, .shadow.skipped]')" = '["shadowing",22,0,2,2]' ] ||
+    fail "status after two shadow runs: $(echo "$st" | jq -c '[.phase, .shadow]')"
+  $SEGUE log "$d/m.yaml" | grep -q "shadow *verified -> shadowing" || fail "no audit row for the move to shadowing"
   # a change waiting in the changelog: pending, not a mismatch
   sqlite3 -cmd ".timeout 5000" "$d/c.db" "UPDATE Track SET Composer = 'pending' WHERE TrackId = 42" || fail "app write"
   out=$($SEGUE shadow "$d/m.yaml" --log "$reads" --json) || fail "shadow with a change pending: exit $?"

@@ -224,9 +224,9 @@ void sg_role_uses_free(sg_role_use *u, size_t n)
     free(u);
 }
 
-int sg_db_control_present(sg_conn *c, bool *out, sg_err *err)
+int sg_db_control_present(sg_conn *c, const char *name, bool *out, sg_err *err)
 {
-    return c->drv->control_present(c, out, err);
+    return c->drv->control_present(c, name, out, err);
 }
 
 void sg_db_rollback(sg_conn *c)

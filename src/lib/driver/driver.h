@@ -374,8 +374,10 @@ struct sg_driver {
      * inside c's engine. Outside any transaction on c. SG_ENOTSUP where the
      * engine cannot (NULL: never). */
     int (*attach)(sg_conn *c, sg_conn *other, const char *alias, sg_err *err);
-    /* Whether this database holds segue's control tables. */
-    int (*control_present)(sg_conn *c, bool *out, sg_err *err);
+    /* Whether this database holds control table `name` ("meta": segue's
+     * control tables at all; tables added later, as "shadow_stats", may
+     * be missing where an earlier segue made the others). */
+    int (*control_present)(sg_conn *c, const char *name, bool *out, sg_err *err);
     /* Fills *out with NULL when the table does not exist. */
     int (*table_info)(sg_conn *c, const char *table, sg_table_info **out,
                       sg_err *err);
@@ -535,8 +537,8 @@ int sg_db_copy_grants(sg_conn *from, const char *from_table, sg_conn *to,
                       const char *to_table, sg_err *err);
 int sg_db_table_roles(sg_conn *from, const char *from_table, sg_conn *to,
                       const char *to_table, sg_role_use **out, size_t *n, sg_err *err);
-/* Whether c holds segue's control tables (the driver's control_present). */
-int sg_db_control_present(sg_conn *c, bool *out, sg_err *err);
+/* Whether c holds control table `name` (the driver's control_present). */
+int sg_db_control_present(sg_conn *c, const char *name, bool *out, sg_err *err);
 
 /* The engine-specific operations (driver_ops.c); each is the vtable entry
  * of the same name, documented there. A required one a driver lacks fails

@@ -152,7 +152,7 @@ int sg_control_present(sg_migration *m, bool *present)
     *present = m->control_ok;
     if (m->control_ok)
         return 0;
-    int rc = sg_db_control_present(m->tgt, present, &m->err);
+    int rc = sg_db_control_present(m->tgt, "meta", present, &m->err);
     if (rc || !*present)
         return rc;
     sg_buf b = SG_BUF_INIT;
@@ -591,7 +591,7 @@ int sg_routing_serve(sg_conn *c, const char *name, sg_routing *out, sg_phase *ph
     sg_stmt *s = NULL;
     bool present = false;
     memset(out, 0, sizeof *out);
-    int rc = sg_db_control_present(c, &present, err);
+    int rc = sg_db_control_present(c, "meta", &present, err);
     if (rc || !present)
         return rc ? rc : unknown_migration(c, name, err);
     rc = expand(c, "SELECT m.phase, r.read_pct, r.write_side, r.salt FROM @migrations m "

@@ -23,6 +23,7 @@ typedef enum sg_cmd {
     SG_CMD_ROLLBACK,
     SG_CMD_CLEANUP,
     SG_CMD_ABORT,
+    SG_CMD_SHADOW,       /* shadow reads compared: verified -> shadowing */
     SG_CMD_COUNT
 } sg_cmd;
 

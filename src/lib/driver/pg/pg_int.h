@@ -106,7 +106,7 @@ int sg_pg_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out,
                         size_t *n, sg_err *err);
 void sg_pg_index_sql(const sg_index_def *d, sg_buf *b);
 int sg_pg_index_build(sg_conn *c, const sg_index_def *d, sg_err *err);
-int sg_pg_control_present(sg_conn *c, bool *out, sg_err *err);
+int sg_pg_control_present(sg_conn *c, const char *name, bool *out, sg_err *err);
 int sg_pg_control_setup(sg_conn *c, sg_err *err);
 int sg_pg_type_copy(sg_conn *from, sg_conn *to, const char *decl, sg_err *err);
 int sg_pg_control_teardown(sg_conn *c, sg_err *err);

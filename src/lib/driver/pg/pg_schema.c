@@ -28,9 +28,15 @@ int sg_pg_query_bool(sg_conn *c, const char *sql, const char *arg, bool *out,
     return r ? 0 : SG_EDB;
 }
 
-int sg_pg_control_present(sg_conn *c, bool *out, sg_err *err)
+int sg_pg_control_present(sg_conn *c, const char *name, bool *out, sg_err *err)
 {
-    return sg_pg_query_bool(c, "SELECT to_regclass($1) IS NOT NULL", "segue.meta", out, err);
+    sg_buf b = SG_BUF_INIT;
+    sg_pg_control_name(&b, name);
+    int rc = sg_buf_failed(&b) ? sg_err_set(err, SG_ENOMEM, "out of memory")
+                               : sg_pg_query_bool(c, "SELECT to_regclass($1) IS NOT NULL",
+                                                  sg_buf_str(&b), out, err);
+    sg_buf_free(&b);
+    return rc;
 }
 
 int sg_pg_control_setup(sg_conn *c, sg_err *err)

@@ -33,7 +33,7 @@ void sg_sq_type_decl(const sg_coltype *t, sg_buf *b);
 const char *sg_sq_function_type(const char *fn);
 
 int sg_sq_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
-int sg_sq_control_present(sg_conn *c, bool *out, sg_err *err);
+int sg_sq_control_present(sg_conn *c, const char *name, bool *out, sg_err *err);
 /* What depends on a table: sqlite_depend.c. */
 int sg_sq_table_foreign_keys(sg_conn *c, const sg_table_info *t, sg_fk_info **out, size_t *n,
                              sg_err *err);

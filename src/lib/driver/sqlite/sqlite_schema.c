@@ -2,6 +2,7 @@
 #include "driver/sqlite/sqlite_int.h"
 
 #include <segue/segue.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -197,10 +198,12 @@ done:
     return rc == SQLITE_OK ? 0 : sg_sq_fail(c, err);
 }
 
-int sg_sq_control_present(sg_conn *c, bool *out, sg_err *err)
+int sg_sq_control_present(sg_conn *c, const char *name, bool *out, sg_err *err)
 {
     sg_table_info *t = NULL;
-    int rc = sg_sq_table_info(c, "_segue_meta", &t, err);
+    char table[128];
+    snprintf(table, sizeof table, "_segue_%s", name);
+    int rc = sg_sq_table_info(c, table, &t, err);
     *out = t != NULL;
     sg_table_info_free(t);
     return rc;
