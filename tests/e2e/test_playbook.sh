@@ -610,7 +610,7 @@ test_progress_on_a_terminal_only() {
 # the docs name every setting and every command the code knows
 test_docs_match_the_code() {
   local s
-  for s in $(sed -n 's/^ *{ "\([a-z_]*\)", "\([a-z_]*\)", SG_SETTING.*/\1.\2/p' src/lib/spec/settings.c); do
+  for s in $(sed -n 's/^ *{ "\([a-z_.]*\)", "\([a-z_]*\)", SG_SETTING.*/\1.\2/p' src/lib/spec/settings.c); do
     grep -qF "| $s |" docs/spec.md || fail "docs/spec.md does not describe setting $s"
   done
   [ -n "${s:-}" ] || fail "no settings found in src/lib/spec/settings.c"
@@ -717,6 +717,48 @@ YAML
   [ $rc = 3 ] && echo "$out" | grep -q "mismatch: 1 rows only the source returns: (42, 'Right Through You'" &&
     echo "$out" | grep -q "only the target returns: (42, 'changed'" ||
     fail "shadow of a changed target row: exit $rc: $(echo "$out" | grep -A1 mismatch:)"
+}
+
+# gates.shadow: the read cutover waits for the application's reads to
+# match. Too few compared reads: inconclusive, refused; enough, all
+# matching: allowed; a mismatch above the rate: refused, named. A rate
+# outside 0..1 is a spec error at its line.
+test_shadow_gate() {
+  local d; d=$(scratch); fresh_chinook "$d/c.db"
+  cat > "$d/m.yaml" <<YAML
+version: 1
+name: shgate
+source: sqlite:$d/c.db
+target: sqlite:$d/c.db
+mappings:
+  - from: Track
+    to: track_v2
+    create: true
+gates:
+  shadow:
+    min_reads: 15
+    window: 10m
+YAML
+  local reads=tests/e2e/shadow/chinook_reads.sql
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
+  local out
+  out=$(with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 10 2>&1); local rc=$?
+  [ $rc = 4 ] && echo "$out" | grep -q "shadow_reads: 0 reads compared in the last 10m (inconclusive)" ||
+    fail "read cutover before any shadow read: exit $rc: $out"
+  check "shadow" $SEGUE shadow "$d/m.yaml" --log "$reads" >/dev/null
+  check "shadow again" $SEGUE shadow "$d/m.yaml" --log "$reads" >/dev/null
+  check "read cutover with 22 matching reads" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 10 >/dev/null
+  as_segue "$d/c.db" "UPDATE track_v2 SET Name = 'changed' WHERE TrackId = 42"
+  $SEGUE shadow "$d/m.yaml" --log "$reads" >/dev/null
+  out=$(with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 50 2>&1); rc=$?
+  [ $rc = 4 ] && echo "$out" | grep -q "shadow_reads: 33 reads compared in the last 10m, 1 mismatched" ||
+    fail "read cutover after a mismatch: exit $rc: $out"
+  sed -i 's/    window: 10m/    max_mismatch_rate: 1.5/' "$d/m.yaml"
+  out=$($SEGUE status "$d/m.yaml" 2>&1); rc=$?
+  [ $rc = 2 ] && echo "$out" | grep -q "m.yaml:12: gates.shadow.max_mismatch_rate: '1.5' is not a number in 0..1" ||
+    fail "a rate above 1: exit $rc: $out"
 }
 
 run_tests

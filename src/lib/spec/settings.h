@@ -13,6 +13,8 @@ struct sg_spec;
 typedef enum sg_setting_type {
     SG_SETTING_DURATION, /* ms; written 500ms, 2s, 1m */
     SG_SETTING_INT,
+    SG_SETTING_REAL,     /* a decimal number (0.001, 1.5) into a double
+                          * field; bounds and default in rmin..rmax, rdflt */
 } sg_setting_type;
 
 typedef struct sg_setting {
@@ -20,8 +22,9 @@ typedef struct sg_setting {
     const char *name;     /* "chunk_time" */
     sg_setting_type type;
     int64_t min, max, dflt;
-    size_t offset;        /* of the int64_t field in sg_spec */
+    size_t offset;        /* of the int64_t (REAL: double) field in sg_spec */
     const char *help;
+    double rmin, rmax, rdflt;
 } sg_setting;
 
 /* The whole table; *n receives its length. Static storage. */

@@ -134,6 +134,15 @@ static int take_setting(parse *p, const sg_setting *st, yaml_node_t *n)
     int64_t v;
     if (!s)
         return SG_ESPEC;
+    if (st->type == SG_SETTING_REAL) {
+        char *end = NULL;
+        double d = strtod(s, &end);
+        if (end == s || *end || !(d >= st->rmin && d <= st->rmax))
+            return fail(p, n, "%s.%s: '%s' is not a number in %g..%g; hint: write e.g. "
+                        "0.001", st->section, st->name, s, st->rmin, st->rmax);
+        *(double *)((char *)p->spec + st->offset) = d;
+        return 0;
+    }
     int bad = st->type == SG_SETTING_DURATION ? sg_parse_duration_ms(s, &v)
                                               : sg_parse_int64(s, 0, INT64_MAX, &v);
     if (bad)
@@ -161,6 +170,15 @@ static int parse_section(parse *p, const char *section, yaml_node_t *n)
         const char *name = scalar(p, k, "a setting name");
         if (!name)
             return SG_ESPEC;
+        char sub[64];
+        snprintf(sub, sizeof sub, "%s.%s", section, name);
+        if (sg_setting_section_exists(sub)) { /* a section inside: gates.shadow */
+            int rc = parse_section(p, sub, v);
+            if (rc)
+                return rc;
+            p->spec->shadow_gate = p->spec->shadow_gate || !strcmp(sub, "gates.shadow");
+            continue;
+        }
         const sg_setting *st = sg_setting_find(section, name);
         if (!st) {
             char known[512];

@@ -78,6 +78,12 @@ typedef struct sg_spec {
     int64_t idle_timeout_ms;      /* worker.idle_timeout */
     int64_t verify_max_age_ms;    /* gates.verify_max_age */
     int64_t max_lag_ms;           /* gates.max_lag */
+    bool shadow_gate;             /* gates.shadow is given: cutover --reads
+                                   * needs the shadow reads to match */
+    int64_t shadow_window_ms;     /* gates.shadow.window */
+    int64_t shadow_min_reads;     /* gates.shadow.min_reads */
+    double shadow_max_mismatch_rate; /* gates.shadow.max_mismatch_rate */
+    double shadow_max_p99_ratio;  /* gates.shadow.max_p99_ratio, 0: none */
 } sg_spec;
 
 /* Reads and checks the spec at `path`. *out is owned by the caller

@@ -91,14 +91,55 @@ static int set_aside_keys(sg_migration *m, gate_eval *g)
     return rc;
 }
 
+/* The shadow reads recorded over gates.shadow.window: enough of them
+ * (else inconclusive, which refuses), few enough mismatches, and the
+ * target's p99 within its ratio of the source's. */
+static int shadow_reads(sg_migration *m, gate_eval *g)
+{
+    const sg_spec *s = m->spec;
+    sg_status st;
+    char win[32], ratio[48] = "";
+    memset(&st, 0, sizeof st);
+    fmt_ms(win, sizeof win, s->shadow_window_ms);
+    int rc = sg_shadow_status(m, s->shadow_window_ms, &st);
+    double rate = st.shadow_compared ? (double)st.shadow_mismatches /
+                                           (double)st.shadow_compared : 0;
+    bool enough = st.shadow_compared >= s->shadow_min_reads;
+    snprintf(g->value, sizeof g->value, "%lld reads compared in the last %s%s, %lld "
+             "mismatched (%.4g), p99 ratio %.2f", (long long)st.shadow_compared, win,
+             enough ? "" : " (inconclusive)", (long long)st.shadow_mismatches, rate,
+             st.shadow_p99_ratio);
+    if (s->shadow_max_p99_ratio > 0)
+        snprintf(ratio, sizeof ratio, ", p99 ratio at most %g", s->shadow_max_p99_ratio);
+    snprintf(g->limit, sizeof g->limit, "at least %lld, mismatch rate at most %g%s",
+             (long long)s->shadow_min_reads, s->shadow_max_mismatch_rate, ratio);
+    g->pass = enough && rate <= s->shadow_max_mismatch_rate &&
+              (s->shadow_max_p99_ratio <= 0 || st.shadow_p99_ratio <= s->shadow_max_p99_ratio);
+    return rc;
+}
+
+static bool always(const sg_migration *m, sg_cmd cmd)
+{
+    (void)m;
+    (void)cmd;
+    return true;
+}
+
+static bool shadow_gated(const sg_migration *m, sg_cmd cmd)
+{
+    return cmd == SG_CMD_READS && m->spec->shadow_gate;
+}
+
 static const struct {
     const char *name;
     gate_fn fn;
+    bool (*applies)(const sg_migration *m, sg_cmd cmd);
 } gates[] = {
-    { "verify_clean", verify_clean },
-    { "worker_alive", worker_alive },
-    { "lag", lag },
-    { "set_aside_keys", set_aside_keys },
+    { "verify_clean", verify_clean, always },
+    { "worker_alive", worker_alive, always },
+    { "lag", lag, always },
+    { "set_aside_keys", set_aside_keys, always },
+    { "shadow_reads", shadow_reads, shadow_gated },
 };
 #define N_GATES (sizeof gates / sizeof gates[0])
 
@@ -119,7 +160,7 @@ int sg_gates_require(sg_migration *m, sg_cmd cmd)
         return 0;
     for (size_t i = 0; i < N_GATES && !rc; i++) {
         gate_eval g = { .pass = false };
-        if ((rc = gates[i].fn(m, &g)) != 0 || g.pass)
+        if (!gates[i].applies(m, cmd) || (rc = gates[i].fn(m, &g)) != 0 || g.pass)
             continue;
         if (m->force_reason)
             rc = audit_forced(m, i, &g);

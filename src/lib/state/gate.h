@@ -5,7 +5,12 @@
  *   worker_alive  a worker holds the lease (renewed within its ttl), so
  *                 changes keep flowing to the side that now serves;
  *   lag           the oldest pending change is younger than gates.max_lag;
- *   set_aside_keys  no key is set aside (aside.h).
+ *   set_aside_keys  no key is set aside (aside.h);
+ *   shadow_reads  (`--reads` only, when the spec has gates.shadow) at least
+ *                 gates.shadow.min_reads shadow reads compared within
+ *                 gates.shadow.window (fewer: inconclusive, refused), a
+ *                 mismatch rate at most max_mismatch_rate and, when set, a
+ *                 target/source p99 ratio at most max_p99_ratio.
  * A refused gate is named with its value and its limit. A person may pass
  * refused gates for one step with a reason (sg_migration_force_gates); each
  * passed gate is an audit row with its value and that reason. */
