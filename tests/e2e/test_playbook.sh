@@ -662,17 +662,15 @@ test_help() {
 # skipped, never run; a change the worker has not applied yet is pending,
 # never a mismatch; a target row changed behind segue's back is a mismatch
 # that names the row, and exits 3
+# a spec moving Chinook's Track to track_v2 within one file; more lines
+# from stdin
+track_in_place() { # dir name
+  { printf 'version: 1\nname: %s\nsource: sqlite:%s\ntarget: sqlite:%s\nmappings:\n  - from: Track\n    to: track_v2\n    create: true\n' \
+      "$2" "$1/c.db" "$1/c.db"; cat; } > "$1/m.yaml"
+}
 test_shadow_reads() {
   local d; d=$(scratch); fresh_chinook "$d/c.db"
-  cat > "$d/m.yaml" <<YAML
-version: 1
-name: shadow
-source: sqlite:$d/c.db
-target: sqlite:$d/c.db
-mappings:
-  - from: Track
-    to: track_v2
-    create: true
+  track_in_place "$d" shadow <<YAML
     columns:
       track_id: TrackId
       title: Name
@@ -725,15 +723,7 @@ YAML
 # outside 0..1 is a spec error at its line.
 test_shadow_gate() {
   local d; d=$(scratch); fresh_chinook "$d/c.db"
-  cat > "$d/m.yaml" <<YAML
-version: 1
-name: shgate
-source: sqlite:$d/c.db
-target: sqlite:$d/c.db
-mappings:
-  - from: Track
-    to: track_v2
-    create: true
+  track_in_place "$d" shgate <<YAML
 gates:
   shadow:
     min_reads: 15
