@@ -59,7 +59,9 @@ typedef struct sg_shadow_result {
  * sides of migration m, each in a read-only transaction, `n_params` text
  * values bound to its placeholders, and classifies the outcome into *out
  * (cleared first; free with sg_shadow_result_clear). A source or target
- * that refuses the query is an outcome, not an error. Thread safety: a
+ * that refuses the query is an outcome, not an error. On a handle opened
+ * read_only each side's statement runs as it is (the sessions are
+ * read-only), one round trip per side: the fastest way to replay. Thread safety: a
  * handle is used by one thread at a time. Errors: SG_EINVAL (a NULL
  * argument), SG_ENOMEM, SG_EDB (a read-only transaction could not begin). */
 int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_t n_params,

@@ -212,16 +212,22 @@ static void report_free(report *r)
     free(r->fps);
 }
 
-/* Each statement of the log shadowed and recorded; 0 or the exit code. */
-static int replay(sg_migration *m, sg_querylog *log, report *r)
+/* Each statement of the log shadowed through rd and recorded through m
+ * (NULL: not recorded); 0 or the exit code. */
+static int replay(sg_migration *rd, sg_migration *m, sg_querylog *log, report *r)
 {
     sg_logged_query q;
     while (!cli_stop && sg_querylog_next(log, &q)) {
         sg_shadow_result res;
-        int rc = sg_shadow_sql(&res, m, q.sql, q.n_params, (const char *const *)q.params);
-        if (!rc && record(r, q.sql, &res))
+        int rc = sg_shadow_sql(&res, rd, q.sql, q.n_params, (const char *const *)q.params);
+        if (rc) {
+            sg_shadow_result_clear(&res);
+            sg_logged_query_clear(&q);
+            return cli_fail("shadow", rc, sg_migration_errmsg(rd));
+        }
+        if (record(r, q.sql, &res))
             rc = SG_ENOMEM;
-        if (!rc && r->keep)
+        if (!rc && m)
             rc = sg_shadow_record(m, q.sql, &res);
         sg_shadow_result_clear(&res);
         sg_logged_query_clear(&q);
@@ -229,7 +235,7 @@ static int replay(sg_migration *m, sg_querylog *log, report *r)
             return cli_fail("shadow", rc, sg_migration_errmsg(m));
     }
     r->unreadable = sg_querylog_unreadable(log);
-    int rc = r->keep ? sg_shadow_flush(m) : 0;
+    int rc = m ? sg_shadow_flush(m) : 0;
     if (rc)
         return cli_fail("shadow", rc, sg_migration_errmsg(m));
     return cli_stop ? EXIT_STOPPED : 0;
@@ -279,18 +285,23 @@ CMD(shadow)
     const char *text = map_file(path, &len);
     if (!text)
         return EXIT_FAIL;
-    sg_migration *m = NULL;
+    sg_migration *m = NULL, *rd = NULL;
     sg_querylog *log = NULL;
     report r = { 0 };
     r.max_ratio = max_ratio;
     r.keep = !cli_has(c, a, "no-record");
-    int code = cli_open(a, &m);
+    /* the reads through read-only sessions; outcomes recorded through m */
+    cli_args ro = *a;
+    ro.access = CLI_READ_ONLY;
+    int code = cli_open(&ro, &rd);
+    if (!code && r.keep)
+        code = cli_open(a, &m);
     if (!code && (sg_querylog_open(&log, text, len, fmt) ||
                   sg_querylog_only_database(log, cli_get(c, a, "database"))))
         code = cli_fail("shadow", SG_ENOMEM, "out of memory");
     if (!code) {
         r.format = formats[sg_querylog_format_of(log)];
-        code = replay(m, log, &r);
+        code = replay(rd, m, log, &r);
     }
     if (!code || code == EXIT_STOPPED) {
         if (a->json)
@@ -304,6 +315,7 @@ CMD(shadow)
     }
     report_free(&r);
     sg_querylog_free(log);
+    sg_migration_close(rd);
     sg_migration_close(m);
     if (len)
         munmap((void *)text, len);

@@ -101,6 +101,7 @@ int sg_migration_open_ext(sg_migration **out, const char *spec_path,
     sg_spec_hash(m->spec, m->spec_hash);
     if (!(m->actor = default_actor()))
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    m->read_only = o && o->read_only;
     if ((rc = open_endpoints(m, o ? o : &defaults)) != 0)
         return rc;
     if ((rc = sg_all_expand(m)) != 0 || (rc = sg_mapping_resolve(m)) != 0)

@@ -194,12 +194,14 @@ typedef struct shadow_run {
 } shadow_run;
 
 /* Runs one side in its own read-only transaction (or in the one open when
- * source and target are one connection). */
+ * source and target are one connection; or, on a handle opened read_only,
+ * whose sessions make every statement a read-only transaction, as it is:
+ * a round trip each instead of three). */
 static int one_side(shadow_run *r, bool source, side *out, const sg_digest *want,
                     size_t n_want, sg_buf *shown, sg_err *err)
 {
     sg_conn *c = source ? r->m->src : r->m->tgt;
-    bool own = r->m->src != r->m->tgt;
+    bool own = r->m->src != r->m->tgt && !r->m->read_only;
     int rc = own ? sg_db_read_only_begin(c, err) : 0;
     if (!rc)
         rc = run_side(c, source ? r->sql : r->tsql, r->n_params, r->params, out, want, n_want,
