@@ -2,6 +2,7 @@
  * and reports, per query shape (fingerprint), what matched. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "cli.h"
 
 #define EXAMPLES 3
+/* --concurrency at most */
+#define MAX_THREADS 64
 
 typedef struct fp_stats {
     char fingerprint[17];
@@ -212,33 +215,85 @@ static void report_free(report *r)
     free(r->fps);
 }
 
-/* Each statement of the log shadowed through rd and recorded through m
- * (NULL: not recorded); 0 or the exit code. */
-static int replay(sg_migration *rd, sg_migration *m, sg_querylog *log, report *r)
+/* What the replaying threads share, under mu: the log, the report and
+ * the handle outcomes are recorded through (NULL: not recorded). */
+typedef struct shared {
+    pthread_mutex_t mu;
+    sg_querylog *log;
+    sg_migration *m;
+    report *r;
+    int code;           /* the first failure's exit code */
+} shared;
+
+typedef struct replayer {
+    shared *sh;
+    sg_migration *rd;   /* this thread's read-only handle */
+    pthread_t thread;
+} replayer;
+
+/* Takes the outcome of q into the report and the records; under sh->mu. */
+static void take(shared *sh, replayer *w, int rc, const sg_logged_query *q,
+                 const sg_shadow_result *res)
 {
-    sg_logged_query q;
-    while (!cli_stop && sg_querylog_next(log, &q)) {
+    if (sh->code)
+        return;
+    if (rc)
+        sh->code = cli_fail("shadow", rc, sg_migration_errmsg(w->rd));
+    else if (record(sh->r, q->sql, res))
+        sh->code = cli_fail("shadow", SG_ENOMEM, "out of memory");
+    else if (sh->m && (rc = sg_shadow_record(sh->m, q->sql, res)) != 0)
+        sh->code = cli_fail("shadow", rc, sg_migration_errmsg(sh->m));
+}
+
+/* Statements taken from the shared log one at a time, each shadowed
+ * through this thread's handle, until the log ends, a failure or a stop. */
+static void *replay_loop(void *arg)
+{
+    replayer *w = arg;
+    shared *sh = w->sh;
+    for (;;) {
+        sg_logged_query q;
         sg_shadow_result res;
-        int rc = sg_shadow_sql(&res, rd, q.sql, q.n_params, (const char *const *)q.params);
-        if (rc) {
-            sg_shadow_result_clear(&res);
-            sg_logged_query_clear(&q);
-            return cli_fail("shadow", rc, sg_migration_errmsg(rd));
-        }
-        if (record(r, q.sql, &res))
-            rc = SG_ENOMEM;
-        if (!rc && m)
-            rc = sg_shadow_record(m, q.sql, &res);
+        pthread_mutex_lock(&sh->mu);
+        bool got = !cli_stop && !sh->code && sg_querylog_next(sh->log, &q);
+        pthread_mutex_unlock(&sh->mu);
+        if (!got)
+            break;
+        int rc = sg_shadow_sql(&res, w->rd, q.sql, q.n_params, (const char *const *)q.params);
+        pthread_mutex_lock(&sh->mu);
+        take(sh, w, rc, &q, &res);
+        pthread_mutex_unlock(&sh->mu);
         sg_shadow_result_clear(&res);
         sg_logged_query_clear(&q);
-        if (rc)
-            return cli_fail("shadow", rc, sg_migration_errmsg(m));
     }
+    return NULL;
+}
+
+/* The log replayed by n threads, each through its own read-only handle
+ * (w[i].rd), outcomes recorded through m; 0 or the exit code. */
+static int replay(replayer *w, size_t n, sg_migration *m, sg_querylog *log, report *r)
+{
+    shared sh = { .log = log, .m = m, .r = r };
+    pthread_mutex_init(&sh.mu, NULL);
+    size_t started = 0;
+    for (size_t i = 0; i < n; i++) {
+        w[i].sh = &sh;
+        if (n > 1 && pthread_create(&w[i].thread, NULL, replay_loop, &w[i]) != 0)
+            break;
+        started++;
+    }
+    if (n == 1)
+        replay_loop(&w[0]);
+    for (size_t i = 0; n > 1 && i < started; i++)
+        pthread_join(w[i].thread, NULL);
+    pthread_mutex_destroy(&sh.mu);
+    if (n > 1 && started < n && !sh.code)
+        sh.code = cli_fail("shadow", SG_ENOMEM, "cannot start the replaying threads");
     r->unreadable = sg_querylog_unreadable(log);
-    int rc = m ? sg_shadow_flush(m) : 0;
+    int rc = !sh.code && m ? sg_shadow_flush(m) : 0;
     if (rc)
         return cli_fail("shadow", rc, sg_migration_errmsg(m));
-    return cli_stop ? EXIT_STOPPED : 0;
+    return sh.code ? sh.code : cli_stop ? EXIT_STOPPED : 0;
 }
 
 static const char *const formats[] = { "auto", "sql", "jsonlog", "csvlog" };
@@ -285,15 +340,28 @@ CMD(shadow)
     const char *text = map_file(path, &len);
     if (!text)
         return EXIT_FAIL;
-    sg_migration *m = NULL, *rd = NULL;
+    long long n = 1;
+    if (cli_get(c, a, "concurrency") &&
+        cli_parse_count("shadow", "concurrency", cli_get(c, a, "concurrency"), &n))
+        return EXIT_USAGE;
+    if (n < 1 || n > MAX_THREADS) {
+        fprintf(stderr, "segue shadow: --concurrency takes 1 to %d\n", MAX_THREADS);
+        return EXIT_USAGE;
+    }
+    replayer w[MAX_THREADS];
+    memset(w, 0, sizeof w);
+    sg_migration *m = NULL;
     sg_querylog *log = NULL;
     report r = { 0 };
     r.max_ratio = max_ratio;
     r.keep = !cli_has(c, a, "no-record");
-    /* the reads through read-only sessions; outcomes recorded through m */
+    /* the reads through read-only sessions, one handle per thread;
+     * outcomes recorded through m */
     cli_args ro = *a;
     ro.access = CLI_READ_ONLY;
-    int code = cli_open(&ro, &rd);
+    int code = 0;
+    for (long long i = 0; i < n && !code; i++)
+        code = cli_open(&ro, &w[i].rd);
     if (!code && r.keep)
         code = cli_open(a, &m);
     if (!code && (sg_querylog_open(&log, text, len, fmt) ||
@@ -301,7 +369,7 @@ CMD(shadow)
         code = cli_fail("shadow", SG_ENOMEM, "out of memory");
     if (!code) {
         r.format = formats[sg_querylog_format_of(log)];
-        code = replay(rd, m, log, &r);
+        code = replay(w, (size_t)n, m, log, &r);
     }
     if (!code || code == EXIT_STOPPED) {
         if (a->json)
@@ -315,7 +383,8 @@ CMD(shadow)
     }
     report_free(&r);
     sg_querylog_free(log);
-    sg_migration_close(rd);
+    for (long long i = 0; i < n; i++)
+        sg_migration_close(w[i].rd);
     sg_migration_close(m);
     if (len)
         munmap((void *)text, len);

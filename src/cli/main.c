@@ -64,6 +64,7 @@ static const cli_opt o_shadow[] = {
     { "max-mismatch", "RATE", "exit 3 when mismatches (order-only too) exceed this share "
                               "of the compared reads (default 0)" },
     { "no-record", NULL, "compare only: record no outcome in segue's control tables" },
+    { "concurrency", "N", "replay with N threads, each with its own sessions (default 1)" },
     { "max-p99-ratio", "R", "exit 3 when a query shape's p99 on the target exceeds R "
                             "times the source's (over 5 reads or more)" },
     { "json", NULL, "print the report as JSON on stdout" },

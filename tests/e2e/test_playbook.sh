@@ -690,8 +690,9 @@ YAML
   check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
   check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
   local before; before=$(sqlite3 "$d/c.db" "SELECT md5 FROM (SELECT group_concat(TrackId || Name || UnitPrice) AS md5 FROM Track)")
-  # two processes at once: their outcomes add up exactly
-  $SEGUE shadow "$d/m.yaml" --log "$reads" > "$d/other.out" 2>&1 & local other=$!
+  # two processes at once (one of three threads): their outcomes add up
+  # exactly
+  $SEGUE shadow "$d/m.yaml" --log "$reads" --concurrency 3 > "$d/other.out" 2>&1 & local other=$!
   local out; out=$($SEGUE shadow "$d/m.yaml" --log "$reads" --json) || fail "shadow: exit $?: $out"
   wait $other || fail "the other shadow process: $(tail -2 "$d/other.out")"
   [ "$(echo "$out" | jq -c '.outcomes | [.match, .mismatch, .order_only, .pending, .nondeterministic, .skipped]')" = "[10,0,0,0,1,1]" ] ||
