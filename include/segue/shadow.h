@@ -67,6 +67,30 @@ typedef struct sg_shadow_result {
 int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_t n_params,
                   const char *const *params);
 
+/* A query pair: `old_sql` (written for the source's tables) on the source
+ * and `new_sql` (its rewrite for the new schema) on the target, the same
+ * text parameters bound to both; otherwise as sg_shadow_sql (the
+ * fingerprint is old_sql's; a write on either side is skipped, never run).
+ * Errors: SG_EINVAL, SG_ENOMEM, SG_EDB. */
+int sg_shadow_pair(sg_shadow_result *out, sg_migration *m, const char *old_sql,
+                   const char *new_sql, size_t n_params, const char *const *params);
+
+/* One key's row: the source row of `table` with key values `key` (n_key
+ * text values, in key order) through its mapping, against the target row
+ * of that key. Under a live writer a difference while the key's change
+ * waits in the changelog is pending, never a mismatch. The fingerprint
+ * names the mapping. Errors: SG_EINVAL (a NULL argument, no mapping of
+ * `table`, another number of key values), SG_ENOMEM, SG_EDB. */
+int sg_shadow_key(sg_shadow_result *out, sg_migration *m, const char *table, size_t n_key,
+                  const char *const *key);
+
+/* Whether the user (or any routing key) `key` is shadowed at `pct`
+ * percent: the routing bucket (sg_route_bucket with the migration's salt,
+ * read once per handle) below pct*100, so a key is always or never
+ * shadowed, and raising pct only adds keys. Errors: SG_EINVAL, SG_ESTATE
+ * (not started), SG_EDB. */
+int sg_shadow_sampled(bool *yes, sg_migration *m, const void *key, size_t key_len, double pct);
+
 /* Counts outcome r of query `sql` (for its example; may be NULL) on the
  * handle, per minute and fingerprint: outcome counts, each side's latency
  * histogram, the first mismatch (or order-only, or target error) as an

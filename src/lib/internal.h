@@ -120,6 +120,8 @@ struct sg_migration {
     bool has_lease;
     int64_t lease_token;          /* the token taken (lease.h); 0: none */
     int64_t lease_renewed_ms;
+    char route_salt[40];          /* the routing salt, once read
+                                   * (sg_shadow_sampled); "" before */
     bool read_only;               /* opened read_only: every session's
                                    * transactions are read-only */
     struct sg_shadow_agg *shadow; /* shadow outcomes not yet flushed

@@ -752,4 +752,41 @@ YAML
     fail "a rate above 1: exit $rc: $out"
 }
 
+# the C API's shadow read by key (tests/tools/shadow_key, as an
+# application calls it): every key matches; a key whose change waits in the
+# changelog is pending, never a mismatch; two processes recording the same
+# minute add up exactly
+test_shadow_by_key_c_api() {
+  local d; d=$(scratch); fresh_chinook "$d/c.db"
+  track_in_place "$d" shkey <<YAML
+    columns:
+      track_id: TrackId
+      title: Name
+      album_id: AlbumId
+      media_type_id: MediaTypeId
+      genre_id: GenreId
+      composer: Composer
+      ms: Milliseconds
+      bytes: Bytes
+      price_cents: {expr: CAST(round(UnitPrice * 100) AS INTEGER), type: INTEGER}
+    reverse:
+      UnitPrice: price_cents / 100.0
+YAML
+  local tool; tool=$(dirname "$SEGUE")/tools/shadow_key
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
+  local out; out=$("$tool" "$d/m.yaml" Track 1 300) || fail "shadow_key: $out"
+  [[ "$out" == "match=300 mismatch=0 "* ]] || fail "keys 1..300: $out"
+  sqlite3 -cmd ".timeout 5000" "$d/c.db" "UPDATE Track SET Composer = 'pending' WHERE TrackId = 5" || fail "app write"
+  out=$("$tool" "$d/m.yaml" Track 1 10) || fail "shadow_key with a change pending: $out"
+  [[ "$out" == "match=9 mismatch=0 order_only=0 pending=1 "* ]] || fail "keys 1..10 with key 5 pending: $out"
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
+  "$tool" --record "$d/m.yaml" Track 1 200 > "$d/a.out" 2>&1 & local a=$!
+  "$tool" --record "$d/m.yaml" Track 101 250 > "$d/b.out" 2>&1 || fail "second recorder: $(cat "$d/b.out")"
+  wait $a || fail "first recorder: $(cat "$d/a.out")"
+  [ "$($SEGUE status "$d/m.yaml" --json | jq .shadow.compared)" = 350 ] ||
+    fail "recorded by two processes: $($SEGUE status "$d/m.yaml" --json | jq -c .shadow)"
+}
+
 run_tests

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <xxhash.h>
 
+#include "check/shadow_int.h"
 #include "check/shadow_view.h"
 #include "check/sqlparse.h"
 #include "internal.h"
@@ -265,7 +266,7 @@ static int classify(shadow_run *run, sg_shadow_result *r, sg_err *err)
 }
 
 /* Both sides run: into r's kind, counts and times. */
-static int compare(shadow_run *run, const sg_sqlparse *q, sg_shadow_result *r)
+static int compare(shadow_run *run, bool ordered, sg_shadow_result *r)
 {
     sg_migration *m = run->m;
     sg_err side_err = { 0 };
@@ -288,7 +289,7 @@ static int compare(shadow_run *run, const sg_sqlparse *q, sg_shadow_result *r)
         r->source_us = run->src.us;
         r->target_us = run->tgt.us;
         if (same_multiset(&run->src, &run->tgt))
-            r->kind = !q->ordered || same_sequence(&run->src, &run->tgt)
+            r->kind = !ordered || same_sequence(&run->src, &run->tgt)
                           ? SG_SHADOW_MATCH : SG_SHADOW_ORDER_ONLY;
         else
             rc = classify(run, r, &m->err);
@@ -331,7 +332,7 @@ int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_
         goto done;
     }
     run.tsql = sg_buf_str(&tsql);
-    rc = compare(&run, &q, out);
+    rc = compare(&run, q.ordered, out);
 done:
     if (rc == SG_ENOMEM)
         sg_err_set(&m->err, SG_ENOMEM, "shadow read: out of memory");
@@ -339,6 +340,19 @@ done:
     side_free(&run.tgt);
     sg_buf_free(&tsql);
     sg_sqlparse_free(&q);
+    return rc;
+}
+
+int sg_shadow_compare(sg_migration *m, const char *src_sql, const char *tgt_sql,
+                      size_t n_params, const char *const *params, bool ordered,
+                      sg_shadow_result *out)
+{
+    shadow_run run = { m, src_sql, tgt_sql, n_params, params, { 0 }, { 0 } };
+    int rc = compare(&run, ordered, out);
+    if (rc == SG_ENOMEM)
+        sg_err_set(&m->err, SG_ENOMEM, "shadow read: out of memory");
+    side_free(&run.src);
+    side_free(&run.tgt);
     return rc;
 }
 
