@@ -668,9 +668,9 @@ track_in_place() { # dir name
   { printf 'version: 1\nname: %s\nsource: sqlite:%s\ntarget: sqlite:%s\nmappings:\n  - from: Track\n    to: track_v2\n    create: true\n' \
       "$2" "$1/c.db" "$1/c.db"; cat; } > "$1/m.yaml"
 }
-test_shadow_reads() {
-  local d; d=$(scratch); fresh_chinook "$d/c.db"
-  track_in_place "$d" shadow <<YAML
+# Track's columns renamed, its price in cents (and back)
+track_columns() {
+  cat <<YAML
     columns:
       track_id: TrackId
       title: Name
@@ -684,6 +684,10 @@ test_shadow_reads() {
     reverse:
       UnitPrice: price_cents / 100.0
 YAML
+}
+test_shadow_reads() {
+  local d; d=$(scratch); fresh_chinook "$d/c.db"
+  track_columns | track_in_place "$d" shadow
   local reads=tests/e2e/shadow/chinook_reads.sql
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
   check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
@@ -758,20 +762,7 @@ YAML
 # minute add up exactly
 test_shadow_by_key_c_api() {
   local d; d=$(scratch); fresh_chinook "$d/c.db"
-  track_in_place "$d" shkey <<YAML
-    columns:
-      track_id: TrackId
-      title: Name
-      album_id: AlbumId
-      media_type_id: MediaTypeId
-      genre_id: GenreId
-      composer: Composer
-      ms: Milliseconds
-      bytes: Bytes
-      price_cents: {expr: CAST(round(UnitPrice * 100) AS INTEGER), type: INTEGER}
-    reverse:
-      UnitPrice: price_cents / 100.0
-YAML
+  track_columns | track_in_place "$d" shkey
   local tool; tool=$(dirname "$SEGUE")/tools/shadow_key
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
   check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
