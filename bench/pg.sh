@@ -11,7 +11,9 @@
 #   7. (BENCH_PG_ONLY=index_after) secondary indexes built after the backfill
 #      vs present during it;
 #   8. (BENCH_PG_ONLY=whole) whole Chinook and Pagila (mappings: all) vs
-#      pgloader and pg_dump | pg_restore.
+#      pgloader and pg_dump | pg_restore;
+#   9. (BENCH_PG_ONLY=shadow) segue shadow's replay rate of a pgbench -S
+#      jsonlog against pgbench -S's own rate (BENCH_SHADOW_TX per client).
 # BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_CAPTURE_REPS
 # (5, the pgbench TPS runs with capture off and on), BENCH_SECS (10);
 # BENCH_PG_ONLY="from_sqlite apply" runs only those parts.
@@ -312,8 +314,45 @@ whole() {
     "$a" "$b" "$(ratio "$b" "$a")"
 }
 
+# --- 9. shadow-read replay ----------------------------------------------
+# (not in the default run; BENCH_PG_ONLY=shadow) pgbench -S at 4 clients
+# for BENCH_SHADOW_TX transactions each, logged to jsonlog; then segue
+# shadow replays that log (into another database with every column
+# renamed) at --concurrency 4. Rates side by side: segue runs every read
+# twice (source and target) and compares. The sides take turns.
+SHADOW_TX=${BENCH_SHADOW_TX:-10000}
+shadow() {
+  echo "== shadow-read replay of pgbench -S ($((SHADOW_TX * 4)) reads, 4 clients / --concurrency 4; median of $REPS)"
+  fresh s; blank t
+  printf 'version: 1\nname: shb\nsource: %s\ntarget: %s\nmappings:\n  - from: pgbench_accounts\n    to: accounts\n    create: true\n    columns: {id: aid, branch: bid, balance: abalance, pad: filler}\n' \
+    "$(uri s)" "$(uri t)" > "$D/sh.yaml"
+  $SEGUE start "$D/sh.yaml" >/dev/null && $SEGUE backfill "$D/sh.yaml" >/dev/null 2>&1 &&
+    $SEGUE run "$D/sh.yaml" --until caught-up >/dev/null 2>&1 || die "segue start/backfill"
+  : > "$D/sh.pgbench"; : > "$D/sh.segue"
+  local r tps start
+  for r in $(seq "$REPS"); do
+    sql postgres "ALTER SYSTEM SET log_destination = 'jsonlog'" >/dev/null
+    sql postgres "ALTER SYSTEM SET log_min_duration_statement = 0" >/dev/null
+    sql postgres "SELECT pg_reload_conf()" >/dev/null; sleep 1
+    tps=$("$PG_BIN/pgbench" -n -S -c 4 -j 2 -t "$SHADOW_TX" "$(uri s)" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+    sql postgres "ALTER SYSTEM RESET log_min_duration_statement" >/dev/null
+    sql postgres "SELECT pg_reload_conf()" >/dev/null; sleep 1
+    echo "${tps%.*}" >> "$D/sh.pgbench"
+    cat "$PG_DIR"/data/log/*.json > "$D/sh.json"; rm -f "$PG_DIR"/data/log/*.json
+    start=$(date +%s%N)
+    $SEGUE shadow "$D/sh.yaml" --log "$D/sh.json" --database s --concurrency 4 --no-record > "$D/sh.out" ||
+      die "segue shadow: $(tail -1 "$D/sh.out")"
+    echo $(( SHADOW_TX * 4 * 1000000000 / ($(date +%s%N) - start) )) >> "$D/sh.segue"
+  done
+  local a b; a=$(median < "$D/sh.pgbench"); b=$(median < "$D/sh.segue")
+  printf '  pgbench -S                   %8s reads/s\n  segue shadow --concurrency 4 %8s reads/s   %s\n' \
+    "$a" "$b" "$(ratio "$b" "$a")"
+  tail -1 "$D/sh.out" | sed 's/^/  /'
+}
+
 [ -x "$SEGUE" ] || die "build first: make"
-pg_start -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min >/dev/null || die "cannot start PostgreSQL"
+pg_start -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min \
+  -c logging_collector=on -c log_directory=log >/dev/null || die "cannot start PostgreSQL"
 echo "segue PostgreSQL bench: $(nproc) cores, $(psql -XAtq "$PG_URI" -c 'SHOW server_version'), scale $SCALE, $(date -u +%FT%TZ)"
 sql postgres "CREATE DATABASE base" >/dev/null
 "$PG_BIN/pgbench" -i -s "$SCALE" -q "$(uri base)" >/dev/null 2>&1 || die "pgbench -i"
