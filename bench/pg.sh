@@ -323,6 +323,7 @@ whole() {
 SHADOW_TX=${BENCH_SHADOW_TX:-10000}
 shadow() {
   echo "== shadow-read replay of pgbench -S ($((SHADOW_TX * 4)) reads, 4 clients / --concurrency 4; median of $REPS)"
+  echo "   (the replay's rate counts the reads it compared)"
   fresh s; blank t
   printf 'version: 1\nname: shb\nsource: %s\ntarget: %s\nmappings:\n  - from: pgbench_accounts\n    to: accounts\n    create: true\n    columns: {id: aid, branch: bid, balance: abalance, pad: filler}\n' \
     "$(uri s)" "$(uri t)" > "$D/sh.yaml"
@@ -336,13 +337,19 @@ shadow() {
     sql postgres "SELECT pg_reload_conf()" >/dev/null; sleep 1
     tps=$("$PG_BIN/pgbench" -n -S -c 4 -j 2 -t "$SHADOW_TX" "$(uri s)" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
     sql postgres "ALTER SYSTEM RESET log_min_duration_statement" >/dev/null
-    sql postgres "SELECT pg_reload_conf()" >/dev/null; sleep 1
+    sql postgres "SELECT pg_reload_conf()" >/dev/null
     echo "${tps%.*}" >> "$D/sh.pgbench"
-    cat "$PG_DIR"/data/log/*.json > "$D/sh.json"; rm -f "$PG_DIR"/data/log/*.json
+    # the collector writes the log behind the server: wait until it stops
+    # growing (pgbench's reads the log does not hold are not replayed)
+    local n=0 was=-1
+    while n=$(cat "$PG_DIR"/data/log/*.json | wc -c); [ "$n" != "$was" ]; do was=$n; sleep 1; done
+    cat "$PG_DIR"/data/log/*.json > "$D/sh.json"
+    for f in "$PG_DIR"/data/log/*.json; do : > "$f"; done
     start=$(date +%s%N)
     $SEGUE shadow "$D/sh.yaml" --log "$D/sh.json" --database s --concurrency 4 --no-record > "$D/sh.out" ||
       die "segue shadow: $(tail -1 "$D/sh.out")"
-    echo $(( SHADOW_TX * 4 * 1000000000 / ($(date +%s%N) - start) )) >> "$D/sh.segue"
+    n=$(tail -1 "$D/sh.out" | sed -n 's/.* \([0-9]*\) compared.*/\1/p')
+    echo $(( n * 1000000000 / ($(date +%s%N) - start) )) >> "$D/sh.segue"
   done
   local a b; a=$(median < "$D/sh.pgbench"); b=$(median < "$D/sh.segue")
   printf '  pgbench -S                   %8s reads/s\n  segue shadow --concurrency 4 %8s reads/s   %s\n' \
