@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ typedef struct report {
     double max_ratio;       /* --max-p99-ratio; 0: latency not judged */
     bool keep;              /* record the outcomes in the control tables */
     int64_t slow;           /* fingerprints above it */
+    int64_t cpu_us;         /* this process's CPU time replaying (user + system) */
 } report;
 
 /* Compared reads a fingerprint needs before its p99 ratio is judged. */
@@ -138,6 +140,22 @@ static json_t *kinds_json(const int64_t *k)
     return o;
 }
 
+/* segue's own CPU time per query of the log, the databases' left out
+ * (they run in other processes; libpq and system calls are in). */
+static double cpu_per_query(const report *r)
+{
+    return r->total ? (double)r->cpu_us / (double)r->total : 0;
+}
+
+static int64_t cpu_now_us(void)
+{
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0)
+        return 0;
+    return ((int64_t)u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000 + u.ru_utime.tv_usec +
+           u.ru_stime.tv_usec;
+}
+
 static json_t *report_json(report *r)
 {
     json_t *fps = json_array();
@@ -161,11 +179,12 @@ static json_t *report_json(report *r)
     int64_t slow = 0;
     for (size_t i = 0; i < r->n_fps; i++)
         slow += is_slow(r, &r->fps[i]);
-    return json_pack("{s:s?,s:I,s:I,s:I,s:o,s:f,s:I,s:o}", "format", r->format, "queries",
-                     (json_int_t)r->total, "unreadable", (json_int_t)r->unreadable,
+    return json_pack("{s:s?,s:I,s:I,s:I,s:o,s:f,s:I,s:f,s:o}", "format", r->format,
+                     "queries", (json_int_t)r->total, "unreadable", (json_int_t)r->unreadable,
                      "compared", (json_int_t)compared(r->kinds), "outcomes",
                      kinds_json(r->kinds), "mismatch_rate", mismatch_rate(r->kinds),
-                     "slow_fingerprints", (json_int_t)slow, "fingerprints", fps);
+                     "slow_fingerprints", (json_int_t)slow, "cpu_us_per_query",
+                     cpu_per_query(r), "fingerprints", fps);
 }
 
 static void report_text(report *r)
@@ -197,12 +216,12 @@ static void report_text(report *r)
     const int64_t *k = r->kinds;
     printf("shadow: %lld queries (%s), %lld lines unreadable, %lld compared: %lld match, "
            "%lld mismatch, %lld order-only, %lld pending, %lld nondeterministic; %lld "
-           "skipped; mismatch rate %.4f\n", (long long)r->total, r->format,
-           (long long)r->unreadable, (long long)compared(k),
+           "skipped; mismatch rate %.4f; segue CPU %.0f us/query\n", (long long)r->total,
+           r->format, (long long)r->unreadable, (long long)compared(k),
            (long long)k[SG_SHADOW_MATCH], (long long)k[SG_SHADOW_MISMATCH],
            (long long)k[SG_SHADOW_ORDER_ONLY], (long long)k[SG_SHADOW_PENDING],
            (long long)k[SG_SHADOW_NONDETERMINISTIC], (long long)k[SG_SHADOW_SKIPPED],
-           mismatch_rate(k));
+           mismatch_rate(k), cpu_per_query(r));
 }
 
 static void report_free(report *r)
@@ -274,6 +293,7 @@ static void *replay_loop(void *arg)
 static int replay(replayer *w, size_t n, sg_migration *m, sg_querylog *log, report *r)
 {
     shared sh = { .log = log, .m = m, .r = r };
+    int64_t cpu0 = cpu_now_us();
     pthread_mutex_init(&sh.mu, NULL);
     size_t started = 0;
     for (size_t i = 0; i < n; i++) {
@@ -290,6 +310,7 @@ static int replay(replayer *w, size_t n, sg_migration *m, sg_querylog *log, repo
     if (n > 1 && started < n && !sh.code)
         sh.code = cli_fail("shadow", SG_ENOMEM, "cannot start the replaying threads");
     r->unreadable = sg_querylog_unreadable(log);
+    r->cpu_us = cpu_now_us() - cpu0;
     int rc = !sh.code && m ? sg_shadow_flush(m) : 0;
     if (rc)
         return cli_fail("shadow", rc, sg_migration_errmsg(m));

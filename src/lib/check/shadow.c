@@ -101,7 +101,7 @@ static int run_side(sg_conn *c, const char *sql, size_t n_params, const char *co
     sg_value v[SG_MAX_COLS];
     int n_shown = 0, rc;
     int64_t t0 = mono_us();
-    if ((rc = sg_db_prepare(c, sql, &s, err)) != 0)
+    if ((rc = sg_db_prepare_once(c, sql, &s, err)) != 0)
         goto done;
     for (size_t i = 0; i < n_params && !rc; i++)
         rc = sg_db_bind_text(s, (int)i + 1, params[i], err);

@@ -77,6 +77,11 @@ int sg_db_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
     return c->drv->prepare(c, sql, out, err);
 }
 
+int sg_db_prepare_once(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
+{
+    return (c->drv->prepare_once ? c->drv->prepare_once : c->drv->prepare)(c, sql, out, err);
+}
+
 int sg_db_bind(sg_stmt *s, int idx, const sg_value *v, sg_err *err)
 {
     return s->conn->drv->bind(s, idx, v, err);

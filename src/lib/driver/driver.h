@@ -227,6 +227,10 @@ struct sg_driver {
 
     int (*exec)(sg_conn *c, const char *sql, sg_err *err);
     int (*prepare)(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err);
+    /* A statement stepped through once and finalized: no server-side
+     * preparation (PostgreSQL: the unnamed statement, one round trip);
+     * column_decltype answers NULL. NULL in the vtable: prepare serves. */
+    int (*prepare_once)(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err);
     /* idx is 1-based. The value's bytes are copied by the driver. */
     int (*bind)(sg_stmt *s, int idx, const sg_value *v, sg_err *err);
     /* 1: a row is ready; 0: done; < 0: error. */
@@ -493,6 +497,11 @@ const sg_driver *sg_db_driver_for(const char *uri, sg_err *err);
 
 int sg_db_exec(sg_conn *c, const char *sql, sg_err *err);
 int sg_db_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err);
+/* A statement to step through once (a query of unknown text: a shadow
+ * read), in one round trip where the engine has a server; then finalize.
+ * Parameters are bound as for sg_db_prepare, their count that of the
+ * highest bound; no column_decltype. */
+int sg_db_prepare_once(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err);
 int sg_db_bind(sg_stmt *s, int idx, const sg_value *v, sg_err *err);
 int sg_db_bind_int(sg_stmt *s, int idx, int64_t x, sg_err *err);
 int sg_db_bind_text(sg_stmt *s, int idx, const char *t, sg_err *err);

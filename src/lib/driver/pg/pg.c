@@ -411,12 +411,55 @@ static int pg_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
     return 0;
 }
 
+/* A statement run once: parsed, bound and executed in one round trip as
+ * the unnamed statement when first stepped, its parameters' types
+ * inferred by the server as PQprepare would; nothing to deallocate. */
+static int pg_prepare_once(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
+{
+    pg_stmt *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s || !(s->once = strdup(sql))) {
+        free(s);
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+    }
+    sg_buf_init(&s->scratch);
+    s->base.conn = c;
+    *out = &s->base;
+    return 0;
+}
+
+/* Room for parameters up to idx in a one-shot statement, whose count
+ * nothing described (it sends as many as the highest bound): 0, or -1
+ * out of memory. */
+static int grow_params(pg_stmt *s, int idx)
+{
+    int n = idx;
+    char **v = realloc(s->vals, (size_t)n * sizeof *v);
+    if (v)
+        s->vals = v;
+    int *l = v ? realloc(s->lens, (size_t)n * sizeof *l) : NULL;
+    if (l)
+        s->lens = l;
+    int *f = l ? realloc(s->fmts, (size_t)n * sizeof *f) : NULL;
+    if (!f)
+        return -1;
+    s->fmts = f;
+    for (int i = s->n_params; i < n; i++) {
+        s->vals[i] = NULL;
+        s->lens[i] = s->fmts[i] = 0;
+    }
+    s->n_params = n;
+    return 0;
+}
+
 static int pg_bind(sg_stmt *st, int idx, const sg_value *v, sg_err *err)
 {
     pg_stmt *s = (pg_stmt *)st;
     char num[64];
     const void *p = num;
     size_t n = 0;
+    if (s->once && idx > s->n_params && idx <= SG_PG_MAX_PARAMS && grow_params(s, idx))
+        return sg_err_set(err, SG_ENOMEM, "%s: out of memory", st->conn->endpoint);
     if (idx < 1 || idx > s->n_params)
         return sg_err_set(err, SG_EINVAL, "%s: parameter %d of %d", st->conn->endpoint,
                           idx, s->n_params);
@@ -477,8 +520,13 @@ static int pg_step(sg_stmt *st, sg_err *err)
     pg_stmt *s = (pg_stmt *)st;
     pg_conn *q = (pg_conn *)st->conn;
     if (!s->running) {
-        if (!PQsendQueryPrepared(sg_pg_idle(st->conn), s->name, s->n_params,
-                                 (const char *const *)s->vals, s->lens, s->fmts, 0))
+        int sent = s->once ? PQsendQueryParams(sg_pg_idle(st->conn), s->once, s->n_params,
+                                               NULL, (const char *const *)s->vals, s->lens,
+                                               s->fmts, 0)
+                           : PQsendQueryPrepared(sg_pg_idle(st->conn), s->name, s->n_params,
+                                                 (const char *const *)s->vals, s->lens,
+                                                 s->fmts, 0);
+        if (!sent)
             return sg_pg_fail(st->conn, NULL, err);
         PQsetSingleRowMode(q->pg);
         s->running = true;
@@ -612,8 +660,9 @@ static void pg_finalize(sg_stmt *st)
     pg_conn *q = (pg_conn *)st->conn;
     pg_reset(st);
     /* in an aborted transaction DEALLOCATE fails too: do it after */
-    sg_buf_printf(&q->stale, "DEALLOCATE %s; ", s->name);
-    if (PQtransactionStatus(q->pg) != PQTRANS_INERROR) {
+    if (!s->once)
+        sg_buf_printf(&q->stale, "DEALLOCATE %s; ", s->name);
+    if (q->stale.len && PQtransactionStatus(q->pg) != PQTRANS_INERROR) {
         PGresult *r = PQexec(sg_pg_idle(st->conn), sg_buf_str(&q->stale));
         PQclear(r);
         sg_buf_reset(&q->stale);
@@ -621,6 +670,7 @@ static void pg_finalize(sg_stmt *st)
     free(s->vals);
     free(s->lens);
     free(s->fmts);
+    free(s->once);
     sg_buf_free(&s->scratch);
     PQclear(s->desc);
     free(s->decltype);
@@ -721,6 +771,7 @@ const sg_driver sg_driver_postgres = {
     .same_name = pg_same_name,
     .exec = sg_pg_exec,
     .prepare = pg_prepare,
+    .prepare_once = pg_prepare_once,
     .bind = pg_bind,
     .step = pg_step,
     .column_count = pg_column_count,

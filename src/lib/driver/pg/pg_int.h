@@ -23,9 +23,13 @@ typedef struct pg_conn {
     bool read_only;           /* every transaction READ ONLY (SG_DB_READ_ONLY) */
 } pg_conn;
 
+/* Parameters a statement can take (the protocol's 16-bit count). */
+#define SG_PG_MAX_PARAMS 65535
+
 typedef struct pg_stmt {
     sg_stmt base;
     char name[24];        /* server-side prepared statement */
+    char *once;           /* or the text of a one-shot statement (unnamed) */
     int n_params;
     char **vals;          /* bound values (text, or bytes for blobs) */
     int *lens, *fmts;
