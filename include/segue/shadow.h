@@ -172,8 +172,20 @@ bool sg_querylog_next(sg_querylog *l, sg_logged_query *q);
  * database). Statements of segue's own sessions (application_name segue)
  * are never taken. Errors: SG_EINVAL, SG_ENOMEM. */
 int sg_querylog_only_database(sg_querylog *l, const char *name);
+/* The log grew (a file still written: `segue shadow --follow`): `text`
+ * is the whole log again, len bytes (not fewer than before), the bytes
+ * given before unchanged though they may have moved; borrowed as in
+ * sg_querylog_open. Reading goes on where it stopped. Errors: SG_EINVAL
+ * (NULL, shorter), SG_ENOMEM. */
+int sg_querylog_grow(sg_querylog *l, const char *text, size_t len);
+/* While on, a last jsonlog line or csvlog record with no end yet, or a
+ * last SQL statement with no `;` yet, is left for after the next
+ * sg_querylog_grow instead of taken (or counted unreadable). */
+void sg_querylog_follow(sg_querylog *l, bool on);
 /* Lines (or, for SQL, statements) that could not be read so far. */
 int64_t sg_querylog_unreadable(const sg_querylog *l);
+/* Bytes of the log read so far (for progress). */
+size_t sg_querylog_offset(const sg_querylog *l);
 sg_querylog_format sg_querylog_format_of(const sg_querylog *l);
 void sg_querylog_free(sg_querylog *l);
 void sg_logged_query_clear(sg_logged_query *q);

@@ -26,7 +26,7 @@ typedef struct cli_opt {
     const char *help;
 } cli_opt;
 
-#define CLI_MAX_OPTS 12
+#define CLI_MAX_OPTS 16
 
 /* How a command opens the databases. */
 typedef enum cli_access {

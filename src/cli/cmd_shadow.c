@@ -1,19 +1,16 @@
 /* segue shadow: replays a file of the application's reads on both sides
  * and reports, per query shape (fingerprint), what matched. */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <time.h>
 
 #include <segue/shadow.h>
 
 #include "cli.h"
+#include "shadow_feed.h"
 
 #define EXAMPLES 3
 /* --concurrency at most */
@@ -34,6 +31,7 @@ typedef struct report {
     int64_t kinds[SG_SHADOW_KINDS];
     int64_t total;
     int64_t unreadable;     /* log lines that could not be read */
+    int64_t sampled_out;    /* statements --sample passed over */
     const char *format;
     double max_ratio;       /* --max-p99-ratio; 0: latency not judged */
     bool keep;              /* record the outcomes in the control tables */
@@ -53,30 +51,6 @@ static double p99_ratio(const fp_stats *s)
 static bool is_slow(const report *r, const fp_stats *s)
 {
     return r->max_ratio > 0 && s->src_us.n >= RATIO_MIN_SAMPLES && p99_ratio(s) > r->max_ratio;
-}
-
-/* The log mapped into memory, not read: pages come and go with the page
- * cache, so a log of any length is replayed in bounded memory. */
-static const char *map_file(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    const char *why = fd < 0 || fstat(fd, &st) != 0 ? strerror(errno)
-                      : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
-    if (why) {
-        fprintf(stderr, "segue shadow: cannot read %s: %s\n", path, why);
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    *len = (size_t)st.st_size;
-    void *p = *len ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0) : (void *)"";
-    close(fd);
-    if (p == MAP_FAILED) {
-        fprintf(stderr, "segue shadow: cannot map %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    return p;
 }
 
 static fp_stats *stats_of(report *r, const char *fp, const char *query)
@@ -179,8 +153,9 @@ static json_t *report_json(report *r)
     int64_t slow = 0;
     for (size_t i = 0; i < r->n_fps; i++)
         slow += is_slow(r, &r->fps[i]);
-    return json_pack("{s:s?,s:I,s:I,s:I,s:o,s:f,s:I,s:f,s:o}", "format", r->format,
+    return json_pack("{s:s?,s:I,s:I,s:I,s:I,s:o,s:f,s:I,s:f,s:o}", "format", r->format,
                      "queries", (json_int_t)r->total, "unreadable", (json_int_t)r->unreadable,
+                     "sampled_out", (json_int_t)r->sampled_out,
                      "compared", (json_int_t)compared(r->kinds), "outcomes",
                      kinds_json(r->kinds), "mismatch_rate", mismatch_rate(r->kinds),
                      "slow_fingerprints", (json_int_t)slow, "cpu_us_per_query",
@@ -214,6 +189,8 @@ static void report_text(report *r)
             printf("  %.600s\n", s->examples[e]);
     }
     const int64_t *k = r->kinds;
+    if (r->sampled_out)
+        printf("shadow: --sample passed over %lld statements\n", (long long)r->sampled_out);
     printf("shadow: %lld queries (%s), %lld lines unreadable, %lld compared: %lld match, "
            "%lld mismatch, %lld order-only, %lld pending, %lld nondeterministic; %lld "
            "skipped; mismatch rate %.4f; segue CPU %.0f us/query\n", (long long)r->total,
@@ -234,13 +211,23 @@ static void report_free(report *r)
     free(r->fps);
 }
 
+/* Outcomes are written to the control tables at least this often while
+ * a replay runs (--follow runs for days). */
+#define FLUSH_EVERY_US (10 * 1000000)
+/* How often a thread with nothing to read looks at a followed log. */
+#define FOLLOW_POLL_MS 100
+
 /* What the replaying threads share, under mu: the log, the report and
  * the handle outcomes are recorded through (NULL: not recorded). */
 typedef struct shared {
     pthread_mutex_t mu;
-    sg_querylog *log;
+    shadow_feed *feed;
     sg_migration *m;
     report *r;
+    cli_reporter progress;
+    int64_t flushed_us;
+    int64_t unflushed;  /* outcomes recorded since */
+    int64_t started_us;
     int code;           /* the first failure's exit code */
 } shared;
 
@@ -250,7 +237,50 @@ typedef struct replayer {
     pthread_t thread;
 } replayer;
 
-/* Takes the outcome of q into the report and the records; under sh->mu. */
+static void sleep_us(int64_t us)
+{
+    struct timespec t = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+    while (us > 0 && nanosleep(&t, &t) != 0 && !cli_stop)
+        ;
+}
+
+/* One progress line on stderr (rewritten in place on a terminal); under
+ * sh->mu. */
+static void progress(shared *sh)
+{
+    cli_reporter *p = &sh->progress;
+    int64_t now = feed_now_us();
+    if (!p->every_ms || (now / 1000 - p->last_ms < (p->tty ? 250 : p->every_ms)))
+        return;
+    p->last_ms = now / 1000;
+    const report *r = sh->r;
+    double secs = (double)(now - sh->started_us) / 1e6, done = feed_done(sh->feed);
+    double rate = secs > 0 ? (double)r->total / secs : 0;
+    char eta[32] = "following";
+    if (!sh->feed->follow)
+        cli_fmt_secs(eta, sizeof eta, done > 0 ? secs * (1 - done) / done : -1);
+    fprintf(stderr, "%sshadow: %lld read (%.0f%%, %s), %lld compared, %lld mismatch, "
+            "%lld skipped; %.0f reads/s%s", p->tty ? "\r" : "", (long long)r->total,
+            100 * done, eta, (long long)compared(r->kinds),
+            (long long)(r->kinds[SG_SHADOW_MISMATCH] + r->kinds[SG_SHADOW_ORDER_ONLY]),
+            (long long)r->kinds[SG_SHADOW_SKIPPED], rate, p->tty ? "\033[K" : "\n");
+}
+
+/* The outcomes recorded so far written to the control tables; under
+ * sh->mu. */
+static void flush(shared *sh)
+{
+    int rc;
+    sh->flushed_us = feed_now_us();
+    if (sh->code || !sh->m || !sh->unflushed)
+        return;
+    sh->unflushed = 0;
+    if ((rc = sg_shadow_flush(sh->m)) != 0)
+        sh->code = cli_fail("shadow", rc, sg_migration_errmsg(sh->m));
+}
+
+/* Takes the outcome of q into the report and the records (written out
+ * every FLUSH_EVERY_US); under sh->mu. */
 static void take(shared *sh, replayer *w, int rc, const sg_logged_query *q,
                  const sg_shadow_result *res)
 {
@@ -262,6 +292,10 @@ static void take(shared *sh, replayer *w, int rc, const sg_logged_query *q,
         sh->code = cli_fail("shadow", SG_ENOMEM, "out of memory");
     else if (sh->m && (rc = sg_shadow_record(sh->m, q->sql, res)) != 0)
         sh->code = cli_fail("shadow", rc, sg_migration_errmsg(sh->m));
+    sh->unflushed++;
+    if (feed_now_us() - sh->flushed_us >= FLUSH_EVERY_US)
+        flush(sh);
+    progress(sh);
 }
 
 /* Statements taken from the shared log one at a time, each shadowed
@@ -273,11 +307,23 @@ static void *replay_loop(void *arg)
     for (;;) {
         sg_logged_query q;
         sg_shadow_result res;
+        int64_t at = 0;
         pthread_mutex_lock(&sh->mu);
-        bool got = !cli_stop && !sh->code && sg_querylog_next(sh->log, &q);
+        int got = cli_stop || sh->code ? 0 : feed_next(sh->feed, &q, &at);
+        if (got == -2 && !sh->code)
+            sh->code = EXIT_FAIL;
+        if (got == -1) { /* caught up with a followed log: what it read is out */
+            flush(sh);
+            progress(sh);
+        }
         pthread_mutex_unlock(&sh->mu);
-        if (!got)
+        if (got == -1) {
+            sleep_us(FOLLOW_POLL_MS * 1000);
+            continue;
+        }
+        if (got != 1)
             break;
+        sleep_us(at - feed_now_us());
         int rc = sg_shadow_sql(&res, w->rd, q.sql, q.n_params, (const char *const *)q.params);
         pthread_mutex_lock(&sh->mu);
         take(sh, w, rc, &q, &res);
@@ -289,10 +335,13 @@ static void *replay_loop(void *arg)
 }
 
 /* The log replayed by n threads, each through its own read-only handle
- * (w[i].rd), outcomes recorded through m; 0 or the exit code. */
-static int replay(replayer *w, size_t n, sg_migration *m, sg_querylog *log, report *r)
+ * (w[i].rd), outcomes recorded through m; 0 or the exit code. A stop by
+ * signal ends a --follow normally. */
+static int replay(replayer *w, size_t n, sg_migration *m, shadow_feed *feed, report *r,
+                  const cli_reporter *progress_to)
 {
-    shared sh = { .log = log, .m = m, .r = r };
+    shared sh = { .feed = feed, .m = m, .r = r, .progress = *progress_to };
+    sh.started_us = sh.flushed_us = feed_now_us();
     int64_t cpu0 = cpu_now_us();
     pthread_mutex_init(&sh.mu, NULL);
     size_t started = 0;
@@ -307,14 +356,17 @@ static int replay(replayer *w, size_t n, sg_migration *m, sg_querylog *log, repo
     for (size_t i = 0; n > 1 && i < started; i++)
         pthread_join(w[i].thread, NULL);
     pthread_mutex_destroy(&sh.mu);
+    if (sh.progress.tty && sh.progress.every_ms && r->total)
+        fputc('\n', stderr);
     if (n > 1 && started < n && !sh.code)
         sh.code = cli_fail("shadow", SG_ENOMEM, "cannot start the replaying threads");
-    r->unreadable = sg_querylog_unreadable(log);
+    r->unreadable = feed_unreadable(feed);
+    r->sampled_out = feed->sampled_out;
     r->cpu_us = cpu_now_us() - cpu0;
     int rc = !sh.code && m ? sg_shadow_flush(m) : 0;
     if (rc)
         return cli_fail("shadow", rc, sg_migration_errmsg(m));
-    return sh.code ? sh.code : cli_stop ? EXIT_STOPPED : 0;
+    return sh.code ? sh.code : cli_stop && !feed->follow ? EXIT_STOPPED : 0;
 }
 
 static const char *const formats[] = { "auto", "sql", "jsonlog", "csvlog" };
@@ -332,50 +384,75 @@ static int parse_format(const char *s, sg_querylog_format *f)
     return EXIT_USAGE;
 }
 
+/* Option opt as a number above lo (or from lo, with lo_ok) up to hi into
+ * *out (left as it is when not given); EXIT_USAGE said. */
+static int parse_real(const char *opt, const char *s, double lo, bool lo_ok, double hi,
+                      double *out, const char *what)
+{
+    char *end = NULL;
+    if (!s)
+        return 0;
+    *out = strtod(s, &end);
+    if (end == s || *end || !(lo_ok ? *out >= lo : *out > lo) || !(*out <= hi)) {
+        fprintf(stderr, "segue shadow: --%s '%s' is not %s\n", opt, s, what);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* The command line into feed, r and *n (threads); EXIT_USAGE said. */
+static int parse_options(const cli_cmd *c, cli_args *a, shadow_feed *feed, report *r,
+                         long long *n, double *limit)
+{
+    feed->path = cli_get(c, a, "log");
+    feed->database = cli_get(c, a, "database");
+    feed->follow = cli_has(c, a, "follow");
+    feed->sample = 1;
+    if (!feed->path) {
+        fprintf(stderr, "segue shadow: --log FILE is required (a PostgreSQL jsonlog or "
+                        "csvlog, or SQL statements separated by ;)\n");
+        return EXIT_USAGE;
+    }
+    *n = 1;
+    int code = parse_format(cli_get(c, a, "format"), &feed->format);
+    if (!code)
+        code = parse_real("max-mismatch", cli_get(c, a, "max-mismatch"), 0, true, 1, limit,
+                          "a rate between 0 and 1");
+    if (!code)
+        code = parse_real("max-p99-ratio", cli_get(c, a, "max-p99-ratio"), 0, false, 1e300,
+                          &r->max_ratio, "a ratio above 0 (1.5: the target's p99 may be "
+                          "50 % above the source's)");
+    if (!code)
+        code = parse_real("sample", cli_get(c, a, "sample"), 0, false, 1, &feed->sample,
+                          "a share above 0 and at most 1 (0.1: one statement in ten)");
+    if (!code)
+        code = parse_real("rate", cli_get(c, a, "rate"), 0, false, 1e9, &feed->rate,
+                          "a number of reads per second above 0");
+    if (!code && cli_get(c, a, "duration"))
+        code = cli_parse_duration("shadow", "duration", cli_get(c, a, "duration"),
+                                  &feed->duration_ms);
+    if (!code && cli_get(c, a, "concurrency"))
+        code = cli_parse_count("shadow", "concurrency", cli_get(c, a, "concurrency"), n);
+    if (!code && (*n < 1 || *n > MAX_THREADS)) {
+        fprintf(stderr, "segue shadow: --concurrency takes 1 to %d\n", MAX_THREADS);
+        code = EXIT_USAGE;
+    }
+    r->keep = !cli_has(c, a, "no-record");
+    return code;
+}
+
 CMD(shadow)
 {
-    const char *path = cli_get(c, a, "log"), *max = cli_get(c, a, "max-mismatch");
-    const char *ratio = cli_get(c, a, "max-p99-ratio");
-    sg_querylog_format fmt = SG_QUERYLOG_AUTO;
-    double limit = 0;
-    if (parse_format(cli_get(c, a, "format"), &fmt))
-        return EXIT_USAGE;
-    char *end = NULL;
-    if (!path) {
-        fprintf(stderr, "segue shadow: --log FILE is required (a file of SQL statements "
-                        "separated by ;)\n");
-        return EXIT_USAGE;
-    }
-    if (max && ((limit = strtod(max, &end)), end == max || *end || limit < 0 || limit > 1)) {
-        fprintf(stderr, "segue shadow: --max-mismatch '%s' is not a rate between 0 and 1\n",
-                max);
-        return EXIT_USAGE;
-    }
-    double max_ratio = 0;
-    if (ratio && ((max_ratio = strtod(ratio, &end)), end == ratio || *end || max_ratio <= 0)) {
-        fprintf(stderr, "segue shadow: --max-p99-ratio '%s' is not a ratio above 0 (1.5: the "
-                        "target's p99 may be 50 %% above the source's)\n", ratio);
-        return EXIT_USAGE;
-    }
-    size_t len = 0;
-    const char *text = map_file(path, &len);
-    if (!text)
-        return EXIT_FAIL;
+    shadow_feed feed = { .fd = -1 };
+    report r = { 0 };
     long long n = 1;
-    if (cli_get(c, a, "concurrency") &&
-        cli_parse_count("shadow", "concurrency", cli_get(c, a, "concurrency"), &n))
+    double limit = 0;
+    cli_reporter progress_to;
+    if (parse_options(c, a, &feed, &r, &n, &limit) || cli_reporter_from(&progress_to, c, a))
         return EXIT_USAGE;
-    if (n < 1 || n > MAX_THREADS) {
-        fprintf(stderr, "segue shadow: --concurrency takes 1 to %d\n", MAX_THREADS);
-        return EXIT_USAGE;
-    }
     replayer w[MAX_THREADS];
     memset(w, 0, sizeof w);
     sg_migration *m = NULL;
-    sg_querylog *log = NULL;
-    report r = { 0 };
-    r.max_ratio = max_ratio;
-    r.keep = !cli_has(c, a, "no-record");
     /* the reads through read-only sessions, one handle per thread;
      * outcomes recorded through m */
     cli_args ro = *a;
@@ -385,12 +462,11 @@ CMD(shadow)
         code = cli_open(&ro, &w[i].rd);
     if (!code && r.keep)
         code = cli_open(a, &m);
-    if (!code && (sg_querylog_open(&log, text, len, fmt) ||
-                  sg_querylog_only_database(log, cli_get(c, a, "database"))))
-        code = cli_fail("shadow", SG_ENOMEM, "out of memory");
+    if (!code)
+        code = feed_open(&feed) ? EXIT_FAIL : 0;
     if (!code) {
-        r.format = formats[sg_querylog_format_of(log)];
-        code = replay(w, (size_t)n, m, log, &r);
+        r.format = formats[feed.format];
+        code = replay(w, (size_t)n, m, &feed, &r, &progress_to);
     }
     if (!code || code == EXIT_STOPPED) {
         if (a->json)
@@ -403,11 +479,9 @@ CMD(shadow)
             code = EXIT_DIFF;
     }
     report_free(&r);
-    sg_querylog_free(log);
+    feed_close(&feed);
     for (long long i = 0; i < n; i++)
         sg_migration_close(w[i].rd);
     sg_migration_close(m);
-    if (len)
-        munmap((void *)text, len);
     return code;
 }

@@ -67,6 +67,12 @@ static const cli_opt o_shadow[] = {
     { "concurrency", "N", "replay with N threads, each with its own sessions (default 1)" },
     { "max-p99-ratio", "R", "exit 3 when a query shape's p99 on the target exceeds R "
                             "times the source's (over 5 reads or more)" },
+    { "follow", NULL, "keep reading the log as it grows, and across rotation (like "
+                      "tail -F), until --duration or a signal" },
+    { "sample", "SHARE", "replay only this share of the statements (0.1: one in ten)" },
+    { "rate", "N", "replay at most N statements per second" },
+    { "duration", "DURATION", "stop after DURATION (30s, 10m, 2h) and report" },
+    STATUS_INTERVAL,
     { "json", NULL, "print the report as JSON on stdout" },
     { NULL, NULL, NULL } };
 static const cli_opt o_demo[] = {

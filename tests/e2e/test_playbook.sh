@@ -722,6 +722,56 @@ test_shadow_reads() {
     fail "shadow of a changed target row: exit $rc: $(echo "$out" | grep -A1 mismatch:)"
 }
 
+# shadow --follow reads a log as it is written: the statement still being
+# written waits for its ;, what was read is recorded as soon as the log
+# goes quiet (status sees it), a log replaced under the same name
+# (rotation) is read from its start, a signal ends it with the report and
+# no failure; the old file is read to its end first. --sample takes a share of the statements (the same ones
+# every run), --rate paces them, --duration ends a follow by itself.
+shadow_compared() { [ "$($SEGUE status "$1" --json | jq '.shadow.compared')" -ge "$2" ]; }
+test_shadow_follow_sample_rate() {
+  local d; d=$(scratch); fresh_chinook "$d/c.db"
+  track_columns | track_in_place "$d" shfollow
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  check "backfill" $SEGUE backfill "$d/m.yaml" >/dev/null 2>&1
+  check "run" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
+  local i log=$d/live.sql
+  for i in 1 2 3 4 5; do echo "SELECT Name FROM Track WHERE TrackId = $i;"; done > "$log"
+  printf 'SELECT Name FROM Track\n WHERE TrackId' >> "$log"
+  $SEGUE shadow "$d/m.yaml" --log "$log" --follow --json > "$d/follow.json" 2> "$d/follow.err" &
+  local sh=$!
+  wait_for "the first 5 reads recorded" 60 shadow_compared "$d/m.yaml" 5 || { kill $sh; return; }
+  printf ' = 6;\n' >> "$log"
+  wait_for "the 6th read, once its ; was written" 60 shadow_compared "$d/m.yaml" 6 || { kill $sh; return; }
+  # rotation: the old file renamed away after a last line, a new file
+  # under the name
+  echo "SELECT Name FROM Track WHERE TrackId = 7;" >> "$log"
+  mv "$log" "$log.1"
+  for i in 8 9 10; do echo "SELECT Name FROM Track WHERE TrackId = $i;"; done > "$log"
+  wait_for "the old log's last read and the new log's 3" 60 shadow_compared "$d/m.yaml" 10 || { kill $sh; return; }
+  kill -TERM $sh; wait $sh; local rc=$?
+  [ $rc = 0 ] && [ "$(jq -c '[.compared, .outcomes.match, .outcomes.skipped, .unreadable]' "$d/follow.json")" = "[10,10,0,0]" ] ||
+    fail "follow ended by a signal: exit $rc: $(cat "$d/follow.json" "$d/follow.err")"
+  # --sample: about half, the same half every time; every statement
+  # either replayed or passed over
+  local reads=tests/e2e/shadow/chinook_reads.sql a b
+  a=$($SEGUE shadow "$d/m.yaml" --log "$reads" --sample 0.5 --no-record --json | jq -c '[.queries, .sampled_out, [.fingerprints[].fingerprint]]')
+  b=$($SEGUE shadow "$d/m.yaml" --log "$reads" --sample 0.5 --no-record --json | jq -c '[.queries, .sampled_out, [.fingerprints[].fingerprint]]')
+  [ "$a" = "$b" ] && [ "$(echo "$a" | jq '.[0] + .[1]')" = 12 ] && [ "$(echo "$a" | jq '.[1]')" -gt 0 ] &&
+    [ "$(echo "$a" | jq '.[0]')" -gt 0 ] || fail "--sample 0.5: $a then $b"
+  # --rate 20: 12 statements take at least 11/20 s (a lower bound only)
+  local t0=$EPOCHREALTIME
+  check "shadow --rate" $SEGUE shadow "$d/m.yaml" --log "$reads" --rate 20 --no-record --max-mismatch 1 >/dev/null
+  awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a >= 0.55) }' || fail "--rate 20 replayed 12 statements in under 0.55 s"
+  # --duration ends a follow with nothing more to read by itself
+  local out; out=$(timeout 60 $SEGUE shadow "$d/m.yaml" --log "$log" --follow --duration 1s --no-record --json); rc=$?
+  [ $rc = 0 ] && [ "$(echo "$out" | jq '.compared')" = 3 ] || fail "--follow --duration 1s: exit $rc: $out"
+  for i in "--sample 0" "--sample 1.5" "--rate 0" "--rate x" "--duration 5" "--max-mismatch=-0.1"; do
+    out=$($SEGUE shadow "$d/m.yaml" --log "$reads" $i 2>&1); rc=$?
+    [ $rc = 2 ] && echo "$out" | grep -q -- "${i%%[ =]*} '" || fail "shadow $i: exit $rc: $out"
+  done
+}
+
 # gates.shadow: the read cutover waits for the application's reads to
 # match. Too few compared reads: inconclusive, refused; enough, all
 # matching: allowed; a mismatch above the rate: refused, named. A rate

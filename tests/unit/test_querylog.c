@@ -108,12 +108,73 @@ static void histograms_bound_the_error_and_merge(void **state)
     assert_int_equal(sg_hist_percentile(&empty, 50), 7);
 }
 
+/* The statements a followed log gives from its first `cut` bytes, then
+ * after growing to all of text, as "sql;" into out. */
+static void follow_in_two(const char *text, size_t cut, char *first, char *then, size_t size,
+                          int64_t *unreadable)
+{
+    sg_querylog *l = NULL;
+    sg_logged_query q;
+    assert_int_equal(sg_querylog_open(&l, text, cut, SG_QUERYLOG_AUTO), 0);
+    sg_querylog_follow(l, true);
+    for (char *out = first; out; out = out == first ? then : NULL) {
+        size_t n = 0;
+        out[0] = '\0';
+        while (sg_querylog_next(l, &q)) {
+            n += (size_t)snprintf(out + n, size - n, "%s;", q.sql);
+            sg_logged_query_clear(&q);
+        }
+        if (out == first)
+            assert_int_equal(sg_querylog_grow(l, text, strlen(text)), 0);
+    }
+    *unreadable = sg_querylog_unreadable(l);
+    assert_int_equal(sg_querylog_grow(l, text, cut), SG_EINVAL); /* a log never shrinks */
+    sg_querylog_free(l);
+}
+
+/* A log still being written: the line, record or statement the writer is
+ * on waits for the rest, and is neither taken cut nor counted unreadable */
+static void followed_logs_wait_for_the_line_being_written(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 1\"}\n"
+        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 2\"}\n";
+    static const char csv[] =
+        "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,x,3/1,0,LOG,00000,"
+        "\"duration: 0.1 ms  statement: SELECT 1\",,,,,,,,,\"app\",client backend,,0\n"
+        "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,x,3/1,0,LOG,00000,"
+        "\"duration: 0.1 ms  statement: SELECT 'a\nb'\",,,,,,,,,\"app\",client backend,,0\n";
+    static const char sql[] = "SELECT 1; SELECT 'x;y'; SELECT 3;";
+    char a[256], b[256];
+    int64_t bad = -1;
+    /* cut in the middle of the second line */
+    follow_in_two(json, sizeof json - 20, a, b, sizeof a, &bad);
+    assert_string_equal(a, "SELECT 1;");
+    assert_string_equal(b, "SELECT 2;");
+    assert_int_equal(bad, 0);
+    /* cut inside the quoted newline of the second record */
+    follow_in_two(csv, (size_t)(strstr(csv, "'a") - csv) + 2, a, b, sizeof a, &bad);
+    assert_string_equal(a, "SELECT 1;");
+    assert_string_equal(b, "SELECT 'a\nb';");
+    assert_int_equal(bad, 0);
+    /* cut inside a quoted ; and before the last statement's ; */
+    follow_in_two(sql, 20, a, b, sizeof a, &bad);
+    assert_string_equal(a, "SELECT 1;");
+    assert_string_equal(b, "SELECT 'x;y';SELECT 3;");
+    follow_in_two(sql, sizeof sql - 2, a, b, sizeof a, &bad);
+    assert_string_equal(a, "SELECT 1;SELECT 'x;y';");
+    assert_string_equal(b, "SELECT 3;");
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(jsonlog_statements_and_parameters),
         cmocka_unit_test(csvlog_with_quotes_and_newlines),
         cmocka_unit_test(sql_with_nul_bytes_and_bad_utf8),
+        cmocka_unit_test(followed_logs_wait_for_the_line_being_written),
         cmocka_unit_test(histograms_bound_the_error_and_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

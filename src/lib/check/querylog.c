@@ -22,6 +22,7 @@ struct sg_querylog {
     int64_t unreadable;
     char *sql;          /* SQL: a NUL-terminated copy of the text */
     char *database;     /* only statements run in this database, or NULL */
+    bool follow;        /* a last line with no end yet waits for more */
 };
 
 /* csvlog's columns (0-based; PostgreSQL 15's order). */
@@ -85,6 +86,30 @@ int sg_querylog_open(sg_querylog **out, const char *text, size_t len, sg_querylo
     return 0;
 }
 
+int sg_querylog_grow(sg_querylog *l, const char *text, size_t len)
+{
+    if (!l || !text || len < l->len)
+        return SG_EINVAL;
+    if (l->f == SG_QUERYLOG_SQL) {
+        char *p = realloc(l->sql, len + 1);
+        if (!p)
+            return SG_ENOMEM;
+        for (size_t i = l->len; i < len; i++)
+            p[i] = text[i] ? text[i] : ' ';
+        p[len] = '\0';
+        l->sql = p;
+    }
+    l->text = text;
+    l->len = len;
+    return 0;
+}
+
+void sg_querylog_follow(sg_querylog *l, bool on)
+{
+    if (l)
+        l->follow = on;
+}
+
 int sg_querylog_only_database(sg_querylog *l, const char *name)
 {
     if (!l)
@@ -119,6 +144,11 @@ int64_t sg_querylog_unreadable(const sg_querylog *l)
     return l ? l->unreadable : 0;
 }
 
+size_t sg_querylog_offset(const sg_querylog *l)
+{
+    return l ? l->pos : 0;
+}
+
 sg_querylog_format sg_querylog_format_of(const sg_querylog *l)
 {
     return l ? l->f : SG_QUERYLOG_AUTO;
@@ -149,8 +179,14 @@ static bool utf8_ok(const unsigned char *s, size_t n)
 
 static bool next_sql(sg_querylog *l, sg_logged_query *q)
 {
-    size_t start, len;
+    size_t start, len, was = l->pos;
     while (sg_sql_next_statement(l->sql, &l->pos, &start, &len)) {
+        bool ended = l->pos > start + len && l->sql[l->pos - 1] == ';';
+        if (l->follow && !ended) {
+            l->pos = was; /* the writer is still on this statement */
+            return false;
+        }
+        was = l->pos;
         if (!utf8_ok((const unsigned char *)l->sql + start, len) ||
             memchr(l->text + start, '\0', len)) {
             l->unreadable++;
@@ -237,6 +273,8 @@ static bool next_json(sg_querylog *l, sg_logged_query *q)
     while (l->pos < l->len) {
         const char *line = l->text + l->pos;
         const char *nl = memchr(line, '\n', l->len - l->pos);
+        if (!nl && l->follow)
+            return false; /* the writer is still on this line */
         size_t n = nl ? (size_t)(nl - line) : l->len - l->pos;
         l->pos += n + (nl ? 1 : 0);
         if (n == 0)
@@ -264,7 +302,7 @@ static bool next_json(sg_querylog *l, sg_logged_query *q)
  * NUL byte. */
 static bool csv_record(sg_querylog *l, char **fields, bool *bad)
 {
-    size_t f = 0;
+    size_t f = 0, start = l->pos;
     bool quoted = false, any = false;
     sg_buf b = SG_BUF_INIT;
     *bad = false;
@@ -293,6 +331,13 @@ static bool csv_record(sg_querylog *l, char **fields, bool *bad)
         } else {
             sg_buf_putc(&b, c);
         }
+    }
+    if (any && l->follow) { /* the writer is still on this record */
+        for (size_t i = 0; i < f; i++)
+            free(fields[i]);
+        sg_buf_free(&b);
+        l->pos = start;
+        return false;
     }
     if (any && f < CSV_FIELDS)
         fields[f++] = sg_buf_take(&b);
