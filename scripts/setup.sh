@@ -4,10 +4,10 @@
 set -euo pipefail
 # build: compiler, SQLite, libyaml, jansson, xxhash, libpq, libpg_query
 # (PostgreSQL's parser, for shadow reads); tests: cmocka, the sqlite3 shell,
-# a PostgreSQL 15 server with psql and pgbench
+# a PostgreSQL 15 server with psql and pgbench, sysbench (read load)
 pkgs=(gcc make libc6-dev libsqlite3-dev sqlite3 libyaml-dev libjansson-dev
       libxxhash-dev libpg-query-dev libcmocka-dev libpq-dev postgresql-15
-      postgresql-client-15)
+      postgresql-client-15 sysbench)
 # `setup.sh --bench` adds what the benchmarks compare against
 [ "${1:-}" = --bench ] && pkgs+=(pgcopydb pgloader time)
 missing=()

@@ -62,6 +62,75 @@ test_pgbench_select_only_replayed_into_another_database() {
     fail "the changed row is not named: $(echo "$out" | jq -r '.fingerprints[].examples[]' | grep mismatch | head -3)"
 }
 
+# sysbench's oltp_read_only (point selects, ranges, SUM, ORDER BY,
+# DISTINCT) through a mapping that renames every column and shifts one by
+# a transform, into another database and into a new table of the same
+# database; prepared (--db-ps-mode=auto) and simple protocol
+# (--db-ps-mode=disable): every read matches, both sides' latencies are
+# measured, and both protocols give the same fingerprints
+SB_EVENTS=30 # x 14 reads each
+sysbench_ro() { # db ps-mode
+  sysbench oltp_read_only --db-driver=pgsql --pgsql-host=127.0.0.1 --pgsql-port="$PG_PORT" \
+    --pgsql-user=postgres --pgsql-db="$1" --tables=1 --table-size=2000 --db-ps-mode="$2" \
+    --events=$SB_EVENTS --threads=2 --rand-seed=7 run >/dev/null 2>&1
+}
+# the reads of the server's log after byte $2 into file $3, once it holds
+# those of a sysbench run in database $1 whose lines match $4
+log_slice() { # db from-byte file pattern
+  wait_for "the log holds sysbench's reads" 60 logged_at_least "$1" "$4" $((SB_EVENTS * 14)) || return 1
+  cat "$PG_DIR"/data/log/*.json | tail -c +$(($2 + 1)) > "$3"
+}
+log_bytes() { cat "$PG_DIR"/data/log/*.json | wc -c; }
+sysbench_replayed() { # spec db target-uri target-table
+  local d; d=$(dirname "$1")
+  sysbench oltp_read_only --db-driver=pgsql --pgsql-host=127.0.0.1 --pgsql-port="$PG_PORT" \
+    --pgsql-user=postgres --pgsql-db="$2" --tables=1 --table-size=2000 prepare >/dev/null 2>&1 ||
+    { fail "sysbench prepare"; return; }
+  check "start" $SEGUE start "$1" >/dev/null
+  check "backfill" $SEGUE backfill "$1" >/dev/null 2>&1
+  check "run" $SEGUE run "$1" --until caught-up >/dev/null 2>&1
+  local mode at out fps=""
+  for mode in auto disable; do
+    at=$(log_bytes)
+    sysbench_ro "$2" $mode || { fail "sysbench --db-ps-mode=$mode"; return; }
+    log_slice "$2" "$at" "$d/$mode.json" \
+      "$([ $mode = auto ] && echo 'execute [^"]*FROM sbtest1' || echo 'statement: SELECT[^"]*FROM sbtest1')" || return
+    out=$($SEGUE shadow "$1" --log "$d/$mode.json" --database "$2" --concurrency 2 --json) ||
+      fail "shadow of sysbench --db-ps-mode=$mode: exit $?: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+    [ "$(echo "$out" | jq -c '[.outcomes.match, .outcomes.mismatch, .outcomes.order_only, .unreadable]')" = "[$((SB_EVENTS * 14)),0,0,0]" ] ||
+      fail "sysbench --db-ps-mode=$mode replayed: $(echo "$out" | jq -c '[.outcomes, .unreadable]')"
+    [ "$(echo "$out" | jq '[.fingerprints[] | select(.outcomes.match > 0 and (.source_p50_us <= 0 or .target_p50_us <= 0))] | length')" = 0 ] ||
+      fail "a fingerprint without latencies: $(echo "$out" | jq -c '[.fingerprints[] | [.query, .source_p50_us, .target_p50_us]]')"
+    fps="$fps$(echo "$out" | jq -c '[.fingerprints[] | select(.outcomes.match > 0) | .fingerprint] | sort')
+"
+  done
+  [ "$(echo "$fps" | sort -u | grep -c .)" = 1 ] && [ "$(echo "$fps" | head -1 | jq length)" = 5 ] ||
+    fail "the two protocols' fingerprints differ (or are not sysbench's 5 reads): $fps"
+  # the target side reads the new table: every c changed there, every
+  # read of c a mismatch, SUM(k) still a match
+  pg_as_segue "$3" "UPDATE $4 SET body = rtrim(body) || '!'"
+  out=$($SEGUE shadow "$1" --log "$d/disable.json" --database "$2" --no-record --json); local rc=$?
+  [ $rc = 3 ] && [ "$(echo "$out" | jq -c '[.outcomes.match, .outcomes.mismatch]')" = "[$SB_EVENTS,$((SB_EVENTS * 13))]" ] ||
+    fail "c changed on the target: exit $rc: $(echo "$out" | jq -c .outcomes)"
+}
+sbtest_into() { # spec source target to-table
+  printf 'version: 1\nname: sb\nsource: %s\ntarget: %s\nmappings:\n  - from: sbtest1\n    to: %s\n    create: true\n    columns:\n      row_id: id\n      k_shifted: {expr: "k + 1000000"}\n      body: c\n      padding: pad\n    reverse:\n      k: "k_shifted - 1000000"\n' \
+    "$2" "$3" "$4" > "$1"
+}
+test_sysbench_read_only_into_another_database() {
+  fresh_db sbtgt || { fail "fresh database"; return; }
+  local dst=$DB_URI d; d=$(scratch)
+  fresh_db sbsrc || { fail "fresh database"; return; }
+  sbtest_into "$d/m.yaml" "$DB_URI" "$dst" sbtest
+  sysbench_replayed "$d/m.yaml" sbsrc "$dst" sbtest
+}
+test_sysbench_read_only_into_the_same_database() {
+  local d; d=$(scratch)
+  fresh_db sbsame || { fail "fresh database"; return; }
+  sbtest_into "$d/m.yaml" "$DB_URI" "$DB_URI" sbtest_v2
+  sysbench_replayed "$d/m.yaml" sbsame "$DB_URI" sbtest_v2
+}
+
 # what verify cannot see: a transform that loses precision (the target
 # equals the mapping of the source, but the old query reads other sums: a
 # mismatch) and a target column with another collation under an ORDER BY
