@@ -122,6 +122,9 @@ struct sg_migration {
     int64_t lease_renewed_ms;
     char route_salt[40];          /* the routing salt, once read
                                    * (sg_shadow_sampled); "" before */
+    int64_t shadow_no_wait_until_ms; /* shadow reads: no waiting for the
+                                   * changelog to drain until then (a wait
+                                   * ran out: no worker applies) */
     bool read_only;               /* opened read_only: every session's
                                    * transactions are read-only */
     struct sg_shadow_agg *shadow; /* shadow outcomes not yet flushed

@@ -71,6 +71,12 @@ worker_ready() { # spec
 }
 # runs a command while a worker (`segue run SPEC`) holds the lease and has
 # caught up, as the cutover gates require; the worker stops after it
+# start, backfill and apply until nothing is pending, each step checked
+started_caught_up() { # spec
+  check "start" $SEGUE start "$1" >/dev/null
+  check "backfill" $SEGUE backfill "$1" >/dev/null 2>&1
+  check "run" $SEGUE run "$1" --until caught-up >/dev/null 2>&1
+}
 with_worker() { # spec command...
   local spec=$1 w rc; shift
   $SEGUE run "$spec" > /dev/null 2>&1 &

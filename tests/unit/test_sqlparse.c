@@ -40,7 +40,13 @@ static void lists_tables_columns_and_shape(void **state)
     assert_true(p.ordered);
     assert_int_equal(p.n_params, 2);
     assert_int_equal(p.with_at, 5);
+    assert_false(p.recursive);
     assert_int_equal(strlen(p.fingerprint), 16);
+    sg_sqlparse_free(&p);
+    assert_int_equal(sg_sqlparse_read("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+                                      "FROM n WHERE i < 3) SELECT * FROM n", &p, &e), 0);
+    assert_true(p.recursive);
+    assert_int_equal(p.with_at, 15);
     sg_sqlparse_free(&p);
 }
 

@@ -20,6 +20,12 @@
 
 /* Rows of one side shown in a mismatch. */
 #define SHOWN_ROWS 3
+/* A difference is checked again this many times once the changes waiting
+ * in the changelog are applied, waiting for them at most RECHECK_WAIT_MS
+ * each time, looking every RECHECK_POLL_MS. */
+#define RECHECKS 3
+#define RECHECK_WAIT_MS 2000
+#define RECHECK_POLL_MS 10
 
 typedef struct side {
     sg_digest *seq;     /* in the order the rows came */
@@ -237,32 +243,118 @@ static int show_mismatch(shadow_run *run, sg_shadow_result *r)
     return rc;
 }
 
-/* Rows differ: nondeterministic when the source disagrees with itself,
- * pending while changes wait in a changelog, else a mismatch. */
-static int classify(shadow_run *run, sg_shadow_result *r, sg_err *err)
+/* Both sides run, the source first, into a and b: 0 with *failed
+ * SG_SHADOW_MATCH, or a side's error kind in *failed and its message in
+ * side_err; else an error of the handle (a transaction on a shared
+ * connection). */
+static int run_both(shadow_run *run, side *a, side *b, sg_shadow_kind *failed, sg_err *side_err)
 {
-    side again = { 0 };
-    int rc = one_side(run, true, &again, NULL, 0, NULL, err);
-    if (rc) {
-        side_free(&again);
-        return rc;
-    }
-    bool stable = same_multiset(&run->src, &again);
-    side_free(&again);
-    if (!stable) {
-        r->kind = SG_SHADOW_NONDETERMINISTIC;
-        return set_detail(r, "the source returned other rows when run again");
-    }
-    /* changes wait in the changelog of the side taking writes */
-    int64_t pending = 0, lag = 0;
-    sg_phase ph = SG_PHASE_PLANNED;
-    if ((rc = sg_control_phase(run->m, &ph)) == 0 && ph != SG_PHASE_CLEANED)
-        rc = sg_apply_pending(run->m, ph >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE : SG_FORWARD,
-                              &pending, &lag);
+    sg_migration *m = run->m;
+    bool shared = m->src == m->tgt;
+    int rc = shared ? sg_db_read_only_begin(m->src, &m->err) : 0;
     if (rc)
         return rc;
-    r->kind = pending > 0 ? SG_SHADOW_PENDING : SG_SHADOW_MISMATCH;
-    return show_mismatch(run, r);
+    *failed = SG_SHADOW_MATCH;
+    if (one_side(run, true, a, NULL, 0, NULL, side_err))
+        *failed = SG_SHADOW_SOURCE_ERROR;
+    else if (one_side(run, false, b, NULL, 0, NULL, side_err))
+        *failed = SG_SHADOW_TARGET_ERROR;
+    if (shared)
+        sg_db_read_only_end(m->src);
+    return 0;
+}
+
+/* Changes waiting in the changelog of the side taking writes. */
+static int changes_pending(sg_migration *m, int64_t *pending)
+{
+    int64_t lag = 0;
+    sg_phase ph = SG_PHASE_PLANNED;
+    int rc = sg_control_phase(m, &ph);
+    *pending = 0;
+    if (!rc && ph != SG_PHASE_CLEANED)
+        rc = sg_apply_pending(m, ph >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE : SG_FORWARD,
+                              pending, &lag);
+    return rc;
+}
+
+/* Waits until no change waits in the changelog (a worker applies them),
+ * up to RECHECK_WAIT_MS; *pending what still waits. Once a wait ran out,
+ * the next difference within RECHECK_WAIT_MS does not wait again (no
+ * worker is running: every read would wait in vain). */
+static int wait_applied(sg_migration *m, int64_t *pending)
+{
+    int64_t now = sg_now_ms(), until = now + RECHECK_WAIT_MS;
+    int rc = changes_pending(m, pending);
+    if (!rc && *pending && now < m->shadow_no_wait_until_ms)
+        return 0;
+    while (!rc && *pending && sg_now_ms() < until) {
+        sg_sleep_ms(RECHECK_POLL_MS);
+        rc = changes_pending(m, pending);
+    }
+    if (!rc && *pending)
+        m->shadow_no_wait_until_ms = sg_now_ms() + RECHECK_WAIT_MS;
+    return rc;
+}
+
+static int classified(shadow_run *run, sg_shadow_result *r, sg_shadow_kind k, const char *why)
+{
+    r->kind = k;
+    return k == SG_SHADOW_NONDETERMINISTIC ? set_detail(r, why) : show_mismatch(run, r);
+}
+
+/* Rows differ. Nondeterministic when the source, run again at once,
+ * disagrees with itself while the changelog stood still; else re-checked once the
+ * changes waiting in the changelog are applied: a match then was changes
+ * in flight (pending); the same difference again, rows unchanged on both
+ * sides, a mismatch; rows still moving after RECHECKS tries, or changes
+ * not applied within RECHECK_WAIT_MS (no worker), pending. */
+static int classify(shadow_run *run, sg_shadow_result *r, sg_err *err)
+{
+    sg_migration *m = run->m;
+    side again = { 0 }, s2 = { 0 }, t2 = { 0 };
+    sg_shadow_kind failed = SG_SHADOW_MATCH;
+    sg_err side_err = { 0 };
+    int64_t pending = 0, before = 0;
+    int rc = changes_pending(m, &before);
+    if (!rc)
+        rc = one_side(run, true, &again, NULL, 0, NULL, err);
+    bool stable = !rc && same_multiset(&run->src, &again);
+    side_free(&again);
+    /* a change captured meanwhile: the source may have moved under us */
+    if (!rc && !stable && !(rc = changes_pending(m, &pending)))
+        rc = classified(run, r, pending != before ? SG_SHADOW_PENDING
+                                                  : SG_SHADOW_NONDETERMINISTIC,
+                        "the source returned other rows when run again");
+    for (int i = 0; !rc && stable && i < RECHECKS; i++) {
+        if ((rc = wait_applied(m, &pending)) != 0 || pending)
+            return rc ? rc : classified(run, r, SG_SHADOW_PENDING, NULL);
+        if ((rc = run_both(run, &s2, &t2, &failed, &side_err)) != 0)
+            break;
+        if (failed != SG_SHADOW_MATCH) {
+            r->kind = failed;
+            rc = set_detail(r, side_err.msg);
+            break;
+        }
+        if (same_multiset(&s2, &t2)) {
+            r->kind = SG_SHADOW_PENDING;
+            rc = set_detail(r, "matched once the changes in flight were applied");
+            break;
+        }
+        bool same = same_multiset(&s2, &run->src) && same_multiset(&t2, &run->tgt);
+        side_free(&run->src);
+        side_free(&run->tgt);
+        run->src = s2;
+        run->tgt = t2;
+        memset(&s2, 0, sizeof s2);
+        memset(&t2, 0, sizeof t2);
+        if (same)
+            return classified(run, r, SG_SHADOW_MISMATCH, NULL);
+        if (i == RECHECKS - 1)
+            rc = classified(run, r, SG_SHADOW_PENDING, NULL);
+    }
+    side_free(&s2);
+    side_free(&t2);
+    return rc;
 }
 
 /* Both sides run: into r's kind, counts and times. */
@@ -270,33 +362,28 @@ static int compare(shadow_run *run, bool ordered, sg_shadow_result *r)
 {
     sg_migration *m = run->m;
     sg_err side_err = { 0 };
-    bool shared = m->src == m->tgt;
-    int rc = shared ? sg_db_read_only_begin(m->src, &m->err) : 0;
+    sg_shadow_kind failed = SG_SHADOW_MATCH;
+    int rc = run_both(run, &run->src, &run->tgt, &failed, &side_err);
     if (rc)
         return rc;
-    if (one_side(run, true, &run->src, NULL, 0, NULL, &side_err)) {
-        r->kind = SG_SHADOW_SOURCE_ERROR;
-        rc = set_detail(r, side_err.msg);
-    } else if (one_side(run, false, &run->tgt, NULL, 0, NULL, &side_err)) {
-        r->kind = SG_SHADOW_TARGET_ERROR;
-        rc = set_detail(r, side_err.msg);
-    } else if (run->src.too_many || run->tgt.too_many) {
-        r->kind = SG_SHADOW_SKIPPED;
-        rc = set_detail(r, "returns more rows than a shadow read compares");
-    } else {
-        r->source_rows = (int64_t)run->src.n;
-        r->target_rows = (int64_t)run->tgt.n;
-        r->source_us = run->src.us;
-        r->target_us = run->tgt.us;
-        if (same_multiset(&run->src, &run->tgt))
-            r->kind = !ordered || same_sequence(&run->src, &run->tgt)
-                          ? SG_SHADOW_MATCH : SG_SHADOW_ORDER_ONLY;
-        else
-            rc = classify(run, r, &m->err);
+    if (failed != SG_SHADOW_MATCH) {
+        r->kind = failed;
+        return set_detail(r, side_err.msg);
     }
-    if (shared)
-        sg_db_read_only_end(m->src);
-    return rc;
+    if (run->src.too_many || run->tgt.too_many) {
+        r->kind = SG_SHADOW_SKIPPED;
+        return set_detail(r, "returns more rows than a shadow read compares");
+    }
+    r->source_rows = (int64_t)run->src.n;
+    r->target_rows = (int64_t)run->tgt.n;
+    r->source_us = run->src.us;
+    r->target_us = run->tgt.us;
+    if (same_multiset(&run->src, &run->tgt)) {
+        r->kind = !ordered || same_sequence(&run->src, &run->tgt) ? SG_SHADOW_MATCH
+                                                                  : SG_SHADOW_ORDER_ONLY;
+        return 0;
+    }
+    return classify(run, r, &m->err);
 }
 
 int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_t n_params,
@@ -308,7 +395,7 @@ int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_
     sg_err_clear(&m->err);
     sg_sqlparse q;
     sg_err perr = { 0 };
-    sg_buf tsql = SG_BUF_INIT;
+    sg_buf ssql = SG_BUF_INIT, tsql = SG_BUF_INIT;
     char why[SG_ERRMSG_MAX + 32];
     shadow_run run = { m, sql, NULL, n_params, params, { 0 }, { 0 } };
     int rc = sg_sqlparse_read(sql, &q, &perr), v = 0;
@@ -326,11 +413,18 @@ int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_
         rc = set_detail(out, q.why ? q.why : "not a read");
         goto done;
     }
-    if ((v = sg_shadow_view(m, sql, &q, &tsql, why, sizeof why)) != 0) {
+    if (q.n_params > (int)n_params) {
+        out->kind = SG_SHADOW_SKIPPED;
+        snprintf(why, sizeof why, "takes $%d; %zu parameters given", q.n_params, n_params);
+        rc = set_detail(out, why);
+        goto done;
+    }
+    if ((v = sg_shadow_view(m, sql, &q, &ssql, &tsql, why, sizeof why)) != 0) {
         out->kind = SG_SHADOW_SKIPPED;
         rc = v < 0 ? SG_ENOMEM : set_detail(out, why);
         goto done;
     }
+    run.sql = sg_buf_str(&ssql);
     run.tsql = sg_buf_str(&tsql);
     rc = compare(&run, q.ordered, out);
 done:
@@ -338,6 +432,7 @@ done:
         sg_err_set(&m->err, SG_ENOMEM, "shadow read: out of memory");
     side_free(&run.src);
     side_free(&run.tgt);
+    sg_buf_free(&ssql);
     sg_buf_free(&tsql);
     sg_sqlparse_free(&q);
     return rc;

@@ -157,7 +157,9 @@ static void top(walk *w, json_t *stmt)
         return;
     }
     w->p->ordered = json_object_get(sel, "sortClause") != NULL;
-    json_t *ctes = json_object_get(json_object_get(sel, "withClause"), "ctes");
+    json_t *with = json_object_get(sel, "withClause");
+    w->p->recursive = json_is_true(json_object_get(with, "recursive"));
+    json_t *ctes = json_object_get(with, "ctes");
     json_t *first = json_object_get(json_array_get(ctes, 0), "CommonTableExpr");
     json_t *at = json_object_get(first, "location");
     w->p->with_at = json_is_integer(at) ? (int)json_integer_value(at) : -1;

@@ -30,6 +30,7 @@ typedef struct sg_sqlparse {
     int with_at;        /* a top-level WITH: the byte offset of its first
                          * common table expression's name, where another
                          * goes ahead of it; else -1 */
+    bool recursive;     /* that WITH is WITH RECURSIVE */
     int n_params;       /* the highest $n placeholder, 0 if none */
 } sg_sqlparse;
 

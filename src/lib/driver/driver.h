@@ -304,6 +304,12 @@ struct sg_driver {
      * (PostgreSQL's GENERATED ALWAYS AS IDENTITY: " OVERRIDING SYSTEM
      * VALUE"); "" where no such column exists (SQLite). */
     const char *insert_override;
+    /* The schema that names a table of the connection's own database past
+     * a common table expression of the same name ("main": SQLite would
+     * read the name inside the expression as the expression itself); NULL
+     * where the bare name inside a WITH that is not RECURSIVE is the
+     * table already (PostgreSQL, which keeps its search_path). */
+    const char *own_schema;
     /* Appends the upsert clause after an INSERT: conflict on `keys`, update
      * `cols` (all n_cols written columns; keys included are skipped). */
     void (*upsert_tail)(sg_buf *b, size_t n_keys, const char *const *keys,
@@ -591,6 +597,10 @@ const char *sg_db_type_name(const sg_conn *c, sg_vtype t);
 const char *sg_db_serial_pk(const sg_conn *c);
 const char *sg_db_row_lock(const sg_conn *c);
 const char *sg_db_insert_override(const sg_conn *c);
+/* Appends table `name` of c's own database, quoted, named so that a
+ * common table expression of the same name does not capture it (inside
+ * that expression's own definition; not under WITH RECURSIVE). */
+void sg_db_table_past_cte(const sg_conn *c, sg_buf *b, const char *name);
 const char *sg_db_row_estimate_sql(const sg_conn *c);  /* NULL: none */
 void sg_db_upsert_tail(const sg_conn *c, sg_buf *b, size_t n_keys,
                        const char *const *keys, size_t n_cols, const char *const *cols);

@@ -179,6 +179,15 @@ const char *sg_db_insert_override(const sg_conn *c)
     return c->drv->insert_override;
 }
 
+void sg_db_table_past_cte(const sg_conn *c, sg_buf *b, const char *name)
+{
+    if (c->drv->own_schema) {
+        c->drv->quote_ident(b, c->drv->own_schema);
+        sg_buf_putc(b, '.');
+    }
+    c->drv->quote_ident(b, name);
+}
+
 const char *sg_db_row_estimate_sql(const sg_conn *c)
 {
     return c->drv->row_estimate_sql;

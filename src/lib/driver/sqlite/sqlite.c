@@ -439,6 +439,7 @@ const sg_driver sg_driver_sqlite = {
     .serial_pk = "INTEGER PRIMARY KEY",
     .row_lock = "",
     .insert_override = "",
+    .own_schema = "main",
     .numbered_column = sg_sq_numbered_column,
     .numbering_last = sg_sq_numbering_last,
     .numbering_raise = sg_sq_numbering_raise,
