@@ -51,7 +51,27 @@ static const char *spec_text =
     "    reverse:\n"
     "      UnitPrice: unit_price_cents / 100.0\n"
     "backfill:\n"
-    "  chunk_time: 100ms\n";
+    "  chunk_time: 100ms\n"
+    "gates:\n"
+    "  shadow:                     # reads move only once the app's reads match\n"
+    "    min_reads: 200\n"
+    "    max_mismatch_rate: 0\n"
+    "    window: 10m\n";
+
+/* The live writer's reads, shadowed before the read cutover: a point
+ * read of Track (renamed, the price transformed) and one of Customer
+ * (split in two tables), by a key the writer picks. */
+static const char *const app_reads[] = {
+    "SELECT Name, Composer, UnitPrice FROM Track WHERE TrackId = $1",
+    "SELECT c.FirstName, c.LastName, c.Email, c.City FROM Customer c "
+    "WHERE c.CustomerId = 1 + $1 % 59",
+    NULL
+};
+
+/* Reads the gate asks for (gates.shadow.min_reads), and how long the demo
+ * waits for them at most. */
+#define SHADOW_READS 200
+#define SHADOW_WAIT_MS 60000
 
 static const char *find_data(const char *given)
 {
@@ -221,7 +241,7 @@ CMD(demo)
                     "INSERT INTO track (track_id, name, media_type_id, milliseconds, "
                     "unit_price_cents) VALUES (?1, ?2, 1, 1000, 99)" } },
         .control_uri = uri, .migration = "chinook-demo", .rate = (int)rate,
-        .key_base = 100000, .seed = 42 };
+        .key_base = 100000, .seed = 42, .shadow_spec = spec, .reads = app_reads };
     if (writer_start(&w, &wc)) {
         fprintf(stderr, "segue demo: cannot start the live writer\n");
         code = EXIT_FAIL;
@@ -239,6 +259,15 @@ CMD(demo)
     say(a->json, "demo: %s\n", "backfill complete; verifying under the live writer");
     sg_verify_options vo = SG_VERIFY_OPTIONS_INIT;
     STEP(sg_verify_run(&vr, m, &vo), "demo: verify");
+    say(a->json, "demo: %s\n", "shadowing the writer's reads on both sides");
+    writer_shadow(w, true);
+    for (int waited = 0; waited < SHADOW_WAIT_MS && wa.rc == 0; waited += 100) {
+        usleep(100000);
+        STEP(sg_migration_status(&st, m), "demo: status");
+        if (st.shadow_compared >= SHADOW_READS)
+            break;
+    }
+    writer_shadow(w, false);
     static const double steps[] = { 1, 5, 10, 25, 50, 100 };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         STEP(sg_cutover_reads(m, steps[i], "demo"), "demo: cutover --reads");
@@ -262,20 +291,28 @@ CMD(demo)
         goto done;
     }
     long long diff = independent_diff(dir);
+    sg_status sh;
+    STEP(sg_migration_status(&sh, m), "demo: status");
     sg_cleanup_options co = SG_CLEANUP_OPTIONS_INIT;
     STEP(sg_migration_cleanup(m, &co, "demo"), "demo: cleanup");
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double wall = ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0) / 1000.0;
     int64_t writes = ws.inserts + ws.updates + ws.deletes + ws.key_changes;
     if (a->json)
-        cli_print_json(json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:f}",
+        cli_print_json(json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:f,s:{s:I,s:I,"
+            "s:I,s:I,s:I,s:f}}",
             "dir", dir, "rows_copied", (json_int_t)st.backfill_rows,
             "writes_during_run", (json_int_t)writes, "writes_failed",
             (json_int_t)ws.failed, "writes_retried_after_cutover",
             (json_int_t)ws.rejected_retried, "verify_differences",
             (json_int_t)vr->differences, "verify_rechecked", (json_int_t)vr->rechecked,
             "independent_differences", (json_int_t)diff, "fence_ms", fence_ms,
-            "verify_source_rows", (json_int_t)vr->source_rows, "wall_s", wall));
+            "verify_source_rows", (json_int_t)vr->source_rows, "wall_s", wall, "shadow",
+            "compared", (json_int_t)sh.shadow_compared, "mismatches",
+            (json_int_t)sh.shadow_mismatches, "pending", (json_int_t)sh.shadow_pending,
+            "nondeterministic", (json_int_t)sh.shadow_nondeterministic, "errors",
+            (json_int_t)(sh.shadow_errors + ws.shadow_failed), "p99_ratio",
+            sh.shadow_p99_ratio));
     else
         printf("\nsegue demo report\n"
                "  rows copied            %lld\n"
@@ -283,16 +320,22 @@ CMD(demo)
                "deletes, %lld key changes; %lld failed, %lld retried after the cutover)\n"
                "  verification           %zu differences (%lld rows, %lld keys re-checked)\n"
                "  independent SQL check  %lld differences (mapping(source) EXCEPT target)\n"
+               "  shadow reads           %lld of the writer's reads run on both sides: %lld "
+               "mismatches, %lld pending, %lld errors; p99 target/source %.2f\n"
                "  write fence            %.1f ms\n"
                "  wall time              %.1f s\n",
                (long long)st.backfill_rows, (long long)writes, (long long)ws.inserts,
                (long long)ws.updates, (long long)ws.deletes, (long long)ws.key_changes,
                (long long)ws.failed, (long long)ws.rejected_retried, (size_t)vr->differences,
-               (long long)vr->source_rows, (long long)vr->rechecked, diff, fence_ms, wall);
+               (long long)vr->source_rows, (long long)vr->rechecked, diff,
+               (long long)sh.shadow_compared, (long long)sh.shadow_mismatches,
+               (long long)sh.shadow_pending, (long long)(sh.shadow_errors + ws.shadow_failed),
+               sh.shadow_p99_ratio, fence_ms, wall);
     if (ws.failed)
         fprintf(stderr, "segue demo: %lld writes failed: %s\n", (long long)ws.failed,
                 ws.last_error);
-    if (vr->differences || diff != 0 || ws.failed)
+    if (vr->differences || diff != 0 || ws.failed || sh.shadow_mismatches ||
+        sh.shadow_errors || ws.shadow_failed)
         code = EXIT_DIFF;
 done:
     if (w)

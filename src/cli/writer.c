@@ -1,6 +1,7 @@
 #include "writer.h"
 
 #include <segue/segue.h>
+#include <segue/shadow.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,7 +18,14 @@ struct writer {
     sg_router *router;
     int64_t next_key;
     uint32_t rng;
+    sg_migration *shadow_m;     /* cfg.shadow_spec's, used by the thread only */
+    atomic_int shadowing;
+    size_t next_read;
+    struct timespec flushed;
 };
+
+/* Shadow outcomes are written to the control tables this often. */
+#define SHADOW_FLUSH_MS 500
 
 static uint32_t rnd(writer *w)
 {
@@ -96,6 +104,45 @@ static int one_op(writer *w, int side, int op, char *err, size_t errn)
     return exec3(w->db[side], sql, k, NULL, ++w->next_key, err, errn);
 }
 
+static void shadow_failed(writer *w, const char *what)
+{
+    w->st.shadow_failed++;
+    snprintf(w->st.last_error, sizeof w->st.last_error, "shadow %s: %s", what,
+             sg_migration_errmsg(w->shadow_m));
+}
+
+/* One of the application's reads of an existing key, run on both sides
+ * and recorded; what was recorded flushed every SHADOW_FLUSH_MS. */
+static void shadow_read(writer *w)
+{
+    const char *sql = w->cfg.reads[w->next_read++];
+    if (!w->cfg.reads[w->next_read])
+        w->next_read = 0;
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)some_key(w, SG_SIDE_SOURCE));
+    const char *params[1] = { key };
+    sg_shadow_result r;
+    w->st.reads++;
+    if (sg_shadow_sql(&r, w->shadow_m, sql, 1, params) != 0)
+        shadow_failed(w, "read");
+    else if (sg_shadow_record(w->shadow_m, sql, &r) != 0)
+        shadow_failed(w, "record");
+    sg_shadow_result_clear(&r);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - w->flushed.tv_sec) * 1000 + (now.tv_nsec - w->flushed.tv_nsec) / 1000000 >=
+        SHADOW_FLUSH_MS) {
+        w->flushed = now;
+        if (sg_shadow_flush(w->shadow_m) != 0)
+            shadow_failed(w, "flush");
+    }
+}
+
+void writer_shadow(writer *w, bool on)
+{
+    w->shadowing = on && w->shadow_m;
+}
+
 static void step(writer *w)
 {
     int side = SG_SIDE_SOURCE, op = (int)(rnd(w) % 10);
@@ -131,6 +178,8 @@ static void *run(void *arg)
     clock_gettime(CLOCK_MONOTONIC, &next);
     while (!w->stop) {
         step(w);
+        if (w->shadowing)
+            shadow_read(w);
         next.tv_nsec += period_ns;
         while (next.tv_nsec >= 1000000000L) {
             next.tv_nsec -= 1000000000L;
@@ -158,11 +207,16 @@ int writer_start(writer **out, const writer_config *cfg)
     }
     if (sg_router_open(&w->router, cfg->control_uri, cfg->migration, 0))
         goto fail;
+    if (cfg->shadow_spec && (!cfg->reads || !cfg->reads[0] ||
+                             sg_migration_open(&w->shadow_m, cfg->shadow_spec)))
+        goto fail;
+    clock_gettime(CLOCK_MONOTONIC, &w->flushed);
     if (pthread_create(&w->thread, NULL, run, w))
         goto fail;
     *out = w;
     return 0;
 fail:
+    sg_migration_close(w->shadow_m);
     sg_router_close(w->router);
     sqlite3_close(w->db[0]);
     sqlite3_close(w->db[1]);
@@ -176,8 +230,11 @@ void writer_stop(writer *w, writer_stats *stats)
         return;
     w->stop = 1;
     pthread_join(w->thread, NULL);
+    if (w->shadow_m && sg_shadow_flush(w->shadow_m) != 0)
+        shadow_failed(w, "flush");
     if (stats)
         *stats = w->st;
+    sg_migration_close(w->shadow_m);
     sg_router_close(w->router);
     sqlite3_close(w->db[0]);
     sqlite3_close(w->db[1]);

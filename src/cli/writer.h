@@ -27,11 +27,19 @@ typedef struct writer_config {
     int rate;               /* operations per second */
     int64_t key_base;       /* new keys start above this */
     uint32_t seed;
+    /* When set, the spec of the migration whose shadow reads the writer
+     * runs on its own reads while writer_shadow is on (segue/shadow.h:
+     * each read run on both sides, the outcomes recorded and flushed
+     * every SHADOW_FLUSH_MS and at writer_stop) */
+    const char *shadow_spec;
+    const char *const *reads;  /* the application's reads, each with one
+                                * parameter ?1 = a key of side[0]; NULL-ended */
 } writer_config;
 
 typedef struct writer_stats {
     int64_t inserts, updates, deletes, key_changes, reads;
     int64_t rejected_retried; /* writes rejected by a guard, then retried */
+    int64_t shadow_failed;    /* shadow reads that failed (not outcomes) */
     int64_t failed;           /* writes that failed otherwise */
     char last_error[256];
 } writer_stats;
@@ -40,6 +48,8 @@ typedef struct writer writer;
 
 /* Starts the writer thread. *out is owned by the caller (writer_stop). */
 int writer_start(writer **out, const writer_config *cfg);
+/* Shadows the writer's reads from its next operation on (on) or stops. */
+void writer_shadow(writer *w, bool on);
 /* Stops it, joins, copies the stats, frees. */
 void writer_stop(writer *w, writer_stats *stats);
 

@@ -20,9 +20,9 @@
 
 /* Rows of one side shown in a mismatch. */
 #define SHOWN_ROWS 3
-/* A difference is checked again this many times once the changes waiting
- * in the changelog are applied, waiting for them at most RECHECK_WAIT_MS
- * each time, looking every RECHECK_POLL_MS. */
+/* A difference is checked again this many times once the changes captured
+ * before it are applied, waiting for them at most RECHECK_WAIT_MS each
+ * time, looking every RECHECK_POLL_MS. */
 #define RECHECKS 3
 #define RECHECK_WAIT_MS 2000
 #define RECHECK_POLL_MS 10
@@ -264,34 +264,45 @@ static int run_both(shadow_run *run, side *a, side *b, sg_shadow_kind *failed, s
     return 0;
 }
 
-/* Changes waiting in the changelog of the side taking writes. */
-static int changes_pending(sg_migration *m, int64_t *pending)
+/* The changelog of the side taking writes: entries waiting, and the
+ * capture times of the oldest and newest (newest may be NULL). */
+static int changelog_span(sg_migration *m, int64_t *pending, int64_t *oldest, int64_t *newest)
 {
-    int64_t lag = 0;
     sg_phase ph = SG_PHASE_PLANNED;
     int rc = sg_control_phase(m, &ph);
-    *pending = 0;
+    *pending = *oldest = 0;
+    if (newest)
+        *newest = 0;
     if (!rc && ph != SG_PHASE_CLEANED)
-        rc = sg_apply_pending(m, ph >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE : SG_FORWARD,
-                              pending, &lag);
+        rc = sg_apply_span(m, ph >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE : SG_FORWARD,
+                           pending, oldest, newest);
     return rc;
 }
 
-/* Waits until no change waits in the changelog (a worker applies them),
- * up to RECHECK_WAIT_MS; *pending what still waits. Once a wait ran out,
- * the next difference within RECHECK_WAIT_MS does not wait again (no
- * worker is running: every read would wait in vain). */
-static int wait_applied(sg_migration *m, int64_t *pending)
+static int changes_pending(sg_migration *m, int64_t *pending)
 {
-    int64_t now = sg_now_ms(), until = now + RECHECK_WAIT_MS;
-    int rc = changes_pending(m, pending);
-    if (!rc && *pending && now < m->shadow_no_wait_until_ms)
+    int64_t oldest;
+    return changelog_span(m, pending, &oldest, NULL);
+}
+
+/* Waits until every change captured by now is applied (changes captured
+ * later do not hold the re-check up), up to RECHECK_WAIT_MS; *waiting
+ * whether some still wait. Once a wait ran out, a difference within
+ * RECHECK_WAIT_MS does not wait again (no worker applies: every read would
+ * wait in vain). */
+static int wait_applied(sg_migration *m, bool *waiting)
+{
+    int64_t pending = 0, oldest = 0, newest = 0, until = sg_now_ms() + RECHECK_WAIT_MS;
+    int rc = changelog_span(m, &pending, &oldest, &newest);
+    *waiting = !rc && pending > 0;
+    if (*waiting && sg_now_ms() < m->shadow_no_wait_until_ms)
         return 0;
-    while (!rc && *pending && sg_now_ms() < until) {
+    while (!rc && *waiting && sg_now_ms() < until) {
         sg_sleep_ms(RECHECK_POLL_MS);
-        rc = changes_pending(m, pending);
+        rc = changelog_span(m, &pending, &oldest, NULL);
+        *waiting = !rc && pending > 0 && oldest <= newest;
     }
-    if (!rc && *pending)
+    if (*waiting)
         m->shadow_no_wait_until_ms = sg_now_ms() + RECHECK_WAIT_MS;
     return rc;
 }
@@ -303,9 +314,9 @@ static int classified(shadow_run *run, sg_shadow_result *r, sg_shadow_kind k, co
 }
 
 /* Rows differ. Nondeterministic when the source, run again at once,
- * disagrees with itself while the changelog stood still; else re-checked once the
- * changes waiting in the changelog are applied: a match then was changes
- * in flight (pending); the same difference again, rows unchanged on both
+ * disagrees with itself while the changelog stood still; else re-checked
+ * once the changes captured until then are applied: a match then was
+ * changes in flight (pending); the same difference again, rows unchanged on both
  * sides, a mismatch; rows still moving after RECHECKS tries, or changes
  * not applied within RECHECK_WAIT_MS (no worker), pending. */
 static int classify(shadow_run *run, sg_shadow_result *r, sg_err *err)
@@ -326,7 +337,8 @@ static int classify(shadow_run *run, sg_shadow_result *r, sg_err *err)
                                                   : SG_SHADOW_NONDETERMINISTIC,
                         "the source returned other rows when run again");
     for (int i = 0; !rc && stable && i < RECHECKS; i++) {
-        if ((rc = wait_applied(m, &pending)) != 0 || pending)
+        bool waiting = false;
+        if ((rc = wait_applied(m, &waiting)) != 0 || waiting)
             return rc ? rc : classified(run, r, SG_SHADOW_PENDING, NULL);
         if ((rc = run_both(run, &s2, &t2, &failed, &side_err)) != 0)
             break;

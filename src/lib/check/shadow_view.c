@@ -65,8 +65,10 @@ static void reversed(const sg_migration *m, const sg_map *mp, sg_buf *b)
         sg_buf_printf(b, "%s(%s) AS ", i ? ", " : "", r->exprs[i]);
         sg_db_ident(m->tgt, b, r->to_cols[i]);
     }
+    /* the new table's name may be the old one's but for case, or the
+     * same (another database) */
     sg_buf_puts(b, " FROM ");
-    sg_db_ident(m->tgt, b, r->from_table);
+    sg_db_table_past_cte(m->tgt, b, r->from_table);
 }
 
 /* sN."col" */

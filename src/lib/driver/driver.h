@@ -198,7 +198,7 @@ typedef struct sg_capture {
 typedef enum sg_stmtlog {
     SG_STMTLOG_NEXT,    /* id, key count of the oldest entry with id > $1 */
     SG_STMTLOG_KEYS,    /* k0.. of entry $1, positions $2 to $3 (1-based) */
-    SG_STMTLOG_PENDING, /* key count, min(at) over every entry */
+    SG_STMTLOG_PENDING, /* key count, min(at), max(at) over every entry */
     SG_STMTLOG_DELETE,  /* delete entry $1 */
     SG_STMTLOG_FORGET,  /* delete every entry with id <= $1 */
     SG_STMTLOG_DROP     /* drop the table of statement entries if it exists */

@@ -352,15 +352,25 @@ int sg_apply_forget(sg_migration *m, sg_dir d, const int64_t *upto)
     return rc;
 }
 
-int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms)
+int sg_apply_span(sg_migration *m, sg_dir d, int64_t *pending, int64_t *oldest_at,
+                  int64_t *newest_at)
 {
-    int64_t oldest = 0;
     int rc = 0;
-    *pending = 0;
+    *pending = *oldest_at = 0;
+    if (newest_at)
+        *newest_at = 0;
     for (size_t g = 0; g < m->n_groups && !rc; g++)
         rc = !has_log(m, d, g) ? 0
                                : sg_changelog_pending(&m->err, log_conn(m, d), log_name(m, d, g),
-                                                      m->groups[g].n_key, pending, &oldest);
+                                                      m->groups[g].n_key, pending, oldest_at,
+                                                      newest_at);
+    return rc;
+}
+
+int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms)
+{
+    int64_t oldest = 0;
+    int rc = sg_apply_span(m, d, pending, &oldest, NULL);
     *lag_ms = oldest ? sg_now_ms() - oldest : 0;
     if (*lag_ms < 0)
         *lag_ms = 0;

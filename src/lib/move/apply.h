@@ -38,6 +38,11 @@ int sg_apply_each(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, size_
 /* Syncs n keys of group g through every mapping of the group, direction d,
  * inside the caller's write transaction on the receiving side. */
 int sg_apply_sync(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, size_t n);
+/* Pending entries of direction d and the capture times of the oldest and
+ * newest (ms since the epoch, the capturing database's clock; 0 when none;
+ * newest_at may be NULL). */
+int sg_apply_span(sg_migration *m, sg_dir d, int64_t *pending, int64_t *oldest_at,
+                  int64_t *newest_at);
 /* Pending entries and the age of the oldest (ms; 0 when none). */
 int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms);
 

@@ -246,35 +246,40 @@ int sg_changelog_forget(sg_err *e, sg_conn *c, const char *log, int64_t upto)
     return rc;
 }
 
-/* Adds the count and oldest time a "SELECT count, min(at)" returns. */
-static int add_pending(sg_err *e, sg_stmt *s, int64_t *pending, int64_t *oldest)
+/* Adds the count, oldest and newest times a "SELECT count, min(at),
+ * max(at)" returns. */
+static int add_pending(sg_err *e, sg_stmt *s, int64_t *pending, int64_t *oldest,
+                       int64_t *newest)
 {
     int rc = sg_db_step(s, e);
     if (rc != 1)
         return rc;
     int64_t n = sg_db_column_int(s, 0), at = sg_db_column_int(s, 1);
+    int64_t last = sg_db_column_int(s, 2);
     *pending += n;
     if (n && (!*oldest || at < *oldest))
         *oldest = at;
+    if (n && newest && last > *newest)
+        *newest = last;
     return 0;
 }
 
 int sg_changelog_pending(sg_err *e, sg_conn *c, const char *log, size_t n_key,
-                         int64_t *pending, int64_t *oldest_at)
+                         int64_t *pending, int64_t *oldest_at, int64_t *newest_at)
 {
     sg_buf q = SG_BUF_INIT;
     sg_stmt *s = NULL;
-    sg_buf_puts(&q, "SELECT count(*), min(at) FROM ");
+    sg_buf_puts(&q, "SELECT count(*), min(at), max(at) FROM ");
     sg_db_control(c, &q, log);
     int rc = sg_db_prepare(c, sg_buf_str(&q), &s, e);
     sg_buf_free(&q);
     if (!rc)
-        rc = add_pending(e, s, pending, oldest_at);
+        rc = add_pending(e, s, pending, oldest_at, newest_at);
     sg_db_finalize(s);
     s = NULL;
     if (!rc && sg_db_has_stmtlog(c) &&
         !(rc = stmtlog_prepare(e, c, SG_STMTLOG_PENDING, log, n_key, 0, &s)))
-        rc = add_pending(e, s, pending, oldest_at);
+        rc = add_pending(e, s, pending, oldest_at, newest_at);
     sg_db_finalize(s);
     return rc;
 }

@@ -40,10 +40,12 @@ void sg_changelog_advance(sg_stmt_pos *pos, const sg_batch *b, bool advance);
 int sg_changelog_delete(sg_err *e, sg_conn *c, const char *log, const sg_batch *b);
 /* Deletes every entry (of both kinds) with id <= upto. */
 int sg_changelog_forget(sg_err *e, sg_conn *c, const char *log, int64_t upto);
-/* Keys pending in the changelog (both kinds) and the time of the oldest
- * entry (ms since the epoch; 0 when none). */
+/* Keys pending in the changelog (both kinds) added to *pending, and the
+ * capture times of the oldest and newest entries (ms since the epoch, the
+ * capturing database's clock) folded into *oldest_at and *newest_at (0:
+ * none yet; newest_at may be NULL). */
 int sg_changelog_pending(sg_err *e, sg_conn *c, const char *log, size_t n_key,
-                         int64_t *pending, int64_t *oldest_at);
+                         int64_t *pending, int64_t *oldest_at, int64_t *newest_at);
 /* Appends an entry for key (a change to apply again), as capture would. */
 int sg_changelog_push(sg_err *e, sg_conn *c, const char *log, const sg_row *key);
 /* Drops the changelog and its statement entries. */

@@ -41,7 +41,7 @@ void sg_pg_stmtlog_sql(sg_buf *b, sg_stmtlog what, const char *log, size_t n_key
         sg_buf_puts(b, ") u WHERE e.id = $1");
         break;
     case SG_STMTLOG_PENDING:
-        sg_buf_puts(b, "SELECT coalesce(sum(cardinality(k0)), 0), min(at) FROM ");
+        sg_buf_puts(b, "SELECT coalesce(sum(cardinality(k0)), 0), min(at), max(at) FROM ");
         stmt_table(b, log);
         break;
     case SG_STMTLOG_DELETE:
