@@ -94,16 +94,27 @@ int sg_shadow_sampled(bool *yes, sg_migration *m, const void *key, size_t key_le
 /* Counts outcome r of query `sql` (for its example; may be NULL) on the
  * handle, per minute and fingerprint: outcome counts, each side's latency
  * histogram, the first mismatch (or order-only, or target error) as an
- * example. Flushes by itself once 256 minute-and-shape entries are held.
- * Errors: SG_EINVAL, SG_ENOMEM, and sg_shadow_flush's. */
+ * example. Flushes by itself once 256 minute-and-shape entries are held;
+ * when that flush fails the outcome is still held (written by a later
+ * flush) unless 1024 entries are, then dropped and counted
+ * (sg_shadow_unrecorded). Errors: SG_EINVAL, SG_ENOMEM, and
+ * sg_shadow_flush's. */
 int sg_shadow_record(sg_migration *m, const char *sql, const sg_shadow_result *r);
 
 /* Adds what the handle holds to the control tables in the target, in one
- * transaction: counts and histogram buckets are added to (several
- * processes flushing the same minute add up), examples kept up to 3 per
- * shape. A verified migration whose reads were compared moves to
- * shadowing (audited). Needs a writable handle. Errors: SG_EDB. */
+ * transaction (reconnecting first to a server that went away): counts and
+ * histogram buckets are added to (several processes flushing the same
+ * minute add up), examples kept up to 3 per shape; on failure all of it
+ * stays held for the next flush. A verified migration whose reads were
+ * compared moves to shadowing (audited). Needs a writable handle. Errors:
+ * SG_EDB. */
 int sg_shadow_flush(sg_migration *m);
+
+/* Outcomes recorded on the handle and not yet in the control tables:
+ * held (a flush will write them) and dropped (flushes failed while the
+ * handle held its cap of 1024 minute-and-shape entries, about 10 MB: the
+ * target unreachable for long). */
+void sg_shadow_unrecorded(const sg_migration *m, int64_t *held, int64_t *dropped);
 
 /* Frees what *r holds; r may be NULL. */
 void sg_shadow_result_clear(sg_shadow_result *r);

@@ -37,6 +37,9 @@ typedef struct report {
     bool keep;              /* record the outcomes in the control tables */
     int64_t slow;           /* fingerprints above it */
     int64_t cpu_us;         /* this process's CPU time replaying (user + system) */
+    int64_t unrecorded;     /* outcomes the control tables did not get */
+    int64_t dropped;        /* ... of them dropped before the end */
+    char record_error[512]; /* why, or "" */
 } report;
 
 /* Compared reads a fingerprint needs before its p99 ratio is judged. */
@@ -130,6 +133,14 @@ static int64_t cpu_now_us(void)
            u.ru_stime.tv_usec;
 }
 
+/* This process's peak resident memory, kB (bounded whatever the log's
+ * length and the results' sizes). */
+static int64_t max_rss_kb(void)
+{
+    struct rusage u;
+    return getrusage(RUSAGE_SELF, &u) == 0 ? (int64_t)u.ru_maxrss : 0;
+}
+
 static json_t *report_json(report *r)
 {
     json_t *fps = json_array();
@@ -153,13 +164,14 @@ static json_t *report_json(report *r)
     int64_t slow = 0;
     for (size_t i = 0; i < r->n_fps; i++)
         slow += is_slow(r, &r->fps[i]);
-    return json_pack("{s:s?,s:I,s:I,s:I,s:I,s:o,s:f,s:I,s:f,s:o}", "format", r->format,
+    return json_pack("{s:s?,s:I,s:I,s:I,s:I,s:o,s:f,s:I,s:f,s:I,s:I,s:o}", "format", r->format,
                      "queries", (json_int_t)r->total, "unreadable", (json_int_t)r->unreadable,
                      "sampled_out", (json_int_t)r->sampled_out,
                      "compared", (json_int_t)compared(r->kinds), "outcomes",
                      kinds_json(r->kinds), "mismatch_rate", mismatch_rate(r->kinds),
                      "slow_fingerprints", (json_int_t)slow, "cpu_us_per_query",
-                     cpu_per_query(r), "fingerprints", fps);
+                     cpu_per_query(r), "unrecorded", (json_int_t)r->unrecorded,
+                     "max_rss_kb", (json_int_t)max_rss_kb(), "fingerprints", fps);
 }
 
 static void report_text(report *r)
@@ -193,12 +205,13 @@ static void report_text(report *r)
         printf("shadow: --sample passed over %lld statements\n", (long long)r->sampled_out);
     printf("shadow: %lld queries (%s), %lld lines unreadable, %lld compared: %lld match, "
            "%lld mismatch, %lld order-only, %lld pending, %lld nondeterministic; %lld "
-           "skipped; mismatch rate %.4f; segue CPU %.0f us/query\n", (long long)r->total,
+           "skipped; mismatch rate %.4f; segue CPU %.0f us/query, peak memory %lld MB\n",
+           (long long)r->total,
            r->format, (long long)r->unreadable, (long long)compared(k),
            (long long)k[SG_SHADOW_MATCH], (long long)k[SG_SHADOW_MISMATCH],
            (long long)k[SG_SHADOW_ORDER_ONLY], (long long)k[SG_SHADOW_PENDING],
            (long long)k[SG_SHADOW_NONDETERMINISTIC], (long long)k[SG_SHADOW_SKIPPED],
-           mismatch_rate(k), cpu_per_query(r));
+           mismatch_rate(k), cpu_per_query(r), (long long)(max_rss_kb() / 1024));
 }
 
 static void report_free(report *r)
@@ -229,6 +242,7 @@ typedef struct shared {
     int64_t unflushed;  /* outcomes recorded since */
     int64_t started_us;
     int code;           /* the first failure's exit code */
+    bool record_failed; /* said once; the outcomes stay held, retried */
 } shared;
 
 typedef struct replayer {
@@ -266,17 +280,26 @@ static void progress(shared *sh)
             (long long)r->kinds[SG_SHADOW_SKIPPED], rate, p->tty ? "\033[K" : "\n");
 }
 
+/* Recording failed (the target unreachable): said once, and the replay
+ * goes on; what could not be written stays held and is retried. */
+static void record_failed(shared *sh)
+{
+    if (!sh->record_failed)
+        fprintf(stderr, "%ssegue shadow: cannot record the outcomes for now (the replay goes "
+                "on): %s\n", sh->progress.tty ? "\n" : "", sg_migration_errmsg(sh->m));
+    sh->record_failed = true;
+}
+
 /* The outcomes recorded so far written to the control tables; under
  * sh->mu. */
 static void flush(shared *sh)
 {
-    int rc;
     sh->flushed_us = feed_now_us();
     if (sh->code || !sh->m || !sh->unflushed)
         return;
     sh->unflushed = 0;
-    if ((rc = sg_shadow_flush(sh->m)) != 0)
-        sh->code = cli_fail("shadow", rc, sg_migration_errmsg(sh->m));
+    if (sg_shadow_flush(sh->m) != 0)
+        record_failed(sh);
 }
 
 /* Takes the outcome of q into the report and the records (written out
@@ -290,8 +313,8 @@ static void take(shared *sh, replayer *w, int rc, const sg_logged_query *q,
         sh->code = cli_fail("shadow", rc, sg_migration_errmsg(w->rd));
     else if (record(sh->r, q->sql, res))
         sh->code = cli_fail("shadow", SG_ENOMEM, "out of memory");
-    else if (sh->m && (rc = sg_shadow_record(sh->m, q->sql, res)) != 0)
-        sh->code = cli_fail("shadow", rc, sg_migration_errmsg(sh->m));
+    else if (sh->m && sg_shadow_record(sh->m, q->sql, res) != 0)
+        record_failed(sh);
     sh->unflushed++;
     if (feed_now_us() - sh->flushed_us >= FLUSH_EVERY_US)
         flush(sh);
@@ -363,9 +386,11 @@ static int replay(replayer *w, size_t n, sg_migration *m, shadow_feed *feed, rep
     r->unreadable = feed_unreadable(feed);
     r->sampled_out = feed->sampled_out;
     r->cpu_us = cpu_now_us() - cpu0;
-    int rc = !sh.code && m ? sg_shadow_flush(m) : 0;
-    if (rc)
-        return cli_fail("shadow", rc, sg_migration_errmsg(m));
+    if (!sh.code && m && sg_shadow_flush(m) != 0) {
+        sg_shadow_unrecorded(m, &r->unrecorded, &r->dropped);
+        r->unrecorded += r->dropped;
+        snprintf(r->record_error, sizeof r->record_error, "%s", sg_migration_errmsg(m));
+    }
     return sh.code ? sh.code : cli_stop && !feed->follow ? EXIT_STOPPED : 0;
 }
 
@@ -475,8 +500,15 @@ CMD(shadow)
             report_text(&r);
         for (size_t i = 0; i < r.n_fps; i++)
             r.slow += is_slow(&r, &r.fps[i]);
-        if (!code && (mismatch_rate(r.kinds) > limit || r.slow))
+        if (!code && (mismatch_rate(r.kinds) > limit || r.slow ||
+                      r.kinds[SG_SHADOW_TARGET_ERROR]))
             code = EXIT_DIFF;
+        if (r.unrecorded) {
+            fprintf(stderr, "segue shadow: %lld outcomes could not be recorded (%lld dropped "
+                    "before the end): %s\n", (long long)r.unrecorded, (long long)r.dropped,
+                    r.record_error);
+            code = EXIT_FAIL;
+        }
     }
     report_free(&r);
     feed_close(&feed);

@@ -156,6 +156,55 @@ test_split_and_where_on_postgres() {
     fail "split and where: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
 }
 
+# bad input, each counted, none fatal, nothing written anywhere: a log
+# with a garbage line, bad UTF-8, a NUL byte, a statement that writes
+# (skipped, never run) and a cut last line; a result of 1 GB per side
+# (hashed row by row: memory stays bounded); then the target going away
+# in the middle of a replay (its errors counted, the replay goes on, the
+# outcomes it could not record said, exit 1)
+jline() { printf '{"dbname":"%s","application_name":"psql","message":"duration: 0.1 ms  statement: %s"}\n' "$1" "$2"; }
+test_bad_input_and_a_target_going_away() {
+  fresh_db shtgt6 || { fail "fresh database"; return; }
+  local dst=$DB_URI d i; d=$(scratch)
+  fresh_db shsrc6 || { fail "fresh database"; return; }
+  "$PG_BIN/pgbench" -i -q -s 1 "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  accounts_into "$d/m.yaml" "$DB_URI" "$dst"
+  started_caught_up "$d/m.yaml"
+  local before; before=$(psql -XAtq "$DB_URI" -c "SELECT sum(abalance::bigint * aid), count(*) FROM pgbench_accounts")
+  { for i in $(seq 1 20); do jline shsrc6 "SELECT abalance FROM pgbench_accounts WHERE aid = $i"; done
+    echo 'garbage { not json'
+    printf '{"dbname":"shsrc6","message":"duration: 0.1 ms  statement: SELECT \xff\xfe"}\n'
+    printf '{"dbname":"shsrc6","message":"duration: 0.1 ms  statement: SELECT 1\0"}\n'
+    jline shsrc6 "UPDATE pgbench_accounts SET abalance = -999 WHERE aid = 1"
+    jline shsrc6 "SELECT aid, repeat('x', 1000000) FROM pgbench_accounts WHERE aid <= 1000"
+    printf '{"dbname":"shsrc6","message":"duration: 0.1 ms  statement: SELECT 1' ; } > "$d/bad.json"
+  local out; out=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16" \
+    $SEGUE shadow "$d/m.yaml" --log "$d/bad.json" --database shsrc6 --no-record --json) ||
+    fail "shadow of a bad log: exit $?: $out"
+  [ "$(echo "$out" | jq -c '[.queries, .outcomes.match, .outcomes.skipped, .unreadable]')" = "[22,21,1,4]" ] ||
+    fail "bad log: $(echo "$out" | jq -c '[.queries, .outcomes, .unreadable]')"
+  echo "$out" | jq -r '.fingerprints[].examples[]' | grep -q "skipped: is not a SELECT: UpdateStmt" ||
+    fail "the write is not named: $(echo "$out" | jq -c '[.fingerprints[].examples[]]')"
+  # 1000 rows of 1 MB on each side, held as 16-byte digests (ASan holds
+  # freed memory back: a small quarantine for this run)
+  local rss; rss=$(echo "$out" | jq .max_rss_kb)
+  [ "$rss" -lt 300000 ] || fail "peak memory $rss kB replaying a 1 GB result"
+  [ "$(psql -XAtq "$DB_URI" -c "SELECT sum(abalance::bigint * aid), count(*) FROM pgbench_accounts")" = "$before" ] ||
+    fail "the source changed"
+  # the target goes away after the first reads
+  for i in $(seq 1 60); do jline shsrc6 "SELECT abalance FROM pgbench_accounts WHERE aid = $i"; done > "$d/reads.json"
+  $SEGUE shadow "$d/m.yaml" --log "$d/reads.json" --rate 30 --status-interval 50ms --json > "$d/away.json" 2> "$d/away.err" &
+  local sh=$!
+  wait_for "the first reads" 60 grep -q "shadow: \([5-9]\|[1-9][0-9]\) read" "$d/away.err" || { kill $sh; return; }
+  psql -Xq "$PG_URI" -c "ALTER DATABASE shtgt6 ALLOW_CONNECTIONS false" \
+    -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = 'shtgt6'" >/dev/null
+  wait $sh; local rc=$?
+  psql -Xq "$PG_URI" -c "ALTER DATABASE shtgt6 ALLOW_CONNECTIONS true" >/dev/null
+  [ $rc = 1 ] && [ "$(jq '.queries' "$d/away.json")" = 60 ] && [ "$(jq '.outcomes.match >= 5 and .outcomes.target_error >= 1 and .outcomes.source_error == 0' "$d/away.json")" = true ] &&
+    grep -q "outcomes could not be recorded" "$d/away.err" ||
+    fail "the target going away: exit $rc: $(jq -c '[.queries, .outcomes]' "$d/away.json") $(grep -v '^shadow:' "$d/away.err")"
+}
+
 # what verify cannot see: a transform that loses precision (the target
 # equals the mapping of the source, but the old query reads other sums: a
 # mismatch) and a target column with another collation under an ORDER BY

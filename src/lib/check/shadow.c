@@ -209,10 +209,14 @@ static int one_side(shadow_run *r, bool source, side *out, const sg_digest *want
 {
     sg_conn *c = source ? r->m->src : r->m->tgt;
     bool own = r->m->src != r->m->tgt && !r->m->read_only;
-    int rc = own ? sg_db_read_only_begin(c, err) : 0;
-    if (!rc)
-        rc = run_side(c, source ? r->sql : r->tsql, r->n_params, r->params, out, want, n_want,
-                      shown, err);
+    /* a server that went away: a new session (or this side's error) */
+    int rc = sg_db_lost(c) ? sg_db_reconnect(c, err) : 0;
+    if (!rc && own)
+        rc = sg_db_read_only_begin(c, err);
+    if (rc)
+        return rc;
+    rc = run_side(c, source ? r->sql : r->tsql, r->n_params, r->params, out, want, n_want,
+                  shown, err);
     if (own)
         sg_db_read_only_end(c);
     return rc;
@@ -251,10 +255,14 @@ static int run_both(shadow_run *run, side *a, side *b, sg_shadow_kind *failed, s
 {
     sg_migration *m = run->m;
     bool shared = m->src == m->tgt;
+    *failed = SG_SHADOW_MATCH;
+    if (shared && sg_db_lost(m->src) && sg_db_reconnect(m->src, side_err)) {
+        *failed = SG_SHADOW_SOURCE_ERROR; /* the one server went away */
+        return 0;
+    }
     int rc = shared ? sg_db_read_only_begin(m->src, &m->err) : 0;
     if (rc)
         return rc;
-    *failed = SG_SHADOW_MATCH;
     if (one_side(run, true, a, NULL, 0, NULL, side_err))
         *failed = SG_SHADOW_SOURCE_ERROR;
     else if (one_side(run, false, b, NULL, 0, NULL, side_err))

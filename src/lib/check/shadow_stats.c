@@ -16,8 +16,11 @@
 #include "move/tx.h"
 
 #define EXAMPLES_PER_FP 3
-/* Entries held before a record flushes by itself. */
+/* Entries held before a record flushes by itself; while flushes fail
+ * (the target unreachable), outcomes that would need an entry past
+ * MAX_HELD_CAP are dropped and counted (about 10 kB an entry). */
 #define MAX_HELD 256
+#define MAX_HELD_CAP 1024
 
 static const char *const stats_ddl[] = {
     "CREATE TABLE IF NOT EXISTS @shadow_stats (migration %TXT NOT NULL, minute %INT NOT "
@@ -44,13 +47,19 @@ struct sg_shadow_agg {
     held *v;
     size_t n;
     bool tables_ok;
+    int64_t dropped;    /* outcomes not kept: flushes failed, the cap held */
 };
 
-static held *held_of(struct sg_shadow_agg *a, int64_t minute, const char *fp)
+static held *held_find(struct sg_shadow_agg *a, int64_t minute, const char *fp)
 {
     for (size_t i = 0; i < a->n; i++)
         if (a->v[i].minute == minute && strcmp(a->v[i].fingerprint, fp) == 0)
             return &a->v[i];
+    return NULL;
+}
+
+static held *held_add(struct sg_shadow_agg *a, int64_t minute, const char *fp)
+{
     held *p = realloc(a->v, (a->n + 1) * sizeof *p);
     if (!p)
         return NULL;
@@ -73,6 +82,17 @@ static void agg_clear(struct sg_shadow_agg *a)
     a->n = 0;
 }
 
+void sg_shadow_unrecorded(const sg_migration *m, int64_t *held_n, int64_t *dropped)
+{
+    *held_n = *dropped = 0;
+    if (!m || !m->shadow)
+        return;
+    for (size_t i = 0; i < m->shadow->n; i++)
+        for (int k = 0; k < SG_SHADOW_KINDS; k++)
+            *held_n += m->shadow->v[i].kinds[k];
+    *dropped = m->shadow->dropped;
+}
+
 void sg_shadow_agg_free(sg_migration *m)
 {
     if (m && m->shadow) {
@@ -89,8 +109,15 @@ int sg_shadow_record(sg_migration *m, const char *sql, const sg_shadow_result *r
                  : SG_EINVAL;
     if (!m->shadow && !(m->shadow = calloc(1, sizeof *m->shadow)))
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    held *h = held_of(m->shadow, sg_now_ms() / 60000, *r->fingerprint ? r->fingerprint : "-");
-    if (!h)
+    int64_t minute = sg_now_ms() / 60000;
+    const char *fp = *r->fingerprint ? r->fingerprint : "-";
+    held *h = held_find(m->shadow, minute, fp);
+    int rc = 0;
+    if (!h && m->shadow->n >= MAX_HELD_CAP && (rc = sg_shadow_flush(m)) != 0) {
+        m->shadow->dropped++;
+        return rc;
+    }
+    if (!h && !(h = held_add(m->shadow, minute, fp)))
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     h->kinds[(unsigned)r->kind < SG_SHADOW_KINDS ? r->kind : SG_SHADOW_SKIPPED]++;
     bool ran = r->kind <= SG_SHADOW_NONDETERMINISTIC;
@@ -157,13 +184,14 @@ static int add_example(sg_migration *m, const held *h)
     int rc = sg_control_prepare(&m->err, m->tgt, "INSERT INTO @shadow_examples (migration, "
                                 "fingerprint, at_ms, kind, detail, query) SELECT $1, $2, $3, "
                                 "$4, $5, $6 WHERE (SELECT count(*) FROM @shadow_examples "
-                                "WHERE migration = $1 AND fingerprint = $2) < 3", &s);
+                                "WHERE migration = $1 AND fingerprint = $2) < $7", &s);
     if (!rc && (sg_db_bind_text(s, 1, m->spec->name, &m->err) ||
                 sg_db_bind_text(s, 2, h->fingerprint, &m->err) ||
                 sg_db_bind_int(s, 3, sg_now_ms(), &m->err) ||
                 sg_db_bind_int(s, 4, h->example_kind, &m->err) ||
                 sg_db_bind_text(s, 5, h->example, &m->err) ||
-                sg_db_bind_text(s, 6, h->example_query ? h->example_query : "", &m->err)))
+                sg_db_bind_text(s, 6, h->example_query ? h->example_query : "", &m->err) ||
+                sg_db_bind_int(s, 7, EXAMPLES_PER_FP, &m->err)))
         rc = SG_EDB;
     return finish(m, s, rc);
 }
@@ -199,7 +227,9 @@ int sg_shadow_flush(sg_migration *m)
         return SG_EINVAL;
     if (!m->shadow || !m->shadow->n)
         return 0;
-    int rc = sg_tx_begin(m->tgt, &m->err);
+    int rc = sg_db_lost(m->tgt) ? sg_db_reconnect(m->tgt, &m->err) : 0;
+    if (!rc)
+        rc = sg_tx_begin(m->tgt, &m->err);
     for (size_t i = 0; !rc && !m->shadow->tables_ok && i < sizeof stats_ddl / sizeof *stats_ddl;
          i++)
         rc = sg_control_exec(&m->err, m->tgt, stats_ddl[i]);
