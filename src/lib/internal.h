@@ -127,12 +127,16 @@ struct sg_migration {
                                    * ran out: no worker applies) */
     bool read_only;               /* opened read_only: every session's
                                    * transactions are read-only */
+    struct sg_shadow_sessions *shadow_sessions; /* where shadow reads run
+                                   * (check/shadow_session.c), or NULL */
     struct sg_shadow_agg *shadow; /* shadow outcomes not yet flushed
                                    * (check/shadow_stats.c) */
 };
 
 /* Frees the handle's unflushed shadow outcomes (shadow_stats.c). */
 void sg_shadow_agg_free(sg_migration *m);
+/* Closes the handle's shadow-read sessions (shadow_session.c). */
+void sg_shadow_sessions_free(sg_migration *m);
 /* The shadow_* fields of *out over the last window_ms (shadow_stats.c). */
 struct sg_status;
 int sg_shadow_status(sg_migration *m, int64_t window_ms, struct sg_status *out);

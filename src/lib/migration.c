@@ -123,6 +123,7 @@ void sg_migration_close(sg_migration *m)
     if (!m)
         return;
     sg_shadow_agg_free(m);
+    sg_shadow_sessions_free(m);
     if (m->spec)
         sg_mapping_free(m);
     if (m->tgt && m->tgt != m->src)

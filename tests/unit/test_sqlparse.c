@@ -107,9 +107,49 @@ static void names_what_does_not_parse(void **state)
     sg_sqlparse_free(&p);
 }
 
+/* one parse per query shape: other constants reuse it; $n, literal kinds
+ * and the WITH head's place are part of what is compared */
+static void shapes_parsed_once(void **state)
+{
+    (void)state;
+    sg_sqlparse_cache *c = NULL;
+    const sg_sqlparse *a = NULL, *b = NULL;
+    sg_err e = { 0 };
+    assert_int_equal(sg_sqlparse_cached(&c, "SELECT * FROM t WHERE id = 1 AND n = 'x'", &a, &e), 0);
+    assert_int_equal(sg_sqlparse_cached(&c, "select *\n FROM t WHERE id = 420 AND n = 'y''z'",
+                                        &b, &e), 0);
+    assert_ptr_equal(a, b);
+    assert_true(a->read_only);
+    assert_int_equal(sg_sqlparse_cached(&c, "SELECT * FROM t WHERE id = 'x' AND n = 'x'", &b,
+                                        &e), 0);
+    assert_ptr_not_equal(a, b);
+    assert_int_equal(sg_sqlparse_cached(&c, "SELECT $1::int, $1", &a, &e), 0);
+    assert_int_equal(sg_sqlparse_cached(&c, "SELECT $2::int, $1", &b, &e), 0);
+    assert_ptr_not_equal(a, b);
+    assert_int_equal(a->n_params, 1);
+    assert_int_equal(b->n_params, 2);
+    assert_int_equal(sg_sqlparse_cached(&c, "WITH x AS (SELECT 1) SELECT * FROM x", &a, &e), 0);
+    assert_int_equal(a->with_at, 5);
+    assert_int_equal(sg_sqlparse_cached(&c, "WITH   x AS (SELECT 2) SELECT * FROM x", &b, &e), 0);
+    assert_int_equal(b->with_at, 7);
+    assert_int_equal(sg_sqlparse_cached(&c, "UPDATE t SET n = 1", &a, &e), 0);
+    assert_false(a->read_only);
+    assert_int_equal(sg_sqlparse_cached(&c, "SELEC 1", &a, &e), SG_EINVAL);
+    assert_null(a);
+    /* more shapes than it keeps: it starts over, answers stay right */
+    for (int i = 0; i < 1200; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT c%d FROM t WHERE id = %d", i, i);
+        assert_int_equal(sg_sqlparse_cached(&c, sql, &a, &e), 0);
+        assert_int_equal(a->n_columns, 2);
+    }
+    sg_sqlparse_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(shapes_parsed_once),
         cmocka_unit_test(lists_tables_columns_and_shape),
         cmocka_unit_test(one_shape_one_fingerprint),
         cmocka_unit_test(refuses_what_writes_or_locks),

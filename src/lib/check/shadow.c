@@ -95,19 +95,19 @@ static void show_row(sg_buf *shown, int *n_shown, const sg_digest *want, size_t 
     sg_key_format(shown, v, n);
 }
 
-/* Runs `sql` on c inside an open read-only transaction into out's digests
- * (or, with `want`, renders rows whose digests it holds). 0, or the
- * statement's error (SG_EDB) in err. */
-static int run_side(sg_conn *c, const char *sql, size_t n_params, const char *const *params,
-                    side *out, const sg_digest *want, size_t n_want, sg_buf *shown,
-                    sg_err *err)
+/* Runs statement `kept` (reset after), or `sql` once, on a read-only
+ * session c into out's digests (or, with `want`, renders rows whose
+ * digests it holds). 0, or the statement's error (SG_EDB) in err. */
+static int run_side(sg_conn *c, sg_stmt *kept, const char *sql, size_t n_params,
+                    const char *const *params, side *out, const sg_digest *want, size_t n_want,
+                    sg_buf *shown, sg_err *err)
 {
-    sg_stmt *s = NULL;
+    sg_stmt *s = kept;
     sg_buf scratch = SG_BUF_INIT;
     sg_value v[SG_MAX_COLS];
-    int n_shown = 0, rc;
+    int n_shown = 0, rc = 0;
     int64_t t0 = mono_us();
-    if ((rc = sg_db_prepare_once(c, sql, &s, err)) != 0)
+    if (!kept && (rc = sg_db_prepare_once(c, sql, &s, err)) != 0)
         goto done;
     for (size_t i = 0; i < n_params && !rc; i++)
         rc = sg_db_bind_text(s, (int)i + 1, params[i], err);
@@ -143,7 +143,10 @@ static int run_side(sg_conn *c, const char *sql, size_t n_params, const char *co
         }
     }
 done:
-    sg_db_finalize(s);
+    if (kept)
+        sg_db_reset(kept);
+    else
+        sg_db_finalize(s);
     sg_buf_free(&scratch);
     return rc;
 }
@@ -194,31 +197,28 @@ static int set_detail(sg_shadow_result *r, const char *text)
 
 typedef struct shadow_run {
     sg_migration *m;
+    sg_shadow_sessions *ses;
     const char *sql, *tsql;
+    long map;               /* the kept statements of this mapping; -1 none */
     size_t n_params;
     const char *const *params;
     side src, tgt;
 } shadow_run;
 
-/* Runs one side in its own read-only transaction (or in the one open when
- * source and target are one connection; or, on a handle opened read_only,
- * whose sessions make every statement a read-only transaction, as it is:
- * a round trip each instead of three). */
+/* Runs one side in its read-only session (a new one if the server went
+ * away), as it is: the session makes every statement a read-only
+ * transaction. 0, or the side's error in err. */
 static int one_side(shadow_run *r, bool source, side *out, const sg_digest *want,
                     size_t n_want, sg_buf *shown, sg_err *err)
 {
-    sg_conn *c = source ? r->m->src : r->m->tgt;
-    bool own = r->m->src != r->m->tgt && !r->m->read_only;
-    /* a server that went away: a new session (or this side's error) */
-    int rc = sg_db_lost(c) ? sg_db_reconnect(c, err) : 0;
-    if (!rc && own)
-        rc = sg_db_read_only_begin(c, err);
-    if (rc)
-        return rc;
-    rc = run_side(c, source ? r->sql : r->tsql, r->n_params, r->params, out, want, n_want,
-                  shown, err);
-    if (own)
-        sg_db_read_only_end(c);
+    const char *sql = source ? r->sql : r->tsql;
+    sg_stmt *kept = NULL;
+    int rc = sg_shadow_session_check(r->ses, source, err);
+    if (!rc && r->map >= 0)
+        rc = sg_shadow_slot(r->ses, SG_SHADOW_SLOT((size_t)r->map, source), sql, &kept, err);
+    if (!rc)
+        rc = run_side(sg_shadow_session(r->ses, source), kept, sql, r->n_params, r->params,
+                      out, want, n_want, shown, err);
     return rc;
 }
 
@@ -247,29 +247,17 @@ static int show_mismatch(shadow_run *run, sg_shadow_result *r)
     return rc;
 }
 
-/* Both sides run, the source first, into a and b: 0 with *failed
+/* Both sides run, the source first, into a and b: *failed
  * SG_SHADOW_MATCH, or a side's error kind in *failed and its message in
- * side_err; else an error of the handle (a transaction on a shared
- * connection). */
-static int run_both(shadow_run *run, side *a, side *b, sg_shadow_kind *failed, sg_err *side_err)
+ * side_err. */
+static void run_both(shadow_run *run, side *a, side *b, sg_shadow_kind *failed,
+                     sg_err *side_err)
 {
-    sg_migration *m = run->m;
-    bool shared = m->src == m->tgt;
     *failed = SG_SHADOW_MATCH;
-    if (shared && sg_db_lost(m->src) && sg_db_reconnect(m->src, side_err)) {
-        *failed = SG_SHADOW_SOURCE_ERROR; /* the one server went away */
-        return 0;
-    }
-    int rc = shared ? sg_db_read_only_begin(m->src, &m->err) : 0;
-    if (rc)
-        return rc;
     if (one_side(run, true, a, NULL, 0, NULL, side_err))
         *failed = SG_SHADOW_SOURCE_ERROR;
     else if (one_side(run, false, b, NULL, 0, NULL, side_err))
         *failed = SG_SHADOW_TARGET_ERROR;
-    if (shared)
-        sg_db_read_only_end(m->src);
-    return 0;
 }
 
 /* The changelog of the side taking writes: entries waiting, and the
@@ -348,8 +336,7 @@ static int classify(shadow_run *run, sg_shadow_result *r, sg_err *err)
         bool waiting = false;
         if ((rc = wait_applied(m, &waiting)) != 0 || waiting)
             return rc ? rc : classified(run, r, SG_SHADOW_PENDING, NULL);
-        if ((rc = run_both(run, &s2, &t2, &failed, &side_err)) != 0)
-            break;
+        run_both(run, &s2, &t2, &failed, &side_err);
         if (failed != SG_SHADOW_MATCH) {
             r->kind = failed;
             rc = set_detail(r, side_err.msg);
@@ -383,9 +370,7 @@ static int compare(shadow_run *run, bool ordered, sg_shadow_result *r)
     sg_migration *m = run->m;
     sg_err side_err = { 0 };
     sg_shadow_kind failed = SG_SHADOW_MATCH;
-    int rc = run_both(run, &run->src, &run->tgt, &failed, &side_err);
-    if (rc)
-        return rc;
+    run_both(run, &run->src, &run->tgt, &failed, &side_err);
     if (failed != SG_SHADOW_MATCH) {
         r->kind = failed;
         return set_detail(r, side_err.msg);
@@ -413,12 +398,16 @@ int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_
         return m ? sg_err_set(&m->err, SG_EINVAL, "sg_shadow_sql: a NULL argument") : SG_EINVAL;
     memset(out, 0, sizeof *out);
     sg_err_clear(&m->err);
-    sg_sqlparse q;
+    const sg_sqlparse *q = NULL;
     sg_err perr = { 0 };
     sg_buf ssql = SG_BUF_INIT, tsql = SG_BUF_INIT;
     char why[SG_ERRMSG_MAX + 32];
-    shadow_run run = { m, sql, NULL, n_params, params, { 0 }, { 0 } };
-    int rc = sg_sqlparse_read(sql, &q, &perr), v = 0;
+    shadow_run run = { m, NULL, sql, NULL, -1, n_params, params, { 0 }, { 0 } };
+    int rc = sg_shadow_sessions_get(m, &run.ses);
+    if (rc)
+        return rc;
+    int v = 0;
+    rc = sg_sqlparse_cached(sg_shadow_shapes(run.ses), sql, &q, &perr);
     if (rc == SG_EINVAL) {
         out->kind = SG_SHADOW_SKIPPED;
         snprintf(why, sizeof why, "does not parse: %s", perr.msg);
@@ -427,26 +416,26 @@ int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_
     }
     if (rc)
         goto done;
-    memcpy(out->fingerprint, q.fingerprint, sizeof out->fingerprint);
-    if (!q.read_only) {
+    memcpy(out->fingerprint, q->fingerprint, sizeof out->fingerprint);
+    if (!q->read_only) {
         out->kind = SG_SHADOW_SKIPPED;
-        rc = set_detail(out, q.why ? q.why : "not a read");
+        rc = set_detail(out, q->why ? q->why : "not a read");
         goto done;
     }
-    if (q.n_params > (int)n_params) {
+    if (q->n_params > (int)n_params) {
         out->kind = SG_SHADOW_SKIPPED;
-        snprintf(why, sizeof why, "takes $%d; %zu parameters given", q.n_params, n_params);
+        snprintf(why, sizeof why, "takes $%d; %zu parameters given", q->n_params, n_params);
         rc = set_detail(out, why);
         goto done;
     }
-    if ((v = sg_shadow_view(m, sql, &q, &ssql, &tsql, why, sizeof why)) != 0) {
+    if ((v = sg_shadow_view(m, sql, q, &ssql, &tsql, why, sizeof why)) != 0) {
         out->kind = SG_SHADOW_SKIPPED;
         rc = v < 0 ? SG_ENOMEM : set_detail(out, why);
         goto done;
     }
     run.sql = sg_buf_str(&ssql);
     run.tsql = sg_buf_str(&tsql);
-    rc = compare(&run, q.ordered, out);
+    rc = compare(&run, q->ordered, out);
 done:
     if (rc == SG_ENOMEM)
         sg_err_set(&m->err, SG_ENOMEM, "shadow read: out of memory");
@@ -454,7 +443,22 @@ done:
     side_free(&run.tgt);
     sg_buf_free(&ssql);
     sg_buf_free(&tsql);
-    sg_sqlparse_free(&q);
+    return rc;
+}
+
+/* sg_shadow_compare with the kept statements of mapping `map` (-1: none). */
+static int compare_sql(sg_migration *m, long map, const char *src_sql, const char *tgt_sql,
+                       size_t n_params, const char *const *params, bool ordered,
+                       sg_shadow_result *out)
+{
+    shadow_run run = { m, NULL, src_sql, tgt_sql, map, n_params, params, { 0 }, { 0 } };
+    int rc = sg_shadow_sessions_get(m, &run.ses);
+    if (!rc)
+        rc = compare(&run, ordered, out);
+    if (rc == SG_ENOMEM)
+        sg_err_set(&m->err, SG_ENOMEM, "shadow read: out of memory");
+    side_free(&run.src);
+    side_free(&run.tgt);
     return rc;
 }
 
@@ -462,13 +466,14 @@ int sg_shadow_compare(sg_migration *m, const char *src_sql, const char *tgt_sql,
                       size_t n_params, const char *const *params, bool ordered,
                       sg_shadow_result *out)
 {
-    shadow_run run = { m, src_sql, tgt_sql, n_params, params, { 0 }, { 0 } };
-    int rc = compare(&run, ordered, out);
-    if (rc == SG_ENOMEM)
-        sg_err_set(&m->err, SG_ENOMEM, "shadow read: out of memory");
-    side_free(&run.src);
-    side_free(&run.tgt);
-    return rc;
+    return compare_sql(m, -1, src_sql, tgt_sql, n_params, params, ordered, out);
+}
+
+int sg_shadow_compare_kept(sg_migration *m, size_t map, const char *src_sql,
+                           const char *tgt_sql, size_t n_params, const char *const *params,
+                           sg_shadow_result *out)
+{
+    return compare_sql(m, (long)map, src_sql, tgt_sql, n_params, params, false, out);
 }
 
 void sg_shadow_result_clear(sg_shadow_result *r)

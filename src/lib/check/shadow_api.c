@@ -75,9 +75,10 @@ int sg_shadow_key(sg_shadow_result *out, sg_migration *m, const char *table, siz
     memset(out, 0, sizeof *out);
     sg_err_clear(&m->err);
     const sg_map *mp = NULL;
+    size_t map = 0;
     for (size_t i = 0; i < m->n_maps && !mp; i++)
         if (sg_db_same_name(m->src, m->maps[i].fwd.from_table, table))
-            mp = &m->maps[i];
+            mp = &m->maps[map = i];
     if (!mp)
         return sg_err_set(&m->err, SG_EINVAL, "sg_shadow_key: no mapping moves table '%s'",
                           table);
@@ -104,7 +105,8 @@ int sg_shadow_key(sg_shadow_result *out, sg_migration *m, const char *table, siz
     snprintf(out->fingerprint, sizeof out->fingerprint, "%016llx", (unsigned long long)h);
     int rc = sg_buf_failed(&s) || sg_buf_failed(&t)
                  ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
-                 : sg_shadow_compare(m, sg_buf_str(&s), sg_buf_str(&t), n_key, key, false, out);
+                 : sg_shadow_compare_kept(m, map, sg_buf_str(&s), sg_buf_str(&t), n_key, key,
+                                          out);
     sg_buf_free(&s);
     sg_buf_free(&t);
     return rc;

@@ -42,4 +42,16 @@ typedef struct sg_sqlparse {
 int sg_sqlparse_read(const char *sql, sg_sqlparse *out, sg_err *err);
 void sg_sqlparse_free(sg_sqlparse *p);
 
+/* sg_sqlparse_read through a cache of what it said by query shape (the
+ * text with its string and number literals taken out, $n kept): a shape
+ * seen before is not parsed again. *out is borrowed, valid until the next
+ * call with the same cache; *cache is made on first use (free it with
+ * sg_sqlparse_cache_free), up to 512 shapes, then started over. Not
+ * thread-safe: one cache per thread (per handle). Errors: as
+ * sg_sqlparse_read (a statement that does not parse is not kept). */
+typedef struct sg_sqlparse_cache sg_sqlparse_cache;
+int sg_sqlparse_cached(sg_sqlparse_cache **cache, const char *sql, const sg_sqlparse **out,
+                       sg_err *err);
+void sg_sqlparse_cache_free(sg_sqlparse_cache *c);
+
 #endif

@@ -269,12 +269,6 @@ struct sg_driver {
     int (*begin)(sg_conn *c, bool write, sg_err *err);
     int (*commit)(sg_conn *c, sg_err *err);
     void (*rollback)(sg_conn *c);
-    /* A transaction in which nothing can be written, one snapshot for all
-     * its reads (PostgreSQL: READ ONLY, REPEATABLE READ; SQLite: a read
-     * transaction under query_only); ended by read_only_end, which rolls
-     * it back and restores the session. For shadow reads. */
-    int (*read_only_begin)(sg_conn *c, sg_err *err);
-    void (*read_only_end)(sg_conn *c);
     /* Inside a write transaction: hold off every other writer of these
      * tables until commit (the write fence, DESIGN.md item 8). */
     int (*fence)(sg_conn *c, size_t n, const char *const *tables, sg_err *err);
@@ -527,8 +521,6 @@ int64_t sg_db_changes(sg_conn *c);
 int sg_db_begin(sg_conn *c, bool write, sg_err *err);
 int sg_db_commit(sg_conn *c, sg_err *err);
 void sg_db_rollback(sg_conn *c);
-int sg_db_read_only_begin(sg_conn *c, sg_err *err);
-void sg_db_read_only_end(sg_conn *c);
 /* Runs a query that returns one integer (first column of the first row);
  * *out = dflt when there is no row or the value is NULL. */
 int sg_db_query_int(sg_conn *c, const char *sql, int64_t dflt, int64_t *out,

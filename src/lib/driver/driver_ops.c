@@ -324,14 +324,3 @@ int sg_db_marker_off(sg_conn *c, sg_err *err)
     return c->drv->marker_off ? c->drv->marker_off(c, err) : missing(c, "marker", err);
 }
 
-int sg_db_read_only_begin(sg_conn *c, sg_err *err)
-{
-    return c->drv->read_only_begin ? c->drv->read_only_begin(c, err)
-                                   : missing(c, "read_only_begin", err);
-}
-
-void sg_db_read_only_end(sg_conn *c)
-{
-    if (c->drv->read_only_end)
-        c->drv->read_only_end(c);
-}

@@ -688,11 +688,6 @@ static int pg_begin(sg_conn *c, bool write, sg_err *err)
     return sg_pg_exec(c, "BEGIN", err);
 }
 
-static int pg_read_only_begin(sg_conn *c, sg_err *err)
-{
-    return sg_pg_exec(c, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ", err);
-}
-
 static int pg_commit(sg_conn *c, sg_err *err)
 {
     PGresult *r = PQexec(sg_pg_idle(c), "COMMIT");
@@ -786,8 +781,6 @@ const sg_driver sg_driver_postgres = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
-    .read_only_begin = pg_read_only_begin,
-    .read_only_end = pg_rollback,
     .fence = pg_fence,
     .quote_ident = sg_std_quote_ident,
     .quote_literal = sg_std_quote_literal,

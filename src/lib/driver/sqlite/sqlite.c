@@ -316,28 +316,6 @@ static void sq_rollback(sg_conn *c)
         sg_sq_exec(c, "ROLLBACK", &ignored);
 }
 
-static int sq_read_only_begin(sg_conn *c, sg_err *err)
-{
-    sq_conn *q = (sq_conn *)c;
-    q->query_only_set = false;
-    sqlite3_stmt *s = NULL;
-    bool on = sqlite3_prepare_v2(q->db, "PRAGMA query_only", -1, &s, NULL) == SQLITE_OK &&
-              sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    int rc = on ? 0 : sg_sq_exec(c, "PRAGMA query_only = 1", err);
-    q->query_only_set = !on && !rc;
-    return rc ? rc : sg_sq_exec(c, "BEGIN", err);
-}
-
-static void sq_read_only_end(sg_conn *c)
-{
-    sq_conn *q = (sq_conn *)c;
-    sg_err ignored;
-    sq_rollback(c);
-    if (q->query_only_set)
-        sg_sq_exec(c, "PRAGMA query_only = 0", &ignored);
-    q->query_only_set = false;
-}
 
 static int sq_fence(sg_conn *c, size_t n, const char *const *tables, sg_err *err)
 {
@@ -426,8 +404,6 @@ const sg_driver sg_driver_sqlite = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
-    .read_only_begin = sq_read_only_begin,
-    .read_only_end = sq_read_only_end,
     .fence = sq_fence,
     .quote_ident = sg_std_quote_ident,
     .quote_literal = sg_std_quote_literal,

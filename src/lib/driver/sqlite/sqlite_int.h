@@ -16,7 +16,6 @@ typedef struct sq_conn {
     sg_conn base;
     sqlite3 *db;
     int64_t data_version;   /* PRAGMA data_version at the last others_wrote */
-    bool query_only_set;    /* read_only_begin turned query_only on */
 } sq_conn;
 
 typedef struct sq_stmt {
