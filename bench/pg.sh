@@ -13,7 +13,9 @@
 #   8. (BENCH_PG_ONLY=whole) whole Chinook and Pagila (mappings: all) vs
 #      pgloader and pg_dump | pg_restore;
 #   9. (BENCH_PG_ONLY=shadow) segue shadow's replay rate of a pgbench -S
-#      jsonlog against pgbench -S's own rate (BENCH_SHADOW_TX per client).
+#      jsonlog against pgbench -S's own rate (BENCH_SHADOW_TX per client);
+#  10. (BENCH_PG_ONLY=shadow_api) the C API's shadowed point read
+#      (sg_shadow_key) against the two plain reads, into another database.
 # BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_CAPTURE_REPS
 # (5, the pgbench TPS runs with capture off and on), BENCH_SECS (10);
 # BENCH_PG_ONLY="from_sqlite apply" runs only those parts.
@@ -355,6 +357,26 @@ shadow() {
   printf '  pgbench -S                   %8s reads/s\n  segue shadow --concurrency 4 %8s reads/s   %s\n' \
     "$a" "$b" "$(ratio "$b" "$a")"
   tail -1 "$D/sh.out" | sed 's/^/  /'
+}
+
+# --- 10. the C API's shadow read by key ---------------------------------------
+# (not in the default run; BENCH_PG_ONLY=shadow_api) bench/shadow_api: one
+# key's row read through sg_shadow_key (source row through the mapping,
+# target row, compared) against the two prepared point reads an
+# application would make; rounds of 20000 keys, the sides taking turns.
+shadow_api() {
+  local api; api=$(dirname "$SEGUE")/bench/shadow_api
+  [ -x "$api" ] || die "build first: make (no $api)"
+  echo "== C API: a shadowed point read vs the two plain reads (20000 keys x $((REPS * 2 + 1)) rounds, median)"
+  fresh s; blank t
+  printf 'version: 1\nname: shapi\nsource: %s\ntarget: %s\nmappings:\n  - from: pgbench_accounts\n    to: accounts\n    create: true\n    columns: {id: aid, branch: bid, balance: abalance, pad: filler}\n' \
+    "$(uri s)" "$(uri t)" > "$D/api.yaml"
+  $SEGUE start "$D/api.yaml" >/dev/null && $SEGUE backfill "$D/api.yaml" >/dev/null 2>&1 &&
+    $SEGUE run "$D/api.yaml" --until caught-up >/dev/null 2>&1 || die "segue start/backfill"
+  "$api" "$D/api.yaml" pgbench_accounts "$(uri s)" \
+    'SELECT aid, bid, abalance, filler FROM pgbench_accounts WHERE aid = $1' "$(uri t)" \
+    'SELECT id, branch, balance, pad FROM accounts WHERE id = $1' "$ROWS" 20000 $((REPS * 2 + 1)) |
+    sed 's/^/  /' || die "shadow_api"
 }
 
 [ -x "$SEGUE" ] || die "build first: make"

@@ -6,7 +6,9 @@
 #   1. backfill of a BENCH_ROWS-row table vs a one-shot INSERT INTO ... SELECT
 #      of the same mapping, in one file and across two files;
 #   2. capture overhead: single-row UPDATE latency, triggers off vs on;
-#   3. apply: changelog drain rate against a live writer's rate, and lag.
+#   3. apply: changelog drain rate against a live writer's rate, and lag;
+#   4. the C API's shadowed point read (sg_shadow_key) against the two plain
+#      reads, into another file.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SEGUE=${SEGUE:-build/segue}
@@ -210,9 +212,33 @@ bench_apply() {
   for layout in same two; do apply_capacity $layout; done
 }
 
+bench_shadow_api() {
+  local api; api=$(dirname "$LOAD")/shadow_api
+  [ -x "$api" ] || die "build first: make (no $api)"
+  echo "== C API: a shadowed point read vs the two plain reads (20000 keys x $((REPS * 2 + 1)) rounds, median)"
+  fresh src.db; rm -f "$D/tgt.db"*
+  cat > "$D/api.yaml" <<YAML
+version: 1
+name: shapi
+source: sqlite:$D/src.db
+target: sqlite:$D/tgt.db
+mappings:
+  - from: accounts
+    to: accounts_v2
+    create: true
+    columns: {id: aid, branch: bid, balance: abalance, pad: filler}
+YAML
+  $SEGUE start "$D/api.yaml" >/dev/null && $SEGUE backfill "$D/api.yaml" >/dev/null 2>&1 &&
+    $SEGUE run "$D/api.yaml" --until caught-up >/dev/null 2>&1 || die "segue start/backfill"
+  "$api" "$D/api.yaml" accounts "sqlite:$D/src.db" \
+    'SELECT aid, bid, abalance, filler FROM accounts WHERE aid = ?1' "sqlite:$D/tgt.db" \
+    'SELECT id, branch, balance, pad FROM accounts_v2 WHERE id = ?1' "$ROWS" 20000 \
+    $((REPS * 2 + 1)) | sed 's/^/  /' || die "shadow_api"
+}
+
 [ -x "$SEGUE" ] && [ -x "$LOAD" ] || die "build first: make"
 echo "segue bench: $(nproc) cores, sqlite $(sqlite3 --version | cut -d' ' -f1), $(date -u +%FT%TZ)"
-# BENCH_ONLY="backfill backfill_writer capture apply" runs those parts
+# BENCH_ONLY="backfill backfill_writer capture apply shadow_api" runs those parts
 only() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 make_base
 # (if, not &&: a part left out must not become the script's exit status)
@@ -220,3 +246,4 @@ if only backfill; then bench_backfill; fi
 if only backfill_writer; then bench_backfill_writer; fi
 if only capture; then bench_capture; fi
 if only apply; then bench_apply; fi
+if only shadow_api; then bench_shadow_api; fi

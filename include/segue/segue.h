@@ -484,6 +484,9 @@ typedef struct sg_status {
                                 * reads; 0 when none */
     char shadow_worst[256];    /* the shapes with most mismatches:
                                 * "fingerprint: n, ..."; "" when none */
+    char shadow_example[512];  /* the latest example recorded (a mismatch,
+                                * order-only or target error): "kind:
+                                * detail -- query", cut to fit; "" none */
 } sg_status;
 
 /* Reads the durable state into *out. Phase planned when nothing was

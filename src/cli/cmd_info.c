@@ -147,13 +147,13 @@ static json_t *status_json(sg_migration *m, const sg_status *st)
     json_object_set_new(j, "applied", json_integer(st->applied));
     json_object_set_new(j, "worker_error", json_string(st->worker_error));
     json_object_set_new(j, "worker_error_at_ms", json_integer(st->worker_error_at_ms));
-    json_object_set_new(j, "shadow", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:s}",
+    json_object_set_new(j, "shadow", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:s,s:s}",
         "window_ms", (json_int_t)st->shadow_window_ms, "compared",
         (json_int_t)st->shadow_compared, "mismatches", (json_int_t)st->shadow_mismatches,
         "pending", (json_int_t)st->shadow_pending, "nondeterministic",
         (json_int_t)st->shadow_nondeterministic, "skipped", (json_int_t)st->shadow_skipped,
         "errors", (json_int_t)st->shadow_errors, "p99_ratio", st->shadow_p99_ratio,
-        "worst", st->shadow_worst));
+        "worst", st->shadow_worst, "example", st->shadow_example));
     return j;
 }
 
@@ -173,6 +173,8 @@ static void shadow_text(const sg_status *st)
            (long long)st->shadow_skipped, (long long)st->shadow_errors, st->shadow_p99_ratio);
     if (st->shadow_worst[0])
         printf("  worst shapes     %s\n", st->shadow_worst);
+    if (st->shadow_example[0])
+        printf("  latest example   %s\n", st->shadow_example);
 }
 
 /* "not complete, 1200/3503 rows (34.3%), 498 rows/s, ETA 5s" */

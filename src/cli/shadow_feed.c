@@ -17,12 +17,29 @@ int64_t feed_now_us(void)
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
+/* The pages of the log behind this many bytes read are given back (the
+ * statements taken are copies): resident memory stays bounded on a log of
+ * any length. */
+#define RELEASE_BYTES (16u << 20)
+
 static void unmap(shadow_feed *f)
 {
     if (f->len)
         munmap((void *)f->text, f->len);
     f->text = NULL;
     f->len = 0;
+    f->released = 0;
+}
+
+/* The mapping's pages before the reader's offset given back. */
+static void release_read(shadow_feed *f)
+{
+    size_t at = sg_querylog_offset(f->log), page = (size_t)sysconf(_SC_PAGESIZE);
+    if (!f->len || at > f->len || at - f->released < RELEASE_BYTES)
+        return;
+    size_t to = at / page * page;
+    madvise((char *)f->text + f->released, to - f->released, MADV_DONTNEED);
+    f->released = to;
 }
 
 /* The file open as fd mapped into memory, not read: pages come and go
@@ -112,6 +129,7 @@ static int grow(shadow_feed *f)
     return 1;
 }
 
+
 /* Following: the file grew (mapped again, read on); or another file took
  * its name or it was cut (rotation, truncation): once the old one is read
  * to its end, the new one from its start. 1 something new, 0 nothing,
@@ -168,6 +186,7 @@ int feed_next(shadow_feed *f, sg_logged_query *q, int64_t *run_at_us)
         }
         break;
     }
+    release_read(f);
     *run_at_us = now;
     if (f->rate > 0) {
         *run_at_us = f->next_slot_us > now ? f->next_slot_us : now;

@@ -21,6 +21,7 @@ typedef struct shadow_feed {
     int fd;                     /* the log read */
     const char *text;           /* its mapping, len bytes */
     size_t len;
+    size_t released;            /* bytes of it given back (read already) */
     sg_querylog *log;
     int64_t unreadable_gone;    /* lines unreadable in logs rotated away */
     int64_t sampled_out;        /* statements --sample passed over */

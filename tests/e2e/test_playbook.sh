@@ -722,6 +722,8 @@ test_shadow_reads() {
   [ $rc = 3 ] && echo "$out" | grep -q "mismatch: 1 rows only the source returns: (42, 'Right Through You'" &&
     echo "$out" | grep -q "only the target returns: (42, 'changed'" ||
     fail "shadow of a changed target row: exit $rc: $(echo "$out" | grep -A1 mismatch:)"
+  $SEGUE status "$d/m.yaml" --json | jq -r .shadow.example | grep -q "^mismatch: .*(42, 'changed'.* -- SELECT \* FROM Track WHERE TrackId = 42" ||
+    fail "status does not show the example: $($SEGUE status "$d/m.yaml" --json | jq -c .shadow)"
 }
 
 # shadow --follow reads a log as it is written: the statement still being

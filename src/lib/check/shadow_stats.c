@@ -308,6 +308,19 @@ static void add_worst(sg_stmt *s, void *ud)
              (long long)sg_db_column_int(s, 1));
 }
 
+/* "mismatch: <detail> -- <query>", the latest example in the window */
+static void add_example_row(sg_stmt *s, void *ud)
+{
+    sg_status *o = ud;
+    sg_value d, q;
+    sg_db_column(s, 1, &d);
+    sg_db_column(s, 2, &q);
+    snprintf(o->shadow_example, sizeof o->shadow_example, "%s: %.*s -- %.*s",
+             sg_shadow_kind_name((sg_shadow_kind)sg_db_column_int(s, 0)), (int)d.n,
+             d.type == SG_V_TEXT ? (const char *)d.p : "", (int)q.n,
+             q.type == SG_V_TEXT ? (const char *)q.p : "");
+}
+
 int sg_shadow_status(sg_migration *m, int64_t window_ms, sg_status *out)
 {
     bool present = false;
@@ -329,6 +342,10 @@ int sg_shadow_status(sg_migration *m, int64_t window_ms, sg_status *out)
         rc = window_rows(m, "SELECT fingerprint, sum(n) FROM @shadow_stats WHERE migration "
                          "= $1 AND minute >= $2 AND kind IN (1, 2) GROUP BY fingerprint "
                          "ORDER BY 2 DESC, 1 LIMIT 3", since, add_worst, out);
+    if (!rc)
+        rc = window_rows(m, "SELECT kind, detail, query FROM @shadow_examples WHERE migration "
+                         "= $1 AND at_ms >= $2 * 60000 ORDER BY at_ms DESC, id DESC LIMIT 1",
+                         since, add_example_row, out);
     /* a histogram read back has no exact maximum: its top bucket bounds it */
     for (int side = 0; side < 2; side++)
         h[side].max_us = INT64_MAX;
