@@ -23,7 +23,12 @@ typedef struct fp_stats {
     sg_hist src_us, tgt_us;         /* compared runs' times */
     char *examples[EXAMPLES];       /* mismatches, skips, errors */
     size_t n_examples;
+    size_t lesser_at[EXAMPLES];     /* which examples are no mismatch */
+    size_t n_lesser;
 } fp_stats;
+
+/* Distinct reasons to skip counted; more are counted together. */
+#define MAX_REASONS 20
 
 typedef struct report {
     fp_stats *fps;
@@ -32,6 +37,9 @@ typedef struct report {
     int64_t total;
     int64_t unreadable;     /* log lines that could not be read */
     int64_t sampled_out;    /* statements --sample passed over */
+    struct { char *why; int64_t n; } reasons[MAX_REASONS]; /* skipped, by why */
+    size_t n_reasons;
+    int64_t other_reasons;
     const char *format;
     double max_ratio;       /* --max-p99-ratio; 0: latency not judged */
     bool keep;              /* record the outcomes in the control tables */
@@ -72,8 +80,48 @@ static fp_stats *stats_of(report *r, const char *fp, const char *query)
     return s;
 }
 
-static int record(report *r, const char *query, const sg_shadow_result *res)
+/* ` [$1 = 'v', $2 = NULL]` after an example's query: its parameters */
+static void params_text(const sg_logged_query *q, char *out, size_t size)
 {
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < q->n_params && n < size; i++) {
+        const char *v = q->params[i];
+        n += (size_t)snprintf(out + n, size - n, "%s$%zu = %s%s%s%s", i ? ", " : " [", i + 1,
+                              v ? "'" : "", v ? v : "NULL", v ? "'" : "",
+                              i + 1 == q->n_params ? "]" : "");
+    }
+}
+
+/* Counts why statements were skipped, by the reason's text. */
+static int count_reason(report *r, const char *why)
+{
+    size_t i = 0;
+    while (i < r->n_reasons && strcmp(r->reasons[i].why, why) != 0)
+        i++;
+    if (i == r->n_reasons) {
+        if (i == MAX_REASONS) {
+            r->other_reasons++;
+            return 0;
+        }
+        if (!(r->reasons[i].why = strdup(why)))
+            return -1;
+        r->n_reasons++;
+    }
+    r->reasons[i].n++;
+    return 0;
+}
+
+/* Whether outcome k is shown as an example: what a reader must look at. */
+static bool example_kind(sg_shadow_kind k)
+{
+    return k == SG_SHADOW_MISMATCH || k == SG_SHADOW_ORDER_ONLY || k == SG_SHADOW_SKIPPED ||
+           k == SG_SHADOW_SOURCE_ERROR || k == SG_SHADOW_TARGET_ERROR;
+}
+
+static int record(report *r, const sg_logged_query *q, const sg_shadow_result *res)
+{
+    const char *query = q->sql;
     fp_stats *s = stats_of(r, *res->fingerprint ? res->fingerprint : "-", query);
     if (!s)
         return -1;
@@ -85,17 +133,33 @@ static int record(report *r, const char *query, const sg_shadow_result *res)
         sg_hist_add(&s->src_us, res->source_us);
         sg_hist_add(&s->tgt_us, res->target_us);
     }
-    if (res->detail && res->kind != SG_SHADOW_NONDETERMINISTIC && s->n_examples < EXAMPLES) {
-        size_t n = strlen(query) + strlen(res->detail) + 64;
+    if (res->kind == SG_SHADOW_SKIPPED && res->detail && count_reason(r, res->detail))
+        return -1;
+    /* a mismatch takes the place of a lesser example */
+    bool worse = res->kind == SG_SHADOW_MISMATCH && s->n_examples == EXAMPLES &&
+                 s->n_lesser > 0;
+    if (res->detail && example_kind(res->kind) && (s->n_examples < EXAMPLES || worse)) {
+        char ps[256];
+        params_text(q, ps, sizeof ps);
+        size_t n = strlen(query) + strlen(res->detail) + strlen(ps) + 64;
         char *e = malloc(n);
         if (!e)
             return -1;
-        snprintf(e, n, "%s: %s -- %s", sg_shadow_kind_name(res->kind), res->detail, query);
-        s->examples[s->n_examples++] = e;
+        snprintf(e, n, "%s: %s -- %s%s", sg_shadow_kind_name(res->kind), res->detail, query,
+                 ps);
+        size_t at = s->n_examples;
+        if (worse) { /* the last lesser one goes */
+            at = s->lesser_at[--s->n_lesser];
+            free(s->examples[at]);
+        } else {
+            s->n_examples++;
+        }
+        s->examples[at] = e;
+        if (res->kind != SG_SHADOW_MISMATCH)
+            s->lesser_at[s->n_lesser++] = at;
     }
     return 0;
 }
-
 
 static int64_t compared(const int64_t *k)
 {
@@ -141,6 +205,26 @@ static int64_t max_rss_kb(void)
     return getrusage(RUSAGE_SELF, &u) == 0 ? (int64_t)u.ru_maxrss : 0;
 }
 
+/* {"p50": .., "p95": .., "p99": ..} of a histogram, µs */
+static json_t *latency_json(const sg_hist *h)
+{
+    return json_pack("{s:I,s:I,s:I}", "p50", (json_int_t)sg_hist_percentile(h, 50), "p95",
+                     (json_int_t)sg_hist_percentile(h, 95), "p99",
+                     (json_int_t)sg_hist_percentile(h, 99));
+}
+
+static json_t *reasons_json(const report *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->n_reasons; i++)
+        json_array_append_new(a, json_pack("{s:s,s:I}", "reason", r->reasons[i].why, "count",
+                                           (json_int_t)r->reasons[i].n));
+    if (r->other_reasons)
+        json_array_append_new(a, json_pack("{s:s,s:I}", "reason", "(other reasons)", "count",
+                                           (json_int_t)r->other_reasons));
+    return a;
+}
+
 static json_t *report_json(report *r)
 {
     json_t *fps = json_array();
@@ -151,34 +235,47 @@ static json_t *report_json(report *r)
             json_array_append_new(ex, json_string(s->examples[e]));
         int64_t sp99 = sg_hist_percentile(&s->src_us, 99);
         int64_t tp99 = sg_hist_percentile(&s->tgt_us, 99);
-        json_array_append_new(fps, json_pack("{s:s,s:s?,s:o,s:I,s:I,s:I,s:I,s:f,s:b,s:o}",
+        json_array_append_new(fps, json_pack("{s:s,s:s?,s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:f,s:b,s:o}",
                               "fingerprint", s->fingerprint, "query", s->query, "outcomes",
                               kinds_json(s->kinds), "source_p50_us",
                               (json_int_t)sg_hist_percentile(&s->src_us, 50),
                               "source_p99_us", (json_int_t)sp99, "target_p50_us",
                               (json_int_t)sg_hist_percentile(&s->tgt_us, 50),
-                              "target_p99_us", (json_int_t)tp99, "p99_ratio",
-                              sp99 ? (double)tp99 / (double)sp99 : 0.0, "slow",
+                              "target_p99_us", (json_int_t)tp99, "source_us",
+                              latency_json(&s->src_us), "target_us", latency_json(&s->tgt_us),
+                              "p99_ratio", sp99 ? (double)tp99 / (double)sp99 : 0.0, "slow",
                               is_slow(r, s), "examples", ex));
     }
     int64_t slow = 0;
     for (size_t i = 0; i < r->n_fps; i++)
         slow += is_slow(r, &r->fps[i]);
-    return json_pack("{s:s?,s:I,s:I,s:I,s:I,s:o,s:f,s:I,s:f,s:I,s:I,s:o}", "format", r->format,
-                     "queries", (json_int_t)r->total, "unreadable", (json_int_t)r->unreadable,
-                     "sampled_out", (json_int_t)r->sampled_out,
+    return json_pack("{s:s?,s:I,s:I,s:I,s:I,s:o,s:f,s:I,s:o,s:f,s:I,s:I,s:o}", "format",
+                     r->format, "queries", (json_int_t)r->total, "unreadable",
+                     (json_int_t)r->unreadable, "sampled_out", (json_int_t)r->sampled_out,
                      "compared", (json_int_t)compared(r->kinds), "outcomes",
                      kinds_json(r->kinds), "mismatch_rate", mismatch_rate(r->kinds),
-                     "slow_fingerprints", (json_int_t)slow, "cpu_us_per_query",
-                     cpu_per_query(r), "unrecorded", (json_int_t)r->unrecorded,
-                     "max_rss_kb", (json_int_t)max_rss_kb(), "fingerprints", fps);
+                     "slow_fingerprints", (json_int_t)slow, "skipped_reasons",
+                     reasons_json(r), "cpu_us_per_query", cpu_per_query(r), "unrecorded",
+                     (json_int_t)r->unrecorded, "max_rss_kb", (json_int_t)max_rss_kb(),
+                     "fingerprints", fps);
 }
 
+/* "p50/p95/p99 a/b/c us" of a histogram */
+static void latency_text(const char *side, const sg_hist *h)
+{
+    printf("%s %lld/%lld/%lld us", side, (long long)sg_hist_percentile(h, 50),
+           (long long)sg_hist_percentile(h, 95), (long long)sg_hist_percentile(h, 99));
+}
+
+/* One block per query shape that ran (shapes only skipped are counted
+ * under their reasons at the end), then the reasons and the totals. */
 static void report_text(report *r)
 {
     for (size_t i = 0; i < r->n_fps; i++) {
         fp_stats *s = &r->fps[i];
         const int64_t *k = s->kinds;
+        if (!s->src_us.n && !k[SG_SHADOW_SOURCE_ERROR] && !k[SG_SHADOW_TARGET_ERROR])
+            continue;
         printf("%s  %lld compared: %lld match, %lld mismatch, %lld order-only, %lld pending, "
                "%lld nondeterministic; %lld skipped; errors %lld source, %lld target\n",
                s->fingerprint, (long long)compared(k), (long long)k[SG_SHADOW_MATCH],
@@ -188,18 +285,21 @@ static void report_text(report *r)
                (long long)k[SG_SHADOW_TARGET_ERROR]);
         printf("  %.200s\n", s->query);
         if (s->src_us.n) {
-            int64_t sp50 = sg_hist_percentile(&s->src_us, 50);
             int64_t sp99 = sg_hist_percentile(&s->src_us, 99);
-            int64_t tp50 = sg_hist_percentile(&s->tgt_us, 50);
             int64_t tp99 = sg_hist_percentile(&s->tgt_us, 99);
-            printf("  latency p50/p99: source %lld/%lld us, target %lld/%lld us, p99 "
-                   "ratio %.2f%s\n", (long long)sp50, (long long)sp99, (long long)tp50,
-                   (long long)tp99, sp99 ? (double)tp99 / (double)sp99 : 0.0,
+            printf("  latency p50/p95/p99: ");
+            latency_text("source", &s->src_us);
+            latency_text(", target", &s->tgt_us);
+            printf("; p99 ratio %.2f%s\n", sp99 ? (double)tp99 / (double)sp99 : 0.0,
                    is_slow(r, s) ? " SLOW (above --max-p99-ratio)" : "");
         }
         for (size_t e = 0; e < s->n_examples; e++)
             printf("  %.600s\n", s->examples[e]);
     }
+    for (size_t i = 0; i < r->n_reasons; i++)
+        printf("skipped %lld: %.300s\n", (long long)r->reasons[i].n, r->reasons[i].why);
+    if (r->other_reasons)
+        printf("skipped %lld for other reasons\n", (long long)r->other_reasons);
     const int64_t *k = r->kinds;
     if (r->sampled_out)
         printf("shadow: --sample passed over %lld statements\n", (long long)r->sampled_out);
@@ -216,6 +316,8 @@ static void report_text(report *r)
 
 static void report_free(report *r)
 {
+    for (size_t i = 0; i < r->n_reasons; i++)
+        free(r->reasons[i].why);
     for (size_t i = 0; i < r->n_fps; i++) {
         free(r->fps[i].query);
         for (size_t e = 0; e < r->fps[i].n_examples; e++)
@@ -311,7 +413,7 @@ static void take(shared *sh, replayer *w, int rc, const sg_logged_query *q,
         return;
     if (rc)
         sh->code = cli_fail("shadow", rc, sg_migration_errmsg(w->rd));
-    else if (record(sh->r, q->sql, res))
+    else if (record(sh->r, q, res))
         sh->code = cli_fail("shadow", SG_ENOMEM, "out of memory");
     else if (sh->m && sg_shadow_record(sh->m, q->sql, res) != 0)
         record_failed(sh);
