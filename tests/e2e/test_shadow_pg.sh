@@ -205,6 +205,33 @@ test_bad_input_and_a_target_going_away() {
     fail "the target going away: exit $rc: $(jq -c '[.queries, .outcomes]' "$d/away.json") $(grep -v '^shadow:' "$d/away.err")"
 }
 
+# PostgreSQL reads replayed on the SQLite file a table moved into: each
+# engine answers in its own types (numeric 12.50 and boolean true in
+# PostgreSQL, the REAL 12.5 and the integer 1 in SQLite), compared in one
+# portable form: the reads match; a changed amount is still a mismatch
+test_postgres_reads_on_a_sqlite_target() {
+  local d; d=$(scratch)
+  fresh_db shsrc7 || { fail "fresh database"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$DB_URI" -c "CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(10,2), paid boolean, note text, ratio double precision);
+    INSERT INTO ledger SELECT g, g * 2.25, g % 3 = 0, 'n' || g, g / 8.0 FROM generate_series(1, 300) g" >/dev/null ||
+    { fail "source table"; return; }
+  printf 'version: 1\nname: tosqlite\nsource: %s\ntarget: sqlite:%s/t.db\nmappings:\n  - {from: ledger, to: ledger, create: true}\n' \
+    "$DB_URI" "$d" > "$d/m.yaml"
+  started_caught_up "$d/m.yaml"
+  psql -Xq "$DB_URI" -c "SELECT * FROM ledger WHERE id = 7" -c "SELECT count(*), sum(amount), sum(ratio) FROM ledger WHERE paid" \
+    -c "SELECT id, note, amount FROM ledger WHERE amount > 600 ORDER BY id" -c "SELECT paid, count(*) FROM ledger GROUP BY paid ORDER BY paid" >/dev/null
+  wait_for "the log holds the reads" 60 logged_at_least shsrc7 "GROUP BY paid" 1 || return
+  cat "$PG_DIR"/data/log/*.json > "$d/log.json"
+  local out; out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc7 --json) ||
+    fail "shadow into SQLite: exit $?: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+  [ "$(echo "$out" | jq -c '[.outcomes.match, .outcomes.mismatch, .outcomes.target_error]')" = "[4,0,0]" ] ||
+    fail "into SQLite: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+  as_segue "$d/t.db" "UPDATE ledger SET amount = amount + 0.01 WHERE id = 7"
+  out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc7 --json)
+  echo "$out" | jq -r '.fingerprints[].examples[]' | grep -q "only the target returns: (7, 15.76" ||
+    fail "a changed amount in SQLite: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+}
+
 # what verify cannot see: a transform that loses precision (the target
 # equals the mapping of the source, but the old query reads other sums: a
 # mismatch) and a target column with another collation under an ORDER BY

@@ -107,12 +107,50 @@ static void roundtrip(void **state)
     sg_buf_free(&b);
 }
 
+/* two engines' spellings of one answer in one form; other answers stay
+ * apart */
+static void portable_forms_across_engines(void **state)
+{
+    (void)state;
+    sg_value pg[] = { { .type = SG_V_NUMERIC, .p = "15.750", .n = 6 },
+                      { .type = SG_V_BOOL, .i = 1 }, { .type = SG_V_INT, .i = 7 },
+                      { .type = SG_V_DATETIME, .p = "2026-01-02 03:04:05", .n = 19 },
+                      { .type = SG_V_NUMERIC, .p = "-0.10", .n = 5 } };
+    sg_value sq[] = { { .type = SG_V_REAL, .d = 15.75 }, { .type = SG_V_INT, .i = 1 },
+                      { .type = SG_V_NUMERIC, .p = "7.0", .n = 3 },
+                      { .type = SG_V_TEXT, .p = "2026-01-02 03:04:05", .n = 19 },
+                      { .type = SG_V_REAL, .d = -0.1 } };
+    sg_buf a = SG_BUF_INIT, b = SG_BUF_INIT, ea = SG_BUF_INIT, eb = SG_BUF_INIT;
+    assert_int_equal(sg_row_portable(pg, 5, &a), 0);
+    assert_int_equal(sg_row_portable(sq, 5, &b), 0);
+    sg_row_encode(&ea, pg, 5);
+    sg_row_encode(&eb, sq, 5);
+    assert_int_equal(ea.len, eb.len);
+    assert_memory_equal(ea.data, eb.data, ea.len);
+    assert_int_equal(pg[0].type, SG_V_NUMERIC);
+    assert_int_equal((int)pg[0].n, 5);
+    assert_memory_equal(pg[0].p, "15.75", 5);
+    /* 0.1 + 0.2 as a double is not the decimal 0.3; text stays text */
+    sg_value x[] = { { .type = SG_V_REAL, .d = 0.1 + 0.2 }, { .type = SG_V_TEXT, .p = "1", .n = 1 } };
+    sg_value y[] = { { .type = SG_V_NUMERIC, .p = "0.3", .n = 3 }, { .type = SG_V_INT, .i = 1 } };
+    assert_int_equal(sg_row_portable(x, 2, &a), 0);
+    assert_int_equal(sg_row_portable(y, 2, &b), 0);
+    assert_int_equal(sg_value_cmp(&x[0], &y[0]) != 0, 1);
+    assert_int_equal(x[1].type, SG_V_TEXT);
+    assert_int_equal(y[1].type, SG_V_NUMERIC);
+    sg_buf_free(&a);
+    sg_buf_free(&b);
+    sg_buf_free(&ea);
+    sg_buf_free(&eb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(vectors),
         cmocka_unit_test(digest_vectors),
         cmocka_unit_test(zero_forms_differ),
+        cmocka_unit_test(portable_forms_across_engines),
         cmocka_unit_test(roundtrip),
     };
     return cmocka_run_group_tests_name("value", tests, NULL, NULL);

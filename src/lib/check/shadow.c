@@ -16,6 +16,7 @@
 #include "check/sqlparse.h"
 #include "internal.h"
 #include "move/apply.h"
+#include "plan/mapping.h"
 #include "state/control.h"
 
 /* Rows of one side shown in a mismatch. */
@@ -84,26 +85,26 @@ static int push_digest(side *s, sg_digest d)
     return 0;
 }
 
-/* A row of `s`'s statement whose digest is in `want` (sorted, n_want),
- * rendered into `shown` while fewer than SHOWN_ROWS are. */
+/* A row whose digest is in `want` (sorted, n_want), as the engine gave it
+ * (`row`, formatted), appended to `shown` while fewer than SHOWN_ROWS are. */
 static void show_row(sg_buf *shown, int *n_shown, const sg_digest *want, size_t n_want,
-                     sg_digest d, const sg_value *v, size_t n)
+                     sg_digest d, const sg_buf *row)
 {
     if (*n_shown >= SHOWN_ROWS || !bsearch(&d, want, n_want, sizeof d, digest_cmp))
         return;
     sg_buf_puts(shown, (*n_shown)++ ? ", " : "");
-    sg_key_format(shown, v, n);
+    sg_buf_puts(shown, sg_buf_str(row));
 }
 
 /* Runs statement `kept` (reset after), or `sql` once, on a read-only
  * session c into out's digests (or, with `want`, renders rows whose
  * digests it holds). 0, or the statement's error (SG_EDB) in err. */
 static int run_side(sg_conn *c, sg_stmt *kept, const char *sql, size_t n_params,
-                    const char *const *params, side *out, const sg_digest *want, size_t n_want,
-                    sg_buf *shown, sg_err *err)
+                    const char *const *params, bool loose, side *out, const sg_digest *want,
+                    size_t n_want, sg_buf *shown, sg_err *err)
 {
     sg_stmt *s = kept;
-    sg_buf scratch = SG_BUF_INIT;
+    sg_buf scratch = SG_BUF_INIT, conv = SG_BUF_INIT, row = SG_BUF_INIT;
     sg_value v[SG_MAX_COLS];
     int n_shown = 0, rc = 0;
     int64_t t0 = mono_us();
@@ -122,9 +123,17 @@ static int run_side(sg_conn *c, sg_stmt *kept, const char *sql, size_t n_params,
         rc = 0;
         for (int i = 0; i < cols; i++)
             sg_db_column(s, i, &v[i]);
+        if (want) { /* shown as this engine gave it */
+            sg_buf_reset(&row);
+            sg_key_format(&row, v, (size_t)cols);
+        }
+        if (loose && sg_row_portable(v, (size_t)cols, &conv)) {
+            rc = sg_err_set(err, SG_ENOMEM, "out of memory");
+            break;
+        }
         sg_digest d = row_digest(&scratch, v, (size_t)cols);
         if (want) {
-            show_row(shown, &n_shown, want, n_want, d, v, (size_t)cols);
+            show_row(shown, &n_shown, want, n_want, d, &row);
         } else if (out->n >= SG_SHADOW_MAX_ROWS) {
             out->too_many = true;
             break;
@@ -148,6 +157,8 @@ done:
     else
         sg_db_finalize(s);
     sg_buf_free(&scratch);
+    sg_buf_free(&conv);
+    sg_buf_free(&row);
     return rc;
 }
 
@@ -200,6 +211,7 @@ typedef struct shadow_run {
     sg_shadow_sessions *ses;
     const char *sql, *tsql;
     long map;               /* the kept statements of this mapping; -1 none */
+    bool loose;             /* two engines: values in their portable form */
     size_t n_params;
     const char *const *params;
     side src, tgt;
@@ -218,7 +230,7 @@ static int one_side(shadow_run *r, bool source, side *out, const sg_digest *want
         rc = sg_shadow_slot(r->ses, SG_SHADOW_SLOT((size_t)r->map, source), sql, &kept, err);
     if (!rc)
         rc = run_side(sg_shadow_session(r->ses, source), kept, sql, r->n_params, r->params,
-                      out, want, n_want, shown, err);
+                      r->loose, out, want, n_want, shown, err);
     return rc;
 }
 
@@ -402,7 +414,8 @@ int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_
     sg_err perr = { 0 };
     sg_buf ssql = SG_BUF_INIT, tsql = SG_BUF_INIT;
     char why[SG_ERRMSG_MAX + 32];
-    shadow_run run = { m, NULL, sql, NULL, -1, n_params, params, { 0 }, { 0 } };
+    shadow_run run = { m, NULL, sql, NULL, -1, sg_typemap_crossing(m), n_params, params,
+                       { 0 }, { 0 } };
     int rc = sg_shadow_sessions_get(m, &run.ses);
     if (rc)
         return rc;
@@ -451,7 +464,8 @@ static int compare_sql(sg_migration *m, long map, const char *src_sql, const cha
                        size_t n_params, const char *const *params, bool ordered,
                        sg_shadow_result *out)
 {
-    shadow_run run = { m, NULL, src_sql, tgt_sql, map, n_params, params, { 0 }, { 0 } };
+    shadow_run run = { m, NULL, src_sql, tgt_sql, map, sg_typemap_crossing(m), n_params, params,
+                       { 0 }, { 0 } };
     int rc = sg_shadow_sessions_get(m, &run.ses);
     if (!rc)
         rc = compare(&run, ordered, out);

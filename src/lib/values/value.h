@@ -60,6 +60,14 @@ bool sg_row_equal(const sg_value *a, const sg_value *b, size_t n);
 
 /* Appends a readable rendering of a key: (1, 'a''b', NULL, x'00ff'). */
 void sg_key_format(sg_buf *b, const sg_value *v, size_t n);
+/* Row v (n values) in the form two engines' answers share (shadow reads
+ * across engines): a bool as the int 0/1; an int, a double and an exact
+ * decimal as the decimal in its shortest plain spelling (1, 1.0 and 1.00
+ * alike; a double by its shortest round-trip digits); a date/time as its
+ * text; anything else, NaN and infinities as they are. The spellings live
+ * in scratch (reset first), which must outlive the values. 0, or -1 out
+ * of memory (v then partly converted: do not use it). */
+int sg_row_portable(sg_value *v, size_t n, sg_buf *scratch);
 
 /* A 128-bit row-set digest: XXH3-128 over the canonical encodings fed in
  * order (Collet, xxHash, XXH3 128-bit variant). */
