@@ -135,6 +135,11 @@ int sg_shadow_record(sg_migration *m, const char *sql, const sg_shadow_result *r
     return m->shadow->n >= MAX_HELD ? sg_shadow_flush(m) : 0;
 }
 
+/* The upserts of one flush, prepared on first use and reused. */
+typedef struct flush_stmts {
+    sg_stmt *count, *bucket;
+} flush_stmts;
+
 /* Runs a bound statement (finalizing it), or only finalizes it after rc. */
 static int finish(sg_migration *m, sg_stmt *s, int rc)
 {
@@ -145,36 +150,47 @@ static int finish(sg_migration *m, sg_stmt *s, int rc)
     return sg_control_run(&m->err, s);
 }
 
-static int add_count(sg_migration *m, const held *h, int kind, int64_t n)
+/* Binds the key every row of a held entry shares: $1 migration, $2
+ * minute, $3 fingerprint. */
+static int bind_held(sg_migration *m, sg_stmt *s, const held *h)
 {
-    sg_stmt *s = NULL;
-    int rc = sg_control_prepare(&m->err, m->tgt, "INSERT INTO @shadow_stats AS s (migration, "
-                                "minute, fingerprint, kind, n) VALUES ($1, $2, $3, $4, $5) "
-                                "ON CONFLICT (migration, minute, fingerprint, kind) DO "
-                                "UPDATE SET n = s.n + excluded.n", &s);
-    if (!rc && (sg_db_bind_text(s, 1, m->spec->name, &m->err) ||
-                sg_db_bind_int(s, 2, h->minute, &m->err) ||
-                sg_db_bind_text(s, 3, h->fingerprint, &m->err) ||
-                sg_db_bind_int(s, 4, kind, &m->err) || sg_db_bind_int(s, 5, n, &m->err)))
-        rc = SG_EDB;
-    return finish(m, s, rc);
+    return sg_db_bind_text(s, 1, m->spec->name, &m->err) ||
+           sg_db_bind_int(s, 2, h->minute, &m->err) ||
+           sg_db_bind_text(s, 3, h->fingerprint, &m->err) ? SG_EDB : 0;
 }
 
-static int add_bucket(sg_migration *m, const held *h, int side, int bucket, int64_t n)
+/* Runs kept statement s bound with a, b (and c when >= 0) after the
+ * entry's key, then resets it for the next row. */
+static int add_row(sg_migration *m, sg_stmt **s, const char *tmpl, const held *h, int64_t a,
+                   int64_t b, int64_t c)
 {
-    sg_stmt *s = NULL;
-    int rc = sg_control_prepare(&m->err, m->tgt, "INSERT INTO @shadow_latency AS s "
-                                "(migration, minute, fingerprint, side, bucket, n) VALUES ($1, "
-                                "$2, $3, $4, $5, $6) ON CONFLICT (migration, minute, "
-                                "fingerprint, side, bucket) DO UPDATE SET n = s.n + "
-                                "excluded.n", &s);
-    if (!rc && (sg_db_bind_text(s, 1, m->spec->name, &m->err) ||
-                sg_db_bind_int(s, 2, h->minute, &m->err) ||
-                sg_db_bind_text(s, 3, h->fingerprint, &m->err) ||
-                sg_db_bind_int(s, 4, side, &m->err) || sg_db_bind_int(s, 5, bucket, &m->err) ||
-                sg_db_bind_int(s, 6, n, &m->err)))
+    int rc = *s ? 0 : sg_control_prepare(&m->err, m->tgt, tmpl, s);
+    if (!rc && (bind_held(m, *s, h) || sg_db_bind_int(*s, 4, a, &m->err) ||
+                sg_db_bind_int(*s, 5, b, &m->err) ||
+                (c >= 0 && sg_db_bind_int(*s, 6, c, &m->err))))
         rc = SG_EDB;
-    return finish(m, s, rc);
+    if (!rc)
+        rc = sg_db_step(*s, &m->err) < 0 ? SG_EDB : 0;
+    if (*s)
+        sg_db_reset(*s);
+    return rc;
+}
+
+static int add_count(sg_migration *m, flush_stmts *fs, const held *h, int kind, int64_t n)
+{
+    return add_row(m, &fs->count, "INSERT INTO @shadow_stats AS s (migration, minute, "
+                   "fingerprint, kind, n) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (migration, "
+                   "minute, fingerprint, kind) DO UPDATE SET n = s.n + excluded.n", h, kind, n,
+                   -1);
+}
+
+static int add_bucket(sg_migration *m, flush_stmts *fs, const held *h, int side, int bucket,
+                      int64_t n)
+{
+    return add_row(m, &fs->bucket, "INSERT INTO @shadow_latency AS s (migration, minute, "
+                   "fingerprint, side, bucket, n) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT "
+                   "(migration, minute, fingerprint, side, bucket) DO UPDATE SET n = s.n + "
+                   "excluded.n", h, side, bucket, n);
 }
 
 /* An example, while the shape has fewer than EXAMPLES_PER_FP. */
@@ -196,18 +212,18 @@ static int add_example(sg_migration *m, const held *h)
     return finish(m, s, rc);
 }
 
-static int write_held(sg_migration *m, const held *h, bool *compared)
+static int write_held(sg_migration *m, flush_stmts *fs, const held *h, bool *compared)
 {
     int rc = 0;
     for (int k = 0; k < SG_SHADOW_KINDS && !rc; k++)
         if (h->kinds[k]) {
-            rc = add_count(m, h, k, h->kinds[k]);
+            rc = add_count(m, fs, h, k, h->kinds[k]);
             *compared = *compared || k <= SG_SHADOW_NONDETERMINISTIC;
         }
     for (int side = 0; side < 2 && !rc; side++)
         for (int b = 0; b < SG_HIST_BUCKETS && !rc; b++)
             if (h->side[side].counts[b])
-                rc = add_bucket(m, h, side, b, h->side[side].counts[b]);
+                rc = add_bucket(m, fs, h, side, b, h->side[side].counts[b]);
     return !rc && h->example ? add_example(m, h) : rc;
 }
 
@@ -234,8 +250,11 @@ int sg_shadow_flush(sg_migration *m)
          i++)
         rc = sg_control_exec(&m->err, m->tgt, stats_ddl[i]);
     bool compared = false;
+    flush_stmts fs = { NULL, NULL };
     for (size_t i = 0; !rc && i < m->shadow->n; i++)
-        rc = write_held(m, &m->shadow->v[i], &compared);
+        rc = write_held(m, &fs, &m->shadow->v[i], &compared);
+    sg_db_finalize(fs.count);
+    sg_db_finalize(fs.bucket);
     if (!rc && compared)
         rc = mark_shadowing(m);
     if (!rc)
