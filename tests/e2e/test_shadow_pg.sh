@@ -232,6 +232,28 @@ test_postgres_reads_on_a_sqlite_target() {
     fail "a changed amount in SQLite: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
 }
 
+# shadow --follow on the server's live jsonlog (the file current_logfiles
+# names): reads made after it started are compared as the collector
+# writes them, and recorded for status
+shadow_compared_at_least() { [ "$($SEGUE status "$1" --json | jq '.shadow.compared')" -ge "$2" ]; }
+test_follow_the_live_jsonlog() {
+  fresh_db shtgt8 || { fail "fresh database"; return; }
+  local dst=$DB_URI d i; d=$(scratch)
+  fresh_db shsrc8 || { fail "fresh database"; return; }
+  "$PG_BIN/pgbench" -i -q -s 1 "$DB_URI" >/dev/null 2>&1 || { fail "pgbench -i"; return; }
+  accounts_into "$d/m.yaml" "$DB_URI" "$dst"
+  started_caught_up "$d/m.yaml"
+  local log; log=$PG_DIR/data/$(grep jsonlog "$PG_DIR/data/current_logfiles" | cut -d' ' -f2)
+  [ -f "$log" ] || { fail "no current jsonlog: $(cat "$PG_DIR/data/current_logfiles")"; return; }
+  $SEGUE shadow "$d/m.yaml" --log "$log" --database shsrc8 --follow --json > "$d/f.json" 2> "$d/f.err" &
+  local sh=$!
+  for i in $(seq 1 30); do echo "SELECT abalance FROM pgbench_accounts WHERE aid = $i;"; done | psql -Xq "$DB_URI" >/dev/null
+  wait_for "30 reads followed and recorded" 60 shadow_compared_at_least "$d/m.yaml" 30 || { kill $sh; return; }
+  kill -TERM $sh; wait $sh; local rc=$?
+  [ $rc = 0 ] && [ "$(jq -c '[.outcomes.match, .outcomes.mismatch]' "$d/f.json")" = "[30,0]" ] ||
+    fail "follow of the live log: exit $rc: $(jq -c .outcomes "$d/f.json") $(cat "$d/f.err")"
+}
+
 # what verify cannot see: a transform that loses precision (the target
 # equals the mapping of the source, but the old query reads other sums: a
 # mismatch) and a target column with another collation under an ORDER BY

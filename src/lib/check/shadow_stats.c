@@ -351,20 +351,21 @@ int sg_shadow_status(sg_migration *m, int64_t window_ms, sg_status *out)
     sg_hist *h = calloc(2, sizeof *h);
     if (!h)
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    rc = window_rows(m, "SELECT kind, sum(n) FROM @shadow_stats WHERE migration = $1 AND "
-                     "minute >= $2 GROUP BY kind", since, add_kind, out);
+    /* sums cast: PostgreSQL's sum of a bigint is a numeric */
+    rc = window_rows(m, "SELECT kind, CAST(sum(n) AS BIGINT) FROM @shadow_stats WHERE "
+                     "migration = $1 AND minute >= $2 GROUP BY kind", since, add_kind, out);
     if (!rc)
-        rc = window_rows(m, "SELECT side, bucket, sum(n) FROM @shadow_latency WHERE "
-                         "migration = $1 AND minute >= $2 GROUP BY side, bucket", since,
+        rc = window_rows(m, "SELECT side, bucket, CAST(sum(n) AS BIGINT) FROM @shadow_latency "
+                         "WHERE migration = $1 AND minute >= $2 GROUP BY side, bucket", since,
                          add_bucket_row, h);
     if (!rc)
-        rc = window_rows(m, "SELECT fingerprint, sum(n) FROM @shadow_stats WHERE migration "
-                         "= $1 AND minute >= $2 AND kind IN (1, 2) GROUP BY fingerprint "
-                         "ORDER BY 2 DESC, 1 LIMIT 3", since, add_worst, out);
+        rc = window_rows(m, "SELECT fingerprint, CAST(sum(n) AS BIGINT) FROM @shadow_stats "
+                         "WHERE migration = $1 AND minute >= $2 AND kind IN (1, 2) GROUP BY "
+                         "fingerprint ORDER BY 2 DESC, 1 LIMIT 3", since, add_worst, out);
     if (!rc)
         rc = window_rows(m, "SELECT kind, detail, query FROM @shadow_examples WHERE migration "
-                         "= $1 AND at_ms >= $2 * 60000 ORDER BY at_ms DESC, id DESC LIMIT 1",
-                         since, add_example_row, out);
+                         "= $1 AND at_ms >= $2 ORDER BY at_ms DESC, id DESC LIMIT 1",
+                         since * 60000, add_example_row, out);
     /* a histogram read back has no exact maximum: its top bucket bounds it */
     for (int side = 0; side < 2; side++)
         h[side].max_us = INT64_MAX;

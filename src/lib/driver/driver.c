@@ -133,6 +133,12 @@ int64_t sg_db_column_int(sg_stmt *s, int i)
         return v.i;
     if (v.type == SG_V_REAL)
         return (int64_t)v.d;
+    if (v.type == SG_V_NUMERIC && v.n < 32) { /* PostgreSQL's sum(bigint) */
+        char t[32];
+        memcpy(t, v.p, v.n);
+        t[v.n] = '\0';
+        return strtoll(t, NULL, 10);
+    }
     return 0;
 }
 
