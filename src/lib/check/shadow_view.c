@@ -150,6 +150,9 @@ static void refuse(const sg_migration *m, const sg_sqlparse *q, const char *t,
     else if (filtered && q->recursive)
         snprintf(why, why_size, "names table %s, whose mapping has a where filter, in a "
                  "WITH RECURSIVE", t);
+    else if (n && q->recursive && sg_db_same_name(m->tgt, maps[0]->fwd.to_table, t))
+        snprintf(why, why_size, "names table %s, whose new table has its name, in a WITH "
+                 "RECURSIVE", t);
     else if (col)
         snprintf(why, why_size, "names column %s, which no reverse expression gives "
                  "back from %s", col, maps[0]->fwd.to_table);
