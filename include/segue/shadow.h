@@ -56,14 +56,18 @@ typedef struct sg_shadow_result {
 } sg_shadow_result;
 
 /* Runs `sql` (one statement, written for the source's tables) on both
- * sides of migration m, each in a read-only transaction, `n_params` text
- * values bound to its placeholders, and classifies the outcome into *out
- * (cleared first; free with sg_shadow_result_clear). A source or target
- * that refuses the query is an outcome, not an error. On a handle opened
- * read_only each side's statement runs as it is (the sessions are
- * read-only), one round trip per side: the fastest way to replay. Thread safety: a
+ * sides of migration m, `n_params` text values bound to its placeholders,
+ * and classifies the outcome into *out (cleared first; free with
+ * sg_shadow_result_clear). Each side runs in a read-only session (every
+ * statement a read-only transaction), one round trip per side: a handle
+ * opened read_only lends its own sessions, a writable one opens two of
+ * its own on its first shadow read (closed with the handle). Query shapes
+ * are parsed once per handle (literals taken out). A source or target
+ * that refuses the query, or whose server went away (a new session is
+ * tried on the next read), is an outcome, not an error. Thread safety: a
  * handle is used by one thread at a time. Errors: SG_EINVAL (a NULL
- * argument), SG_ENOMEM, SG_EDB (a read-only transaction could not begin). */
+ * argument), SG_ENOMEM, SG_EDB (the read-only sessions cannot be opened,
+ * the changelog cannot be read while classifying a difference). */
 int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_t n_params,
                   const char *const *params);
 

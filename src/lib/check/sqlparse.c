@@ -12,8 +12,8 @@
 #include <segue/segue.h>
 
 /* Functions whose call changes state though a SELECT holds it: refused so
- * that a shadow read never runs them (the read-only transaction around
- * every shadow read refuses them too). */
+ * that a shadow read never runs them (the read-only session every shadow
+ * read runs in refuses them too). */
 static const char *const writing_functions[] = {
     "nextval", "setval", "pg_advisory_lock", "pg_advisory_xact_lock",
     "pg_advisory_lock_shared", "pg_advisory_xact_lock_shared",
