@@ -197,6 +197,10 @@ int sg_querylog_grow(sg_querylog *l, const char *text, size_t len);
  * last SQL statement with no `;` yet, is left for after the next
  * sg_querylog_grow instead of taken (or counted unreadable). */
 void sg_querylog_follow(sg_querylog *l, bool on);
+/* Passes over everything the log holds now (`segue shadow --follow
+ * --from-end`): reading goes on with what is written from here on (a
+ * jsonlog or csvlog line still being written is read when it ends). */
+void sg_querylog_skip_all(sg_querylog *l);
 /* Lines (or, for SQL, statements) that could not be read so far. */
 int64_t sg_querylog_unreadable(const sg_querylog *l);
 /* Bytes of the log read so far (for progress). */

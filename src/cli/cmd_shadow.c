@@ -534,6 +534,12 @@ static int parse_options(const cli_cmd *c, cli_args *a, shadow_feed *feed, repor
     feed->path = cli_get(c, a, "log");
     feed->database = cli_get(c, a, "database");
     feed->follow = cli_has(c, a, "follow");
+    feed->from_end = cli_has(c, a, "from-end");
+    if (feed->from_end && !feed->follow) {
+        fprintf(stderr, "segue shadow: --from-end goes with --follow (it skips what the log "
+                        "holds now and replays what is written from then on)\n");
+        return EXIT_USAGE;
+    }
     feed->sample = 1;
     if (!feed->path) {
         fprintf(stderr, "segue shadow: --log FILE is required (a PostgreSQL jsonlog or "

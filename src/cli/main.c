@@ -69,6 +69,8 @@ static const cli_opt o_shadow[] = {
                             "times the source's (over 5 reads or more)" },
     { "follow", NULL, "keep reading the log as it grows, and across rotation (like "
                       "tail -F), until --duration or a signal" },
+    { "from-end", NULL, "with --follow: skip what the log holds now, replay what is "
+                        "written from then on" },
     { "sample", "SHARE", "replay only this share of the statements (0.1: one in ten)" },
     { "rate", "N", "replay at most N statements per second" },
     { "duration", "DURATION", "stop after DURATION (30s, 10m, 2h) and report" },

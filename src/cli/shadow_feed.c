@@ -104,7 +104,11 @@ int feed_open(shadow_feed *f)
     int64_t now = feed_now_us();
     f->next_slot_us = now;
     f->deadline_us = f->duration_ms ? now + f->duration_ms * 1000 : 0;
-    return open_reader(f) ? 1 : 0;
+    if (open_reader(f))
+        return 1;
+    if (f->from_end)
+        sg_querylog_skip_all(f->log);
+    return 0;
 }
 
 /* The open file's bytes past those read, if it grew: 1 grown, 0 not,

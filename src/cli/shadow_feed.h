@@ -14,6 +14,7 @@ typedef struct shadow_feed {
     sg_querylog_format format;
     const char *database;       /* --database, or NULL */
     bool follow;
+    bool from_end;              /* with follow: only what is written from now */
     double sample;              /* share of the statements taken (0, 1] */
     double rate;                /* statements per second at most; 0: no cap */
     int64_t duration_ms;        /* stop after; 0: at the end of the log */

@@ -765,9 +765,22 @@ test_shadow_follow_sample_rate() {
   local t0=$EPOCHREALTIME
   check "shadow --rate" $SEGUE shadow "$d/m.yaml" --log "$reads" --rate 20 --no-record --max-mismatch 1 >/dev/null
   awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a >= 0.55) }' || fail "--rate 20 replayed 12 statements in under 0.55 s"
+  # --from-end: what the log holds now is passed over
+  local was; was=$($SEGUE status "$d/m.yaml" --json | jq '.shadow.compared')
+  $SEGUE shadow "$d/m.yaml" --log "$log" --follow --from-end --status-interval 100ms --json \
+    > "$d/end.json" 2> "$d/end.err" &
+  sh=$!
+  # once it waits at the end (its progress line says so), two new reads
+  wait_for "the follower at the end of the log" 60 grep -q "following" "$d/end.err" || { kill $sh; return; }
+  for i in 11 12; do echo "SELECT Name FROM Track WHERE TrackId = $i;"; done >> "$log"
+  wait_for "the two reads written after the start" 60 shadow_compared "$d/m.yaml" $((was + 2)) || { kill $sh; return; }
+  kill -TERM $sh; wait $sh
+  [ "$(jq '.compared' "$d/end.json")" = 2 ] || fail "--from-end replayed what the log held: $(jq -c .outcomes "$d/end.json")"
+  out=$($SEGUE shadow "$d/m.yaml" --log "$log" --from-end 2>&1); rc=$?
+  [ $rc = 2 ] && echo "$out" | grep -q -- "--from-end goes with --follow" || fail "--from-end alone: exit $rc: $out"
   # --duration ends a follow with nothing more to read by itself
   local out; out=$(timeout 60 $SEGUE shadow "$d/m.yaml" --log "$log" --follow --duration 1s --no-record --json); rc=$?
-  [ $rc = 0 ] && [ "$(echo "$out" | jq '.compared')" = 3 ] || fail "--follow --duration 1s: exit $rc: $out"
+  [ $rc = 0 ] && [ "$(echo "$out" | jq '.compared')" = 5 ] || fail "--follow --duration 1s: exit $rc: $out"
   for i in "--sample 0" "--sample 1.5" "--rate 0" "--rate x" "--duration 5" "--max-mismatch=-0.1"; do
     out=$($SEGUE shadow "$d/m.yaml" --log "$reads" $i 2>&1); rc=$?
     [ $rc = 2 ] && echo "$out" | grep -q -- "${i%%[ =]*} '" || fail "shadow $i: exit $rc: $out"

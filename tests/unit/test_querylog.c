@@ -168,6 +168,41 @@ static void followed_logs_wait_for_the_line_being_written(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* --from-end: what a log holds is passed over, a line being written is
+ * read once it ends, and what follows is read */
+static void skip_all_then_follow(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 1\"}\n"
+        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 2\"}\n";
+    static const char csv[] =
+        "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,x,3/1,0,LOG,00000,"
+        "\"duration: 0.1 ms  statement: SELECT 'a\nb'\",,,,,,,,,\"app\",client backend,,0\n"
+        "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,x,3/1,0,LOG,00000,"
+        "\"duration: 0.1 ms  statement: SELECT 3\",,,,,,,,,\"app\",client backend,,0\n";
+    const char *texts[2] = { json, csv };
+    const char *second[2] = { "SELECT 2", "SELECT 3" };
+    for (int t = 0; t < 2; t++) {
+        const char *text = texts[t];
+        /* cut inside the second line or record */
+        size_t cut = (size_t)(strstr(strchr(text, '\n'), "duration") - text) + 20;
+        sg_querylog *l = NULL;
+        sg_logged_query q;
+        assert_int_equal(sg_querylog_open(&l, text, cut, SG_QUERYLOG_AUTO), 0);
+        sg_querylog_follow(l, true);
+        sg_querylog_skip_all(l);
+        assert_false(sg_querylog_next(l, &q));
+        assert_int_equal(sg_querylog_grow(l, text, strlen(text)), 0);
+        assert_true(sg_querylog_next(l, &q));
+        assert_string_equal(q.sql, second[t]);
+        sg_logged_query_clear(&q);
+        assert_false(sg_querylog_next(l, &q));
+        assert_int_equal(sg_querylog_unreadable(l), 0);
+        sg_querylog_free(l);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +210,7 @@ int main(void)
         cmocka_unit_test(csvlog_with_quotes_and_newlines),
         cmocka_unit_test(sql_with_nul_bytes_and_bad_utf8),
         cmocka_unit_test(followed_logs_wait_for_the_line_being_written),
+        cmocka_unit_test(skip_all_then_follow),
         cmocka_unit_test(histograms_bound_the_error_and_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

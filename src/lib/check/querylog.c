@@ -104,6 +104,34 @@ int sg_querylog_grow(sg_querylog *l, const char *text, size_t len)
     return 0;
 }
 
+void sg_querylog_skip_all(sg_querylog *l)
+{
+    if (!l)
+        return;
+    if (l->f == SG_QUERYLOG_SQL) {
+        l->pos = l->len;
+        return;
+    }
+    /* past the last whole line: a line still being written is read when
+     * it ends (csvlog: past the last whole record, quotes and all) */
+    sg_logged_query q;
+    bool follow = l->follow;
+    int64_t bad = l->unreadable;
+    l->follow = true;
+    if (l->f == SG_QUERYLOG_JSONLOG) {
+        const char *nl = l->len ? memrchr(l->text, '\n', l->len) : NULL;
+        l->pos = nl ? (size_t)(nl - l->text) + 1 : 0;
+    } else {
+        char *saved = l->database;
+        l->database = NULL;
+        while (sg_querylog_next(l, &q))
+            sg_logged_query_clear(&q);
+        l->database = saved;
+    }
+    l->follow = follow;
+    l->unreadable = bad;
+}
+
 void sg_querylog_follow(sg_querylog *l, bool on)
 {
     if (l)
