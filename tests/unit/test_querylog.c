@@ -108,6 +108,14 @@ static void histograms_bound_the_error_and_merge(void **state)
     assert_int_equal(sg_hist_percentile(&empty, 50), 7);
 }
 
+/* A jsonlog of two statements, and one csvlog record of statement sql. */
+static const char json[] =
+    "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 1\"}\n"
+    "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 2\"}\n";
+#define CSV_STATEMENT(sql)                                                                  \
+    "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,x,3/1,0,LOG,00000,"              \
+    "\"duration: 0.1 ms  statement: " sql "\",,,,,,,,,\"app\",client backend,,0\n"
+
 /* The statements a followed log gives from its first `cut` bytes, then
  * after growing to all of text, as "sql;" into out. */
 static void follow_in_two(const char *text, size_t cut, char *first, char *then, size_t size,
@@ -137,14 +145,7 @@ static void follow_in_two(const char *text, size_t cut, char *first, char *then,
 static void followed_logs_wait_for_the_line_being_written(void **state)
 {
     (void)state;
-    static const char json[] =
-        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 1\"}\n"
-        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 2\"}\n";
-    static const char csv[] =
-        "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,x,3/1,0,LOG,00000,"
-        "\"duration: 0.1 ms  statement: SELECT 1\",,,,,,,,,\"app\",client backend,,0\n"
-        "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,x,3/1,0,LOG,00000,"
-        "\"duration: 0.1 ms  statement: SELECT 'a\nb'\",,,,,,,,,\"app\",client backend,,0\n";
+    static const char csv[] = CSV_STATEMENT("SELECT 1") CSV_STATEMENT("SELECT 'a\nb'");
     static const char sql[] = "SELECT 1; SELECT 'x;y'; SELECT 3;";
     char a[256], b[256];
     int64_t bad = -1;
@@ -173,14 +174,7 @@ static void followed_logs_wait_for_the_line_being_written(void **state)
 static void skip_all_then_follow(void **state)
 {
     (void)state;
-    static const char json[] =
-        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 1\"}\n"
-        "{\"dbname\":\"d\",\"message\":\"duration: 0.1 ms  statement: SELECT 2\"}\n";
-    static const char csv[] =
-        "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,x,3/1,0,LOG,00000,"
-        "\"duration: 0.1 ms  statement: SELECT 'a\nb'\",,,,,,,,,\"app\",client backend,,0\n"
-        "2026-12-02 10:00:00.000 UTC,\"u\",\"d\",1,\"h\",s,1,SELECT,x,3/1,0,LOG,00000,"
-        "\"duration: 0.1 ms  statement: SELECT 3\",,,,,,,,,\"app\",client backend,,0\n";
+    static const char csv[] = CSV_STATEMENT("SELECT 'a\nb'") CSV_STATEMENT("SELECT 3");
     const char *texts[2] = { json, csv };
     const char *second[2] = { "SELECT 2", "SELECT 3" };
     for (int t = 0; t < 2; t++) {
