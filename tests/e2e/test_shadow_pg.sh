@@ -16,6 +16,14 @@ pg_start -c logging_collector=on -c log_destination=jsonlog -c log_directory=log
 # statements of the server's log that ran in database $1, matching $2
 logged() { cat "$PG_DIR"/data/log/*.json 2>/dev/null | grep -F "\"dbname\":\"$1\"" | grep -c -- "$2"; }
 logged_at_least() { [ "$(logged "$1" "$2")" -ge "$3" ]; }
+# the server's log into file $3 once it holds a statement of database $1
+# matching $2
+log_once_holds() { # db pattern file
+  wait_for "the log holds the reads" 60 logged_at_least "$1" "$2" 1 || return 1
+  cat "$PG_DIR"/data/log/*.json > "$3"
+}
+# a shadow report's outcomes and examples, for a failure message
+outcomes_examples() { echo "$1" | jq -c '[.outcomes, [.fingerprints[].examples[]]]'; }
 
 accounts_into() { # spec source target
   printf 'version: 1\nname: shpg\nsource: %s\ntarget: %s\nmappings:\n  - from: pgbench_accounts\n    to: accounts\n    create: true\n    columns: {id: aid, branch: bid, balance: abalance, pad: filler}\n' \
@@ -92,7 +100,7 @@ sysbench_replayed() { # spec db target-uri target-table
     log_slice "$2" "$at" "$d/$mode.json" \
       "$([ $mode = auto ] && echo 'execute [^"]*FROM sbtest1' || echo 'statement: SELECT[^"]*FROM sbtest1')" || return
     out=$($SEGUE shadow "$1" --log "$d/$mode.json" --database "$2" --concurrency 2 --json) ||
-      fail "shadow of sysbench --db-ps-mode=$mode: exit $?: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+      fail "shadow of sysbench --db-ps-mode=$mode: exit $?: $(outcomes_examples "$out")"
     [ "$(echo "$out" | jq -c '[.outcomes.match, .outcomes.mismatch, .outcomes.order_only, .unreadable]')" = "[$((SB_EVENTS * 14)),0,0,0]" ] ||
       fail "sysbench --db-ps-mode=$mode replayed: $(echo "$out" | jq -c '[.outcomes, .unreadable]')"
     [ "$(echo "$out" | jq '[.fingerprints[] | select(.outcomes.match > 0 and (.source_p50_us <= 0 or .target_p50_us <= 0))] | length')" = 0 ] ||
@@ -147,13 +155,12 @@ test_split_and_where_on_postgres() {
     -c "SELECT city, count(*), max(length(bio)) FROM people GROUP BY city ORDER BY city" \
     -c "SELECT p.name, sum(o.total) FROM people p JOIN orders o ON o.person = p.id WHERE p.id < 40 GROUP BY p.name ORDER BY 1" \
     -c "SELECT count(*), sum(total) FROM orders" >/dev/null
-  wait_for "the log holds the reads" 60 logged_at_least shsrc4 "sum(total) FROM orders" 1 || return
-  cat "$PG_DIR"/data/log/*.json > "$d/log.json"
+  log_once_holds shsrc4 "sum(total) FROM orders" "$d/log.json" || return
   local out; out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc4 --json) ||
-    fail "shadow: exit $?: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+    fail "shadow: exit $?: $(outcomes_examples "$out")"
   # (the set-up statement above is skipped: not a read)
   [ "$(echo "$out" | jq -c '[.outcomes.match, .outcomes.mismatch, .outcomes.skipped]')" = "[4,0,1]" ] ||
-    fail "split and where: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+    fail "split and where: $(outcomes_examples "$out")"
 }
 
 # bad input, each counted, none fatal, nothing written anywhere: a log
@@ -220,16 +227,15 @@ test_postgres_reads_on_a_sqlite_target() {
   started_caught_up "$d/m.yaml"
   psql -Xq "$DB_URI" -c "SELECT * FROM ledger WHERE id = 7" -c "SELECT count(*), sum(amount), sum(ratio) FROM ledger WHERE paid" \
     -c "SELECT id, note, amount FROM ledger WHERE amount > 600 ORDER BY id" -c "SELECT paid, count(*) FROM ledger GROUP BY paid ORDER BY paid" >/dev/null
-  wait_for "the log holds the reads" 60 logged_at_least shsrc7 "GROUP BY paid" 1 || return
-  cat "$PG_DIR"/data/log/*.json > "$d/log.json"
+  log_once_holds shsrc7 "GROUP BY paid" "$d/log.json" || return
   local out; out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc7 --json) ||
-    fail "shadow into SQLite: exit $?: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+    fail "shadow into SQLite: exit $?: $(outcomes_examples "$out")"
   [ "$(echo "$out" | jq -c '[.outcomes.match, .outcomes.mismatch, .outcomes.target_error]')" = "[4,0,0]" ] ||
-    fail "into SQLite: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+    fail "into SQLite: $(outcomes_examples "$out")"
   as_segue "$d/t.db" "UPDATE ledger SET amount = amount + 0.01 WHERE id = 7"
   out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc7 --json)
   echo "$out" | jq -r '.fingerprints[].examples[]' | grep -q "only the target returns: (7, 15.76" ||
-    fail "a changed amount in SQLite: $(echo "$out" | jq -c '[.outcomes, [.fingerprints[].examples[]]]')"
+    fail "a changed amount in SQLite: $(outcomes_examples "$out")"
 }
 
 # shadow --follow on the server's live jsonlog (the file current_logfiles
@@ -274,8 +280,7 @@ test_lossy_transform_and_collation_found() {
     fail "collation on the target: $(psql -Xq "$dst" -c 'ALTER TABLE goods ALTER COLUMN label TYPE text COLLATE "und-x-icu"' 2>&1)"
   psql -Xq "$DB_URI" -c "SELECT sum(price) FROM items" -c "SELECT id, name FROM items ORDER BY name" \
     -c "SELECT count(*) FROM items WHERE name LIKE 'a%'" >/dev/null
-  wait_for "the log holds the reads" 60 logged_at_least shsrc2 "FROM items WHERE name LIKE" 1 || return
-  cat "$PG_DIR"/data/log/*.json > "$d/log.json"
+  log_once_holds shsrc2 "FROM items WHERE name LIKE" "$d/log.json" || return
   local out; out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc2 --json); local rc=$?
   [ $rc = 3 ] || fail "shadow: exit $rc"
   kind_of() { echo "$out" | jq -r --arg q "$1" '.fingerprints[] | select(.query | contains($q)) | .outcomes | to_entries[] | select(.value > 0) | .key'; }
@@ -301,8 +306,7 @@ test_dropped_index_is_slow() {
   psql -Xq -v ON_ERROR_STOP=1 "$dst" -c "DROP INDEX events_user" -c "ANALYZE events" >/dev/null || fail "drop the index"
   local i
   for i in $(seq 20); do psql -Xq "$DB_URI" -c "SELECT count(*) FROM events WHERE user_id = $((i * 37))" >/dev/null; done
-  wait_for "the log holds the reads" 60 logged_at_least shsrc3 "user_id = 740" 1 || return
-  cat "$PG_DIR"/data/log/*.json > "$d/log.json"
+  log_once_holds shsrc3 "user_id = 740" "$d/log.json" || return
   local out; out=$($SEGUE shadow "$d/m.yaml" --log "$d/log.json" --database shsrc3 --max-p99-ratio 3 --json); local rc=$?
   local fp; fp=$(echo "$out" | jq -c '.fingerprints[] | select(.query | contains("WHERE user_id =")) | {slow, p99_ratio, source_p99_us, target_p99_us, outcomes: .outcomes.match}')
   [ $rc = 3 ] && echo "$fp" | grep -q '"slow":true' && echo "$fp" | grep -q '"outcomes":20' ||

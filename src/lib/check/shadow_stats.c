@@ -351,15 +351,14 @@ int sg_shadow_status(sg_migration *m, int64_t window_ms, sg_status *out)
     sg_hist *h = calloc(2, sizeof *h);
     if (!h)
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    /* sums cast: PostgreSQL's sum of a bigint is a numeric */
-    rc = window_rows(m, "SELECT kind, CAST(sum(n) AS BIGINT) FROM @shadow_stats WHERE "
+    rc = window_rows(m, "SELECT kind, sum(n) FROM @shadow_stats WHERE "
                      "migration = $1 AND minute >= $2 GROUP BY kind", since, add_kind, out);
     if (!rc)
-        rc = window_rows(m, "SELECT side, bucket, CAST(sum(n) AS BIGINT) FROM @shadow_latency "
+        rc = window_rows(m, "SELECT side, bucket, sum(n) FROM @shadow_latency "
                          "WHERE migration = $1 AND minute >= $2 GROUP BY side, bucket", since,
                          add_bucket_row, h);
     if (!rc)
-        rc = window_rows(m, "SELECT fingerprint, CAST(sum(n) AS BIGINT) FROM @shadow_stats "
+        rc = window_rows(m, "SELECT fingerprint, sum(n) FROM @shadow_stats "
                          "WHERE migration = $1 AND minute >= $2 AND kind IN (1, 2) GROUP BY "
                          "fingerprint ORDER BY 2 DESC, 1 LIMIT 3", since, add_worst, out);
     if (!rc)
