@@ -123,8 +123,9 @@ struct sg_migration {
     char route_salt[40];          /* the routing salt, once read
                                    * (sg_shadow_sampled); "" before */
     int64_t shadow_no_wait_until_ms; /* shadow reads: no waiting for the
-                                   * changelog to drain until then (a wait
-                                   * ran out: no worker applies) */
+                                   * changelog to drain until then
+                                   * (monotonic ms; a wait ran out: no
+                                   * worker applies) */
     bool read_only;               /* opened read_only: every session's
                                    * transactions are read-only */
     struct sg_shadow_sessions *shadow_sessions; /* where shadow reads run

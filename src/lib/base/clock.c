@@ -13,9 +13,14 @@ int64_t sg_now_ms(void)
 
 int64_t sg_mono_ms(void)
 {
+    return sg_mono_us() / 1000;
+}
+
+int64_t sg_mono_us(void)
+{
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
 void sg_sleep_ms(int64_t ms)

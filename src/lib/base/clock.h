@@ -7,6 +7,8 @@
 /* Time in ms since the Unix epoch / monotonic ms. */
 int64_t sg_now_ms(void);
 int64_t sg_mono_ms(void);
+/* Monotonic µs (for latencies). */
+int64_t sg_mono_us(void);
 void sg_sleep_ms(int64_t ms);
 /* ISO 8601 UTC of now: "2026-11-21T10:00:00.123Z"; out has 32 bytes. */
 void sg_now_iso(char out[32]);

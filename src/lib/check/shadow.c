@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <xxhash.h>
 
+#include "base/clock.h"
 #include "check/shadow_int.h"
 #include "check/shadow_view.h"
 #include "check/sqlparse.h"
@@ -35,13 +35,6 @@ typedef struct side {
     int64_t us;
     bool too_many;
 } side;
-
-static int64_t mono_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
 
 static sg_digest row_digest(sg_buf *scratch, const sg_value *v, size_t n)
 {
@@ -107,7 +100,7 @@ static int run_side(sg_conn *c, sg_stmt *kept, const char *sql, size_t n_params,
     sg_buf scratch = SG_BUF_INIT, conv = SG_BUF_INIT, row = SG_BUF_INIT;
     sg_value v[SG_MAX_COLS];
     int n_shown = 0, rc = 0;
-    int64_t t0 = mono_us();
+    int64_t t0 = sg_mono_us();
     if (!kept && (rc = sg_db_prepare_once(c, sql, &s, err)) != 0)
         goto done;
     for (size_t i = 0; i < n_params && !rc; i++)
@@ -143,7 +136,7 @@ static int run_side(sg_conn *c, sg_stmt *kept, const char *sql, size_t n_params,
     }
     rc = rc == 1 ? 0 : rc;
     if (!rc && out) {
-        out->us = mono_us() - t0;
+        out->us = sg_mono_us() - t0;
         if (out->n && !(out->sorted = malloc(out->n * sizeof *out->sorted)))
             rc = sg_err_set(err, SG_ENOMEM, "out of memory");
         else if (out->n) {
@@ -300,18 +293,18 @@ static int changes_pending(sg_migration *m, int64_t *pending)
  * wait in vain). */
 static int wait_applied(sg_migration *m, bool *waiting)
 {
-    int64_t pending = 0, oldest = 0, newest = 0, until = sg_now_ms() + RECHECK_WAIT_MS;
+    int64_t pending = 0, oldest = 0, newest = 0, until = sg_mono_ms() + RECHECK_WAIT_MS;
     int rc = changelog_span(m, &pending, &oldest, &newest);
     *waiting = !rc && pending > 0;
-    if (*waiting && sg_now_ms() < m->shadow_no_wait_until_ms)
+    if (*waiting && sg_mono_ms() < m->shadow_no_wait_until_ms)
         return 0;
-    while (!rc && *waiting && sg_now_ms() < until) {
+    while (!rc && *waiting && sg_mono_ms() < until) {
         sg_sleep_ms(RECHECK_POLL_MS);
         rc = changelog_span(m, &pending, &oldest, NULL);
         *waiting = !rc && pending > 0 && oldest <= newest;
     }
     if (*waiting)
-        m->shadow_no_wait_until_ms = sg_now_ms() + RECHECK_WAIT_MS;
+        m->shadow_no_wait_until_ms = sg_mono_ms() + RECHECK_WAIT_MS;
     return rc;
 }
 
