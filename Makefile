@@ -22,7 +22,7 @@ LDFLAGS += -pthread $(SANFLAGS)
 LIBS     = -lsqlite3 -lpq -lyaml -ljansson -lxxhash -lpg_query -lm
 
 LIB_SRC  = $(shell find src/lib -name '*.c' | sort)
-CLI_SRC  = $(wildcard src/cli/*.c)
+CLI_SRC  = $(wildcard src/cli/*.c) $(wildcard src/http/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 BENCH_SRC= $(wildcard bench/*.c)
@@ -41,7 +41,7 @@ $(BUILD)/libsegue.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/segue: $(CLI_OBJ) $(BUILD)/libsegue.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsegue.a $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsegue.a $(LIBS) -lmicrohttpd
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsegue.a
 	@mkdir -p $(dir $@)
@@ -58,7 +58,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libsegue.a
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc/lib -Isrc/cli -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc/lib -Isrc/cli -Isrc/http -c -o $@ $<
 
 setup:
 	@scripts/setup.sh

@@ -3,13 +3,18 @@
 # Needs root (or sudo) to install; otherwise prints the exact command.
 set -euo pipefail
 # build: compiler, SQLite, libyaml, jansson, xxhash, libpq, libpg_query
-# (PostgreSQL's parser, for shadow reads); tests: cmocka, the sqlite3 shell,
-# a PostgreSQL 15 server with psql and pgbench, sysbench (read load)
+# (PostgreSQL's parser, for shadow reads), libmicrohttpd (segue serve);
+# tests: cmocka, the sqlite3 shell, a PostgreSQL 15 server with psql and
+# pgbench, sysbench (read load), curl, prometheus (promtool and a server
+# that scrapes segue serve), Node.js and npm (the OpenFeature SDK, a real
+# OFREP client, comes from npm in the test)
 pkgs=(gcc make libc6-dev libsqlite3-dev sqlite3 libyaml-dev libjansson-dev
-      libxxhash-dev libpg-query-dev libcmocka-dev libpq-dev postgresql-15
-      postgresql-client-15 sysbench)
+      libxxhash-dev libpg-query-dev libmicrohttpd-dev libcmocka-dev libpq-dev
+      postgresql-15 postgresql-client-15 sysbench curl prometheus)
+# a Node.js of its own (nodesource's) may be there instead of Debian's
+command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 # `setup.sh --bench` adds what the benchmarks compare against
-[ "${1:-}" = --bench ] && pkgs+=(pgcopydb pgloader time)
+[ "${1:-}" = --bench ] && pkgs+=(pgcopydb pgloader time wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -546,6 +546,44 @@ int sg_router_open(sg_router **out, const char *control_uri, const char *name,
                    int refresh_ms);
 void sg_router_close(sg_router *r);
 const char *sg_router_errmsg(const sg_router *r);
+/* A router on the control database of an open migration, reading the
+ * routing at most every serve.refresh and answering from the last routing
+ * read for at most serve.max_staleness while that database cannot be read
+ * (the spec's settings). The handle m is only read during the call; the
+ * router keeps its own connection. *out as sg_router_open.
+ * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
+int sg_router_open_migration(sg_router **out, sg_migration *m);
+/* While the control database cannot be read (the router reconnects at each
+ * refresh), answer from the routing last read if it was read at most `ms`
+ * ago; past that, the calls fail (SG_EDB). Default 0 for sg_router_open:
+ * every failure is an error. Never a guess: a router that has read no
+ * routing yet fails. */
+void sg_router_set_max_staleness(sg_router *r, int64_t ms);
+
+/* What a router knows of its migration's routing. */
+typedef struct sg_route_state {
+    bool known;            /* the control database knows the migration;
+                            * false: not started, aborted or purged, when
+                            * everything goes to the source */
+    sg_phase phase;        /* SG_PHASE_PLANNED when not known */
+    double read_pct;       /* share of reads routed to the target, 0..100 */
+    int write_side;        /* SG_SIDE_SOURCE or SG_SIDE_TARGET */
+    char salt[40];         /* the routing hash's salt (sg_route_bucket) */
+    uint64_t version;      /* a hash of phase, read_pct, write_side and
+                            * salt: it changes whenever routing changes */
+    int64_t age_ms;        /* how long ago this was read: 0 when fresh,
+                            * up to the max staleness when the control
+                            * database cannot be read */
+    int64_t max_staleness_ms;
+    int64_t refresh_ms;    /* how often the router reads the routing */
+} sg_route_state;
+
+/* The routing the router serves now (refreshed as the router's reads are).
+ * An unknown migration is not an error here: known is false.
+ * Errors: SG_EINVAL, SG_EDB (the control database cannot be read and no
+ * routing was read within the max staleness), SG_EFORMAT. */
+int sg_router_state(sg_route_state *out, sg_router *r);
+
 /* Where a read for `key` goes: SG_SIDE_SOURCE or SG_SIDE_TARGET. Once the
  * migration is cleaned up, everything goes to the target. SG_ESTATE when
  * the control database knows no migration of the router's name (not

@@ -27,6 +27,9 @@ typedef struct cli_opt {
 } cli_opt;
 
 #define CLI_MAX_OPTS 16
+/* Positional arguments after the spec ("SPEC..." commands take this many
+ * more specs). */
+#define CLI_MAX_POS 15
 
 /* How a command opens the databases. */
 typedef enum cli_access {
@@ -37,7 +40,7 @@ typedef enum cli_access {
 
 typedef struct cli_args {
     const char *spec;                   /* first positional */
-    const char *pos[4];                 /* further positionals */
+    const char *pos[CLI_MAX_POS];       /* further positionals */
     int n_pos;
     const char *val[CLI_MAX_OPTS];      /* by index into the command's opts */
     bool set[CLI_MAX_OPTS];
@@ -97,6 +100,6 @@ void cli_install_signals(void);
 #define CMD(name) int cmd_##name(const cli_cmd *c, cli_args *a)
 CMD(plan); CMD(start); CMD(backfill); CMD(run); CMD(verify); CMD(cutover);
 CMD(rollback); CMD(cleanup); CMD(abort); CMD(status); CMD(route); CMD(demo);
-CMD(retry); CMD(log); CMD(shadow);
+CMD(retry); CMD(log); CMD(shadow); CMD(serve);
 
 #endif

@@ -1,4 +1,5 @@
 /* Commands that report: plan, status, route. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -274,32 +275,62 @@ static bool complete(sg_migration *m)
     return sg_migration_status(&st, m) == 0 && st.phase == SG_PHASE_CLEANED;
 }
 
+/* One key's routing, printed as `route` prints it. */
+static int route_one(sg_migration *m, const cli_args *a, const char *key, bool done)
+{
+    int rs, ws;
+    uint32_t bucket;
+    int rc = sg_migration_route(&rs, &ws, &bucket, m, key, strlen(key));
+    if (rc)
+        return cli_fail("route", rc, sg_migration_errmsg(m));
+    if (a->json)
+        cli_print_json(json_pack("{s:s,s:i,s:s,s:s,s:b}", "key", key, "bucket",
+                                 (int)bucket, "read", rs ? "target" : "source",
+                                 "write", ws ? "target" : "source", "complete", done));
+    else
+        printf("key %s (bucket %u): read from %s, write to %s%s\n", key, bucket,
+               rs ? "target" : "source", ws ? "target" : "source",
+               done ? " (the migration is complete)" : "");
+    return 0;
+}
+
+/* Each line of FILE ("-": stdin) as a key. */
+static int route_file(sg_migration *m, const cli_args *a, const char *file, bool done)
+{
+    FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+    if (!f) {
+        fprintf(stderr, "segue route: --keys %s: %s\n", file, strerror(errno));
+        return EXIT_USAGE;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int code = 0;
+    while (!code && (n = getline(&line, &cap, f)) >= 0) {
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        code = route_one(m, a, line, done);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return code;
+}
+
 CMD(route)
 {
     sg_migration *m = NULL;
-    int rs, ws;
-    uint32_t bucket;
-    (void)c;
-    if (a->n_pos != 1) {
-        fprintf(stderr, "segue route: give one routing key: segue route SPEC KEY\n");
+    const char *keys = cli_get(c, a, "keys");
+    if ((a->n_pos != 1) == !keys) {
+        fprintf(stderr, "segue route: give one routing key, or --keys FILE: segue route "
+                "SPEC KEY\n");
         return EXIT_USAGE;
     }
     int code = cli_open(a, &m);
     if (code)
         return code;
-    const char *key = a->pos[0];
-    int rc = sg_migration_route(&rs, &ws, &bucket, m, key, strlen(key));
-    if (rc)
-        code = cli_fail("route", rc, sg_migration_errmsg(m));
-    else if (a->json)
-        cli_print_json(json_pack("{s:s,s:i,s:s,s:s,s:b}", "key", key, "bucket",
-                                 (int)bucket, "read", rs ? "target" : "source",
-                                 "write", ws ? "target" : "source", "complete",
-                                 complete(m)));
-    else
-        printf("key %s (bucket %u): read from %s, write to %s%s\n", key, bucket,
-               rs ? "target" : "source", ws ? "target" : "source",
-               complete(m) ? " (the migration is complete)" : "");
+    bool done = complete(m);
+    code = keys ? route_file(m, a, keys, done) : route_one(m, a, a->pos[0], done);
     sg_migration_close(m);
     return code;
 }

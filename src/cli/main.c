@@ -85,6 +85,18 @@ static const cli_opt o_demo[] = {
                       "Chinook_Sqlite.sqlite, or $SEGUE_CHINOOK)" },
     { NULL, NULL, NULL } };
 
+static const cli_opt o_route[] = { COMMON,
+    { "keys", "FILE", "route each line of FILE (- for stdin) as a key, one answer "
+                      "per line (--json: one object per line)" },
+    { NULL, NULL, NULL } };
+static const cli_opt o_serve[] = {
+    { "listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8321; port 0 "
+                             "picks a free one); not loopback: needs a token" },
+    { "token-file", "FILE", "the token clients must send (first line of FILE; "
+                            "default $SEGUE_TOKEN), as \"Authorization: Bearer\" or "
+                            "\"X-API-Key\"" },
+    { NULL, NULL, NULL } };
+
 static const cli_cmd commands[] = {
     { "plan", "SPEC", "show mappings, target DDL, row counts, warnings, the schema "
       "report; changes nothing", o_plan, cmd_plan, true, CLI_READ_ONLY },
@@ -108,13 +120,15 @@ static const cli_cmd commands[] = {
       o_plain, cmd_retry, true, CLI_EXISTING },
     { "status", "SPEC", "phase, backfill, pending changes, lag, routing",
       o_plain, cmd_status, true, CLI_READ_ONLY },
-    { "route", "SPEC KEY", "where a read for KEY and writes go now", o_plain,
+    { "route", "SPEC [KEY]", "where a read for KEY and writes go now", o_route,
       cmd_route, true, CLI_READ_ONLY },
     { "log", "SPEC", "the audit trail: who did what, when, and why",
       o_log, cmd_log, true, CLI_READ_ONLY },
     { "shadow", "SPEC", "run the application's reads on both sides and compare "
       "(shadow reads); records the outcomes for status and gates", o_shadow, cmd_shadow,
       true, CLI_EXISTING },
+    { "serve", "SPEC...", "serve routing over OFREP to applications, Prometheus "
+      "/metrics, /healthz and a JSON API", o_serve, cmd_serve, true, CLI_READ_ONLY },
     { "demo", "", "live migration of Chinook on SQLite with a live writer",
       o_demo, cmd_demo, false, CLI_CREATE },
 };
@@ -208,9 +222,13 @@ static int option_error(const cli_cmd *c, int ch, const char *word)
     return EXIT_USAGE;
 }
 
-/* How many arguments the synopsis names besides SPEC ("SPEC KEY": 1). */
+/* How many arguments the synopsis names besides SPEC ("SPEC KEY": 1;
+ * "SPEC...": as many as there is room for). */
 static int positional(const cli_cmd *c)
 {
+    size_t len = strlen(c->args);
+    if (len >= 3 && !strcmp(c->args + len - 3, "..."))
+        return CLI_MAX_POS;
     int words = 0;
     for (const char *p = c->args; *p; p++)
         words += (p == c->args || p[-1] == ' ') && *p != ' ';
@@ -225,7 +243,7 @@ static int take_arg(const cli_cmd *c, cli_args *a, const char *arg)
         a->spec = arg;
         return 0;
     }
-    if (a->n_pos < positional(c) && a->n_pos < 4) {
+    if (a->n_pos < positional(c) && a->n_pos < CLI_MAX_POS) {
         a->pos[a->n_pos++] = arg;
         return 0;
     }

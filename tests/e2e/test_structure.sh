@@ -13,6 +13,15 @@ test_core_calls_drivers_through_wrappers() {
 $hits"
 }
 
+# the program and its HTTP service are built on the public API alone, as any
+# application would be: no header of the library's own
+test_program_and_service_use_the_public_api_only() {
+  local hits; hits=$(grep -rn '#include "' src/cli src/http |
+    grep -E '"(internal\.h|(base|values|spec|state|move|plan|check|switch|driver)/)')
+  [ -z "$hits" ] || fail "the program includes library internals:
+$hits"
+}
+
 # every symbol libsegue defines for the linker starts with sg_, so none
 # lands in an application's namespace under another name
 test_exported_symbols_start_with_sg() {

@@ -50,6 +50,15 @@ static const sg_setting table[] = {
       offsetof(sg_spec, shadow_max_p99_ratio),
       "the largest target/source p99 latency ratio; 0: latency not judged",
       0, 1000, 0 },
+    { "serve", "refresh", SG_SETTING_DURATION, 50, 60000, 250,
+      offsetof(sg_spec, serve_refresh_ms),
+      "how often `segue serve` and the C API's router read the routing "
+      "(the longest an application follows a cutover late)", 0, 0, 0 },
+    { "serve", "max_staleness", SG_SETTING_DURATION, 0, 3600000, 30000,
+      offsetof(sg_spec, serve_max_staleness_ms),
+      "while the control database cannot be read, routing is answered from "
+      "the last read for at most this long, then as an error (the "
+      "application's code default): never a guess", 0, 0, 0 },
 };
 
 const sg_setting *sg_settings(size_t *n)

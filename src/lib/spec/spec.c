@@ -535,7 +535,7 @@ static int top_field(parse *p, const char *name, yaml_node_t *k, yaml_node_t *v)
     if (sg_setting_section_exists(name))
         return parse_section(p, name, v);
     return fail(p, k, "unknown key '%s'; hint: expected one of version, name, "
-                "source, target, mappings, backfill, worker", name);
+                "source, target, mappings, backfill, worker, gates, serve", name);
 }
 
 static int parse_root(parse *p, yaml_node_t *root)

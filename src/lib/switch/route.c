@@ -1,9 +1,11 @@
 /* Routing: which side serves a read (by consistent hash of a routing key and
  * a per-migration salt) and which side takes writes. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
+#include "internal.h"
 #include "state/control.h"
 
 uint32_t sg_route_bucket(const char *salt, const void *key, size_t key_len)
@@ -22,27 +24,67 @@ bool sg_route_reads_target(uint32_t bucket, double pct)
     return (double)bucket < pct * 100.0;
 }
 
+/* Read-only; a SQLite target not made yet reads as empty (not started). */
+#define ROUTER_OPEN (SG_DB_READ_ONLY | SG_DB_CREATE)
+
 struct sg_router {
     sg_err err;
-    sg_conn *conn;
+    sg_conn *conn;              /* NULL after a failure: reopened at the next refresh */
+    char *uri;                  /* the control database (never shown) */
     char *name;
     int refresh_ms;
-    int64_t loaded_ms;
-    bool loaded;
+    int64_t max_stale_ms;
+    int64_t tried_ms;           /* monotonic ms of the last read attempt */
+    int64_t loaded_ms;          /* ... and of the last one that succeeded */
+    bool loaded;                /* a routing was read */
+    bool known;                 /* ... and the migration was known then */
+    sg_phase phase;
     sg_routing r;
 };
 
-int sg_router_open(sg_router **out, const char *control_uri, const char *name,
-                   int refresh_ms)
+static int router_new(sg_router **out, const char *uri, const char *name, int refresh_ms)
 {
     sg_router *r = calloc(1, sizeof *r);
     *out = r;
     if (!r)
         return SG_ENOMEM;
     r->refresh_ms = refresh_ms < 0 ? 0 : refresh_ms;
-    if (!(r->name = strdup(name)))
+    if (!(r->name = strdup(name)) || !(r->uri = strdup(uri)))
         return sg_err_set(&r->err, SG_ENOMEM, "out of memory");
-    return sg_db_open(&r->conn, control_uri, "target", 0, &r->err);
+    return sg_db_open(&r->conn, r->uri, "target", ROUTER_OPEN, &r->err);
+}
+
+int sg_router_open(sg_router **out, const char *control_uri, const char *name,
+                   int refresh_ms)
+{
+    if (!out)
+        return SG_EINVAL;
+    if (!control_uri || !name) {
+        *out = NULL;
+        return SG_EINVAL;
+    }
+    return router_new(out, control_uri, name, refresh_ms);
+}
+
+int sg_router_open_migration(sg_router **out, sg_migration *m)
+{
+    if (!out)
+        return SG_EINVAL;
+    *out = NULL;
+    if (!m)
+        return SG_EINVAL;
+    int64_t refresh = m->spec->serve_refresh_ms;
+    int rc = router_new(out, m->spec->target, m->spec->name,
+                        refresh > INT32_MAX ? INT32_MAX : (int)refresh);
+    if (*out)
+        (*out)->max_stale_ms = m->spec->serve_max_staleness_ms;
+    return rc;
+}
+
+void sg_router_set_max_staleness(sg_router *r, int64_t ms)
+{
+    if (r)
+        r->max_stale_ms = ms < 0 ? 0 : ms;
 }
 
 void sg_router_close(sg_router *r)
@@ -50,6 +92,7 @@ void sg_router_close(sg_router *r)
     if (!r)
         return;
     sg_db_close(r->conn);
+    free(r->uri);
     free(r->name);
     free(r);
 }
@@ -59,18 +102,91 @@ const char *sg_router_errmsg(const sg_router *r)
     return r ? r->err.msg : "out of memory";
 }
 
+/* Reads the routing row now: *known false when the control database knows
+ * no migration of the router's name. On a failure, or while the migration
+ * is not known (a SQLite target not made yet was opened as an empty
+ * stand-in), the connection is dropped, to be opened again at the next
+ * read. */
+static int read_routing(sg_router *r, bool *known)
+{
+    int rc = r->conn ? 0 : sg_db_open(&r->conn, r->uri, "target", ROUTER_OPEN, &r->err);
+    sg_routing got;
+    sg_phase phase = SG_PHASE_PLANNED;
+    if (!rc)
+        rc = sg_routing_serve(r->conn, r->name, &got, &phase, &r->err);
+    *known = rc != SG_ESTATE;
+    if (rc == SG_ESTATE) /* unknown: everything stays with the source */
+        got = (sg_routing){ .read_pct = 0, .write_side = SG_SIDE_SOURCE };
+    if (rc) {
+        sg_db_close(r->conn);
+        r->conn = NULL;
+        if (rc != SG_ESTATE)
+            return rc;
+    }
+    r->r = got;
+    r->phase = phase;
+    return 0;
+}
+
+/* Brings the routing up to date when it is older than refresh_ms. A read
+ * that fails leaves the last routing in use while it is no older than the
+ * max staleness. */
 static int refresh(sg_router *r)
 {
-    if (!r->conn)
-        return sg_err_set(&r->err, SG_EINVAL, "router is not connected");
-    if (r->loaded && sg_mono_ms() - r->loaded_ms < r->refresh_ms)
+    int64_t now = sg_mono_ms();
+    if (r->loaded && now - r->tried_ms < r->refresh_ms)
+        return r->loaded_ms == r->tried_ms || now - r->loaded_ms <= r->max_stale_ms
+                   ? 0 : SG_EDB;
+    r->tried_ms = now;
+    bool known;
+    int rc = read_routing(r, &known);
+    if (!rc) {
+        r->loaded = true;
+        r->known = known;
+        r->loaded_ms = now;
+        sg_err_clear(&r->err);
         return 0;
-    sg_phase phase;
-    int rc = sg_routing_serve(r->conn, r->name, &r->r, &phase, &r->err);
+    }
+    if (rc == SG_EDB && r->loaded && now - r->loaded_ms <= r->max_stale_ms)
+        return 0;
+    return rc;
+}
+
+/* refresh(), then SG_ESTATE when the migration is not known: the side
+ * calls never guess. */
+static int refresh_known(sg_router *r)
+{
+    int rc = refresh(r);
+    if (!rc && !r->known)
+        rc = sg_err_set(&r->err, SG_ESTATE, "no migration named '%s' is known in the "
+                        "control database (not started, misspelt, or aborted or "
+                        "purged); hint: check the name against the spec and "
+                        "`segue status`", r->name);
+    return rc;
+}
+
+int sg_router_state(sg_route_state *out, sg_router *r)
+{
+    if (!r)
+        return SG_EINVAL;
+    if (!out)
+        return sg_err_set(&r->err, SG_EINVAL, "sg_router_state: out is NULL");
+    memset(out, 0, sizeof *out);
+    int rc = refresh(r);
     if (rc)
         return rc;
-    r->loaded = true;
-    r->loaded_ms = sg_mono_ms();
+    out->known = r->known;
+    out->phase = r->known ? r->phase : SG_PHASE_PLANNED;
+    out->read_pct = r->r.read_pct;
+    out->write_side = r->r.write_side;
+    memcpy(out->salt, r->r.salt, sizeof out->salt);
+    char text[96];
+    int n = snprintf(text, sizeof text, "%d|%.17g|%d|%s", (int)out->phase,
+                     out->read_pct, out->write_side, out->salt);
+    out->version = XXH3_64bits(text, (size_t)n < sizeof text ? (size_t)n : sizeof text);
+    out->age_ms = sg_mono_ms() - r->loaded_ms;
+    out->max_staleness_ms = r->max_stale_ms;
+    out->refresh_ms = r->refresh_ms;
     return 0;
 }
 
@@ -81,7 +197,7 @@ int sg_router_read_side(int *side, sg_router *r, const void *key, size_t key_len
     if (!side || (!key && key_len))
         return sg_err_set(&r->err, SG_EINVAL, "sg_router_read_side: side is NULL, or "
                           "key is NULL with a length");
-    int rc = refresh(r);
+    int rc = refresh_known(r);
     if (rc)
         return rc;
     *side = sg_route_reads_target(sg_route_bucket(r->r.salt, key, key_len),
@@ -95,7 +211,7 @@ int sg_router_write_side(int *side, sg_router *r)
         return SG_EINVAL;
     if (!side)
         return sg_err_set(&r->err, SG_EINVAL, "sg_router_write_side: side is NULL");
-    int rc = refresh(r);
+    int rc = refresh_known(r);
     if (!rc)
         *side = r->r.write_side;
     return rc;

@@ -1,0 +1,120 @@
+/* What the service's files share: the server, one entry per migration with
+ * what its threads last read, a request and the ways to answer it. */
+#ifndef SEGUE_HTTP_SERVER_INT_H
+#define SEGUE_HTTP_SERVER_INT_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http.h"
+
+struct MHD_Connection;
+struct MHD_Daemon;
+
+/* OFREP answers counted per migration, flag and reason (metrics). */
+typedef enum http_eval {
+    HTTP_EVAL_STATIC = 0,
+    HTTP_EVAL_SPLIT,
+    HTTP_EVAL_DISABLED,
+    HTTP_EVAL_TARGETING_KEY_MISSING,
+    HTTP_EVAL_INVALID_CONTEXT,
+    HTTP_EVAL_GENERAL,
+    HTTP_EVAL_N
+} http_eval;
+const char *http_eval_name(http_eval e);
+
+enum { HTTP_FLAG_READS = 0, HTTP_FLAG_WRITES = 1, HTTP_FLAG_N };
+
+/* A migration served. The fields under "guarded" are written by the
+ * service's threads and read by requests, both under http_server.lock. */
+typedef struct http_mig {
+    char *name;
+    char *spec;                   /* its path */
+    sg_migration *m;              /* status thread only; reopened after a
+                                   * failure and while not started */
+    sg_router *router;            /* routing thread only */
+    /* guarded */
+    bool routing_ok;              /* a routing was read */
+    sg_route_state routing;       /* the last one */
+    int64_t routing_read_ms;      /* monotonic ms it was read at */
+    char routing_err[512];        /* the last failure to read it, or "" */
+    bool status_ok;
+    sg_status status;
+    int64_t status_ms;            /* monotonic ms of the last status read */
+    char status_err[512];
+    /* counters, updated without the lock */
+    _Atomic int64_t evals[HTTP_FLAG_N][HTTP_EVAL_N];
+} http_mig;
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;          /* signalled at stop */
+    bool stopping;                /* guarded */
+    pthread_t routing_thread, status_thread;
+    bool routing_started, status_started;
+    http_mig *migs;
+    size_t n_migs;
+    char *token;
+    char url[96];
+    http_log_fn log;
+    void *log_ud;
+    int64_t refresh_ms;           /* the shortest serve.refresh of the specs */
+    _Atomic int64_t flag_not_found;
+    _Atomic int64_t requests[6];  /* by status class: 2xx 3xx 4xx 5xx, 413, 401 */
+};
+
+/* One request: its body as it arrives, capped. */
+typedef struct http_req {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    char *body;
+    size_t len, cap;
+    bool too_large;
+    bool answered;                /* a reply was queued early */
+} http_req;
+
+/* Largest request body taken (bytes); larger ones get 413. */
+#define HTTP_MAX_BODY (64 * 1024)
+
+/* Queues a reply. body (may be NULL) is copied; etag NULL for none.
+ * Returns MHD's result. */
+int http_reply(http_req *r, unsigned status, const char *type, const char *body,
+               size_t len, const char *etag);
+/* Queues j as JSON (application/json) and frees it. */
+int http_reply_json(http_req *r, unsigned status, json_t *j);
+/* A JSON error body {"errorDetails": ...} (OFREP's general error shape). */
+int http_reply_error(http_req *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A request header's value, or NULL. */
+const char *http_header(http_req *r, const char *name);
+
+/* Copies migration i's routing entry under the lock. *fresh: a routing was
+ * read no longer ago than its max staleness. */
+void http_routing_get(http_server *s, size_t i, sg_route_state *st, bool *fresh,
+                      int64_t *age_ms, char *err, size_t err_len);
+/* Copies migration i's status under the lock; false when none was read. */
+bool http_status_get(http_server *s, size_t i, sg_status *st, int64_t *age_ms,
+                     char *err, size_t err_len);
+
+/* (Re)opens g->m from g->spec, read-only; the library's error code with
+ * the message in err. */
+int http_mig_open(http_mig *g, char *err, size_t err_len);
+
+/* The threads that read routing and status (state.c). */
+int http_threads_start(http_server *s);
+void http_threads_stop(http_server *s);
+
+/* Handlers (one file each). Each returns MHD's result. */
+int http_ofrep_single(http_req *r, const char *flag);
+int http_ofrep_bulk(http_req *r);
+int http_metrics(http_req *r);
+int http_healthz(http_req *r);
+int http_api_status(http_req *r);
+
+#endif

@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# End-to-end tests of `segue serve` on SQLite: OFREP answered to the real
+# OpenFeature JavaScript SDK (npm), equal to `segue route` and the C API;
+# the bulk ETag; /metrics read by promtool and scraped by a real Prometheus;
+# bad input of every kind.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+. tests/e2e/serve_lib.sh
+
+spec_sv() { # dir
+  fresh_chinook "$1/s.db"
+  cat > "$1/m.yaml" <<YAML
+version: 1
+name: sv
+source: sqlite:$1/s.db
+target: sqlite:$1/t.db
+mappings:
+  - from: Customer
+    to: customer_v2
+    create: true
+  - from: Track
+    to: track_v2
+    create: true
+backfill:
+  chunk_time: 50ms
+YAML
+}
+
+# a migration copied and verified, ready for a read cutover, and served
+verified_and_served() { # dir
+  spec_sv "$1"
+  started_caught_up "$1/m.yaml"
+  check "verify" $SEGUE verify "$1/m.yaml" >/dev/null 2>&1
+  serve_start "$1" "$1/m.yaml" --listen 127.0.0.1:0
+}
+
+reads_cutover() { # spec pct
+  check "cutover --reads $2" $SEGUE cutover "$1" --reads "$2" --force --reason test >/dev/null 2>&1
+}
+
+# keys at PCT: "key side" from the SDK, `segue route` and the C API, each
+# compared; the share of target keys checked against PCT (+-1 %)
+compare_at_pct() { # dir pct
+  local d=$1 pct=$2 n
+  ofrep_eval segue.sv.reads boolean < "$d/keys" > "$d/sdk.$pct"
+  awk -F'\t' '{ print $1, ($2 == "true" ? "target" : "source") }' "$d/sdk.$pct" > "$d/sdk_side.$pct"
+  $SEGUE route "$d/m.yaml" --keys "$d/keys" |
+    sed -n 's/^key \(.*\) (bucket [0-9]*): read from \([a-z]*\),.*/\1 \2/p' > "$d/route.$pct"
+  "$TOOLS/route_keys" "$d/m.yaml" < "$d/keys" | grep -v '^writes ' > "$d/capi.$pct"
+  n=$(wc -l < "$d/sdk_side.$pct")
+  [ "$n" = 10000 ] || fail "at $pct %: the SDK answered $n of 10000 keys"
+  cmp -s "$d/sdk_side.$pct" "$d/route.$pct" ||
+    fail "at $pct %: the SDK and segue route differ: $(diff "$d/sdk_side.$pct" "$d/route.$pct" | head -3)"
+  cmp -s "$d/sdk_side.$pct" "$d/capi.$pct" ||
+    fail "at $pct %: the SDK and the C API differ: $(diff "$d/sdk_side.$pct" "$d/capi.$pct" | head -3)"
+  local want=SPLIT; [ "$pct" = 100 ] && want=STATIC
+  local bad; bad=$(awk -F'\t' -v w=$want '$3 != w || $4 != "-"' "$d/sdk.$pct" | head -2)
+  [ -z "$bad" ] || fail "at $pct %: answers not $want: $bad"
+  n=$(grep -c ' target$' "$d/sdk_side.$pct")
+  [ $((n - pct * 100)) -le 100 ] && [ $((pct * 100 - n)) -le 100 ] ||
+    fail "at $pct %: $n of 10000 keys read from the target"
+}
+
+test_ofrep_sdk_answers_equal_route_and_c_api() {
+  ofrep_client_ready || return
+  local d; d=$(scratch)
+  verified_and_served "$d" || return
+  seq 1 10000 | sed 's/^/user-/' > "$d/keys"
+  local pct prev=""
+  for pct in 1 10 50 100; do
+    reads_cutover "$d/m.yaml" $pct
+    wait_for "serve answers $pct %" 30 serves_pct sv $pct || break
+    compare_at_pct "$d" $pct
+    if [ -n "$prev" ]; then
+      local lost; lost=$(comm -23 <(grep ' target$' "$d/sdk_side.$prev" | sort) \
+                                  <(grep ' target$' "$d/sdk_side.$pct" | sort) | head -3)
+      [ -z "$lost" ] || fail "raising $prev % to $pct % moved keys back to the source: $lost"
+    fi
+    prev=$pct
+  done
+  local got
+  got=$(echo user-1 | ofrep_eval segue.nope.reads boolean)
+  [ "$got" = "$(printf 'user-1\tfalse\tERROR\tFLAG_NOT_FOUND')" ] ||
+    fail "an unknown flag gave: $got"
+  got=$(echo "" | ofrep_eval segue.sv.reads boolean)
+  [ "$got" = "$(printf '\tfalse\tERROR\tTARGETING_KEY_MISSING')" ] ||
+    fail "no targeting key gave: $got"
+  got=$(echo user-1 | ofrep_eval segue.sv.writes string)
+  [ "$got" = "$(printf 'user-1\tsource\tSTATIC\t-')" ] || fail "the writes flag gave: $got"
+  serve_stop
+}
+
+# the bulk answer's status with If-None-Match: ETAG; its ETag in DIR/etag
+bulk_status() { # dir etag
+  curl -s -D "$1/h" -o "$1/b" -X POST --data-binary '{"context":{"targetingKey":"user-7"}}' \
+    ${2:+-H "If-None-Match: $2"} -w '%{http_code}' "$SERVE_URL/ofrep/v1/evaluate/flags"
+  tr -d '\r' < "$1/h" | sed -n 's/^[Ee][Tt][Aa][Gg]: //p' > "$1/etag"
+}
+bulk_changed() { # dir old-etag
+  [ "$(bulk_status "$1" "$2")" = 200 ] && [ -s "$1/etag" ] && [ "$(cat "$1/etag")" != "$2" ]
+}
+
+test_ofrep_bulk_is_not_modified_until_routing_changes() {
+  local d; d=$(scratch)
+  verified_and_served "$d" || return
+  local code etag i
+  code=$(bulk_status "$d" "")
+  etag=$(cat "$d/etag")
+  [ "$code" = 200 ] && [ -n "$etag" ] || { fail "bulk: $code, ETag '$etag'"; serve_stop; return; }
+  grep -q '"key":"segue.sv.reads"' "$d/b" && grep -q '"key":"segue.sv.writes"' "$d/b" ||
+    fail "bulk lacks a flag: $(cat "$d/b")"
+  for i in 1 2 3; do
+    code=$(bulk_status "$d" "$etag")
+    [ "$code" = 304 ] || fail "bulk with its own ETag, try $i: $code"
+  done
+  reads_cutover "$d/m.yaml" 30
+  wait_for "bulk answers 200 with a new ETag after the cutover" 30 bulk_changed "$d" "$etag"
+  grep -q '"readPercent":30' "$d/b" || fail "the new bulk answer: $(cat "$d/b")"
+  code=$(bulk_status "$d" "$(cat "$d/etag")")
+  [ "$code" = 304 ] || fail "bulk with the new ETag: $code"
+  serve_stop
+}
+
+expect_status() { # what want path [curl args...]
+  local what=$1 want=$2 path=$3 got; shift 3
+  got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$SERVE_URL$path")
+  [ "$got" = "$want" ] || fail "$what: status $got, not $want"
+}
+
+# what the service may change: the audit trail and the routing
+control_state() { # spec
+  $SEGUE log "$1" --json | wc -c
+  served_pct sv
+}
+
+test_serve_refuses_bad_input() {
+  local d; d=$(scratch)
+  verified_and_served "$d" || return
+  local before; before=$(control_state "$d/m.yaml")
+  local single=/ofrep/v1/evaluate/flags/segue.sv.reads bulk=/ofrep/v1/evaluate/flags
+  ofrep_post $single '{"context": {' > "$d/r"
+  [ "$(tail -1 "$d/r")" = 400 ] && grep -q '"errorCode":"PARSE_ERROR"' "$d/r" ||
+    fail "malformed JSON: $(cat "$d/r")"
+  ofrep_post $bulk '[1' > "$d/r"
+  [ "$(tail -1 "$d/r")" = 400 ] && grep -q '"errorCode":"PARSE_ERROR"' "$d/r" ||
+    fail "malformed JSON (bulk): $(cat "$d/r")"
+  ofrep_post $single '{"context": 5}' > "$d/r"
+  [ "$(tail -1 "$d/r")" = 400 ] && grep -q '"errorCode":"INVALID_CONTEXT"' "$d/r" ||
+    fail "a context that is not an object: $(cat "$d/r")"
+  head -c 10000000 /dev/zero | tr '\0' ' ' > "$d/big"
+  expect_status "a 10 MB body" 413 $bulk -X POST --data-binary "@$d/big"
+  expect_status "a 10 MB body, chunked" 413 $bulk -X POST -H 'Transfer-Encoding: chunked' \
+    --data-binary "@$d/big"
+  expect_status "GET on an OFREP path" 405 $single
+  expect_status "POST on /metrics" 405 /metrics -X POST -d x
+  expect_status "DELETE on /healthz" 405 /healthz -X DELETE
+  expect_status "an unknown path" 404 /ofrep/v2/nothing -X POST -d '{}'
+  # slow clients: 50 connections that send half a request and wait
+  local port=${SERVE_URL##*:} i pids=()
+  for i in $(seq 50); do
+    ( exec 5<>"/dev/tcp/127.0.0.1/$port"
+      printf 'POST /ofrep/v1/evaluate/flags HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{' >&5
+      timeout 60 cat <&5 >/dev/null; echo $? > "$d/slow.$i" ) &
+    pids+=($!)
+  done
+  expect_status "healthz beside 50 slow clients" 200 /healthz
+  ofrep_post $single '{"context":{"targetingKey":"k"}}' > "$d/r"
+  [ "$(tail -1 "$d/r")" = 200 ] || fail "an evaluation beside slow clients: $(cat "$d/r")"
+  wait "${pids[@]}"
+  [ "$(cat "$d"/slow.* | sort -u)" = 0 ] ||
+    fail "slow clients were not cut off by the idle timeout: $(cat "$d"/slow.* | sort | uniq -c)"
+  [ "$(control_state "$d/m.yaml")" = "$before" ] || fail "bad requests changed the migration"
+  running "$SERVE_PID" || fail "segue serve is gone"
+  serve_stop
+}
+
+test_serve_needs_a_token_off_loopback_and_checks_it() {
+  local d out rc; d=$(scratch)
+  spec_sv "$d"
+  out=$(SEGUE_TOKEN= $SEGUE serve "$d/m.yaml" --listen 0.0.0.0:0 2>&1); rc=$?
+  [ $rc = 2 ] && echo "$out" | grep -q "token is required" ||
+    fail "non-loopback without a token: exit $rc: $out"
+  out=$($SEGUE serve "$d/m.yaml" --listen 127.0.0.1 2>&1); rc=$?
+  [ $rc = 2 ] && echo "$out" | grep -q "expected HOST:PORT" || fail "no port: exit $rc: $out"
+  echo "s3cret-token" > "$d/token"
+  serve_start "$d" "$d/m.yaml" --listen 0.0.0.0:0 --token-file "$d/token" || return
+  SERVE_URL=http://127.0.0.1:${SERVE_URL##*:}
+  local single=/ofrep/v1/evaluate/flags/segue.sv.writes
+  expect_status "no token" 401 $single -X POST -d '{}'
+  expect_status "a wrong token" 401 $single -X POST -d '{}' -H 'Authorization: Bearer nope'
+  expect_status "a wrong API key" 401 /metrics -H 'X-API-Key: s3cret-toke'
+  expect_status "the token as Bearer" 200 $single -X POST -d '{}' \
+    -H 'Authorization: Bearer s3cret-token'
+  expect_status "the token as X-API-Key" 200 /metrics -H 'X-API-Key: s3cret-token'
+  expect_status "healthz needs none" 200 /healthz
+  serve_stop
+}
+
+test_metrics_pass_promtool() {
+  command -v promtool >/dev/null || { fail "promtool is missing (make setup installs prometheus)"; return; }
+  local d; d=$(scratch)
+  verified_and_served "$d" || return
+  ofrep_post /ofrep/v1/evaluate/flags/segue.sv.reads '{}' > /dev/null
+  curl -s "$SERVE_URL/metrics" > "$d/metrics"
+  promtool check metrics < "$d/metrics" > "$d/promtool" 2>&1 ||
+    fail "promtool check metrics: $(head -5 "$d/promtool")"
+  local f
+  for f in 'segue_lag_seconds{migration="sv"} 0' 'segue_phase{migration="sv",phase="verified"} 1' \
+           'segue_changelog_backlog{migration="sv"} 0' \
+           'segue_ofrep_evaluations_total{migration="sv",flag="reads",reason="TARGETING_KEY_MISSING"} 1'; do
+    grep -qF "$f" "$d/metrics" || fail "/metrics lacks: $f"
+  done
+  serve_stop
+}
+
+# a live writer on the source: inserts and updates until DIR/stop exists
+sqlite_writer() { # dir
+  local i=0
+  while [ ! -e "$1/stop" ]; do
+    i=$((i + 1))
+    sqlite3 -cmd '.timeout 10000' "$1/s.db" \
+      "INSERT INTO Track (TrackId, Name, MediaTypeId, Milliseconds, UnitPrice) VALUES (800000 + $i, 'live $i', 1, 1, 0.99);
+       UPDATE Customer SET Company = 'c$i' WHERE CustomerId = $((i % 59 + 1));" || echo "write $i failed"
+  done
+}
+prom_has() { # url query label
+  curl -s "$1/api/v1/query" --data-urlencode "query=$2" | grep -q "$3"
+}
+
+test_prometheus_scrapes_a_live_migration() {
+  command -v prometheus >/dev/null || { fail "prometheus is missing (make setup installs it)"; return; }
+  local d; d=$(scratch)
+  spec_sv "$d"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  sqlite_writer "$d" > "$d/writer.log" 2>&1 &
+  local writer=$! worker port prom
+  $SEGUE run "$d/m.yaml" > "$d/run.log" 2>&1 &
+  worker=$!
+  serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || { touch "$d/stop"; kill $worker; return; }
+  port=$(pg_free_port)
+  cat > "$d/prom.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: segue
+    static_configs: [{targets: ["${SERVE_URL#http://}"]}]
+YAML
+  prometheus --config.file="$d/prom.yml" --storage.tsdb.path="$d/prom" \
+    --web.listen-address="127.0.0.1:$port" > "$d/prom.log" 2>&1 &
+  prom=$!
+  wait_for "Prometheus has segue_lag_seconds for the migration" 60 \
+    prom_has "http://127.0.0.1:$port" 'segue_lag_seconds{migration="sv"}' '"migration":"sv"'
+  wait_for "Prometheus has the backlog for the migration" 30 \
+    prom_has "http://127.0.0.1:$port" 'segue_changelog_backlog{migration="sv"}' '"migration":"sv"'
+  wait_for "Prometheus saw the backfill copy rows" 60 \
+    prom_has "http://127.0.0.1:$port" 'max_over_time(segue_backfill_rows{migration="sv"}[5m]) > 0' '"migration":"sv"'
+  kill $prom; wait $prom 2>/dev/null
+  touch "$d/stop"; wait $writer
+  [ -s "$d/writer.log" ] && fail "the live writer failed: $(head -3 "$d/writer.log")"
+  kill $worker; wait $worker 2>/dev/null
+  serve_stop
+}
+
+. tests/lib/pg.sh   # pg_free_port
+run_tests
