@@ -5,7 +5,8 @@ TOOLS=$(dirname "$SEGUE")/tools
 
 # the OpenFeature SDK and OFREP provider, at the versions package-lock.json pins
 ofrep_client_ready() {
-  [ -d "$OFREP_DIR/node_modules/@openfeature/ofrep-provider" ] && return 0
+  [ -d "$OFREP_DIR/node_modules/@openfeature/ofrep-provider" ] &&
+    [ -d "$OFREP_DIR/node_modules/pg" ] && return 0
   command -v npm >/dev/null || { fail "npm is missing (make setup installs it)"; return 1; }
   (cd "$OFREP_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) ||
     { fail "npm ci in $OFREP_DIR failed"; return 1; }

@@ -6,6 +6,7 @@
 #   . tests/lib/pg.sh
 #   pg_start [postgres -c options...]   # sets PG_DIR PG_PORT PG_PID PG_URI PG_BIN
 #   psql "$PG_URI" -c 'select 1'
+#   pg_halt; pg_resume                  # stops it, keeping its data; starts it again
 #   pg_stop                             # stops the server, removes PG_DIR
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 
@@ -30,19 +31,29 @@ pg_start() {
   pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale \
     > "$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
   PG_PORT=$(pg_free_port) || { echo "pg: no free port" >&2; return 1; }
-  local opts="-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=100 $*"
-  pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -o "$opts" -l "$PG_DIR/server.log" -w -t 60 start \
+  PG_OPTS="-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=100 $*"
+  pg_resume || return 1
+  PG_URI="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+  export PG_DIR PG_PORT PG_PID PG_URI PG_BIN PG_OPTS
+}
+
+# starts the server of PG_DIR (again) with the options pg_start was given
+pg_resume() {
+  pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -o "$PG_OPTS" -l "$PG_DIR/server.log" -w -t 60 start \
     > /dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
   PG_PID=$(head -1 "$PG_DIR/data/postmaster.pid")
-  PG_URI="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
-  export PG_DIR PG_PORT PG_PID PG_URI PG_BIN
+}
+
+# stops the server (fast shutdown) and waits until it is gone; the data stays
+pg_halt() {
+  kill -INT "$PG_PID" 2>/dev/null
+  for _ in $(seq 600); do kill -0 "$PG_PID" 2>/dev/null || return 0; sleep 0.1; done
+  return 1
 }
 
 pg_stop() {
   [ -n "${PG_PID:-}" ] || return 0
-  kill -INT "$PG_PID" 2>/dev/null
-  for _ in $(seq 300); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$PG_PID" 2>/dev/null && kill -KILL "$PG_PID"
+  pg_halt || kill -KILL "$PG_PID"
   rm -rf "$PG_DIR"
   PG_PID=
 }

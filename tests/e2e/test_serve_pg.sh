@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# End-to-end tests of `segue serve` on PostgreSQL: an application that is
+# not C (Node, the OpenFeature SDK, node-postgres) follows a whole
+# migration through OFREP alone, with no failed operation and no lost
+# write; the control database stopped under load: the last routing is
+# served for serve.max_staleness, then errors, never a wrong side.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+. tests/lib/pg.sh
+. tests/e2e/pg_lib.sh
+. tests/e2e/serve_lib.sh
+
+# a source database with accounts(id, balance, note) of ROWS rows and an
+# empty target database; the spec moves accounts to accounts_v2
+accounts_migration() { # dir name rows
+  local d=$1 name=$2 src tgt
+  fresh_db "${name}_t" || return 1
+  tgt=$DB_URI
+  fresh_db "${name}_s" || return 1
+  src=$DB_URI
+  psql -Xq -v ON_ERROR_STOP=1 "$src" -c "CREATE TABLE accounts (id int PRIMARY KEY,
+      balance int NOT NULL, note text);
+    INSERT INTO accounts SELECT g, g % 1000, 'seed' FROM generate_series(1, $3) g" ||
+    return 1
+  cat > "$d/m.yaml" <<YAML
+version: 1
+name: $name
+source: $src
+target: $tgt
+mappings:
+  - from: accounts
+    to: accounts_v2
+    create: true
+backfill:
+  chunk_time: 50ms
+serve:
+  refresh: 100ms
+  max_staleness: 5s
+YAML
+  SRC_URI=$src TGT_URI=$tgt
+}
+
+# the app's stats field
+app_stat() { # dir field
+  sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1/stats.json" 2>/dev/null
+}
+app_target_writes_over() { # dir n
+  local n; n=$(sed -n 's/.*"writes":{"source":[0-9]*,"target":\([0-9]*\)}.*/\1/p' "$1/stats.json" 2>/dev/null)
+  [ "${n:-0}" -gt "$2" ]
+}
+# a cutover step, retried until its gates pass (the live app keeps a lag)
+cutover_when_gates_pass() { # spec args...
+  local spec=$1; shift
+  wait_for "cutover $* passes its gates" 120 quietly $SEGUE cutover "$spec" "$@" --reason test
+}
+quietly() { "$@" > /dev/null 2>&1; }
+
+# every write the app acknowledged is in the target as it left it, and the
+# target holds no other change: seed rows it did not touch are unchanged
+ledger_holds() { # dir rows
+  local d=$1 bad
+  psql -Xq "$TGT_URI" -c "CREATE TEMP TABLE l (id int, v text)" \
+    -c "\\copy l FROM '$d/ledger' DELIMITER ' '" \
+    -Atc "SELECT count(*) FROM l LEFT JOIN accounts_v2 a USING (id)
+          WHERE (l.v = '-') <> (a.id IS NULL) OR (l.v <> '-' AND a.balance <> l.v::int)" \
+    -Atc "SELECT count(*) FROM accounts_v2 a WHERE id <= $2
+          AND id NOT IN (SELECT id FROM l) AND (balance <> id % 1000 OR note <> 'seed')" \
+    -Atc "SELECT count(*) FROM accounts_v2 a WHERE id > $2 AND id NOT IN (SELECT id FROM l)" \
+    > "$d/ledger.check" 2>&1
+  bad=$(tr '\n' ' ' < "$d/ledger.check")
+  [ "$bad" = "0 0 0 " ] || fail "target against the app's ledger (lost or wrong, seed rows changed, rows from nowhere): $bad"
+}
+
+# a step of the app's migration failed: say where it stood, stop the rest
+app_test_abort() { # dir what
+  fail "$2; status: $($SEGUE status "$1/m.yaml" 2>&1 | tr -s ' \n' ' '); app: $(cat "$1/stats.json" 2>/dev/null)"
+  touch "$1/STOP"
+  kill "$APP_PID" "$WORKER_PID" 2>/dev/null; wait "$APP_PID" "$WORKER_PID" 2>/dev/null
+  serve_stop
+}
+
+test_a_node_app_follows_a_whole_migration_through_ofrep() {
+  ofrep_client_ready || return
+  local d pct after; d=$(scratch)
+  accounts_migration "$d" appmig 10000 || { fail "set-up"; return; }
+  serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || return
+  # the app starts before the migration does: the flags say source (DISABLED)
+  node "$OFREP_DIR/app.mjs" "$SERVE_URL" appmig "$SRC_URI" accounts "$TGT_URI" accounts_v2 \
+    10000 "$d" > "$d/app.out" 2> "$d/app.err" &
+  APP_PID=$! WORKER_PID=
+  wait_for "the app writes" 30 test -s "$d/stats.json" || { app_test_abort "$d" "app"; return; }
+  $SEGUE start "$d/m.yaml" >/dev/null || { app_test_abort "$d" "start"; return; }
+  $SEGUE run "$d/m.yaml" > "$d/run.log" 2>&1 &
+  WORKER_PID=$!
+  wait_for "the worker copied and caught up" 120 worker_ready "$d/m.yaml" &&
+    $SEGUE verify "$d/m.yaml" > "$d/verify.log" 2>&1 ||
+    { app_test_abort "$d" "copy and verify: $(tail -3 "$d/verify.log")"; return; }
+  for pct in 10 50 100; do
+    cutover_when_gates_pass "$d/m.yaml" --reads $pct || { app_test_abort "$d" "reads $pct"; return; }
+  done
+  cutover_when_gates_pass "$d/m.yaml" --writes || { app_test_abort "$d" "writes"; return; }
+  wait_for "the app writes to the target" 60 app_target_writes_over "$d" 100 &&
+    $SEGUE cleanup "$d/m.yaml" --reason test >/dev/null ||
+    { app_test_abort "$d" "cleanup"; return; }
+  after=$(sed -n 's/.*"target":\([0-9]*\)}.*/\1/p' "$d/stats.json")
+  wait_for "the app writes to the target after cleanup" 60 app_target_writes_over "$d" $((after + 100))
+  touch "$d/STOP"
+  wait $APP_PID || fail "the app exited non-zero: $(tail -3 "$d/app.err")"
+  wait $WORKER_PID 2>/dev/null || fail "the worker: $(tail -3 "$d/run.log")"
+  [ "$(app_stat "$d" failed)" = 0 ] || fail "the app had failed operations: $(cat "$d/app.out")"
+  [ "$(app_stat "$d" operations)" -gt 500 ] || fail "too few operations: $(cat "$d/app.out")"
+  grep -q '"reads":{"source":[1-9][0-9]*,"target":[1-9]' "$d/stats.json" ||
+    fail "the app did not read from both sides: $(cat "$d/stats.json")"
+  ledger_holds "$d" 10000
+  serve_stop
+}
+
+# the answers of a loop of evaluations: "start-ms code value" per line, until
+# DIR/STOP_LOAD exists
+evaluation_load() { # dir
+  local i=0 t out
+  while [ ! -e "$1/STOP_LOAD" ]; do
+    i=$(( (i + 1) % 50 ))
+    t=$(date +%s%3N)
+    out=$(ofrep_post /ofrep/v1/evaluate/flags/segue.stale.reads \
+            "{\"context\":{\"targetingKey\":\"key-$i\"}}" --max-time 5 | tr -d '\n')
+    echo "$t key-$i ${out: -3} $(echo "$out" | sed -n 's/.*"value":\([a-z]*\).*/\1/p;
+                                                    s/.*"errorCode":"\([A-Z_]*\)".*/\1/p')"
+  done
+}
+
+answered_ok_after() { # answers ms
+  awk -v t="$2" '$1 > t && $3 == 200 { ok = 1 } END { exit !ok }' "$1"
+}
+
+test_serve_answers_the_last_routing_while_the_control_db_is_stopped() {
+  local d load t_stop t_resume; d=$(scratch)
+  accounts_migration "$d" stale 1000 || { fail "set-up"; return; }
+  started_caught_up "$d/m.yaml"
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null 2>&1
+  check "cutover" $SEGUE cutover "$d/m.yaml" --reads 40 --force --reason test >/dev/null 2>&1
+  seq 0 49 | sed 's/^/key-/' > "$d/keys"
+  $SEGUE route "$d/m.yaml" --keys "$d/keys" |
+    sed -n 's/^key \(.*\) (bucket [0-9]*): read from \([a-z]*\),.*/\1 \2/p' > "$d/expected"
+  serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || return
+  evaluation_load "$d" > "$d/answers" &
+  load=$!
+  wait_for "answers under load" 30 test -s "$d/answers"
+  t_stop=$(date +%s%3N)
+  pg_halt || { fail "the server did not stop"; return; }
+  sleep 10   # the outage under test: the control database is down for 10 s
+  curl -s -o /dev/null -w '%{http_code}' "$SERVE_URL/healthz" > "$d/healthz.down"
+  t_resume=$(date +%s%3N)
+  pg_resume || { fail "the server did not start again"; return; }
+  wait_for "answers right again" 60 answered_ok_after "$d/answers" "$t_resume"
+  touch "$d/STOP_LOAD"; wait $load
+  # no wrong side ever; served from the last routing within the staleness
+  # limit (5 s, with 1.5 s to spare); errors past it until the restart
+  local wrong early_err late_ok n_early n_late
+  wrong=$(awk 'NR == FNR { want[$1] = ($2 == "target") ? "true" : "false"; next }
+               $3 == 200 && $4 != want[$2]' "$d/expected" "$d/answers" | head -3)
+  [ -z "$wrong" ] || fail "a wrong side was answered: $wrong"
+  early_err=$(awk -v a=$t_stop -v b=$((t_stop + 3500)) '$1 >= a && $1 <= b && $3 != 200' "$d/answers" | head -3)
+  n_early=$(awk -v a=$t_stop -v b=$((t_stop + 3500)) '$1 >= a && $1 <= b' "$d/answers" | wc -l)
+  [ -z "$early_err" ] && [ "$n_early" -gt 0 ] ||
+    fail "within the staleness limit ($n_early answers): $early_err"
+  late_ok=$(awk -v a=$((t_stop + 6500)) -v b=$t_resume '$1 >= a && $1 < b && !($3 == 500 && $4 == "GENERAL")' "$d/answers" | head -3)
+  n_late=$(awk -v a=$((t_stop + 6500)) -v b=$t_resume '$1 >= a && $1 < b' "$d/answers" | wc -l)
+  [ -z "$late_ok" ] && [ "$n_late" -gt 0 ] ||
+    fail "past the staleness limit, not GENERAL errors ($n_late answers): $late_ok"
+  [ "$(cat "$d/healthz.down")" = 503 ] || fail "healthz while stale: $(cat "$d/healthz.down")"
+  running "$SERVE_PID" || fail "segue serve is gone"
+  serve_stop
+}
+
+run_tests
