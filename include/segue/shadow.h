@@ -149,6 +149,12 @@ void sg_hist_merge(sg_hist *into, const sg_hist *from);
 /* The value at percentile pct (0..100, nearest rank) as the upper bound of
  * its bucket (the exact maximum for 100); 0 when empty. */
 int64_t sg_hist_percentile(const sg_hist *h, double pct);
+/* How many values fell in buckets wholly at or below us (a Prometheus
+ * bucket's cumulative count; within the layout's 6.25 % of us). */
+int64_t sg_hist_count_at_most(const sg_hist *h, int64_t us);
+/* The sum of the values, each taken as its bucket's middle (µs; within
+ * 3.2 % of the exact sum). */
+double sg_hist_sum_us(const sg_hist *h);
 
 /* ---- query logs ------------------------------------------------------- */
 

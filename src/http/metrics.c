@@ -5,6 +5,7 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server_int.h"
@@ -19,6 +20,8 @@ typedef struct snap {
     sg_route_state route;
     bool route_fresh;
     int64_t route_age_ms;
+    sg_outcome *outcomes;     /* a copy */
+    size_t n_outcomes;
 } snap;
 
 typedef double (*value_fn)(const snap *s);
@@ -160,6 +163,72 @@ static void routing_metrics(http_text *t, http_server *srv, const snap *sn, size
                       (long long)atomic_load(&srv->requests[k]));
 }
 
+/* The Prometheus buckets of the latency histograms (seconds). */
+static const double le_seconds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                     0.25, 0.5, 1, 2.5, 5, 10 };
+
+static void outcome_labels(char *out, size_t n, const sg_outcome *o)
+{
+    snprintf(out, n, ",side=\"%s\",kind=\"", o->side == SG_SIDE_TARGET ? "target" : "source");
+}
+
+/* One histogram of name for o's latency, its labels lab (kind escaped). */
+static void latency_histogram(http_text *t, const char *name, const char *mig,
+                              const sg_outcome *o)
+{
+    char lab[64];
+    outcome_labels(lab, sizeof lab, o);
+    for (size_t b = 0; b <= sizeof le_seconds / sizeof *le_seconds; b++) {
+        bool inf = b == sizeof le_seconds / sizeof *le_seconds;
+        http_text_add(t, "%s_bucket{migration=\"", name);
+        http_text_label(t, mig);
+        http_text_add(t, "\"%s", lab);
+        http_text_label(t, o->kind);
+        if (inf)
+            http_text_add(t, "\",le=\"+Inf\"} %lld\n", (long long)o->latency.n);
+        else
+            http_text_add(t, "\",le=\"%g\"} %lld\n", le_seconds[b],
+                          (long long)sg_hist_count_at_most(&o->latency,
+                                                           (int64_t)(le_seconds[b] * 1e6)));
+    }
+    const char *part[2] = { "_sum", "_count" };
+    double v[2] = { sg_hist_sum_us(&o->latency) / 1e6, (double)o->latency.n };
+    for (int k = 0; k < 2; k++) {
+        http_text_add(t, "%s%s{migration=\"", name, part[k]);
+        http_text_label(t, mig);
+        http_text_add(t, "\"%s", lab);
+        http_text_label(t, o->kind);
+        http_text_add(t, "\"} %.17g\n", v[k]);
+    }
+}
+
+/* What applications reported (sg_router_report, POST /api/v1/events), all
+ * processes added up since the migration started. */
+static void outcome_metrics(http_text *t, const snap *sn, size_t n)
+{
+    head(t, "segue_app_operations_total", "counter", "operations applications reported, "
+         "by side, query type and outcome");
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sn[i].n_outcomes; k++) {
+            const sg_outcome *o = &sn[i].outcomes[k];
+            for (int ok = 0; ok < 2; ok++) {
+                char lab[64];
+                outcome_labels(lab, sizeof lab, o);
+                http_text_add(t, "segue_app_operations_total{migration=\"");
+                http_text_label(t, sn[i].name);
+                http_text_add(t, "\"%s", lab);
+                http_text_label(t, o->kind);
+                http_text_add(t, "\",outcome=\"%s\"} %lld\n", ok ? "ok" : "error",
+                              (long long)(ok ? o->ok : o->errors));
+            }
+        }
+    head(t, "segue_app_latency_seconds", "histogram", "latency of the operations "
+         "applications reported, by side and query type");
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sn[i].n_outcomes; k++)
+            latency_histogram(t, "segue_app_latency_seconds", sn[i].name, &sn[i].outcomes[k]);
+}
+
 int http_metrics(http_req *r)
 {
     http_server *srv = r->srv;
@@ -173,12 +242,16 @@ int http_metrics(http_req *r)
                                             sizeof err);
         http_routing_get(srv, i, &sn[i].route, &sn[i].route_fresh, &sn[i].route_age_ms,
                          err, sizeof err);
+        http_outcomes_get(srv, i, &sn[i].outcomes, &sn[i].n_outcomes);
     }
     http_text t = { 0 };
     head(&t, "segue_info", "gauge", "the segue version serving");
     http_text_add(&t, "segue_info{version=\"%s\"} 1\n", SEGUE_VERSION);
     status_metrics(&t, sn, srv->n_migs);
     routing_metrics(&t, srv, sn, srv->n_migs);
+    outcome_metrics(&t, sn, srv->n_migs);
+    for (size_t i = 0; i < srv->n_migs; i++)
+        free(sn[i].outcomes);
     free(sn);
     int rc = t.oom ? http_reply_error(r, 500, "out of memory")
                    : http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", t.p,

@@ -109,6 +109,7 @@ static const route routes[] = {
     { "GET", "/metrics", http_metrics },
     { "GET", "/healthz", http_healthz },
     { "GET", "/api/v1/status", http_api_status },
+    { "POST", "/api/v1/events", http_api_events },
 };
 
 static bool path_matches(const route *rt, const char *path)
@@ -341,8 +342,10 @@ static int open_migrations(http_server *s, const http_config *c, char *err, size
                 return snprintf(err, err_len, "%s and %s both name the migration '%s'; "
                                 "each flag belongs to one", s->migs[j].spec, g->spec,
                                 g->name), SG_ESPEC;
-        if ((rc = sg_router_open_migration(&g->router, g->m)))
-            return snprintf(err, err_len, "%s: %s", g->name, sg_router_errmsg(g->router)), rc;
+        if ((rc = sg_router_open_migration(&g->router, g->m)) ||
+            (rc = sg_router_open_migration(&g->reporter, g->m)))
+            return snprintf(err, err_len, "%s: %s", g->name,
+                            sg_router_errmsg(g->reporter ? g->reporter : g->router)), rc;
     }
     return 0;
 }
@@ -396,6 +399,9 @@ void http_stop(http_server *s)
     http_threads_stop(s);
     for (size_t i = 0; i < s->n_migs; i++) {
         sg_router_close(s->migs[i].router);
+        sg_router_close(s->migs[i].reporter);
+        free(s->migs[i].events);
+        free(s->migs[i].outcomes);
         sg_migration_close(s->migs[i].m);
         free(s->migs[i].name);
         free(s->migs[i].spec);

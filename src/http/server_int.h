@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <segue/outcomes.h>
+
 #include "http.h"
 
 struct MHD_Connection;
@@ -28,6 +30,18 @@ const char *http_eval_name(http_eval e);
 
 enum { HTTP_FLAG_READS = 0, HTTP_FLAG_WRITES = 1, HTTP_FLAG_N };
 
+/* An application outcome taken by POST /api/v1/events, waiting for the
+ * status thread to report it through the migration's router. */
+typedef struct http_event {
+    int side;
+    bool ok;
+    double ms;
+    char kind[SG_OUTCOME_KIND_MAX + 1];
+} http_event;
+
+/* Events waiting per migration; more are refused (503) until drained. */
+#define HTTP_EVENTS_QUEUED 100000
+
 /* A migration served. The fields under "guarded" are written by the
  * service's threads and read by requests, both under http_server.lock. */
 typedef struct http_mig {
@@ -36,6 +50,7 @@ typedef struct http_mig {
     sg_migration *m;              /* status thread only; reopened after a
                                    * failure and while not started */
     sg_router *router;            /* routing thread only */
+    sg_router *reporter;          /* status thread only: writes the events */
     /* guarded */
     bool routing_ok;              /* a routing was read */
     sg_route_state routing;       /* the last one */
@@ -45,7 +60,14 @@ typedef struct http_mig {
     sg_status status;
     int64_t status_ms;            /* monotonic ms of the last status read */
     char status_err[512];
+    sg_outcome *outcomes;         /* all reported since the start */
+    size_t n_outcomes;
+    http_event *events;           /* taken, not yet reported */
+    size_t n_events;
+    char events_err[512];         /* the last failure to record them */
     /* counters, updated without the lock */
+    _Atomic int64_t events_taken[2][2];  /* [side][ok] */
+    _Atomic int64_t events_refused;
     _Atomic int64_t evals[HTTP_FLAG_N][HTTP_EVAL_N];
 } http_mig;
 
@@ -106,6 +128,9 @@ bool http_status_get(http_server *s, size_t i, sg_status *st, int64_t *age_ms,
  * the message in err. */
 int http_mig_open(http_mig *g, char *err, size_t err_len);
 
+/* A copy of migration i's outcomes (free it); NULL and 0 when none. */
+void http_outcomes_get(http_server *s, size_t i, sg_outcome **out, size_t *n);
+
 /* The threads that read routing and status (state.c). */
 int http_threads_start(http_server *s);
 void http_threads_stop(http_server *s);
@@ -116,5 +141,8 @@ int http_ofrep_bulk(http_req *r);
 int http_metrics(http_req *r);
 int http_healthz(http_req *r);
 int http_api_status(http_req *r);
+int http_api_events(http_req *r);
+/* Reports the events taken for g through its reporter (status thread). */
+void http_events_drain(http_server *s, http_mig *g);
 
 #endif

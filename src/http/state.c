@@ -3,6 +3,7 @@
  * the server's lock. A request never waits on a database. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -96,9 +97,30 @@ static void read_status(http_server *s, http_mig *g)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Records g's events and reads everything reported (for /metrics). */
+static void read_outcomes(http_server *s, http_mig *g)
+{
+    http_events_drain(s, g);
+    sg_outcome *o = NULL;
+    size_t n = 0;
+    if (!g->m || sg_migration_outcomes(&o, &n, g->m, 0))
+        return;
+    pthread_mutex_lock(&s->lock);
+    free(g->outcomes);
+    g->outcomes = o;
+    g->n_outcomes = n;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void read_status_and_outcomes(http_server *s, http_mig *g)
+{
+    read_status(s, g);
+    read_outcomes(s, g);
+}
+
 static void *status_loop(void *arg)
 {
-    each_until_stop(arg, read_status, STATUS_MS);
+    each_until_stop(arg, read_status_and_outcomes, STATUS_MS);
     return NULL;
 }
 
@@ -131,8 +153,11 @@ void http_threads_stop(http_server *s)
     pthread_mutex_unlock(&s->lock);
     if (s->routing_started)
         pthread_join(s->routing_thread, NULL);
-    if (s->status_started)
+    if (s->status_started) {
         pthread_join(s->status_thread, NULL);
+        for (size_t i = 0; i < s->n_migs; i++) /* the events taken last */
+            http_events_drain(s, &s->migs[i]);
+    }
     s->routing_started = s->status_started = false;
 }
 
@@ -161,4 +186,17 @@ bool http_status_get(http_server *s, size_t i, sg_status *st, int64_t *age_ms, c
     snprintf(err, err_len, "%s", g->status_err);
     pthread_mutex_unlock(&s->lock);
     return ok;
+}
+
+void http_outcomes_get(http_server *s, size_t i, sg_outcome **out, size_t *n)
+{
+    http_mig *g = &s->migs[i];
+    pthread_mutex_lock(&s->lock);
+    *n = 0;
+    *out = g->n_outcomes ? malloc(g->n_outcomes * sizeof **out) : NULL;
+    if (*out) {
+        memcpy(*out, g->outcomes, g->n_outcomes * sizeof **out);
+        *n = g->n_outcomes;
+    }
+    pthread_mutex_unlock(&s->lock);
 }

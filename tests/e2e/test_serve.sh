@@ -214,6 +214,44 @@ test_metrics_pass_promtool() {
   serve_stop
 }
 
+metric_is() { # metrics-line-prefix value
+  curl -s "$SERVE_URL/metrics" | grep -qxF "$1 $2"
+}
+
+test_application_outcomes_from_events_and_the_c_api_add_up() {
+  local d; d=$(scratch)
+  verified_and_served "$d" || return
+  local ev='{"migration":"sv","side":"target","kind":"get_user","ok":true,"ms":5}' batch i
+  batch="[$ev"; for i in $(seq 29); do batch="$batch,$ev"; done
+  for i in $(seq 10); do batch="$batch,${ev/true/false}"; done
+  batch="$batch,{\"migration\":\"sv\",\"side\":\"source\",\"ok\":true,\"ms\":2.5}]"
+  curl -s -X POST --data-binary "$batch" -w '\n%{http_code}\n' "$SERVE_URL/api/v1/events" > "$d/r"
+  [ "$(tail -1 "$d/r")" = 202 ] && grep -q '"accepted":41' "$d/r" || fail "events: $(cat "$d/r")"
+  check "the C API's reports" "$TOOLS/report_outcomes" "$d/m.yaml" target get_user 0 40 5
+  local p='segue_app_operations_total{migration="sv",side="target",kind="get_user"'
+  wait_for "30 ok and 15 errors on the target" 30 metric_is "$p,outcome=\"error\"}" 15
+  metric_is "$p,outcome=\"ok\"}" 30 || fail "ok on the target: $(curl -s "$SERVE_URL/metrics" | grep "$p")"
+  metric_is 'segue_app_operations_total{migration="sv",side="source",kind="other",outcome="ok"}' 1 ||
+    fail "the event without a kind: $(curl -s "$SERVE_URL/metrics" | grep app_operations)"
+  metric_is 'segue_app_latency_seconds_bucket{migration="sv",side="target",kind="get_user",le="0.025"}' 40 &&
+    metric_is 'segue_app_latency_seconds_bucket{migration="sv",side="target",kind="get_user",le="0.05"}' 45 ||
+    fail "latency buckets: $(curl -s "$SERVE_URL/metrics" | grep 'get_user",le')"
+  # a bad event refuses the whole batch, naming it
+  curl -s -X POST --data-binary "[$ev,{\"migration\":\"sv\",\"side\":\"up\",\"ok\":true,\"ms\":1}]" \
+    -w '\n%{http_code}\n' "$SERVE_URL/api/v1/events" > "$d/r"
+  [ "$(tail -1 "$d/r")" = 400 ] && grep -q 'event 1: side' "$d/r" || fail "a bad side: $(cat "$d/r")"
+  curl -s -X POST --data-binary '[{"migration":"nope","side":"source","ok":true,"ms":1}]' \
+    -w '\n%{http_code}\n' "$SERVE_URL/api/v1/events" > "$d/r"
+  [ "$(tail -1 "$d/r")" = 400 ] && grep -q 'event 0: migration' "$d/r" ||
+    fail "an unknown migration: $(cat "$d/r")"
+  curl -s "$SERVE_URL/metrics" > "$d/metrics"
+  promtool check metrics < "$d/metrics" > "$d/promtool" 2>&1 ||
+    fail "promtool check metrics: $(head -5 "$d/promtool")"
+  serve_stop
+  metric_is_after_stop=$(sqlite3 "$d/t.db" "SELECT sum(ok), sum(errors) FROM _segue_app_outcomes WHERE side = 1")
+  [ "$metric_is_after_stop" = "30|15" ] || fail "recorded in the control tables: $metric_is_after_stop"
+}
+
 # a live writer on the source: inserts and updates until DIR/stop exists
 sqlite_writer() { # dir
   local i=0

@@ -72,6 +72,10 @@ ledger_holds() { # dir rows
   [ "$bad" = "0 0 0 " ] || fail "target against the app's ledger (lost or wrong, seed rows changed, rows from nowhere): $bad"
 }
 
+copied_and_ready() { # spec
+  $SEGUE status "$1" --json 2>/dev/null | grep -q '"backfill_complete":true' && worker_ready "$1"
+}
+
 # a step of the app's migration failed: say where it stood, stop the rest
 app_test_abort() { # dir what
   fail "$2; status: $($SEGUE status "$1/m.yaml" 2>&1 | tr -s ' \n' ' '); app: $(cat "$1/stats.json" 2>/dev/null)"
@@ -93,7 +97,7 @@ test_a_node_app_follows_a_whole_migration_through_ofrep() {
   $SEGUE start "$d/m.yaml" >/dev/null || { app_test_abort "$d" "start"; return; }
   $SEGUE run "$d/m.yaml" > "$d/run.log" 2>&1 &
   WORKER_PID=$!
-  wait_for "the worker copied and caught up" 120 worker_ready "$d/m.yaml" &&
+  wait_for "the worker copied and caught up" 120 copied_and_ready "$d/m.yaml" &&
     $SEGUE verify "$d/m.yaml" > "$d/verify.log" 2>&1 ||
     { app_test_abort "$d" "copy and verify: $(tail -3 "$d/verify.log")"; return; }
   for pct in 10 50 100; do

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tool_router.h"
+
 static const char *side_name(int side)
 {
     return side == SG_SIDE_TARGET ? "target" : "source";
@@ -21,14 +23,7 @@ int main(int argc, char **argv)
     }
     sg_migration *m = NULL;
     sg_router *r = NULL;
-    sg_open_options o = SG_OPEN_OPTIONS_INIT;
-    o.read_only = true;
-    int rc = sg_migration_open_ext(&m, argv[1], &o);
-    const char *msg = sg_migration_errmsg(m);
-    if (!rc) {
-        rc = sg_router_open_migration(&r, m);
-        msg = sg_router_errmsg(r);
-    }
+    int rc = tool_open_router("route_keys", argv[1], &m, &r), failed = rc;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -41,8 +36,8 @@ int main(int argc, char **argv)
     }
     if (!rc && !(rc = sg_router_write_side(&side, r)))
         printf("writes %s\n", side_name(side));
-    if (rc)
-        fprintf(stderr, "route_keys: %s\n", r ? sg_router_errmsg(r) : msg);
+    if (rc && !failed)
+        fprintf(stderr, "route_keys: %s\n", sg_router_errmsg(r));
     free(line);
     sg_router_close(r);
     sg_migration_close(m);

@@ -68,3 +68,22 @@ int64_t sg_hist_percentile(const sg_hist *h, double pct)
     }
     return h->max_us;
 }
+
+int64_t sg_hist_count_at_most(const sg_hist *h, int64_t us)
+{
+    int64_t n = 0;
+    for (int b = 0; b < SG_HIST_BUCKETS && bucket_top(b) <= us; b++)
+        n += h->counts[b];
+    return n;
+}
+
+double sg_hist_sum_us(const sg_hist *h)
+{
+    double sum = 0;
+    for (int b = 0; b < SG_HIST_BUCKETS; b++)
+        if (h->counts[b]) {
+            double low = b ? (double)bucket_top(b - 1) + 1 : 0;
+            sum += (double)h->counts[b] * (low + (double)bucket_top(b)) / 2;
+        }
+    return sum;
+}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "check/outcomes.h"
 #include "internal.h"
 #include "state/control.h"
 
@@ -40,6 +41,8 @@ struct sg_router {
     bool known;                 /* ... and the migration was known then */
     sg_phase phase;
     sg_routing r;
+    sg_conn *wconn;             /* writes reported outcomes; opened on first use */
+    sg_outcome_agg *outcomes;   /* reported, not yet written */
 };
 
 static int router_new(sg_router **out, const char *uri, const char *name, int refresh_ms)
@@ -91,6 +94,9 @@ void sg_router_close(sg_router *r)
 {
     if (!r)
         return;
+    sg_router_flush(r); /* best effort: what cannot be written is lost */
+    sg_outcome_free(r->outcomes);
+    sg_db_close(r->wconn);
     sg_db_close(r->conn);
     free(r->uri);
     free(r->name);
@@ -236,4 +242,40 @@ int sg_migration_route(int *read_side, int *write_side, uint32_t *bucket,
                                                             : SG_SIDE_SOURCE;
     *write_side = r.write_side;
     return 0;
+}
+
+int sg_router_report(sg_router *r, int side, const char *kind, bool ok, double ms)
+{
+    if (!r)
+        return SG_EINVAL;
+    if ((side != SG_SIDE_SOURCE && side != SG_SIDE_TARGET) || !(ms >= 0) || ms > 1e12)
+        return sg_err_set(&r->err, SG_EINVAL, "sg_router_report: side must be "
+                          "SG_SIDE_SOURCE or SG_SIDE_TARGET and ms a finite duration >= 0");
+    int rc = sg_outcome_add(&r->outcomes, side, kind, ok, (int64_t)(ms * 1000 + 0.5), &r->err);
+    return !rc && sg_outcome_due(r->outcomes) ? sg_router_flush(r) : rc;
+}
+
+int sg_router_flush(sg_router *r)
+{
+    if (!r)
+        return SG_EINVAL;
+    int64_t held, dropped;
+    sg_outcome_counts(r->outcomes, &held, &dropped);
+    if (!held)
+        return 0;
+    int rc = r->wconn ? 0 : sg_db_open(&r->wconn, r->uri, "target", 0, &r->err);
+    if (!rc)
+        rc = sg_outcome_flush(r->outcomes, r->wconn, r->name, &r->err);
+    if (rc) { /* opened again at the next flush */
+        sg_db_close(r->wconn);
+        r->wconn = NULL;
+    }
+    return rc;
+}
+
+void sg_router_unrecorded(const sg_router *r, int64_t *held, int64_t *dropped)
+{
+    *held = *dropped = 0;
+    if (r)
+        sg_outcome_counts(r->outcomes, held, dropped);
 }
