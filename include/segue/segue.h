@@ -495,6 +495,33 @@ typedef struct sg_status {
  * start). */
 int sg_migration_status(sg_status *out, sg_migration *m);
 
+/* ---- consistency (the dashboard's table) --------------------------------- */
+
+/* One mapping as the verify passes left it. Times in ms since the epoch,
+ * 0 when there is none. */
+typedef struct sg_consistency {
+    char mapping[256];          /* "Customer -> customer" */
+    int64_t checked_at_ms;      /* the last verify pass */
+    int64_t source_rows;        /* rows on each side in it */
+    int64_t target_rows;
+    int64_t previous_at_ms;     /* the pass before it */
+    int64_t source_delta;       /* rows more (or fewer) than in that pass */
+    int64_t target_delta;
+    int64_t chunks;             /* chunks compared by checksum */
+    int64_t chunks_differing;   /* chunks whose checksums differed at first */
+    int64_t differences;        /* keys whose difference persisted */
+    char keys[512];             /* the first of them, "(42), (43)", cut to fit */
+    bool full;                  /* the pass covered every chunk */
+    int64_t last_full_clean_ms; /* the last full reconciliation: a full pass
+                                 * with no persistent difference */
+    int64_t set_aside;          /* keys of its source table set aside now */
+} sg_consistency;
+
+/* Each mapping's consistency, in spec order. *out (free with free()) has
+ * one entry per mapping, zeros where no verify pass has run. Reads only.
+ * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
+int sg_migration_consistency(sg_consistency **out, size_t *n, sg_migration *m);
+
 /* ---- audit trail --------------------------------------------------------- */
 
 /* One row of a migration's audit trail: a command that acted (a phase move,

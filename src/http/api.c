@@ -1,5 +1,6 @@
 /* /healthz for load balancers and the JSON API under /api/v1/. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server_int.h"
@@ -60,4 +61,115 @@ int http_api_status(http_req *r)
                                                    "error", err));
     }
     return http_reply_json(r, 200, json_pack("{s:o}", "migrations", arr));
+}
+
+static json_t *consistency_json(const sg_consistency *c)
+{
+    return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:b,s:I,s:I}",
+                     "mapping", c->mapping, "checked_at_ms", (json_int_t)c->checked_at_ms,
+                     "source_rows", (json_int_t)c->source_rows,
+                     "target_rows", (json_int_t)c->target_rows,
+                     "previous_at_ms", (json_int_t)c->previous_at_ms,
+                     "source_delta", (json_int_t)c->source_delta,
+                     "target_delta", (json_int_t)c->target_delta,
+                     "chunks", (json_int_t)c->chunks,
+                     "chunks_differing", (json_int_t)c->chunks_differing,
+                     "differences", (json_int_t)c->differences, "keys", c->keys,
+                     "full", c->full, "last_full_clean_ms", (json_int_t)c->last_full_clean_ms,
+                     "set_aside", (json_int_t)c->set_aside);
+}
+
+/* {"migrations": [{"migration": name, key: fn(i)}, ...]} */
+static int per_migration(http_req *r, const char *key, json_t *(*fn)(http_server *, size_t))
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < r->srv->n_migs; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:o}", "migration", r->srv->migs[i].name,
+                                             key, fn(r->srv, i)));
+    return http_reply_json(r, 200, json_pack("{s:o}", "migrations", arr));
+}
+
+static json_t *mig_consistency(http_server *s, size_t i)
+{
+    sg_consistency *c;
+    size_t n;
+    http_cons_get(s, i, &c, &n);
+    json_t *arr = json_array();
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(arr, consistency_json(&c[k]));
+    free(c);
+    return arr;
+}
+
+/* GET /api/v1/consistency: per mapping, what the verify passes left. */
+int http_api_consistency(http_req *r)
+{
+    return per_migration(r, "mappings", mig_consistency);
+}
+
+static json_t *mig_audit(http_server *s, size_t i)
+{
+    http_audit a[HTTP_AUDIT_TAIL];
+    size_t n = http_audit_get(s, i, a);
+    json_t *arr = json_array();
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "at", a[k].at,
+                                             "who", a[k].who, "action", a[k].action,
+                                             "from", a[k].from, "to", a[k].to,
+                                             "detail", a[k].detail, "reason", a[k].reason));
+    return arr;
+}
+
+/* GET /api/v1/audit: the tail of each migration's audit trail. */
+int http_api_audit(http_req *r)
+{
+    return per_migration(r, "audit", mig_audit);
+}
+
+static json_t *mig_shadow(http_server *s, size_t i)
+{
+    sg_status st;
+    int64_t age;
+    char err[512];
+    if (!http_status_get(s, i, &st, &age, err, sizeof err))
+        return json_pack("{s:s}", "error", err);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:s,s:s}",
+                     "window_ms", (json_int_t)st.shadow_window_ms,
+                     "compared", (json_int_t)st.shadow_compared,
+                     "mismatches", (json_int_t)st.shadow_mismatches,
+                     "pending", (json_int_t)st.shadow_pending,
+                     "nondeterministic", (json_int_t)st.shadow_nondeterministic,
+                     "skipped", (json_int_t)st.shadow_skipped,
+                     "errors", (json_int_t)st.shadow_errors,
+                     "p99_ratio", st.shadow_p99_ratio, "worst", st.shadow_worst,
+                     "example", st.shadow_example);
+}
+
+/* GET /api/v1/shadow: the shadow reads over the shadow window. */
+int http_api_shadow(http_req *r)
+{
+    return per_migration(r, "shadow", mig_shadow);
+}
+
+static json_t *mig_outcomes(http_server *s, size_t i)
+{
+    sg_outcome *o;
+    size_t n;
+    http_outcomes_get(s, i, &o, &n);
+    json_t *arr = json_array();
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:f,s:f}",
+            "side", o[k].side == SG_SIDE_TARGET ? "target" : "source", "kind", o[k].kind,
+            "ok", (json_int_t)o[k].ok, "errors", (json_int_t)o[k].errors,
+            "p50_ms", (double)sg_hist_percentile(&o[k].latency, 50) / 1000,
+            "p99_ms", (double)sg_hist_percentile(&o[k].latency, 99) / 1000));
+    free(o);
+    return arr;
+}
+
+/* GET /api/v1/events: the application outcomes reported, per side and
+ * query type, since the migration started. */
+int http_api_outcomes(http_req *r)
+{
+    return per_migration(r, "outcomes", mig_outcomes);
 }

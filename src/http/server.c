@@ -29,7 +29,8 @@ int http_reply(http_req *r, unsigned status, const char *type, const char *body,
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
                                 !strncmp(r->path, "/ofrep/", 7) ||
-                                !strcmp(r->path, "/api/v1/events") ? "POST" : "GET, HEAD");
+                                !strcmp(r->path, "/api/v1/events") ? "GET, HEAD, POST"
+                                                                   : "GET, HEAD");
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -110,31 +111,43 @@ static const route routes[] = {
     { "GET", "/healthz", http_healthz },
     { "GET", "/api/v1/status", http_api_status },
     { "POST", "/api/v1/events", http_api_events },
+    { "GET", "/api/v1/events", http_api_outcomes },
+    { "GET", "/api/v1/consistency", http_api_consistency },
+    { "GET", "/api/v1/audit", http_api_audit },
+    { "GET", "/api/v1/shadow", http_api_shadow },
+    { "GET", "/", http_dashboard },
 };
 
 static bool path_matches(const route *rt, const char *path)
 {
     size_t n = strlen(rt->path);
-    if (rt->path[n - 1] == '/')
+    if (n > 1 && rt->path[n - 1] == '/')
         return !strncmp(path, rt->path, n) && path[n];
     return !strcmp(path, rt->path);
 }
 
+static bool method_matches(const route *rt, const char *method)
+{
+    return !strcmp(method, rt->method) ||
+           (!strcmp(rt->method, "GET") && !strcmp(method, "HEAD"));
+}
+
 static int dispatch(http_req *r)
 {
-    const route *found = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !found; i++)
-        if (path_matches(&routes[i], r->path))
-            found = &routes[i];
-    if (!found)
+    const route *path_found = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (!path_matches(&routes[i], r->path))
+            continue;
+        if (method_matches(&routes[i], r->method))
+            return routes[i].get(r);
+        path_found = &routes[i];
+    }
+    if (!path_found)
         return http_reply_error(r, MHD_HTTP_NOT_FOUND, "no such path: %.200s; the "
                                 "service answers /ofrep/v1/evaluate/flags[/KEY], "
-                                "/metrics, /healthz and /api/v1/", r->path);
-    bool get = !strcmp(found->method, "GET");
-    if (strcmp(r->method, found->method) && !(get && !strcmp(r->method, "HEAD")))
-        return http_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s takes %s, not %.16s",
-                                found->path, get ? "GET" : "POST", r->method);
-    return found->get(r);
+                                "/metrics, /healthz, / and /api/v1/", r->path);
+    return http_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s does not take %.16s",
+                            path_found->path, r->method);
 }
 
 /* Takes a piece of the body, up to HTTP_MAX_BODY in all. */
@@ -402,6 +415,7 @@ void http_stop(http_server *s)
         sg_router_close(s->migs[i].reporter);
         free(s->migs[i].events);
         free(s->migs[i].outcomes);
+        free(s->migs[i].cons);
         sg_migration_close(s->migs[i].m);
         free(s->migs[i].name);
         free(s->migs[i].spec);

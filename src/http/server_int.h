@@ -39,6 +39,24 @@ typedef struct http_event {
     char kind[SG_OUTCOME_KIND_MAX + 1];
 } http_event;
 
+/* One audit row as the dashboard shows it. */
+typedef struct http_audit {
+    char at[32], who[64], action[40], from[24], to[24], detail[240], reason[160];
+} http_audit;
+#define HTTP_AUDIT_TAIL 20
+
+/* One point of the dashboard's charts, taken every HTTP_SAMPLE_MS. */
+typedef struct http_sample {
+    int64_t at_ms;                /* wall clock */
+    double lag_s;
+    int64_t backlog;
+    int64_t rows;                 /* backfill rows copied */
+    double shadow_mismatch_rate;  /* over the shadow window; -1 none */
+    int64_t app_ops[2], app_errors[2]; /* totals so far, per side */
+} http_sample;
+#define HTTP_SAMPLE_MS 10000
+#define HTTP_SAMPLES 360          /* an hour */
+
 /* Events waiting per migration; more are refused (503) until drained. */
 #define HTTP_EVENTS_QUEUED 100000
 
@@ -62,6 +80,12 @@ typedef struct http_mig {
     char status_err[512];
     sg_outcome *outcomes;         /* all reported since the start */
     size_t n_outcomes;
+    sg_consistency *cons;         /* per mapping */
+    size_t n_cons;
+    http_audit audit[HTTP_AUDIT_TAIL]; /* the latest last */
+    size_t n_audit;
+    http_sample samples[HTTP_SAMPLES]; /* a ring */
+    size_t n_samples, next_sample;
     http_event *events;           /* taken, not yet reported */
     size_t n_events;
     char events_err[512];         /* the last failure to record them */
@@ -128,6 +152,13 @@ bool http_status_get(http_server *s, size_t i, sg_status *st, int64_t *age_ms,
  * the message in err. */
 int http_mig_open(http_mig *g, char *err, size_t err_len);
 
+/* Copies of what the status thread read of migration i, under the lock:
+ * its consistency (*cons: free it), audit tail and chart samples (oldest
+ * first; arrays of HTTP_AUDIT_TAIL and HTTP_SAMPLES). */
+void http_cons_get(http_server *s, size_t i, sg_consistency **cons, size_t *n);
+size_t http_audit_get(http_server *s, size_t i, http_audit *out);
+size_t http_samples_get(http_server *s, size_t i, http_sample *out);
+
 /* A copy of migration i's outcomes (free it); NULL and 0 when none. */
 void http_outcomes_get(http_server *s, size_t i, sg_outcome **out, size_t *n);
 
@@ -142,6 +173,11 @@ int http_metrics(http_req *r);
 int http_healthz(http_req *r);
 int http_api_status(http_req *r);
 int http_api_events(http_req *r);
+int http_api_consistency(http_req *r);
+int http_api_audit(http_req *r);
+int http_api_shadow(http_req *r);
+int http_api_outcomes(http_req *r);
+int http_dashboard(http_req *r);
 /* Reports the events taken for g through its reporter (status thread). */
 void http_events_drain(http_server *s, http_mig *g);
 

@@ -112,10 +112,79 @@ static void read_outcomes(http_server *s, http_mig *g)
     pthread_mutex_unlock(&s->lock);
 }
 
+static void read_consistency(http_server *s, http_mig *g)
+{
+    sg_consistency *c = NULL;
+    size_t n = 0;
+    if (!g->m || sg_migration_consistency(&c, &n, g->m))
+        return;
+    pthread_mutex_lock(&s->lock);
+    free(g->cons);
+    g->cons = c;
+    g->n_cons = n;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void audit_copy(http_audit *a, const sg_audit_entry *e)
+{
+    snprintf(a->at, sizeof a->at, "%s", e->at ? e->at : "");
+    snprintf(a->who, sizeof a->who, "%s", e->who ? e->who : "");
+    snprintf(a->action, sizeof a->action, "%s", e->action ? e->action : "");
+    snprintf(a->from, sizeof a->from, "%s", e->from_phase ? e->from_phase : "");
+    snprintf(a->to, sizeof a->to, "%s", e->to_phase ? e->to_phase : "");
+    snprintf(a->detail, sizeof a->detail, "%s", e->detail ? e->detail : "");
+    snprintf(a->reason, sizeof a->reason, "%s", e->reason ? e->reason : "");
+}
+
+/* The last HTTP_AUDIT_TAIL rows of the audit trail. */
+static void read_audit(http_server *s, http_mig *g)
+{
+    sg_audit_entry *e = NULL;
+    size_t n = 0;
+    if (!g->m || sg_migration_audit(&e, &n, g->m, NULL))
+        return;
+    size_t first = n > HTTP_AUDIT_TAIL ? n - HTTP_AUDIT_TAIL : 0;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = first; i < n; i++)
+        audit_copy(&g->audit[i - first], &e[i]);
+    g->n_audit = n - first;
+    pthread_mutex_unlock(&s->lock);
+    sg_audit_free(e, n);
+}
+
+/* A chart point, at most every HTTP_SAMPLE_MS (under the lock). */
+static void take_sample(http_mig *g, int64_t now_ms)
+{
+    size_t last = (g->next_sample + HTTP_SAMPLES - 1) % HTTP_SAMPLES;
+    if (!g->status_ok || (g->n_samples && now_ms - g->samples[last].at_ms < HTTP_SAMPLE_MS))
+        return;
+    const sg_status *st = &g->status;
+    http_sample p = { .at_ms = now_ms, .lag_s = (double)st->lag_ms / 1000,
+                      .backlog = st->pending_changes, .rows = st->backfill_rows,
+                      .shadow_mismatch_rate = st->shadow_compared
+                          ? (double)st->shadow_mismatches / (double)st->shadow_compared : -1 };
+    for (size_t k = 0; k < g->n_outcomes; k++) {
+        int side = g->outcomes[k].side == SG_SIDE_TARGET;
+        p.app_ops[side] += g->outcomes[k].ok + g->outcomes[k].errors;
+        p.app_errors[side] += g->outcomes[k].errors;
+    }
+    g->samples[g->next_sample] = p;
+    g->next_sample = (g->next_sample + 1) % HTTP_SAMPLES;
+    if (g->n_samples < HTTP_SAMPLES)
+        g->n_samples++;
+}
+
 static void read_status_and_outcomes(http_server *s, http_mig *g)
 {
     read_status(s, g);
     read_outcomes(s, g);
+    read_consistency(s, g);
+    read_audit(s, g);
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    pthread_mutex_lock(&s->lock);
+    take_sample(g, (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000);
+    pthread_mutex_unlock(&s->lock);
 }
 
 static void *status_loop(void *arg)
@@ -199,4 +268,37 @@ void http_outcomes_get(http_server *s, size_t i, sg_outcome **out, size_t *n)
         *n = g->n_outcomes;
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+void http_cons_get(http_server *s, size_t i, sg_consistency **cons, size_t *n)
+{
+    http_mig *g = &s->migs[i];
+    pthread_mutex_lock(&s->lock);
+    *n = 0;
+    *cons = g->n_cons ? malloc(g->n_cons * sizeof **cons) : NULL;
+    if (*cons) {
+        memcpy(*cons, g->cons, g->n_cons * sizeof **cons);
+        *n = g->n_cons;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+size_t http_audit_get(http_server *s, size_t i, http_audit *out)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->migs[i].n_audit;
+    memcpy(out, s->migs[i].audit, n * sizeof *out);
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+size_t http_samples_get(http_server *s, size_t i, http_sample *out)
+{
+    http_mig *g = &s->migs[i];
+    pthread_mutex_lock(&s->lock);
+    size_t n = g->n_samples, first = (g->next_sample + HTTP_SAMPLES - n) % HTTP_SAMPLES;
+    for (size_t k = 0; k < n; k++)
+        out[k] = g->samples[(first + k) % HTTP_SAMPLES];
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }

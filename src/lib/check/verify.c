@@ -12,6 +12,7 @@
 #include "move/capture.h"
 #include "switch/cutover.h"
 #include "state/control.h"
+#include "check/consistency.h"
 #include "check/drift.h"
 #include "state/phase.h"
 #include "state/lease.h"
@@ -344,7 +345,7 @@ static sg_phase verify_moves_to(sg_phase ph, size_t n_diffs)
                                                                : ph;
 }
 
-static int record(sg_migration *m, sg_verify_report *r)
+static int record(sg_migration *m, sg_verify_report *r, const sg_verify_part *parts)
 {
     char detail[128];
     sg_phase ph, to;
@@ -354,9 +355,12 @@ static int record(sg_migration *m, sg_verify_report *r)
     int rc = sg_tx_begin(m->tgt, &m->err);
     if (!rc)
         rc = sg_phase_lock(m, SG_CMD_VERIFY, &ph);
+    int64_t at_ms = sg_now_ms();
     if (!rc)
-        rc = sg_control_verify_run(m, r->source_rows, r->target_rows,
+        rc = sg_control_verify_run(m, at_ms, r->source_rows, r->target_rows,
                                    r->differences, detail);
+    if (!rc)
+        rc = sg_consistency_record(m, at_ms, parts, true, r);
     to = rc ? ph : verify_moves_to(ph, (size_t)r->differences);
     if (!rc && to != ph)
         rc = sg_control_transition(m, ph, to, "verify", detail, NULL);
@@ -368,12 +372,37 @@ static int record(sg_migration *m, sg_verify_report *r)
     return rc;
 }
 
+/* Scans mapping i into its part of the pass (what r gained meanwhile). */
+static int scan_part(sg_migration *m, size_t i, const sg_verify_options *o,
+                     sg_verify_report *r, cands *c, int64_t total, int64_t t0,
+                     sg_verify_part *p)
+{
+    sg_verify_report before = *r;
+    p->started_ms = sg_now_ms();
+    int rc = scan_map(m, i, o, r, c, total, t0);
+    p->ended_ms = sg_now_ms();
+    p->source_rows = r->source_rows - before.source_rows;
+    p->target_rows = r->target_rows - before.target_rows;
+    p->chunks = r->chunks - before.chunks;
+    p->chunks_differing = r->chunks_differing - before.chunks_differing;
+    return rc;
+}
+
+/* The keys still differing, counted into their mappings' parts. */
+static void count_parts(const cands *c, sg_verify_part *parts)
+{
+    for (size_t i = 0; i < c->n; i++)
+        parts[c->v[i].map].differences++;
+}
+
 static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report *r)
 {
     sg_phase ph;
     cands c = { 0 };
     int64_t t0 = sg_mono_ms(), total = 0;
-    int rc = sg_phase_check(m, SG_CMD_VERIFY, &ph);
+    sg_verify_part *parts = calloc(m->n_maps ? m->n_maps : 1, sizeof *parts);
+    int rc = parts ? sg_phase_check(m, SG_CMD_VERIFY, &ph)
+                   : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     if (!rc)
         rc = sg_drift_check(m);
     for (size_t i = 0; !rc && i < m->n_maps; i++) {
@@ -383,7 +412,7 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
         sg_checkpoint_free(&cp);
     }
     for (size_t i = 0; !rc && i < m->n_maps; i++)
-        rc = scan_map(m, i, o, r, &c, total, t0);
+        rc = scan_part(m, i, o, r, &c, total, t0, &parts[i]);
     if (!rc)
         rc = recheck(m, &c, r);
     if (!rc && o->repair && c.n) {
@@ -393,9 +422,12 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
     }
     if (!rc)
         rc = fill_report(m, &c, o->max_keys, r);
-    if (!rc)
-        rc = record(m, r);
+    if (!rc) {
+        count_parts(&c, parts);
+        rc = record(m, r, parts);
+    }
     cands_free(&c);
+    free(parts);
     r->elapsed_ms = (double)(sg_mono_ms() - t0);
     if (!rc && r->differences)
         rc = sg_err_set(&m->err, SG_EDIFF, "verify found %lld difference%s that "

@@ -295,8 +295,8 @@ int sg_control_transition(sg_migration *m, sg_phase from, sg_phase to,
     return run(&m->err, s);
 }
 
-int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_rows,
-                          int64_t differences, const char *detail)
+int sg_control_verify_run(sg_migration *m, int64_t at_ms, int64_t source_rows,
+                          int64_t target_rows, int64_t differences, const char *detail)
 {
     char now[32];
     sg_stmt *s = NULL;
@@ -308,7 +308,7 @@ int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_r
         return rc;
     if ((rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) != 0 ||
         (rc = sg_db_bind_text(s, 2, now, &m->err)) != 0 ||
-        (rc = sg_db_bind_int(s, 3, sg_now_ms(), &m->err)) != 0 ||
+        (rc = sg_db_bind_int(s, 3, at_ms, &m->err)) != 0 ||
         (rc = sg_db_bind_int(s, 4, source_rows, &m->err)) != 0 ||
         (rc = sg_db_bind_int(s, 5, target_rows, &m->err)) != 0 ||
         (rc = sg_db_bind_int(s, 6, differences, &m->err)) != 0 ||

@@ -45,7 +45,7 @@ int sg_control_audit(sg_migration *m, const char *action, const char *detail,
                      const char *reason);
 /* Inside a target write transaction: records one verify run (row counts,
  * differences that persisted, a one-line detail) in verify_runs. */
-int sg_control_verify_run(sg_migration *m, int64_t source_rows, int64_t target_rows,
+int sg_control_verify_run(sg_migration *m, int64_t at_ms, int64_t source_rows, int64_t target_rows,
                           int64_t differences, const char *detail);
 /* A write switch in progress (cutover or rollback; dir is an sg_dir): the
  * highest changelog id per group that the switch applied to the receiving
