@@ -41,16 +41,17 @@ $(BUILD)/libsegue.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/segue: $(CLI_OBJ) $(BUILD)/libsegue.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsegue.a $(LIBS) -lmicrohttpd
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsegue.a $(LIBS) -lmicrohttpd -lcurl
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsegue.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libsegue.a $(LIBS) -lcmocka
 
 # tools and benchmarks may reuse the CLI's demo writer (src/cli/writer.c)
-$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/src/cli/writer.o $(BUILD)/libsegue.a
+WRITER_OBJ = $(BUILD)/src/cli/writer.o $(BUILD)/src/cli/ofrep_client.o
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(WRITER_OBJ) $(BUILD)/libsegue.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcurl
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libsegue.a
 	@mkdir -p $(dir $@)

@@ -3,15 +3,17 @@
 # Needs root (or sudo) to install; otherwise prints the exact command.
 set -euo pipefail
 # build: compiler, SQLite, libyaml, jansson, xxhash, libpq, libpg_query
-# (PostgreSQL's parser, for shadow reads), libmicrohttpd (segue serve);
+# (PostgreSQL's parser, for shadow reads), libmicrohttpd (segue serve),
+# libcurl (the demo writer asks OFREP; webhooks);
 # tests: cmocka, the sqlite3 shell, a PostgreSQL 15 server with psql and
 # pgbench, sysbench (read load), curl, prometheus (promtool and a server
 # that scrapes segue serve), chromium (renders the dashboard headless),
 # Node.js and npm (the OpenFeature SDK, a real OFREP client, comes from npm
 # in the test)
 pkgs=(gcc make libc6-dev libsqlite3-dev sqlite3 libyaml-dev libjansson-dev
-      libxxhash-dev libpg-query-dev libmicrohttpd-dev libcmocka-dev libpq-dev
-      postgresql-15 postgresql-client-15 sysbench curl prometheus chromium)
+      libxxhash-dev libpg-query-dev libmicrohttpd-dev libcurl4-openssl-dev
+      libcmocka-dev libpq-dev
+      postgresql-15 postgresql-client-15 sysbench curl jq prometheus chromium)
 # a Node.js of its own (nodesource's) may be there instead of Debian's
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 # `setup.sh --bench` adds what the benchmarks compare against

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "cli.h"
+#include "http.h"
 #include "writer.h"
 
 static const char *spec_text =
@@ -173,6 +174,38 @@ static void say(bool json, const char *fmt, const char *arg)
     }
 }
 
+/* The dashboard and OFREP for the demo's migration, on --listen (default
+ * 127.0.0.1:8321, or a free port when that one is taken); NULL when it
+ * cannot start (said on stderr). */
+static http_server *demo_serve(const cli_cmd *c, const cli_args *a, const char *spec)
+{
+    const char *listen = cli_get(c, a, "listen");
+    const char *specs[1] = { spec };
+    char err[1024];
+    http_config hc = { .listen = listen ? listen : "127.0.0.1:8321", .specs = specs,
+                       .n_specs = 1 };
+    http_server *srv = NULL;
+    if (http_start(&srv, &hc, err, sizeof err) && !listen) {
+        hc.listen = "127.0.0.1:0";
+        http_start(&srv, &hc, err, sizeof err);
+    }
+    if (!srv)
+        fprintf(stderr, "segue demo: cannot serve the dashboard: %s\n", err);
+    return srv;
+}
+
+/* --hold: the service stays up until a signal, for a person to look. */
+static void hold(bool json, http_server *srv)
+{
+    if (!srv)
+        return;
+    fprintf(json ? stderr : stdout, "demo: holding: the dashboard stays at %s/ until "
+            "Ctrl-C\n", http_url(srv));
+    fflush(json ? stderr : stdout);
+    while (!cli_stop)
+        usleep(100000);
+}
+
 CMD(demo)
 {
     char dir[512], spec[600], db[600], tdb[600];
@@ -184,6 +217,7 @@ CMD(demo)
     if (!cli_get(c, a, "rate"))
         rate = 200;
     sg_migration *m = NULL;
+    http_server *srv = NULL;
     writer *w = NULL;
     writer_stats ws = { 0 };
     worker_arg wa = { 0 };
@@ -231,6 +265,12 @@ CMD(demo)
         return code;
     STEP(sg_migration_start(m, "demo"), "demo: start");
     say(a->json, "demo: %s\n", "started: target tables and capture installed");
+    if (!(srv = demo_serve(c, a, spec))) {
+        code = EXIT_FAIL;
+        goto done;
+    }
+    say(a->json, "demo: dashboard %s/ (OFREP, /metrics and /api/v1/ beside it)\n",
+        http_url(srv));
     char uri[700];
     snprintf(uri, sizeof uri, "sqlite:%s", tdb);
     writer_config wc = {
@@ -241,13 +281,15 @@ CMD(demo)
                     "INSERT INTO track (track_id, name, media_type_id, milliseconds, "
                     "unit_price_cents) VALUES (?1, ?2, 1, 1000, 99)" } },
         .control_uri = uri, .migration = "chinook-demo", .rate = (int)rate,
-        .key_base = 100000, .seed = 42, .shadow_spec = spec, .reads = app_reads };
+        .key_base = 100000, .seed = 42, .shadow_spec = spec, .reads = app_reads,
+        .ofrep_url = http_url(srv) };
     if (writer_start(&w, &wc)) {
         fprintf(stderr, "segue demo: cannot start the live writer\n");
         code = EXIT_FAIL;
         goto done;
     }
-    say(a->json, "demo: %s\n", "live writer running (inserts, updates, deletes, key changes)");
+    say(a->json, "demo: %s\n", "live writer running (inserts, updates, deletes, key "
+        "changes), asking OFREP where writes go");
     wa.spec = spec;
     if (pthread_create(&wt, NULL, worker_main, &wa) == 0)
         worker_on = true;
@@ -299,9 +341,11 @@ CMD(demo)
     double wall = ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0) / 1000.0;
     int64_t writes = ws.inserts + ws.updates + ws.deletes + ws.key_changes;
     if (a->json)
-        cli_print_json(json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:f,s:{s:I,s:I,"
-            "s:I,s:I,s:I,s:f}}",
-            "dir", dir, "rows_copied", (json_int_t)st.backfill_rows,
+        cli_print_json(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:f,s:{s:I,"
+            "s:I,s:I,s:I,s:I,s:f}}",
+            "dir", dir, "dashboard", http_url(srv),
+            "ofrep_evaluations", (json_int_t)ws.ofrep_evaluations,
+            "rows_copied", (json_int_t)st.backfill_rows,
             "writes_during_run", (json_int_t)writes, "writes_failed",
             (json_int_t)ws.failed, "writes_retried_after_cutover",
             (json_int_t)ws.rejected_retried, "verify_differences",
@@ -323,6 +367,7 @@ CMD(demo)
                "  shadow reads           %lld of the writer's reads run on both sides: %lld "
                "mismatches, %lld pending, %lld errors; p99 target/source %.2f\n"
                "  write fence            %.1f ms\n"
+               "  routing over OFREP     %lld evaluations by the writer (%s)\n"
                "  wall time              %.1f s\n",
                (long long)st.backfill_rows, (long long)writes, (long long)ws.inserts,
                (long long)ws.updates, (long long)ws.deletes, (long long)ws.key_changes,
@@ -330,13 +375,16 @@ CMD(demo)
                (long long)vr->source_rows, (long long)vr->rechecked, diff,
                (long long)sh.shadow_compared, (long long)sh.shadow_mismatches,
                (long long)sh.shadow_pending, (long long)(sh.shadow_errors + ws.shadow_failed),
-               sh.shadow_p99_ratio, fence_ms, wall);
+               sh.shadow_p99_ratio, fence_ms, (long long)ws.ofrep_evaluations,
+               http_url(srv), wall);
     if (ws.failed)
         fprintf(stderr, "segue demo: %lld writes failed: %s\n", (long long)ws.failed,
                 ws.last_error);
     if (vr->differences || diff != 0 || ws.failed || sh.shadow_mismatches ||
-        sh.shadow_errors || ws.shadow_failed)
+        sh.shadow_errors || ws.shadow_failed || !ws.ofrep_evaluations)
         code = EXIT_DIFF;
+    if (cli_has(c, a, "hold"))
+        hold(a->json, srv);
 done:
     if (w)
         writer_stop(w, NULL);
@@ -344,6 +392,7 @@ done:
         wa.stop = 1;
         pthread_join(wt, NULL);
     }
+    http_stop(srv);
     sg_verify_report_free(vr);
     sg_migration_close(m);
     return code;

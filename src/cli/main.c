@@ -83,6 +83,9 @@ static const cli_opt o_demo[] = {
     { "rate", "N", "live writer operations per second (default 200)" },
     { "data", "FILE", "Chinook SQLite file (default ../shared/data/chinook/"
                       "Chinook_Sqlite.sqlite, or $SEGUE_CHINOOK)" },
+    { "listen", "HOST:PORT", "where the dashboard and OFREP are served during the run "
+                             "(default 127.0.0.1:8321, or a free port if taken)" },
+    { "hold", NULL, "keep serving the dashboard after the report, until Ctrl-C" },
     { NULL, NULL, NULL } };
 
 static const cli_opt o_route[] = { COMMON,

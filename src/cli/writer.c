@@ -1,5 +1,7 @@
+#include "ofrep_client.h"
 #include "writer.h"
 
+#include <segue/outcomes.h>
 #include <segue/segue.h>
 #include <segue/shadow.h>
 #include <sqlite3.h>
@@ -16,6 +18,7 @@ struct writer {
     writer_stats st;
     sqlite3 *db[2];
     sg_router *router;
+    ofrep_client *ofrep;      /* asks the write side when cfg.ofrep_url */
     int64_t next_key;
     uint32_t rng;
     sg_migration *shadow_m;     /* cfg.shadow_spec's, used by the thread only */
@@ -143,19 +146,56 @@ void writer_shadow(writer *w, bool on)
     w->shadowing = on && w->shadow_m;
 }
 
+/* The side that takes writes now: from OFREP (segue.<migration>.writes)
+ * or the C API's router. Non-zero with the reason in last_error. */
+static int write_side(writer *w, int *side)
+{
+    if (!w->ofrep) {
+        if (!sg_router_write_side(side, w->router))
+            return 0;
+        snprintf(w->st.last_error, sizeof w->st.last_error, "%s", sg_router_errmsg(w->router));
+        return -1;
+    }
+    char flag[200], value[300];
+    snprintf(flag, sizeof flag, "segue.%s.writes", w->cfg.migration);
+    w->st.ofrep_evaluations++;
+    if (!ofrep_evaluate(w->ofrep, flag, NULL, value, sizeof value)) {
+        snprintf(w->st.last_error, sizeof w->st.last_error, "OFREP %.60s: %.180s", flag, value);
+        return -1;
+    }
+    *side = strcmp(value, "target") ? SG_SIDE_SOURCE : SG_SIDE_TARGET;
+    return 0;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* A write the guard refuses is asked again RETRIES times, RETRY_NS apart. */
+#define RETRIES 400
+#define RETRY_NS 5000000
+
 static void step(writer *w)
 {
+    static const char *const kinds[] = { "insert", "update", "delete", "key_change" };
     int side = SG_SIDE_SOURCE, op = (int)(rnd(w) % 10);
     char err[256] = "";
     op = op < 4 ? 0 : op < 8 ? 1 : op < 9 ? 2 : 3; /* 40% ins, 40% upd, 10/10 */
-    for (int attempt = 0; attempt < 20; attempt++) {
-        if (sg_router_write_side(&side, w->router)) {
-            snprintf(w->st.last_error, sizeof w->st.last_error, "%s",
-                     sg_router_errmsg(w->router));
+    /* the guard refuses until the routing reaches the writer: within
+     * serve.refresh over OFREP, at once through the C API */
+    for (int attempt = 0; attempt < RETRIES; attempt++) {
+        if (write_side(w, &side)) {
             w->st.failed++;
             return;
         }
+        int64_t t0 = mono_us();
         int rc = one_op(w, side, op, err, sizeof err);
+        if (w->ofrep) /* what the application saw, for the dashboard and the gates */
+            sg_router_report(w->router, side, kinds[op], rc == SQLITE_OK,
+                             (double)(mono_us() - t0) / 1000);
         if (rc == SQLITE_OK)
             return;
         if (!strstr(err, "segue: writes to")) {
@@ -164,9 +204,11 @@ static void step(writer *w)
             return;
         }
         w->st.rejected_retried++; /* routing moved under us: ask again */
-        struct timespec t = { 0, 5000000 };
+        struct timespec t = { 0, RETRY_NS };
         nanosleep(&t, NULL);
     }
+    snprintf(w->st.last_error, sizeof w->st.last_error, "still refused by segue's guard "
+             "after %d tries %d ms apart: %.150s", RETRIES, RETRY_NS / 1000000, err);
     w->st.failed++;
 }
 
@@ -207,6 +249,8 @@ int writer_start(writer **out, const writer_config *cfg)
     }
     if (sg_router_open(&w->router, cfg->control_uri, cfg->migration, 0))
         goto fail;
+    if (cfg->ofrep_url && !(w->ofrep = ofrep_client_new(cfg->ofrep_url)))
+        goto fail;
     if (cfg->shadow_spec && (!cfg->reads || !cfg->reads[0] ||
                              sg_migration_open(&w->shadow_m, cfg->shadow_spec)))
         goto fail;
@@ -216,6 +260,7 @@ int writer_start(writer **out, const writer_config *cfg)
     *out = w;
     return 0;
 fail:
+    ofrep_client_free(w->ofrep);
     sg_migration_close(w->shadow_m);
     sg_router_close(w->router);
     sqlite3_close(w->db[0]);
@@ -234,6 +279,7 @@ void writer_stop(writer *w, writer_stats *stats)
         shadow_failed(w, "flush");
     if (stats)
         *stats = w->st;
+    ofrep_client_free(w->ofrep);
     sg_migration_close(w->shadow_m);
     sg_router_close(w->router);
     sqlite3_close(w->db[0]);

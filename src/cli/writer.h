@@ -34,6 +34,11 @@ typedef struct writer_config {
     const char *shadow_spec;
     const char *const *reads;  /* the application's reads, each with one
                                 * parameter ?1 = a key of side[0]; NULL-ended */
+    /* When set, the side that takes writes comes from this OFREP service
+     * (segue serve: flag segue.<migration>.writes), as a non-C application
+     * would ask it, instead of the C API's router; every operation's
+     * outcome is reported through the router (sg_router_report) */
+    const char *ofrep_url;
 } writer_config;
 
 typedef struct writer_stats {
@@ -41,6 +46,7 @@ typedef struct writer_stats {
     int64_t rejected_retried; /* writes rejected by a guard, then retried */
     int64_t shadow_failed;    /* shadow reads that failed (not outcomes) */
     int64_t failed;           /* writes that failed otherwise */
+    int64_t ofrep_evaluations;/* flags asked over OFREP */
     char last_error[256];
 } writer_stats;
 

@@ -66,6 +66,27 @@ test_demo() {
   # 200): none differs but for changes in flight
   [ "$(echo "$out" | jq '.shadow.compared >= 200 and .shadow.mismatches == 0 and .shadow.errors == 0')" = true ] ||
     fail "demo shadow reads: $(echo "$out" | jq -c .shadow)"
+  # the writer followed the cutover through OFREP, not the C API
+  [ "$(echo "$out" | jq '.ofrep_evaluations > 0')" = true ] ||
+    fail "the demo writer asked OFREP nothing: $out"
+}
+
+writes_flag_done() { # url
+  curl -s -X POST -d '{}' "$1/ofrep/v1/evaluate/flags/segue.chinook-demo.writes" |
+    grep -q '"value":"target","reason":"DISABLED"'
+}
+# --hold keeps the dashboard and OFREP up after the report, until a signal
+test_demo_holds_the_dashboard() {
+  local d pid url rc; d=$(scratch)
+  $SEGUE demo --hold --listen 127.0.0.1:0 --rate 300 > "$d/out" 2>&1 &
+  pid=$!
+  wait_for "the demo holds" 120 grep -q "^demo: holding" "$d/out" || { kill $pid; return; }
+  url=$(sed -n 's/^demo: holding: the dashboard stays at \(http:[^ ]*\)\/ until.*/\1/p' "$d/out")
+  curl -s "$url/" | grep -q 'data-migration="chinook-demo"' || fail "no dashboard at $url/"
+  # within serve.refresh of the cleanup, the flags give the final side
+  wait_for "the writes flag says the move is complete" 30 writes_flag_done "$url"
+  kill -INT $pid; wait $pid; rc=$?
+  [ $rc = 0 ] || fail "the held demo exited $rc on SIGINT: $(tail -3 "$d/out")"
 }
 
 playbook() { # same|two
