@@ -344,9 +344,12 @@ typedef struct sg_verify_options {
     int64_t chunk_rows;         /* rows per checksum chunk; 0 = 10000 */
     int64_t max_keys;           /* differing keys listed in the report; 0 =
                                  * 100, -1 = all (all are always counted) */
+    /* version 2: */
+    int64_t max_rows_per_second;/* cap on the rows read per second from each
+                                 * side; 0 = none */
 } sg_verify_options;
-#define SG_VERIFY_OPTIONS_VERSION 1
-#define SG_VERIFY_OPTIONS_INIT { SG_VERIFY_OPTIONS_VERSION, false, NULL, NULL, NULL, 0, 0 }
+#define SG_VERIFY_OPTIONS_VERSION 2
+#define SG_VERIFY_OPTIONS_INIT { SG_VERIFY_OPTIONS_VERSION, false, NULL, NULL, NULL, 0, 0, 0 }
 /* Sets *o to the defaults of `version`. Errors: SG_EINVAL. */
 int sg_verify_options_init(sg_verify_options *o, unsigned version);
 

@@ -135,11 +135,14 @@ CMD(verify)
     sg_migration *m = NULL;
     sg_verify_options o = SG_VERIFY_OPTIONS_INIT;
     sg_verify_report *r = NULL;
-    long long chunk, max_keys;
+    long long chunk, max_keys, cap;
     int code = cli_parse_count("verify", "chunk-rows", cli_get(c, a, "chunk-rows"), &chunk);
     cli_reporter rep;
     if (!code)
         code = cli_parse_count("verify", "max-keys", cli_get(c, a, "max-keys"), &max_keys);
+    if (!code)
+        code = cli_parse_count("verify", "max-rows-per-second",
+                               cli_get(c, a, "max-rows-per-second"), &cap);
     if (!code)
         code = cli_reporter_from(&rep, c, a);
     if (code || (code = cli_open(a, &m)) != 0)
@@ -149,6 +152,7 @@ CMD(verify)
     o.repair = cli_has(c, a, "repair");
     o.chunk_rows = chunk;
     o.max_keys = max_keys;
+    o.max_rows_per_second = cap;
     o.progress = cli_progress;
     o.stop = &cli_stop;
     int rc = sg_verify_run(&r, m, &o);

@@ -33,6 +33,7 @@ static const cli_opt o_verify[] = { COMMON,
     { "repair", NULL, "re-sync the keys that differ, then check them again" },
     { "chunk-rows", "N", "rows per checksum chunk (default 10000)" },
     { "max-keys", "N", "list at most N differing keys (default 100; all are counted)" },
+    { "max-rows-per-second", "N", "read at most N rows per second from each side" },
     STATUS_INTERVAL,
     { NULL, NULL, NULL } };
 static const cli_opt o_cutover[] = { COMMON,

@@ -9,6 +9,7 @@
 #include "move/capture.h"
 #include "switch/cutover.h"
 #include "check/drift.h"
+#include "check/reconcile.h"
 #include "state/lease.h"
 #include "base/testpoint.h"
 #include "move/tx.h"
@@ -388,7 +389,12 @@ int sg_worker_run(sg_migration *m, const sg_worker_options *o)
                      o->wait_for_lease, o->progress, o->progress_ud, o->stop,
                      o->idle_ms, 0 };
     sg_err_clear(&m->err);
-    return loop(m, &lo);
+    sg_recon *recon = NULL;
+    if (!o->until_caught_up)
+        sg_recon_start(&recon, m);
+    int rc = loop(m, &lo);
+    sg_recon_stop(recon);
+    return rc;
 }
 
 int sg_backfill_run(sg_migration *m, const sg_backfill_options *o)

@@ -23,7 +23,7 @@ serve_start() { # dir args...
   SERVE_DIR=$dir
   $SEGUE serve "$@" > "$dir/serve.out" 2> "$dir/serve.err" &
   SERVE_PID=$!
-  wait_for "segue serve listens" 30 grep -q "listening on" "$dir/serve.out" ||
+  wait_for "segue serve listens" 30 grep -qs "listening on" "$dir/serve.out" ||
     { cat "$dir/serve.err"; return 1; }
   SERVE_URL=$(grep -o 'http://[^ ]*' "$dir/serve.out" | head -1)
 }

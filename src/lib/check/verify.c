@@ -4,6 +4,7 @@
  * independent: rows are matched by encoded key); each differing key is then
  * re-checked after pending changes are applied, so only persistent
  * differences are reported. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,17 @@ static void report_progress(const sg_verify_options *o, sg_migration *m, size_t 
     o->progress(o->progress_ud, &p);
 }
 
+/* Under max_rows_per_second: sleeps until `rows` read since t0 (monotonic
+ * ms) are within the cap, in steps that a stop request cuts short. */
+static void pace(const sg_verify_options *o, int64_t rows, int64_t t0)
+{
+    if (o->max_rows_per_second <= 0)
+        return;
+    int64_t due = t0 + rows * 1000 / o->max_rows_per_second;
+    for (int64_t now = sg_mono_ms(); now < due && !(o->stop && *o->stop); now = sg_mono_ms())
+        sg_sleep_ms(due - now < 100 ? due - now : 100);
+}
+
 static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
                     sg_verify_report *r, cands *out, int64_t total, int64_t t0)
 {
@@ -227,6 +239,7 @@ static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
         lo = hi;
         hi = (sg_row){ 0 };
         report_progress(o, m, map, r, total, t0);
+        pace(o, r->source_rows > r->target_rows ? r->source_rows : r->target_rows, t0);
     }
     sg_row_free(&lo);
     sg_row_free(&hi);
@@ -437,30 +450,47 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
     return rc;
 }
 
+/* The options as this library reads them: a version 1 struct has no
+ * max_rows_per_second (and is shorter); false for an unknown version. */
+static bool options_of(const sg_verify_options *o, sg_verify_options *full)
+{
+    *full = (sg_verify_options)SG_VERIFY_OPTIONS_INIT;
+    if (!o)
+        return true;
+    if (o->version < 1 || o->version > SG_VERIFY_OPTIONS_VERSION)
+        return false;
+    memcpy(full, o, o->version == 1 ? offsetof(sg_verify_options, max_rows_per_second)
+                                    : sizeof *full);
+    return true;
+}
+
 int sg_verify_run(sg_verify_report **out, sg_migration *m, const sg_verify_options *o)
 {
-    sg_verify_options d = SG_VERIFY_OPTIONS_INIT;
+    sg_verify_options full;
     if (!m || !out)
         return sg_bad_arg(m, "sg_verify_run", "out is NULL");
     *out = NULL;
     sg_err_clear(&m->err);
-    if (o && o->version != SG_VERIFY_OPTIONS_VERSION)
+    if (!options_of(o, &full))
         return sg_bad_version(m, "sg_verify_run", o->version, SG_VERIFY_OPTIONS_VERSION);
     *out = calloc(1, sizeof **out);
     if (!*out)
         return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     int rc = sg_switch_recover(m);
     if (!rc)
-        rc = verify(m, o ? o : &d, *out);
+        rc = verify(m, &full, *out);
     sg_lease_release(m);
     return rc;
 }
 
 int sg_verify_options_init(sg_verify_options *o, unsigned version)
 {
-    if (!o || version != SG_VERIFY_OPTIONS_VERSION)
+    static const sg_verify_options init = SG_VERIFY_OPTIONS_INIT;
+    if (!o || version < 1 || version > SG_VERIFY_OPTIONS_VERSION)
         return SG_EINVAL;
-    *o = (sg_verify_options)SG_VERIFY_OPTIONS_INIT;
+    memcpy(o, &init, version == 1 ? offsetof(sg_verify_options, max_rows_per_second)
+                                  : sizeof *o);
+    o->version = (int)version;
     return 0;
 }
 

@@ -50,6 +50,14 @@ static const sg_setting table[] = {
       offsetof(sg_spec, shadow_max_p99_ratio),
       "the largest target/source p99 latency ratio; 0: latency not judged",
       0, 1000, 0 },
+    { "verify", "every", SG_SETTING_DURATION, 0, 604800000LL, 0,
+      offsetof(sg_spec, verify_every_ms),
+      "continuous reconciliation: `segue run` starts a verify pass this long "
+      "after the last one ended, in the background; 0: none", 0, 0, 0 },
+    { "verify", "max_rows_per_second", SG_SETTING_INT, 0, INT64_MAX, 0,
+      offsetof(sg_spec, verify_max_rows_per_second),
+      "cap on the rows per second (each side) a background verify pass "
+      "reads; 0 means no cap", 0, 0, 0 },
     { "serve", "refresh", SG_SETTING_DURATION, 50, 60000, 250,
       offsetof(sg_spec, serve_refresh_ms),
       "how often `segue serve` and the C API's router read the routing "

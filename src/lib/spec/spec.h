@@ -84,6 +84,8 @@ typedef struct sg_spec {
     int64_t shadow_min_reads;     /* gates.shadow.min_reads */
     double shadow_max_mismatch_rate; /* gates.shadow.max_mismatch_rate */
     double shadow_max_p99_ratio;  /* gates.shadow.max_p99_ratio, 0: none */
+    int64_t verify_every_ms;      /* verify.every: 0 = no background passes */
+    int64_t verify_max_rows_per_second; /* verify.max_rows_per_second, 0 = no cap */
     int64_t serve_refresh_ms;     /* serve.refresh */
     int64_t serve_max_staleness_ms; /* serve.max_staleness */
 } sg_spec;
