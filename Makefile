@@ -78,6 +78,7 @@ bench:
 	@$(MAKE) --no-print-directory -s all
 	@bench/run.sh
 	@bench/pg.sh
+	@bench/serve.sh
 
 clean:
 	rm -rf build build-asan

@@ -316,10 +316,22 @@ typedef enum sg_diff_kind {
     SG_DIFF_CHANGED,     /* in both, values differ */
 } sg_diff_kind;
 
+/* One column of a changed row: its target name and the value each side
+ * holds, rendered as SQL literals ("'Rock'", "42", "NULL"; cut to 200
+ * bytes). */
+typedef struct sg_diff_column {
+    char *name;
+    char *source;        /* the mapped source row's value */
+    char *target;
+} sg_diff_column;
+
 typedef struct sg_diff {
     char *mapping;       /* "Customer -> customer" */
     char *key;           /* key as text, e.g. "(42)" or "(1, 'a')" */
     sg_diff_kind kind;
+    size_t n_columns;    /* SG_DIFF_CHANGED: the columns that differ (at
+                          * most 16), as the last re-check read them */
+    sg_diff_column *columns;
 } sg_diff;
 
 typedef struct sg_verify_report {

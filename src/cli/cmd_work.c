@@ -100,10 +100,17 @@ static void verify_print(const sg_verify_report *r, bool json)
 {
     if (json) {
         json_t *d = json_array();
-        for (size_t i = 0; i < r->n_diffs; i++)
-            json_array_append_new(d, json_pack("{s:s,s:s,s:s}", "mapping",
+        for (size_t i = 0; i < r->n_diffs; i++) {
+            json_t *cols = json_array();
+            for (size_t k = 0; k < r->diffs[i].n_columns; k++)
+                json_array_append_new(cols, json_pack("{s:s,s:s,s:s}", "column",
+                                      r->diffs[i].columns[k].name, "source",
+                                      r->diffs[i].columns[k].source, "target",
+                                      r->diffs[i].columns[k].target));
+            json_array_append_new(d, json_pack("{s:s,s:s,s:s,s:o}", "mapping",
                                   r->diffs[i].mapping, "key", r->diffs[i].key,
-                                  "kind", kind_name(r->diffs[i].kind)));
+                                  "kind", kind_name(r->diffs[i].kind), "columns", cols));
+        }
         cli_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "clean",
                        r->differences == 0, "difference_count",
                        (json_int_t)r->differences, "source_rows", (json_int_t)r->source_rows,
@@ -114,9 +121,13 @@ static void verify_print(const sg_verify_report *r, bool json)
                        "elapsed_ms", r->elapsed_ms, "differences", d));
         return;
     }
-    for (size_t i = 0; i < r->n_diffs; i++)
-        printf("%s %s: %s\n", r->diffs[i].mapping, r->diffs[i].key,
-               kind_name(r->diffs[i].kind));
+    for (size_t i = 0; i < r->n_diffs; i++) {
+        const sg_diff *d = &r->diffs[i];
+        printf("%s %s: %s\n", d->mapping, d->key, kind_name(d->kind));
+        for (size_t k = 0; k < d->n_columns; k++) /* data-diff's - and + rows */
+            printf("  - %s = %s\n  + %s = %s\n", d->columns[k].name, d->columns[k].source,
+                   d->columns[k].name, d->columns[k].target);
+    }
     if ((int64_t)r->n_diffs < r->differences)
         printf("... and %lld more differing keys (--max-keys N lists more, "
                "--json too)\n", (long long)(r->differences - (int64_t)r->n_diffs));

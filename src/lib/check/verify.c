@@ -321,6 +321,50 @@ static int repair(sg_migration *m, cands *c, sg_verify_report *r)
     return rc;
 }
 
+/* Columns shown per changed row, and bytes per value. */
+#define DIFF_COLUMNS 16
+#define DIFF_VALUE_MAX 200
+
+/* v as a SQL literal, cut to DIFF_VALUE_MAX bytes; NULL out of memory. */
+static char *literal(const sg_value *v)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_key_format(&b, v, 1); /* "(x)" */
+    char *s = sg_buf_take(&b);
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    s[n - 1] = '\0';
+    memmove(s, s + 1, n - 1);
+    if (strlen(s) > DIFF_VALUE_MAX)
+        memcpy(s + DIFF_VALUE_MAX - 3, "...", 4);
+    return s;
+}
+
+/* For a changed key: the columns whose values differ, both sides. */
+static int diff_columns(sg_migration *m, const cand *c, sg_diff *d)
+{
+    sg_flow *f = &m->maps[c->map].fwd;
+    sg_row a = { 0 }, b = { 0 };
+    bool fa = false, fb = false;
+    int rc = sg_flow_read_from(f, c->key.v, &a, &fa, &m->err);
+    if (!rc)
+        rc = sg_flow_read_to(f, c->key.v, &b, &fb, &m->err);
+    if (!rc && fa && fb && !(d->columns = calloc(DIFF_COLUMNS, sizeof *d->columns)))
+        rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && fa && fb && i < f->n_cols && d->n_columns < DIFF_COLUMNS; i++) {
+        if (sg_row_equal(&a.v[i], &b.v[i], 1))
+            continue;
+        sg_diff_column *col = &d->columns[d->n_columns++];
+        if (!(col->name = strdup(f->to_cols[i])) || !(col->source = literal(&a.v[i])) ||
+            !(col->target = literal(&b.v[i])))
+            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    }
+    sg_row_free(&a);
+    sg_row_free(&b);
+    return rc;
+}
+
 /* Lists the first max_keys differing keys (0: 100, negative: all) and
  * counts them all. */
 static int fill_report(sg_migration *m, const cands *c, int64_t max_keys,
@@ -341,6 +385,9 @@ static int fill_report(sg_migration *m, const cands *c, int64_t max_keys,
         r->n_diffs = i + 1;
         if (!r->diffs[i].key || !r->diffs[i].mapping)
             return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+        int rc = c->v[i].kind == SG_DIFF_CHANGED ? diff_columns(m, &c->v[i], &r->diffs[i]) : 0;
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -501,6 +548,12 @@ void sg_verify_report_free(sg_verify_report *r)
     for (size_t i = 0; i < r->n_diffs; i++) {
         free(r->diffs[i].mapping);
         free(r->diffs[i].key);
+        for (size_t k = 0; k < r->diffs[i].n_columns; k++) {
+            free(r->diffs[i].columns[k].name);
+            free(r->diffs[i].columns[k].source);
+            free(r->diffs[i].columns[k].target);
+        }
+        free(r->diffs[i].columns);
     }
     free(r->diffs);
     free(r);
