@@ -249,14 +249,22 @@ static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
 }
 
 /* Whether the key's mapped source row and target row are equal now. */
+/* The key's mapped source row (*a, found *fa) and target row (*b, *fb). */
+static int read_pair(sg_migration *m, const cand *c, sg_row *a, bool *fa, sg_row *b, bool *fb)
+{
+    sg_flow *f = &m->maps[c->map].fwd;
+    *a = *b = (sg_row){ 0 };
+    *fa = *fb = false;
+    int rc = sg_flow_read_from(f, c->key.v, a, fa, &m->err);
+    return rc ? rc : sg_flow_read_to(f, c->key.v, b, fb, &m->err);
+}
+
 static int key_equal(sg_migration *m, const cand *c, bool *equal, sg_diff_kind *kind)
 {
     sg_flow *f = &m->maps[c->map].fwd;
-    sg_row a = { 0 }, b = { 0 };
-    bool fa = false, fb = false;
-    int rc = sg_flow_read_from(f, c->key.v, &a, &fa, &m->err);
-    if (!rc)
-        rc = sg_flow_read_to(f, c->key.v, &b, &fb, &m->err);
+    sg_row a, b;
+    bool fa, fb;
+    int rc = read_pair(m, c, &a, &fa, &b, &fb);
     *equal = fa == fb && (!fa || sg_row_equal(a.v, b.v, f->n_cols));
     *kind = fa && !fb ? SG_DIFF_MISSING : !fa && fb ? SG_DIFF_EXTRA : SG_DIFF_CHANGED;
     sg_row_free(&a);
@@ -345,11 +353,9 @@ static char *literal(const sg_value *v)
 static int diff_columns(sg_migration *m, const cand *c, sg_diff *d)
 {
     sg_flow *f = &m->maps[c->map].fwd;
-    sg_row a = { 0 }, b = { 0 };
-    bool fa = false, fb = false;
-    int rc = sg_flow_read_from(f, c->key.v, &a, &fa, &m->err);
-    if (!rc)
-        rc = sg_flow_read_to(f, c->key.v, &b, &fb, &m->err);
+    sg_row a, b;
+    bool fa, fb;
+    int rc = read_pair(m, c, &a, &fa, &b, &fb);
     if (!rc && fa && fb && !(d->columns = calloc(DIFF_COLUMNS, sizeof *d->columns)))
         rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && fa && fb && i < f->n_cols && d->n_columns < DIFF_COLUMNS; i++) {
