@@ -537,6 +537,21 @@ typedef struct sg_consistency {
  * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
 int sg_migration_consistency(sg_consistency **out, size_t *n, sg_migration *m);
 
+/* The changes waiting in one source table's changelog (its mappings share
+ * it), in the direction changes flow now. */
+typedef struct sg_backlog {
+    char table[128];          /* the source table (the target's, reverse) */
+    const char *direction;    /* "forward" (source -> target) or "reverse";
+                               * static */
+    int64_t pending;          /* changes captured, not yet applied */
+    int64_t lag_ms;           /* age of the oldest of them; 0 when none */
+} sg_backlog;
+
+/* The backlog per changelog; *out (free with free()) is NULL when the
+ * migration is not started or is cleaned up. Reads only.
+ * Errors: SG_EINVAL, SG_EDB, SG_EFORMAT, SG_ENOMEM. */
+int sg_migration_backlog(sg_backlog **out, size_t *n, sg_migration *m);
+
 /* ---- audit trail --------------------------------------------------------- */
 
 /* One row of a migration's audit trail: a command that acted (a phase move,

@@ -22,6 +22,8 @@ typedef struct snap {
     int64_t route_age_ms;
     sg_outcome *outcomes;     /* a copy */
     size_t n_outcomes;
+    sg_backlog *backlog;      /* a copy */
+    size_t n_backlog;
 } snap;
 
 typedef double (*value_fn)(const snap *s);
@@ -32,7 +34,6 @@ typedef struct family {
 } family;
 
 static double lag(const snap *s) { return (double)s->st.lag_ms / 1000; }
-static double backlog(const snap *s) { return (double)s->st.pending_changes; }
 static double read_ratio(const snap *s) { return s->st.read_pct / 100; }
 static double writes_target(const snap *s) { return s->st.write_side == SG_SIDE_TARGET; }
 static double rows(const snap *s) { return (double)s->st.backfill_rows; }
@@ -57,8 +58,6 @@ static double status_age(const snap *s) { return (double)s->status_age_ms / 1000
 static const family status_families[] = {
     { "segue_lag_seconds", "gauge",
       "age of the oldest change captured and not yet applied (0 when none)", lag },
-    { "segue_changelog_backlog", "gauge",
-      "changes captured and not yet applied", backlog },
     { "segue_reads_target_ratio", "gauge",
       "share of reads routed to the target (0..1)", read_ratio },
     { "segue_writes_target", "gauge", "1 when writes go to the target", writes_target },
@@ -163,6 +162,29 @@ static void routing_metrics(http_text *t, http_server *srv, const snap *sn, size
                       (long long)atomic_load(&srv->requests[k]));
 }
 
+/* Per changelog: what waits, and since when. */
+static void backlog_metrics(http_text *t, const snap *sn, size_t n)
+{
+    static const char *const names[2] = { "segue_changelog_backlog",
+                                          "segue_changelog_lag_seconds" };
+    static const char *const helps[2] = {
+        "changes captured and not yet applied, per source table and direction",
+        "age of the oldest of them (0 when none)" };
+    for (int f = 0; f < 2; f++) {
+        head(t, names[f], "gauge", helps[f]);
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < sn[i].n_backlog; k++) {
+                const sg_backlog *b = &sn[i].backlog[k];
+                http_text_add(t, "%s{migration=\"", names[f]);
+                http_text_label(t, sn[i].name);
+                http_text_add(t, "\",table=\"");
+                http_text_label(t, b->table);
+                http_text_add(t, "\",direction=\"%s\"} %.17g\n", b->direction,
+                              f ? (double)b->lag_ms / 1000 : (double)b->pending);
+            }
+    }
+}
+
 /* The Prometheus buckets of the latency histograms (seconds). */
 static const double le_seconds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                      0.25, 0.5, 1, 2.5, 5, 10 };
@@ -243,6 +265,7 @@ int http_metrics(http_req *r)
         http_routing_get(srv, i, &sn[i].route, &sn[i].route_fresh, &sn[i].route_age_ms,
                          err, sizeof err);
         http_outcomes_get(srv, i, &sn[i].outcomes, &sn[i].n_outcomes);
+        http_backlog_get(srv, i, &sn[i].backlog, &sn[i].n_backlog);
     }
     http_text t = { 0 };
     head(&t, "segue_info", "gauge", "the segue version serving");
@@ -250,8 +273,11 @@ int http_metrics(http_req *r)
     status_metrics(&t, sn, srv->n_migs);
     routing_metrics(&t, srv, sn, srv->n_migs);
     outcome_metrics(&t, sn, srv->n_migs);
-    for (size_t i = 0; i < srv->n_migs; i++)
+    backlog_metrics(&t, sn, srv->n_migs);
+    for (size_t i = 0; i < srv->n_migs; i++) {
         free(sn[i].outcomes);
+        free(sn[i].backlog);
+    }
     free(sn);
     int rc = t.oom ? http_reply_error(r, 500, "out of memory")
                    : http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", t.p,

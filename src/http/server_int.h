@@ -82,6 +82,8 @@ typedef struct http_mig {
     size_t n_outcomes;
     sg_consistency *cons;         /* per mapping */
     size_t n_cons;
+    sg_backlog *backlog;          /* per changelog */
+    size_t n_backlog;
     http_audit audit[HTTP_AUDIT_TAIL]; /* the latest last */
     size_t n_audit;
     http_sample samples[HTTP_SAMPLES]; /* a ring */
@@ -156,6 +158,7 @@ int http_mig_open(http_mig *g, char *err, size_t err_len);
  * its consistency (*cons: free it), audit tail and chart samples (oldest
  * first; arrays of HTTP_AUDIT_TAIL and HTTP_SAMPLES). */
 void http_cons_get(http_server *s, size_t i, sg_consistency **cons, size_t *n);
+void http_backlog_get(http_server *s, size_t i, sg_backlog **out, size_t *n);
 size_t http_audit_get(http_server *s, size_t i, http_audit *out);
 size_t http_samples_get(http_server *s, size_t i, http_sample *out);
 

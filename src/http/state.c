@@ -97,32 +97,34 @@ static void read_status(http_server *s, http_mig *g)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Replaces array `field` (and its count) with `fresh` under the lock. */
+#define PUBLISH(s, field, n_field, fresh, n) do { \
+        pthread_mutex_lock(&(s)->lock);           \
+        free(field);                              \
+        (field) = (fresh);                        \
+        (n_field) = (n);                          \
+        pthread_mutex_unlock(&(s)->lock);         \
+    } while (0)
+
 /* Records g's events and reads everything reported (for /metrics). */
 static void read_outcomes(http_server *s, http_mig *g)
 {
     http_events_drain(s, g);
     sg_outcome *o = NULL;
     size_t n = 0;
-    if (!g->m || sg_migration_outcomes(&o, &n, g->m, 0))
-        return;
-    pthread_mutex_lock(&s->lock);
-    free(g->outcomes);
-    g->outcomes = o;
-    g->n_outcomes = n;
-    pthread_mutex_unlock(&s->lock);
+    if (g->m && !sg_migration_outcomes(&o, &n, g->m, 0))
+        PUBLISH(s, g->outcomes, g->n_outcomes, o, n);
 }
 
 static void read_consistency(http_server *s, http_mig *g)
 {
     sg_consistency *c = NULL;
-    size_t n = 0;
-    if (!g->m || sg_migration_consistency(&c, &n, g->m))
-        return;
-    pthread_mutex_lock(&s->lock);
-    free(g->cons);
-    g->cons = c;
-    g->n_cons = n;
-    pthread_mutex_unlock(&s->lock);
+    sg_backlog *b = NULL;
+    size_t n = 0, nb = 0;
+    if (g->m && !sg_migration_consistency(&c, &n, g->m))
+        PUBLISH(s, g->cons, g->n_cons, c, n);
+    if (g->m && !sg_migration_backlog(&b, &nb, g->m))
+        PUBLISH(s, g->backlog, g->n_backlog, b, nb);
 }
 
 static void audit_copy(http_audit *a, const sg_audit_entry *e)
@@ -257,16 +259,22 @@ bool http_status_get(http_server *s, size_t i, sg_status *st, int64_t *age_ms, c
     return ok;
 }
 
+/* A copy of n items of `size` bytes at src (NULL and *n_out 0 when there
+ * are none or out of memory); the caller holds the lock. */
+static void *copy_array(const void *src, size_t n, size_t size, size_t *n_out)
+{
+    void *p = n ? malloc(n * size) : NULL;
+    if (p)
+        memcpy(p, src, n * size);
+    *n_out = p ? n : 0;
+    return p;
+}
+
 void http_outcomes_get(http_server *s, size_t i, sg_outcome **out, size_t *n)
 {
     http_mig *g = &s->migs[i];
     pthread_mutex_lock(&s->lock);
-    *n = 0;
-    *out = g->n_outcomes ? malloc(g->n_outcomes * sizeof **out) : NULL;
-    if (*out) {
-        memcpy(*out, g->outcomes, g->n_outcomes * sizeof **out);
-        *n = g->n_outcomes;
-    }
+    *out = copy_array(g->outcomes, g->n_outcomes, sizeof **out, n);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -274,12 +282,7 @@ void http_cons_get(http_server *s, size_t i, sg_consistency **cons, size_t *n)
 {
     http_mig *g = &s->migs[i];
     pthread_mutex_lock(&s->lock);
-    *n = 0;
-    *cons = g->n_cons ? malloc(g->n_cons * sizeof **cons) : NULL;
-    if (*cons) {
-        memcpy(*cons, g->cons, g->n_cons * sizeof **cons);
-        *n = g->n_cons;
-    }
+    *cons = copy_array(g->cons, g->n_cons, sizeof **cons, n);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -301,4 +304,12 @@ size_t http_samples_get(http_server *s, size_t i, http_sample *out)
         out[k] = g->samples[(first + k) % HTTP_SAMPLES];
     pthread_mutex_unlock(&s->lock);
     return n;
+}
+
+void http_backlog_get(http_server *s, size_t i, sg_backlog **out, size_t *n)
+{
+    http_mig *g = &s->migs[i];
+    pthread_mutex_lock(&s->lock);
+    *out = copy_array(g->backlog, g->n_backlog, sizeof **out, n);
+    pthread_mutex_unlock(&s->lock);
 }

@@ -533,3 +533,42 @@ int sg_migration_status(sg_status *out, sg_migration *m)
         rc = sg_shadow_status(m, SG_SHADOW_WINDOW_MS, out);
     return rc;
 }
+
+int sg_migration_backlog(sg_backlog **out, size_t *n, sg_migration *m)
+{
+    if (!m)
+        return SG_EINVAL;
+    sg_err_clear(&m->err);
+    if (!out || !n)
+        return sg_err_set(&m->err, SG_EINVAL, "sg_migration_backlog: an out-parameter is NULL");
+    *out = NULL;
+    *n = 0;
+    sg_phase ph;
+    int rc = sg_control_phase(m, &ph);
+    if (rc || ph == SG_PHASE_PLANNED || ph == SG_PHASE_CLEANED)
+        return rc;
+    sg_dir d = ph >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE : SG_FORWARD;
+    sg_backlog *v = calloc(m->n_groups ? m->n_groups : 1, sizeof *v);
+    if (!v)
+        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    size_t k = 0;
+    int64_t now = sg_now_ms();
+    for (size_t g = 0; g < m->n_groups && !rc; g++) {
+        bool has;
+        int64_t oldest;
+        rc = sg_apply_group_span(m, d, g, &has, &v[k].pending, &oldest);
+        if (rc || !has)
+            continue;
+        snprintf(v[k].table, sizeof v[k].table, "%s", m->groups[g].table);
+        v[k].direction = d == SG_REVERSE ? "reverse" : "forward";
+        v[k].lag_ms = oldest && now > oldest ? now - oldest : 0;
+        k++;
+    }
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}

@@ -207,7 +207,7 @@ test_metrics_pass_promtool() {
     fail "promtool check metrics: $(head -5 "$d/promtool")"
   local f
   for f in 'segue_lag_seconds{migration="sv"} 0' 'segue_phase{migration="sv",phase="verified"} 1' \
-           'segue_changelog_backlog{migration="sv"} 0' \
+           'segue_changelog_backlog{migration="sv",table="Track",direction="forward"} 0' \
            'segue_ofrep_evaluations_total{migration="sv",flag="reads",reason="TARGETING_KEY_MISSING"} 1'; do
     grep -qF "$f" "$d/metrics" || fail "/metrics lacks: $f"
   done
@@ -334,7 +334,7 @@ test_dashboard_in_chromium_shows_what_reconciliation_finds() {
   command -v chromium >/dev/null || { fail "chromium is missing (make setup installs it)"; return; }
   local d map='Track -> track_v2' clean1 clean2; d=$(scratch)
   spec_sv "$d"
-  printf 'verify:\n  every: 3s\n  max_rows_per_second: 100000\n' >> "$d/m.yaml"
+  printf 'verify:\n  every: 5s\n  max_rows_per_second: 100000\n' >> "$d/m.yaml"
   check "start" $SEGUE start "$d/m.yaml" >/dev/null
   sqlite_writer "$d" > "$d/writer.log" 2>&1 &
   local writer=$! worker
@@ -343,7 +343,7 @@ test_dashboard_in_chromium_shows_what_reconciliation_finds() {
   serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || { touch "$d/stop"; kill $worker; return; }
   # no verify by hand: the worker's background passes fill the table
   wait_for "a clean full pass in the dashboard" 120 dashboard_reconciled "$d" "$map"
-  wait_for "the dashboard equals /api/v1/consistency" 30 dashboard_equals_api "$d" "$map"
+  wait_for "the dashboard equals /api/v1/consistency" 90 dashboard_equals_api "$d" "$map"
   clean1=$(dashboard_row "$d" "$map" | sed -n 's/^last_full_clean=//p')
   [ "$clean1" != never ] || fail "no last full reconciliation after a clean pass"
   # three rows the live writer does not touch, corrupted in the target
@@ -351,7 +351,7 @@ test_dashboard_in_chromium_shows_what_reconciliation_finds() {
   wait_for "the next pass shows 3 differences and their keys" 60 \
     dashboard_has "$d" "$map" "keys=(10), (20), (30)"
   dashboard_has "$d" "$map" "differences=3" || fail "differences: $(dashboard_row "$d" "$map")"
-  wait_for "the dashboard equals /api/v1/consistency" 30 dashboard_equals_api "$d" "$map"
+  wait_for "the dashboard equals /api/v1/consistency" 90 dashboard_equals_api "$d" "$map"
   timeout 60 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$d/chrome" \
     --window-size=1280,1000 --screenshot="$d/dashboard.png" "$SERVE_URL/" >/dev/null 2>&1
   [ -s "$d/dashboard.png" ] && echo "    dashboard screenshot (3 differences): $d/dashboard.png" ||

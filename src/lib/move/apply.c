@@ -352,6 +352,15 @@ int sg_apply_forget(sg_migration *m, sg_dir d, const int64_t *upto)
     return rc;
 }
 
+int sg_apply_group_span(sg_migration *m, sg_dir d, size_t g, bool *has, int64_t *pending,
+                        int64_t *oldest_at)
+{
+    *pending = *oldest_at = 0;
+    *has = has_log(m, d, g);
+    return !*has ? 0 : sg_changelog_pending(&m->err, log_conn(m, d), log_name(m, d, g),
+                                             m->groups[g].n_key, pending, oldest_at, NULL);
+}
+
 int sg_apply_span(sg_migration *m, sg_dir d, int64_t *pending, int64_t *oldest_at,
                   int64_t *newest_at)
 {

@@ -41,6 +41,10 @@ int sg_apply_sync(sg_migration *m, sg_dir d, size_t g, const sg_row *keys, size_
 /* Pending entries of direction d and the capture times of the oldest and
  * newest (ms since the epoch, the capturing database's clock; 0 when none;
  * newest_at may be NULL). */
+/* The same for group g alone; *has false when it has no changelog that way
+ * (reverse: none of its mappings has a way back). */
+int sg_apply_group_span(sg_migration *m, sg_dir d, size_t g, bool *has, int64_t *pending,
+                        int64_t *oldest_at);
 int sg_apply_span(sg_migration *m, sg_dir d, int64_t *pending, int64_t *oldest_at,
                   int64_t *newest_at);
 /* Pending entries and the age of the oldest (ms; 0 when none). */
