@@ -97,6 +97,13 @@ void cli_fmt_secs(char *out, size_t n, double secs);
 extern volatile sig_atomic_t cli_stop;
 void cli_install_signals(void);
 
+/* segue serve's service for specs on `listen`, with the token of
+ * token_file (NULL: $SEGUE_TOKEN, or none); says where it listens on
+ * stdout. On failure says why on stderr and returns the exit code. */
+struct http_server;
+int cli_http_start(struct http_server **out, const char *cmd, const char *listen,
+                   const char *token_file, const char *const *specs, size_t n);
+
 #define CMD(name) int cmd_##name(const cli_cmd *c, cli_args *a)
 CMD(plan); CMD(start); CMD(backfill); CMD(run); CMD(verify); CMD(cutover);
 CMD(rollback); CMD(cleanup); CMD(abort); CMD(status); CMD(route); CMD(demo);

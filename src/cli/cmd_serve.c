@@ -24,8 +24,7 @@ static int read_token(const char *file, char *out, size_t n, bool *have)
     }
     FILE *f = fopen(file, "r");
     if (!f || !fgets(out, (int)n, f)) {
-        fprintf(stderr, "segue serve: --token-file %s: %s\n", file,
-                f ? "empty" : strerror(errno));
+        fprintf(stderr, "segue: --token-file %s: %s\n", file, f ? "empty" : strerror(errno));
         if (f)
             fclose(f);
         return EXIT_USAGE;
@@ -33,7 +32,7 @@ static int read_token(const char *file, char *out, size_t n, bool *have)
     fclose(f);
     out[strcspn(out, "\r\n")] = '\0';
     if (!*out) {
-        fprintf(stderr, "segue serve: --token-file %s: the first line is empty\n", file);
+        fprintf(stderr, "segue: --token-file %s: the first line is empty\n", file);
         return EXIT_USAGE;
     }
     *have = true;
@@ -53,28 +52,37 @@ static void wait_for_signal(void)
         nanosleep(&t, NULL);
 }
 
+int cli_http_start(http_server **out, const char *cmd, const char *listen,
+                   const char *token_file, const char *const *specs, size_t n)
+{
+    char token[512], err[1024];
+    bool have_token;
+    *out = NULL;
+    int rc = read_token(token_file, token, sizeof token, &have_token);
+    if (rc)
+        return rc;
+    http_config hc = { .listen = listen, .token = have_token ? token : NULL,
+                       .specs = (const char **)specs, .n_specs = n, .log = log_line };
+    int hrc = http_start(out, &hc, err, sizeof err);
+    if (hrc)
+        return cli_fail(cmd, hrc, err);
+    printf("segue %s: listening on %s (OFREP %s/ofrep/v1/evaluate/flags, "
+           "metrics %s/metrics, dashboard %s/)\n", cmd, http_url(*out), http_url(*out),
+           http_url(*out), http_url(*out));
+    fflush(stdout);
+    return 0;
+}
+
 CMD(serve)
 {
     const char *specs[1 + CLI_MAX_POS] = { a->spec };
     for (int i = 0; i < a->n_pos; i++)
         specs[i + 1] = a->pos[i];
-    char token[512], err[1024];
-    bool have_token;
-    int rc = read_token(cli_get(c, a, "token-file"), token, sizeof token, &have_token);
+    const char *listen = cli_get(c, a, "listen");
     http_server *srv = NULL;
+    int rc = cli_http_start(&srv, "serve", listen ? listen : "127.0.0.1:8321",
+                            cli_get(c, a, "token-file"), specs, (size_t)a->n_pos + 1);
     if (!rc) {
-        const char *listen = cli_get(c, a, "listen");
-        http_config hc = { .listen = listen ? listen : "127.0.0.1:8321",
-                           .token = have_token ? token : NULL, .specs = specs,
-                           .n_specs = (size_t)a->n_pos + 1, .log = log_line };
-        int hrc = http_start(&srv, &hc, err, sizeof err);
-        if (hrc)
-            rc = cli_fail("serve", hrc, err);
-    }
-    if (!rc) {
-        printf("segue serve: listening on %s (OFREP %s/ofrep/v1/evaluate/flags, "
-               "metrics %s/metrics)\n", http_url(srv), http_url(srv), http_url(srv));
-        fflush(stdout);
         wait_for_signal();
         http_stop(srv);
     }

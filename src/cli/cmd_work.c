@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "http.h"
 
 static void end_progress_line(void)
 {
@@ -76,8 +77,17 @@ CMD(run)
     o.progress = cli_progress;
     o.progress_ud = &rep;
     o.stop = &cli_stop;
+    http_server *srv = NULL; /* --http: segue serve in this process */
+    const char *specs[1] = { a->spec };
+    if (cli_get(c, a, "http") &&
+        (code = cli_http_start(&srv, "run", cli_get(c, a, "http"),
+                               cli_get(c, a, "token-file"), specs, 1)) != 0) {
+        sg_migration_close(m);
+        return code;
+    }
     int rc = sg_worker_run(m, &o);
     end_progress_line();
+    http_stop(srv);
     if (rc == SG_ESTOPPED && !o.until_caught_up)
         rc = 0; /* a signal is how a long-lived worker is meant to end */
     if (rc)

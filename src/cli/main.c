@@ -27,6 +27,10 @@ static const cli_opt o_run[] = { COMMON,
     { "until", "WHEN", "exit when WHEN holds; caught-up: backfill complete and "
                        "no change pending" },
     { "wait", NULL, "wait for the worker lease instead of failing" },
+    { "http", "HOST:PORT", "also serve OFREP, /metrics and the dashboard here, as "
+                           "segue serve does (one process for small set-ups)" },
+    { "token-file", "FILE", "with --http: the token clients must send (default "
+                            "$SEGUE_TOKEN)" },
     STATUS_INTERVAL,
     { NULL, NULL, NULL } };
 static const cli_opt o_verify[] = { COMMON,

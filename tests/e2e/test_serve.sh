@@ -252,6 +252,22 @@ test_application_outcomes_from_events_and_the_c_api_add_up() {
   [ "$metric_is_after_stop" = "30|15" ] || fail "recorded in the control tables: $metric_is_after_stop"
 }
 
+# one process for small set-ups: the worker serves OFREP and the metrics
+test_run_with_http_serves_beside_the_worker() {
+  local d w; d=$(scratch)
+  spec_sv "$d"
+  check "start" $SEGUE start "$d/m.yaml" >/dev/null
+  $SEGUE run "$d/m.yaml" --http 127.0.0.1:0 > "$d/serve.out" 2> "$d/run.err" &
+  w=$!
+  wait_for "segue run --http listens" 30 grep -qs "listening on" "$d/serve.out" || { kill $w; return; }
+  SERVE_URL=$(grep -o 'http://[^ ]*' "$d/serve.out" | head -1)
+  wait_for "the worker copies" 60 backfill_done "$d/m.yaml"
+  ofrep_post /ofrep/v1/evaluate/flags/segue.sv.writes '{}' > "$d/r"
+  [ "$(tail -1 "$d/r")" = 200 ] && grep -q '"value":"source"' "$d/r" || fail "OFREP from run --http: $(cat "$d/r")"
+  wait_for "run --http's metrics show the worker" 30 metric_is 'segue_worker_up{migration="sv"}' 1
+  kill $w; wait $w || fail "segue run --http exited $? on SIGTERM: $(tail -3 "$d/run.err")"
+}
+
 # a live writer on the source: inserts and updates until DIR/stop exists
 sqlite_writer() { # dir
   local i=0
