@@ -156,6 +156,23 @@ int64_t sg_hist_count_at_most(const sg_hist *h, int64_t us);
  * 3.2 % of the exact sum). */
 double sg_hist_sum_us(const sg_hist *h);
 
+/* ---- recorded outcomes per query shape ---------------------------------- */
+
+/* One query shape's shadow reads, as recorded (every process added up). */
+typedef struct sg_shadow_shape {
+    char fingerprint[17];
+    int64_t kinds[SG_SHADOW_KINDS]; /* reads per outcome */
+    sg_hist latency[2];             /* per side (SG_SIDE_*), µs; max_us is the
+                                     * top bucket's bound */
+} sg_shadow_shape;
+
+/* The `max` shapes with the most reads over the last window_ms (whole
+ * minutes; 0: since the start), most first. *out (free with free()) is
+ * NULL when none was recorded.
+ * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
+int sg_shadow_shapes(sg_shadow_shape **out, size_t *n, sg_migration *m, int64_t window_ms,
+                     size_t max);
+
 /* ---- query logs ------------------------------------------------------- */
 
 /* The formats sg_querylog reads. */

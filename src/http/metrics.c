@@ -24,6 +24,8 @@ typedef struct snap {
     size_t n_outcomes;
     sg_backlog *backlog;      /* a copy */
     size_t n_backlog;
+    sg_shadow_shape *shapes;  /* a copy */
+    size_t n_shapes;
 } snap;
 
 typedef double (*value_fn)(const snap *s);
@@ -189,39 +191,36 @@ static void backlog_metrics(http_text *t, const snap *sn, size_t n)
 static const double le_seconds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                      0.25, 0.5, 1, 2.5, 5, 10 };
 
-static void outcome_labels(char *out, size_t n, const sg_outcome *o)
+/* The label set migration="m",k1="v1",... (values escaped) into *out,
+ * which the caller frees. kv holds n pairs. */
+static void label_set(http_text *out, const char *mig, const char *const *kv, size_t n)
 {
-    snprintf(out, n, ",side=\"%s\",kind=\"", o->side == SG_SIDE_TARGET ? "target" : "source");
+    *out = (http_text){ 0 };
+    http_text_add(out, "migration=\"");
+    http_text_label(out, mig);
+    http_text_add(out, "\"");
+    for (size_t i = 0; i < n; i++) {
+        http_text_add(out, ",%s=\"", kv[2 * i]);
+        http_text_label(out, kv[2 * i + 1]);
+        http_text_add(out, "\"");
+    }
 }
 
-/* One histogram of name for o's latency, its labels lab (kind escaped). */
-static void latency_histogram(http_text *t, const char *name, const char *mig,
-                              const sg_outcome *o)
+/* One histogram sample set of name with labels (a label_set) for h (µs). */
+static void histogram(http_text *t, const char *name, const char *labels, const sg_hist *h)
 {
-    char lab[64];
-    outcome_labels(lab, sizeof lab, o);
-    for (size_t b = 0; b <= sizeof le_seconds / sizeof *le_seconds; b++) {
-        bool inf = b == sizeof le_seconds / sizeof *le_seconds;
-        http_text_add(t, "%s_bucket{migration=\"", name);
-        http_text_label(t, mig);
-        http_text_add(t, "\"%s", lab);
-        http_text_label(t, o->kind);
-        if (inf)
-            http_text_add(t, "\",le=\"+Inf\"} %lld\n", (long long)o->latency.n);
-        else
-            http_text_add(t, "\",le=\"%g\"} %lld\n", le_seconds[b],
-                          (long long)sg_hist_count_at_most(&o->latency,
-                                                           (int64_t)(le_seconds[b] * 1e6)));
-    }
-    const char *part[2] = { "_sum", "_count" };
-    double v[2] = { sg_hist_sum_us(&o->latency) / 1e6, (double)o->latency.n };
-    for (int k = 0; k < 2; k++) {
-        http_text_add(t, "%s%s{migration=\"", name, part[k]);
-        http_text_label(t, mig);
-        http_text_add(t, "\"%s", lab);
-        http_text_label(t, o->kind);
-        http_text_add(t, "\"} %.17g\n", v[k]);
-    }
+    size_t nb = sizeof le_seconds / sizeof *le_seconds;
+    for (size_t b = 0; b < nb; b++)
+        http_text_add(t, "%s_bucket{%s,le=\"%g\"} %lld\n", name, labels, le_seconds[b],
+                      (long long)sg_hist_count_at_most(h, (int64_t)(le_seconds[b] * 1e6)));
+    http_text_add(t, "%s_bucket{%s,le=\"+Inf\"} %lld\n", name, labels, (long long)h->n);
+    http_text_add(t, "%s_sum{%s} %.17g\n", name, labels, sg_hist_sum_us(h) / 1e6);
+    http_text_add(t, "%s_count{%s} %lld\n", name, labels, (long long)h->n);
+}
+
+static const char *side_name(int side)
+{
+    return side == SG_SIDE_TARGET ? "target" : "source";
 }
 
 /* What applications reported (sg_router_report, POST /api/v1/events), all
@@ -231,24 +230,60 @@ static void outcome_metrics(http_text *t, const snap *sn, size_t n)
     head(t, "segue_app_operations_total", "counter", "operations applications reported, "
          "by side, query type and outcome");
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < sn[i].n_outcomes; k++) {
-            const sg_outcome *o = &sn[i].outcomes[k];
+        for (size_t k = 0; k < sn[i].n_outcomes; k++)
             for (int ok = 0; ok < 2; ok++) {
-                char lab[64];
-                outcome_labels(lab, sizeof lab, o);
-                http_text_add(t, "segue_app_operations_total{migration=\"");
-                http_text_label(t, sn[i].name);
-                http_text_add(t, "\"%s", lab);
-                http_text_label(t, o->kind);
-                http_text_add(t, "\",outcome=\"%s\"} %lld\n", ok ? "ok" : "error",
+                const sg_outcome *o = &sn[i].outcomes[k];
+                const char *kv[] = { "side", side_name(o->side), "kind", o->kind,
+                                     "outcome", ok ? "ok" : "error" };
+                http_text l;
+                label_set(&l, sn[i].name, kv, 3);
+                http_text_add(t, "segue_app_operations_total{%s} %lld\n", l.p ? l.p : "",
                               (long long)(ok ? o->ok : o->errors));
+                http_text_free(&l);
             }
-        }
     head(t, "segue_app_latency_seconds", "histogram", "latency of the operations "
          "applications reported, by side and query type");
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < sn[i].n_outcomes; k++)
-            latency_histogram(t, "segue_app_latency_seconds", sn[i].name, &sn[i].outcomes[k]);
+        for (size_t k = 0; k < sn[i].n_outcomes; k++) {
+            const sg_outcome *o = &sn[i].outcomes[k];
+            const char *kv[] = { "side", side_name(o->side), "kind", o->kind };
+            http_text l;
+            label_set(&l, sn[i].name, kv, 2);
+            histogram(t, "segue_app_latency_seconds", l.p ? l.p : "", &o->latency);
+            http_text_free(&l);
+        }
+}
+
+/* The busiest query shapes' shadow reads since the start (at most
+ * SHADOW_SHAPES per migration: bounded label cardinality). */
+static void shape_metrics(http_text *t, const snap *sn, size_t n)
+{
+    head(t, "segue_shadow_shape_reads_total", "counter", "shadow reads of the busiest query "
+         "shapes since the start, by fingerprint and outcome");
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sn[i].n_shapes; k++)
+            for (int o = 0; o < SG_SHADOW_KINDS; o++) {
+                const char *kv[] = { "fingerprint", sn[i].shapes[k].fingerprint, "outcome",
+                                     sg_shadow_kind_name((sg_shadow_kind)o) };
+                http_text l;
+                label_set(&l, sn[i].name, kv, 2);
+                http_text_add(t, "segue_shadow_shape_reads_total{%s} %lld\n", l.p ? l.p : "",
+                              (long long)sn[i].shapes[k].kinds[o]);
+                http_text_free(&l);
+            }
+    head(t, "segue_shadow_latency_seconds", "histogram", "latency of the busiest query "
+         "shapes' shadow reads, per side");
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sn[i].n_shapes; k++)
+            for (int side = 0; side < 2; side++) {
+                const char *kv[] = { "fingerprint", sn[i].shapes[k].fingerprint, "side",
+                                     side_name(side) };
+                http_text l;
+                label_set(&l, sn[i].name, kv, 2);
+                histogram(t, "segue_shadow_latency_seconds", l.p ? l.p : "",
+                          &sn[i].shapes[k].latency[side]);
+                http_text_free(&l);
+            }
 }
 
 int http_metrics(http_req *r)
@@ -266,6 +301,7 @@ int http_metrics(http_req *r)
                          err, sizeof err);
         http_outcomes_get(srv, i, &sn[i].outcomes, &sn[i].n_outcomes);
         http_backlog_get(srv, i, &sn[i].backlog, &sn[i].n_backlog);
+        http_shapes_get(srv, i, &sn[i].shapes, &sn[i].n_shapes);
     }
     http_text t = { 0 };
     head(&t, "segue_info", "gauge", "the segue version serving");
@@ -274,9 +310,11 @@ int http_metrics(http_req *r)
     routing_metrics(&t, srv, sn, srv->n_migs);
     outcome_metrics(&t, sn, srv->n_migs);
     backlog_metrics(&t, sn, srv->n_migs);
+    shape_metrics(&t, sn, srv->n_migs);
     for (size_t i = 0; i < srv->n_migs; i++) {
         free(sn[i].outcomes);
         free(sn[i].backlog);
+        free(sn[i].shapes);
     }
     free(sn);
     int rc = t.oom ? http_reply_error(r, 500, "out of memory")

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <segue/outcomes.h>
+#include <segue/shadow.h>
 
 #include "http.h"
 
@@ -84,6 +85,8 @@ typedef struct http_mig {
     size_t n_cons;
     sg_backlog *backlog;          /* per changelog */
     size_t n_backlog;
+    sg_shadow_shape *shapes;      /* the busiest, since the start */
+    size_t n_shapes;
     http_audit audit[HTTP_AUDIT_TAIL]; /* the latest last */
     size_t n_audit;
     http_sample samples[HTTP_SAMPLES]; /* a ring */
@@ -159,6 +162,9 @@ int http_mig_open(http_mig *g, char *err, size_t err_len);
  * first; arrays of HTTP_AUDIT_TAIL and HTTP_SAMPLES). */
 void http_cons_get(http_server *s, size_t i, sg_consistency **cons, size_t *n);
 void http_backlog_get(http_server *s, size_t i, sg_backlog **out, size_t *n);
+void http_shapes_get(http_server *s, size_t i, sg_shadow_shape **out, size_t *n);
+/* Query shapes shown in /metrics per migration. */
+#define HTTP_SHADOW_SHAPES 20
 size_t http_audit_get(http_server *s, size_t i, http_audit *out);
 size_t http_samples_get(http_server *s, size_t i, http_sample *out);
 

@@ -125,6 +125,10 @@ static void read_consistency(http_server *s, http_mig *g)
         PUBLISH(s, g->cons, g->n_cons, c, n);
     if (g->m && !sg_migration_backlog(&b, &nb, g->m))
         PUBLISH(s, g->backlog, g->n_backlog, b, nb);
+    sg_shadow_shape *sh = NULL;
+    size_t nsh = 0;
+    if (g->m && !sg_shadow_shapes(&sh, &nsh, g->m, 0, HTTP_SHADOW_SHAPES))
+        PUBLISH(s, g->shapes, g->n_shapes, sh, nsh);
 }
 
 static void audit_copy(http_audit *a, const sg_audit_entry *e)
@@ -311,5 +315,13 @@ void http_backlog_get(http_server *s, size_t i, sg_backlog **out, size_t *n)
     http_mig *g = &s->migs[i];
     pthread_mutex_lock(&s->lock);
     *out = copy_array(g->backlog, g->n_backlog, sizeof **out, n);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void http_shapes_get(http_server *s, size_t i, sg_shadow_shape **out, size_t *n)
+{
+    http_mig *g = &s->migs[i];
+    pthread_mutex_lock(&s->lock);
+    *out = copy_array(g->shapes, g->n_shapes, sizeof **out, n);
     pthread_mutex_unlock(&s->lock);
 }

@@ -202,11 +202,16 @@ test_metrics_pass_promtool() {
   local d; d=$(scratch)
   verified_and_served "$d" || return
   ofrep_post /ofrep/v1/evaluate/flags/segue.sv.reads '{}' > /dev/null
+  # shadow reads of two query shapes, recorded
+  printf 'SELECT * FROM Customer WHERE CustomerId = %s;\n' 1 2 3 > "$d/reads.sql"
+  printf 'SELECT Name FROM Track WHERE TrackId = %s;\n' 4 5 >> "$d/reads.sql"
+  check "shadow" quiet $SEGUE shadow "$d/m.yaml" --log "$d/reads.sql"
+  wait_for "the shapes in /metrics" 30 metric_has 'segue_shadow_latency_seconds_count{migration="sv",fingerprint="[0-9a-f]*",side="target"} 3'
   curl -s "$SERVE_URL/metrics" > "$d/metrics"
   promtool check metrics < "$d/metrics" > "$d/promtool" 2>&1 ||
     fail "promtool check metrics: $(head -5 "$d/promtool")"
   local f
-  for f in 'segue_lag_seconds{migration="sv"} 0' 'segue_phase{migration="sv",phase="verified"} 1' \
+  for f in 'segue_lag_seconds{migration="sv"} 0' 'segue_phase{migration="sv",phase="shadowing"} 1' \
            'segue_changelog_backlog{migration="sv",table="Track",direction="forward"} 0' \
            'segue_ofrep_evaluations_total{migration="sv",flag="reads",reason="TARGETING_KEY_MISSING"} 1'; do
     grep -qF "$f" "$d/metrics" || fail "/metrics lacks: $f"
@@ -214,6 +219,9 @@ test_metrics_pass_promtool() {
   serve_stop
 }
 
+metric_has() { # regex of a whole line
+  curl -s "$SERVE_URL/metrics" | grep -qx "$1"
+}
 metric_is() { # metrics-line-prefix value
   curl -s "$SERVE_URL/metrics" | grep -qxF "$1 $2"
 }

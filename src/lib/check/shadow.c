@@ -413,7 +413,7 @@ int sg_shadow_sql(sg_shadow_result *out, sg_migration *m, const char *sql, size_
     if (rc)
         return rc;
     int v = 0;
-    rc = sg_sqlparse_cached(sg_shadow_shapes(run.ses), sql, &q, &perr);
+    rc = sg_sqlparse_cached(sg_shadow_parse_cache(run.ses), sql, &q, &perr);
     if (rc == SG_EINVAL) {
         out->kind = SG_SHADOW_SKIPPED;
         snprintf(why, sizeof why, "does not parse: %s", perr.msg);

@@ -21,7 +21,7 @@ typedef struct sg_shadow_sessions sg_shadow_sessions;
 int sg_shadow_sessions_get(sg_migration *m, sg_shadow_sessions **out);
 sg_conn *sg_shadow_session(const sg_shadow_sessions *s, bool source);
 /* The handle's cache of parsed query shapes (check/sqlparse.h). */
-struct sg_sqlparse_cache **sg_shadow_shapes(sg_shadow_sessions *s);
+struct sg_sqlparse_cache **sg_shadow_parse_cache(sg_shadow_sessions *s);
 /* A side's session, replaced when its server went away (every kept
  * statement finalized first). Errors: the reconnection's, in err. */
 int sg_shadow_session_check(sg_shadow_sessions *s, bool source, sg_err *err);

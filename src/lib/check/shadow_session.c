@@ -63,7 +63,7 @@ int sg_shadow_sessions_get(sg_migration *m, struct sg_shadow_sessions **out)
     return 0;
 }
 
-sg_sqlparse_cache **sg_shadow_shapes(struct sg_shadow_sessions *s)
+sg_sqlparse_cache **sg_shadow_parse_cache(struct sg_shadow_sessions *s)
 {
     return &s->shapes;
 }

@@ -373,3 +373,92 @@ int sg_shadow_status(sg_migration *m, int64_t window_ms, sg_status *out)
     free(h);
     return rc;
 }
+
+typedef struct shapes {
+    sg_shadow_shape *v;
+    size_t n, max;
+} shapes;
+
+/* Rows (fingerprint, total) of the busiest shapes, most first. */
+static void take_shape(sg_stmt *s, void *ud)
+{
+    shapes *sh = ud;
+    sg_value v;
+    sg_db_column(s, 0, &v);
+    if (sh->n >= sh->max || v.type != SG_V_TEXT)
+        return;
+    sg_shadow_shape *p = &sh->v[sh->n++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->fingerprint, sizeof p->fingerprint, "%.*s", (int)v.n, (const char *)v.p);
+    p->latency[0].max_us = p->latency[1].max_us = INT64_MAX;
+}
+
+static sg_shadow_shape *shape_of(shapes *sh, sg_stmt *s)
+{
+    sg_value v;
+    sg_db_column(s, 0, &v);
+    for (size_t i = 0; v.type == SG_V_TEXT && i < sh->n; i++)
+        if (strlen(sh->v[i].fingerprint) == v.n && !memcmp(sh->v[i].fingerprint, v.p, v.n))
+            return &sh->v[i];
+    return NULL;
+}
+
+/* Rows (fingerprint, kind, n). */
+static void take_shape_kind(sg_stmt *s, void *ud)
+{
+    sg_shadow_shape *p = shape_of(ud, s);
+    int64_t k = sg_db_column_int(s, 1);
+    if (p && k >= 0 && k < SG_SHADOW_KINDS)
+        p->kinds[k] += sg_db_column_int(s, 2);
+}
+
+/* Rows (fingerprint, side, bucket, n). */
+static void take_shape_bucket(sg_stmt *s, void *ud)
+{
+    sg_shadow_shape *p = shape_of(ud, s);
+    int64_t side = sg_db_column_int(s, 1), b = sg_db_column_int(s, 2);
+    int64_t n = sg_db_column_int(s, 3);
+    if (p && (side == 0 || side == 1) && b >= 0 && b < SG_HIST_BUCKETS) {
+        p->latency[side].counts[b] += n;
+        p->latency[side].n += n;
+    }
+}
+
+int sg_shadow_shapes(sg_shadow_shape **out, size_t *n, sg_migration *m, int64_t window_ms,
+                     size_t max)
+{
+    if (!m)
+        return SG_EINVAL;
+    sg_err_clear(&m->err);
+    if (!out || !n || window_ms < 0)
+        return sg_err_set(&m->err, SG_EINVAL, "sg_shadow_shapes: an out-parameter is NULL "
+                          "or the window negative");
+    *out = NULL;
+    *n = 0;
+    bool present = false;
+    int rc = sg_db_control_present(m->tgt, "shadow_stats", &present, &m->err);
+    if (rc || !present || !max)
+        return rc;
+    shapes sh = { calloc(max, sizeof *sh.v), 0, max };
+    if (!sh.v)
+        return sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    int64_t since = window_ms ? (sg_now_ms() - window_ms) / 60000 : 0;
+    rc = window_rows(m, "SELECT fingerprint, sum(n) FROM @shadow_stats WHERE migration = $1 "
+                     "AND minute >= $2 GROUP BY fingerprint ORDER BY 2 DESC, 1", since,
+                     take_shape, &sh);
+    if (!rc)
+        rc = window_rows(m, "SELECT fingerprint, kind, sum(n) FROM @shadow_stats WHERE "
+                         "migration = $1 AND minute >= $2 GROUP BY fingerprint, kind", since,
+                         take_shape_kind, &sh);
+    if (!rc)
+        rc = window_rows(m, "SELECT fingerprint, side, bucket, sum(n) FROM @shadow_latency "
+                         "WHERE migration = $1 AND minute >= $2 GROUP BY fingerprint, side, "
+                         "bucket", since, take_shape_bucket, &sh);
+    if (rc || !sh.n) {
+        free(sh.v);
+        return rc;
+    }
+    *out = sh.v;
+    *n = sh.n;
+    return 0;
+}
