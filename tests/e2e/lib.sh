@@ -25,8 +25,8 @@ scratch() { local d; d=$(mktemp -d /tmp/segue-e2e-XXXXXX); echo "$d"; }
 fresh_chinook() { sqlite3 "$CHINOOK" ".backup '$1'" && sqlite3 "$1" 'PRAGMA journal_mode=WAL' >/dev/null; }
 # writes made the way segue writes (its marker row in the transaction), so
 # the guard on the side that must not take application writes lets them by
-as_segue() { # db sql
-  sqlite3 "$1" "BEGIN; INSERT INTO _segue_applying VALUES (1); $2; DELETE FROM _segue_applying; COMMIT;"
+as_segue() { # db sql (waiting, as segue does, for a worker that holds the write lock)
+  sqlite3 -cmd '.timeout 30000' "$1" "BEGIN IMMEDIATE; INSERT INTO _segue_applying VALUES (1); $2; DELETE FROM _segue_applying; COMMIT;"
 }
 run_tests() {
   local passed=0 failed=0 t before
