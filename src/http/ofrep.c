@@ -95,14 +95,14 @@ static eval eval_reads(const char *key, const char *name, const sg_route_state *
         return *reason = HTTP_EVAL_INVALID_CONTEXT,
                failure(key, *reason, 400, "context.targetingKey must be a string");
     uint32_t bucket = sg_route_bucket(st->salt, json_string_value(tk), json_string_length(tk));
-    bool target = st->known && sg_route_reads_target(bucket, st->read_pct);
-    if (!st->known || st->phase == SG_PHASE_CLEANED) {
-        target = st->known; /* not started: the source; cleaned up: the target */
+    /* the router's state already says 0 % when not started, 100 % once
+     * cleaned up */
+    bool target = sg_route_reads_target(bucket, st->read_pct);
+    if (!st->known || st->phase == SG_PHASE_CLEANED)
         *reason = HTTP_EVAL_DISABLED;
-    } else {
+    else
         *reason = st->read_pct <= 0 || st->read_pct >= 100 ? HTTP_EVAL_STATIC
                                                            : HTTP_EVAL_SPLIT;
-    }
     return success(key, name, st, json_boolean(target), target ? "target" : "source",
                    *reason, json_pack("{s:i}", "bucket", (int)bucket));
 }
