@@ -290,6 +290,29 @@ prom_has() { # url query label
   curl -s "$1/api/v1/query" --data-urlencode "query=$2" | grep -q "$3"
 }
 
+# whether Prometheus answers ready, or PROM_PID is gone (then PROM_GONE=1)
+prom_ready_or_gone() {
+  kill -0 "$PROM_PID" 2>/dev/null || { PROM_GONE=1; return 0; }
+  curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null
+}
+# starts Prometheus with DIR/prom.yml on a free port and waits until it is
+# ready; a port taken between the probe and the bind gets a new one (3 tries).
+# Sets PROM_PID and PROM_PORT.
+prom_start() { # dir
+  local try
+  for try in 1 2 3; do
+    PROM_PORT=$(pg_free_port) PROM_GONE=
+    prometheus --config.file="$1/prom.yml" --storage.tsdb.path="$1/prom$try" \
+      --web.listen-address="127.0.0.1:$PROM_PORT" > "$1/prom.log" 2>&1 &
+    PROM_PID=$!
+    wait_for "Prometheus is ready" 60 prom_ready_or_gone || { kill $PROM_PID; wait $PROM_PID; return 1; }
+    [ -z "$PROM_GONE" ] && return 0
+    wait $PROM_PID
+  done
+  fail "Prometheus did not start: $(tail -5 "$1/prom.log")"
+  return 1
+}
+
 test_prometheus_scrapes_a_live_migration() {
   command -v prometheus >/dev/null || { fail "prometheus is missing (make setup installs it)"; return; }
   local d; d=$(scratch)
@@ -300,23 +323,22 @@ test_prometheus_scrapes_a_live_migration() {
   $SEGUE run "$d/m.yaml" > "$d/run.log" 2>&1 &
   worker=$!
   serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || { touch "$d/stop"; kill $worker; return; }
-  port=$(pg_free_port)
   cat > "$d/prom.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
   - job_name: segue
     static_configs: [{targets: ["${SERVE_URL#http://}"]}]
 YAML
-  prometheus --config.file="$d/prom.yml" --storage.tsdb.path="$d/prom" \
-    --web.listen-address="127.0.0.1:$port" > "$d/prom.log" 2>&1 &
-  prom=$!
+  prom_start "$d" || { touch "$d/stop"; kill $worker; wait $writer $worker; serve_stop; return; }
+  prom=$PROM_PID port=$PROM_PORT
   wait_for "Prometheus has segue_lag_seconds for the migration" 60 \
     prom_has "http://127.0.0.1:$port" 'segue_lag_seconds{migration="sv"}' '"migration":"sv"'
   wait_for "Prometheus has the backlog for the migration" 30 \
     prom_has "http://127.0.0.1:$port" 'segue_changelog_backlog{migration="sv"}' '"migration":"sv"'
   wait_for "Prometheus saw the backfill copy rows" 60 \
     prom_has "http://127.0.0.1:$port" 'max_over_time(segue_backfill_rows{migration="sv"}[5m]) > 0' '"migration":"sv"'
-  kill $prom; wait $prom 2>/dev/null
+  kill -0 $prom 2>/dev/null || fail "Prometheus exited during the test: $(tail -5 "$d/prom.log")"
+  kill $prom 2>/dev/null; wait $prom 2>/dev/null
   touch "$d/stop"; wait $writer
   [ -s "$d/writer.log" ] && fail "the live writer failed: $(head -3 "$d/writer.log")"
   kill $worker; wait $worker 2>/dev/null
