@@ -359,9 +359,16 @@ typedef struct sg_verify_options {
     /* version 2: */
     int64_t max_rows_per_second;/* cap on the rows read per second from each
                                  * side; 0 = none */
+    /* version 3: */
+    int64_t sample;             /* > 0: instead of the checksum pass, compare
+                                 * this many keys of each mapping, drawn at
+                                 * random, field by field (a quick answer on
+                                 * a huge table; proves nothing about the
+                                 * others, so it never makes the migration
+                                 * verified); 0 = the full pass */
 } sg_verify_options;
-#define SG_VERIFY_OPTIONS_VERSION 2
-#define SG_VERIFY_OPTIONS_INIT { SG_VERIFY_OPTIONS_VERSION, false, NULL, NULL, NULL, 0, 0, 0 }
+#define SG_VERIFY_OPTIONS_VERSION 3
+#define SG_VERIFY_OPTIONS_INIT { SG_VERIFY_OPTIONS_VERSION, false, NULL, NULL, NULL, 0, 0, 0, 0 }
 /* Sets *o to the defaults of `version`. Errors: SG_EINVAL. */
 int sg_verify_options_init(sg_verify_options *o, unsigned version);
 
@@ -502,6 +509,16 @@ typedef struct sg_status {
     char shadow_example[512];  /* the latest example recorded (a mismatch,
                                 * order-only or target error): "kind:
                                 * detail -- query", cut to fit; "" none */
+    /* The heartbeat (worker.heartbeat): a row the worker writes on the
+     * source, captured and applied like any row, arriving in the target
+     * once every change captured before it has been applied. */
+    int64_t heartbeat_lag_ms;  /* the larger of the last beat's transit time
+                                * (write to arrival) and how late the next
+                                * one is; -1 unknown: no beat yet, heartbeats
+                                * off, or changes flow back (after a write
+                                * cutover) */
+    int64_t heartbeat_at_ms;   /* when the last beat arrived (ms since the
+                                * epoch); 0 when none */
 } sg_status;
 
 /* Reads the durable state into *out. Phase planned when nothing was
@@ -536,6 +553,19 @@ typedef struct sg_consistency {
  * one entry per mapping, zeros where no verify pass has run. Reads only.
  * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
 int sg_migration_consistency(sg_consistency **out, size_t *n, sg_migration *m);
+
+/* One write fence: how long a write switch held the application's writers
+ * (cutover --writes: the source's; a rollback of writes: the target's). */
+typedef struct sg_fence_time {
+    int64_t at_ms;            /* when it was recorded (ms since the epoch) */
+    bool to_target;           /* a cutover (true) or a rollback (false) */
+    double ms;                /* writers held, from the fence to the commit */
+} sg_fence_time;
+
+/* Every write fence of the migration, oldest first; *out (free with
+ * free()) is NULL when there was none. Reads only.
+ * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
+int sg_migration_fences(sg_fence_time **out, size_t *n, sg_migration *m);
 
 /* The changes waiting in one source table's changelog (its mappings share
  * it), in the direction changes flow now. */

@@ -146,6 +146,10 @@ static json_t *status_json(sg_migration *m, const sg_status *st)
     json_object_set_new(j, "backfill_rows_per_sec", json_real(st->backfill_rate));
     json_object_set_new(j, "backfill_eta_sec", json_real(st->backfill_eta_sec));
     json_object_set_new(j, "applied", json_integer(st->applied));
+    json_object_set_new(j, "heartbeat_lag_ms", st->heartbeat_lag_ms < 0
+                                                   ? json_null()
+                                                   : json_integer(st->heartbeat_lag_ms));
+    json_object_set_new(j, "heartbeat_at_ms", json_integer(st->heartbeat_at_ms));
     json_object_set_new(j, "worker_error", json_string(st->worker_error));
     json_object_set_new(j, "worker_error_at_ms", json_integer(st->worker_error_at_ms));
     json_object_set_new(j, "shadow", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:s,s:s}",
@@ -208,6 +212,8 @@ static void status_text(sg_migration *m, const sg_status *st)
            (long long)st->pending_changes, (long long)st->lag_ms, st->read_pct,
            st->write_side == SG_SIDE_TARGET ? "target" : "source",
            st->worker_alive ? st->worker : "none");
+    if (st->heartbeat_lag_ms >= 0)
+        printf("  heartbeat lag    %lld ms\n", (long long)st->heartbeat_lag_ms);
     if (st->worker_error[0]) {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);

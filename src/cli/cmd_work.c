@@ -106,7 +106,22 @@ static const char *kind_name(sg_diff_kind k)
     return k == SG_DIFF_MISSING ? "missing" : k == SG_DIFF_EXTRA ? "extra" : "different";
 }
 
-static void verify_print(const sg_verify_report *r, bool json)
+/* The differing keys, with data-diff's - and + rows per column. */
+static void verify_diffs_print(const sg_verify_report *r)
+{
+    for (size_t i = 0; i < r->n_diffs; i++) {
+        const sg_diff *d = &r->diffs[i];
+        printf("%s %s: %s\n", d->mapping, d->key, kind_name(d->kind));
+        for (size_t k = 0; k < d->n_columns; k++)
+            printf("  - %s = %s\n  + %s = %s\n", d->columns[k].name, d->columns[k].source,
+                   d->columns[k].name, d->columns[k].target);
+    }
+    if ((int64_t)r->n_diffs < r->differences)
+        printf("... and %lld more differing keys (--max-keys N lists more, "
+               "--json too)\n", (long long)(r->differences - (int64_t)r->n_diffs));
+}
+
+static void verify_print(const sg_verify_report *r, bool json, bool sample)
 {
     if (json) {
         json_t *d = json_array();
@@ -121,7 +136,8 @@ static void verify_print(const sg_verify_report *r, bool json)
                                   r->diffs[i].mapping, "key", r->diffs[i].key,
                                   "kind", kind_name(r->diffs[i].kind), "columns", cols));
         }
-        cli_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "clean",
+        cli_print_json(json_pack("{s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "sample",
+                       sample, "clean",
                        r->differences == 0, "difference_count",
                        (json_int_t)r->differences, "source_rows", (json_int_t)r->source_rows,
                        "target_rows", (json_int_t)r->target_rows, "chunks",
@@ -131,16 +147,17 @@ static void verify_print(const sg_verify_report *r, bool json)
                        "elapsed_ms", r->elapsed_ms, "differences", d));
         return;
     }
-    for (size_t i = 0; i < r->n_diffs; i++) {
-        const sg_diff *d = &r->diffs[i];
-        printf("%s %s: %s\n", d->mapping, d->key, kind_name(d->kind));
-        for (size_t k = 0; k < d->n_columns; k++) /* data-diff's - and + rows */
-            printf("  - %s = %s\n  + %s = %s\n", d->columns[k].name, d->columns[k].source,
-                   d->columns[k].name, d->columns[k].target);
+    if (sample) {
+        verify_diffs_print(r);
+        printf("verify --sample: %lld keys found in the source, %lld in the target, "
+               "compared field by field, %lld re-checked, %lld repaired: %zu difference%s "
+               "(%.0f ms; the other keys were not compared: a full `segue verify` proves "
+               "them)\n", (long long)r->source_rows, (long long)r->target_rows,
+               (long long)r->rechecked, (long long)r->repaired, (size_t)r->differences,
+               r->differences == 1 ? "" : "s", r->elapsed_ms);
+        return;
     }
-    if ((int64_t)r->n_diffs < r->differences)
-        printf("... and %lld more differing keys (--max-keys N lists more, "
-               "--json too)\n", (long long)(r->differences - (int64_t)r->n_diffs));
+    verify_diffs_print(r);
     printf("verify: %lld source rows, %lld target rows, %lld chunks (%lld "
            "differed at first), %lld keys re-checked, %lld repaired: %zu "
            "difference%s (%.0f ms)\n", (long long)r->source_rows,
@@ -156,7 +173,7 @@ CMD(verify)
     sg_migration *m = NULL;
     sg_verify_options o = SG_VERIFY_OPTIONS_INIT;
     sg_verify_report *r = NULL;
-    long long chunk, max_keys, cap;
+    long long chunk, max_keys, cap, sample;
     int code = cli_parse_count("verify", "chunk-rows", cli_get(c, a, "chunk-rows"), &chunk);
     cli_reporter rep;
     if (!code)
@@ -164,6 +181,8 @@ CMD(verify)
     if (!code)
         code = cli_parse_count("verify", "max-rows-per-second",
                                cli_get(c, a, "max-rows-per-second"), &cap);
+    if (!code)
+        code = cli_parse_count("verify", "sample", cli_get(c, a, "sample"), &sample);
     if (!code)
         code = cli_reporter_from(&rep, c, a);
     if (code || (code = cli_open(a, &m)) != 0)
@@ -174,12 +193,13 @@ CMD(verify)
     o.chunk_rows = chunk;
     o.max_keys = max_keys;
     o.max_rows_per_second = cap;
+    o.sample = sample;
     o.progress = cli_progress;
     o.stop = &cli_stop;
     int rc = sg_verify_run(&r, m, &o);
     end_progress_line();
     if (r && (rc == 0 || rc == SG_EDIFF))
-        verify_print(r, a->json);
+        verify_print(r, a->json, sample > 0);
     if (rc)
         code = cli_fail("verify", rc, sg_migration_errmsg(m));
     sg_verify_report_free(r);

@@ -38,6 +38,8 @@ static const cli_opt o_verify[] = { COMMON,
     { "chunk-rows", "N", "rows per checksum chunk (default 10000)" },
     { "max-keys", "N", "list at most N differing keys (default 100; all are counted)" },
     { "max-rows-per-second", "N", "read at most N rows per second from each side" },
+    { "sample", "N", "instead of the full pass: compare N random keys of each mapping "
+                     "field by field (a quick answer; never makes the migration verified)" },
     STATUS_INTERVAL,
     { NULL, NULL, NULL } };
 static const cli_opt o_cutover[] = { COMMON,

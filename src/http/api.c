@@ -28,7 +28,7 @@ int http_healthz(http_req *r)
 
 static json_t *status_json(const char *name, const sg_status *s, int64_t age_ms)
 {
-    return json_pack("{s:s,s:s,s:b,s:I,s:I,s:f,s:I,s:I,s:f,s:s,s:b,s:s,s:I,s:I,s:I,s:I,"
+    json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:I,s:f,s:I,s:I,s:f,s:s,s:b,s:s,s:I,s:I,s:I,s:I,"
                      "s:f}",
                      "migration", name, "phase", sg_phase_name(s->phase),
                      "backfill_complete", s->backfill_complete,
@@ -44,6 +44,13 @@ static json_t *status_json(const char *name, const sg_status *s, int64_t age_ms)
                      "set_aside", (json_int_t)s->set_aside,
                      "applied", (json_int_t)s->applied,
                      "age_seconds", (double)age_ms / 1000);
+    if (j) {
+        json_object_set_new(j, "heartbeat_lag_ms", s->heartbeat_lag_ms < 0
+                                                       ? json_null()
+                                                       : json_integer(s->heartbeat_lag_ms));
+        json_object_set_new(j, "heartbeat_at_ms", json_integer(s->heartbeat_at_ms));
+    }
+    return j;
 }
 
 /* GET /api/v1/status: each migration's state as the service last read it. */

@@ -41,6 +41,11 @@ static void when(http_text *t, int64_t ms)
 typedef double (*series_fn)(const http_sample *p, const http_sample *prev);
 
 static double s_lag(const http_sample *p, const http_sample *q) { (void)q; return p->lag_s; }
+static double s_heartbeat(const http_sample *p, const http_sample *q)
+{
+    (void)q;
+    return p->heartbeat_lag_s < 0 ? 0 : p->heartbeat_lag_s;
+}
 static double s_backlog(const http_sample *p, const http_sample *q)
 {
     (void)q;
@@ -91,6 +96,7 @@ static void charts(http_text *t, http_server *s, size_t i, int64_t now_ms)
     size_t n = http_samples_get(s, i, v);
     http_text_add(t, "<div class=\"charts\">\n");
     chart(t, "lag (s)", v, n, s_lag, now_ms);
+    chart(t, "heartbeat lag (s)", v, n, s_heartbeat, now_ms);
     chart(t, "backlog (changes)", v, n, s_backlog, now_ms);
     chart(t, "rows copied", v, n, s_rows, now_ms);
     chart(t, "shadow mismatch rate", v, n, s_shadow, now_ms);
@@ -168,14 +174,18 @@ static void state_line(http_text *t, http_server *s, size_t i)
         http_text_add(t, "</p>\n");
         return;
     }
+    char hb[32] = "none";
+    if (st.heartbeat_lag_ms >= 0)
+        snprintf(hb, sizeof hb, "%.3f s", (double)st.heartbeat_lag_ms / 1000);
     http_text_add(t, "<p class=\"state\">phase <b data-field=\"phase\">%s</b> &middot; reads "
                   "to target <b data-field=\"read_pct\">%g %%</b> &middot; writes to <b>%s</b>"
                   " &middot; worker <b class=\"%s\">%s</b> &middot; lag <b>%.3f s</b> (%lld "
-                  "pending) &middot; routing <b class=\"%s\">%s</b> &middot; last verify: ",
+                  "pending) &middot; heartbeat lag <b data-field=\"heartbeat_lag\">%s</b> "
+                  "&middot; routing <b class=\"%s\">%s</b> &middot; last verify: ",
                   sg_phase_name(st.phase), st.read_pct,
                   st.write_side == SG_SIDE_TARGET ? "target" : "source",
                   st.worker_alive ? "good" : "bad", st.worker_alive ? "running" : "none",
-                  (double)st.lag_ms / 1000, (long long)st.pending_changes,
+                  (double)st.lag_ms / 1000, (long long)st.pending_changes, hb,
                   fresh ? "good" : "bad", fresh ? "fresh" : "stale: flags answer errors");
     when(t, st.verify_at_ms);
     http_text_add(t, ", %lld differences &middot; set aside <b>%lld</b></p>\n",

@@ -26,6 +26,8 @@ typedef struct snap {
     size_t n_backlog;
     sg_shadow_shape *shapes;  /* a copy */
     size_t n_shapes;
+    sg_fence_time *fences;    /* a copy */
+    size_t n_fences;
 } snap;
 
 typedef double (*value_fn)(const snap *s);
@@ -36,6 +38,14 @@ typedef struct family {
 } family;
 
 static double lag(const snap *s) { return (double)s->st.lag_ms / 1000; }
+static double heartbeat_lag(const snap *s)
+{
+    return s->st.heartbeat_lag_ms < 0 ? NAN : (double)s->st.heartbeat_lag_ms / 1000;
+}
+static double heartbeat_at(const snap *s)
+{
+    return s->st.heartbeat_at_ms ? (double)s->st.heartbeat_at_ms / 1000 : NAN;
+}
 static double read_ratio(const snap *s) { return s->st.read_pct / 100; }
 static double writes_target(const snap *s) { return s->st.write_side == SG_SIDE_TARGET; }
 static double rows(const snap *s) { return (double)s->st.backfill_rows; }
@@ -60,6 +70,12 @@ static double status_age(const snap *s) { return (double)s->status_age_ms / 1000
 static const family status_families[] = {
     { "segue_lag_seconds", "gauge",
       "age of the oldest change captured and not yet applied (0 when none)", lag },
+    { "segue_heartbeat_lag_seconds", "gauge",
+      "the larger of the last heartbeat's transit (written on the source, captured, "
+      "applied to the target after every change captured before it) and how late the "
+      "next one is; absent after a write cutover or before the first beat", heartbeat_lag },
+    { "segue_heartbeat_last_arrival_timestamp_seconds", "gauge",
+      "when the last heartbeat arrived in the target (Unix time)", heartbeat_at },
     { "segue_reads_target_ratio", "gauge",
       "share of reads routed to the target (0..1)", read_ratio },
     { "segue_writes_target", "gauge", "1 when writes go to the target", writes_target },
@@ -218,6 +234,26 @@ static void histogram(http_text *t, const char *name, const char *labels, const 
     http_text_add(t, "%s_count{%s} %lld\n", name, labels, (long long)h->n);
 }
 
+/* Every write fence, as a histogram per direction. */
+static void fence_metrics(http_text *t, const snap *sn, size_t n)
+{
+    head(t, "segue_write_fence_seconds", "histogram", "how long each write switch held "
+         "the application's writers (to_target: cutover --writes, held the source's; "
+         "to_source: a rollback of writes, held the target's)");
+    for (size_t i = 0; i < n; i++)
+        for (int to_target = 1; to_target >= 0; to_target--) {
+            sg_hist h = { 0 };
+            for (size_t k = 0; k < sn[i].n_fences; k++)
+                if (sn[i].fences[k].to_target == (to_target == 1))
+                    sg_hist_add(&h, (int64_t)(sn[i].fences[k].ms * 1000));
+            const char *kv[] = { "direction", to_target ? "to_target" : "to_source" };
+            http_text l;
+            label_set(&l, sn[i].name, kv, 1);
+            histogram(t, "segue_write_fence_seconds", l.p ? l.p : "", &h);
+            http_text_free(&l);
+        }
+}
+
 static const char *side_name(int side)
 {
     return side == SG_SIDE_TARGET ? "target" : "source";
@@ -302,6 +338,7 @@ int http_metrics(http_req *r)
         http_outcomes_get(srv, i, &sn[i].outcomes, &sn[i].n_outcomes);
         http_backlog_get(srv, i, &sn[i].backlog, &sn[i].n_backlog);
         http_shapes_get(srv, i, &sn[i].shapes, &sn[i].n_shapes);
+        http_fences_get(srv, i, &sn[i].fences, &sn[i].n_fences);
     }
     http_text t = { 0 };
     head(&t, "segue_info", "gauge", "the segue version serving");
@@ -311,7 +348,9 @@ int http_metrics(http_req *r)
     outcome_metrics(&t, sn, srv->n_migs);
     backlog_metrics(&t, sn, srv->n_migs);
     shape_metrics(&t, sn, srv->n_migs);
+    fence_metrics(&t, sn, srv->n_migs);
     for (size_t i = 0; i < srv->n_migs; i++) {
+        free(sn[i].fences);
         free(sn[i].outcomes);
         free(sn[i].backlog);
         free(sn[i].shapes);

@@ -418,6 +418,7 @@ void http_stop(http_server *s)
         free(s->migs[i].cons);
         free(s->migs[i].backlog);
         free(s->migs[i].shapes);
+        free(s->migs[i].fences);
         sg_migration_close(s->migs[i].m);
         free(s->migs[i].name);
         free(s->migs[i].spec);

@@ -50,6 +50,7 @@ typedef struct http_audit {
 typedef struct http_sample {
     int64_t at_ms;                /* wall clock */
     double lag_s;
+    double heartbeat_lag_s;       /* -1 unknown */
     int64_t backlog;
     int64_t rows;                 /* backfill rows copied */
     double shadow_mismatch_rate;  /* over the shadow window; -1 none */
@@ -87,6 +88,8 @@ typedef struct http_mig {
     size_t n_backlog;
     sg_shadow_shape *shapes;      /* the busiest, since the start */
     size_t n_shapes;
+    sg_fence_time *fences;        /* every write fence */
+    size_t n_fences;
     http_audit audit[HTTP_AUDIT_TAIL]; /* the latest last */
     size_t n_audit;
     http_sample samples[HTTP_SAMPLES]; /* a ring */
@@ -162,6 +165,7 @@ int http_mig_open(http_mig *g, char *err, size_t err_len);
  * first; arrays of HTTP_AUDIT_TAIL and HTTP_SAMPLES). */
 void http_cons_get(http_server *s, size_t i, sg_consistency **cons, size_t *n);
 void http_backlog_get(http_server *s, size_t i, sg_backlog **out, size_t *n);
+void http_fences_get(http_server *s, size_t i, sg_fence_time **out, size_t *n);
 void http_shapes_get(http_server *s, size_t i, sg_shadow_shape **out, size_t *n);
 /* Query shapes shown in /metrics per migration. */
 #define HTTP_SHADOW_SHAPES 20

@@ -125,6 +125,10 @@ static void read_consistency(http_server *s, http_mig *g)
         PUBLISH(s, g->cons, g->n_cons, c, n);
     if (g->m && !sg_migration_backlog(&b, &nb, g->m))
         PUBLISH(s, g->backlog, g->n_backlog, b, nb);
+    sg_fence_time *f = NULL;
+    size_t nf = 0;
+    if (g->m && !sg_migration_fences(&f, &nf, g->m))
+        PUBLISH(s, g->fences, g->n_fences, f, nf);
     sg_shadow_shape *sh = NULL;
     size_t nsh = 0;
     if (g->m && !sg_shadow_shapes(&sh, &nsh, g->m, 0, HTTP_SHADOW_SHAPES))
@@ -166,6 +170,8 @@ static void take_sample(http_mig *g, int64_t now_ms)
         return;
     const sg_status *st = &g->status;
     http_sample p = { .at_ms = now_ms, .lag_s = (double)st->lag_ms / 1000,
+                      .heartbeat_lag_s = st->heartbeat_lag_ms < 0 ? -1
+                                             : (double)st->heartbeat_lag_ms / 1000,
                       .backlog = st->pending_changes, .rows = st->backfill_rows,
                       .shadow_mismatch_rate = st->shadow_compared
                           ? (double)st->shadow_mismatches / (double)st->shadow_compared : -1 };
@@ -315,6 +321,14 @@ void http_backlog_get(http_server *s, size_t i, sg_backlog **out, size_t *n)
     http_mig *g = &s->migs[i];
     pthread_mutex_lock(&s->lock);
     *out = copy_array(g->backlog, g->n_backlog, sizeof **out, n);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void http_fences_get(http_server *s, size_t i, sg_fence_time **out, size_t *n)
+{
+    http_mig *g = &s->migs[i];
+    pthread_mutex_lock(&s->lock);
+    *out = copy_array(g->fences, g->n_fences, sizeof **out, n);
     pthread_mutex_unlock(&s->lock);
 }
 

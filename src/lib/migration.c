@@ -9,6 +9,7 @@
 #include "state/aside.h"
 #include "move/apply.h"
 #include "move/capture.h"
+#include "move/heartbeat.h"
 #include "state/control.h"
 #include "switch/cutover.h"
 #include "check/drift.h"
@@ -318,6 +319,8 @@ static int remove_installed(sg_migration *m, bool drop_targets)
     if (!rc)
         rc = sg_capture_drop_logs(m, SG_REVERSE);
     if (!rc)
+        rc = sg_heartbeat_drop(m);
+    if (!rc)
         rc = sg_fence_remove(m);
     if (!rc && drop_targets)
         rc = drop_created(m);
@@ -492,6 +495,7 @@ int sg_migration_status(sg_status *out, sg_migration *m)
     memset(out, 0, sizeof *out);
     out->backfill_total = -1;
     out->backfill_eta_sec = -1;
+    out->heartbeat_lag_ms = -1;
     sg_err_clear(&m->err);
     int rc = sg_control_phase(m, &out->phase);
     if (rc || out->phase == SG_PHASE_PLANNED)
@@ -508,6 +512,8 @@ int sg_migration_status(sg_status *out, sg_migration *m)
         rc = sg_apply_pending(m, out->phase >= SG_PHASE_WRITES_SWITCHED ? SG_REVERSE
                                                                         : SG_FORWARD,
                               &out->pending_changes, &out->lag_ms);
+    if (!rc && out->phase < SG_PHASE_WRITES_SWITCHED)
+        rc = sg_heartbeat_read(m, &out->heartbeat_lag_ms, &out->heartbeat_at_ms);
     if (!rc)
         rc = sg_routing_load(m->tgt, m->spec->name, &r, &found, &m->err);
     if (!rc && found) {

@@ -7,6 +7,7 @@
 #include "move/backfill.h"
 #include "move/apply.h"
 #include "move/capture.h"
+#include "move/heartbeat.h"
 #include "switch/cutover.h"
 #include "check/drift.h"
 #include "check/reconcile.h"
@@ -295,8 +296,51 @@ static int check_drift(sg_migration *m, int rc, int64_t *last_ms)
     return rc;
 }
 
+/* The heartbeat's side of the loop (move/heartbeat.h). */
+typedef struct beats {
+    bool ready;            /* sg_heartbeat_start done in this forward period */
+    int64_t beat_ms;       /* monotonic time of the last beat */
+    int64_t drain_ms;      /* of the last look for arrivals */
+    int64_t warned_ms;     /* of the last warning; 0: none */
+} beats;
+
+/* How often the worker looks for beats that have arrived (ms): one index
+ * probe per changelog each time. */
+#define HEARTBEAT_DRAIN_MS 100
+
+/* After a good round in phase ph: a beat when one is due, and the arrivals.
+ * While changes flow forward only. A failure is a warning (at most one a
+ * minute), never the worker's: the heartbeat measures the path, it is not
+ * part of it. */
+static void heartbeat(sg_migration *m, beats *b, sg_phase ph)
+{
+    int64_t now = sg_mono_ms();
+    int rc = 0;
+    if (m->spec->heartbeat_ms <= 0 || ph < SG_PHASE_STARTED || ph >= SG_PHASE_WRITES_SWITCHED) {
+        b->ready = false; /* a rollback installs the capture again */
+        return;
+    }
+    sg_err kept = m->err;
+    if (!b->ready && (rc = sg_heartbeat_start(m)) == 0)
+        b->ready = true;
+    if (!rc && now - b->beat_ms >= m->spec->heartbeat_ms && (rc = sg_heartbeat_beat(m)) == 0)
+        b->beat_ms = now;
+    if (!rc && now - b->drain_ms >= HEARTBEAT_DRAIN_MS && (rc = sg_heartbeat_drain(m, NULL)) == 0)
+        b->drain_ms = now;
+    if (rc) {
+        sg_tx_rollback_pair(m->tgt, m->src);
+        if (!b->warned_ms || now - b->warned_ms >= 60000) {
+            b->warned_ms = now;
+            sg_log(m, SG_LOG_WARN, "heartbeat: %s (the migration goes on; status shows "
+                   "the heartbeat lag growing)", m->err.msg);
+        }
+    }
+    m->err = kept;
+}
+
 static int loop(sg_migration *m, const loop_opts *o)
 {
+    beats hb = { 0 };
     sg_backfill bf;
     reporter rep = { .ws = { .rows_total = -1 } };
     bool bf_ready = false, finished = false;
@@ -324,6 +368,8 @@ static int loop(sg_migration *m, const loop_opts *o)
         rc = check_drift(m, 0, &drift_ms);
         if (!rc)
             rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished, &rep);
+        if (!rc && !finished)
+            heartbeat(m, &hb, rep.phase);
         if (!rc)
             report(m, o, &bf, bf_ready, finished, &rep);
         if (rc && reconnected(m, o, &reconnects)) {

@@ -51,3 +51,13 @@ served_pct() { # name
 serves_pct() { # name pct
   [ "$(served_pct "$1" | sed 's/\.0*$//')" = "$2" ]
 }
+
+heartbeat_lag() { # spec: status's heartbeat lag in ms, or "null"
+  $SEGUE status "$1" --json | jq -r .heartbeat_lag_ms
+}
+heartbeat_lag_above() { # spec ms
+  local v; v=$(heartbeat_lag "$1"); [ "$v" != null ] && [ "$v" -gt "$2" ]
+}
+heartbeat_lag_below() { # spec ms
+  local v; v=$(heartbeat_lag "$1"); [ "$v" != null ] && [ "$v" -lt "$2" ]
+}

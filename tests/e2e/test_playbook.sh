@@ -76,6 +76,10 @@ writes_flag_done() { # url
     grep -q '"value":"target","reason":"DISABLED"'
 }
 # --hold keeps the dashboard and OFREP up after the report, until a signal
+fence_counted() { # url: the demo's one write cutover is in the fence histogram
+  curl -s "$1/metrics" | grep -qx \
+    'segue_write_fence_seconds_count{migration="chinook-demo",direction="to_target"} 1'
+}
 test_demo_holds_the_dashboard() {
   local d pid url rc; d=$(scratch)
   $SEGUE demo --hold --listen 127.0.0.1:0 --rate 300 > "$d/out" 2>&1 &
@@ -85,6 +89,7 @@ test_demo_holds_the_dashboard() {
   curl -s "$url/" | grep -q 'data-migration="chinook-demo"' || fail "no dashboard at $url/"
   # within serve.refresh of the cleanup, the flags give the final side
   wait_for "the writes flag says the move is complete" 30 writes_flag_done "$url"
+  wait_for "the write fence in /metrics" 30 fence_counted "$url"
   kill -INT $pid; wait $pid; rc=$?
   [ $rc = 0 ] || fail "the held demo exited $rc on SIGINT: $(tail -3 "$d/out")"
 }
@@ -230,6 +235,35 @@ test_verify_fails_and_repairs() {
     (SELECT differences FROM _segue_verify_runs WHERE migration = 'e2e' ORDER BY id)")
   case $runs in 0,7,7,157,157,*0) ;; *) fail "verify_runs rows: $runs" ;; esac
   [ "$(independent_diff "$d/src.db" "$d/tgt.db")" = 0 ] || fail "independent diff after repair"
+}
+
+phase_of() { $SEGUE status "$1" --json | jq -r .phase; }
+# verify --sample: random keys compared field by field. A clean sample does
+# not make a backfilled migration verified (it proves nothing about the
+# keys not drawn); with half of Track's target rows changed, a sample of 50
+# (all but certain to draw some: 2^-50 not to) names only changed keys,
+# with the column and both values, and the differences count as any
+# verify's: exit 3, recorded as a partial pass.
+test_verify_sample_compares_random_keys() {
+  local d out; d=$(scratch); fresh_chinook "$d/src.db"
+  spec_chinook "$d" "$d/src.db" "$d/tgt.db"
+  started_caught_up "$d/m.yaml"
+  out=$($SEGUE verify "$d/m.yaml" --sample 30 --json) || fail "clean sample exited $?: $out"
+  [ "$(echo "$out" | jq -c '[.sample, .clean, .source_rows, .target_rows]')" = '[true,true,90,90]' ] ||
+    fail "clean sample: $out"
+  [ "$(phase_of "$d/m.yaml")" = backfilled ] || fail "a sample made the migration $(phase_of "$d/m.yaml")"
+  as_segue "$d/tgt.db" "UPDATE track_v2 SET Name = 'X' WHERE TrackId % 2 = 0"
+  out=$($SEGUE verify "$d/m.yaml" --sample 50 --json); local rc=$?
+  [ $rc = 3 ] || fail "sample with differences exited $rc"
+  local keys; keys=$(echo "$out" | jq -r '.differences[] | select(.mapping == "Track -> track_v2") | .key')
+  [ -n "$keys" ] || fail "the sample found no difference: $out"
+  [ -z "$(echo "$keys" | tr -d '()' | awk '$1 % 2 != 0')" ] || fail "keys not changed: $keys"
+  [ "$(echo "$out" | jq -c '[.differences[].columns[] | [.column, .target]] | unique')" = '[["Name","'"'"'X'"'"'"]]' ] ||
+    fail "the columns: $(echo "$out" | jq -c '.differences[0]')"
+  [ "$(sqlite3 "$d/tgt.db" "SELECT group_concat(full_pass) FROM _segue_verify_mappings")" = "0,0,0,0,0,0" ] ||
+    fail "sample passes not recorded as partial: $(sqlite3 "$d/tgt.db" "SELECT * FROM _segue_verify_mappings")"
+  out=$($SEGUE verify "$d/m.yaml" 2>/dev/null)
+  echo "$out" | grep -q ": 1751 differences" || fail "the full pass: $(echo "$out" | tail -1)"
 }
 
 test_kill_and_resume() {

@@ -213,6 +213,7 @@ test_metrics_pass_promtool() {
   local f
   for f in 'segue_lag_seconds{migration="sv"} 0' 'segue_phase{migration="sv",phase="shadowing"} 1' \
            'segue_changelog_backlog{migration="sv",table="Track",direction="forward"} 0' \
+           'segue_heartbeat_lag_seconds{migration="sv"} ' \
            'segue_ofrep_evaluations_total{migration="sv",flag="reads",reason="TARGETING_KEY_MISSING"} 1'; do
     grep -qF "$f" "$d/metrics" || fail "/metrics lacks: $f"
   done
@@ -343,6 +344,47 @@ YAML
   [ -s "$d/writer.log" ] && fail "the live writer failed: $(head -3 "$d/writer.log")"
   kill $worker; wait $worker 2>/dev/null
   serve_stop
+}
+
+seen_after() { # target-db ms: whether a beat written after ms arrived
+  [ -n "$(sqlite3 -cmd '.timeout 30000' "$1" "SELECT 1 FROM seen WHERE beat > $2 LIMIT 1")" ]
+}
+# A beat arrives only after every change captured before it: a trigger on
+# the target's table of arrivals records, at the moment of each arrival,
+# how many rows already hold a change made before the worker started.
+# Without the ordering the first beat lands after the first batch (1000 of
+# 3503 keys). Then the lag in status, /metrics and the dashboard; a worker
+# that stops shows a growing lag; abort removes the table from the source.
+test_heartbeat_arrives_after_the_changes_before_it() {
+  local d worker; d=$(scratch)
+  spec_sv "$d"
+  started_caught_up "$d/m.yaml"
+  [ "$(heartbeat_lag "$d/m.yaml")" != null ] || fail "no heartbeat after a caught-up run"
+  sqlite3 "$d/t.db" "CREATE TABLE seen (beat INTEGER, done INTEGER);
+    CREATE TRIGGER seen_i AFTER INSERT ON _segue_heartbeat BEGIN INSERT INTO seen
+      SELECT NEW.beat, (SELECT count(*) FROM track_v2 WHERE Composer = 'hb'); END;
+    CREATE TRIGGER seen_u AFTER UPDATE ON _segue_heartbeat BEGIN INSERT INTO seen
+      SELECT NEW.beat, (SELECT count(*) FROM track_v2 WHERE Composer = 'hb'); END;" ||
+    { fail "trigger on the arrivals"; return; }
+  local t0; t0=$(date +%s%3N)
+  sqlite3 "$d/s.db" "UPDATE Track SET Milliseconds = Milliseconds + 1; UPDATE Track SET Composer = 'hb'"
+  $SEGUE run "$d/m.yaml" > "$d/run.log" 2>&1 &
+  worker=$!
+  wait_for "a beat written after the changes arrives" 60 seen_after "$d/t.db" "$t0"
+  local early; early=$(sqlite3 -cmd '.timeout 30000' "$d/t.db" "SELECT count(*) || ' beats, the
+    first with ' || coalesce(min(done), '-') || ' rows' FROM seen WHERE beat > $t0 AND done < 3503")
+  case "$early" in 0\ *) ;; *) fail "a beat arrived before the changes made before it: $early";; esac
+  wait_for "a small heartbeat lag once caught up" 30 heartbeat_lag_below "$d/m.yaml" 2000
+  serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || { kill $worker; return; }
+  wait_for "the heartbeat lag in /metrics" 30 metric_has 'segue_heartbeat_lag_seconds{migration="sv"} [0-9.e+-]*'
+  dashboard_dom "$d" | grep -q 'data-field="heartbeat_lag">[0-9.]* s<' ||
+    fail "the dashboard shows no heartbeat lag"
+  kill $worker; wait $worker 2>/dev/null
+  wait_for "a growing heartbeat lag once the worker stopped" 30 heartbeat_lag_above "$d/m.yaml" 3000
+  serve_stop
+  check "abort" quiet $SEGUE abort "$d/m.yaml" --reason test
+  [ -z "$(sqlite3 "$d/s.db" "SELECT name FROM sqlite_schema WHERE name LIKE '%hb%'")" ] ||
+    fail "abort left the heartbeat on the source"
 }
 
 # the dashboard as headless Chromium renders it (the DOM after load)

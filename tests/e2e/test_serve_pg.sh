@@ -100,6 +100,8 @@ test_a_node_app_follows_a_whole_migration_through_ofrep() {
   wait_for "the worker copied and caught up" 120 copied_and_ready "$d/m.yaml" &&
     $SEGUE verify "$d/m.yaml" > "$d/verify.log" 2>&1 ||
     { app_test_abort "$d" "copy and verify: $(tail -3 "$d/verify.log")"; return; }
+  wait_for "a heartbeat lag under 2 s under the app's writes" 60 \
+    heartbeat_lag_below "$d/m.yaml" 2000 || { app_test_abort "$d" "heartbeat"; return; }
   for pct in 10 50 100; do
     cutover_when_gates_pass "$d/m.yaml" --reads $pct || { app_test_abort "$d" "reads $pct"; return; }
   done
@@ -117,6 +119,8 @@ test_a_node_app_follows_a_whole_migration_through_ofrep() {
   grep -q '"reads":{"source":[1-9][0-9]*,"target":[1-9]' "$d/stats.json" ||
     fail "the app did not read from both sides: $(cat "$d/stats.json")"
   ledger_holds "$d" 10000
+  [ "$(psql -XAtc "SELECT count(*) FROM pg_class WHERE relname LIKE '\_segue\_hb%'" "$SRC_URI")" = 0 ] ||
+    fail "cleanup left the heartbeat table on the source"
   serve_stop
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "move/apply.h"
 #include "move/capture.h"
@@ -289,6 +290,88 @@ static int settle(sg_migration *m, int round)
     return rc;
 }
 
+/* A draw from splitmix64 (Steele, Lea, Flood: "Fast splittable
+ * pseudorandom number generators", OOPSLA 2014): enough to spread samples. */
+static uint64_t draw(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* One sampled key: both rows read and compared field by field; a key
+ * neither side holds (a gap in an integer key) is no sample (*counted
+ * false). */
+static int sample_key(sg_migration *m, size_t map, const sg_row *key, sg_verify_report *r,
+                      cands *out, bool *counted)
+{
+    cand c = { .map = map, .key = *key };
+    sg_row a, b;
+    bool fa, fb;
+    int rc = read_pair(m, &c, &a, &fa, &b, &fb);
+    *counted = !rc && (fa || fb);
+    if (*counted) {
+        r->source_rows += fa;
+        r->target_rows += fb;
+        bool eq = fa == fb && (!fa || sg_row_equal(a.v, b.v, m->maps[map].fwd.n_cols));
+        sg_diff_kind kind = fa && !fb ? SG_DIFF_MISSING : !fa && fb ? SG_DIFF_EXTRA
+                                                                   : SG_DIFF_CHANGED;
+        if (!eq && cands_add(out, map, key, kind))
+            rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    }
+    sg_row_free(&a);
+    sg_row_free(&b);
+    return rc;
+}
+
+/* verify --sample: n keys of mapping `map` at random. The keys are walked
+ * in key order with random gaps averaging rows / n (rows: the backfill's
+ * count), each found as a chunk boundary is (sg_flow_boundary: one index
+ * seek for an integer key, an index walk for any other), and the walk
+ * starts over at the end until n keys are compared or 4n + 8 draws fail. */
+static int sample_map(sg_migration *m, size_t map, int64_t n, int64_t rows,
+                      const sg_verify_options *o, sg_verify_report *r, cands *out)
+{
+    sg_row lo = { 0 }, hi = { 0 };
+    uint64_t seed = (uint64_t)sg_now_ms() * 0x2545f4914f6cdd1dULL ^ (uint64_t)getpid();
+    uint64_t span = (uint64_t)(rows > n ? 2 * (rows / n) : 2);
+    int64_t got = 0;
+    int rc = 0;
+    for (int64_t tries = 0; !rc && got < n && tries < 4 * n + 8; tries++) {
+        bool more = false, counted = false;
+        if (o->stop && *o->stop)
+            return sg_err_set(&m->err, SG_ESTOPPED, "verify stopped on request");
+        rc = sg_flow_boundary(&m->maps[map].fwd, lo.n ? &lo : NULL,
+                              1 + (int64_t)(draw(&seed) % span), &hi, &more, &m->err);
+        if (!rc && more && (rc = sample_key(m, map, &hi, r, out, &counted)) == 0)
+            got += counted;
+        sg_row_free(&lo);
+        lo = hi; /* empty at the end: the walk starts over */
+        hi = (sg_row){ 0 };
+    }
+    sg_row_free(&lo);
+    return rc;
+}
+
+/* Samples mapping i into its part of the pass. */
+static int sample_part(sg_migration *m, size_t i, const sg_verify_options *o,
+                       sg_verify_report *r, cands *c, sg_verify_part *p)
+{
+    sg_checkpoint cp;
+    sg_verify_report before = *r;
+    int rc = sg_checkpoint_load(m, i, &cp);
+    int64_t rows = cp.rows;
+    sg_checkpoint_free(&cp);
+    p->started_ms = sg_now_ms();
+    if (!rc)
+        rc = sample_map(m, i, o->sample, rows, o, r, c);
+    p->ended_ms = sg_now_ms();
+    p->source_rows = r->source_rows - before.source_rows;
+    p->target_rows = r->target_rows - before.target_rows;
+    return rc;
+}
+
 static int recheck(sg_migration *m, cands *c, sg_verify_report *r)
 {
     int rc = 0;
@@ -411,23 +494,27 @@ static sg_phase verify_moves_to(sg_phase ph, size_t n_diffs)
                                                                : ph;
 }
 
-static int record(sg_migration *m, sg_verify_report *r, const sg_verify_part *parts)
+/* A sample (full false) proves nothing about the keys it did not draw: it
+ * never makes the migration verified and is no verify run the gates count,
+ * unless it found differences, which count as any verify's do. */
+static int record(sg_migration *m, sg_verify_report *r, const sg_verify_part *parts,
+                  bool full)
 {
-    char detail[128];
+    char detail[160];
     sg_phase ph, to;
-    snprintf(detail, sizeof detail, "%lld source rows, %lld target rows, %zu "
-             "differences, %lld repaired", (long long)r->source_rows,
+    snprintf(detail, sizeof detail, "%s%lld source rows, %lld target rows, %zu "
+             "differences, %lld repaired", full ? "" : "sample: ", (long long)r->source_rows,
              (long long)r->target_rows, (size_t)r->differences, (long long)r->repaired);
     int rc = sg_tx_begin(m->tgt, &m->err);
     if (!rc)
         rc = sg_phase_lock(m, SG_CMD_VERIFY, &ph);
     int64_t at_ms = sg_now_ms();
-    if (!rc)
+    if (!rc && (full || r->differences))
         rc = sg_control_verify_run(m, at_ms, r->source_rows, r->target_rows,
                                    r->differences, detail);
     if (!rc)
-        rc = sg_consistency_record(m, at_ms, parts, true, r);
-    to = rc ? ph : verify_moves_to(ph, (size_t)r->differences);
+        rc = sg_consistency_record(m, at_ms, parts, full, r);
+    to = rc || (!full && !r->differences) ? ph : verify_moves_to(ph, (size_t)r->differences);
     if (!rc && to != ph)
         rc = sg_control_transition(m, ph, to, "verify", detail, NULL);
     else if (!rc)
@@ -478,7 +565,8 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
         sg_checkpoint_free(&cp);
     }
     for (size_t i = 0; !rc && i < m->n_maps; i++)
-        rc = scan_part(m, i, o, r, &c, total, t0, &parts[i]);
+        rc = o->sample > 0 ? sample_part(m, i, o, r, &c, &parts[i])
+                           : scan_part(m, i, o, r, &c, total, t0, &parts[i]);
     if (!rc)
         rc = recheck(m, &c, r);
     if (!rc && o->repair && c.n) {
@@ -490,7 +578,7 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
         rc = fill_report(m, &c, o->max_keys, r);
     if (!rc) {
         count_parts(&c, parts);
-        rc = record(m, r, parts);
+        rc = record(m, r, parts, o->sample <= 0);
     }
     cands_free(&c);
     free(parts);
@@ -505,6 +593,14 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
 
 /* The options as this library reads them: a version 1 struct has no
  * max_rows_per_second (and is shorter); false for an unknown version. */
+/* The size of a version's options struct. */
+static size_t options_size(int version)
+{
+    return version == 1   ? offsetof(sg_verify_options, max_rows_per_second)
+           : version == 2 ? offsetof(sg_verify_options, sample)
+                          : sizeof(sg_verify_options);
+}
+
 static bool options_of(const sg_verify_options *o, sg_verify_options *full)
 {
     *full = (sg_verify_options)SG_VERIFY_OPTIONS_INIT;
@@ -512,8 +608,7 @@ static bool options_of(const sg_verify_options *o, sg_verify_options *full)
         return true;
     if (o->version < 1 || o->version > SG_VERIFY_OPTIONS_VERSION)
         return false;
-    memcpy(full, o, o->version == 1 ? offsetof(sg_verify_options, max_rows_per_second)
-                                    : sizeof *full);
+    memcpy(full, o, options_size(o->version));
     return true;
 }
 
@@ -541,8 +636,7 @@ int sg_verify_options_init(sg_verify_options *o, unsigned version)
     static const sg_verify_options init = SG_VERIFY_OPTIONS_INIT;
     if (!o || version < 1 || version > SG_VERIFY_OPTIONS_VERSION)
         return SG_EINVAL;
-    memcpy(o, &init, version == 1 ? offsetof(sg_verify_options, max_rows_per_second)
-                                  : sizeof *o);
+    memcpy(o, &init, options_size((int)version));
     o->version = (int)version;
     return 0;
 }

@@ -361,6 +361,17 @@ int sg_apply_group_span(sg_migration *m, sg_dir d, size_t g, bool *has, int64_t 
                                              m->groups[g].n_key, pending, oldest_at, NULL);
 }
 
+int sg_apply_oldest(sg_migration *m, sg_dir d, int64_t *oldest_at)
+{
+    int rc = 0;
+    *oldest_at = 0;
+    for (size_t g = 0; g < m->n_groups && !rc; g++)
+        rc = !has_log(m, d, g) ? 0
+                               : sg_changelog_oldest(&m->err, log_conn(m, d), log_name(m, d, g),
+                                                     m->groups[g].n_key, oldest_at);
+    return rc;
+}
+
 int sg_apply_span(sg_migration *m, sg_dir d, int64_t *pending, int64_t *oldest_at,
                   int64_t *newest_at)
 {

@@ -47,6 +47,9 @@ int sg_apply_group_span(sg_migration *m, sg_dir d, size_t g, bool *has, int64_t 
                         int64_t *oldest_at);
 int sg_apply_span(sg_migration *m, sg_dir d, int64_t *pending, int64_t *oldest_at,
                   int64_t *newest_at);
+/* The capture time of the oldest entry pending in direction d over every
+ * group (ms since the epoch; 0 when none), by sg_changelog_oldest. */
+int sg_apply_oldest(sg_migration *m, sg_dir d, int64_t *oldest_at);
 /* Pending entries and the age of the oldest (ms; 0 when none). */
 int sg_apply_pending(sg_migration *m, sg_dir d, int64_t *pending, int64_t *lag_ms);
 

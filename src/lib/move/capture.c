@@ -1,6 +1,7 @@
 /* Installing and removing capture and guard triggers. */
 #include "move/capture.h"
 #include "move/changelog.h"
+#include "move/heartbeat.h"
 
 #include <stdio.h>
 
@@ -45,12 +46,15 @@ int sg_capture_install(sg_migration *m, sg_dir d)
     int rc = sg_db_marker_setup(c, &m->err);
     if (!rc)
         rc = each_capture(m, d, sg_db_capture_remove);
-    return rc ? rc : each_capture(m, d, sg_db_capture_install);
+    if (!rc)
+        rc = each_capture(m, d, sg_db_capture_install);
+    return rc || d != SG_FORWARD ? rc : sg_heartbeat_install(m);
 }
 
 int sg_capture_remove(sg_migration *m, sg_dir d)
 {
-    return each_capture(m, d, sg_db_capture_remove);
+    int rc = each_capture(m, d, sg_db_capture_remove);
+    return rc || d != SG_FORWARD ? rc : sg_heartbeat_remove(m);
 }
 
 int sg_capture_drop_logs(sg_migration *m, sg_dir d)

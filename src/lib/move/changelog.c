@@ -284,6 +284,29 @@ int sg_changelog_pending(sg_err *e, sg_conn *c, const char *log, size_t n_key,
     return rc;
 }
 
+int sg_changelog_oldest(sg_err *e, sg_conn *c, const char *log, size_t n_key,
+                        int64_t *oldest_at)
+{
+    sg_buf q = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    int64_t n = 0;
+    sg_buf_puts(&q, "SELECT 1, at, at FROM ");
+    sg_db_control(c, &q, log);
+    sg_buf_puts(&q, " ORDER BY id LIMIT 1");
+    int rc = sg_buf_failed(&q) ? sg_err_set(e, SG_ENOMEM, "out of memory")
+                               : sg_db_prepare(c, sg_buf_str(&q), &s, e);
+    sg_buf_free(&q);
+    if (!rc)
+        rc = add_pending(e, s, &n, oldest_at, NULL);
+    sg_db_finalize(s);
+    s = NULL;
+    if (!rc && sg_db_has_stmtlog(c) &&
+        !(rc = stmtlog_prepare(e, c, SG_STMTLOG_PENDING, log, n_key, 0, &s)))
+        rc = add_pending(e, s, &n, oldest_at, NULL);
+    sg_db_finalize(s);
+    return rc;
+}
+
 int sg_changelog_drop(sg_err *e, sg_conn *c, const char *log)
 {
     int rc = sg_db_has_stmtlog(c) ? stmtlog_exec(e, c, SG_STMTLOG_DROP, log, 0) : 0;

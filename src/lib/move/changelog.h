@@ -46,6 +46,11 @@ int sg_changelog_forget(sg_err *e, sg_conn *c, const char *log, int64_t upto);
  * none yet; newest_at may be NULL). */
 int sg_changelog_pending(sg_err *e, sg_conn *c, const char *log, size_t n_key,
                          int64_t *pending, int64_t *oldest_at, int64_t *newest_at);
+/* The capture time of the first entry (lowest id) folded into *oldest_at
+ * as sg_changelog_pending does, by one index probe instead of a count: an
+ * entry committed late with an earlier capture time may be missed. */
+int sg_changelog_oldest(sg_err *e, sg_conn *c, const char *log, size_t n_key,
+                        int64_t *oldest_at);
 /* Appends an entry for key (a change to apply again), as capture would. */
 int sg_changelog_push(sg_err *e, sg_conn *c, const char *log, const sg_row *key);
 /* Drops the changelog and its statement entries. */

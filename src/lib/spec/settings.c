@@ -28,6 +28,11 @@ static const sg_setting table[] = {
       "nothing to do (its process stopped or frozen) before the server "
       "ends it and frees its locks (PostgreSQL: "
       "idle_in_transaction_session_timeout)", 0, 0, 0 },
+    { "worker", "heartbeat", SG_SETTING_DURATION, 0, 60000, 1000,
+      offsetof(sg_spec, heartbeat_ms),
+      "how often the worker writes a heartbeat row on the source while "
+      "changes flow forward; its arrival in the target gives the heartbeat "
+      "lag; 0: no heartbeat (no table of segue's beside the source's)", 0, 0, 0 },
     { "gates", "verify_max_age", SG_SETTING_DURATION, 1000, 2592000000LL, 3600000,
       offsetof(sg_spec, verify_max_age_ms),
       "cutover --reads and --writes need a clean verify no older than this", 0, 0, 0 },

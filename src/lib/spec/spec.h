@@ -76,6 +76,7 @@ typedef struct sg_spec {
     int64_t pause_ms;             /* backfill.pause */
     int64_t lease_ttl_ms;         /* worker.lease_ttl */
     int64_t idle_timeout_ms;      /* worker.idle_timeout */
+    int64_t heartbeat_ms;         /* worker.heartbeat: 0 = no heartbeat */
     int64_t verify_max_age_ms;    /* gates.verify_max_age */
     int64_t max_lag_ms;           /* gates.max_lag */
     bool shadow_gate;             /* gates.shadow is given: cutover --reads

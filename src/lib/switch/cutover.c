@@ -25,6 +25,7 @@
 #include "move/apply.h"
 #include "move/capture.h"
 #include "switch/cutover.h"
+#include "switch/fences.h"
 #include "state/control.h"
 #include "state/gate.h"
 #include "state/phase.h"
@@ -362,8 +363,11 @@ int sg_cutover_writes(double *fence_ms, sg_migration *m, const char *reason)
         committing = true;
     if (committing)
         rc = commit_target_then_source(m, "cutover:between-commits");
+    double held = (double)(sg_mono_ms() - t0);
     if (fence_ms)
-        *fence_ms = (double)(sg_mono_ms() - t0);
+        *fence_ms = held;
+    if (!rc)
+        sg_fence_record(m, true, held);
     if (!rc)
         rc = finish_record(m, SG_FORWARD, upto);
 done:
@@ -384,7 +388,7 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
         return SG_EINVAL;
     sg_phase ph;
     sg_routing r;
-    int64_t drained = 0;
+    int64_t drained = 0, t0 = 0;
     int64_t *upto = NULL;
     char detail[160] = "reads back to the source";
     sg_err_clear(&m->err);
@@ -408,8 +412,10 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
         rc = sg_err_set(&m->err, SG_ESTATE, "cannot rollback: mapping %s says "
                         "reverse: none, so writes made on the target since the write "
                         "cutover cannot reach the source", none->label);
-    if (!rc && writes && (rc = sg_fence(m, m->tgt, false)) == 0 &&
-        (rc = rollback_fenced(m, upto, &drained)) == 0)
+    if (!rc && writes)
+        rc = sg_fence(m, m->tgt, false);
+    t0 = sg_mono_ms(); /* with writes: target writers are held from here */
+    if (!rc && writes && (rc = rollback_fenced(m, upto, &drained)) == 0)
         snprintf(detail, sizeof detail, "writes and reads back to the source; "
                  "%lld target changes applied to the source", (long long)drained);
     if (!rc)
@@ -427,6 +433,8 @@ int sg_migration_rollback(sg_migration *m, const char *reason)
         sg_tx_rollback_pair(m->tgt, m->src);
     else
         rc = commit_target_then_source(m, "rollback:between-commits");
+    if (!rc && writes)
+        sg_fence_record(m, false, (double)(sg_mono_ms() - t0));
     if (!rc && writes)
         rc = finish_record(m, SG_REVERSE, upto);
 done:

@@ -102,7 +102,8 @@ int sg_pg_tables(sg_conn *c, char ***out, size_t *n, sg_err *err)
 {
     /* a partition, or a child by inheritance, is read with its parent */
     return names_of(c, "SELECT c.relname FROM pg_class c WHERE c.relnamespace = "
-                    "current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT "
+                    "current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.relname "
+                    "NOT LIKE '\\_segue%' AND NOT "
                     "EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid) "
                     "ORDER BY 1", NULL, out, n, err);
 }
