@@ -6,6 +6,10 @@
 #   3. capture overhead: pgbench TPS and latency, and a 500k-row UPDATE;
 #   4. apply rate against pgbench's write rate, and lag; apply's ceiling when
 #      it catches up (per-key entries, and a 500k-row statement entry);
+#   4c. (BENCH_PG_ONLY=heartbeat) that ceiling with the heartbeat and
+#      reconciliation on vs off;
+#   4d. (BENCH_PG_ONLY=verify_speed) verify's rows/s against the in-engine
+#      floor, sum(hashtext(t::text)) on both sides at once;
 #   5. peak RSS of segue on the cross-database move;
 #   6. SQLite -> PostgreSQL (the same rows in a SQLite file) vs pgloader;
 #   7. (BENCH_PG_ONLY=index_after) secondary indexes built after the backfill
@@ -194,6 +198,75 @@ drain() {
       "$mode" "$n" $((n / SECS)) "$ms" "$(awk -v n="$n" -v t="$ms" 'BEGIN {printf "%.0f", n * 1000 / t}')" \
       "$upd" "$(awk -v t="$upd" 'BEGIN {printf "%.0f", 500000 * 1000 / t}')"
   done
+}
+
+# --- 4c. apply with the heartbeat and reconciliation ---------------------------
+# the apply ceiling of 4b into another database, the worker (`segue run`)
+# timed from its start until nothing is pending: with worker.heartbeat: 0
+# and no reconciliation, against the default heartbeat (1s) and a
+# background verify pass every second (capped at BENCH_RECON_RATE rows/s a
+# side); the two alternate, medians of REPS
+caught_up() { # spec: pending_changes is 0
+  [ "$($SEGUE status "$1" --json | jfield pending_changes)" = 0 ]
+}
+drain_with() { # off|on -> "updates ms"
+  fresh h; blank ht
+  spec "$(uri h)" "$(uri ht)" pgbench_accounts > "$D/h.yaml"
+  if [ "$1" = off ]; then printf 'worker: {heartbeat: 0}\n' >> "$D/h.yaml"
+  else printf 'verify: {every: 1s, max_rows_per_second: %s}\n' "${BENCH_RECON_RATE:-200000}" >> "$D/h.yaml"; fi
+  $SEGUE start "$D/h.yaml" >/dev/null && $SEGUE backfill "$D/h.yaml" >/dev/null || die "prepare"
+  "$PG_BIN/pgbench" -n -c 4 -j 2 -T "$SECS" "$(uri h)" >/dev/null 2>&1 || die "pgbench"
+  local n t0 w; n=$(sql h "SELECT count(*) FROM pgbench_history")
+  t0=$(date +%s%N)
+  $SEGUE run "$D/h.yaml" > "$D/h.log" 2>&1 & w=$!
+  until caught_up "$D/h.yaml"; do sleep 0.05; done
+  local ms; ms=$(ms_since "$t0")
+  kill $w; wait $w 2>/dev/null
+  echo "$n $ms"
+}
+heartbeat() {
+  echo "== apply ceiling into another database, heartbeat and reconciliation off vs on (${SECS}s of pgbench, 4 clients)"
+  local i mode out
+  : > "$D/hb.off"; : > "$D/hb.on"
+  for i in $(seq "$REPS"); do
+    for mode in off on; do
+      out=$(drain_with $mode)
+      awk -v n="${out% *}" -v t="${out#* }" 'BEGIN {printf "%.0f\n", n * 1000 / t}' >> "$D/hb.$mode"
+    done
+  done
+  local off on; off=$(median < "$D/hb.off"); on=$(median < "$D/hb.on")
+  printf '  off: %s updates/s applied (runs: %s); on: %s/s (runs: %s); on/off %s\n' \
+    "$off" "$(tr '\n' ' ' < "$D/hb.off" | sed 's/ $//')" "$on" \
+    "$(tr '\n' ' ' < "$D/hb.on" | sed 's/ $//')" "$(ratio "$on" "$off")"
+}
+
+# --- 4d. verify speed ----------------------------------------------------------
+# `segue verify` of the whole table moved into another database, against the
+# in-engine floor: sum(hashtext(t::text)) over each side's table, both sides
+# at once; alternating, medians of REPS
+floor_ms() {
+  local t0; t0=$(date +%s%N)
+  sql v "SELECT sum(hashtext(t::text)) FROM pgbench_accounts t" >/dev/null &
+  sql vt "SELECT sum(hashtext(t::text)) FROM pgbench_accounts t" >/dev/null &
+  wait
+  ms_since "$t0"
+}
+verify_speed() {
+  echo "== verify of $ROWS rows in another database vs sum(hashtext(t::text)) on both sides at once"
+  fresh v; blank vt
+  spec "$(uri v)" "$(uri vt)" pgbench_accounts > "$D/v.yaml"
+  $SEGUE start "$D/v.yaml" >/dev/null && $SEGUE backfill "$D/v.yaml" >/dev/null || die "prepare"
+  : > "$D/v.segue"; : > "$D/v.floor"
+  local i
+  for i in $(seq "$REPS"); do
+    timed $SEGUE verify "$D/v.yaml" >> "$D/v.segue"
+    floor_ms >> "$D/v.floor"
+  done
+  local sv fl; sv=$(median < "$D/v.segue"); fl=$(median < "$D/v.floor")
+  printf '  segue verify %s ms (%s rows/s; runs: %s); floor %s ms (runs: %s); segue/floor speed %s\n' \
+    "$sv" "$(awk -v n="$ROWS" -v t="$sv" 'BEGIN {printf "%.0f", n * 1000 / t}')" \
+    "$(tr '\n' ' ' < "$D/v.segue" | sed 's/ $//')" "$fl" "$(tr '\n' ' ' < "$D/v.floor" | sed 's/ $//')" \
+    "$(ratio "$fl" "$sv")"
 }
 
 # --- 6. SQLite -> PostgreSQL ---------------------------------------------------

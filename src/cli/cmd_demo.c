@@ -316,6 +316,8 @@ CMD(demo)
         usleep(200000);
     }
     say(a->json, "demo: %s\n", "reads moved to the target 1% -> 100%");
+    STEP(sg_migration_status(&st, m), "demo: status");
+    int64_t heartbeat_ms = st.heartbeat_lag_ms; /* none after the write cutover */
     STEP(sg_cutover_writes(&fence_ms, m, "demo"), "demo: cutover --writes");
     say(a->json, "demo: %s\n", "writes switched; the writer now writes the target");
     usleep(1500000);
@@ -341,7 +343,7 @@ CMD(demo)
     double wall = ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0) / 1000.0;
     int64_t writes = ws.inserts + ws.updates + ws.deletes + ws.key_changes;
     if (a->json)
-        cli_print_json(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:f,s:{s:I,"
+        cli_print_json(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:{s:I,"
             "s:I,s:I,s:I,s:I,s:f}}",
             "dir", dir, "dashboard", http_url(srv),
             "ofrep_evaluations", (json_int_t)ws.ofrep_evaluations,
@@ -351,6 +353,7 @@ CMD(demo)
             (json_int_t)ws.rejected_retried, "verify_differences",
             (json_int_t)vr->differences, "verify_rechecked", (json_int_t)vr->rechecked,
             "independent_differences", (json_int_t)diff, "fence_ms", fence_ms,
+            "heartbeat_lag_ms", (json_int_t)heartbeat_ms,
             "verify_source_rows", (json_int_t)vr->source_rows, "wall_s", wall, "shadow",
             "compared", (json_int_t)sh.shadow_compared, "mismatches",
             (json_int_t)sh.shadow_mismatches, "pending", (json_int_t)sh.shadow_pending,
@@ -366,6 +369,8 @@ CMD(demo)
                "  independent SQL check  %lld differences (mapping(source) EXCEPT target)\n"
                "  shadow reads           %lld of the writer's reads run on both sides: %lld "
                "mismatches, %lld pending, %lld errors; p99 target/source %.2f\n"
+               "  heartbeat lag          %lld ms (source write to target, before the write "
+               "cutover)\n"
                "  write fence            %.1f ms\n"
                "  routing over OFREP     %lld evaluations by the writer (%s)\n"
                "  wall time              %.1f s\n",
@@ -375,7 +380,8 @@ CMD(demo)
                (long long)vr->source_rows, (long long)vr->rechecked, diff,
                (long long)sh.shadow_compared, (long long)sh.shadow_mismatches,
                (long long)sh.shadow_pending, (long long)(sh.shadow_errors + ws.shadow_failed),
-               sh.shadow_p99_ratio, fence_ms, (long long)ws.ofrep_evaluations,
+               sh.shadow_p99_ratio, (long long)heartbeat_ms, fence_ms,
+               (long long)ws.ofrep_evaluations,
                http_url(srv), wall);
     if (ws.failed)
         fprintf(stderr, "segue demo: %lld writes failed: %s\n", (long long)ws.failed,

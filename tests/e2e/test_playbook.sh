@@ -69,6 +69,8 @@ test_demo() {
   # the writer followed the cutover through OFREP, not the C API
   [ "$(echo "$out" | jq '.ofrep_evaluations > 0')" = true ] ||
     fail "the demo writer asked OFREP nothing: $out"
+  # its heartbeat arrived while reads shifted
+  [ "$(echo "$out" | jq '.heartbeat_lag_ms >= 0')" = true ] || fail "no heartbeat in the demo: $out"
 }
 
 writes_flag_done() { # url

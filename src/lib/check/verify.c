@@ -14,6 +14,7 @@
 #include "move/capture.h"
 #include "switch/cutover.h"
 #include "state/control.h"
+#include "check/checksum.h"
 #include "check/consistency.h"
 #include "check/drift.h"
 #include "state/phase.h"
@@ -63,26 +64,6 @@ static void cands_free(cands *c)
         sg_row_free(&c->v[i].key);
     free(c->v);
     memset(c, 0, sizeof *c);
-}
-
-/* Hashes one side of one range: count and digest. */
-static int hash_side(sg_err *e, sg_flow *f, bool to_side, const sg_row *lo,
-                     const sg_row *hi, sg_hasher *h, sg_buf *scratch,
-                     int64_t *count, sg_digest *d)
-{
-    sg_stmt *s = NULL;
-    sg_value v[SG_MAX_COLS];
-    int rc = sg_flow_scan(f, to_side, lo, hi, &s, e);
-    *count = 0;
-    sg_hasher_reset(h);
-    while (!rc && (rc = sg_db_step(s, e)) == 1 &&
-           (rc = sg_flow_values(f, s, v, false, e)) == 0) {
-        sg_hasher_row(h, scratch, v, f->n_cols);
-        (*count)++;
-    }
-    sg_db_finalize(s);
-    *d = sg_hasher_digest(h);
-    return rc;
 }
 
 static int cmp_keyed(const void *a, const void *b)
@@ -209,14 +190,14 @@ static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
 {
     sg_flow *f = &m->maps[map].fwd;
     sg_hasher *h = sg_hasher_new();
+    sg_checksum *ck = sg_checksum_new();
     sg_buf scratch = SG_BUF_INIT;
     sg_row lo = { 0 }, hi = { 0 };
     int64_t step = o->chunk_rows > 0 ? o->chunk_rows : 10000;
     bool more = true;
-    int rc = h ? 0 : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    int rc = h && ck ? 0 : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     while (!rc && more) {
-        int64_t ns, nt;
-        sg_digest ds, dt;
+        sg_side_sum src, tgt;
         if (o->stop && *o->stop) {
             rc = sg_err_set(&m->err, SG_ESTOPPED, "verify stopped on request");
             break;
@@ -224,15 +205,13 @@ static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
         rc = sg_flow_boundary(f, lo.n ? &lo : NULL, step, &hi, &more, &m->err);
         const sg_row *l = lo.n ? &lo : NULL, *u = more ? &hi : NULL;
         if (!rc)
-            rc = hash_side(&m->err, f, false, l, u, h, &scratch, &ns, &ds);
-        if (!rc)
-            rc = hash_side(&m->err, f, true, l, u, h, &scratch, &nt, &dt);
+            rc = sg_checksum_range(ck, &m->err, f, l, u, &src, &tgt);
         if (rc)
             break;
         r->chunks++;
-        r->source_rows += ns;
-        r->target_rows += nt;
-        if (ns != nt || memcmp(&ds, &dt, sizeof ds)) {
+        r->source_rows += src.count;
+        r->target_rows += tgt.count;
+        if (src.count != tgt.count || memcmp(&src.digest, &tgt.digest, sizeof src.digest)) {
             r->chunks_differing++;
             rc = diff_range(m, map, l, u, h, &scratch, out);
         }
@@ -246,6 +225,7 @@ static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
     sg_row_free(&hi);
     sg_buf_free(&scratch);
     sg_hasher_free(h);
+    sg_checksum_free(ck);
     return rc;
 }
 
