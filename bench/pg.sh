@@ -209,11 +209,13 @@ drain() {
 caught_up() { # spec: pending_changes is 0
   [ "$($SEGUE status "$1" --json | jfield pending_changes)" = 0 ]
 }
-drain_with() { # off|on -> "updates ms"
+drain_with() { # off|heartbeat|on -> "updates ms"
   fresh h; blank ht
   spec "$(uri h)" "$(uri ht)" pgbench_accounts > "$D/h.yaml"
-  if [ "$1" = off ]; then printf 'worker: {heartbeat: 0}\n' >> "$D/h.yaml"
-  else printf 'verify: {every: 1s, max_rows_per_second: %s}\n' "${BENCH_RECON_RATE:-200000}" >> "$D/h.yaml"; fi
+  case $1 in
+    off) printf 'worker: {heartbeat: 0}\n' >> "$D/h.yaml" ;;
+    on) printf 'verify: {every: 1s, max_rows_per_second: %s}\n' "${BENCH_RECON_RATE:-200000}" >> "$D/h.yaml" ;;
+  esac
   $SEGUE start "$D/h.yaml" >/dev/null && $SEGUE backfill "$D/h.yaml" >/dev/null || die "prepare"
   "$PG_BIN/pgbench" -n -c 4 -j 2 -T "$SECS" "$(uri h)" >/dev/null 2>&1 || die "pgbench"
   local n t0 w; n=$(sql h "SELECT count(*) FROM pgbench_history")
@@ -225,19 +227,20 @@ drain_with() { # off|on -> "updates ms"
   echo "$n $ms"
 }
 heartbeat() {
-  echo "== apply ceiling into another database, heartbeat and reconciliation off vs on (${SECS}s of pgbench, 4 clients)"
+  echo "== apply ceiling into another database: both off, the heartbeat alone, the heartbeat and reconciliation (${SECS}s of pgbench, 4 clients)"
   local i mode out
-  : > "$D/hb.off"; : > "$D/hb.on"
+  : > "$D/hb.off"; : > "$D/hb.heartbeat"; : > "$D/hb.on"
   for i in $(seq "$REPS"); do
-    for mode in off on; do
+    for mode in off heartbeat on; do
       out=$(drain_with $mode)
       awk -v n="${out% *}" -v t="${out#* }" 'BEGIN {printf "%.0f\n", n * 1000 / t}' >> "$D/hb.$mode"
     done
   done
-  local off on; off=$(median < "$D/hb.off"); on=$(median < "$D/hb.on")
-  printf '  off: %s updates/s applied (runs: %s); on: %s/s (runs: %s); on/off %s\n' \
-    "$off" "$(tr '\n' ' ' < "$D/hb.off" | sed 's/ $//')" "$on" \
-    "$(tr '\n' ' ' < "$D/hb.on" | sed 's/ $//')" "$(ratio "$on" "$off")"
+  local off; off=$(median < "$D/hb.off")
+  for mode in off heartbeat on; do
+    printf '  %-9s %s updates/s applied (runs: %s); /off %s\n' "$mode" "$(median < "$D/hb.$mode")" \
+      "$(tr '\n' ' ' < "$D/hb.$mode" | sed 's/ $//')" "$(ratio "$(median < "$D/hb.$mode")" "$off")"
+  done
 }
 
 # --- 4d. verify speed ----------------------------------------------------------
@@ -256,12 +259,17 @@ verify_speed() {
   fresh v; blank vt
   spec "$(uri v)" "$(uri vt)" pgbench_accounts > "$D/v.yaml"
   $SEGUE start "$D/v.yaml" >/dev/null && $SEGUE backfill "$D/v.yaml" >/dev/null || die "prepare"
-  : > "$D/v.segue"; : > "$D/v.floor"
+  : > "$D/v.segue"; : > "$D/v.floor"; : > "$D/v.before"
   local i
   for i in $(seq "$REPS"); do
     timed $SEGUE verify "$D/v.yaml" >> "$D/v.segue"
     floor_ms >> "$D/v.floor"
+    # BENCH_VERIFY_BEFORE: another segue binary (an older build) beside it
+    [ -z "${BENCH_VERIFY_BEFORE:-}" ] || timed "$BENCH_VERIFY_BEFORE" verify "$D/v.yaml" >> "$D/v.before"
   done
+  [ -z "${BENCH_VERIFY_BEFORE:-}" ] ||
+    printf '  %s verify: %s ms (runs: %s)\n' "$BENCH_VERIFY_BEFORE" "$(median < "$D/v.before")" \
+      "$(tr '\n' ' ' < "$D/v.before" | sed 's/ $//')"
   local sv fl; sv=$(median < "$D/v.segue"); fl=$(median < "$D/v.floor")
   printf '  segue verify %s ms (%s rows/s; runs: %s); floor %s ms (runs: %s); segue/floor speed %s\n' \
     "$sv" "$(awk -v n="$ROWS" -v t="$sv" 'BEGIN {printf "%.0f", n * 1000 / t}')" \
