@@ -299,40 +299,75 @@ static int check_drift(sg_migration *m, int rc, int64_t *last_ms)
 /* The heartbeat's side of the loop (move/heartbeat.h). */
 typedef struct beats {
     bool ready;            /* sg_heartbeat_start done in this forward period */
-    int64_t beat_ms;       /* monotonic time of the last beat */
-    int64_t drain_ms;      /* of the last look for arrivals */
+    int64_t beat_ms;       /* monotonic time of the last beat (or try) */
+    int64_t drain_ms;      /* of the last look for arrivals (or try) */
+    int64_t start_wait_ms; /* after a failed start: the wait before the next
+                            * (doubling up to a minute); 0: none failed */
     int64_t warned_ms;     /* of the last warning; 0: none */
 } beats;
 
 /* How often the worker looks for beats that have arrived (ms): one index
  * probe per changelog each time. */
 #define HEARTBEAT_DRAIN_MS 100
+#define HEARTBEAT_START_WAIT_MAX_MS 60000
+
+/* The heartbeat set up (sg_heartbeat_start) when it is not yet: at most
+ * once per interval, and after failures (a role that may not create the
+ * table) less and less often. 1: a wait after a failure is not over. */
+static int heartbeat_ready(sg_migration *m, beats *b, int64_t now)
+{
+    if (b->ready)
+        return 0;
+    if (b->start_wait_ms && now - b->beat_ms < b->start_wait_ms)
+        return 1; /* not yet: no new warning either */
+    b->beat_ms = now;
+    int rc = sg_heartbeat_start(m);
+    if (!rc) {
+        b->ready = true;
+        b->start_wait_ms = 0;
+        return 0;
+    }
+    b->start_wait_ms = b->start_wait_ms ? b->start_wait_ms * 2 : m->spec->heartbeat_ms;
+    if (b->start_wait_ms > HEARTBEAT_START_WAIT_MAX_MS)
+        b->start_wait_ms = HEARTBEAT_START_WAIT_MAX_MS;
+    return rc;
+}
 
 /* After a good round in phase ph: a beat when one is due, and the arrivals.
  * While changes flow forward only. A failure is a warning (at most one a
  * minute), never the worker's: the heartbeat measures the path, it is not
- * part of it. */
+ * part of it. A try that failed waits for its next turn like one that
+ * worked. */
 static void heartbeat(sg_migration *m, beats *b, sg_phase ph)
 {
     int64_t now = sg_mono_ms();
-    int rc = 0;
     if (m->spec->heartbeat_ms <= 0 || ph < SG_PHASE_STARTED || ph >= SG_PHASE_WRITES_SWITCHED) {
         b->ready = false; /* a rollback installs the capture again */
         return;
     }
     sg_err kept = m->err;
-    if (!b->ready && (rc = sg_heartbeat_start(m)) == 0)
-        b->ready = true;
-    if (!rc && now - b->beat_ms >= m->spec->heartbeat_ms && (rc = sg_heartbeat_beat(m)) == 0)
+    bool was_ready = b->ready;
+    int rc = heartbeat_ready(m, b, now);
+    if (rc == 1) {
+        m->err = kept;
+        return;
+    }
+    if (!rc && was_ready && now - b->beat_ms >= m->spec->heartbeat_ms) {
         b->beat_ms = now;
-    if (!rc && now - b->drain_ms >= HEARTBEAT_DRAIN_MS && (rc = sg_heartbeat_drain(m, NULL)) == 0)
+        rc = sg_heartbeat_beat(m);
+    } else if (!rc && !was_ready) {
+        rc = sg_heartbeat_beat(m); /* the first beat, just set up */
+    }
+    if (!rc && now - b->drain_ms >= HEARTBEAT_DRAIN_MS) {
         b->drain_ms = now;
+        rc = sg_heartbeat_drain(m, NULL);
+    }
     if (rc) {
         sg_tx_rollback_pair(m->tgt, m->src);
         if (!b->warned_ms || now - b->warned_ms >= 60000) {
             b->warned_ms = now;
-            sg_log(m, SG_LOG_WARN, "heartbeat: %s (the migration goes on; status shows "
-                   "the heartbeat lag growing)", m->err.msg);
+            sg_log(m, SG_LOG_WARN, "heartbeat: %s (the migration goes on; the heartbeat "
+                   "is tried again, less often while it fails)", m->err.msg);
         }
     }
     m->err = kept;

@@ -346,6 +346,26 @@ YAML
   serve_stop
 }
 
+# a source that refuses the heartbeat's table (here: a view holds its name)
+# leaves a warning, not a failed start or worker; the worker tries again
+# less and less often, not every round
+test_heartbeat_refused_leaves_the_migration_going() {
+  local d; d=$(scratch)
+  spec_sv "$d"
+  sqlite3 "$d/s.db" "CREATE VIEW _segue_hb_sv AS SELECT 1 AS id, 2 AS written_ms"
+  $SEGUE start "$d/m.yaml" > "$d/start.out" 2>&1 || { fail "start refused: $(cat "$d/start.out")"; return; }
+  grep -q "no heartbeat: .*view" "$d/start.out" || fail "start said nothing: $(cat "$d/start.out")"
+  timeout 60 $SEGUE run "$d/m.yaml" --until caught-up > "$d/run.log" 2>&1 ||
+    fail "the worker failed: $(tail -3 "$d/run.log")"
+  [ "$(grep -c 'heartbeat:' "$d/run.log")" -le 2 ] ||
+    fail "the worker warned every round: $(grep -c 'heartbeat:' "$d/run.log") warnings"
+  [ "$(heartbeat_lag "$d/m.yaml")" = null ] || fail "a heartbeat lag without a heartbeat"
+  [ "$(phase_of_sv "$d/m.yaml")" = backfilled ] || fail "phase $(phase_of_sv "$d/m.yaml")"
+  sqlite3 "$d/s.db" "DROP VIEW _segue_hb_sv"
+  check "abort" quiet $SEGUE abort "$d/m.yaml" --reason test
+}
+phase_of_sv() { $SEGUE status "$1" --json | jq -r .phase; }
+
 seen_after() { # target-db ms: whether a beat written after ms arrived
   [ -n "$(sqlite3 -cmd '.timeout 30000' "$1" "SELECT 1 FROM seen WHERE beat > $2 LIMIT 1")" ]
 }

@@ -2,6 +2,7 @@
 #include "move/capture.h"
 #include "move/changelog.h"
 #include "move/heartbeat.h"
+#include "move/tx.h"
 
 #include <stdio.h>
 
@@ -40,6 +41,21 @@ static int each_capture(sg_migration *m, sg_dir d,
     return 0;
 }
 
+/* The heartbeat's objects, inside a savepoint: a source that refuses them
+ * (segue's role may not create a table in its schema) gets a warning, not a
+ * failed install; the worker tries again, less and less often. */
+static int heartbeat_install(sg_migration *m)
+{
+    int rc = sg_tx_savepoint(m->src, &m->err);
+    if (rc || (rc = sg_heartbeat_install(m)) == 0)
+        return rc ? rc : sg_tx_release(m->src, &m->err);
+    sg_log(m, SG_LOG_WARN, "no heartbeat: %s; the migration goes on without a heartbeat lag "
+           "(hint: let segue's role create a table in the source's schema, or set "
+           "worker.heartbeat: 0)", m->err.msg);
+    sg_err_clear(&m->err);
+    return sg_tx_undo_to_savepoint(m->src, &m->err);
+}
+
 int sg_capture_install(sg_migration *m, sg_dir d)
 {
     sg_conn *c = side_conn(m, d);
@@ -48,7 +64,7 @@ int sg_capture_install(sg_migration *m, sg_dir d)
         rc = each_capture(m, d, sg_db_capture_remove);
     if (!rc)
         rc = each_capture(m, d, sg_db_capture_install);
-    return rc || d != SG_FORWARD ? rc : sg_heartbeat_install(m);
+    return rc || d != SG_FORWARD ? rc : heartbeat_install(m);
 }
 
 int sg_capture_remove(sg_migration *m, sg_dir d)
