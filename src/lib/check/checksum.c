@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "values/coltype.h"
 
 /* What one side needs of its own: a hasher, the encoding scratch, and the
  * buffers values are conformed in (f->conv belongs to the other side). */
@@ -46,18 +45,6 @@ void sg_checksum_free(sg_checksum *ck)
     free(ck);
 }
 
-/* The row s stands on, as sg_flow_values reads it (not strict), conformed
- * in conv. */
-static void row_values(const sg_flow *f, sg_stmt *s, sg_value *v, sg_buf *conv)
-{
-    for (size_t i = 0; i < f->n_cols; i++)
-        sg_db_column(s, (int)i, &v[i]);
-    for (size_t i = 0; f->types && i < f->n_cols; i++) {
-        const char *why = NULL;
-        sg_conform(&f->types[i], &v[i], &conv[i], &why);
-    }
-}
-
 int sg_checksum_side(sg_checksum *ck, sg_err *e, sg_flow *f, bool to_side, const sg_row *lo,
                      const sg_row *hi, sg_side_sum *out)
 {
@@ -68,7 +55,8 @@ int sg_checksum_side(sg_checksum *ck, sg_err *e, sg_flow *f, bool to_side, const
     out->count = 0;
     sg_hasher_reset(sd->h);
     while (!rc && (rc = sg_db_step(s, e)) == 1) {
-        row_values(f, s, v, sd->conv);
+        const char *why = NULL;
+        sg_flow_values_in(f, s, v, sd->conv, NULL, &why);
         sg_hasher_row(sd->h, &sd->scratch, v, f->n_cols);
         out->count++;
         rc = 0;

@@ -240,12 +240,17 @@ static int read_pair(sg_migration *m, const cand *c, sg_row *a, bool *fa, sg_row
     return rc ? rc : sg_flow_read_to(f, c->key.v, b, fb, &m->err);
 }
 
-static int key_equal(sg_migration *m, const cand *c, bool *equal, sg_diff_kind *kind)
+/* Whether the key's rows are equal now, how they differ, and (held, may be
+ * NULL) whether either side holds it. */
+static int key_equal(sg_migration *m, const cand *c, bool *equal, sg_diff_kind *kind,
+                     bool *held)
 {
     sg_flow *f = &m->maps[c->map].fwd;
     sg_row a, b;
     bool fa, fb;
     int rc = read_pair(m, c, &a, &fa, &b, &fb);
+    if (held)
+        *held = fa || fb;
     *equal = fa == fb && (!fa || sg_row_equal(a.v, b.v, f->n_cols));
     *kind = fa && !fb ? SG_DIFF_MISSING : !fa && fb ? SG_DIFF_EXTRA : SG_DIFF_CHANGED;
     sg_row_free(&a);
@@ -287,21 +292,17 @@ static int sample_key(sg_migration *m, size_t map, const sg_row *key, sg_verify_
                       cands *out, bool *counted)
 {
     cand c = { .map = map, .key = *key };
-    sg_row a, b;
-    bool fa, fb;
-    int rc = read_pair(m, &c, &a, &fa, &b, &fb);
-    *counted = !rc && (fa || fb);
+    bool eq = true;
+    sg_diff_kind kind;
+    int rc = key_equal(m, &c, &eq, &kind, counted);
+    *counted = *counted && !rc;
     if (*counted) {
-        r->source_rows += fa;
-        r->target_rows += fb;
-        bool eq = fa == fb && (!fa || sg_row_equal(a.v, b.v, m->maps[map].fwd.n_cols));
-        sg_diff_kind kind = fa && !fb ? SG_DIFF_MISSING : !fa && fb ? SG_DIFF_EXTRA
-                                                                   : SG_DIFF_CHANGED;
+        /* a key one side lacks is a row of the other side only */
+        r->source_rows += kind != SG_DIFF_EXTRA || eq;
+        r->target_rows += kind != SG_DIFF_MISSING || eq;
         if (!eq && cands_add(out, map, key, kind))
             rc = sg_err_set(&m->err, SG_ENOMEM, "out of memory");
     }
-    sg_row_free(&a);
-    sg_row_free(&b);
     return rc;
 }
 
@@ -362,7 +363,7 @@ static int recheck(sg_migration *m, cands *c, sg_verify_report *r)
         for (size_t i = 0; i < c->n && !rc; i++) {
             bool eq;
             sg_diff_kind kind;
-            rc = key_equal(m, &c->v[i], &eq, &kind);
+            rc = key_equal(m, &c->v[i], &eq, &kind, NULL);
             r->rechecked += round == 0;
             if (eq)
                 sg_row_free(&c->v[i].key);

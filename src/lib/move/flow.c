@@ -223,16 +223,26 @@ static int unfit(sg_flow *f, const sg_value *v, size_t col, const char *why,
     return rc;
 }
 
-int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err)
+int sg_flow_values_in(const sg_flow *f, sg_stmt *s, sg_value *v, sg_buf *conv,
+                      size_t *unfit_col, const char **why)
 {
     for (size_t i = 0; i < f->n_cols; i++)
         sg_db_column(s, (int)i, &v[i]);
     for (size_t i = 0; f->types && i < f->n_cols; i++) {
-        const char *why = NULL;
-        if (sg_conform(&f->types[i], &v[i], &f->conv[i], &why) == SG_FIT_NONE &&
-            strict)
-            return unfit(f, v, i, why, err);
+        if (sg_conform(&f->types[i], &v[i], &conv[i], why) == SG_FIT_NONE && unfit_col) {
+            *unfit_col = i;
+            return -1;
+        }
     }
+    return 0;
+}
+
+int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err)
+{
+    size_t i = 0;
+    const char *why = NULL;
+    if (sg_flow_values_in(f, s, v, f->conv, strict ? &i : NULL, &why))
+        return unfit(f, v, i, why, err);
     return 0;
 }
 

@@ -35,6 +35,12 @@ typedef struct sg_flow {
     sg_stmt *read_many;           /* SG_SYNC_BATCH keys at once (flow_batch.c) */
     sg_stmt *upsert_many;         /* SG_SYNC_BATCH rows at once (flow_batch.c) */
 } sg_flow;
+/* sg_flow_values with the conform buffers given (n_cols of them): a reader
+ * in another thread than f's owner. With unfit_col, a value that does not
+ * fit stops it: -1, *unfit_col its column and *why the reason; without, it
+ * never fails. */
+int sg_flow_values_in(const sg_flow *f, sg_stmt *s, sg_value *v, sg_buf *conv,
+                      size_t *unfit_col, const char **why);
 
 /* Flows (flow.c). Keys are the key values in key order. */
 void sg_flow_close(sg_flow *f);
