@@ -345,6 +345,10 @@ typedef struct sg_verify_report {
     size_t n_diffs;          /* how many of them diffs lists (max_keys) */
     sg_diff *diffs;
     double elapsed_ms;
+    int64_t chunks_in_engine;/* of chunks: settled by each engine's own sum
+                              * of its rows (PostgreSQL on both sides, the
+                              * same kind of value in every column), no
+                              * rows read by segue */
 } sg_verify_report;
 
 typedef struct sg_verify_options {
@@ -353,7 +357,9 @@ typedef struct sg_verify_options {
     sg_progress_fn progress;
     void *progress_ud;
     volatile sig_atomic_t *stop;
-    int64_t chunk_rows;         /* rows per checksum chunk; 0 = 10000 */
+    int64_t chunk_rows;         /* rows per checksum chunk; 0 = 10000; ten
+                                 * times that where both engines sum their
+                                 * own rows (chunks_in_engine) */
     int64_t max_keys;           /* differing keys listed in the report; 0 =
                                  * 100, -1 = all (all are always counted) */
     /* version 2: */

@@ -136,12 +136,13 @@ static void verify_print(const sg_verify_report *r, bool json, bool sample)
                                   r->diffs[i].mapping, "key", r->diffs[i].key,
                                   "kind", kind_name(r->diffs[i].kind), "columns", cols));
         }
-        cli_print_json(json_pack("{s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "sample",
+        cli_print_json(json_pack("{s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "sample",
                        sample, "clean",
                        r->differences == 0, "difference_count",
                        (json_int_t)r->differences, "source_rows", (json_int_t)r->source_rows,
                        "target_rows", (json_int_t)r->target_rows, "chunks",
-                       (json_int_t)r->chunks, "chunks_differing",
+                       (json_int_t)r->chunks, "chunks_in_engine",
+                       (json_int_t)r->chunks_in_engine, "chunks_differing",
                        (json_int_t)r->chunks_differing, "rechecked",
                        (json_int_t)r->rechecked, "repaired", (json_int_t)r->repaired,
                        "elapsed_ms", r->elapsed_ms, "differences", d));
@@ -158,11 +159,11 @@ static void verify_print(const sg_verify_report *r, bool json, bool sample)
         return;
     }
     verify_diffs_print(r);
-    printf("verify: %lld source rows, %lld target rows, %lld chunks (%lld "
-           "differed at first), %lld keys re-checked, %lld repaired: %zu "
+    printf("verify: %lld source rows, %lld target rows, %lld chunks (%lld summed "
+           "in-engine, %lld differed at first), %lld keys re-checked, %lld repaired: %zu "
            "difference%s (%.0f ms)\n", (long long)r->source_rows,
            (long long)r->target_rows, (long long)r->chunks,
-           (long long)r->chunks_differing, (long long)r->rechecked,
+           (long long)r->chunks_in_engine, (long long)r->chunks_differing, (long long)r->rechecked,
            (long long)r->repaired, (size_t)r->differences,
            r->differences == 1 ? "" : "s",
            r->elapsed_ms);

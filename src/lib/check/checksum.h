@@ -26,9 +26,25 @@ void sg_checksum_free(sg_checksum *ck);
 /* Hashes range (lo, hi] of f (NULL: open) on the source (*src) and the
  * target (*tgt), both sides at once where they are separate connections.
  * Uses only f's statements-free reads (sg_flow_scan), each side's values
- * conformed in scratch of its own. Errors: those of the reads, in e. */
+ * conformed in scratch of its own. Errors: those of the reads, in e.
+ *
+ * Where both sides' driver can sum rows in-engine (sg_db_range_sum_sql)
+ * and every column reads as the same kind on both (decided on the first
+ * call), each side's engine sums the range's rows and only a count and a
+ * sum cross the network; sums that differ are settled by hashing the rows
+ * here, which decide. When those agree where the sums did not, the sides
+ * spell equal values differently, and the rest of the pass hashes here. */
 int sg_checksum_range(sg_checksum *ck, sg_err *e, sg_flow *f, const sg_row *lo,
                       const sg_row *hi, sg_side_sum *src, sg_side_sum *tgt);
+
+/* Decides whether f's ranges are summed in-engine (see sg_checksum_range;
+ * otherwise its first call does). Errors: those of preparing the two
+ * sides' reads, in e. */
+int sg_checksum_begin(sg_checksum *ck, sg_flow *f, sg_err *e);
+/* Whether ranges are summed in-engine now (after sg_checksum_begin). */
+bool sg_checksum_in_engine(const sg_checksum *ck);
+/* Ranges so far whose in-engine sums agreed (no rows read here). */
+int64_t sg_checksum_engine_ranges(const sg_checksum *ck);
 
 /* One side alone, as sg_checksum_range reads it (to_side: the target). */
 int sg_checksum_side(sg_checksum *ck, sg_err *e, sg_flow *f, bool to_side, const sg_row *lo,

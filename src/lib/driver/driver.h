@@ -308,6 +308,13 @@ struct sg_driver {
      * `cols` (all n_cols written columns; keys included are skipped). */
     void (*upsert_tail)(sg_buf *b, size_t n_keys, const char *const *keys,
                         size_t n_cols, const char *const *cols);
+    /* Appends a query over the rows of the query `inner` (parameters kept)
+     * giving one row: their count (integer) and a text the engine computes
+     * from every row's text form that changes when a row does and not when
+     * their order does (verify's in-engine chunk checksum). Two connections'
+     * texts compare only when their drivers are the same. NULL where the
+     * engine has no fit hash function. */
+    void (*range_sum_sql)(sg_buf *b, const char *inner);
 
     /* Inside a transaction, before the control tables are created / after
      * the last is dropped: the container they live in (PostgreSQL: the
@@ -596,6 +603,11 @@ void sg_db_table_past_cte(const sg_conn *c, sg_buf *b, const char *name);
 const char *sg_db_row_estimate_sql(const sg_conn *c);  /* NULL: none */
 void sg_db_upsert_tail(const sg_conn *c, sg_buf *b, size_t n_keys,
                        const char *const *keys, size_t n_cols, const char *const *cols);
+/* Whether the rows of a and b can be summed in-engine and the two sums
+ * compared (the same driver, with a range_sum_sql). */
+bool sg_db_range_sums_compare(const sg_conn *a, const sg_conn *b);
+/* The driver's range_sum_sql around inner; SG_ENOTSUP where it has none. */
+int sg_db_range_sum_sql(const sg_conn *c, sg_buf *b, const char *inner, sg_err *err);
 bool sg_db_has_bulk(const sg_conn *c);
 int sg_db_bulk_begin(sg_conn *c, const char *table, size_t n, const char *const *cols,
                      sg_bulk **out, sg_err *err);

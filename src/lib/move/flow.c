@@ -634,28 +634,36 @@ int sg_flow_read_to(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
     return rc;
 }
 
+void sg_flow_scan_sql(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,
+                      bool ordered, sg_buf *b)
+{
+    sg_conn *c = to_side ? f->to : f->from;
+    char **key = to_side ? f->to_key : f->from_key;
+    if (to_side) {
+        sg_buf_puts(b, "SELECT ");
+        sg_sql_ident_list(c, b, f->n_cols, f->to_cols, NULL);
+        sg_buf_puts(b, " FROM ");
+        sg_db_ident(c, b, f->to_table);
+        sg_buf_puts(b, " WHERE ");
+    } else {
+        sg_flow_select_head(f, b);
+    }
+    sg_sql_key_range(c, b, f->n_key, key, lo, hi, 1);
+    if (!to_side)
+        sg_flow_filter(f, b);
+    if (ordered) {
+        sg_buf_puts(b, " ORDER BY ");
+        sg_sql_ident_list(c, b, f->n_key, key, NULL);
+    }
+}
+
 int sg_flow_scan(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,
                  sg_stmt **out, sg_err *err)
 {
     sg_buf b = SG_BUF_INIT;
-    sg_conn *c = to_side ? f->to : f->from;
-    char **key = to_side ? f->to_key : f->from_key;
     *out = NULL;
-    if (to_side) {
-        sg_buf_puts(&b, "SELECT ");
-        sg_sql_ident_list(c, &b, f->n_cols, f->to_cols, NULL);
-        sg_buf_puts(&b, " FROM ");
-        sg_db_ident(c, &b, f->to_table);
-        sg_buf_puts(&b, " WHERE ");
-    } else {
-        sg_flow_select_head(f, &b);
-    }
-    sg_sql_key_range(c, &b, f->n_key, key, lo, hi, 1);
-    if (!to_side)
-        sg_flow_filter(f, &b);
-    sg_buf_puts(&b, " ORDER BY ");
-    sg_sql_ident_list(c, &b, f->n_key, key, NULL);
-    int rc = prepare(c, &b, out, err);
+    sg_flow_scan_sql(f, to_side, lo, hi, true, &b);
+    int rc = prepare(to_side ? f->to : f->from, &b, out, err);
     if (!rc && (rc = sg_sql_bind_range(*out, lo, hi, 1, err)) != 0) {
         sg_db_finalize(*out);
         *out = NULL;

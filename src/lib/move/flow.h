@@ -35,12 +35,6 @@ typedef struct sg_flow {
     sg_stmt *read_many;           /* SG_SYNC_BATCH keys at once (flow_batch.c) */
     sg_stmt *upsert_many;         /* SG_SYNC_BATCH rows at once (flow_batch.c) */
 } sg_flow;
-/* sg_flow_values with the conform buffers given (n_cols of them): a reader
- * in another thread than f's owner. With unfit_col, a value that does not
- * fit stops it: -1, *unfit_col its column and *why the reason; without, it
- * never fails. */
-int sg_flow_values_in(const sg_flow *f, sg_stmt *s, sg_value *v, sg_buf *conv,
-                      size_t *unfit_col, const char **why);
 
 /* Flows (flow.c). Keys are the key values in key order. */
 void sg_flow_close(sg_flow *f);
@@ -92,6 +86,12 @@ int sg_flow_read_to(sg_flow *f, const sg_value *key, sg_row *out, bool *found,
  * cannot hold is an error naming column, key and reason; otherwise it is
  * left as read, so verify reports the row. */
 int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err);
+/* sg_flow_values with the conform buffers given (n_cols of them): a reader
+ * in another thread than f's owner. With unfit_col, a value that does not
+ * fit stops it: -1, *unfit_col its column and *why the reason; without, it
+ * never fails. */
+int sg_flow_values_in(const sg_flow *f, sg_stmt *s, sg_value *v, sg_buf *conv,
+                      size_t *unfit_col, const char **why);
 /* The keys of `from` in the range (lo, hi] (NULL: open), key order, into
  * *keys (n of them; caller frees each with sg_row_free, then the array). */
 int sg_flow_keys(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_row **keys,
@@ -100,6 +100,10 @@ int sg_flow_keys(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_row **keys,
  * on `from` (to_side false) or the stored columns of `to`. */
 int sg_flow_scan(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,
                  sg_stmt **out, sg_err *err);
+/* sg_flow_scan's query, its range parameters numbered from 1, ordered by
+ * key or not (an aggregate over it needs no order). */
+void sg_flow_scan_sql(sg_flow *f, bool to_side, const sg_row *lo, const sg_row *hi,
+                      bool ordered, sg_buf *b);
 /* Appends "(k1, k2) > (?a, ?b)"-style range predicates over `cols`. Returns
  * the next free parameter number. */
 int sg_sql_key_range(sg_conn *c, sg_buf *b, size_t n, char *const *cols,

@@ -2,7 +2,7 @@
  * dialect. Statements are server-side prepared; results are read in
  * single-row mode, so memory is bounded by one row, never by a result set.
  * Sessions run with TimeZone UTC and ISO dates so values read the same on
- * every connection. */
+ * every connection, and without parallel query (session_setup). */
 #include "driver/pg/pg_int.h"
 
 #include <segue/segue.h>
@@ -228,8 +228,13 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
+/* No parallel query: segue reads both sides at once and paces itself, and
+ * parallel workers come from the pool the application's queries share
+ * (max_worker_processes); verify's range sums ran 2.2x slower with them on
+ * a 2-core server (bench/pg.sh verify_speed). */
 static const char *const session_setup =
     "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
+    "SET max_parallel_workers_per_gather = 0; "
     "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; "
     "SET extra_float_digits = 3; SET application_name = 'segue'; "
     "SET lock_timeout = '" PG_SESSION_LOCK_TIMEOUT "'; "
@@ -749,6 +754,17 @@ static void pg_upsert_tail(sg_buf *b, size_t n_keys, const char *const *keys,
     sg_std_upsert_tail(b, n_keys, keys, n_cols, cols, pg_same_name);
 }
 
+/* The sum of a 64-bit hash of each row's text (exact: numeric), as
+ * pt-table-checksum and data-diff sum or fold a hash per row; a second
+ * hash of 64 bits more cost 60 % more time. The row text is deterministic:
+ * every session runs with the same settings (UTC, ISO). hashtextextended
+ * is PostgreSQL 11's. */
+static void pg_range_sum_sql(sg_buf *b, const char *inner)
+{
+    sg_buf_printf(b, "SELECT count(*), coalesce(sum(hashtextextended(q::text, 0)), 0)::text "
+                     "FROM (%s) q", inner);
+}
+
 static int64_t pg_yield_ms(int64_t held_ms)
 {
     (void)held_ms; /* application writers wait on row locks, not on ours */
@@ -796,6 +812,7 @@ const sg_driver sg_driver_postgres = {
     .numbering_last = sg_pg_numbering_last,
     .numbering_raise = sg_pg_numbering_raise,
     .upsert_tail = pg_upsert_tail,
+    .range_sum_sql = pg_range_sum_sql,
     .table_info = sg_pg_table_info,
     .table_indexes = sg_pg_table_indexes,
     .tables = sg_pg_tables,
