@@ -146,12 +146,16 @@ static void audit_copy(http_audit *a, const sg_audit_entry *e)
     snprintf(a->reason, sizeof a->reason, "%s", e->reason ? e->reason : "");
 }
 
-/* The last HTTP_AUDIT_TAIL rows of the audit trail. */
+/* The last HTTP_AUDIT_TAIL rows of the audit trail: once the tail is
+ * full, only the rows from its oldest on are read again (this thread alone
+ * writes the tail, so it reads it unlocked). */
 static void read_audit(http_server *s, http_mig *g)
 {
     sg_audit_entry *e = NULL;
     size_t n = 0;
-    if (!g->m || sg_migration_audit(&e, &n, g->m, NULL))
+    char since[sizeof g->audit[0].at];
+    snprintf(since, sizeof since, "%s", g->n_audit == HTTP_AUDIT_TAIL ? g->audit[0].at : "");
+    if (!g->m || sg_migration_audit(&e, &n, g->m, since[0] ? since : NULL))
         return;
     size_t first = n > HTTP_AUDIT_TAIL ? n - HTTP_AUDIT_TAIL : 0;
     pthread_mutex_lock(&s->lock);

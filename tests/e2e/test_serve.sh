@@ -143,6 +143,50 @@ control_state() { # spec
   served_pct sv
 }
 
+# /api/v1/audit's tail: the trail's last 20 rows, in order, as `segue log`
+# lists them, and it follows the trail as rows arrive past a full tail
+# (read again from the tail's oldest row on)
+audit_served() { # -> "id action reason" per served row
+  curl -s --max-time 10 "$SERVE_URL/api/v1/audit" |
+    jq -r '.migrations[0].audit[] | "\(.at) \(.action) \(.reason)"'
+}
+audit_logged() { # spec -> the same for the trail's last 20 rows
+  $SEGUE log "$1" --json | jq -r '.[-20:][] | "\(.at) \(.action) \(.reason // "")"'
+}
+audit_follows() { # spec
+  [ "$(audit_served)" = "$(audit_logged "$1")" ]
+}
+# ... and keeps equal over the next few refreshes (the service reads the
+# trail every second; a tail that is right only now and then fails here)
+audit_stays() { # spec
+  local i
+  for i in 1 2 3 4 5 6 7 8; do
+    audit_follows "$1" || return 1
+    sleep 0.3
+  done
+}
+test_audit_tail_follows_the_trail() {
+  local d; d=$(scratch)
+  verified_and_served "$d" || return
+  local i
+  for i in $(seq 1 12); do
+    check "cutover $i" $SEGUE cutover "$d/m.yaml" --reads "$i" --force --reason "r$i" >/dev/null 2>&1
+  done
+  [ "$($SEGUE log "$d/m.yaml" --json | jq length)" -gt 24 ] || fail "the trail is too short to fill the tail"
+  wait_for "the served tail equals the trail's last 20 rows" 30 audit_follows "$d/m.yaml" ||
+    fail "served: $(audit_served | tail -2) logged: $(audit_logged "$d/m.yaml" | tail -2)"
+  audit_stays "$d/m.yaml" || fail "the served tail changed with no new row: $(audit_served | wc -l) rows"
+  for i in 13 14; do
+    check "cutover $i" $SEGUE cutover "$d/m.yaml" --reads "$i" --force --reason "r$i" >/dev/null 2>&1
+    wait_for "the tail follows cutover $i" 30 audit_follows "$d/m.yaml" ||
+      { fail "served: $(audit_served | tail -2)"; break; }
+    audit_stays "$d/m.yaml" || fail "after cutover $i the served tail changed with no new row"
+  done
+  [ "$(audit_served | wc -l)" = 20 ] && [ "$(audit_served | tail -1)" = "$(audit_logged "$d/m.yaml" | tail -1)" ] &&
+    audit_served | tail -1 | grep -q ' r14$' || fail "the tail's last row: $(audit_served | tail -1)"
+  serve_stop
+}
+
 test_serve_refuses_bad_input() {
   local d; d=$(scratch)
   verified_and_served "$d" || return
