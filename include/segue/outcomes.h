@@ -50,6 +50,15 @@ typedef struct sg_outcome {
  * side then kind. *out (free with free()) is NULL when there are none.
  * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
 int sg_migration_outcomes(sg_outcome **out, size_t *n, sg_migration *m, int64_t window_ms);
+/* The outcomes of the minutes from the one holding from_ms up to, not
+ * including, the one holding to_ms (ms since the epoch; to_ms 0: no end),
+ * as sg_migration_outcomes gives them: a reader that keeps running totals
+ * reads the settled minutes once and only the latest again. Reports held
+ * by a router while the control tables could not be written land later in
+ * the minute they were made.
+ * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
+int sg_migration_outcomes_between(sg_outcome **out, size_t *n, sg_migration *m,
+                                  int64_t from_ms, int64_t to_ms);
 
 #ifdef __cplusplus
 }

@@ -415,6 +415,7 @@ void http_stop(http_server *s)
         sg_router_close(s->migs[i].reporter);
         free(s->migs[i].events);
         free(s->migs[i].outcomes);
+        http_totals_free(&s->migs[i].totals);
         free(s->migs[i].cons);
         free(s->migs[i].backlog);
         free(s->migs[i].shapes);

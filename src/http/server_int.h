@@ -62,6 +62,22 @@ typedef struct http_sample {
 /* Events waiting per migration; more are refused (503) until drained. */
 #define HTTP_EVENTS_QUEUED 100000
 
+/* Running totals of a migration's application outcomes (totals.c): the
+ * settled minutes, read once (and again every hour), up to to_ms. Status
+ * thread only. */
+typedef struct http_totals {
+    sg_outcome *settled;
+    size_t n_settled;
+    int64_t to_ms;      /* ms since the epoch; 0: nothing read yet */
+    int64_t resync_ms;  /* when to read every settled minute again */
+} http_totals;
+/* Every outcome reported so far (*out: free it), reading only the minutes
+ * not yet settled, now_ms the wall clock. Errors: those of
+ * sg_migration_outcomes_between (message on m). */
+int http_totals_read(http_totals *t, sg_migration *m, int64_t now_ms, sg_outcome **out,
+                     size_t *n);
+void http_totals_free(http_totals *t);
+
 /* A migration served. The fields under "guarded" are written by the
  * service's threads and read by requests, both under http_server.lock. */
 typedef struct http_mig {
@@ -82,6 +98,7 @@ typedef struct http_mig {
     char status_err[512];
     sg_outcome *outcomes;         /* all reported since the start */
     size_t n_outcomes;
+    http_totals totals;           /* status thread only: outcomes' sums */
     sg_consistency *cons;         /* per mapping */
     size_t n_cons;
     sg_backlog *backlog;          /* per changelog */

@@ -112,7 +112,10 @@ static void read_outcomes(http_server *s, http_mig *g)
     http_events_drain(s, g);
     sg_outcome *o = NULL;
     size_t n = 0;
-    if (g->m && !sg_migration_outcomes(&o, &n, g->m, 0))
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    if (g->m && !http_totals_read(&g->totals, g->m, (int64_t)t.tv_sec * 1000 +
+                                  t.tv_nsec / 1000000, &o, &n))
         PUBLISH(s, g->outcomes, g->n_outcomes, o, n);
 }
 

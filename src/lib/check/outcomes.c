@@ -212,13 +212,15 @@ static sg_outcome *entry(sg_outcome **v, size_t *n, int side, const char *kind, 
     return o;
 }
 
-/* Rows (side, kind, a, b[, c]) of a query over the window into *v. */
+/* Rows (side, kind, a, b[, c]) of a query over minutes [since, until)
+ * into *v. */
 static int read_rows(sg_conn *c, const char *tmpl, const char *migration, int64_t since,
-                     bool buckets, sg_outcome **v, size_t *n, sg_err *err)
+                     int64_t until, bool buckets, sg_outcome **v, size_t *n, sg_err *err)
 {
     sg_stmt *s = NULL;
     int rc = sg_control_prepare(err, c, tmpl, &s);
-    if (!rc && (sg_db_bind_text(s, 1, migration, err) || sg_db_bind_int(s, 2, since, err)))
+    if (!rc && (sg_db_bind_text(s, 1, migration, err) || sg_db_bind_int(s, 2, since, err) ||
+                sg_db_bind_int(s, 3, until, err)))
         rc = SG_EDB;
     while (!rc && (rc = sg_db_step(s, err)) == 1) {
         sg_value k;
@@ -243,8 +245,8 @@ static int read_rows(sg_conn *c, const char *tmpl, const char *migration, int64_
     return rc < 0 ? rc : 0;
 }
 
-int sg_outcome_read(sg_conn *c, const char *migration, int64_t since, sg_outcome **out,
-                    size_t *n, sg_err *err)
+int sg_outcome_read(sg_conn *c, const char *migration, int64_t since, int64_t until,
+                    sg_outcome **out, size_t *n, sg_err *err)
 {
     bool present = false;
     *out = NULL;
@@ -252,12 +254,12 @@ int sg_outcome_read(sg_conn *c, const char *migration, int64_t since, sg_outcome
     int rc = sg_db_control_present(c, "app_outcomes", &present, err);
     if (!rc && present)
         rc = read_rows(c, "SELECT side, kind, sum(ok), sum(errors) FROM @app_outcomes WHERE "
-                       "migration = $1 AND minute >= $2 GROUP BY side, kind ORDER BY side, kind",
-                       migration, since, false, out, n, err);
+                       "migration = $1 AND minute >= $2 AND minute < $3 GROUP BY side, kind "
+                       "ORDER BY side, kind", migration, since, until, false, out, n, err);
     if (!rc && present)
         rc = read_rows(c, "SELECT side, kind, bucket, sum(n) FROM @app_latency WHERE "
-                       "migration = $1 AND minute >= $2 GROUP BY side, kind, bucket",
-                       migration, since, true, out, n, err);
+                       "migration = $1 AND minute >= $2 AND minute < $3 GROUP BY side, kind, "
+                       "bucket", migration, since, until, true, out, n, err);
     if (rc) {
         free(*out);
         *out = NULL;
@@ -275,5 +277,18 @@ int sg_migration_outcomes(sg_outcome **out, size_t *n, sg_migration *m, int64_t 
         return sg_err_set(&m->err, SG_EINVAL, "sg_migration_outcomes: an out-parameter is "
                           "NULL or the window negative");
     int64_t since = window_ms ? (sg_now_ms() - window_ms) / 60000 : 0;
-    return sg_outcome_read(m->tgt, m->spec->name, since, out, n, &m->err);
+    return sg_outcome_read(m->tgt, m->spec->name, since, INT64_MAX, out, n, &m->err);
+}
+
+int sg_migration_outcomes_between(sg_outcome **out, size_t *n, sg_migration *m,
+                                  int64_t from_ms, int64_t to_ms)
+{
+    if (!m)
+        return SG_EINVAL;
+    sg_err_clear(&m->err);
+    if (!out || !n || from_ms < 0 || to_ms < 0)
+        return sg_err_set(&m->err, SG_EINVAL, "sg_migration_outcomes_between: an "
+                          "out-parameter is NULL or a time negative");
+    return sg_outcome_read(m->tgt, m->spec->name, from_ms / 60000,
+                           to_ms ? to_ms / 60000 : INT64_MAX, out, n, &m->err);
 }

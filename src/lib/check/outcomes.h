@@ -23,8 +23,9 @@ bool sg_outcome_due(const sg_outcome_agg *a);
 int sg_outcome_flush(sg_outcome_agg *a, sg_conn *c, const char *migration, sg_err *err);
 void sg_outcome_counts(const sg_outcome_agg *a, int64_t *held, int64_t *dropped);
 void sg_outcome_free(sg_outcome_agg *a);
-/* The outcomes since minute `since` (minutes since the epoch). */
-int sg_outcome_read(sg_conn *c, const char *migration, int64_t since, sg_outcome **out,
-                    size_t *n, sg_err *err);
+/* The outcomes of minutes since .. until - 1 (minutes since the epoch;
+ * until INT64_MAX: no end). */
+int sg_outcome_read(sg_conn *c, const char *migration, int64_t since, int64_t until,
+                    sg_outcome **out, size_t *n, sg_err *err);
 
 #endif

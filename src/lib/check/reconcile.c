@@ -16,6 +16,9 @@ struct sg_recon {
     volatile sig_atomic_t stop;
     char *spec_path;
     int64_t every_ms, cap;
+    int64_t max_lag_ms; /* gates.max_lag, at least 1 s: a pass waits while
+                         * the lag is above it */
+    bool waiting;       /* said that it waits for the apply */
     sg_log_fn log;
     void *log_ud;
 };
@@ -53,6 +56,15 @@ static int64_t pass(sg_recon *r, sg_migration *m)
     }
     if (!verifiable(st.phase))
         return NOT_YET_MS;
+    /* a pass over a target the apply has not caught up with finds the lag,
+     * not a defect, and takes from the apply the time it waits for */
+    if (st.lag_ms > r->max_lag_ms) {
+        if (!r->waiting)
+            say(r, SG_LOG_INFO, "waits for the apply to catch up", "");
+        r->waiting = true;
+        return NOT_YET_MS;
+    }
+    r->waiting = false;
     sg_verify_options o = SG_VERIFY_OPTIONS_INIT;
     o.max_rows_per_second = r->cap;
     o.stop = &r->stop;
@@ -100,6 +112,7 @@ void sg_recon_start(sg_recon **out, sg_migration *m)
     if (r && (r->spec_path = strdup(m->spec->path))) {
         r->every_ms = m->spec->verify_every_ms;
         r->cap = m->spec->verify_max_rows_per_second;
+        r->max_lag_ms = m->spec->max_lag_ms > 1000 ? m->spec->max_lag_ms : 1000;
         r->log = m->log;
         r->log_ud = m->log_ud;
         if (!pthread_create(&r->thread, NULL, recon_main, r)) {

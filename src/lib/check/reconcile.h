@@ -1,7 +1,8 @@
 /* Continuous reconciliation: while `segue run` works, a thread of its own
  * runs a verify pass every verify.every, capped at verify.max_rows_per_second,
  * through its own handle (its own connections), as a separate `segue verify`
- * would, while the worker goes on applying. Each pass is recorded per mapping
+ * would, while the worker goes on applying. A pass starts only while the lag
+ * is within gates.max_lag (at least 1 s). Each pass is recorded per mapping
  * (check/consistency.h). */
 #ifndef SEGUE_CHECK_RECONCILE_H
 #define SEGUE_CHECK_RECONCILE_H
