@@ -357,9 +357,10 @@ typedef struct sg_verify_options {
     sg_progress_fn progress;
     void *progress_ud;
     volatile sig_atomic_t *stop;
-    int64_t chunk_rows;         /* rows per checksum chunk; 0 = 10000; ten
+    int64_t chunk_rows;         /* rows per checksum chunk; 0 = 10000; fifty
                                  * times that where both engines sum their
-                                 * own rows (chunks_in_engine) */
+                                 * own rows (chunks_in_engine), a range
+                                 * that differs compared again in chunks */
     int64_t max_keys;           /* differing keys listed in the report; 0 =
                                  * 100, -1 = all (all are always counted) */
     /* version 2: */

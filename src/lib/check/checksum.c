@@ -18,7 +18,6 @@ struct sg_checksum {
     side s[2]; /* [to_side] */
     int in_engine; /* -1: not yet decided; 0: rows hashed here; 1: summed
                     * in-engine first (sg_checksum_in_engine) */
-    int64_t engine_ranges; /* ranges the engines' sums settled */
 };
 
 sg_checksum *sg_checksum_new(void)
@@ -191,17 +190,22 @@ static bool sums_equal(const sg_side_sum *a, const sg_side_sum *b)
     return a->count == b->count && !memcmp(&a->digest, &b->digest, sizeof a->digest);
 }
 
+int sg_checksum_sums(sg_checksum *ck, sg_err *e, sg_flow *f, const sg_row *lo,
+                     const sg_row *hi, sg_side_sum *src, sg_side_sum *tgt)
+{
+    int rc = both_sides(engine_side, ck, e, f, lo, hi, src, tgt);
+    src->in_engine = tgt->in_engine = !rc && sums_equal(src, tgt);
+    return rc;
+}
+
 int sg_checksum_range(sg_checksum *ck, sg_err *e, sg_flow *f, const sg_row *lo,
                       const sg_row *hi, sg_side_sum *src, sg_side_sum *tgt)
 {
     int rc = ck->in_engine < 0 ? sg_checksum_begin(ck, f, e) : 0;
-    if (!rc && ck->in_engine) {
-        rc = both_sides(engine_side, ck, e, f, lo, hi, src, tgt);
-        if (rc || sums_equal(src, tgt)) {
-            ck->engine_ranges += !rc;
-            return rc;
-        }
-    }
+    src->in_engine = tgt->in_engine = false;
+    if (!rc && ck->in_engine && ((rc = sg_checksum_sums(ck, e, f, lo, hi, src, tgt)) != 0 ||
+                                 src->in_engine))
+        return rc;
     /* the rows hashed here decide; where the engine's sums differed but
      * these agree, the two sides spell equal values differently (a
      * numeric's scale): no more in-engine sums for this mapping */
@@ -216,7 +220,3 @@ bool sg_checksum_in_engine(const sg_checksum *ck)
     return ck->in_engine > 0;
 }
 
-int64_t sg_checksum_engine_ranges(const sg_checksum *ck)
-{
-    return ck->engine_ranges;
-}

@@ -13,6 +13,7 @@
 typedef struct sg_side_sum {
     int64_t count;
     sg_digest digest;
+    bool in_engine; /* sg_checksum_range: the engines' sums agreed */
 } sg_side_sum;
 
 /* The hashers and scratch space of both sides, reused from range to range.
@@ -37,14 +38,18 @@ void sg_checksum_free(sg_checksum *ck);
 int sg_checksum_range(sg_checksum *ck, sg_err *e, sg_flow *f, const sg_row *lo,
                       const sg_row *hi, sg_side_sum *src, sg_side_sum *tgt);
 
+/* The engines' sums of range (lo, hi] alone, both sides at once (after
+ * sg_checksum_begin found them usable): src->in_engine when they agree.
+ * Where they differ, nothing says whether the rows do: sg_checksum_range
+ * over smaller ranges decides. */
+int sg_checksum_sums(sg_checksum *ck, sg_err *e, sg_flow *f, const sg_row *lo,
+                     const sg_row *hi, sg_side_sum *src, sg_side_sum *tgt);
 /* Decides whether f's ranges are summed in-engine (see sg_checksum_range;
  * otherwise its first call does). Errors: those of preparing the two
  * sides' reads, in e. */
 int sg_checksum_begin(sg_checksum *ck, sg_flow *f, sg_err *e);
 /* Whether ranges are summed in-engine now (after sg_checksum_begin). */
 bool sg_checksum_in_engine(const sg_checksum *ck);
-/* Ranges so far whose in-engine sums agreed (no rows read here). */
-int64_t sg_checksum_engine_ranges(const sg_checksum *ck);
 
 /* One side alone, as sg_checksum_range reads it (to_side: the target). */
 int sg_checksum_side(sg_checksum *ck, sg_err *e, sg_flow *f, bool to_side, const sg_row *lo,

@@ -22,10 +22,9 @@
 #include "move/tx.h"
 
 #define RECHECK_ROUNDS 6
-/* chunk_rows times this per range where the engines sum the rows: a range
- * that differs is hashed here and compared row by row (key and digest per
- * row in memory: 100,000 rows ~ 6 MB) */
-#define SG_VERIFY_ENGINE_CHUNKS 10
+/* chunk_rows times this per range where the engines sum the rows; a range
+ * whose sums differ is compared again chunk by chunk (descend) */
+#define SG_VERIFY_ENGINE_CHUNKS 50
 
 typedef struct cand {
     size_t map;
@@ -189,39 +188,93 @@ static void pace(const sg_verify_options *o, int64_t rows, int64_t t0)
         sg_sleep_ms(due - now < 100 ? due - now : 100);
 }
 
+/* What a pass over one mapping works with. */
+typedef struct scan {
+    sg_migration *m;
+    size_t map;
+    sg_flow *f;
+    sg_checksum *ck;
+    sg_hasher *h;
+    sg_buf scratch;
+    cands *out;
+} scan;
+
+static bool sums_differ(const sg_side_sum *a, const sg_side_sum *b)
+{
+    return a->count != b->count || memcmp(&a->digest, &b->digest, sizeof a->digest);
+}
+
+/* Range (l, u] compared: checksums, then row by row where they differ. */
+static int compare_chunk(scan *sc, const sg_row *l, const sg_row *u)
+{
+    sg_side_sum a, b;
+    int rc = sg_checksum_range(sc->ck, &sc->m->err, sc->f, l, u, &a, &b);
+    if (!rc && sums_differ(&a, &b))
+        rc = diff_range(sc->m, sc->map, l, u, sc->h, &sc->scratch, sc->out);
+    return rc;
+}
+
+/* A range whose in-engine sums differed, compared in chunks of `step`
+ * source keys (memory and rows read here bounded by a chunk, not by the
+ * range): each chunk's end is the key `step` on, unless no key lies
+ * between it and u, where the chunk takes the rest (keys are compared by
+ * the engine only, in its own order). */
+static int descend(scan *sc, const sg_row *l, const sg_row *u, int64_t step)
+{
+    sg_row lo = { 0 }, hi = { 0 };
+    bool more = true, last = false;
+    int rc = l && sg_row_copy(&lo, l->v, l->n) ? sg_err_set(&sc->m->err, SG_ENOMEM, "out of memory")
+                                               : 0;
+    while (!rc && !last) {
+        rc = sg_flow_boundary(sc->f, lo.n ? &lo : NULL, step, &hi, &more, &sc->m->err);
+        if (!rc && more)
+            rc = sg_flow_any_key(sc->f, &hi, u, &more, &sc->m->err);
+        last = !more;
+        if (!rc)
+            rc = compare_chunk(sc, lo.n ? &lo : NULL, last ? u : &hi);
+        sg_row_free(&lo);
+        lo = hi;
+        hi = (sg_row){ 0 };
+    }
+    sg_row_free(&lo);
+    sg_row_free(&hi);
+    return rc;
+}
+
 static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
                     sg_verify_report *r, cands *out, int64_t total, int64_t t0)
 {
-    sg_flow *f = &m->maps[map].fwd;
-    sg_hasher *h = sg_hasher_new();
-    sg_checksum *ck = sg_checksum_new();
-    sg_buf scratch = SG_BUF_INIT;
+    scan sc = { m, map, &m->maps[map].fwd, sg_checksum_new(), sg_hasher_new(), SG_BUF_INIT, out };
     sg_row lo = { 0 }, hi = { 0 };
     int64_t step = o->chunk_rows > 0 ? o->chunk_rows : 10000;
     bool more = true;
-    int rc = h && ck ? 0 : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
-    /* a range the engines sum costs a round trip and an index descent
-     * each, a range hashed here costs its rows: the former are larger */
-    if (!rc && !(rc = sg_checksum_begin(ck, f, &m->err)) && sg_checksum_in_engine(ck))
-        step *= SG_VERIFY_ENGINE_CHUNKS;
+    int rc = sc.h && sc.ck ? 0 : sg_err_set(&m->err, SG_ENOMEM, "out of memory");
+    if (!rc)
+        rc = sg_checksum_begin(sc.ck, sc.f, &m->err);
     while (!rc && more) {
         sg_side_sum src, tgt;
         if (o->stop && *o->stop) {
             rc = sg_err_set(&m->err, SG_ESTOPPED, "verify stopped on request");
             break;
         }
-        rc = sg_flow_boundary(f, lo.n ? &lo : NULL, step, &hi, &more, &m->err);
+        /* a range the engines sum costs a round trip and an index descent,
+         * a range hashed here costs its rows: the former are larger */
+        bool sums = sg_checksum_in_engine(sc.ck);
+        rc = sg_flow_boundary(sc.f, lo.n ? &lo : NULL, sums ? step * SG_VERIFY_ENGINE_CHUNKS : step,
+                              &hi, &more, &m->err);
         const sg_row *l = lo.n ? &lo : NULL, *u = more ? &hi : NULL;
         if (!rc)
-            rc = sg_checksum_range(ck, &m->err, f, l, u, &src, &tgt);
+            rc = sums ? sg_checksum_sums(sc.ck, &m->err, sc.f, l, u, &src, &tgt)
+                      : sg_checksum_range(sc.ck, &m->err, sc.f, l, u, &src, &tgt);
         if (rc)
             break;
         r->chunks++;
+        r->chunks_in_engine += src.in_engine;
         r->source_rows += src.count;
         r->target_rows += tgt.count;
-        if (src.count != tgt.count || memcmp(&src.digest, &tgt.digest, sizeof src.digest)) {
+        if (sums_differ(&src, &tgt)) {
             r->chunks_differing++;
-            rc = diff_range(m, map, l, u, h, &scratch, out);
+            rc = sums ? descend(&sc, l, u, step) : diff_range(m, map, l, u, sc.h, &sc.scratch, out);
         }
         sg_row_free(&lo);
         lo = hi;
@@ -229,17 +282,14 @@ static int scan_map(sg_migration *m, size_t map, const sg_verify_options *o,
         report_progress(o, m, map, r, total, t0);
         pace(o, r->source_rows > r->target_rows ? r->source_rows : r->target_rows, t0);
     }
-    if (ck)
-        r->chunks_in_engine += sg_checksum_engine_ranges(ck);
     sg_row_free(&lo);
     sg_row_free(&hi);
-    sg_buf_free(&scratch);
-    sg_hasher_free(h);
-    sg_checksum_free(ck);
+    sg_buf_free(&sc.scratch);
+    sg_hasher_free(sc.h);
+    sg_checksum_free(sc.ck);
     return rc;
 }
 
-/* Whether the key's mapped source row and target row are equal now. */
 /* The key's mapped source row (*a, found *fa) and target row (*b, *fb). */
 static int read_pair(sg_migration *m, const cand *c, sg_row *a, bool *fa, sg_row *b, bool *fb)
 {

@@ -444,6 +444,24 @@ static void key_select(sg_flow *f, sg_buf *b, const sg_row *lo, const sg_row *hi
     sg_sql_ident_list(f->from, b, f->n_key, f->from_key, NULL);
 }
 
+int sg_flow_any_key(sg_flow *f, const sg_row *lo, const sg_row *hi, bool *any, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT;
+    sg_stmt *s = NULL;
+    *any = false;
+    key_select(f, &b, lo, hi);
+    sg_buf_puts(&b, " LIMIT 1");
+    int rc = prepare(f->from, &b, &s, err);
+    if (!rc)
+        rc = sg_sql_bind_range(s, lo, hi, 1, err);
+    if (!rc && (rc = sg_db_step(s, err)) == 1) {
+        *any = true;
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
 int sg_flow_keys(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_row **keys,
                  size_t *n, sg_err *err)
 {

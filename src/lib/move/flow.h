@@ -92,6 +92,8 @@ int sg_flow_values(sg_flow *f, sg_stmt *s, sg_value *v, bool strict, sg_err *err
  * never fails. */
 int sg_flow_values_in(const sg_flow *f, sg_stmt *s, sg_value *v, sg_buf *conv,
                       size_t *unfit_col, const char **why);
+/* Whether `from` holds a key in the range (lo, hi] (NULL: open). */
+int sg_flow_any_key(sg_flow *f, const sg_row *lo, const sg_row *hi, bool *any, sg_err *err);
 /* The keys of `from` in the range (lo, hi] (NULL: open), key order, into
  * *keys (n of them; caller frees each with sg_row_free, then the array). */
 int sg_flow_keys(sg_flow *f, const sg_row *lo, const sg_row *hi, sg_row **keys,
