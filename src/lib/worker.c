@@ -304,10 +304,13 @@ typedef struct beats {
     int64_t start_wait_ms; /* after a failed start: the wait before the next
                             * (doubling up to a minute); 0: none failed */
     int64_t warned_ms;     /* of the last warning; 0: none */
+    int64_t last_id;       /* the last beat written by this worker; 0: none */
+    bool arrived;          /* it has arrived: no look for arrivals until the
+                            * next beat */
 } beats;
 
-/* How often the worker looks for beats that have arrived (ms): one index
- * probe per changelog each time. */
+/* How often the worker looks for beats that have arrived (ms), while one
+ * is on its way: one index probe per changelog each time. */
 #define HEARTBEAT_DRAIN_MS 100
 #define HEARTBEAT_START_WAIT_MAX_MS 60000
 
@@ -352,15 +355,17 @@ static void heartbeat(sg_migration *m, beats *b, sg_phase ph)
         m->err = kept;
         return;
     }
-    if (!rc && was_ready && now - b->beat_ms >= m->spec->heartbeat_ms) {
+    bool due = was_ready && now - b->beat_ms >= m->spec->heartbeat_ms;
+    if (!rc && (due || !was_ready)) { /* !was_ready: the first, just set up */
         b->beat_ms = now;
-        rc = sg_heartbeat_beat(m);
-    } else if (!rc && !was_ready) {
-        rc = sg_heartbeat_beat(m); /* the first beat, just set up */
+        if ((rc = sg_heartbeat_beat(m, &b->last_id)) == 0)
+            b->arrived = false;
     }
-    if (!rc && now - b->drain_ms >= HEARTBEAT_DRAIN_MS) {
+    if (!rc && !b->arrived && now - b->drain_ms >= HEARTBEAT_DRAIN_MS) {
+        int64_t newest = 0;
         b->drain_ms = now;
-        rc = sg_heartbeat_drain(m, NULL);
+        rc = sg_heartbeat_drain(m, &newest);
+        b->arrived = !rc && newest >= b->last_id;
     }
     if (rc) {
         sg_tx_rollback_pair(m->tgt, m->src);

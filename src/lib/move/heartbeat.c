@@ -154,19 +154,25 @@ static int query_int(sg_migration *m, const char *tmpl, int64_t dflt, int64_t *o
     return rc;
 }
 
-int sg_heartbeat_beat(sg_migration *m)
+int sg_heartbeat_beat(sg_migration *m, int64_t *id)
 {
-    int64_t last = 0;
+    int64_t last = 0, v[2] = { 0, 0 };
     int rc = sg_tx_begin_unmarked(m->src, &m->err);
     if (!rc)
         rc = query_int(m, "SELECT max(id) FROM #T", 0, &last);
     if (!rc) {
         /* ids are the write times, kept rising over a clock that steps back */
-        int64_t now = sg_now_ms(), v[2] = { now > last ? now : last + 1, now };
+        int64_t now = sg_now_ms();
+        v[0] = now > last ? now : last + 1;
+        v[1] = now;
         rc = run(m, "INSERT INTO #T (id, written_ms) VALUES ($1, $2)", v, 2, NULL, NULL);
     }
-    if (!rc)
-        return sg_tx_commit(m->src, &m->err);
+    if (!rc) {
+        rc = sg_tx_commit(m->src, &m->err);
+        if (!rc && id)
+            *id = v[0];
+        return rc;
+    }
     sg_tx_rollback(m->src);
     return rc;
 }
@@ -220,11 +226,11 @@ static int record_arrival(sg_migration *m, int64_t id, int64_t written_ms)
     return rc;
 }
 
-int sg_heartbeat_drain(sg_migration *m, int64_t *arrived)
+int sg_heartbeat_drain(sg_migration *m, int64_t *newest)
 {
     int64_t id = 0, written = 0;
-    if (arrived)
-        *arrived = 0;
+    if (newest)
+        *newest = 0;
     int rc = newest_arrived(m, &id, &written);
     if (rc || !id)
         return rc;
@@ -234,10 +240,12 @@ int sg_heartbeat_drain(sg_migration *m, int64_t *arrived)
     rc = run(m, "DELETE FROM #L WHERE k0 <= $1", &id, 1, NULL, NULL);
     if (!rc)
         rc = run(m, "DELETE FROM #T WHERE id <= $1", &id, 1, NULL, NULL);
-    if (!rc && arrived)
-        *arrived = sg_db_changes(m->src);
-    if (!rc)
-        return sg_lease_commit(m, m->src);
+    if (!rc) {
+        rc = sg_lease_commit(m, m->src);
+        if (!rc && newest)
+            *newest = id;
+        return rc;
+    }
     sg_tx_rollback(m->src);
     return rc;
 }

@@ -34,15 +34,17 @@ int sg_heartbeat_remove(sg_migration *m);
 int sg_heartbeat_drop(sg_migration *m);
 
 /* One beat: in a transaction of its own on the source, not marked as
- * segue's (so capture logs it), a row written now. Errors: SG_EDB. */
-int sg_heartbeat_beat(sg_migration *m);
+ * segue's (so capture logs it), a row written now; *id (may be NULL) its
+ * id, which rises with each beat. Errors: SG_EDB. */
+int sg_heartbeat_beat(sg_migration *m, int64_t *id);
 /* Applies the beats that have arrived: those captured (an entry in the
  * heartbeat changelog) and written before the oldest change still pending
  * in any changelog of the forward direction. Records the newest in the
  * target's control table, then deletes them and their entries from the
- * source, both behind the lease. *arrived (may be NULL) receives how many
- * beats went. Errors: SG_EDB, SG_ELEASE. */
-int sg_heartbeat_drain(sg_migration *m, int64_t *arrived);
+ * source, both behind the lease. *newest (may be NULL) receives the id of
+ * the newest beat that has arrived, 0 when none had. Errors: SG_EDB,
+ * SG_ELEASE. */
+int sg_heartbeat_drain(sg_migration *m, int64_t *newest);
 
 /* The heartbeat as status shows it: *lag_ms, the largest of the last
  * beat's transit time, the age of the oldest beat not arrived yet, and the
