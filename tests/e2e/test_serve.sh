@@ -327,6 +327,25 @@ test_application_outcomes_from_events_and_the_c_api_add_up() {
   [ "$metric_is_after_stop" = "38|17" ] || fail "recorded in the control tables: $metric_is_after_stop"
 }
 
+# abort removes every table segue made, those made on first use too
+# (consistency records, heartbeat arrivals, application outcomes)
+test_abort_leaves_no_table_behind() {
+  local d; d=$(scratch)
+  spec_sv "$d"
+  started_caught_up "$d/m.yaml"
+  check "verify" $SEGUE verify "$d/m.yaml" >/dev/null 2>&1
+  check "a report" "$TOOLS/report_outcomes" "$d/m.yaml" target get_user 1 1 3
+  local made; made=$(sqlite3 "$d/t.db" "SELECT count(*) FROM sqlite_schema WHERE type = 'table'
+    AND name IN ('_segue_verify_mappings', '_segue_heartbeat', '_segue_app_outcomes')")
+  [ "$made" = 3 ] ||
+    { fail "the tables made on first use are not all there: $made"; return; }
+  check "abort" quiet $SEGUE abort "$d/m.yaml" --reason test
+  local left; left=$(sqlite3 "$d/t.db" "SELECT group_concat(name, ' ') FROM sqlite_schema WHERE name LIKE '%segue%'")
+  [ -z "$left" ] || fail "abort left in the target: $left"
+  left=$(sqlite3 "$d/s.db" "SELECT group_concat(name, ' ') FROM sqlite_schema WHERE name LIKE '%segue%'")
+  [ -z "$left" ] || fail "abort left in the source: $left"
+}
+
 # one process for small set-ups: the worker serves OFREP and the metrics
 test_run_with_http_serves_beside_the_worker() {
   local d w; d=$(scratch)

@@ -124,6 +124,13 @@ static const char *const ddl[] = {
 };
 static const char *const tables[] = { "tables", "worker_state", "columns", "set_aside", "switches", "verify_runs", "lease", "audit",
     "checkpoints", "routing", "migrations", "meta" };
+/* Tables made on first use by the modules that write them (shadow results,
+ * application outcomes, consistency records, heartbeat arrivals, write
+ * fences), each with a `migration` column: a purge deletes the migration's
+ * rows where the table exists, and the last purge drops them all. */
+static const char *const later_tables[] = { "shadow_stats", "shadow_latency",
+    "shadow_examples", "app_outcomes", "app_latency", "verify_mappings", "verify_keys",
+    "heartbeat", "fences" };
 
 int sg_control_install(sg_migration *m)
 {
@@ -176,10 +183,11 @@ int sg_control_drop_if_unused(sg_migration *m)
     expand(m->tgt, "SELECT count(*) FROM @migrations", &b);
     int rc = sg_db_query_int(m->tgt, sg_buf_str(&b), 0, &n, &m->err);
     sg_buf_free(&b);
-    for (size_t i = 0; !rc && n == 0 && i < sizeof tables / sizeof tables[0]; i++) {
+    size_t n_later = sizeof later_tables / sizeof later_tables[0];
+    for (size_t i = 0; !rc && n == 0 && i < n_later + sizeof tables / sizeof tables[0]; i++) {
         sg_buf d = SG_BUF_INIT;
         sg_buf_puts(&d, "DROP TABLE IF EXISTS @");
-        sg_buf_puts(&d, tables[i]);
+        sg_buf_puts(&d, i < n_later ? later_tables[i] : tables[i - n_later]);
         rc = ctl_exec(m, sg_buf_str(&d));
         sg_buf_free(&d);
         m->control_ok = false;
@@ -453,6 +461,17 @@ int sg_control_create(sg_migration *m)
     return sg_routing_save(m, &r);
 }
 
+/* Runs a statement whose $1 is the migration's name. */
+static int forget_in(sg_migration *m, const char *tmpl)
+{
+    sg_stmt *s = NULL;
+    int rc = ctl_prepare(m, tmpl, &s);
+    if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))
+        return run(&m->err, s);
+    sg_db_finalize(s);
+    return rc;
+}
+
 int sg_control_forget(sg_migration *m, bool purge)
 {
     static const char *const keep[] = {
@@ -472,13 +491,17 @@ int sg_control_forget(sg_migration *m, bool purge)
     };
     int rc = 0;
     size_t n_keep = sizeof keep / sizeof keep[0];
-    for (size_t i = 0; i < n_keep + (purge ? sizeof all / sizeof all[0] : 0) && !rc; i++) {
-        sg_stmt *s = NULL;
-        rc = ctl_prepare(m, i < n_keep ? keep[i] : all[i - n_keep], &s);
-        if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)))
-            rc = run(&m->err, s);
-        else
-            sg_db_finalize(s);
+    for (size_t i = 0; i < n_keep + (purge ? sizeof all / sizeof all[0] : 0) && !rc; i++)
+        rc = forget_in(m, i < n_keep ? keep[i] : all[i - n_keep]);
+    for (size_t i = 0; purge && !rc && i < sizeof later_tables / sizeof later_tables[0]; i++) {
+        bool present = false;
+        sg_buf d = SG_BUF_INIT;
+        rc = sg_db_control_present(m->tgt, later_tables[i], &present, &m->err);
+        sg_buf_printf(&d, "DELETE FROM @%s WHERE migration = $1", later_tables[i]);
+        if (!rc && present)
+            rc = sg_buf_failed(&d) ? sg_err_set(&m->err, SG_ENOMEM, "out of memory")
+                                   : forget_in(m, sg_buf_str(&d));
+        sg_buf_free(&d);
     }
     return rc;
 }
