@@ -8,6 +8,8 @@
 #      it catches up (per-key entries, and a 500k-row statement entry);
 #   4c. (BENCH_PG_ONLY=heartbeat) that ceiling with the heartbeat and
 #      reconciliation on vs off;
+#   4e. (BENCH_PG_ONLY=recon_steady) pgbench TPS beside a caught-up worker,
+#      reconciliation on vs off;
 #   4d. (BENCH_PG_ONLY=verify_speed) verify's rows/s against the in-engine
 #      floor, sum(hashtext(t::text)) on both sides at once;
 #   5. peak RSS of segue on the cross-database move;
@@ -241,6 +243,38 @@ heartbeat() {
     printf '  %-9s %s updates/s applied (runs: %s); /off %s\n' "$mode" "$(median < "$D/hb.$mode")" \
       "$(tr '\n' ' ' < "$D/hb.$mode" | sed 's/ $//')" "$(ratio "$(median < "$D/hb.$mode")" "$off")"
   done
+}
+
+# --- 4e. reconciliation beside a caught-up worker ------------------------------
+# (BENCH_PG_ONLY=recon_steady) pgbench TPS (4 clients, SECS) while a worker
+# keeps up with it, reconciliation (every 1 s, BENCH_RECON_RATE rows/s) on
+# and off, alternating; medians of REPS, and the passes the run recorded
+steady_with() { # off|on -> "tps passes"
+  fresh r; blank rt
+  spec "$(uri r)" "$(uri rt)" pgbench_accounts > "$D/r.yaml"
+  [ "$1" = on ] && printf 'verify: {every: 1s, max_rows_per_second: %s}\n' "${BENCH_RECON_RATE:-200000}" >> "$D/r.yaml"
+  $SEGUE start "$D/r.yaml" >/dev/null && $SEGUE backfill "$D/r.yaml" >/dev/null || die "prepare"
+  local w tps; $SEGUE run "$D/r.yaml" > "$D/r.log" 2>&1 & w=$!
+  until caught_up "$D/r.yaml"; do sleep 0.05; done
+  tps=$("$PG_BIN/pgbench" -n -c 4 -j 2 -T "$SECS" "$(uri r)" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+  kill $w; wait $w 2>/dev/null
+  echo "${tps:-0} $(grep -c 'reconciliation: a full pass' "$D/r.log")"
+}
+recon_steady() {
+  echo "== pgbench beside a caught-up worker into another database, reconciliation off and on (${SECS}s, 4 clients, cap ${BENCH_RECON_RATE:-200000} rows/s)"
+  local i mode out
+  : > "$D/rs.off"; : > "$D/rs.on"; : > "$D/rs.passes"
+  for i in $(seq "$REPS"); do
+    for mode in off on; do
+      out=$(steady_with $mode)
+      echo "${out% *}" >> "$D/rs.$mode"
+      [ $mode = on ] && echo "${out#* }" >> "$D/rs.passes"
+    done
+  done
+  local off on; off=$(median < "$D/rs.off"); on=$(median < "$D/rs.on")
+  printf '  off %s TPS (runs: %s); on %s TPS (runs: %s; full passes per run: %s); on/off %s\n' \
+    "$off" "$(tr '\n' ' ' < "$D/rs.off" | sed 's/ $//')" "$on" "$(tr '\n' ' ' < "$D/rs.on" | sed 's/ $//')" \
+    "$(tr '\n' ' ' < "$D/rs.passes" | sed 's/ $//')" "$(ratio "$on" "$off")"
 }
 
 # --- 4d. verify speed ----------------------------------------------------------
