@@ -19,7 +19,7 @@ CPPFLAGS += -Iinclude -I$(PG_INC) -D_GNU_SOURCE
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -pthread $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS += -pthread $(SANFLAGS)
-LIBS     = -lsqlite3 -lpq -lyaml -ljansson -lxxhash -lpg_query -lm
+LIBS     = -lsqlite3 -lpq -lyaml -ljansson -lxxhash -lpg_query -lcurl -lm
 
 LIB_SRC  = $(shell find src/lib -name '*.c' | sort)
 CLI_SRC  = $(wildcard src/cli/*.c) $(wildcard src/http/*.c)
@@ -41,7 +41,7 @@ $(BUILD)/libsegue.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/segue: $(CLI_OBJ) $(BUILD)/libsegue.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsegue.a $(LIBS) -lmicrohttpd -lcurl
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsegue.a $(LIBS) -lmicrohttpd
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsegue.a
 	@mkdir -p $(dir $@)
@@ -51,7 +51,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsegue.a
 WRITER_OBJ = $(BUILD)/src/cli/writer.o $(BUILD)/src/cli/ofrep_client.o
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(WRITER_OBJ) $(BUILD)/libsegue.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcurl
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libsegue.a
 	@mkdir -p $(dir $@)

@@ -107,6 +107,6 @@ int cli_http_start(struct http_server **out, const char *cmd, const char *listen
 #define CMD(name) int cmd_##name(const cli_cmd *c, cli_args *a)
 CMD(plan); CMD(start); CMD(backfill); CMD(run); CMD(verify); CMD(cutover);
 CMD(rollback); CMD(cleanup); CMD(abort); CMD(status); CMD(route); CMD(demo);
-CMD(retry); CMD(log); CMD(shadow); CMD(serve);
+CMD(retry); CMD(log); CMD(shadow); CMD(serve); CMD(gates);
 
 #endif

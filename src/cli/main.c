@@ -132,6 +132,9 @@ static const cli_cmd commands[] = {
       o_plain, cmd_status, true, CLI_READ_ONLY },
     { "route", "SPEC [KEY]", "where a read for KEY and writes go now", o_route,
       cmd_route, true, CLI_READ_ONLY },
+    { "gates", "SPEC", "every gate check now: value, threshold, pass, fail or "
+      "inconclusive; exit 4 when one would hold a step back", o_plain, cmd_gates,
+      true, CLI_READ_ONLY },
     { "log", "SPEC", "the audit trail: who did what, when, and why",
       o_log, cmd_log, true, CLI_READ_ONLY },
     { "shadow", "SPEC", "run the application's reads on both sides and compare "

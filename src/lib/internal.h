@@ -132,6 +132,9 @@ struct sg_migration {
                                    * (check/shadow_session.c), or NULL */
     struct sg_shadow_agg *shadow; /* shadow outcomes not yet flushed
                                    * (check/shadow_stats.c) */
+    sg_conn *gate_conn;           /* the sql gate check's read-only session
+                                   * on the target (gate/query_checks.c),
+                                   * or NULL */
 };
 
 /* Frees the handle's unflushed shadow outcomes (shadow_stats.c). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gate/gate.h"
 #include "state/aside.h"
 #include "move/apply.h"
 #include "move/capture.h"
@@ -125,6 +126,7 @@ void sg_migration_close(sg_migration *m)
         return;
     sg_shadow_agg_free(m);
     sg_shadow_sessions_free(m);
+    sg_gate_close(m);
     if (m->spec)
         sg_mapping_free(m);
     if (m->tgt && m->tgt != m->src)

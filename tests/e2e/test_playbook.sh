@@ -935,7 +935,7 @@ YAML
   check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
   local out
   out=$(with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 10 2>&1); local rc=$?
-  [ $rc = 4 ] && echo "$out" | grep -q "shadow_reads: 0 reads compared in the last 10m (inconclusive)" ||
+  [ $rc = 4 ] && echo "$out" | grep -q "shadow_mismatch_rate: 0 reads compared in the last 10m (inconclusive)" ||
     fail "read cutover before any shadow read: exit $rc: $out"
   check "shadow" $SEGUE shadow "$d/m.yaml" --log "$reads" >/dev/null
   check "shadow again" $SEGUE shadow "$d/m.yaml" --log "$reads" >/dev/null
@@ -943,7 +943,7 @@ YAML
   as_segue "$d/c.db" "UPDATE track_v2 SET Name = 'changed' WHERE TrackId = 42"
   $SEGUE shadow "$d/m.yaml" --log "$reads" >/dev/null
   out=$(with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --reads 50 2>&1); rc=$?
-  [ $rc = 4 ] && echo "$out" | grep -q "shadow_reads: 33 reads compared in the last 10m, 1 mismatched" ||
+  [ $rc = 4 ] && echo "$out" | grep -q "shadow_mismatch_rate: 33 reads compared in the last 10m, 1 mismatched" ||
     fail "read cutover after a mismatch: exit $rc: $out"
   sed -i 's/    window: 10m/    max_mismatch_rate: 1.5/' "$d/m.yaml"
   out=$($SEGUE status "$d/m.yaml" 2>&1); rc=$?

@@ -399,6 +399,20 @@ prom_start() { # dir
   return 1
 }
 
+# the migration's spec with a prometheus gate check: its state and value
+# in `segue gates` are the query's, asked of the server at url
+prom_gate() { # dir url query max state
+  { cat "$1/m.yaml"; printf 'gates:\n  checks:\n    prometheus: {url: "%s", query: %s, max: %s}\n' \
+      "$2" "'$3'" "$4"; } > "$1/gated.yaml"
+  local g; g=$($SEGUE gates "$1/gated.yaml" --json | jq -c '.checks[] | select(.name == "prometheus")')
+  [ "$(echo "$g" | jq -r .state)" = "$5" ] || fail "prometheus gate on $3 (max $4): $g"
+  if [ "$5" = inconclusive ]; then
+    echo "$g" | jq -r .detail | grep -q "no series" || fail "no series: $g"
+  else
+    [ "$(echo "$g" | jq -r '.value | type')" = number ] || fail "no value: $g"
+  fi
+}
+
 test_prometheus_scrapes_a_live_migration() {
   command -v prometheus >/dev/null || { fail "prometheus is missing (make setup installs it)"; return; }
   local d; d=$(scratch)
@@ -423,6 +437,10 @@ YAML
     prom_has "http://127.0.0.1:$port" 'segue_changelog_backlog{migration="sv"}' '"migration":"sv"'
   wait_for "Prometheus saw the backfill copy rows" 60 \
     prom_has "http://127.0.0.1:$port" 'max_over_time(segue_backfill_rows{migration="sv"}[5m]) > 0' '"migration":"sv"'
+  # the same Prometheus as a gate: a check that holds and one that fails
+  prom_gate "$d" "http://127.0.0.1:$port" 'segue_lag_seconds{migration="sv"}' 3600 pass
+  prom_gate "$d" "http://127.0.0.1:$port" 'segue_lag_seconds{migration="sv"} + 7200' 3600 fail
+  prom_gate "$d" "http://127.0.0.1:$port" 'segue_lag_seconds{migration="nosuch"}' 1 inconclusive
   kill -0 $prom 2>/dev/null || fail "Prometheus exited during the test: $(tail -5 "$d/prom.log")"
   kill $prom 2>/dev/null; wait $prom 2>/dev/null
   touch "$d/stop"; wait $writer

@@ -16,7 +16,7 @@ struct sg_recon {
     volatile sig_atomic_t stop;
     char *spec_path;
     int64_t every_ms, cap;
-    int64_t max_lag_ms; /* gates.max_lag, at least 1 s: a pass waits while
+    int64_t max_lag_ms; /* gates.checks.lag.max, at least 1 s: a pass waits while
                          * the lag is above it */
     bool waiting;       /* said that it waits for the apply */
     sg_log_fn log;
@@ -112,7 +112,8 @@ void sg_recon_start(sg_recon **out, sg_migration *m)
     if (r && (r->spec_path = strdup(m->spec->path))) {
         r->every_ms = m->spec->verify_every_ms;
         r->cap = m->spec->verify_max_rows_per_second;
-        r->max_lag_ms = m->spec->max_lag_ms > 1000 ? m->spec->max_lag_ms : 1000;
+        int64_t max_lag = m->spec->checks[SG_CHECK_LAG].max_ms;
+        r->max_lag_ms = max_lag > 1000 ? max_lag : 1000;
         r->log = m->log;
         r->log_ud = m->log_ud;
         if (!pthread_create(&r->thread, NULL, recon_main, r)) {

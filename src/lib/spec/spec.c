@@ -14,78 +14,10 @@
 #include <yaml.h>
 
 #include "base/buf.h"
+#include "spec/parse.h"
 #include "spec/settings.h"
 
 #define SPEC_MAX_BYTES (1 << 20)
-
-typedef struct parse {
-    const char *path;
-    yaml_document_t doc;
-    sg_err *err;
-    sg_spec *spec;
-} parse;
-
-static int line_of(const yaml_node_t *n)
-{
-    return (int)n->start_mark.line + 1;
-}
-
-static int fail(parse *p, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(parse *p, const yaml_node_t *n, const char *fmt, ...)
-{
-    char what[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return sg_err_set(p->err, SG_ESPEC, "%s:%d: %s", p->path,
-                      n ? line_of(n) : 1, what);
-}
-
-static yaml_node_t *node(parse *p, int id)
-{
-    return yaml_document_get_node(&p->doc, id);
-}
-
-/* The text of a scalar node, or NULL (after an error) for other kinds. */
-static const char *scalar(parse *p, yaml_node_t *n, const char *what)
-{
-    if (n->type != YAML_SCALAR_NODE) {
-        fail(p, n, "%s must be a single value, not a %s", what,
-             n->type == YAML_MAPPING_NODE ? "mapping" : "list");
-        return NULL;
-    }
-    return (const char *)n->data.scalar.value;
-}
-
-static int take_string(parse *p, yaml_node_t *n, const char *what, char **out)
-{
-    const char *s = scalar(p, n, what);
-    if (!s)
-        return SG_ESPEC;
-    if (*s == '\0')
-        return fail(p, n, "%s is empty; hint: give a value", what);
-    free(*out);
-    *out = strdup(s);
-    return *out ? 0 : sg_err_set(p->err, SG_ENOMEM, "out of memory");
-}
-
-static int take_bool(parse *p, yaml_node_t *n, const char *what, bool *out)
-{
-    const char *s = scalar(p, n, what);
-    if (!s)
-        return SG_ESPEC;
-    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
-        *out = true;
-        return 0;
-    }
-    if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) {
-        *out = false;
-        return 0;
-    }
-    return fail(p, n, "%s must be true or false, not '%s'", what, s);
-}
 
 int sg_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
@@ -127,144 +59,127 @@ int sg_parse_duration_ms(const char *s, int64_t *ms)
     return 0;
 }
 
-/* A setting from the typed table (settings.c). */
-static int take_setting(parse *p, const sg_setting *st, yaml_node_t *n)
+/* Remembers where an older gate setting was given (see parse.h). */
+static void note_older(sg_spec_parser *p, const char *section, const char *name,
+                       int line)
 {
-    const char *s = scalar(p, n, st->name);
-    int64_t v;
-    if (!s)
-        return SG_ESPEC;
-    if (st->type == SG_SETTING_REAL) {
-        char *end = NULL;
-        double d = strtod(s, &end);
-        if (end == s || *end || !(d >= st->rmin && d <= st->rmax))
-            return fail(p, n, "%s.%s: '%s' is not a number in %g..%g; hint: write e.g. "
-                        "0.001", st->section, st->name, s, st->rmin, st->rmax);
-        *(double *)((char *)p->spec + st->offset) = d;
-        return 0;
-    }
-    int bad = st->type == SG_SETTING_DURATION ? sg_parse_duration_ms(s, &v)
-                                              : sg_parse_int64(s, 0, INT64_MAX, &v);
-    if (bad)
-        return fail(p, n, "%s.%s: '%s' is not a %s; hint: %s", st->section,
-                    st->name, s,
-                    st->type == SG_SETTING_DURATION ? "duration" : "whole number",
-                    st->type == SG_SETTING_DURATION ? "write e.g. 500ms or 2s"
-                                                    : "write e.g. 1000");
-    if (v < st->min || v > st->max)
-        return fail(p, n, "%s.%s: %s is out of range; hint: allowed %lld..%lld%s",
-                    st->section, st->name, s, (long long)st->min,
-                    (long long)st->max,
-                    st->type == SG_SETTING_DURATION ? " ms" : "");
-    *(int64_t *)((char *)p->spec + st->offset) = v;
-    return 0;
+    if (!strcmp(section, "gates.shadow") && !p->shadow_line)
+        p->shadow_line = line;
+    else if (!strcmp(section, "gates") && !strcmp(name, "verify_max_age"))
+        p->verify_max_age_line = line;
+    else if (!strcmp(section, "gates") && !strcmp(name, "max_lag"))
+        p->max_lag_line = line;
 }
 
-static int parse_section(parse *p, const char *section, yaml_node_t *n)
+static int parse_section(sg_spec_parser *p, const char *section, yaml_node_t *n)
 {
     if (n->type != YAML_MAPPING_NODE)
-        return fail(p, n, "'%s' must be a mapping of settings", section);
+        return sg_spec_fail(p, n, "'%s' must be a mapping of settings", section);
+    int rc = sg_spec_unique_keys(p, n);
+    if (!strcmp(section, "gates.shadow"))
+        note_older(p, section, "", sg_spec_line(n));
     for (yaml_node_pair_t *kv = n->data.mapping.pairs.start;
-         kv < n->data.mapping.pairs.top; kv++) {
-        yaml_node_t *k = node(p, kv->key), *v = node(p, kv->value);
-        const char *name = scalar(p, k, "a setting name");
+         kv < n->data.mapping.pairs.top && !rc; kv++) {
+        yaml_node_t *k = sg_spec_node(p, kv->key), *v = sg_spec_node(p, kv->value);
+        const char *name = sg_spec_scalar(p, k, "a setting name");
         if (!name)
             return SG_ESPEC;
         char sub[64];
         snprintf(sub, sizeof sub, "%s.%s", section, name);
         if (sg_setting_section_exists(sub)) { /* a section inside: gates.shadow */
-            int rc = parse_section(p, sub, v);
-            if (rc)
-                return rc;
-            p->spec->shadow_gate = p->spec->shadow_gate || !strcmp(sub, "gates.shadow");
+            rc = parse_section(p, sub, v);
             continue;
         }
+        if ((rc = sg_spec_rollout_field(p, section, name, v)) != 1)
+            continue;
         const sg_setting *st = sg_setting_find(section, name);
         if (!st) {
             char known[512];
             sg_settings_list(section, known, sizeof known);
-            return fail(p, k, "unknown setting '%s' in '%s'; hint: known: %s",
-                        name, section, known);
+            return sg_spec_fail(p, k, "unknown setting '%s' in '%s'; hint: known: %s%s",
+                                name, section, known,
+                                !strcmp(section, "gates") ? ", shadow, checks"
+                                : !strcmp(section, "cutover") ? ", reads, segments, writes"
+                                : "");
         }
-        int rc = take_setting(p, st, v);
-        if (rc)
-            return rc;
+        note_older(p, section, name, sg_spec_line(k));
+        rc = sg_spec_take_setting(p, st, v, p->spec);
     }
-    return 0;
+    return rc;
 }
 
 /* A name or a list of 1 to max names of `things` (a key's columns,
  * tables to exclude). */
-static int take_names(parse *p, yaml_node_t *n, const char *what, const char *things,
+static int take_names(sg_spec_parser *p, yaml_node_t *n, const char *what, const char *things,
                       size_t max, char ***out, size_t *cnt_out)
 {
     size_t cnt = n->type == YAML_SEQUENCE_NODE
                      ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) : 1;
     if (n->type != YAML_SEQUENCE_NODE && n->type != YAML_SCALAR_NODE)
-        return fail(p, n, "%s must name one or a list of %s", what, things);
+        return sg_spec_fail(p, n, "%s must name one or a list of %s", what, things);
     if (cnt == 0 || cnt > max)
-        return fail(p, n, "%s must list 1 to %zu %s", what, max, things);
+        return sg_spec_fail(p, n, "%s must list 1 to %zu %s", what, max, things);
     if (!(*out = calloc(cnt, sizeof **out)))
         return sg_err_set(p->err, SG_ENOMEM, "out of memory");
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *c = n->type == YAML_SEQUENCE_NODE
-                             ? node(p, n->data.sequence.items.start[i]) : n;
+                             ? sg_spec_node(p, n->data.sequence.items.start[i]) : n;
         *cnt_out = i + 1;
-        int rc = take_string(p, c, what, &(*out)[i]);
+        int rc = sg_spec_take_string(p, c, what, &(*out)[i]);
         if (rc)
             return rc;
     }
     return 0;
 }
 
-static int parse_key(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+static int parse_key(sg_spec_parser *p, sg_spec_mapping *m, yaml_node_t *n)
 {
-    m->key_line = line_of(n);
+    m->key_line = sg_spec_line(n);
     return take_names(p, n, "key", "columns", 16, &m->key, &m->n_key);
 }
 
-static int parse_column(parse *p, sg_spec_column *c, yaml_node_t *k, yaml_node_t *v)
+static int parse_column(sg_spec_parser *p, sg_spec_column *c, yaml_node_t *k, yaml_node_t *v)
 {
-    int rc = take_string(p, k, "a target column name", &c->name);
-    c->line = line_of(k);
+    int rc = sg_spec_take_string(p, k, "a target column name", &c->name);
+    c->line = sg_spec_line(k);
     if (rc)
         return rc;
     if (v->type == YAML_SCALAR_NODE)
-        return take_string(p, v, "a column expression", &c->expr);
+        return sg_spec_take_string(p, v, "a column expression", &c->expr);
     if (v->type != YAML_MAPPING_NODE)
-        return fail(p, v, "column '%s' must be an expression or a mapping with "
+        return sg_spec_fail(p, v, "column '%s' must be an expression or a mapping with "
                     "expr and type", c->name);
     for (yaml_node_pair_t *kv = v->data.mapping.pairs.start;
          kv < v->data.mapping.pairs.top; kv++) {
-        yaml_node_t *kk = node(p, kv->key), *vv = node(p, kv->value);
-        const char *name = scalar(p, kk, "a key");
+        yaml_node_t *kk = sg_spec_node(p, kv->key), *vv = sg_spec_node(p, kv->value);
+        const char *name = sg_spec_scalar(p, kk, "a key");
         if (!name)
             return SG_ESPEC;
         if (!strcmp(name, "expr"))
-            rc = take_string(p, vv, "expr", &c->expr);
+            rc = sg_spec_take_string(p, vv, "expr", &c->expr);
         else if (!strcmp(name, "type"))
-            rc = take_string(p, vv, "type", &c->type);
+            rc = sg_spec_take_string(p, vv, "type", &c->type);
         else
-            rc = fail(p, kk, "unknown key '%s' in column '%s'; hint: expected "
+            rc = sg_spec_fail(p, kk, "unknown key '%s' in column '%s'; hint: expected "
                       "expr or type", name, c->name);
         if (rc)
             return rc;
     }
     if (!c->expr)
-        return fail(p, v, "column '%s' has no expr; hint: add expr: <SQL "
+        return sg_spec_fail(p, v, "column '%s' has no expr; hint: add expr: <SQL "
                     "expression over the source row>", c->name);
     return 0;
 }
 
-static int parse_columns(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+static int parse_columns(sg_spec_parser *p, sg_spec_mapping *m, yaml_node_t *n)
 {
-    m->columns_line = line_of(n);
+    m->columns_line = sg_spec_line(n);
     if (n->type != YAML_MAPPING_NODE)
-        return fail(p, n, "columns must map target column names to source "
+        return sg_spec_fail(p, n, "columns must map target column names to source "
                     "expressions; hint: email: lower(Email)");
     size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
     if (cnt == 0)
-        return fail(p, n, "columns is empty; hint: leave it out to copy every "
+        return sg_spec_fail(p, n, "columns is empty; hint: leave it out to copy every "
                     "column as it is");
     m->cols = calloc(cnt, sizeof *m->cols);
     if (!m->cols)
@@ -272,18 +187,19 @@ static int parse_columns(parse *p, sg_spec_mapping *m, yaml_node_t *n)
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_pair_t *kv = &n->data.mapping.pairs.start[i];
         m->n_cols = i + 1;
-        int rc = parse_column(p, &m->cols[i], node(p, kv->key), node(p, kv->value));
+        int rc = parse_column(p, &m->cols[i], sg_spec_node(p, kv->key),
+                              sg_spec_node(p, kv->value));
         if (rc)
             return rc;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(m->cols[j].name, m->cols[i].name))
-                return fail(p, node(p, kv->key), "target column '%s' appears "
+                return sg_spec_fail(p, sg_spec_node(p, kv->key), "target column '%s' appears "
                             "twice", m->cols[i].name);
     }
     return 0;
 }
 
-static int parse_reverse(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+static int parse_reverse(sg_spec_parser *p, sg_spec_mapping *m, yaml_node_t *n)
 {
     if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 4 &&
         !memcmp(n->data.scalar.value, "none", 4)) {
@@ -291,7 +207,7 @@ static int parse_reverse(parse *p, sg_spec_mapping *m, yaml_node_t *n)
         return 0;
     }
     if (n->type != YAML_MAPPING_NODE)
-        return fail(p, n, "reverse must map source column names to expressions "
+        return sg_spec_fail(p, n, "reverse must map source column names to expressions "
                     "over the target row, or be none; hint: Email: email");
     size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
     m->reverse = calloc(cnt ? cnt : 1, sizeof *m->reverse);
@@ -301,10 +217,12 @@ static int parse_reverse(parse *p, sg_spec_mapping *m, yaml_node_t *n)
         yaml_node_pair_t *kv = &n->data.mapping.pairs.start[i];
         sg_spec_reverse *r = &m->reverse[i];
         m->n_reverse = i + 1;
-        r->line = line_of(node(p, kv->key));
-        int rc = take_string(p, node(p, kv->key), "a source column name", &r->column);
+        r->line = sg_spec_line(sg_spec_node(p, kv->key));
+        int rc = sg_spec_take_string(p, sg_spec_node(p, kv->key), "a source column name",
+                                     &r->column);
         if (!rc)
-            rc = take_string(p, node(p, kv->value), "a reverse expression", &r->expr);
+            rc = sg_spec_take_string(p, sg_spec_node(p, kv->value), "a reverse expression",
+                                     &r->expr);
         if (rc)
             return rc;
     }
@@ -312,22 +230,22 @@ static int parse_reverse(parse *p, sg_spec_mapping *m, yaml_node_t *n)
 }
 
 /* The parts of an index: a column or expression, or a list of them. */
-static int index_parts(parse *p, sg_spec_index *x, yaml_node_t *n)
+static int index_parts(sg_spec_parser *p, sg_spec_index *x, yaml_node_t *n)
 {
     size_t cnt = n->type == YAML_SEQUENCE_NODE
                      ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) : 1;
     if (n->type != YAML_SEQUENCE_NODE && n->type != YAML_SCALAR_NODE)
-        return fail(p, n, "an index's columns must be a column or a list of columns "
+        return sg_spec_fail(p, n, "an index's columns must be a column or a list of columns "
                     "and expressions of the target table");
     if (cnt == 0 || cnt > 32)
-        return fail(p, n, "an index lists 1 to 32 columns");
+        return sg_spec_fail(p, n, "an index lists 1 to 32 columns");
     if (!(x->parts = calloc(cnt, sizeof *x->parts)))
         return sg_err_set(p->err, SG_ENOMEM, "out of memory");
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *c = n->type == YAML_SEQUENCE_NODE
-                             ? node(p, n->data.sequence.items.start[i]) : n;
+                             ? sg_spec_node(p, n->data.sequence.items.start[i]) : n;
         x->n = i + 1;
-        int rc = take_string(p, c, "an index column or expression", &x->parts[i]);
+        int rc = sg_spec_take_string(p, c, "an index column or expression", &x->parts[i]);
         if (rc)
             return rc;
     }
@@ -335,229 +253,233 @@ static int index_parts(parse *p, sg_spec_index *x, yaml_node_t *n)
 }
 
 /* One index: a list of parts, or {columns, name, unique, where}. */
-static int parse_index(parse *p, sg_spec_index *x, yaml_node_t *n)
+static int parse_index(sg_spec_parser *p, sg_spec_index *x, yaml_node_t *n)
 {
-    x->line = line_of(n);
+    x->line = sg_spec_line(n);
     if (n->type != YAML_MAPPING_NODE)
         return index_parts(p, x, n);
     for (yaml_node_pair_t *kv = n->data.mapping.pairs.start;
          kv < n->data.mapping.pairs.top; kv++) {
-        yaml_node_t *k = node(p, kv->key), *v = node(p, kv->value);
-        const char *name = scalar(p, k, "a key");
+        yaml_node_t *k = sg_spec_node(p, kv->key), *v = sg_spec_node(p, kv->value);
+        const char *name = sg_spec_scalar(p, k, "a key");
         int rc = !name ? p->err->code
                  : !strcmp(name, "columns") ? index_parts(p, x, v)
-                 : !strcmp(name, "name") ? take_string(p, v, "an index name", &x->name)
-                 : !strcmp(name, "unique") ? take_bool(p, v, "unique", &x->unique)
-                 : !strcmp(name, "where") ? take_string(p, v, "where", &x->where)
-                 : fail(p, k, "unknown key '%s' in an index; hint: expected columns, "
+                 : !strcmp(name, "name") ? sg_spec_take_string(p, v, "an index name", &x->name)
+                 : !strcmp(name, "unique") ? sg_spec_take_bool(p, v, "unique", &x->unique)
+                 : !strcmp(name, "where") ? sg_spec_take_string(p, v, "where", &x->where)
+                 : sg_spec_fail(p, k, "unknown key '%s' in an index; hint: expected columns, "
                         "name, unique, where", name);
         if (rc)
             return rc;
     }
-    return x->n ? 0 : fail(p, n, "an index needs columns; hint: {columns: [album_id]}");
+    return x->n ? 0 : sg_spec_fail(p, n, "an index needs columns; hint: {columns: [album_id]}");
 }
 
-static int parse_indexes(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+static int parse_indexes(sg_spec_parser *p, sg_spec_mapping *m, yaml_node_t *n)
 {
-    m->indexes_line = line_of(n);
+    m->indexes_line = sg_spec_line(n);
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail(p, n, "indexes must be a list; hint: indexes: [[album_id], "
+        return sg_spec_fail(p, n, "indexes must be a list; hint: indexes: [[album_id], "
                     "{columns: [lower(name)], unique: true}]");
     size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (cnt && !(m->indexes = calloc(cnt, sizeof *m->indexes)))
         return sg_err_set(p->err, SG_ENOMEM, "out of memory");
     for (size_t i = 0; i < cnt; i++) {
         m->n_indexes = i + 1;
-        int rc = parse_index(p, &m->indexes[i], node(p, n->data.sequence.items.start[i]));
+        int rc = parse_index(p, &m->indexes[i],
+                             sg_spec_node(p, n->data.sequence.items.start[i]));
         if (rc)
             return rc;
     }
     return 0;
 }
 
-static int mapping_field(parse *p, sg_spec_mapping *m, const char *name,
+static int mapping_field(sg_spec_parser *p, sg_spec_mapping *m, const char *name,
                          yaml_node_t *k, yaml_node_t *v)
 {
     if (!strcmp(name, "from")) {
-        m->from_line = line_of(v);
-        return take_string(p, v, "from", &m->from);
+        m->from_line = sg_spec_line(v);
+        return sg_spec_take_string(p, v, "from", &m->from);
     }
     if (!strcmp(name, "to")) {
-        m->to_line = line_of(v);
-        return take_string(p, v, "to", &m->to);
+        m->to_line = sg_spec_line(v);
+        return sg_spec_take_string(p, v, "to", &m->to);
     }
     if (!strcmp(name, "key"))
         return parse_key(p, m, v);
     if (!strcmp(name, "create"))
-        return take_bool(p, v, "create", &m->create);
+        return sg_spec_take_bool(p, v, "create", &m->create);
     if (!strcmp(name, "columns"))
         return parse_columns(p, m, v);
     if (!strcmp(name, "where")) {
-        m->where_line = line_of(v);
-        return take_string(p, v, "where", &m->where);
+        m->where_line = sg_spec_line(v);
+        return sg_spec_take_string(p, v, "where", &m->where);
     }
     if (!strcmp(name, "reverse"))
         return parse_reverse(p, m, v);
     if (!strcmp(name, "indexes"))
         return parse_indexes(p, m, v);
     if (!strcmp(name, "foreign_keys")) {
-        m->foreign_keys_line = line_of(v);
-        return take_bool(p, v, "foreign_keys", &m->foreign_keys);
+        m->foreign_keys_line = sg_spec_line(v);
+        return sg_spec_take_bool(p, v, "foreign_keys", &m->foreign_keys);
     }
-    return fail(p, k, "unknown key '%s' in mapping; hint: expected one of from, "
+    return sg_spec_fail(p, k, "unknown key '%s' in mapping; hint: expected one of from, "
                 "to, key, create, columns, where, reverse, indexes, foreign_keys", name);
 }
 
-static int parse_mapping(parse *p, sg_spec_mapping *m, yaml_node_t *n)
+static int parse_mapping(sg_spec_parser *p, sg_spec_mapping *m, yaml_node_t *n)
 {
-    m->line = line_of(n);
+    m->line = sg_spec_line(n);
     if (n->type != YAML_MAPPING_NODE)
-        return fail(p, n, "each mapping must be a mapping with from and to");
+        return sg_spec_fail(p, n, "each mapping must be a mapping with from and to");
     for (yaml_node_pair_t *kv = n->data.mapping.pairs.start;
          kv < n->data.mapping.pairs.top; kv++) {
-        yaml_node_t *k = node(p, kv->key);
-        const char *name = scalar(p, k, "a key");
+        yaml_node_t *k = sg_spec_node(p, kv->key);
+        const char *name = sg_spec_scalar(p, k, "a key");
         if (!name)
             return SG_ESPEC;
-        int rc = mapping_field(p, m, name, k, node(p, kv->value));
+        int rc = mapping_field(p, m, name, k, sg_spec_node(p, kv->value));
         if (rc)
             return rc;
     }
     if (!m->from)
-        return fail(p, n, "mapping has no 'from'; hint: name the source table");
+        return sg_spec_fail(p, n, "mapping has no 'from'; hint: name the source table");
     if (!m->to)
-        return fail(p, n, "mapping from '%s' has no 'to'; hint: name the target "
+        return sg_spec_fail(p, n, "mapping from '%s' has no 'to'; hint: name the target "
                     "table", m->from);
     return 0;
 }
 
 /* mappings: all, or {all: true, exclude: [T, ...]}: every table of the
  * source, listed when the migration is opened (mapping.h). */
-static int parse_all(parse *p, yaml_node_t *n)
+static int parse_all(sg_spec_parser *p, yaml_node_t *n)
 {
     sg_spec *s = p->spec;
-    s->all_line = line_of(n);
+    s->all_line = sg_spec_line(n);
     if (n->type == YAML_SCALAR_NODE)
         s->all = true;
     for (yaml_node_pair_t *kv = n->type == YAML_MAPPING_NODE ? n->data.mapping.pairs.start
                                                              : NULL;
          kv && kv < n->data.mapping.pairs.top; kv++) {
-        yaml_node_t *k = node(p, kv->key), *v = node(p, kv->value);
-        const char *name = scalar(p, k, "a key");
+        yaml_node_t *k = sg_spec_node(p, kv->key), *v = sg_spec_node(p, kv->value);
+        const char *name = sg_spec_scalar(p, k, "a key");
         int rc = !name ? p->err->code
-                 : !strcmp(name, "all") ? take_bool(p, v, "all", &s->all)
+                 : !strcmp(name, "all") ? sg_spec_take_bool(p, v, "all", &s->all)
                  : !strcmp(name, "foreign_keys")
-                     ? take_bool(p, v, "foreign_keys", &s->all_foreign_keys)
+                     ? sg_spec_take_bool(p, v, "foreign_keys", &s->all_foreign_keys)
                  : !strcmp(name, "exclude")
-                     ? (s->exclude_line = line_of(v),
+                     ? (s->exclude_line = sg_spec_line(v),
                         take_names(p, v, "exclude", "tables", 4096, &s->exclude,
                                    &s->n_exclude))
-                     : fail(p, k, "unknown key '%s' in mappings; hint: expected all, "
+                     : sg_spec_fail(p, k, "unknown key '%s' in mappings; hint: expected all, "
                             "exclude and foreign_keys, or a list of mappings", name);
         if (rc)
             return rc;
     }
     if (!s->all)
-        return fail(p, n, "mappings must be a list, or all; hint: mappings: all, or "
+        return sg_spec_fail(p, n, "mappings must be a list, or all; hint: mappings: all, or "
                     "{all: true, exclude: [Table]}, or start each mapping with "
                     "'- from: Table'");
     return 0;
 }
 
-static int parse_mappings(parse *p, yaml_node_t *n)
+static int parse_mappings(sg_spec_parser *p, yaml_node_t *n)
 {
     if (n->type == YAML_SCALAR_NODE && !strcmp((const char *)n->data.scalar.value, "all"))
         return parse_all(p, n);
     if (n->type == YAML_MAPPING_NODE)
         return parse_all(p, n);
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail(p, n, "mappings must be a list, or all; hint: start each mapping "
+        return sg_spec_fail(p, n, "mappings must be a list, or all; hint: start each mapping "
                     "with '- from: Table', or write mappings: all");
     size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (cnt == 0)
-        return fail(p, n, "mappings is empty; hint: add at least one mapping");
+        return sg_spec_fail(p, n, "mappings is empty; hint: add at least one mapping");
     if (cnt > 256)
-        return fail(p, n, "too many mappings (%zu); at most 256", cnt);
+        return sg_spec_fail(p, n, "too many mappings (%zu); at most 256", cnt);
     p->spec->mappings = calloc(cnt, sizeof *p->spec->mappings);
     if (!p->spec->mappings)
         return sg_err_set(p->err, SG_ENOMEM, "out of memory");
     for (size_t i = 0; i < cnt; i++) {
         p->spec->n_mappings = i + 1;
         int rc = parse_mapping(p, &p->spec->mappings[i],
-                               node(p, n->data.sequence.items.start[i]));
+                               sg_spec_node(p, n->data.sequence.items.start[i]));
         if (rc)
             return rc;
     }
     return 0;
 }
 
-static int check_name(parse *p, yaml_node_t *n)
+static int check_name(sg_spec_parser *p, yaml_node_t *n)
 {
     const char *s = p->spec->name;
     size_t len = strlen(s);
     if (len > 48)
-        return fail(p, n, "name is longer than 48 characters");
+        return sg_spec_fail(p, n, "name is longer than 48 characters");
     for (size_t i = 0; i < len; i++)
         if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-            return fail(p, n, "name '%s' has a character other than letters, "
+            return sg_spec_fail(p, n, "name '%s' has a character other than letters, "
                         "digits, '_' and '-'", s);
     return 0;
 }
 
-static int top_field(parse *p, const char *name, yaml_node_t *k, yaml_node_t *v)
+static int top_field(sg_spec_parser *p, const char *name, yaml_node_t *k, yaml_node_t *v)
 {
     sg_spec *s = p->spec;
     if (!strcmp(name, "version")) {
-        const char *t = scalar(p, v, "version");
+        const char *t = sg_spec_scalar(p, v, "version");
         if (!t)
             return SG_ESPEC;
         if (strcmp(t, "1"))
-            return fail(p, v, "unsupported spec version '%s'; hint: this segue "
+            return sg_spec_fail(p, v, "unsupported spec version '%s'; hint: this segue "
                         "reads version: 1", t);
         s->version = 1;
         return 0;
     }
     if (!strcmp(name, "name")) {
-        s->name_line = line_of(v);
-        int rc = take_string(p, v, "name", &s->name);
+        s->name_line = sg_spec_line(v);
+        int rc = sg_spec_take_string(p, v, "name", &s->name);
         return rc ? rc : check_name(p, v);
     }
     if (!strcmp(name, "source")) {
-        s->source_line = line_of(v);
-        return take_string(p, v, "source", &s->source);
+        s->source_line = sg_spec_line(v);
+        return sg_spec_take_string(p, v, "source", &s->source);
     }
     if (!strcmp(name, "target")) {
-        s->target_line = line_of(v);
-        return take_string(p, v, "target", &s->target);
+        s->target_line = sg_spec_line(v);
+        return sg_spec_take_string(p, v, "target", &s->target);
     }
     if (!strcmp(name, "mappings"))
         return parse_mappings(p, v);
+    if (!strcmp(name, "on_rollback"))
+        return sg_spec_parse_on_rollback(p, v);
     if (sg_setting_section_exists(name))
         return parse_section(p, name, v);
-    return fail(p, k, "unknown key '%s'; hint: expected one of version, name, "
-                "source, target, mappings, backfill, worker, gates, serve", name);
+    return sg_spec_fail(p, k, "unknown key '%s'; hint: expected one of version, name, "
+                        "source, target, mappings, backfill, worker, gates, verify, "
+                        "cutover, on_rollback, serve", name);
 }
 
-static int parse_root(parse *p, yaml_node_t *root)
+static int parse_root(sg_spec_parser *p, yaml_node_t *root)
 {
     if (!root)
-        return fail(p, NULL, "the spec is empty; hint: see docs/spec.md");
+        return sg_spec_fail(p, NULL, "the spec is empty; hint: see docs/spec.md");
     if (root->type != YAML_MAPPING_NODE)
-        return fail(p, root, "the spec must be a mapping with version, name, "
+        return sg_spec_fail(p, root, "the spec must be a mapping with version, name, "
                     "source, target and mappings");
     for (yaml_node_pair_t *kv = root->data.mapping.pairs.start;
          kv < root->data.mapping.pairs.top; kv++) {
-        yaml_node_t *k = node(p, kv->key);
-        const char *name = scalar(p, k, "a key");
+        yaml_node_t *k = sg_spec_node(p, kv->key);
+        const char *name = sg_spec_scalar(p, k, "a key");
         if (!name)
             return SG_ESPEC;
         for (yaml_node_pair_t *kw = root->data.mapping.pairs.start; kw < kv; kw++) {
-            yaml_node_t *kk = node(p, kw->key);
+            yaml_node_t *kk = sg_spec_node(p, kw->key);
             if (kk->type == YAML_SCALAR_NODE &&
                 !strcmp((const char *)kk->data.scalar.value, name))
-                return fail(p, k, "key '%s' appears twice", name);
+                return sg_spec_fail(p, k, "key '%s' appears twice", name);
         }
-        int rc = top_field(p, name, k, node(p, kv->value));
+        int rc = top_field(p, name, k, sg_spec_node(p, kv->value));
         if (rc)
             return rc;
     }
@@ -567,21 +489,21 @@ static int parse_root(parse *p, yaml_node_t *root)
         { "target", offsetof(sg_spec, target) },
     };
     if (p->spec->version != 1)
-        return fail(p, root, "missing 'version'; hint: add version: 1");
+        return sg_spec_fail(p, root, "missing 'version'; hint: add version: 1");
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!*(char **)((char *)p->spec + required[i].off))
-            return fail(p, root, "missing '%s'; hint: see docs/spec.md",
+            return sg_spec_fail(p, root, "missing '%s'; hint: see docs/spec.md",
                         required[i].key);
     if (!p->spec->n_mappings && !p->spec->all)
-        return fail(p, root, "missing 'mappings'; hint: add at least one "
+        return sg_spec_fail(p, root, "missing 'mappings'; hint: add at least one "
                     "mapping with from and to");
-    return 0;
+    return sg_spec_rollout_finish(p, root);
 }
 
 int sg_spec_parse(sg_spec **out, const char *path, const char *text, size_t len,
                   sg_err *err)
 {
-    parse p = { .path = path, .err = err };
+    sg_spec_parser p = { .path = path, .err = err };
     yaml_parser_t parser;
     int rc = 0;
     bool have_doc = false;
@@ -692,6 +614,7 @@ void sg_spec_free(sg_spec *s)
     free(s->name);
     free(s->source);
     free(s->target);
+    sg_spec_rollout_free(s);
     free(s);
 }
 

@@ -57,6 +57,61 @@ typedef struct sg_spec_mapping {
     int foreign_keys_line;
 } sg_spec_mapping;
 
+/* The gate checks (gates.checks; docs/spec.md "Gates"). Each is judged
+ * pass, fail or inconclusive (too few samples) by state/gate.c. */
+typedef enum sg_check_kind {
+    SG_CHECK_VERIFY_CLEAN,         /* a clean verify within `within` */
+    SG_CHECK_LAG,                  /* oldest pending change younger than max */
+    SG_CHECK_HEARTBEAT_LAG,        /* the heartbeat's transit at most max */
+    SG_CHECK_SHADOW_MISMATCH_RATE, /* shadow reads that mismatch, over window */
+    SG_CHECK_ERROR_RATE,           /* application outcomes on one side */
+    SG_CHECK_LATENCY_RATIO,        /* target/source latency percentile */
+    SG_CHECK_SET_ASIDE_KEYS,       /* keys set aside, at most max */
+    SG_CHECK_SQL,                  /* a read-only query's single value */
+    SG_CHECK_PROMETHEUS,           /* a PromQL instant query's value */
+    SG_CHECK_COUNT
+} sg_check_kind;
+
+/* One check's parameters; which fields a kind reads is in settings.c's
+ * table of check parameters (one row per kind and parameter). */
+typedef struct sg_spec_check {
+    bool on;              /* judged: named in the spec, or on by default
+                           * (verify_clean, lag, set_aside_keys) */
+    int line;             /* where gates.checks names it; 0: not named */
+    int64_t within_ms;    /* verify_clean */
+    int64_t max_ms;       /* lag, heartbeat_lag */
+    int64_t max_count;    /* set_aside_keys */
+    double max;           /* rates (0..1), ratios, sql and prometheus values */
+    int64_t window_ms;    /* the outcomes or shadow reads judged */
+    int64_t min_samples;  /* fewer in the window: inconclusive */
+    int64_t percentile;   /* latency_ratio: 50, 90, 95 or 99 */
+    int64_t side;         /* error_rate: SG_SIDE_SOURCE or SG_SIDE_TARGET */
+    double max_p99_ratio; /* shadow_mismatch_rate: target/source p99 of the
+                           * shadow reads, 0: not judged */
+    char *query;          /* sql (read-only SQL), prometheus (PromQL) */
+    char *url;            /* prometheus: the server's base URL */
+} sg_spec_check;
+
+/* A rollout step (cutover.reads): read percent, then a hold during which
+ * every check must pass before the next step. */
+typedef struct sg_spec_step {
+    int64_t pct;      /* 1..100, rising from step to step */
+    int64_t hold_ms;  /* at least gates.interval */
+    int line;
+} sg_spec_step;
+
+/* A segment (cutover.segments): keys whose evaluation context attribute is
+ * one of `values` read from one side whatever the percentage. */
+typedef struct sg_spec_segment {
+    char *name, *attribute;
+    size_t n_values;
+    char **values;
+    bool to_target;   /* reads: target (else source) */
+    int line;
+} sg_spec_segment;
+
+typedef enum sg_on_fail { SG_ON_FAIL_ROLLBACK, SG_ON_FAIL_PAUSE } sg_on_fail;
+
 typedef struct sg_spec {
     char *path;
     int version;
@@ -77,14 +132,26 @@ typedef struct sg_spec {
     int64_t lease_ttl_ms;         /* worker.lease_ttl */
     int64_t idle_timeout_ms;      /* worker.idle_timeout */
     int64_t heartbeat_ms;         /* worker.heartbeat: 0 = no heartbeat */
-    int64_t verify_max_age_ms;    /* gates.verify_max_age */
-    int64_t max_lag_ms;           /* gates.max_lag */
-    bool shadow_gate;             /* gates.shadow is given: cutover --reads
-                                   * needs the shadow reads to match */
-    int64_t shadow_window_ms;     /* gates.shadow.window */
-    int64_t shadow_min_reads;     /* gates.shadow.min_reads */
-    double shadow_max_mismatch_rate; /* gates.shadow.max_mismatch_rate */
-    double shadow_max_p99_ratio;  /* gates.shadow.max_p99_ratio, 0: none */
+    sg_spec_check checks[SG_CHECK_COUNT]; /* gates.checks, by kind; the
+                                   * older gates.verify_max_age, gates.max_lag
+                                   * and gates.shadow.* fill the same fields */
+    int64_t gate_interval_ms;     /* gates.interval */
+    int64_t failure_limit;        /* gates.failure_limit */
+    int64_t on_fail;              /* gates.on_fail: sg_on_fail */
+    bool cutover_auto;            /* cutover.auto: `segue run` advances */
+    size_t n_steps;
+    sg_spec_step *steps;          /* cutover.reads */
+    int steps_line;
+    size_t n_segments;
+    sg_spec_segment *segments;    /* cutover.segments */
+    bool writes_auto;             /* cutover.writes.auto */
+    int64_t max_fence_ms;         /* cutover.writes.max_fence */
+    int64_t bake_ms;              /* cutover.bake */
+    int64_t max_read_lag_ms;      /* cutover.max_read_lag, 0: none */
+    size_t n_hook_argv;
+    char **hook_argv;             /* on_rollback.command, or NULL */
+    char *webhook;                /* on_rollback.webhook, or NULL */
+    int on_rollback_line;
     int64_t verify_every_ms;      /* verify.every: 0 = no background passes */
     int64_t verify_max_rows_per_second; /* verify.max_rows_per_second, 0 = no cap */
     int64_t serve_refresh_ms;     /* serve.refresh */

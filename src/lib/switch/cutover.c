@@ -27,7 +27,7 @@
 #include "switch/cutover.h"
 #include "switch/fences.h"
 #include "state/control.h"
-#include "state/gate.h"
+#include "gate/gate.h"
 #include "state/phase.h"
 #include "base/testpoint.h"
 #include "move/tx.h"
