@@ -313,8 +313,9 @@ struct sg_driver {
      * from every row's text form that changes when a row does and not when
      * their order does (verify's in-engine chunk checksum). Two connections'
      * texts compare only when their drivers are the same. NULL where the
-     * engine has no fit hash function. */
-    void (*range_sum_sql)(sg_buf *b, const char *inner);
+     * engine has no fit hash function. May set up the session for such
+     * scans first (PostgreSQL: no parallel query). */
+    int (*range_sum_sql)(sg_conn *c, sg_buf *b, const char *inner, sg_err *err);
 
     /* Inside a transaction, before the control tables are created / after
      * the last is dropped: the container they live in (PostgreSQL: the
@@ -607,7 +608,7 @@ void sg_db_upsert_tail(const sg_conn *c, sg_buf *b, size_t n_keys,
  * compared (the same driver, with a range_sum_sql). */
 bool sg_db_range_sums_compare(const sg_conn *a, const sg_conn *b);
 /* The driver's range_sum_sql around inner; SG_ENOTSUP where it has none. */
-int sg_db_range_sum_sql(const sg_conn *c, sg_buf *b, const char *inner, sg_err *err);
+int sg_db_range_sum_sql(sg_conn *c, sg_buf *b, const char *inner, sg_err *err);
 bool sg_db_has_bulk(const sg_conn *c);
 int sg_db_bulk_begin(sg_conn *c, const char *table, size_t n, const char *const *cols,
                      sg_bulk **out, sg_err *err);

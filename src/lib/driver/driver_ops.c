@@ -204,13 +204,12 @@ bool sg_db_range_sums_compare(const sg_conn *a, const sg_conn *b)
     return a->drv == b->drv && a->drv->range_sum_sql;
 }
 
-int sg_db_range_sum_sql(const sg_conn *c, sg_buf *b, const char *inner, sg_err *err)
+int sg_db_range_sum_sql(sg_conn *c, sg_buf *b, const char *inner, sg_err *err)
 {
     if (!c->drv->range_sum_sql)
         return sg_err_set(err, SG_ENOTSUP, "%s: %s cannot sum rows in-engine", c->endpoint,
                           c->drv->name);
-    c->drv->range_sum_sql(b, inner);
-    return 0;
+    return c->drv->range_sum_sql(c, b, inner, err);
 }
 
 bool sg_db_has_bulk(const sg_conn *c)

@@ -228,13 +228,8 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
-/* No parallel query: segue reads both sides at once and paces itself, and
- * parallel workers come from the pool the application's queries share
- * (max_worker_processes); verify's range sums ran 2.2x slower with them on
- * a 2-core server (bench/pg.sh verify_speed). */
 static const char *const session_setup =
     "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
-    "SET max_parallel_workers_per_gather = 0; "
     "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; "
     "SET extra_float_digits = 3; SET application_name = 'segue'; "
     "SET lock_timeout = '" PG_SESSION_LOCK_TIMEOUT "'; "
@@ -243,6 +238,7 @@ static const char *const session_setup =
 /* Settings every session of segue's starts with. */
 static int session_begin(sg_conn *c, sg_err *err)
 {
+    ((pg_conn *)c)->serial_scans = false; /* a new session (a reconnect too) */
     int rc = sg_pg_exec(c, session_setup, err);
     if (!rc && ((pg_conn *)c)->read_only)
         rc = sg_pg_exec(c, "SET default_transaction_read_only = on", err);
@@ -759,10 +755,24 @@ static void pg_upsert_tail(sg_buf *b, size_t n_keys, const char *const *keys,
  * hash of 64 bits more cost 60 % more time. The row text is deterministic:
  * every session runs with the same settings (UTC, ISO). hashtextextended
  * is PostgreSQL 11's. */
-static void pg_range_sum_sql(sg_buf *b, const char *inner)
+static int pg_range_sum_sql(sg_conn *c, sg_buf *b, const char *inner, sg_err *err)
 {
+    pg_conn *pc = (pg_conn *)c;
+    /* No parallel query on a session that sums ranges: verify reads both
+     * sides at once and paces itself, parallel workers come from the pool
+     * the application's queries share (max_worker_processes), and the sums
+     * ran 2.2x slower with them on a 2-core server (bench/pg.sh
+     * verify_speed). Only here: the backfill's chunk reads were ~6 % slower
+     * without (an A/B of 6 runs each). */
+    if (!pc->serial_scans) {
+        int rc = sg_pg_exec(c, "SET max_parallel_workers_per_gather = 0", err);
+        if (rc)
+            return rc;
+        pc->serial_scans = true;
+    }
     sg_buf_printf(b, "SELECT count(*), coalesce(sum(hashtextextended(q::text, 0)), 0)::text "
                      "FROM (%s) q", inner);
+    return 0;
 }
 
 static int64_t pg_yield_ms(int64_t held_ms)

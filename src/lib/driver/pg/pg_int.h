@@ -21,6 +21,8 @@ typedef struct pg_conn {
     int64_t idle_ms;      /* idle_in_transaction_session_timeout; 0: default */
     int64_t lock_wait_ms;     /* budget of sg_pg_exec_locking; 0: PG_LOCK_WAIT_MS */
     bool read_only;           /* every transaction READ ONLY (SG_DB_READ_ONLY) */
+    bool serial_scans;        /* no parallel query: set on the first range
+                               * sum (pg_range_sum_sql) */
 } pg_conn;
 
 /* Parameters a statement can take (the protocol's 16-bit count). */
