@@ -36,6 +36,9 @@ typedef struct sg_gate_check {
                           * routed to the target (judged from the first
                           * step on) */
     int line;            /* the spec line naming the check, 0: a default */
+    int64_t since_ms;    /* since when it has been in this state, as the
+                          * rollout's evaluations recorded it (ms since the
+                          * epoch); 0 when none recorded it so */
     char detail[200];    /* the measurement in words */
     char needs[120];     /* the threshold in words */
 } sg_gate_check;
@@ -48,6 +51,35 @@ typedef struct sg_gate_check {
  * its own; the prometheus check waits at most 5 s.
  * Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
 int sg_migration_gates(sg_gate_check **out, size_t *n, sg_migration *m);
+
+/* The rollout (cutover.reads with cutover.auto, driven by `segue run`):
+ * sg_migration_pause holds it where it is (no step advances, no automatic
+ * rollback) until sg_migration_resume; resume after a pause starts the
+ * current step's hold again, after an automatic rollback starts over from
+ * the first step. Each is an audit row with `reason` (may be NULL).
+ * Errors: SG_EINVAL, SG_ESTATE (no steps in the spec; not walking, or not
+ * paused or rolled back; changed by another process meanwhile: read it
+ * again), SG_EDB. */
+int sg_migration_pause(sg_migration *m, const char *reason);
+int sg_migration_resume(sg_migration *m, const char *reason);
+
+/* The rollout now. */
+typedef struct sg_rollout_info {
+    bool configured;       /* the spec has cutover.reads steps */
+    bool automatic;        /* cutover.auto */
+    char mode[16];         /* "walking", "paused", "rolled_back", "done" */
+    int step;              /* 1-based step the reads are at; 0: before the first */
+    int steps;             /* how many steps the spec has */
+    int64_t pct;           /* that step's percentage (0 before the first) */
+    int64_t hold_ms;       /* that step's hold */
+    int64_t step_at_ms;    /* when that step was taken (ms since the epoch) */
+    int64_t clean_since_ms; /* since when every check has passed, 0: not now */
+    int64_t last_eval_ms;  /* the last evaluation, 0: none yet */
+} sg_rollout_info;
+
+/* The rollout's state as the worker last saved it. Reads only.
+ * Errors: SG_EINVAL, SG_EDB. */
+int sg_migration_rollout(sg_rollout_info *out, sg_migration *m);
 
 /* "pass", "fail", "inconclusive". Pure. */
 const char *sg_gate_state_name(sg_gate_state s);

@@ -394,10 +394,11 @@ void sg_verify_report_free(sg_verify_report *r);
 
 /* ---- cutover, rollback, cleanup --------------------------------------- */
 
-/* Gates (cutover --reads and --writes): the last verify was clean and is no
- * older than gates.verify_max_age; a worker holds the lease; the oldest
- * pending change is younger than gates.max_lag. A refused step fails with
- * SG_ESTATE naming each refused gate, its value and its limit.
+/* Gates (cutover --reads and --writes): every check the spec turns on
+ * (<segue/gates.h>; at least a recent clean verify, a worker holding the
+ * lease, a small lag and no key set aside) passes. A failing or
+ * inconclusive check refuses the step with SG_ESTATE naming each, its value
+ * and its limit.
  *
  * sg_migration_force_gates: the next cutover step on this handle passes
  * refused gates; each is written to the audit log with its value and

@@ -108,5 +108,6 @@ int cli_http_start(struct http_server **out, const char *cmd, const char *listen
 CMD(plan); CMD(start); CMD(backfill); CMD(run); CMD(verify); CMD(cutover);
 CMD(rollback); CMD(cleanup); CMD(abort); CMD(status); CMD(route); CMD(demo);
 CMD(retry); CMD(log); CMD(shadow); CMD(serve); CMD(gates);
+CMD(pause); CMD(resume);
 
 #endif

@@ -1,8 +1,10 @@
 /* Commands that move the migration between phases: start, cutover,
- * rollback, cleanup, abort. */
+ * rollback, cleanup, abort; and pause, resume of its rollout. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <segue/gates.h>
 
 #include "cli.h"
 
@@ -114,6 +116,32 @@ CMD(cleanup)
                                 ? "capture removed, source tables dropped"
                                 : "capture and guards removed",
                       do_cleanup, json_object());
+}
+
+static int do_pause(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
+{
+    (void)c;
+    (void)j;
+    return sg_migration_pause(m, a->reason);
+}
+
+CMD(pause)
+{
+    return transition(c, a, "the rollout holds where it is until `segue resume`",
+                      do_pause, json_object());
+}
+
+static int do_resume(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
+{
+    (void)c;
+    (void)j;
+    return sg_migration_resume(m, a->reason);
+}
+
+CMD(resume)
+{
+    return transition(c, a, "the rollout walks on as the gates allow", do_resume,
+                      json_object());
 }
 
 /* --reads PCT as a percentage, or -1 when it is not one. */

@@ -135,6 +135,10 @@ static const cli_cmd commands[] = {
     { "gates", "SPEC", "every gate check now: value, threshold, pass, fail or "
       "inconclusive; exit 4 when one would hold a step back", o_plain, cmd_gates,
       true, CLI_READ_ONLY },
+    { "pause", "SPEC", "hold the rollout where it is: no step, no automatic "
+      "rollback, until resume", o_plain, cmd_pause, true, CLI_EXISTING },
+    { "resume", "SPEC", "let the rollout walk on (after a rollback: from the first "
+      "step)", o_plain, cmd_resume, true, CLI_EXISTING },
     { "log", "SPEC", "the audit trail: who did what, when, and why",
       o_log, cmd_log, true, CLI_READ_ONLY },
     { "shadow", "SPEC", "run the application's reads on both sides and compare "

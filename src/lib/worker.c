@@ -11,6 +11,7 @@
 #include "switch/cutover.h"
 #include "check/drift.h"
 #include "check/reconcile.h"
+#include "rollout/driver.h"
 #include "state/lease.h"
 #include "base/testpoint.h"
 #include "move/tx.h"
@@ -397,6 +398,9 @@ static int loop(sg_migration *m, const loop_opts *o)
         note_drift(m);
     if (!rc)
         rc = take_lease(m, o);
+    sg_rollout *rollout = NULL;
+    if (!rc && o->mode == UNTIL_STOPPED)
+        sg_rollout_start(&rollout, m);
     memset(&bf, 0, sizeof bf);
     while (!rc && !finished) {
         bool busy = false;
@@ -441,6 +445,7 @@ static int loop(sg_migration *m, const loop_opts *o)
         sg_tx_rollback_pair(m->tgt, m->src);
         report_error(m, &rep);
     }
+    sg_rollout_stop(rollout);
     sg_backfill_free(&bf);
     sg_lease_release(m);
     return rc;

@@ -72,13 +72,10 @@ static int evaluate(sg_migration *m, size_t i, bool traffic, sg_gate_check *g)
     return rc;
 }
 
-int sg_migration_gates(sg_gate_check **out, size_t *n, sg_migration *m)
+int sg_gates_evaluate(sg_migration *m, sg_gate_check **out, size_t *n)
 {
     bool traffic = false;
     size_t k = 0;
-    if (!m || !out || !n)
-        return m ? sg_err_set(&m->err, SG_EINVAL, "sg_migration_gates: NULL out")
-                 : SG_EINVAL;
     *out = NULL;
     *n = 0;
     sg_gate_check *all = calloc(N_CHECKS, sizeof *all);

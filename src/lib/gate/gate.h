@@ -43,6 +43,10 @@ int sg_gate_latency_ratio(sg_migration *m, const sg_spec_check *c, sg_gate_check
 int sg_gate_sql(sg_migration *m, const sg_spec_check *c, sg_gate_check *g);
 int sg_gate_prometheus(sg_migration *m, const sg_spec_check *c, sg_gate_check *g);
 
+/* Every check the spec turns on, evaluated now (sg_migration_gates without
+ * the recorded since_ms). *out (free()) holds *n. Errors: SG_EDB, SG_ENOMEM. */
+int sg_gates_evaluate(sg_migration *m, sg_gate_check **out, size_t *n);
+
 /* "1h", "90s", "1.5s", "250ms" */
 void sg_gate_fmt_ms(char *out, size_t n, int64_t ms);
 

@@ -2,8 +2,10 @@
  * steps and segments of `cutover`, the checks of `gates`, and the
  * `on_rollback` hooks; then the rules between them (docs/spec.md
  * "Rollout"). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "spec/parse.h"
 
@@ -401,4 +403,43 @@ void sg_spec_rollout_free(sg_spec *s)
     free(s->segments);
     free_strings(s->hook_argv, s->n_hook_argv);
     free(s->webhook);
+}
+
+static void hash_bytes(XXH3_state_t *st, const void *p, size_t n)
+{
+    XXH3_64bits_update(st, p, n);
+}
+
+static void hash_text(XXH3_state_t *st, const char *s)
+{
+    hash_bytes(st, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+void sg_spec_gates_hash(const sg_spec *s, char out[17])
+{
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) {
+        snprintf(out, 17, "%016d", 0);
+        return;
+    }
+    XXH3_64bits_reset(st);
+    int64_t head[] = { s->gate_interval_ms, s->failure_limit, s->on_fail,
+                       s->cutover_auto, (int64_t)s->n_steps };
+    hash_bytes(st, head, sizeof head);
+    for (size_t i = 0; i < s->n_steps; i++) {
+        int64_t step[] = { s->steps[i].pct, s->steps[i].hold_ms };
+        hash_bytes(st, step, sizeof step);
+    }
+    for (int k = 0; k < SG_CHECK_COUNT; k++) {
+        const sg_spec_check *c = &s->checks[k];
+        int64_t ints[] = { c->on, c->within_ms, c->max_ms, c->max_count, c->window_ms,
+                           c->min_samples, c->percentile, c->side };
+        double reals[] = { c->max, c->max_p99_ratio };
+        hash_bytes(st, ints, sizeof ints);
+        hash_bytes(st, reals, sizeof reals);
+        hash_text(st, c->query);
+        hash_text(st, c->url);
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)XXH3_64bits_digest(st));
+    XXH3_freeState(st);
 }

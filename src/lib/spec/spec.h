@@ -172,6 +172,10 @@ int sg_parse_duration_ms(const char *s, int64_t *ms);
 /* Parses a non-negative integer with range check. Returns 0 or -1. */
 int sg_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* A hex digest of the gate configuration (checks, steps, interval, limit,
+ * on_fail): 16 chars + NUL, carried by every rollout audit row. */
+void sg_spec_gates_hash(const sg_spec *s, char out[17]);
+
 /* A hex digest of what defines the mappings (tables, keys, columns, filters,
  * reverse expressions), not the tunable settings: 32 chars + NUL. */
 void sg_spec_hash(const sg_spec *s, char out[33]);

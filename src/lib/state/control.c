@@ -126,11 +126,12 @@ static const char *const tables[] = { "tables", "worker_state", "columns", "set_
     "checkpoints", "routing", "migrations", "meta" };
 /* Tables made on first use by the modules that write them (shadow results,
  * application outcomes, consistency records, heartbeat arrivals, write
- * fences), each with a `migration` column: a purge deletes the migration's
- * rows where the table exists, and the last purge drops them all. */
+ * fences, the rollout's state and evaluations), each with a `migration`
+ * column: a purge deletes the migration's rows where the table exists, and
+ * the last purge drops them all. */
 static const char *const later_tables[] = { "shadow_stats", "shadow_latency",
     "shadow_examples", "app_outcomes", "app_latency", "verify_mappings", "verify_keys",
-    "heartbeat", "fences" };
+    "heartbeat", "fences", "rollout", "gate_checks", "gate_evals" };
 
 int sg_control_install(sg_migration *m)
 {

@@ -1,0 +1,139 @@
+/* The rollout's thread in `segue run` (rollout.h): every gates.interval it
+ * evaluates the gates through a handle of its own, records the evaluation
+ * and does what sg_rollout_decide says, while its worker holds the lease. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "gate/gate.h"
+#include "rollout/driver.h"
+#include "rollout/store.h"
+#include "side.h"
+#include "state/control.h"
+
+struct sg_rollout {
+    sg_side side;
+    int64_t interval_ms;
+};
+
+/* Whether the phase is one the read steps walk in. */
+static bool walking_phase(sg_phase p)
+{
+    return p == SG_PHASE_VERIFIED || p == SG_PHASE_SHADOWING ||
+           p == SG_PHASE_READS_SHIFTING;
+}
+
+/* Carries out d on m. The audit action for the state saved after it, or
+ * NULL when it failed (said, the state kept as it was). */
+static const char *act(sg_side *r, sg_migration *m, const sg_rollout_decision *d,
+                       sg_rollout_state *st)
+{
+    const sg_spec *s = m->spec;
+    switch (d->act) {
+    case SG_ROLLOUT_ADVANCE:
+        if (sg_cutover_reads(m, (double)s->steps[d->to_step].pct, d->why)) {
+            sg_side_say(r, SG_LOG_WARN, "step %d (%lld %%) not taken: %s", d->to_step + 1,
+                (long long)s->steps[d->to_step].pct, sg_migration_errmsg(m));
+            return NULL;
+        }
+        sg_rollout_entered(st, d->to_step, sg_now_ms());
+        return "rollout_advance";
+    case SG_ROLLOUT_ROLLBACK:
+        if (sg_migration_rollback(m, d->why)) {
+            sg_side_say(r, SG_LOG_WARN, "the automatic rollback failed (tried again "
+                "at the next evaluation): %s", sg_migration_errmsg(m));
+            return NULL;
+        }
+        st->mode = SG_ROLLOUT_ROLLED_BACK;
+        st->step = -1; /* reads are back at 0 %, before the first step */
+        return "rollout_rollback";
+    case SG_ROLLOUT_PAUSE:
+        st->mode = SG_ROLLOUT_PAUSED;
+        return "rollout_pause";
+    case SG_ROLLOUT_FINISH:
+        st->mode = SG_ROLLOUT_DONE;
+        return "rollout_done";
+    case SG_ROLLOUT_HOLD:
+        return "rollout_hold";
+    case SG_ROLLOUT_NONE:
+        break;
+    }
+    return NULL;
+}
+
+/* One evaluation and what follows from it. Fails only when the control
+ * tables cannot be read or written (the handle is then opened again). */
+static int round_once(sg_side *r, sg_migration *m)
+{
+    sg_phase ph;
+    sg_routing rt;
+    sg_rollout_state st;
+    sg_rollout_decision d;
+    sg_gate_check *v = NULL;
+    size_t n = 0;
+    bool found = false;
+    char hash[17], detail[800];
+    int rc = sg_control_phase(m, &ph);
+    if (rc || !walking_phase(ph))
+        return rc;
+    if ((rc = sg_routing_load(m->tgt, m->spec->name, &rt, &found, &m->err)) != 0 ||
+        (rc = sg_rollout_load(m, &st, &found)) != 0 ||
+        (rc = sg_gates_evaluate(m, &v, &n)) != 0)
+        goto done;
+    sg_rollout_decide(&st, m->spec, v, n, sg_now_ms(), rt.read_pct, &d);
+    int eval_step = st.step;
+    const char *action = act(r, m, &d, &st);
+    sg_spec_gates_hash(m->spec, hash);
+    snprintf(detail, sizeof detail, "%s (gates %s)", d.why, hash);
+    if (action)
+        sg_side_say(r, SG_LOG_INFO, "%s", detail);
+    sg_rollout_record rec = { v, n, eval_step, action, detail, NULL };
+    rc = sg_rollout_save(m, &st, hash, &rec);
+    if (rc == SG_ESTATE) { /* paused or resumed meanwhile: read it again */
+        sg_side_say(r, SG_LOG_INFO, "%s", sg_migration_errmsg(m));
+        rc = 0;
+    }
+done:
+    free(v);
+    return rc;
+}
+
+/* One evaluation every gates.interval, counted from its start. */
+static int64_t evaluation(sg_side *side, void *ud, sg_migration *m, bool *broken)
+{
+    sg_rollout *r = ud;
+    int64_t started = sg_mono_ms();
+    if (round_once(side, m)) {
+        sg_side_say(side, SG_LOG_WARN, "the evaluation failed: %s", sg_migration_errmsg(m));
+        *broken = true;
+    }
+    int64_t spent = sg_mono_ms() - started;
+    return r->interval_ms > spent ? r->interval_ms - spent : 0;
+}
+
+void sg_rollout_start(sg_rollout **out, sg_migration *m)
+{
+    *out = NULL;
+    if (!m->spec->n_steps || !m->spec->path)
+        return;
+    sg_rollout *r = calloc(1, sizeof *r);
+    if (!r) {
+        sg_log(m, SG_LOG_WARN, "rollout: out of memory");
+        return;
+    }
+    r->interval_ms = m->spec->gate_interval_ms;
+    r->side = (sg_side){ .what = "rollout", .round = evaluation, .ud = r };
+    if (sg_side_start(&r->side, m))
+        *out = r;
+    else
+        free(r);
+}
+
+void sg_rollout_stop(sg_rollout *r)
+{
+    if (!r)
+        return;
+    sg_side_stop(&r->side);
+    free(r);
+}

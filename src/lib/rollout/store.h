@@ -1,0 +1,29 @@
+/* The rollout's state in the control tables (rollout.h), made on first
+ * use and removed with the migration's other rows by purge. */
+#ifndef SEGUE_ROLLOUT_STORE_H
+#define SEGUE_ROLLOUT_STORE_H
+
+#include "rollout/rollout.h"
+
+/* Makes the tables when missing. Errors: SG_EDB. */
+int sg_rollout_install(sg_migration *m);
+/* The saved state, or the initial one (*found false) when none is saved.
+ * Reads only. Errors: SG_EDB. */
+int sg_rollout_load(sg_migration *m, sg_rollout_state *st, bool *found);
+/* What sg_rollout_save writes beside the state. */
+typedef struct sg_rollout_record {
+    const sg_gate_check *v;  /* an evaluation, or NULL */
+    size_t n;
+    int step;                /* the step it was made at (before acting on it) */
+    const char *action;      /* an audit row (action, detail, reason), or NULL */
+    const char *detail, *reason;
+} sg_rollout_record;
+
+/* In one transaction of its own on the control database: the state, each
+ * check's record, the evaluation (at st->last_eval_ms) and the audit row
+ * of r. `hash` names the gate configuration. SG_ESTATE when another
+ * process saved the state since it was read. Errors: SG_EDB, SG_ESTATE. */
+int sg_rollout_save(sg_migration *m, const sg_rollout_state *st, const char *hash,
+                    const sg_rollout_record *r);
+
+#endif

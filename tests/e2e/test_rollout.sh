@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# The rollout that runs itself, on SQLite files under a live writer and an
+# application reporting outcomes: `segue run` walks cutover.reads step by
+# step as the gates allow, rolls back when a check fails failure_limit
+# evaluations in a row, holds while a check is inconclusive, resumes the
+# same step after kill -9, and pauses and resumes on command. Every wait is
+# for a state (a step, a mode, a count of evaluations), never for a time.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+TOOLS=${TOOLS:-$(dirname "$SEGUE")/tools}
+
+spec_rollout() { # dir hold min_samples
+cat > "$1/m.yaml" <<YAML
+version: 1
+name: ro
+source: sqlite:$1/src.db
+target: sqlite:$1/tgt.db
+mappings:
+  - from: Track
+    to: track_v2
+    create: true
+backfill:
+  chunk_time: 50ms
+worker:
+  lease_ttl: 2s
+cutover:
+  auto: true
+  reads:
+    - {pct: 1, hold: $2}
+    - {pct: 10, hold: $2}
+    - {pct: 50, hold: $2}
+    - {pct: 100, hold: $2}
+gates:
+  interval: 200ms
+  failure_limit: 3
+  checks:
+    error_rate: {side: target, max: 0.05, window: 1m, min_samples: $3}
+YAML
+}
+
+q() { sqlite3 -cmd '.timeout 30000' "$@"; }
+# a live writer until $1/stop; sets WRITER (keys >= 100). It writes where
+# the last write went, and on a refusal (the guard of the side writes left)
+# asks segue where writes go now and writes there
+live_writer() { # dir spec
+  rm -f "$1/stop"
+  (side=source
+   while [ ! -e "$1/stop" ]; do
+     k=$((RANDOM % 2900 + 100))
+     write_at "$1" $side $k 2>/dev/null && continue
+     side=$($SEGUE route "$2" 1 --json | jq -r .write)
+     write_at "$1" $side $k || exit 1
+   done) &
+  WRITER=$!
+}
+write_at() { # dir side key
+  if [ "$2" = source ]; then
+    q "$1/src.db" "UPDATE Track SET Milliseconds = Milliseconds + 1 WHERE TrackId = $3"
+  else
+    q "$1/tgt.db" "UPDATE track_v2 SET Milliseconds = Milliseconds + 1 WHERE TrackId = $3"
+  fi
+}
+# the application: good outcomes on both sides until $1/stop (or, once
+# $1/bad exists, failures on the target); sets REPORTER
+reporter() { # dir spec
+  (while [ ! -e "$1/stop" ]; do
+     "$TOOLS/report_outcomes" "$2" source get_track 1 1 10 || exit 1
+     if [ -e "$1/bad" ]; then "$TOOLS/report_outcomes" "$2" target get_track 0 3 10 || exit 1
+     else "$TOOLS/report_outcomes" "$2" target get_track 1 2 10 || exit 1; fi
+   done) &
+  REPORTER=$!
+}
+rollout() { $SEGUE gates "$1" --json | jq -r ".rollout.$2"; }
+mode_is() { [ "$(rollout "$1" mode)" = "$2" ]; }
+step_is() { [ "$(rollout "$1" step)" = "$2" ]; }
+phase_is() { [ "$($SEGUE status "$1" --json | jq -r .phase)" = "$2" ]; }
+evals_at() { # db step: evaluations of error_rate recorded at that step (0-based)
+  q "$1" "SELECT count(*) FROM _segue_gate_evals WHERE name = 'error_rate' AND step = $2"
+}
+more_evals() { [ "$(evals_at "$1" "$2")" -ge "$3" ]; }
+
+# start, backfill, verify (and pause first, when asked); the writer, the
+# reporter and a worker running
+rollout_ready() { # dir hold min_samples [pause-first]
+  D=$1; fresh_chinook "$D/src.db"; spec_rollout "$1" "$2" "$3"
+  started_caught_up "$D/m.yaml"
+  live_writer "$D" "$D/m.yaml"
+  check "verify" quiet $SEGUE verify "$D/m.yaml"
+  [ -z "${4:-}" ] || check "pause" quiet $SEGUE pause "$D/m.yaml" --reason "a look first"
+  reporter "$D" "$D/m.yaml"
+  $SEGUE run "$D/m.yaml" > "$D/run.log" 2>&1 &
+  WORKER=$!
+}
+stop_all() {
+  touch "$D/stop"
+  wait $WRITER || fail "the live writer failed"
+  wait $REPORTER || fail "the reporter failed"
+  kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null
+}
+same_tracks() { # when
+  local n; n=$(q "$D/src.db" "ATTACH '$D/tgt.db' AS t; SELECT
+    (SELECT count(*) FROM (SELECT * FROM Track EXCEPT SELECT * FROM t.track_v2)) +
+    (SELECT count(*) FROM (SELECT * FROM t.track_v2 EXCEPT SELECT * FROM Track))")
+  [ "$n" = 0 ] || fail "$n rows differ $1"
+}
+quiet() { "$@" > /dev/null 2>&1; }
+
+# a clean migration walks 1, 10, 50, 100 % by itself; the writes move on
+# command, then cleanup; every advance is in the audit with the values that
+# moved it and the gate configuration's hash; source and target agree
+test_a_clean_rollout_walks_every_step() {
+  rollout_ready "$(scratch)" 1s 20
+  wait_for "the rollout is done" 120 mode_is "$D/m.yaml" done || { stop_all; return; }
+  [ "$($SEGUE status "$D/m.yaml" --json | jq -r .read_pct)" = 100 ] || fail "reads not at 100 %"
+  local steps; steps=$(q "$D/tgt.db" "SELECT detail FROM _segue_audit WHERE action =
+    'cutover_reads' ORDER BY id" | tr '\n' ';')
+  [ "$steps" = "reads to target 0% -> 1%;reads to target 1% -> 10%;reads to target 10% -> 50%;reads to target 50% -> 100%;" ] ||
+    fail "read steps: $steps"
+  [ "$(q "$D/tgt.db" "SELECT count(*) FROM _segue_audit WHERE action = 'rollout_advance'
+    AND detail LIKE 'every check passed for the whole hold of step _ (%error_rate 0/0.05 (pass)%(gates ________________)'")" = 3 ] ||
+    fail "advances with their values: $($SEGUE log "$D/m.yaml" | grep rollout_)"
+  [ "$(q "$D/tgt.db" "SELECT count(*) FROM _segue_audit WHERE action = 'rollout_done'")" = 1 ] ||
+    fail "no rollout_done"
+  check "writes" quiet $SEGUE cutover "$D/m.yaml" --writes
+  stop_all
+  check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
+  same_tracks "after the rollout"
+  check "cleanup" quiet $SEGUE cleanup "$D/m.yaml"
+}
+
+# the target's error rate goes bad at 10 %: the third failing evaluation in
+# a row rolls the reads back to the source, and the rollout says why
+test_a_failing_gate_rolls_back() {
+  rollout_ready "$(scratch)" 2s 20
+  wait_for "step 2 (10 %)" 120 step_is "$D/m.yaml" 2 || { stop_all; return; }
+  touch "$D/bad"
+  wait_for "the rollout rolled back" 60 mode_is "$D/m.yaml" rolled_back || { stop_all; return; }
+  phase_is "$D/m.yaml" verified || fail "phase after the rollback: $($SEGUE status "$D/m.yaml" --json | jq -r .phase)"
+  [ "$($SEGUE status "$D/m.yaml" --json | jq -r .read_pct)" = 0 ] || fail "reads not back at 0 %"
+  $SEGUE log "$D/m.yaml" | grep rollout_rollback | grep -q "error_rate failed 3 evaluations in a row at step 2 (10 %)" ||
+    fail "rollback: $($SEGUE log "$D/m.yaml" | grep rollout_ | tail -2)"
+  # the rollback came on the third failing evaluation at that step, not later
+  local fails; fails=$(q "$D/tgt.db" "SELECT count(*) FROM _segue_gate_evals WHERE
+    name = 'error_rate' AND step = 1 AND state = 1")
+  [ "$fails" = 3 ] || fail "$fails failing evaluations at step 2 before the rollback"
+  local steps; steps=$(evals_at "$D/tgt.db" 2)
+  [ "$steps" = 0 ] || fail "evaluations at step 3 after a rollback at step 2"
+  stop_all
+  check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
+  same_tracks "after the rollback"
+}
+
+# too few outcomes: the error-rate check is inconclusive and the rollout
+# holds at its first step however long it waits
+test_too_little_traffic_holds_the_first_step() {
+  rollout_ready "$(scratch)" 1s 100000
+  wait_for "step 1" 120 step_is "$D/m.yaml" 1 || { stop_all; return; }
+  wait_for "20 evaluations at step 1" 120 more_evals "$D/tgt.db" 0 20 || { stop_all; return; }
+  step_is "$D/m.yaml" 1 || fail "advanced with an inconclusive check: step $(rollout "$D/m.yaml" step)"
+  [ "$($SEGUE gates "$D/m.yaml" --json | jq -r '.checks[] | select(.name == "error_rate") | .state')" = inconclusive ] ||
+    fail "error_rate: $($SEGUE gates "$D/m.yaml" | grep error_rate)"
+  stop_all
+}
+
+# kill -9 of the worker during a hold: the next worker resumes the same
+# step with the same hold clock, and no key changes side
+test_kill_9_during_a_hold_resumes_the_same_step() {
+  rollout_ready "$(scratch)" 1h 20
+  wait_for "step 1" 120 step_is "$D/m.yaml" 1 || { stop_all; return; }
+  local at before; at=$(rollout "$D/m.yaml" step_at_ms)
+  seq 1 2000 | $SEGUE route "$D/m.yaml" --keys - > "$D/before"
+  kill -9 $WORKER; wait $WORKER 2>/dev/null
+  before=$(evals_at "$D/tgt.db" 0)
+  $SEGUE run "$D/m.yaml" --wait > "$D/run2.log" 2>&1 &
+  WORKER=$!
+  wait_for "the new worker evaluates" 120 more_evals "$D/tgt.db" 0 $((before + 5)) || { stop_all; return; }
+  step_is "$D/m.yaml" 1 || fail "step after the restart: $(rollout "$D/m.yaml" step)"
+  [ "$(rollout "$D/m.yaml" step_at_ms)" = "$at" ] || fail "the hold clock started again"
+  seq 1 2000 | $SEGUE route "$D/m.yaml" --keys - > "$D/after"
+  cmp -s "$D/before" "$D/after" || fail "keys changed side: $(diff "$D/before" "$D/after" | head -3)"
+  grep -c target "$D/after" | grep -qv '^0$' || fail "no key reads from the target at 1 %"
+  stop_all
+}
+
+# pause (here before the first step) holds the rollout however long its
+# gates pass; a second pause is refused; resume lets it walk on
+test_pause_and_resume() {
+  rollout_ready "$(scratch)" 1s 20 pause-first
+  local before; before=$(evals_at "$D/tgt.db" -1)
+  wait_for "10 evaluations while paused" 120 more_evals "$D/tgt.db" -1 $((before + 10)) || { stop_all; return; }
+  step_is "$D/m.yaml" 0 || fail "moved while paused: step $(rollout "$D/m.yaml" step)"
+  mode_is "$D/m.yaml" paused || fail "mode $(rollout "$D/m.yaml" mode)"
+  [ "$($SEGUE status "$D/m.yaml" --json | jq -r .read_pct)" = 0 ] || fail "reads moved while paused"
+  $SEGUE pause "$D/m.yaml" >/dev/null 2>&1; [ $? = 4 ] || fail "a second pause was not refused with 4"
+  check "resume" quiet $SEGUE resume "$D/m.yaml"
+  wait_for "step 2" 120 step_is "$D/m.yaml" 2 || { stop_all; return; }
+  $SEGUE log "$D/m.yaml" | grep -q "rollout_pause .*paused before the first step.*a look first" ||
+    fail "audit: $($SEGUE log "$D/m.yaml" | grep rollout_)"
+  stop_all
+}
+
+run_tests
