@@ -43,6 +43,7 @@ static void *side_main(void *arg)
                         sg_migration_errmsg(m));
             broken = true;
         } else if (m) {
+            sg_migration_set_log(m, s->log, s->log_ud);
             next = s->round(s, s->ud, m, &broken);
         }
         if (broken) {

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 TOOLS=${TOOLS:-$(dirname "$SEGUE")/tools}
 
-spec_rollout() { # dir hold min_samples
+spec_rollout() { # dir hold min_samples [on_rollback yaml]
 cat > "$1/m.yaml" <<YAML
 version: 1
 name: ro
@@ -36,6 +36,7 @@ gates:
   failure_limit: 3
   checks:
     error_rate: {side: target, max: 0.05, window: 1m, min_samples: $3}
+${4:-}
 YAML
 }
 
@@ -82,8 +83,8 @@ more_evals() { [ "$(evals_at "$1" "$2")" -ge "$3" ]; }
 
 # start, backfill, verify (and pause first, when asked); the writer, the
 # reporter and a worker running
-rollout_ready() { # dir hold min_samples [pause-first]
-  D=$1; fresh_chinook "$D/src.db"; spec_rollout "$1" "$2" "$3"
+rollout_ready() { # dir hold min_samples [pause-first] [on_rollback yaml]
+  D=$1; fresh_chinook "$D/src.db"; spec_rollout "$1" "$2" "$3" "${5:-}"
   started_caught_up "$D/m.yaml"
   live_writer "$D" "$D/m.yaml"
   check "verify" quiet $SEGUE verify "$D/m.yaml"
@@ -129,13 +130,35 @@ test_a_clean_rollout_walks_every_step() {
   check "cleanup" quiet $SEGUE cleanup "$D/m.yaml"
 }
 
+# a webhook receiver on a free port (tests/e2e/rollout/receiver.js);
+# sets RECEIVER and HOOK_URL
+receiver() { # dir [hang]
+  node tests/e2e/rollout/receiver.js "$1/port" "$1/bodies" ${2:-} &
+  RECEIVER=$!
+  wait_for "the receiver listens" 30 test -s "$1/port" || return 1
+  HOOK_URL="http://127.0.0.1:$(cat "$1/port")/api/v2/alerts"
+}
+# a command hook: writes its arguments and segue's facts to $1/paged
+pager() { # dir
+  printf '#!/bin/sh\necho "args=$*" > "%s/paged.tmp"\nenv | grep ^SEGUE_ >> "%s/paged.tmp"\nmv "%s/paged.tmp" "%s/paged"\n' \
+    "$1" "$1" "$1" "$1" > "$1/pager.sh"
+  chmod +x "$1/pager.sh"
+}
+hooks_yaml() { # dir url
+  printf 'on_rollback:\n  command: ["%s/pager.sh", "--migration", "{name}"]\n  webhook: "%s"\n' "$1" "$2"
+}
+
 # the target's error rate goes bad at 10 %: the third failing evaluation in
-# a row rolls the reads back to the source, and the rollout says why
-test_a_failing_gate_rolls_back() {
-  rollout_ready "$(scratch)" 2s 20
-  wait_for "step 2 (10 %)" 120 step_is "$D/m.yaml" 2 || { stop_all; return; }
+# a row rolls the reads back to the source, says why, and pages through
+# both hooks: the command with the migration's facts, the webhook with an
+# Alertmanager alert
+test_a_failing_gate_rolls_back_and_pages() {
+  local d; d=$(scratch); pager "$d"
+  receiver "$d" || { fail "the webhook receiver did not start"; return; }
+  rollout_ready "$d" 2s 20 "" "$(hooks_yaml "$d" "$HOOK_URL")"
+  wait_for "step 2 (10 %)" 120 step_is "$D/m.yaml" 2 || { stop_all; kill $RECEIVER; return; }
   touch "$D/bad"
-  wait_for "the rollout rolled back" 60 mode_is "$D/m.yaml" rolled_back || { stop_all; return; }
+  wait_for "the rollout rolled back" 60 mode_is "$D/m.yaml" rolled_back || { stop_all; kill $RECEIVER; return; }
   phase_is "$D/m.yaml" verified || fail "phase after the rollback: $($SEGUE status "$D/m.yaml" --json | jq -r .phase)"
   [ "$($SEGUE status "$D/m.yaml" --json | jq -r .read_pct)" = 0 ] || fail "reads not back at 0 %"
   $SEGUE log "$D/m.yaml" | grep rollout_rollback | grep -q "error_rate failed 3 evaluations in a row at step 2 (10 %)" ||
@@ -144,11 +167,35 @@ test_a_failing_gate_rolls_back() {
   local fails; fails=$(q "$D/tgt.db" "SELECT count(*) FROM _segue_gate_evals WHERE
     name = 'error_rate' AND step = 1 AND state = 1")
   [ "$fails" = 3 ] || fail "$fails failing evaluations at step 2 before the rollback"
-  local steps; steps=$(evals_at "$D/tgt.db" 2)
-  [ "$steps" = 0 ] || fail "evaluations at step 3 after a rollback at step 2"
+  wait_for "the command hook ran" 30 test -s "$D/paged" || true
+  grep -q "^args=--migration ro$" "$D/paged" 2>/dev/null || fail "command hook: $(cat "$D/paged" 2>&1)"
+  grep -q "^SEGUE_ACTION=rollback$" "$D/paged" 2>/dev/null && grep -q "^SEGUE_PCT=10$" "$D/paged" &&
+    grep -q "^SEGUE_REASON=error_rate failed 3" "$D/paged" || fail "the hook's environment: $(cat "$D/paged" 2>&1)"
+  wait_for "the webhook got the page" 30 test -s "$D/bodies" || true
+  [ "$(head -1 "$D/bodies" | jq -r '.[0].labels | "\(.alertname) \(.migration) \(.action)"')" = "SegueRollout ro rollback" ] ||
+    fail "webhook body: $(head -c 400 "$D/bodies")"
+  kill $RECEIVER; wait $RECEIVER 2>/dev/null
   stop_all
   check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
   same_tracks "after the rollback"
+}
+
+# a webhook that never answers, and a command that is not there: the
+# rollback does not wait for them; the webhook is tried again
+test_a_hook_that_hangs_does_not_hold_the_rollback() {
+  local d; d=$(scratch)
+  receiver "$d" hang || { fail "the webhook receiver did not start"; return; }
+  rollout_ready "$d" 2s 20 "" "$(printf 'on_rollback:\n  command: ["%s/no-such-pager"]\n  webhook: "%s"\n' "$d" "$HOOK_URL")"
+  wait_for "step 1" 120 step_is "$D/m.yaml" 1 || { stop_all; kill $RECEIVER; return; }
+  touch "$D/bad"
+  wait_for "the rollout rolled back" 60 mode_is "$D/m.yaml" rolled_back || { stop_all; kill $RECEIVER; return; }
+  local at; at=$(q "$D/tgt.db" "SELECT count(*) FROM _segue_gate_evals WHERE name = 'error_rate' AND step = 0 AND state = 1")
+  [ "$at" = 3 ] || fail "$at failing evaluations before the rollback"
+  wait_for "a second try of the webhook" 60 grep -q "try 2 of 3" "$D/run.log" ||
+    fail "webhook retries: $(grep on_rollback "$D/run.log")"
+  grep -q "on_rollback: cannot run $d/no-such-pager" "$D/run.log" || fail "no word of the missing command: $(grep on_rollback "$D/run.log")"
+  kill $RECEIVER; wait $RECEIVER 2>/dev/null
+  stop_all
 }
 
 # too few outcomes: the error-rate check is inconclusive and the rollout

@@ -122,6 +122,7 @@ void sg_rollout_decide(sg_rollout_state *st, const sg_spec *s, const sg_gate_che
                 k, v, n, "%s failed %lld evaluations in a row at step %d (%lld %%): %s; "
                 "needs %s", v[over].name, (long long)s->failure_limit, k + 1,
                 (long long)s->steps[k].pct, v[over].detail, v[over].needs);
+        d->page = true;
         return;
     }
     if (held >= 0) {

@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "gate/gate.h"
 #include "rollout/driver.h"
+#include "rollout/hooks.h"
 #include "rollout/store.h"
 #include "side.h"
 #include "state/control.h"
@@ -84,6 +85,12 @@ static int round_once(sg_side *r, sg_migration *m)
     sg_rollout_decide(&st, m->spec, v, n, sg_now_ms(), rt.read_pct, &d);
     int eval_step = st.step;
     const char *action = act(r, m, &d, &st);
+    if (action && d.page) {
+        sg_rollout_page pg = { m->spec->name, d.act == SG_ROLLOUT_ROLLBACK ? "rollback"
+                               : "pause", d.why, eval_step + 1,
+                               m->spec->steps[eval_step].pct, v, n };
+        sg_rollout_page_send(m, &pg);
+    }
     sg_spec_gates_hash(m->spec, hash);
     snprintf(detail, sizeof detail, "%s (gates %s)", d.why, hash);
     if (action)

@@ -56,6 +56,7 @@ typedef enum sg_rollout_act {
 
 typedef struct sg_rollout_decision {
     sg_rollout_act act;
+    bool page;            /* gates.on_fail acted: on_rollback pages */
     int to_step;
     char why[600];        /* the values that decided it, for the audit */
 } sg_rollout_decision;
