@@ -81,6 +81,43 @@ typedef struct sg_rollout_info {
  * Errors: SG_EINVAL, SG_EDB. */
 int sg_migration_rollout(sg_rollout_info *out, sg_migration *m);
 
+/* The rollout as the spec plans it (`segue cutover --plan`). */
+typedef struct sg_rollout_plan_step {
+    int64_t pct;
+    int64_t hold_ms;
+    int64_t at_least_ms;  /* the soonest it can end after the first step was
+                           * taken: every hold rounded up to whole intervals */
+} sg_rollout_plan_step;
+
+typedef struct sg_rollout_plan_check {
+    char name[32];
+    char params[256];     /* as the spec writes them: "max: 500ms, ..." */
+    bool every_step;      /* judged whether the spec names it or not */
+    bool reads_only;      /* holds read steps only */
+} sg_rollout_plan_check;
+
+typedef struct sg_rollout_plan {
+    bool automatic;              /* cutover.auto */
+    size_t n_steps;
+    sg_rollout_plan_step *steps;
+    int64_t interval_ms, failure_limit;
+    char on_fail[16];            /* "rollback" or "pause" */
+    size_t n_checks;
+    sg_rollout_plan_check *checks;
+    bool writes_auto;
+    int64_t max_fence_ms, bake_ms, max_read_lag_ms;
+    char *command;               /* on_rollback.command joined by spaces, or NULL */
+    char *webhook;               /* or NULL */
+    int64_t least_ms;            /* the least time from the first step to the end
+                                  * of the bake (writes moved at once) */
+    char gates_hash[17];         /* as the rollout's audit rows carry it */
+} sg_rollout_plan;
+
+/* The plan from the spec (reads nothing else). *out is the caller's
+ * (sg_rollout_plan_free). Errors: SG_EINVAL, SG_ENOMEM. */
+int sg_migration_rollout_plan(sg_rollout_plan **out, sg_migration *m);
+void sg_rollout_plan_free(sg_rollout_plan *p);
+
 /* "pass", "fail", "inconclusive". Pure. */
 const char *sg_gate_state_name(sg_gate_state s);
 

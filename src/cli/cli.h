@@ -109,5 +109,7 @@ CMD(plan); CMD(start); CMD(backfill); CMD(run); CMD(verify); CMD(cutover);
 CMD(rollback); CMD(cleanup); CMD(abort); CMD(status); CMD(route); CMD(demo);
 CMD(retry); CMD(log); CMD(shadow); CMD(serve); CMD(gates);
 CMD(pause); CMD(resume);
+/* segue cutover --plan (cmd_gates.c) */
+int cli_cutover_plan(const cli_args *a);
 
 #endif

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <segue/gates.h>
@@ -112,6 +113,107 @@ CMD(gates)
     if (!rc && !all_pass(v, n))
         code = EXIT_STATE;
     free(v);
+    sg_migration_close(m);
+    return code;
+}
+
+/* "1h", "1h30m", "2m5s", "1.5s", "250ms" */
+static void span(char *out, size_t n, int64_t ms)
+{
+    int64_t h = ms / 3600000, mi = ms % 3600000 / 60000, se = ms % 60000 / 1000;
+    if (ms < 60000) {
+        snprintf(out, n, ms % 1000 ? "%.4gs" : "%.0fs", (double)ms / 1000.0);
+        if (ms < 1000)
+            snprintf(out, n, "%lldms", (long long)ms);
+        return;
+    }
+    int w = snprintf(out, n, "%s", "");
+    if (h)
+        w += snprintf(out + w, n - (size_t)w, "%lldh", (long long)h);
+    if (mi)
+        w += snprintf(out + w, n - (size_t)w, "%lldm", (long long)mi);
+    if (se)
+        snprintf(out + w, n - (size_t)w, "%llds", (long long)se);
+}
+
+static void plan_text(const char *name, const sg_rollout_plan *p)
+{
+    char a[32], b[32];
+    span(a, sizeof a, p->interval_ms);
+    printf("rollout of '%s': %s; checks evaluated every %s; %lld failing evaluations "
+           "in a row %s\n", name, p->automatic ? "automatic (`segue run` takes each step)"
+           : "advice only (cutover.auto is false: a person takes each step)", a,
+           (long long)p->failure_limit, strcmp(p->on_fail, "pause") ? "roll back" : "pause");
+    if (!p->n_steps)
+        printf("no steps (cutover.reads): each step is `segue cutover --reads PCT`\n");
+    else
+        printf("  %-5s %-6s %-10s %s\n", "step", "reads", "hold", "ends at the soonest");
+    for (size_t i = 0; i < p->n_steps; i++) {
+        span(a, sizeof a, p->steps[i].hold_ms);
+        span(b, sizeof b, p->steps[i].at_least_ms);
+        printf("  %-5zu %3lld %%  %-10s %s\n", i + 1, (long long)p->steps[i].pct, a, b);
+    }
+    span(a, sizeof a, p->max_fence_ms);
+    if (p->writes_auto)
+        printf("writes: moved after the last step's hold, if the fence fits in %s\n", a);
+    else
+        printf("writes: moved by `segue cutover --writes`\n");
+    span(a, sizeof a, p->bake_ms);
+    span(b, sizeof b, p->least_ms);
+    printf("bake: %s; the least total time: %s\n", p->bake_ms ? a : "none", b);
+    printf("checks:\n");
+    for (size_t i = 0; i < p->n_checks; i++)
+        printf("  %-22s %s%s%s\n", p->checks[i].name, p->checks[i].params,
+               p->checks[i].every_step ? " (every step)" : "",
+               p->checks[i].reads_only ? " (read steps only)" : "");
+    if (p->command)
+        printf("on rollback: runs %s\n", p->command);
+    if (p->webhook)
+        printf("on rollback: POSTs an alert to %s\n", p->webhook);
+    if (!p->command && !p->webhook)
+        printf("on rollback: nobody is paged (no on_rollback)\n");
+    printf("gates hash: %s\n", p->gates_hash);
+}
+
+static json_t *plan_json(const sg_rollout_plan *p)
+{
+    json_t *steps = json_array(), *checks = json_array();
+    for (size_t i = 0; i < p->n_steps; i++)
+        json_array_append_new(steps, json_pack("{s:I,s:I,s:I}", "pct",
+                              (json_int_t)p->steps[i].pct, "hold_ms",
+                              (json_int_t)p->steps[i].hold_ms, "at_least_ms",
+                              (json_int_t)p->steps[i].at_least_ms));
+    for (size_t i = 0; i < p->n_checks; i++)
+        json_array_append_new(checks, json_pack("{s:s,s:s,s:b,s:b}", "name",
+                              p->checks[i].name, "params", p->checks[i].params,
+                              "every_step", p->checks[i].every_step, "reads_only",
+                              p->checks[i].reads_only));
+    return json_pack("{s:b,s:o,s:I,s:I,s:s,s:o,s:b,s:I,s:I,s:I,s:s?,s:s?,s:I,s:s}",
+                     "automatic", p->automatic, "steps", steps, "interval_ms",
+                     (json_int_t)p->interval_ms, "failure_limit",
+                     (json_int_t)p->failure_limit, "on_fail", p->on_fail, "checks", checks,
+                     "writes_auto", p->writes_auto, "max_fence_ms",
+                     (json_int_t)p->max_fence_ms, "bake_ms", (json_int_t)p->bake_ms,
+                     "max_read_lag_ms", (json_int_t)p->max_read_lag_ms, "command",
+                     p->command, "webhook", p->webhook, "least_ms",
+                     (json_int_t)p->least_ms, "gates_hash", p->gates_hash);
+}
+
+int cli_cutover_plan(const cli_args *a)
+{
+    sg_migration *m = NULL;
+    sg_rollout_plan *p = NULL;
+    int code = cli_open(a, &m);
+    if (code)
+        return code;
+    int rc = sg_migration_rollout_plan(&p, m);
+    if (rc)
+        code = cli_fail("cutover --plan", rc, sg_migration_errmsg(m));
+    else if (a->json)
+        cli_print_json(plan_json(p));
+    else
+        plan_text(sg_migration_name(m), p);
+    sg_rollout_plan_free(p);
     sg_migration_close(m);
     return code;
 }

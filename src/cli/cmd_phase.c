@@ -204,6 +204,14 @@ CMD(cutover)
     char msg[64];
     if (check_timeout(c, a))
         return EXIT_USAGE;
+    if (cli_has(c, a, "plan")) {
+        if (reads || writes) {
+            fprintf(stderr, "segue cutover: --plan shows the plan; it takes no --reads "
+                            "or --writes\n");
+            return EXIT_USAGE;
+        }
+        return cli_cutover_plan(a);
+    }
     if ((reads != NULL) == writes) {
         fprintf(stderr, "segue cutover: give exactly one of --reads PCT or --writes\n");
         return EXIT_USAGE;

@@ -44,6 +44,8 @@ static const cli_opt o_verify[] = { COMMON,
     { NULL, NULL, NULL } };
 static const cli_opt o_cutover[] = { COMMON,
     { "reads", "PCT", "route PCT percent of reads (0..100) to the target" },
+    { "plan", NULL, "show the rollout the spec plans (steps, holds, checks, what "
+                    "happens on failure, the least total time); changes nothing" },
     { "writes", NULL, "switch writes to the target (fence, drain, flip)" },
     { "force", NULL, "pass refused gates for this step (needs --reason; audited)" },
     { "no-rollback", NULL, "switch writes although a mapping says reverse: none" },

@@ -107,6 +107,39 @@ test_a_check_that_cannot_measure_fails_with_the_reason() {
   [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM track_v2")" = 3503 ] || fail "the gate queries changed the target"
 }
 
+# the issue's rollout as `cutover --plan` shows it: each step with the
+# soonest it can end (holds rounded up to whole intervals), every check
+# with its parameters, the least total time with the bake, the hooks
+test_cutover_plan_shows_the_schedule() {
+  local d out; d=$(scratch); fresh_chinook "$d/src.db"
+  spec_gated "$d" "    latency_ratio: {percentile: 99, max: 1.5}
+cutover:
+  auto: true
+  reads:
+    - {pct: 1,   hold: 10m}
+    - {pct: 10,  hold: 30m}
+    - {pct: 50,  hold: 1h}
+    - {pct: 100, hold: 45s}
+  bake: 24h
+on_rollback:
+  command: [\"/usr/local/bin/page-oncall\", \"--migration\", \"{name}\"]
+  webhook: \"http://alertmanager.local:9093/api/v2/alerts\""
+  check "start" quiet $SEGUE start "$d/m.yaml"
+  out=$($SEGUE cutover "$d/m.yaml" --plan --json) || { fail "cutover --plan: $out"; return; }
+  [ "$(echo "$out" | jq -c '[.steps[] | [.pct, .at_least_ms]]')" = \
+    "[[1,600000],[10,2400000],[50,6000000],[100,6060000]]" ] || fail "steps: $(echo "$out" | jq -c .steps)"
+  [ "$(echo "$out" | jq -r .least_ms)" = $((6060000 + 86400000)) ] || fail "least: $(echo "$out" | jq .least_ms)"
+  [ "$(echo "$out" | jq -r '.checks[] | select(.name == "latency_ratio") | .params')" = \
+    "percentile: 99, max: 1.5, window: 10m, min_samples: 500" ] || fail "checks: $(echo "$out" | jq -c .checks)"
+  [ "$(echo "$out" | jq -r '[.checks[] | select(.every_step) | .name] | join(",")')" = \
+    verify_clean,worker_alive,lag,set_aside_keys ] || fail "every-step checks: $(echo "$out" | jq -c .checks)"
+  [ "$(echo "$out" | jq -r .command)" = "/usr/local/bin/page-oncall --migration {name}" ] || fail "command: $out"
+  out=$($SEGUE cutover "$d/m.yaml" --plan)
+  echo "$out" | grep -q "^  4     100 %  45s        1h41m$" || fail "text: $out"
+  echo "$out" | grep -q "^bake: 24h; the least total time: 25h41m$" || fail "text: $out"
+  $SEGUE cutover "$d/m.yaml" --plan --reads 5 >/dev/null 2>&1; [ $? = 2 ] || fail "--plan with --reads not exit 2"
+}
+
 quiet() { "$@" > /dev/null 2>&1; }
 
 run_tests

@@ -41,6 +41,15 @@ static const sg_spec_check *config_of(const sg_migration *m, size_t i)
                                           : &m->spec->checks[checks[i].kind];
 }
 
+bool sg_gate_at(size_t i, int *kind, bool *reads_only)
+{
+    if (i >= N_CHECKS)
+        return false;
+    *kind = checks[i].kind;
+    *reads_only = checks[i].reads_only;
+    return true;
+}
+
 /* Whether anything is routed to the target now. */
 static int target_traffic(sg_migration *m, bool *out)
 {

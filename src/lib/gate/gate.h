@@ -47,6 +47,10 @@ int sg_gate_prometheus(sg_migration *m, const sg_spec_check *c, sg_gate_check *g
  * the recorded since_ms). *out (free()) holds *n. Errors: SG_EDB, SG_ENOMEM. */
 int sg_gates_evaluate(sg_migration *m, sg_gate_check **out, size_t *n);
 
+/* The i-th check in evaluation order: its kind (sg_check_kind, or -1 for
+ * worker_alive) and whether it holds read steps only; false past the end. */
+bool sg_gate_at(size_t i, int *kind, bool *reads_only);
+
 /* "1h", "90s", "1.5s", "250ms" */
 void sg_gate_fmt_ms(char *out, size_t n, int64_t ms);
 

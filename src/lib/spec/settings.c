@@ -234,6 +234,72 @@ void sg_check_names(char *out, size_t size)
     }
 }
 
+/* "1h", "90s", "1.5s", "250ms" */
+static void duration(char *out, size_t n, int64_t ms)
+{
+    if (ms >= 3600000 && ms % 3600000 == 0)
+        snprintf(out, n, "%lldh", (long long)(ms / 3600000));
+    else if (ms >= 60000 && ms % 60000 == 0)
+        snprintf(out, n, "%lldm", (long long)(ms / 60000));
+    else if (ms >= 1000 && ms % 1000 == 0)
+        snprintf(out, n, "%llds", (long long)(ms / 1000));
+    else
+        snprintf(out, n, "%lldms", (long long)ms);
+}
+
+/* The index-th of "a|b|c" into out. */
+static void choice(char *out, size_t n, const char *choices, int64_t index)
+{
+    const char *c = choices;
+    for (int64_t i = 0; i < index && c; i++)
+        if ((c = strchr(c, '|')))
+            c++;
+    snprintf(out, n, "%.*s", c ? (int)strcspn(c, "|") : 1, c ? c : "?");
+}
+
+/* One parameter's value, as the spec writes it. */
+static void value_text(const sg_setting *st, const void *base, char *out, size_t n)
+{
+    const char *at = (const char *)base + st->offset;
+    switch (st->type) {
+    case SG_SETTING_DURATION:
+        duration(out, n, *(const int64_t *)at);
+        break;
+    case SG_SETTING_REAL:
+        snprintf(out, n, "%g", *(const double *)at);
+        break;
+    case SG_SETTING_BOOL:
+        snprintf(out, n, "%s", *(const bool *)at ? "true" : "false");
+        break;
+    case SG_SETTING_CHOICE:
+        choice(out, n, st->choices, *(const int64_t *)at);
+        break;
+    case SG_SETTING_STRING:
+        snprintf(out, n, "\"%s\"", *(char *const *)at ? *(char *const *)at : "");
+        break;
+    default:
+        snprintf(out, n, "%lld", (long long)*(const int64_t *)at);
+    }
+}
+
+void sg_check_describe(int kind, const sg_spec_check *c, char *out, size_t size)
+{
+    char section[64], v[256];
+    size_t used = 0;
+    out[0] = '\0';
+    if (kind < 0 || kind >= SG_CHECK_COUNT)
+        return;
+    snprintf(section, sizeof section, "gates.checks.%s", check_names[kind]);
+    for (size_t i = 0; i < sizeof check_table / sizeof check_table[0] && used < size; i++) {
+        if (strcmp(check_table[i].section, section))
+            continue;
+        value_text(&check_table[i], c, v, sizeof v);
+        int w = snprintf(out + used, size - used, "%s%s: %s", used ? ", " : "",
+                         check_table[i].name, v);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
 /* One setting's default written into the struct at base. */
 static void set_default(const sg_setting *st, void *base)
 {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct sg_spec;
+struct sg_spec_check;
 
 typedef enum sg_setting_type {
     SG_SETTING_DURATION, /* ms; written 500ms, 2s, 1m */
@@ -52,5 +53,8 @@ const char *sg_check_name(int kind);
 int sg_check_kind_of(const char *name);
 /* Writes "a, b, c" (every check's name) into out, truncated to fit. */
 void sg_check_names(char *out, size_t size);
+/* Writes a check's parameters as the spec would give them ("max: 500ms,
+ * window: 5m") into out, truncated to fit. */
+void sg_check_describe(int kind, const struct sg_spec_check *c, char *out, size_t size);
 
 #endif
