@@ -447,9 +447,11 @@ typedef struct sg_cleanup_options {
 int sg_cleanup_options_init(sg_cleanup_options *o, unsigned version);
 
 /* Contract: removes capture, guards, changelogs and control rows; drops the
- * source tables only when asked. Gate: writes switched to the target.
- * o NULL: SG_CLEANUP_OPTIONS_INIT.
- * Errors: SG_EINVAL, SG_ESTATE (phase, keys set aside), SG_EDB. */
+ * source tables only when asked. Gate: writes switched to the target, and
+ * with cutover.bake the bake over (the write cutover moved the migration to
+ * baking): a reason given first with sg_migration_force_gates cuts it
+ * short, audited. o NULL: SG_CLEANUP_OPTIONS_INIT.
+ * Errors: SG_EINVAL, SG_ESTATE (phase, the bake, keys set aside), SG_EDB. */
 int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
                          const char *reason);
 

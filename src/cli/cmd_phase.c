@@ -107,7 +107,8 @@ static int do_cleanup(sg_migration *m, const cli_cmd *c, const cli_args *a, json
     (void)j;
     o.drop_source = cli_has(c, a, "drop-source");
     o.purge = cli_has(c, a, "purge");
-    return sg_migration_cleanup(m, &o, a->reason);
+    int rc = cli_has(c, a, "force") ? sg_migration_force_gates(m, a->reason) : 0;
+    return rc ? rc : sg_migration_cleanup(m, &o, a->reason);
 }
 
 CMD(cleanup)

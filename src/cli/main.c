@@ -58,6 +58,7 @@ static const cli_opt o_rollback[] = { COMMON,
     { NULL, NULL, NULL } };
 static const cli_opt o_cleanup[] = { COMMON,
     { "drop-source", NULL, "also drop the old source tables" },
+    { "force", NULL, "cut the bake (cutover.bake) short (needs --reason; audited)" },
     { "purge", NULL, "also delete the migration's audit history" },
     { NULL, NULL, NULL } };
 static const cli_opt o_log[] = {

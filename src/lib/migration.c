@@ -393,9 +393,36 @@ int sg_cleanup_options_init(sg_cleanup_options *o, unsigned version)
     return 0;
 }
 
+/* Cleanup waits for the bake (cutover.bake) to end, or is given a reason
+ * to cut it short (sg_migration_force_gates): *cut (may be NULL) receives
+ * that audit detail, "" when the bake is over or there is none. */
+static int bake_over(sg_migration *m, sg_phase ph, char *cut, size_t n)
+{
+    int64_t since = 0;
+    char left[32];
+    cut[0] = '\0';
+    if (ph != SG_PHASE_BAKING || m->spec->bake_ms <= 0)
+        return 0;
+    int rc = sg_control_phase_since(m, &since);
+    int64_t rest = since + m->spec->bake_ms - sg_now_ms();
+    if (rc || rest <= 0)
+        return rc;
+    snprintf(left, sizeof left, "%.1f min", (double)rest / 60000.0);
+    if (m->force_reason) {
+        snprintf(cut, n, "the bake was cut short with %s of it left", left);
+        return 0;
+    }
+    return sg_err_set(&m->err, SG_ESTATE, "cannot cleanup: migration '%s' is baking "
+                      "for %s more (cutover.bake): the source stays current through "
+                      "the reverse path until then, so that a rollback loses nothing; "
+                      "hint: wait, or cut the bake short with --force --reason TEXT",
+                      m->spec->name, left);
+}
+
 int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
                          const char *reason)
 {
+    char cut[96] = "";
     sg_cleanup_options d = SG_CLEANUP_OPTIONS_INIT;
     sg_phase ph;
     int64_t pending = 0, lag = 0, drained = 0;
@@ -410,6 +437,8 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
     int rc = sg_switch_recover(m);
     if (!rc)
         rc = sg_phase_check(m, SG_CMD_CLEANUP, &ph);
+    if (!rc)
+        rc = bake_over(m, ph, cut, sizeof cut);
     if (!rc)
         rc = sg_apply_pending(m, SG_REVERSE, &pending, &lag);
     if (!rc && pending > CLEANUP_MAX_PENDING)
@@ -433,6 +462,8 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
     rc = sg_phase_lock(m, SG_CMD_CLEANUP, &ph);
     if (!rc)
         rc = sg_aside_refuse(m, "cleanup");
+    if (!rc && cut[0])
+        rc = sg_control_audit(m, "bake_cut_short", cut, m->force_reason);
     if (!rc)
         rc = sg_fence(m, m->tgt, false);
     if (!rc)
@@ -459,7 +490,9 @@ int sg_migration_cleanup(sg_migration *m, const sg_cleanup_options *o,
         rollback_both(m);
         return rc;
     }
-    return commit_both(m);
+    rc = commit_both(m);
+    sg_gates_force_done(m);
+    return rc;
 }
 
 /* A worker's report older than this is not a current rate. */

@@ -31,6 +31,7 @@ cutover:
     - {pct: 10, hold: $2}
     - {pct: 50, hold: $2}
     - {pct: 100, hold: $2}
+  bake: ${BAKE:-0}
 gates:
   interval: 200ms
   failure_limit: 3
@@ -196,6 +197,25 @@ test_a_hook_that_hangs_does_not_hold_the_rollback() {
   grep -q "on_rollback: cannot run $d/no-such-pager" "$D/run.log" || fail "no word of the missing command: $(grep on_rollback "$D/run.log")"
   kill $RECEIVER; wait $RECEIVER 2>/dev/null
   stop_all
+}
+
+# with cutover.bake the write cutover starts the bake: the live writer
+# follows the writes to the target and its writes reach the source; cleanup
+# is refused until the bake ends, then cut short with a reason, audited
+test_the_bake_keeps_the_source_current_and_holds_cleanup() {
+  BAKE=1h rollout_ready "$(scratch)" 1s 20
+  wait_for "the rollout is done" 120 mode_is "$D/m.yaml" done || { stop_all; return; }
+  check "writes" quiet $SEGUE cutover "$D/m.yaml" --writes
+  phase_is "$D/m.yaml" baking || fail "phase after the write cutover: $($SEGUE status "$D/m.yaml" --json | jq -r .phase)"
+  local out; out=$($SEGUE cleanup "$D/m.yaml" 2>&1); [ $? = 4 ] || fail "cleanup during the bake: $out"
+  echo "$out" | grep -q "is baking for 60.0 min more" || fail "refusal: $out"
+  # the writer's writes on the target flow back to the source meanwhile
+  stop_all
+  check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
+  same_tracks "during the bake"
+  check "cut short" quiet $SEGUE cleanup "$D/m.yaml" --force --reason "seen enough"
+  $SEGUE log "$D/m.yaml" | grep -q "bake_cut_short .*with 60.0 min of it left.*seen enough" ||
+    fail "audit: $($SEGUE log "$D/m.yaml" | tail -3)"
 }
 
 # too few outcomes: the error-rate check is inconclusive and the rollout

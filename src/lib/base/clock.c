@@ -1,5 +1,6 @@
 /* Wall clock, monotonic clock and sleeping. */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal.h"
@@ -30,6 +31,25 @@ void sg_sleep_ms(int64_t ms)
     struct timespec t = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
     while (nanosleep(&t, &t) != 0)
         ;
+}
+
+int sg_iso_ms(const char *s, int64_t *ms)
+{
+    struct tm tm;
+    int frac = 0, used = 0;
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
+        return -1;
+    if (s[used] == '.' && sscanf(s + used, ".%3d", &frac) != 1)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    *ms = (int64_t)t * 1000 + frac;
+    return 0;
 }
 
 void sg_now_iso(char out[32])

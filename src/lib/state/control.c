@@ -255,6 +255,26 @@ int sg_control_phase_locked(sg_migration *m, sg_phase *out)
     return read_phase(m, true, out);
 }
 
+int sg_control_phase_since(sg_migration *m, int64_t *ms)
+{
+    sg_stmt *s = NULL;
+    *ms = 0;
+    int rc = ctl_prepare(m, "SELECT updated_at FROM @migrations WHERE name = $1", &s);
+    if (!rc)
+        rc = sg_db_bind_text(s, 1, m->spec->name, &m->err);
+    if (!rc && (rc = sg_db_step(s, &m->err)) == 1) {
+        char at[40];
+        sg_value v;
+        sg_db_column(s, 0, &v);
+        snprintf(at, sizeof at, "%.*s", (int)(v.n < 39 ? v.n : 39), (const char *)v.p);
+        if (v.type == SG_V_NULL || sg_iso_ms(at, ms))
+            *ms = 0;
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc < 0 ? rc : 0;
+}
+
 int sg_control_audit(sg_migration *m, const char *action, const char *detail,
                      const char *reason)
 {

@@ -33,6 +33,9 @@ int sg_control_phase(sg_migration *m, sg_phase *out);
 /* The same inside a target write transaction, with the migration's row
  * locked until it ends (phase.h). */
 int sg_control_phase_locked(sg_migration *m, sg_phase *out);
+/* When the migration entered its phase (ms since the epoch; 0 when not
+ * known). Errors: SG_EDB. */
+int sg_control_phase_since(sg_migration *m, int64_t *ms);
 /* Inside a target write transaction: moves the phase from `from` to `to`
  * (compare-and-set: SG_ESTATE, nothing changed, when the phase is no
  * longer `from`) and appends an audit row (who, when, action, from, to,

@@ -32,6 +32,7 @@ static const sg_rule rules[SG_CMD_COUNT] = {
                          SG_PH(SG_PHASE_BAKING), SG_PHASE_CLEANED },
     [SG_CMD_ABORT] = { "abort", "abort", BEFORE_WRITES, SG_PHASE_PLANNED },
     [SG_CMD_SHADOW] = { "shadow", "shadow", SG_PH(SG_PHASE_VERIFIED), SG_PHASE_SHADOWING },
+    [SG_CMD_BAKE] = { "bake", "bake", SG_PH(SG_PHASE_WRITES_SWITCHED), SG_PHASE_BAKING },
 };
 
 const sg_rule *sg_rule_of(sg_cmd cmd)

@@ -24,6 +24,8 @@ typedef enum sg_cmd {
     SG_CMD_CLEANUP,
     SG_CMD_ABORT,
     SG_CMD_SHADOW,       /* shadow reads compared: verified -> shadowing */
+    SG_CMD_BAKE,         /* the write cutover with cutover.bake:
+                          * writes_switched -> baking */
     SG_CMD_COUNT
 } sg_cmd;
 

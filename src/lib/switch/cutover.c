@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "state/aside.h"
 #include "move/apply.h"
@@ -311,6 +312,21 @@ int sg_migration_accept_no_rollback(sg_migration *m)
     return 0;
 }
 
+/* With cutover.bake, in the write cutover's transaction: writes_switched
+ * -> baking, the bake's end in the audit row. */
+static int bake_starts(sg_migration *m)
+{
+    char until[32], detail[96];
+    int64_t end = sg_now_ms() + m->spec->bake_ms;
+    time_t t = (time_t)(end / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(detail, sizeof detail, "the source stays current until %s; cleanup "
+             "waits for it", until);
+    return sg_phase_move(m, SG_CMD_BAKE, SG_PHASE_WRITES_SWITCHED, detail, NULL);
+}
+
 int sg_cutover_writes(double *fence_ms, sg_migration *m, const char *reason)
 {
     if (!m)
@@ -357,6 +373,8 @@ int sg_cutover_writes(double *fence_ms, sg_migration *m, const char *reason)
     snprintf(detail, sizeof detail, "fence drained %lld changes", (long long)drained);
     if (!rc)
         rc = sg_phase_move(m, SG_CMD_WRITES, ph, detail, reason);
+    if (!rc && m->spec->bake_ms > 0)
+        rc = bake_starts(m);
     if (rc)
         sg_tx_rollback_pair(m->tgt, m->src);
     else
