@@ -32,6 +32,7 @@ cutover:
     - {pct: 50, hold: $2}
     - {pct: 100, hold: $2}
   bake: ${BAKE:-0}
+  writes: {auto: ${WRITES_AUTO:-false}, max_fence: 2s}
 gates:
   interval: 200ms
   failure_limit: 3
@@ -216,6 +217,25 @@ test_the_bake_keeps_the_source_current_and_holds_cleanup() {
   check "cut short" quiet $SEGUE cleanup "$D/m.yaml" --force --reason "seen enough"
   $SEGUE log "$D/m.yaml" | grep -q "bake_cut_short .*with 60.0 min of it left.*seen enough" ||
     fail "audit: $($SEGUE log "$D/m.yaml" | tail -3)"
+}
+
+# with cutover.writes.auto the writes move after the last hold and the
+# bake starts; the target's error rate going bad during the bake rolls
+# reads and writes back to the source, and the writer that followed them
+# lost nothing
+test_writes_move_by_themselves_and_a_failing_bake_rolls_them_back() {
+  WRITES_AUTO=true BAKE=1h rollout_ready "$(scratch)" 1s 20
+  wait_for "the bake" 120 phase_is "$D/m.yaml" baking || { stop_all; return; }
+  $SEGUE log "$D/m.yaml" | grep rollout_writes | grep -q "the writes move (cutover.writes.auto)" ||
+    fail "no rollout_writes: $($SEGUE log "$D/m.yaml" | grep rollout_ | tail -2)"
+  touch "$D/bad"
+  wait_for "the rollout rolled back" 60 mode_is "$D/m.yaml" rolled_back || { stop_all; return; }
+  local st; st=$($SEGUE status "$D/m.yaml" --json)
+  [ "$(echo "$st" | jq -r '"\(.phase) \(.read_pct) \(.write_side)"')" = "verified 0 source" ] ||
+    fail "after the rollback: $(echo "$st" | jq -c '[.phase, .read_pct, .write_side]')"
+  stop_all
+  check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
+  same_tracks "after a rollback of the writes"
 }
 
 # too few outcomes: the error-rate check is inconclusive and the rollout

@@ -186,6 +186,46 @@ static void advice_only(void **state)
     sg_spec_free(s);
 }
 
+/* once done the gates still watch: failures past the limit roll back (the
+ * writes too, after they moved); nothing else acts */
+static void done_still_watches(void **state)
+{
+    (void)state;
+    sg_spec *s = spec("true", "rollback");
+    sg_rollout_state st;
+    sg_rollout_decision d;
+    sg_rollout_state_init(&st);
+    sg_rollout_entered(&st, 2, 1000);
+    assert_int_equal(at(&st, s, SG_GATE_PASS, 3000, &d), SG_ROLLOUT_FINISH);
+    st.mode = SG_ROLLOUT_DONE;
+    assert_int_equal(at(&st, s, SG_GATE_PASS, 4000, &d), SG_ROLLOUT_NONE);
+    assert_int_equal(at(&st, s, SG_GATE_FAIL, 5000, &d), SG_ROLLOUT_NONE);
+    assert_int_equal(at(&st, s, SG_GATE_FAIL, 6000, &d), SG_ROLLOUT_NONE);
+    assert_int_equal(at(&st, s, SG_GATE_FAIL, 7000, &d), SG_ROLLOUT_ROLLBACK);
+    assert_true(d.page);
+    sg_spec_free(s);
+}
+
+/* with cutover.writes.auto the last hold moves the writes */
+static void writes_after_the_last_hold(void **state)
+{
+    (void)state;
+    const char *t = HEAD "cutover:\n  auto: true\n  reads:\n    - {pct: 100, hold: 2s}\n"
+                    "  writes: {auto: true}\ngates:\n  interval: 1s\n";
+    sg_spec *s = NULL;
+    sg_err e = { 0 };
+    if (sg_spec_parse(&s, "spec.yaml", t, strlen(t), &e))
+        fail_msg("%s", e.msg);
+    sg_rollout_state st;
+    sg_rollout_decision d;
+    sg_rollout_state_init(&st);
+    assert_int_equal(at(&st, s, SG_GATE_PASS, 1000, &d), SG_ROLLOUT_ADVANCE);
+    assert_int_equal(at(&st, s, SG_GATE_PASS, 2000, &d), SG_ROLLOUT_NONE);
+    assert_int_equal(at(&st, s, SG_GATE_PASS, 3000, &d), SG_ROLLOUT_WRITES);
+    assert_non_null(strstr(d.why, "the writes move (cutover.writes.auto)"));
+    sg_spec_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +235,8 @@ int main(void)
         cmocka_unit_test(no_rollback_before_the_first_step),
         cmocka_unit_test(moved_by_hand),
         cmocka_unit_test(advice_only),
+        cmocka_unit_test(done_still_watches),
+        cmocka_unit_test(writes_after_the_last_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

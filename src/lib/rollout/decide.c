@@ -108,7 +108,10 @@ void sg_rollout_decide(sg_rollout_state *st, const sg_spec *s, const sg_gate_che
     bool was_clean = st->clean_since_ms != 0;
     if (held >= 0)
         st->clean_since_ms = 0;
-    if (st->mode != SG_ROLLOUT_WALKING || !s->cutover_auto || !s->n_steps)
+    /* done: every step taken, the writes to move or moved (the bake); the
+     * gates still watch, and a failure still rolls back */
+    bool done = st->mode == SG_ROLLOUT_DONE;
+    if ((st->mode != SG_ROLLOUT_WALKING && !done) || !s->cutover_auto || !s->n_steps)
         return;
     int k = st->step;
     if (k >= 0 && fabs(read_pct - (double)s->steps[k].pct) > 1e-9) {
@@ -125,6 +128,8 @@ void sg_rollout_decide(sg_rollout_state *st, const sg_spec *s, const sg_gate_che
         d->page = true;
         return;
     }
+    if (done)
+        return;
     if (held >= 0) {
         if (k >= 0 && was_clean)
             decided(d, SG_ROLLOUT_HOLD, k, v, n, "step %d (%lld %%) holds again: %s "
@@ -147,9 +152,10 @@ void sg_rollout_decide(sg_rollout_state *st, const sg_spec *s, const sg_gate_che
                 (long long)s->steps[k].pct, (long long)s->steps[k].hold_ms, k + 2,
                 (long long)s->steps[k + 1].pct);
     else
-        decided(d, SG_ROLLOUT_FINISH, k, v, n, "every check passed for the whole hold "
-                "of the last step (%lld %%, %lld ms)", (long long)s->steps[k].pct,
-                (long long)s->steps[k].hold_ms);
+        decided(d, s->writes_auto ? SG_ROLLOUT_WRITES : SG_ROLLOUT_FINISH, k, v, n,
+                "every check passed for the whole hold of the last step (%lld %%, "
+                "%lld ms)%s", (long long)s->steps[k].pct, (long long)s->steps[k].hold_ms,
+                s->writes_auto ? ": the writes move (cutover.writes.auto)" : "");
 }
 
 void sg_rollout_entered(sg_rollout_state *st, int step, int64_t now)

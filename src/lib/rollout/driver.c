@@ -18,11 +18,13 @@ struct sg_rollout {
     int64_t interval_ms;
 };
 
-/* Whether the phase is one the read steps walk in. */
+/* Whether the phase is one the rollout evaluates in: the read steps', and
+ * after the write cutover (the bake), when a failure still rolls back. */
 static bool walking_phase(sg_phase p)
 {
     return p == SG_PHASE_VERIFIED || p == SG_PHASE_SHADOWING ||
-           p == SG_PHASE_READS_SHIFTING;
+           p == SG_PHASE_READS_SHIFTING || p == SG_PHASE_WRITES_SWITCHED ||
+           p == SG_PHASE_BAKING;
 }
 
 /* Carries out d on m. The audit action for the state saved after it, or
@@ -55,6 +57,21 @@ static const char *act(sg_side *r, sg_migration *m, const sg_rollout_decision *d
     case SG_ROLLOUT_FINISH:
         st->mode = SG_ROLLOUT_DONE;
         return "rollout_done";
+    case SG_ROLLOUT_WRITES: {
+        /* within max_fence or not at all: the fence waits on the
+         * application's locks no longer than that */
+        double fence = 0;
+        int rc = sg_migration_set_lock_wait(m, s->max_fence_ms);
+        if (!rc)
+            rc = sg_cutover_writes(&fence, m, d->why);
+        if (rc) {
+            sg_side_say(r, SG_LOG_WARN, "the writes did not move (tried again at the "
+                        "next evaluation): %s", sg_migration_errmsg(m));
+            return NULL;
+        }
+        st->mode = SG_ROLLOUT_DONE;
+        return "rollout_writes";
+    }
     case SG_ROLLOUT_HOLD:
         return "rollout_hold";
     case SG_ROLLOUT_NONE:

@@ -21,7 +21,8 @@ typedef enum sg_rollout_mode {
     SG_ROLLOUT_WALKING = 0,  /* advancing as the gates allow */
     SG_ROLLOUT_PAUSED,       /* holding where it is until `segue resume` */
     SG_ROLLOUT_ROLLED_BACK,  /* rolled back; `segue resume` starts again */
-    SG_ROLLOUT_DONE,         /* the last step's hold passed */
+    SG_ROLLOUT_DONE,         /* the last step's hold passed; the gates still
+                              * watch (a failure rolls back, writes too) */
 } sg_rollout_mode;
 
 /* One check's record across evaluations. */
@@ -52,6 +53,7 @@ typedef enum sg_rollout_act {
     SG_ROLLOUT_ROLLBACK,  /* gates.on_fail: rollback */
     SG_ROLLOUT_PAUSE,     /* gates.on_fail: pause, or reads moved by hand */
     SG_ROLLOUT_FINISH,    /* the last step's hold passed */
+    SG_ROLLOUT_WRITES,    /* ... and cutover.writes.auto: move the writes */
 } sg_rollout_act;
 
 typedef struct sg_rollout_decision {
