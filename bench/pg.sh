@@ -245,6 +245,43 @@ heartbeat() {
   done
 }
 
+# --- 4f. the rollout's gates beside the apply -----------------------------------
+# (BENCH_PG_ONLY=gates_apply) the apply ceiling after SECS of pgbench with the
+# rollout's checks evaluated and recorded every second (cutover.reads with
+# auto, gates.interval 1s, heartbeat_lag and error_rate beside the default
+# checks; the lag holds the first step back, so no read moves) vs a spec
+# without steps; both verified first, alternating; medians of REPS
+drain_gated() { # none|gates -> "updates ms"
+  fresh g; blank gt
+  spec "$(uri g)" "$(uri gt)" pgbench_accounts > "$D/g.yaml"
+  [ "$1" = gates ] && printf 'cutover:\n  auto: true\n  reads:\n    - {pct: 1, hold: 1h}\ngates:\n  interval: 1s\n  checks:\n    heartbeat_lag: {max: 1h}\n    error_rate: {max: 0.01}\n' >> "$D/g.yaml"
+  $SEGUE start "$D/g.yaml" >/dev/null && $SEGUE backfill "$D/g.yaml" >/dev/null &&
+    $SEGUE verify "$D/g.yaml" >/dev/null || die "prepare"
+  "$PG_BIN/pgbench" -n -c 4 -j 2 -T "$SECS" "$(uri g)" >/dev/null 2>&1 || die "pgbench"
+  local n t0 w; n=$(sql g "SELECT count(*) FROM pgbench_history")
+  t0=$(date +%s%N)
+  $SEGUE run "$D/g.yaml" > "$D/g.log" 2>&1 & w=$!
+  until caught_up "$D/g.yaml"; do sleep 0.05; done
+  local ms; ms=$(ms_since "$t0")
+  kill $w; wait $w 2>/dev/null
+  echo "$n $ms"
+}
+gates_apply() {
+  echo "== apply ceiling into another database with the rollout's gates evaluated every second vs none (${SECS}s of pgbench, 4 clients)"
+  local i mode out
+  : > "$D/ga.none"; : > "$D/ga.gates"
+  for i in $(seq "$REPS"); do
+    for mode in none gates; do
+      out=$(drain_gated $mode)
+      awk -v n="${out% *}" -v t="${out#* }" 'BEGIN {printf "%.0f\n", n * 1000 / t}' >> "$D/ga.$mode"
+    done
+  done
+  local none gates; none=$(median < "$D/ga.none"); gates=$(median < "$D/ga.gates")
+  printf '  none  %s updates/s applied (runs: %s)\n  gates %s updates/s applied (runs: %s); gates/none %s\n' \
+    "$none" "$(tr '\n' ' ' < "$D/ga.none" | sed 's/ $//')" "$gates" \
+    "$(tr '\n' ' ' < "$D/ga.gates" | sed 's/ $//')" "$(ratio "$gates" "$none")"
+}
+
 # --- 4e. reconciliation beside a caught-up worker ------------------------------
 # (BENCH_PG_ONLY=recon_steady) pgbench TPS (4 clients, SECS) while a worker
 # keeps up with it, reconciliation (every 1 s, BENCH_RECON_RATE rows/s) on

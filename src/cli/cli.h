@@ -108,7 +108,9 @@ int cli_http_start(struct http_server **out, const char *cmd, const char *listen
 CMD(plan); CMD(start); CMD(backfill); CMD(run); CMD(verify); CMD(cutover);
 CMD(rollback); CMD(cleanup); CMD(abort); CMD(status); CMD(route); CMD(demo);
 CMD(retry); CMD(log); CMD(shadow); CMD(serve); CMD(gates);
-CMD(pause); CMD(resume);
+CMD(pause); CMD(resume); CMD(runbook);
+/* "1h", "1h30m", "2m5s", "1.5s", "250ms" (cmd_gates.c) */
+void cli_span(char *out, size_t n, int64_t ms);
 /* segue cutover --plan (cmd_gates.c) */
 int cli_cutover_plan(const cli_args *a);
 

@@ -117,8 +117,7 @@ CMD(gates)
     return code;
 }
 
-/* "1h", "1h30m", "2m5s", "1.5s", "250ms" */
-static void span(char *out, size_t n, int64_t ms)
+void cli_span(char *out, size_t n, int64_t ms)
 {
     int64_t h = ms / 3600000, mi = ms % 3600000 / 60000, se = ms % 60000 / 1000;
     if (ms < 60000) {
@@ -139,7 +138,7 @@ static void span(char *out, size_t n, int64_t ms)
 static void plan_text(const char *name, const sg_rollout_plan *p)
 {
     char a[32], b[32];
-    span(a, sizeof a, p->interval_ms);
+    cli_span(a, sizeof a, p->interval_ms);
     printf("rollout of '%s': %s; checks evaluated every %s; %lld failing evaluations "
            "in a row %s\n", name, p->automatic ? "automatic (`segue run` takes each step)"
            : "advice only (cutover.auto is false: a person takes each step)", a,
@@ -149,17 +148,17 @@ static void plan_text(const char *name, const sg_rollout_plan *p)
     else
         printf("  %-5s %-6s %-10s %s\n", "step", "reads", "hold", "ends at the soonest");
     for (size_t i = 0; i < p->n_steps; i++) {
-        span(a, sizeof a, p->steps[i].hold_ms);
-        span(b, sizeof b, p->steps[i].at_least_ms);
+        cli_span(a, sizeof a, p->steps[i].hold_ms);
+        cli_span(b, sizeof b, p->steps[i].at_least_ms);
         printf("  %-5zu %3lld %%  %-10s %s\n", i + 1, (long long)p->steps[i].pct, a, b);
     }
-    span(a, sizeof a, p->max_fence_ms);
+    cli_span(a, sizeof a, p->max_fence_ms);
     if (p->writes_auto)
         printf("writes: moved after the last step's hold, if the fence fits in %s\n", a);
     else
         printf("writes: moved by `segue cutover --writes`\n");
-    span(a, sizeof a, p->bake_ms);
-    span(b, sizeof b, p->least_ms);
+    cli_span(a, sizeof a, p->bake_ms);
+    cli_span(b, sizeof b, p->least_ms);
     printf("bake: %s; the least total time: %s\n", p->bake_ms ? a : "none", b);
     printf("checks:\n");
     for (size_t i = 0; i < p->n_checks; i++)

@@ -110,6 +110,10 @@ static const cli_opt o_serve[] = {
                             "\"X-API-Key\"" },
     { NULL, NULL, NULL } };
 
+static const cli_opt o_runbook[] = {
+    { "format", "F", "md (default) or html" },
+    { NULL, NULL, NULL } };
+
 static const cli_cmd commands[] = {
     { "plan", "SPEC", "show mappings, target DDL, row counts, warnings, the schema "
       "report; changes nothing", o_plan, cmd_plan, true, CLI_READ_ONLY },
@@ -142,6 +146,9 @@ static const cli_cmd commands[] = {
       "rollback, until resume", o_plain, cmd_pause, true, CLI_EXISTING },
     { "resume", "SPEC", "let the rollout walk on (after a rollback: from the first "
       "step)", o_plain, cmd_resume, true, CLI_EXISTING },
+    { "runbook", "SPEC", "the migration's plan as a checklist (phases, steps, gates, "
+      "rollback, bake), ticked from the audit trail", o_runbook, cmd_runbook, true,
+      CLI_READ_ONLY },
     { "log", "SPEC", "the audit trail: who did what, when, and why",
       o_log, cmd_log, true, CLI_READ_ONLY },
     { "shadow", "SPEC", "run the application's reads on both sides and compare "

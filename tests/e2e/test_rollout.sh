@@ -108,6 +108,18 @@ same_tracks() { # when
   [ "$n" = 0 ] || fail "$n rows differ $1"
 }
 quiet() { "$@" > /dev/null 2>&1; }
+# `segue runbook` ticks each read step the audit shows taken, with the
+# audit's time and actor, and no other: prints the number ticked
+runbook_ticks() { # spec
+  local book at pct ticked=0
+  book=$($SEGUE runbook "$1") || { fail "runbook: $book"; return; }
+  while IFS='|' read -r at pct; do
+    echo "$book" | grep -q "^- \[x\] read step [0-9]*: $pct % of reads .* done $at by " ||
+      fail "runbook does not tick the step to $pct % at $at: $(echo "$book" | grep 'read step')"
+  done < <($SEGUE log "$1" --json | jq -r '.[] | select(.action == "cutover_reads") |
+             "\(.at)|\(.detail | capture("-> (?<p>[0-9]+)%").p)"')
+  echo "$book" | grep -c '^- \[x\] read step'
+}
 
 # a clean migration walks 1, 10, 50, 100 % by itself; the writes move on
 # command, then cleanup; every advance is in the audit with the values that
@@ -125,6 +137,7 @@ test_a_clean_rollout_walks_every_step() {
     fail "advances with their values: $($SEGUE log "$D/m.yaml" | grep rollout_)"
   [ "$(q "$D/tgt.db" "SELECT count(*) FROM _segue_audit WHERE action = 'rollout_done'")" = 1 ] ||
     fail "no rollout_done"
+  [ "$(runbook_ticks "$D/m.yaml")" = 4 ] || fail "runbook: $($SEGUE runbook "$D/m.yaml" | grep 'read step')"
   check "writes" quiet $SEGUE cutover "$D/m.yaml" --writes
   stop_all
   check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
@@ -277,11 +290,13 @@ test_pause_and_resume() {
   local before; before=$(evals_at "$D/tgt.db" -1)
   wait_for "10 evaluations while paused" 120 more_evals "$D/tgt.db" -1 $((before + 10)) || { stop_all; return; }
   step_is "$D/m.yaml" 0 || fail "moved while paused: step $(rollout "$D/m.yaml" step)"
+  [ "$(runbook_ticks "$D/m.yaml")" = 0 ] || fail "runbook before the first step: $($SEGUE runbook "$D/m.yaml")"
   mode_is "$D/m.yaml" paused || fail "mode $(rollout "$D/m.yaml" mode)"
   [ "$($SEGUE status "$D/m.yaml" --json | jq -r .read_pct)" = 0 ] || fail "reads moved while paused"
   $SEGUE pause "$D/m.yaml" >/dev/null 2>&1; [ $? = 4 ] || fail "a second pause was not refused with 4"
   check "resume" quiet $SEGUE resume "$D/m.yaml"
   wait_for "step 2" 120 step_is "$D/m.yaml" 2 || { stop_all; return; }
+  [ "$(runbook_ticks "$D/m.yaml")" -ge 2 ] || fail "runbook after step 2: $($SEGUE runbook "$D/m.yaml" | grep 'read step')"
   $SEGUE log "$D/m.yaml" | grep -q "rollout_pause .*paused before the first step.*a look first" ||
     fail "audit: $($SEGUE log "$D/m.yaml" | grep rollout_)"
   stop_all
