@@ -124,6 +124,68 @@ test_a_node_app_follows_a_whole_migration_through_ofrep() {
   serve_stop
 }
 
+# the rollout's mode and step in `segue gates --json`
+rollout_at() { # spec mode step
+  [ "$($SEGUE gates "$1" --json 2>/dev/null | jq -r '"\(.rollout.mode) \(.rollout.step)"')" = "$2 $3" ]
+}
+
+# the same Node app follows a migration whose reads walk 1, 10, 50, 100 %
+# by themselves, gated on the app's own outcomes (its error rate and
+# latency on the target, reported to serve's /api/v1/events) and the
+# heartbeat; the writes move on command; 0 failed operations, no lost
+# write, and the audit holds every evaluation that moved it
+test_a_node_app_rides_an_automatic_rollout() {
+  ofrep_client_ready || return
+  local d; d=$(scratch)
+  accounts_migration "$d" autoro 10000 || { fail "set-up"; return; }
+  cat >> "$d/m.yaml" <<YAML
+verify: {every: 2s}
+cutover:
+  auto: true
+  reads:
+    - {pct: 1, hold: 2s}
+    - {pct: 10, hold: 2s}
+    - {pct: 50, hold: 2s}
+    - {pct: 100, hold: 2s}
+gates:
+  interval: 500ms
+  checks:
+    verify_clean: {within: 1m}
+    lag: {max: 2s}
+    heartbeat_lag: {max: 5s}
+    error_rate: {side: target, max: 0.01, window: 1m, min_samples: 20}
+    latency_ratio: {percentile: 99, max: 50, window: 1m, min_samples: 20}
+YAML
+  serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || return
+  node "$OFREP_DIR/app.mjs" "$SERVE_URL" autoro "$SRC_URI" accounts "$TGT_URI" accounts_v2 \
+    10000 "$d" > "$d/app.out" 2> "$d/app.err" &
+  APP_PID=$! WORKER_PID=
+  wait_for "the app writes" 30 test -s "$d/stats.json" || { app_test_abort "$d" "app"; return; }
+  $SEGUE start "$d/m.yaml" >/dev/null || { app_test_abort "$d" "start"; return; }
+  $SEGUE run "$d/m.yaml" > "$d/run.log" 2>&1 &
+  WORKER_PID=$!
+  # the background verify passes make it verified; the rollout walks from there
+  wait_for "the rollout walked every step" 300 rollout_at "$d/m.yaml" done 4 ||
+    { app_test_abort "$d" "rollout: $($SEGUE gates "$d/m.yaml" 2>&1 | head -8)"; return; }
+  local steps; steps=$($SEGUE log "$d/m.yaml" --json | jq -r '[.[] | select(.action == "cutover_reads") | .detail] | join(";")')
+  [ "$steps" = "reads to target 0% -> 1%;reads to target 1% -> 10%;reads to target 10% -> 50%;reads to target 50% -> 100%" ] ||
+    fail "read steps: $steps"
+  [ "$($SEGUE log "$d/m.yaml" --json | jq '[.[] | select(.action == "rollout_advance") |
+        select(.detail | test("error_rate [0-9.e-]+/0.01 \\(pass\\); latency_ratio [0-9.e-]+/50 \\(pass\\)"))] | length')" -ge 3 ] ||
+    fail "advances without the app's outcomes: $($SEGUE log "$d/m.yaml" | grep rollout_advance | tail -2)"
+  cutover_when_gates_pass "$d/m.yaml" --writes || { app_test_abort "$d" "writes"; return; }
+  wait_for "the app writes to the target" 60 app_target_writes_over "$d" 100 &&
+    $SEGUE cleanup "$d/m.yaml" --reason test >/dev/null ||
+    { app_test_abort "$d" "cleanup"; return; }
+  touch "$d/STOP"
+  wait $APP_PID || fail "the app exited non-zero: $(tail -3 "$d/app.err")"
+  wait $WORKER_PID 2>/dev/null || fail "the worker: $(tail -3 "$d/run.log")"
+  [ "$(app_stat "$d" failed)" = 0 ] || fail "the app had failed operations: $(cat "$d/app.out")"
+  grep -q '"events_\(lost\|refused\)"' "$d/stats.json" && fail "outcomes not taken: $(cat "$d/stats.json")"
+  ledger_holds "$d" 10000
+  serve_stop
+}
+
 # the answers of a loop of evaluations: "start-ms code value" per line, until
 # DIR/STOP_LOAD exists
 evaluation_load() { # dir

@@ -11,7 +11,9 @@
 // DIR/stats.json is rewritten as it goes; at the end DIR/ledger holds each
 // key it wrote with its last acknowledged balance ("-" once deleted), and
 // the stats are printed: operations, failed (after retries), retried,
-// writes by side.
+// writes by side. Every operation's outcome (side, kind, ok, ms) is
+// reported to segue serve's POST /api/v1/events in batches, as the
+// error-rate and latency gates need them.
 import { OpenFeature } from '@openfeature/server-sdk';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,24 @@ const stats = { operations: 0, failed: 0, retried: 0, reads: { source: 0, target
 const ledger = new Map();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// outcomes, sent in batches every 200 ms
+let outcomes = [];
+const outcome = (side, kind, ok, t0) =>
+  outcomes.push({ migration: name, side, kind, ok, ms: performance.now() - t0 });
+async function sendOutcomes() {
+  if (!outcomes.length) return;
+  const batch = outcomes;
+  outcomes = [];
+  try {
+    const res = await fetch(`${url}/api/v1/events`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(batch) });
+    if (res.status !== 202) stats.events_refused = (stats.events_refused ?? 0) + batch.length;
+  } catch {
+    stats.events_lost = (stats.events_lost ?? 0) + batch.length;
+  }
+}
+
 const failed = (what, e) => {
   stats.failed++;
   if (stats.errors.length < 5) stats.errors.push(`${what}: ${e.code ?? ''} ${e.message}`);
@@ -42,8 +62,10 @@ async function write(id, sql, params, value) {
     const side = await flags.getStringValue(`segue.${name}.writes`, 'source',
                                             { targetingKey: String(id) });
     const s = sides[side] ?? sides.source;
+    const t0 = performance.now();
     try {
       const res = await s.pool.query(sql.replaceAll('TBL', `"${s.table}"`), params);
+      outcome(side, 'write', res.rowCount === 1, t0);
       if (res.rowCount !== 1)
         return failed(`write ${id} on ${side}`, new Error(`${res.rowCount} rows, not 1`));
       stats.writes[side]++;
@@ -55,6 +77,7 @@ async function write(id, sql, params, value) {
         await sleep(10);
         continue;
       }
+      outcome(side, 'write', false, t0);
       return failed(`write ${id} on ${side}`, e);
     }
   }
@@ -65,10 +88,13 @@ async function read(id) {
   const target = await flags.getBooleanValue(`segue.${name}.reads`, false,
                                              { targetingKey: String(id) });
   const side = target ? 'target' : 'source';
+  const t0 = performance.now();
   try {
     await sides[side].pool.query(`SELECT balance FROM "${sides[side].table}" WHERE id = $1`, [id]);
+    outcome(side, 'read', true, t0);
     stats.reads[side]++;
   } catch (e) {
+    outcome(side, 'read', false, t0);
     failed(`read ${id} on ${side}`, e);
   }
 }
@@ -99,9 +125,13 @@ async function loop(k) {
   }
 }
 
-const report = setInterval(() => writeFileSync(`${dir}/stats.json`, JSON.stringify(stats)), 200);
+const report = setInterval(() => {
+  writeFileSync(`${dir}/stats.json`, JSON.stringify(stats));
+  sendOutcomes();
+}, 200);
 await Promise.all([loop(0), loop(1)]);
 clearInterval(report);
+await sendOutcomes();
 writeFileSync(`${dir}/ledger`, [...ledger].map(([id, v]) => `${id} ${v}`).join('\n') + '\n');
 writeFileSync(`${dir}/stats.json`, JSON.stringify(stats));
 console.log(JSON.stringify(stats));
