@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
+. tests/e2e/rollout/hooks.sh
 TOOLS=${TOOLS:-$(dirname "$SEGUE")/tools}
 
 spec_rollout() { # dir hold min_samples [on_rollback yaml]
@@ -145,24 +146,6 @@ test_a_clean_rollout_walks_every_step() {
   check "cleanup" quiet $SEGUE cleanup "$D/m.yaml"
 }
 
-# a webhook receiver on a free port (tests/e2e/rollout/receiver.js);
-# sets RECEIVER and HOOK_URL
-receiver() { # dir [hang]
-  node tests/e2e/rollout/receiver.js "$1/port" "$1/bodies" ${2:-} &
-  RECEIVER=$!
-  wait_for "the receiver listens" 30 test -s "$1/port" || return 1
-  HOOK_URL="http://127.0.0.1:$(cat "$1/port")/api/v2/alerts"
-}
-# a command hook: writes its arguments and segue's facts to $1/paged
-pager() { # dir
-  printf '#!/bin/sh\necho "args=$*" > "%s/paged.tmp"\nenv | grep ^SEGUE_ >> "%s/paged.tmp"\nmv "%s/paged.tmp" "%s/paged"\n' \
-    "$1" "$1" "$1" "$1" > "$1/pager.sh"
-  chmod +x "$1/pager.sh"
-}
-hooks_yaml() { # dir url
-  printf 'on_rollback:\n  command: ["%s/pager.sh", "--migration", "{name}"]\n  webhook: "%s"\n' "$1" "$2"
-}
-
 # the target's error rate goes bad at 10 %: the third failing evaluation in
 # a row rolls the reads back to the source, says why, and pages through
 # both hooks: the command with the migration's facts, the webhook with an
@@ -182,13 +165,7 @@ test_a_failing_gate_rolls_back_and_pages() {
   local fails; fails=$(q "$D/tgt.db" "SELECT count(*) FROM _segue_gate_evals WHERE
     name = 'error_rate' AND step = 1 AND state = 1")
   [ "$fails" = 3 ] || fail "$fails failing evaluations at step 2 before the rollback"
-  wait_for "the command hook ran" 30 test -s "$D/paged" || true
-  grep -q "^args=--migration ro$" "$D/paged" 2>/dev/null || fail "command hook: $(cat "$D/paged" 2>&1)"
-  grep -q "^SEGUE_ACTION=rollback$" "$D/paged" 2>/dev/null && grep -q "^SEGUE_PCT=10$" "$D/paged" &&
-    grep -q "^SEGUE_REASON=error_rate failed 3" "$D/paged" || fail "the hook's environment: $(cat "$D/paged" 2>&1)"
-  wait_for "the webhook got the page" 30 test -s "$D/bodies" || true
-  [ "$(head -1 "$D/bodies" | jq -r '.[0].labels | "\(.alertname) \(.migration) \(.action)"')" = "SegueRollout ro rollback" ] ||
-    fail "webhook body: $(head -c 400 "$D/bodies")"
+  pages_arrived "$D" ro rollback 10 "error_rate failed 3"
   kill $RECEIVER; wait $RECEIVER 2>/dev/null
   stop_all
   check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/pg.sh
 . tests/e2e/pg_lib.sh
 . tests/e2e/serve_lib.sh
+. tests/e2e/rollout/hooks.sh
 
 # a source database with accounts(id, balance, note) of ROWS rows and an
 # empty target database; the spec moves accounts to accounts_v2
@@ -183,6 +184,67 @@ YAML
   [ "$(app_stat "$d" failed)" = 0 ] || fail "the app had failed operations: $(cat "$d/app.out")"
   grep -q '"events_\(lost\|refused\)"' "$d/stats.json" && fail "outcomes not taken: $(cat "$d/stats.json")"
   ledger_holds "$d" 10000
+  serve_stop
+}
+
+# the rollout's failing evaluations of one check at one step (0-based), as
+# recorded in the target's control tables
+failing_evals() { # check step
+  psql -XAtc "SELECT count(*) FROM segue.gate_evals WHERE migration = 'slowro' AND
+    name = '$1' AND step = $2 AND state = 1" "$TGT_URI"
+}
+
+# at 10 % a pg_sleep trigger on the target slows every row segue applies:
+# the lag gate fails and the third failing evaluation in a row rolls the
+# reads back; the webhook receiver and the command hook both get the page;
+# once the trigger is gone the target catches up and no write is lost
+test_a_slowed_target_rolls_back_and_pages() {
+  ofrep_client_ready || return
+  local d; d=$(scratch); pager "$d"
+  receiver "$d" || { fail "the webhook receiver did not start"; return; }
+  accounts_migration "$d" slowro 10000 || { fail "set-up"; return; }
+  cat >> "$d/m.yaml" <<YAML
+verify: {every: 2s}
+cutover:
+  auto: true
+  reads:
+    - {pct: 1, hold: 1s}
+    - {pct: 10, hold: 1h}
+    - {pct: 100, hold: 1s}
+gates:
+  interval: 500ms
+  failure_limit: 3
+  checks:
+    lag: {max: 2s}
+$(hooks_yaml "$d" "$HOOK_URL")
+YAML
+  serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || { kill $RECEIVER; return; }
+  node "$OFREP_DIR/app.mjs" "$SERVE_URL" slowro "$SRC_URI" accounts "$TGT_URI" accounts_v2 \
+    10000 "$d" > "$d/app.out" 2> "$d/app.err" &
+  APP_PID=$! WORKER_PID=
+  $SEGUE start "$d/m.yaml" >/dev/null || { app_test_abort "$d" "start"; kill $RECEIVER; return; }
+  $SEGUE run "$d/m.yaml" > "$d/run.log" 2>&1 &
+  WORKER_PID=$!
+  wait_for "step 2 (10 %)" 300 rollout_at "$d/m.yaml" walking 2 ||
+    { app_test_abort "$d" "rollout: $($SEGUE gates "$d/m.yaml" 2>&1 | head -8)"; kill $RECEIVER; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$TGT_URI" -c "CREATE FUNCTION slow() RETURNS trigger
+      LANGUAGE plpgsql AS 'BEGIN PERFORM pg_sleep(0.05); RETURN NEW; END';
+    CREATE TRIGGER slow BEFORE INSERT OR UPDATE ON accounts_v2 FOR EACH ROW EXECUTE FUNCTION slow()" ||
+    fail "the slow trigger"
+  wait_for "the rollback" 120 rollout_at "$d/m.yaml" rolled_back 0 ||
+    { app_test_abort "$d" "no rollback: $($SEGUE gates "$d/m.yaml" 2>&1 | head -8)"; kill $RECEIVER; return; }
+  [ "$($SEGUE status "$d/m.yaml" --json | jq -r '"\(.phase) \(.read_pct)"')" = "verified 0" ] ||
+    fail "after the rollback: $($SEGUE status "$d/m.yaml" --json | jq -c '[.phase, .read_pct]')"
+  [ "$(failing_evals lag 1)" = 3 ] || fail "$(failing_evals lag 1) failing lag evaluations at 10 % before the rollback"
+  pages_arrived "$d" slowro rollback 10 "lag failed 3"
+  psql -Xq "$TGT_URI" -c "DROP TRIGGER slow ON accounts_v2" || fail "drop the trigger"
+  touch "$d/STOP"
+  wait $APP_PID || fail "the app exited non-zero: $(tail -3 "$d/app.err")"
+  [ "$(app_stat "$d" failed)" = 0 ] || fail "the app had failed operations: $(cat "$d/app.out")"
+  kill $WORKER_PID; wait $WORKER_PID 2>/dev/null
+  check "drain" quietly $SEGUE run "$d/m.yaml" --until caught-up
+  ledger_holds "$d" 10000
+  kill $RECEIVER; wait $RECEIVER 2>/dev/null
   serve_stop
 }
 
