@@ -30,7 +30,7 @@ cutover:
   reads:
     - {pct: 1, hold: $2}
     - {pct: 10, hold: $2}
-    - {pct: 50, hold: $2}
+    - {pct: 50, hold: ${HOLD3:-$2}}
     - {pct: 100, hold: $2}
   bake: ${BAKE:-0}
   writes: {auto: ${WRITES_AUTO:-false}, max_fence: 2s}
@@ -39,6 +39,7 @@ gates:
   failure_limit: 3
   checks:
     error_rate: {side: target, max: 0.05, window: 1m, min_samples: $3}
+${EXTRA:-}
 ${4:-}
 YAML
 }
@@ -188,6 +189,25 @@ test_a_hook_that_hangs_does_not_hold_the_rollback() {
   grep -q "on_rollback: cannot run $d/no-such-pager" "$D/run.log" || fail "no word of the missing command: $(grep on_rollback "$D/run.log")"
   kill $RECEIVER; wait $RECEIVER 2>/dev/null
   stop_all
+}
+
+# target rows corrupted at 50 %: the background verify finds them, the
+# verify gate fails three evaluations in a row and the reads roll back;
+# verify --repair mends the rows and the next pass is clean
+test_corrupted_rows_at_50_roll_back() {
+  EXTRA="    verify_clean: {within: 1m}
+verify: {every: 1s}" HOLD3=1h rollout_ready "$(scratch)" 1s 20
+  wait_for "step 3 (50 %)" 120 step_is "$D/m.yaml" 3 || { stop_all; return; }
+  as_segue "$D/tgt.db" "UPDATE track_v2 SET Name = 'corrupt' WHERE TrackId IN (10, 20, 30)" ||
+    fail "corrupt the target"
+  wait_for "the rollout rolled back" 120 mode_is "$D/m.yaml" rolled_back || { stop_all; return; }
+  $SEGUE log "$D/m.yaml" | grep rollout_rollback | grep -q "verify_clean failed 3 evaluations in a row at step 3 (50 %): the last verify (.* ago) found 3 differences" ||
+    fail "rollback: $($SEGUE log "$D/m.yaml" | grep rollout_ | tail -2)"
+  [ "$($SEGUE status "$D/m.yaml" --json | jq -r .read_pct)" = 0 ] || fail "reads not back at 0 %"
+  stop_all
+  check "repair" quiet $SEGUE verify "$D/m.yaml" --repair
+  check "verify after the repair" quiet $SEGUE verify "$D/m.yaml"
+  same_tracks "after the repair"
 }
 
 # with cutover.bake the write cutover starts the bake: the live writer
