@@ -140,6 +140,24 @@ on_rollback:
   $SEGUE cutover "$d/m.yaml" --plan --reads 5 >/dev/null 2>&1; [ $? = 2 ] || fail "--plan with --reads not exit 2"
 }
 
+# contradictory steps and unknown checks are spec errors with file:line,
+# exit 2, before anything is opened
+test_a_bad_rollout_spec_is_refused_with_its_line() {
+  local d out; d=$(scratch); fresh_chinook "$d/src.db"
+  spec_gated "$d" "cutover:
+  reads:
+    - {pct: 50, hold: 1m}
+    - {pct: 10, hold: 1m}"
+  out=$($SEGUE status "$d/m.yaml" 2>&1); [ $? = 2 ] || fail "steps going down: exit not 2: $out"
+  echo "$out" | grep -q "m.yaml:17: cutover.reads: step 2 (10 %) does not rise above step 1 (50 %)" ||
+    fail "steps going down: $out"
+  spec_gated "$d" "    lagg: {max: 1s}"
+  out=$($SEGUE cutover "$d/m.yaml" --plan 2>&1); [ $? = 2 ] || fail "unknown check: exit not 2: $out"
+  echo "$out" | grep -q "m.yaml:14: unknown check 'lagg' in gates.checks; hint: known: verify_clean, lag," ||
+    fail "unknown check: $out"
+  [ ! -e "$d/tgt.db" ] || fail "a bad spec made the target"
+}
+
 quiet() { "$@" > /dev/null 2>&1; }
 
 run_tests
