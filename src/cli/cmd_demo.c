@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "cli.h"
+#include "demo_rollout.h"
 #include "http.h"
 #include "writer.h"
 
@@ -53,7 +54,17 @@ static const char *spec_text =
     "      UnitPrice: unit_price_cents / 100.0\n"
     "backfill:\n"
     "  chunk_time: 100ms\n"
+    "cutover:                      # `segue run` walks the read steps itself\n"
+    "  auto: true\n"
+    "  reads:\n"
+    "    - {pct: 1, hold: 1s}\n"
+    "    - {pct: 5, hold: 1s}\n"
+    "    - {pct: 10, hold: 1s}\n"
+    "    - {pct: 25, hold: 1s}\n"
+    "    - {pct: 50, hold: 1s}\n"
+    "    - {pct: 100, hold: 1s}\n"
     "gates:\n"
+    "  interval: 250ms             # every check evaluated 4 times a second\n"
     "  shadow:                     # reads move only once the app's reads match\n"
     "    min_reads: 200\n"
     "    max_mismatch_rate: 0\n"
@@ -73,6 +84,8 @@ static const char *const app_reads[] = {
  * waits for them at most. */
 #define SHADOW_READS 200
 #define SHADOW_WAIT_MS 60000
+/* The most the demo waits for its rollout to walk every step (ms). */
+#define ROLLOUT_WAIT_MS 120000
 
 static const char *find_data(const char *given)
 {
@@ -111,7 +124,8 @@ static int copy_db(const char *from, const char *to)
 typedef struct worker_arg {
     const char *spec;
     volatile sig_atomic_t stop;
-    int rc;
+    volatile int rc;
+    bool json;               /* --json: the rollout's decisions not shown */
     char msg[512];
 } worker_arg;
 
@@ -123,9 +137,12 @@ static void *worker_main(void *p)
     o.stop = &w->stop;
     o.wait_for_lease = true;
     o.idle_ms = 20;
-    w->rc = sg_migration_open(&m, w->spec);
-    if (!w->rc)
-        w->rc = sg_worker_run(m, &o);
+    int rc = sg_migration_open(&m, w->spec);
+    if (!rc) {
+        sg_migration_set_log(m, demo_rollout_log, &w->json);
+        rc = sg_worker_run(m, &o);
+    }
+    w->rc = rc;
     if (w->rc == SG_ESTOPPED)
         w->rc = 0;
     snprintf(w->msg, sizeof w->msg, "%s", sg_migration_errmsg(m));
@@ -208,7 +225,7 @@ static void hold(bool json, http_server *srv)
 
 CMD(demo)
 {
-    char dir[512], spec[600], db[600], tdb[600];
+    char dir[512], spec[600], db[600], tdb[600], moved_by[600] = "";
     const char *data = find_data(cli_get(c, a, "data"));
     long long rate = 200;
     int code = cli_parse_count("demo", "rate", cli_get(c, a, "rate"), &rate);
@@ -291,6 +308,7 @@ CMD(demo)
     say(a->json, "demo: %s\n", "live writer running (inserts, updates, deletes, key "
         "changes), asking OFREP where writes go");
     wa.spec = spec;
+    wa.json = a->json;
     if (pthread_create(&wt, NULL, worker_main, &wa) == 0)
         worker_on = true;
     sg_status st;
@@ -310,12 +328,11 @@ CMD(demo)
             break;
     }
     writer_shadow(w, false);
-    static const double steps[] = { 1, 5, 10, 25, 50, 100 };
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        STEP(sg_cutover_reads(m, steps[i], "demo"), "demo: cutover --reads");
-        usleep(200000);
-    }
-    say(a->json, "demo: %s\n", "reads moved to the target 1% -> 100%");
+    /* the worker's rollout takes each read step once every gate has passed
+     * for its hold (the shadow reads held the first until they matched) */
+    STEP(demo_rollout_wait(m, &wa.rc, ROLLOUT_WAIT_MS, moved_by, sizeof moved_by),
+         "demo: rollout");
+    say(a->json, "demo: %s\n", "reads moved to the target 1% -> 100% by the rollout");
     STEP(sg_migration_status(&st, m), "demo: status");
     int64_t heartbeat_ms = st.heartbeat_lag_ms; /* none after the write cutover */
     STEP(sg_cutover_writes(&fence_ms, m, "demo"), "demo: cutover --writes");
@@ -343,9 +360,9 @@ CMD(demo)
     double wall = ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0) / 1000.0;
     int64_t writes = ws.inserts + ws.updates + ws.deletes + ws.key_changes;
     if (a->json)
-        cli_print_json(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:{s:I,"
-            "s:I,s:I,s:I,s:I,s:f}}",
-            "dir", dir, "dashboard", http_url(srv),
+        cli_print_json(json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,"
+            "s:{s:I,s:I,s:I,s:I,s:I,s:f}}",
+            "dir", dir, "dashboard", http_url(srv), "rollout_moved_by", moved_by,
             "ofrep_evaluations", (json_int_t)ws.ofrep_evaluations,
             "rows_copied", (json_int_t)st.backfill_rows,
             "writes_during_run", (json_int_t)writes, "writes_failed",
@@ -373,6 +390,8 @@ CMD(demo)
                "cutover)\n"
                "  write fence            %.1f ms\n"
                "  routing over OFREP     %lld evaluations by the writer (%s)\n"
+               "  rollout                6 read steps taken by `segue run`; the last "
+               "moved on: %s\n"
                "  wall time              %.1f s\n",
                (long long)st.backfill_rows, (long long)writes, (long long)ws.inserts,
                (long long)ws.updates, (long long)ws.deletes, (long long)ws.key_changes,
@@ -382,7 +401,7 @@ CMD(demo)
                (long long)sh.shadow_pending, (long long)(sh.shadow_errors + ws.shadow_failed),
                sh.shadow_p99_ratio, (long long)heartbeat_ms, fence_ms,
                (long long)ws.ofrep_evaluations,
-               http_url(srv), wall);
+               http_url(srv), moved_by, wall);
     if (ws.failed)
         fprintf(stderr, "segue demo: %lld writes failed: %s\n", (long long)ws.failed,
                 ws.last_error);
