@@ -62,7 +62,7 @@ test_demo() {
   echo "$out" | grep -q '"independent_differences":0' || fail "demo independent check: $out"
   echo "$out" | grep -q '"verify_differences":0' || fail "demo verify: $out"
   echo "$out" | grep -q '"writes_failed":0' || fail "demo writer failures: $out"
-  echo "$out" | jq -r .rollout_moved_by | grep -q "lag [0-9.e-]*/1 (pass); .*(gates [0-9a-f]\{16\})$" ||
+  echo "$out" | jq -r .rollout_moved_by | grep -q "lag [0-9.e-]*/2 (pass); .*(gates [0-9a-f]\{16\})$" ||
     fail "the demo's rollout: $(echo "$out" | jq -r .rollout_moved_by)"
   # the writer's reads shadowed before the read cutover (the gate asks for
   # 200): none differs but for changes in flight

@@ -39,6 +39,7 @@ gates:
   failure_limit: 3
   checks:
     error_rate: {side: target, max: 0.05, window: 1m, min_samples: $3}
+    lag: {max: 5s}
 ${EXTRA:-}
 ${4:-}
 YAML
