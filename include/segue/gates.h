@@ -54,12 +54,13 @@ int sg_migration_gates(sg_gate_check **out, size_t *n, sg_migration *m);
 
 /* The rollout (cutover.reads with cutover.auto, driven by `segue run`):
  * sg_migration_pause holds it where it is (no step advances, no automatic
- * rollback) until sg_migration_resume; resume after a pause starts the
- * current step's hold again, after an automatic rollback starts over from
- * the first step. Each is an audit row with `reason` (may be NULL).
- * Errors: SG_EINVAL, SG_ESTATE (no steps in the spec; not walking, or not
- * paused or rolled back; changed by another process meanwhile: read it
- * again), SG_EDB. */
+ * rollback) until sg_migration_resume; resume after a pause goes on from
+ * the step the reads are at now (moved by hand meanwhile too; 0 %: before
+ * the first), its hold started again; after an automatic rollback it
+ * starts over from the first step. Each is an audit row with `reason`
+ * (may be NULL). Errors: SG_EINVAL, SG_ESTATE (no steps in the spec; not
+ * walking, or not paused or rolled back; reads at no step's percentage;
+ * changed by another process meanwhile: read it again), SG_EDB. */
 int sg_migration_pause(sg_migration *m, const char *reason);
 int sg_migration_resume(sg_migration *m, const char *reason);
 

@@ -211,6 +211,23 @@ verify: {every: 1s}" HOLD3=1h rollout_ready "$(scratch)" 1s 20
   same_tracks "after the repair"
 }
 
+# a rollback by hand while the rollout walks pauses it (the reads are no
+# longer where its step put them); resume goes on from where the reads are
+# now, 0 %: it walks again from the first step
+test_a_rollback_by_hand_pauses_and_resume_starts_over() {
+  HOLD3=1h rollout_ready "$(scratch)" 1s 20
+  wait_for "step 3 (50 %)" 120 step_is "$D/m.yaml" 3 || { stop_all; return; }
+  check "rollback by hand" quiet $SEGUE rollback "$D/m.yaml" --reason "by hand"
+  wait_for "the rollout pauses" 60 mode_is "$D/m.yaml" paused || { stop_all; return; }
+  $SEGUE log "$D/m.yaml" | grep rollout_pause | grep -q "reads were moved by hand to 0 % while step 3 is at 50 %" ||
+    fail "pause: $($SEGUE log "$D/m.yaml" | grep rollout_ | tail -2)"
+  check "resume" quiet $SEGUE resume "$D/m.yaml"
+  $SEGUE log "$D/m.yaml" | grep rollout_resume | grep -q "resumed before the first step" ||
+    fail "resume: $($SEGUE log "$D/m.yaml" | grep rollout_ | tail -2)"
+  wait_for "step 2 again" 120 step_is "$D/m.yaml" 2 || { stop_all; return; }
+  stop_all
+}
+
 # with cutover.bake the write cutover starts the bake: the live writer
 # follows the writes to the target and its writes reach the source; cleanup
 # is refused until the bake ends, then cut short with a reason, audited

@@ -6,6 +6,7 @@
 #include <segue/gates.h>
 
 #include "rollout/store.h"
+#include "state/control.h"
 
 /* The saved state of a rollout the spec has steps for. */
 static int load_for(sg_migration *m, const char *what, sg_rollout_state *st)
@@ -18,6 +19,30 @@ static int load_for(sg_migration *m, const char *what, sg_rollout_state *st)
         return sg_err_set(&m->err, SG_ESTATE, "cannot %s: the spec has no rollout "
                           "steps; hint: add cutover.reads (docs/spec.md)", what);
     return sg_rollout_load(m, st, &found);
+}
+
+/* The step the reads are at now (reads moved by hand meanwhile, a manual
+ * rollback: 0 % is before the first step); SG_ESTATE when no step has
+ * that percentage. */
+static int step_of_reads(sg_migration *m, int *step)
+{
+    sg_routing r;
+    bool found = false;
+    int rc = sg_routing_load(m->tgt, m->spec->name, &r, &found, &m->err);
+    if (rc)
+        return rc;
+    *step = -1;
+    if (!found || r.read_pct <= 0)
+        return 0;
+    for (size_t i = 0; i < m->spec->n_steps; i++)
+        if ((double)m->spec->steps[i].pct == r.read_pct)
+            *step = (int)i;
+    if (*step < 0)
+        return sg_err_set(&m->err, SG_ESTATE, "cannot resume: reads are at %g %%, "
+                          "which is no step of cutover.reads; hint: move them to a "
+                          "step's percentage (`segue cutover --reads N`), or roll back, "
+                          "then resume", r.read_pct);
+    return 0;
 }
 
 static int write_mode(sg_migration *m, sg_rollout_state *st, const char *action,
@@ -62,8 +87,13 @@ int sg_migration_resume(sg_migration *m, const char *reason)
     if (st.mode == SG_ROLLOUT_ROLLED_BACK) {
         snprintf(detail, sizeof detail, "resumed after a rollback: from step 1");
         st.step = -1;
+    } else if ((rc = step_of_reads(m, &st.step)) != 0) {
+        return rc;
+    } else if (st.step < 0) {
+        snprintf(detail, sizeof detail, "resumed before the first step");
     } else {
-        snprintf(detail, sizeof detail, "resumed; the hold starts again");
+        snprintf(detail, sizeof detail, "resumed at step %d (%lld %%); its hold starts "
+                 "again", st.step + 1, (long long)m->spec->steps[st.step].pct);
     }
     st.mode = SG_ROLLOUT_WALKING;
     st.clean_since_ms = 0;
