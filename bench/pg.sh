@@ -211,14 +211,17 @@ drain() {
 caught_up() { # spec: pending_changes is 0
   [ "$($SEGUE status "$1" --json | jfield pending_changes)" = 0 ]
 }
-drain_with() { # off|heartbeat|on -> "updates ms"
+drain_with() { # off|heartbeat|on|none|gates -> "updates ms"
   fresh h; blank ht
   spec "$(uri h)" "$(uri ht)" pgbench_accounts > "$D/h.yaml"
   case $1 in
     off) printf 'worker: {heartbeat: 0}\n' >> "$D/h.yaml" ;;
     on) printf 'verify: {every: 1s, max_rows_per_second: %s}\n' "${BENCH_RECON_RATE:-200000}" >> "$D/h.yaml" ;;
+    gates) printf 'cutover:\n  auto: true\n  reads:\n    - {pct: 1, hold: 1h}\ngates:\n  interval: 1s\n  checks:\n    heartbeat_lag: {max: 1h}\n    error_rate: {max: 0.01}\n' >> "$D/h.yaml" ;;
   esac
   $SEGUE start "$D/h.yaml" >/dev/null && $SEGUE backfill "$D/h.yaml" >/dev/null || die "prepare"
+  # the rollout evaluates from verified on: both sides of that pair verify
+  case $1 in none|gates) $SEGUE verify "$D/h.yaml" >/dev/null || die "verify" ;; esac
   "$PG_BIN/pgbench" -n -c 4 -j 2 -T "$SECS" "$(uri h)" >/dev/null 2>&1 || die "pgbench"
   local n t0 w; n=$(sql h "SELECT count(*) FROM pgbench_history")
   t0=$(date +%s%N)
@@ -250,29 +253,15 @@ heartbeat() {
 # rollout's checks evaluated and recorded every second (cutover.reads with
 # auto, gates.interval 1s, heartbeat_lag and error_rate beside the default
 # checks; the lag holds the first step back, so no read moves) vs a spec
-# without steps; both verified first, alternating; medians of REPS
-drain_gated() { # none|gates -> "updates ms"
-  fresh g; blank gt
-  spec "$(uri g)" "$(uri gt)" pgbench_accounts > "$D/g.yaml"
-  [ "$1" = gates ] && printf 'cutover:\n  auto: true\n  reads:\n    - {pct: 1, hold: 1h}\ngates:\n  interval: 1s\n  checks:\n    heartbeat_lag: {max: 1h}\n    error_rate: {max: 0.01}\n' >> "$D/g.yaml"
-  $SEGUE start "$D/g.yaml" >/dev/null && $SEGUE backfill "$D/g.yaml" >/dev/null &&
-    $SEGUE verify "$D/g.yaml" >/dev/null || die "prepare"
-  "$PG_BIN/pgbench" -n -c 4 -j 2 -T "$SECS" "$(uri g)" >/dev/null 2>&1 || die "pgbench"
-  local n t0 w; n=$(sql g "SELECT count(*) FROM pgbench_history")
-  t0=$(date +%s%N)
-  $SEGUE run "$D/g.yaml" > "$D/g.log" 2>&1 & w=$!
-  until caught_up "$D/g.yaml"; do sleep 0.05; done
-  local ms; ms=$(ms_since "$t0")
-  kill $w; wait $w 2>/dev/null
-  echo "$n $ms"
-}
+# without steps (drain_with gates, none); both verified first, alternating;
+# medians of REPS
 gates_apply() {
   echo "== apply ceiling into another database with the rollout's gates evaluated every second vs none (${SECS}s of pgbench, 4 clients)"
   local i mode out
   : > "$D/ga.none"; : > "$D/ga.gates"
   for i in $(seq "$REPS"); do
     for mode in none gates; do
-      out=$(drain_gated $mode)
+      out=$(drain_with $mode)
       awk -v n="${out% *}" -v t="${out#* }" 'BEGIN {printf "%.0f\n", n * 1000 / t}' >> "$D/ga.$mode"
     done
   done

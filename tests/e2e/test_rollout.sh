@@ -48,7 +48,8 @@ YAML
 q() { sqlite3 -cmd '.timeout 30000' "$@"; }
 # a live writer until $1/stop; sets WRITER (keys >= 100). It writes where
 # the last write went, and on a refusal (the guard of the side writes left)
-# asks segue where writes go now and writes there
+# asks segue where writes go now and writes there; $1/sides gets the side
+# of each write that went through
 live_writer() { # dir spec
   rm -f "$1/stop"
   (side=source
@@ -65,8 +66,9 @@ write_at() { # dir side key
     q "$1/src.db" "UPDATE Track SET Milliseconds = Milliseconds + 1 WHERE TrackId = $3"
   else
     q "$1/tgt.db" "UPDATE track_v2 SET Milliseconds = Milliseconds + 1 WHERE TrackId = $3"
-  fi
+  fi && echo "$2" >> "$1/sides"
 }
+wrote_on() { grep -q "^$2$" "$1/sides" 2>/dev/null; } # dir side
 # the application: good outcomes on both sides until $1/stop (or, once
 # $1/bad exists, failures on the target); sets REPORTER
 reporter() { # dir spec
@@ -183,6 +185,8 @@ test_a_hook_that_hangs_does_not_hold_the_rollback() {
   wait_for "step 1" 120 step_is "$D/m.yaml" 1 || { stop_all; kill $RECEIVER; return; }
   touch "$D/bad"
   wait_for "the rollout rolled back" 60 mode_is "$D/m.yaml" rolled_back || { stop_all; kill $RECEIVER; return; }
+  # recorded before the webhook's tries (5 s each) are over: not after them
+  grep -q "try 3 of 3" "$D/run.log" && fail "the rollback was recorded only after the webhook gave up"
   local at; at=$(q "$D/tgt.db" "SELECT count(*) FROM _segue_gate_evals WHERE name = 'error_rate' AND step = 0 AND state = 1")
   [ "$at" = 3 ] || fail "$at failing evaluations before the rollback"
   wait_for "a second try of the webhook" 60 grep -q "try 2 of 3" "$D/run.log" ||
@@ -239,6 +243,7 @@ test_the_bake_keeps_the_source_current_and_holds_cleanup() {
   local out; out=$($SEGUE cleanup "$D/m.yaml" 2>&1); [ $? = 4 ] || fail "cleanup during the bake: $out"
   echo "$out" | grep -q "is baking for 60.0 min more" || fail "refusal: $out"
   # the writer's writes on the target flow back to the source meanwhile
+  wait_for "the writer writes on the target" 60 wrote_on "$D" target || { stop_all; return; }
   stop_all
   check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
   same_tracks "during the bake"
@@ -254,6 +259,7 @@ test_the_bake_keeps_the_source_current_and_holds_cleanup() {
 test_writes_move_by_themselves_and_a_failing_bake_rolls_them_back() {
   WRITES_AUTO=true BAKE=1h rollout_ready "$(scratch)" 1s 20
   wait_for "the bake" 120 phase_is "$D/m.yaml" baking || { stop_all; return; }
+  wait_for "the writer writes on the target" 60 wrote_on "$D" target || { stop_all; return; }
   $SEGUE log "$D/m.yaml" | grep rollout_writes | grep -q "the writes move (cutover.writes.auto)" ||
     fail "no rollout_writes: $($SEGUE log "$D/m.yaml" | grep rollout_ | tail -2)"
   touch "$D/bad"

@@ -61,9 +61,16 @@ static const char *act(sg_side *r, sg_migration *m, const sg_rollout_decision *d
         /* within max_fence or not at all: the fence waits on the
          * application's locks no longer than that */
         double fence = 0;
+        int64_t kept = m->lock_wait_ms ? m->lock_wait_ms : 30000; /* the default */
         int rc = sg_migration_set_lock_wait(m, s->max_fence_ms);
         if (!rc)
             rc = sg_cutover_writes(&fence, m, d->why);
+        /* a later rollback on this handle waits as any rollback does */
+        sg_err kept_err = m->err;
+        if (sg_migration_set_lock_wait(m, kept))
+            sg_side_say(r, SG_LOG_WARN, "the lock wait stays at max_fence: %s",
+                        sg_migration_errmsg(m));
+        m->err = kept_err;
         if (rc) {
             sg_side_say(r, SG_LOG_WARN, "the writes did not move (tried again at the "
                         "next evaluation): %s", sg_migration_errmsg(m));
