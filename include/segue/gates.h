@@ -68,7 +68,8 @@ int sg_migration_resume(sg_migration *m, const char *reason);
 typedef struct sg_rollout_info {
     bool configured;       /* the spec has cutover.reads steps */
     bool automatic;        /* cutover.auto */
-    char mode[16];         /* "walking", "paused", "rolled_back", "done" */
+    char mode[16];         /* "walking", "paused", "rolled_back", "done",
+                            * "drill" (a drill runs: segue/drill.h) */
     int step;              /* 1-based step the reads are at; 0: before the first */
     int steps;             /* how many steps the spec has */
     int64_t pct;           /* that step's percentage (0 before the first) */

@@ -91,6 +91,8 @@ void cli_reporter_init(cli_reporter *r, const char *name, int64_t every_ms);
 /* Reads --status-interval (default 10s) into r; EXIT_USAGE when malformed. */
 int cli_reporter_from(cli_reporter *r, const cli_cmd *c, const cli_args *a);
 void cli_progress(void *ud, const sg_progress *p);
+/* ms since the epoch as "2026-12-03T17:02:11.123Z" (UTC). */
+void cli_iso_ms(char *out, size_t n, int64_t ms);
 /* secs as "42s", "3m05s", "2h10m"; "--" when negative (unknown). */
 void cli_fmt_secs(char *out, size_t n, double secs);
 /* Set by SIGINT/SIGTERM. */
@@ -108,7 +110,14 @@ int cli_http_start(struct http_server **out, const char *cmd, const char *listen
 CMD(plan); CMD(start); CMD(backfill); CMD(run); CMD(verify); CMD(cutover);
 CMD(rollback); CMD(cleanup); CMD(abort); CMD(status); CMD(route); CMD(demo);
 CMD(retry); CMD(log); CMD(shadow); CMD(serve); CMD(gates);
-CMD(pause); CMD(resume); CMD(runbook);
+CMD(pause); CMD(resume); CMD(runbook); CMD(drill);
+/* --reads PCT as a percentage, or -1 when it is not one (cmd_phase.c). */
+double cli_read_pct(const cli_cmd *c, const cli_args *a);
+/* A drill's report (cmd_drill.c): as JSON, and as text lines on f each
+ * starting with `indent`. */
+struct sg_drill_report;
+json_t *cli_drill_json(const struct sg_drill_report *r);
+void cli_drill_text(FILE *f, const char *indent, const struct sg_drill_report *r);
 /* "1h", "1h30m", "2m5s", "1.5s", "250ms" (cmd_gates.c) */
 void cli_span(char *out, size_t n, int64_t ms);
 /* segue cutover --plan (cmd_gates.c) */

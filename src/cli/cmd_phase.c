@@ -145,8 +145,7 @@ CMD(resume)
                       json_object());
 }
 
-/* --reads PCT as a percentage, or -1 when it is not one. */
-static double read_pct(const cli_cmd *c, const cli_args *a)
+double cli_read_pct(const cli_cmd *c, const cli_args *a)
 {
     const char *s = cli_get(c, a, "reads");
     char *end = NULL;
@@ -166,7 +165,7 @@ static int force(sg_migration *m, const cli_cmd *c, const cli_args *a)
 
 static int do_reads(sg_migration *m, const cli_cmd *c, const cli_args *a, json_t *j)
 {
-    double pct = read_pct(c, a);
+    double pct = cli_read_pct(c, a);
     json_object_set_new(j, "read_pct", json_real(pct));
     int rc = force(m, c, a);
     return rc ? rc : sg_cutover_reads(m, pct, a->reason);
@@ -220,11 +219,11 @@ CMD(cutover)
     if (writes)
         return transition(c, a, "writes switched to the target", do_writes,
                           json_object());
-    if (read_pct(c, a) < 0) {
+    if (cli_read_pct(c, a) < 0) {
         fprintf(stderr, "segue cutover: --reads '%s' is not a percentage from 0 "
                         "to 100\n", reads);
         return EXIT_USAGE;
     }
-    snprintf(msg, sizeof msg, "%g%% of reads routed to the target", read_pct(c, a));
+    snprintf(msg, sizeof msg, "%g%% of reads routed to the target", cli_read_pct(c, a));
     return transition(c, a, msg, do_reads, json_object());
 }

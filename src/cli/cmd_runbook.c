@@ -10,6 +10,8 @@
 
 #include <segue/gates.h>
 
+#include <segue/drill.h>
+
 #include "cli.h"
 
 /* The last entry with `action` (and, when given, to_phase) after entry
@@ -111,8 +113,24 @@ static void gates(FILE *f, const sg_rollout_plan *p)
                 p->checks[i].reads_only ? "read steps" : "every step");
 }
 
-static void rollback_plan(FILE *f, const char *spec, const sg_rollout_plan *p,
-                          const sg_audit_entry *v, size_t n)
+/* The last drill's figures, or "none recorded" with how to run one. */
+static void last_drill(FILE *f, sg_migration *m, const char *spec)
+{
+    sg_drill_report r;
+    bool found = false;
+    if (sg_migration_last_drill(&r, &found, m) || !found) {
+        fprintf(f, "- Last drill: none recorded — `segue drill %s` rehearses the "
+                "rollback\n", spec);
+        return;
+    }
+    char at[40];
+    cli_iso_ms(at, sizeof at, r.finished_ms);
+    fprintf(f, "- Last drill: %s\n", at);
+    cli_drill_text(f, "  ", &r);
+}
+
+static void rollback_plan(FILE *f, sg_migration *m, const char *spec,
+                          const sg_rollout_plan *p, const sg_audit_entry *v, size_t n)
 {
     fprintf(f, "\n## Rollback\n\n- By hand: `segue rollback %s` routes reads and "
             "writes back to the source; after the write cutover the reverse path "
@@ -129,7 +147,7 @@ static void rollback_plan(FILE *f, const char *spec, const sg_rollout_plan *p,
     const sg_audit_entry *r = last_of(v, n, 0, "rollback", NULL);
     fprintf(f, "- Last rollback: %s%s%s\n", r ? r->at : "none", r && r->reason ? " — "
             : "", r && r->reason ? r->reason : "");
-    fprintf(f, "- Last drill: none recorded\n");
+    last_drill(f, m, spec);
 }
 
 /* The runbook as Markdown on f. */
@@ -143,7 +161,7 @@ static void markdown(FILE *f, sg_migration *m, const char *spec, const sg_rollou
             known ? sg_phase_name(st.phase) : "unknown", p->gates_hash);
     phases(f, spec, p, v, n);
     gates(f, p);
-    rollback_plan(f, spec, p, v, n);
+    rollback_plan(f, m, spec, p, v, n);
 }
 
 /* Text made safe inside HTML; `code` and **bold** marked up. */

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,3 +115,13 @@ void cli_print_json(json_t *j)
     json_decref(j);
 }
 
+
+void cli_iso_ms(char *out, size_t n, int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char s[32];
+    gmtime_r(&t, &tm);
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, n, "%s.%03dZ", s, (int)(ms % 1000));
+}

@@ -110,6 +110,18 @@ static const cli_opt o_serve[] = {
                             "\"X-API-Key\"" },
     { NULL, NULL, NULL } };
 
+static const cli_opt o_drill[] = { COMMON,
+    { "reads", "PCT", "reads to shift to the target before the failure (default: "
+                      "the first step's percentage)" },
+    { "writes", NULL, "also move the writes to the target (reads go to 100 %)" },
+    { "rows", "N", "rows the drill's ledger writes to (default 20); their values "
+                   "are put back at the end" },
+    { "column", "COL", "the text column the ledger writes (default: the first text "
+                       "column outside the key that the target copies as it is)" },
+    { "ofrep", "URL", "segue serve's base URL: also time the OFREP bulk evaluation" },
+    { "timeout", "DURATION", "the longest wait for each stage (default: "
+                             "(failure_limit + 3) x interval + 60s)" },
+    { NULL, NULL, NULL } };
 static const cli_opt o_runbook[] = {
     { "format", "F", "md (default) or html" },
     { NULL, NULL, NULL } };
@@ -146,6 +158,10 @@ static const cli_cmd commands[] = {
       "rollback, until resume", o_plain, cmd_pause, true, CLI_EXISTING },
     { "resume", "SPEC", "let the rollout walk on (after a rollback: from the first "
       "step)", o_plain, cmd_resume, true, CLI_EXISTING },
+    { "drill", "SPEC", "rehearse the rollback on the live migration: shift reads "
+      "(--writes: and writes), fail a gate on purpose, time the automatic rollback, "
+      "count lost writes; exit 3 on a loss or a difference", o_drill, cmd_drill, true,
+      CLI_EXISTING },
     { "runbook", "SPEC", "the migration's plan as a checklist (phases, steps, gates, "
       "rollback, bake), ticked from the audit trail", o_runbook, cmd_runbook, true,
       CLI_READ_ONLY },

@@ -9,6 +9,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 . tests/e2e/rollout/hooks.sh
+. tests/e2e/serve_lib.sh
 TOOLS=${TOOLS:-$(dirname "$SEGUE")/tools}
 
 spec_rollout() { # dir hold min_samples [on_rollback yaml]
@@ -320,6 +321,57 @@ test_pause_and_resume() {
   [ "$(runbook_ticks "$D/m.yaml")" -ge 2 ] || fail "runbook after step 2: $($SEGUE runbook "$D/m.yaml" | grep 'read step')"
   $SEGUE log "$D/m.yaml" | grep -q "rollout_pause .*paused before the first step.*a look first" ||
     fail "audit: $($SEGUE log "$D/m.yaml" | grep rollout_)"
+  stop_all
+}
+
+# the names of the first 20 tracks (the drill's ledger writes them: the
+# live writer never does)
+first_names() { q "$D/src.db" "SELECT group_concat(Name, '|') FROM (SELECT Name FROM Track ORDER BY TrackId LIMIT 20)"; }
+drilled() { echo "$OUT" | jq -e "$1" > /dev/null || fail "drill: not $1 in $OUT"; }
+
+# the rollback drill under the live writer and the application: reads and
+# writes go to the target, a gate fails on purpose, the worker rolls back;
+# the drill times it (the worker, the C API's router, OFREP), loses no
+# write, finds no difference, puts its rows back and leaves the rollout
+# paused as it found it; the runbook shows its figures
+test_a_drill_rolls_back_and_loses_no_write() {
+  rollout_ready "$(scratch)" 1s 20 pause-first
+  serve_start "$D" "$D/m.yaml" --listen 127.0.0.1:0 || { stop_all; return; }
+  local names; names=$(first_names)
+  wait_for "the worker caught up" 120 worker_ready "$D/m.yaml" || { stop_all; return; }
+  OUT=$($SEGUE drill "$D/m.yaml" --writes --ofrep "$SERVE_URL" --json --reason "game day" 2> "$D/drill.err")
+  [ $? = 0 ] || fail "drill: exit $?: $OUT $(tail -3 "$D/drill.err")"
+  drilled '.outcome == "passed" and .writes_lost == 0 and .differences == 0'
+  drilled '.writes_on_target > 0 and .writes_made > .writes_on_target'
+  drilled '.to_rollback_ms >= 0 and .to_router_ms >= 0 and .to_ofrep_ms >= 0'
+  drilled '.fence_ms >= 0 and .fence_in_ms >= 0 and .verified_rows > 0'
+  drilled '.column == "Track.Name"'
+  mode_is "$D/m.yaml" paused || fail "the rollout is $(rollout "$D/m.yaml" mode) after the drill"
+  [ "$($SEGUE status "$D/m.yaml" --json | jq -r '"\(.read_pct) \(.write_side)"')" = "0 source" ] ||
+    fail "routing after the drill: $($SEGUE status "$D/m.yaml" --json | jq -c '[.read_pct, .write_side]')"
+  $SEGUE log "$D/m.yaml" | grep -q "drill_done .*drill 1: passed.*game day" ||
+    fail "audit: $($SEGUE log "$D/m.yaml" | grep drill_)"
+  $SEGUE runbook "$D/m.yaml" | grep -A3 "^- Last drill: 20" | grep -q "drill 1: passed" ||
+    fail "runbook: $($SEGUE runbook "$D/m.yaml" | grep -A3 'Last drill')"
+  grep -q "drill" "$D/run.log" || fail "the worker said nothing of the drill"
+  stop_all; serve_stop
+  check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
+  same_tracks "after the drill"
+  [ "$(first_names)" = "$names" ] || fail "the drill's rows were not put back"
+}
+
+# a worker that loses the writes made on the target on their way back (a
+# test-only fault): the drill finds the lost writes and exits 3
+test_a_lost_write_fails_the_drill() {
+  rollout_ready "$(scratch)" 1s 20 pause-first
+  kill $WORKER; wait $WORKER 2>/dev/null # the worker again, with the fault
+  "$TOOLS/crashpoint" --lose "$D/m.yaml" apply:lose-reverse run > "$D/run.log" 2>&1 &
+  WORKER=$!
+  wait_for "the worker caught up" 120 worker_ready "$D/m.yaml" || { stop_all; return; }
+  OUT=$($SEGUE drill "$D/m.yaml" --writes --json 2> "$D/drill.err"); local rc=$?
+  [ $rc = 3 ] || fail "drill exit $rc, not 3: $OUT $(tail -3 "$D/drill.err")"
+  drilled '.writes_lost > 0 and (.outcome | startswith("lost"))'
+  grep -q "fault at apply:lose-reverse fires" "$D/run.log" || fail "the fault never fired"
   stop_all
 }
 

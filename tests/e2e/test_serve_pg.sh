@@ -77,6 +77,25 @@ copied_and_ready() { # spec
   $SEGUE status "$1" --json 2>/dev/null | grep -q '"backfill_complete":true' && worker_ready "$1"
 }
 
+# the app stops (having failed no operation), the worker too, the rest is
+# drained: every write the app acknowledged is in the target
+app_stops_having_lost_nothing() { # dir
+  touch "$1/STOP"
+  wait $APP_PID || fail "the app exited non-zero: $(tail -3 "$1/app.err")"
+  [ "$(app_stat "$1" failed)" = 0 ] || fail "the app had failed operations: $(cat "$1/app.out")"
+  kill $WORKER_PID; wait $WORKER_PID 2>/dev/null
+  check "drain" quietly $SEGUE run "$1/m.yaml" --until caught-up
+  ledger_holds "$1" 10000
+}
+
+# the worker copied and caught up, then a verify by hand; 1 (the app
+# stopped, said) when either fails
+copied_and_verified() { # dir
+  wait_for "the worker copied and caught up" 120 copied_and_ready "$1/m.yaml" &&
+    $SEGUE verify "$1/m.yaml" > "$1/verify.log" 2>&1 ||
+    { app_test_abort "$1" "copy and verify: $(tail -3 "$1/verify.log")"; return 1; }
+}
+
 # a step of the app's migration failed: say where it stood, stop the rest
 app_test_abort() { # dir what
   fail "$2; status: $($SEGUE status "$1/m.yaml" 2>&1 | tr -s ' \n' ' '); app: $(cat "$1/stats.json" 2>/dev/null)"
@@ -104,9 +123,7 @@ test_a_node_app_follows_a_whole_migration_through_ofrep() {
   local d pct after; d=$(scratch)
   accounts_migration "$d" appmig 10000 || { fail "set-up"; return; }
   app_then_migration "$d" appmig || return
-  wait_for "the worker copied and caught up" 120 copied_and_ready "$d/m.yaml" &&
-    $SEGUE verify "$d/m.yaml" > "$d/verify.log" 2>&1 ||
-    { app_test_abort "$d" "copy and verify: $(tail -3 "$d/verify.log")"; return; }
+  copied_and_verified "$d" || return
   wait_for "a heartbeat lag under 2 s under the app's writes" 60 \
     heartbeat_lag_below "$d/m.yaml" 2000 || { app_test_abort "$d" "heartbeat"; return; }
   for pct in 10 50 100; do
@@ -220,9 +237,7 @@ gates:
 $(hooks_yaml "$d" "$HOOK_URL")
 YAML
   app_then_migration "$d" slowro || { kill $RECEIVER; return; }
-  wait_for "the worker copied and caught up" 120 copied_and_ready "$d/m.yaml" &&
-    $SEGUE verify "$d/m.yaml" > "$d/verify.log" 2>&1 ||
-    { app_test_abort "$d" "copy and verify: $(tail -3 "$d/verify.log")"; kill $RECEIVER; return; }
+  copied_and_verified "$d" || { kill $RECEIVER; return; }
   wait_for "step 2 (10 %)" 300 rollout_at "$d/m.yaml" walking 2 ||
     { app_test_abort "$d" "rollout: $($SEGUE gates "$d/m.yaml" 2>&1 | head -8)"; kill $RECEIVER; return; }
   local slowed; slowed=$(date +%s%3N)
@@ -239,13 +254,44 @@ YAML
     fail "$(failing_evals lag 1 "$slowed") failing lag evaluations at 10 % before the rollback"
   pages_arrived "$d" slowro rollback 10 "lag failed 3"
   psql -Xq "$TGT_URI" -c "DROP TRIGGER slow ON accounts_v2" || fail "drop the trigger"
-  touch "$d/STOP"
-  wait $APP_PID || fail "the app exited non-zero: $(tail -3 "$d/app.err")"
-  [ "$(app_stat "$d" failed)" = 0 ] || fail "the app had failed operations: $(cat "$d/app.out")"
-  kill $WORKER_PID; wait $WORKER_PID 2>/dev/null
-  check "drain" quietly $SEGUE run "$d/m.yaml" --until caught-up
-  ledger_holds "$d" 10000
+  app_stops_having_lost_nothing "$d"
   kill $RECEIVER; wait $RECEIVER 2>/dev/null
+  serve_stop
+}
+
+# the rollback drill on PostgreSQL under the Node app's routed writes:
+# reads and writes go to the target and back by the automatic rollback;
+# the drill times it (worker, C API router, OFREP ETag), its ledger loses
+# nothing, verify finds nothing; the app fails no operation, and every
+# write it acknowledged is in the target (its own ledger)
+test_a_drill_on_postgres_under_the_app_loses_no_write() {
+  ofrep_client_ready || return
+  local d out; d=$(scratch)
+  accounts_migration "$d" drillro 10000 || { fail "set-up"; return; }
+  cat >> "$d/m.yaml" <<YAML
+cutover:
+  auto: true
+  reads:
+    - {pct: 10, hold: 1s}
+    - {pct: 100, hold: 1s}
+gates:
+  interval: 500ms
+  failure_limit: 3
+  checks:
+    lag: {max: 5s}
+YAML
+  app_then_migration "$d" drillro || return
+  $SEGUE pause "$d/m.yaml" > /dev/null || { app_test_abort "$d" "pause"; return; }
+  copied_and_verified "$d" || return
+  out=$($SEGUE drill "$d/m.yaml" --writes --ofrep "$SERVE_URL" --json 2> "$d/drill.err")
+  [ $? = 0 ] || fail "drill: $out $(tail -3 "$d/drill.err")"
+  echo "$out" | jq -e '.outcome == "passed" and .writes_lost == 0 and .differences == 0 and
+      .writes_on_target > 0 and .to_rollback_ms >= 0 and .to_router_ms >= 0 and
+      .to_ofrep_ms >= 0 and .fence_ms >= 0 and .column == "accounts.note"' > /dev/null ||
+    fail "drill report: $out"
+  [ "$($SEGUE status "$d/m.yaml" --json | jq -r '"\(.read_pct) \(.write_side)"')" = "0 source" ] ||
+    fail "routing after the drill: $($SEGUE status "$d/m.yaml" --json | jq -c '[.read_pct, .write_side]')"
+  app_stops_having_lost_nothing "$d"
   serve_stop
 }
 

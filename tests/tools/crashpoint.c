@@ -2,11 +2,13 @@
  * named test point (src/lib/base/testpoint.h), so that a crash or a race happens
  * exactly there, not by timing.
  *
- *   crashpoint [--stop] [--force] SPEC POINT cutover|rollback|abort|run
+ *   crashpoint [--stop | --lose] [--force] SPEC POINT cutover|rollback|abort|run
  *
  * Without --stop the process SIGKILLs itself at POINT (a kill shows as exit
  * 137). With --stop it SIGSTOPs itself the first time it reaches POINT and
  * goes on when sent SIGCONT; the test sees it stopped in /proc/PID/stat.
+ * With --lose POINT is a fault point instead (testpoint.h: sg_test_fault),
+ * where the operation fails on purpose each time it is reached.
  * --force passes a cutover's refused gates (audited as a test's).
  * `run` is the worker (`segue run`) until SIGTERM. Exits 0 when the
  * operation succeeded, 1 on an error (the message on stderr). */
@@ -19,7 +21,7 @@
 #include "base/testpoint.h"
 
 static const char *point;
-static bool stop_mode, stopped_once, force;
+static bool stop_mode, stopped_once, force, lose_mode, lost_once;
 static volatile sig_atomic_t stop_flag;
 
 static void at_point(const char *where)
@@ -32,6 +34,16 @@ static void at_point(const char *where)
         stopped_once = true;
         raise(SIGSTOP);
     }
+}
+
+static bool lose_at(const char *where)
+{
+    if (strcmp(where, point) != 0)
+        return false;
+    if (!lost_once)
+        fprintf(stderr, "crashpoint: the fault at %s fires\n", where);
+    lost_once = true;
+    return true;
 }
 
 static void on_term(int sig)
@@ -64,6 +76,8 @@ int main(int argc, char **argv)
     for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
         if (!strcmp(argv[a], "--stop"))
             stop_mode = true;
+        else if (!strcmp(argv[a], "--lose"))
+            lose_mode = true;
         else if (!strcmp(argv[a], "--force"))
             force = true;
         else
@@ -71,12 +85,15 @@ int main(int argc, char **argv)
     }
     if (argc - a != 3 || (strcmp(argv[a + 2], "cutover") && strcmp(argv[a + 2], "rollback") &&
                           strcmp(argv[a + 2], "abort") && strcmp(argv[a + 2], "run"))) {
-        fprintf(stderr, "usage: crashpoint [--stop] [--force] SPEC POINT "
+        fprintf(stderr, "usage: crashpoint [--stop | --lose] [--force] SPEC POINT "
                         "cutover|rollback|abort|run\n");
         return 2;
     }
     point = argv[a + 1];
-    sg_test_hook = at_point;
+    if (lose_mode)
+        sg_test_fault = lose_at;
+    else
+        sg_test_hook = at_point;
     int rc = sg_migration_open(&m, argv[a]);
     if (!rc)
         rc = operate(m, argv[a + 2]);

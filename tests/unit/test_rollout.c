@@ -226,6 +226,34 @@ static void writes_after_the_last_hold(void **state)
     sg_spec_free(s);
 }
 
+/* a drill: reads moved by hand advance nothing and pause nothing; the
+ * failure limit rolls back even before the first step, on_fail: pause too */
+static void drill_only_rolls_back(void **state)
+{
+    (void)state;
+    sg_spec *s = spec("true", "pause");
+    sg_rollout_state st;
+    sg_rollout_decision d;
+    sg_gate_check v[2];
+    sg_rollout_state_init(&st);
+    st.mode = SG_ROLLOUT_DRILL;
+    eval(v, SG_GATE_PASS);
+    for (int64_t t = 1000; t <= 10000; t += 1000) {
+        sg_rollout_decide(&st, s, v, 2, t, 100, &d);
+        assert_int_equal(d.act, SG_ROLLOUT_NONE);
+    }
+    eval(v, SG_GATE_FAIL);
+    sg_rollout_decide(&st, s, v, 2, 11000, 100, &d);
+    sg_rollout_decide(&st, s, v, 2, 12000, 100, &d);
+    assert_int_equal(d.act, SG_ROLLOUT_NONE);
+    sg_rollout_decide(&st, s, v, 2, 13000, 100, &d);
+    assert_int_equal(d.act, SG_ROLLOUT_ROLLBACK);
+    assert_true(d.page);
+    assert_non_null(strstr(d.why, "drill: error_rate failed 3 evaluations in a row with "
+                           "100 % of reads on the target"));
+    sg_spec_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +265,7 @@ int main(void)
         cmocka_unit_test(advice_only),
         cmocka_unit_test(done_still_watches),
         cmocka_unit_test(writes_after_the_last_hold),
+        cmocka_unit_test(drill_only_rolls_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
 #ifndef SEGUE_TESTPOINT_H
 #define SEGUE_TESTPOINT_H
 
+#include <stdbool.h>
+
 /* When set, called with the point's name at each point. NULL in normal use.
  * The points:
  *   cutover:checked, rollback:checked, abort:checked
@@ -32,5 +34,15 @@ extern void (*sg_test_hook)(const char *where);
 
 /* Calls sg_test_hook when it is set. */
 void sg_test_point(const char *where);
+
+/* When set, asked at each fault point whether to fail there on purpose
+ * (a test proving that a check catches a loss). NULL in normal use: no
+ * fault ever. The points:
+ *   apply:lose-reverse
+ *       a batch of the reverse flow (target -> source) is about to be
+ *       applied: true drops it, its entries deleted all the same (writes
+ *       made on the target lost). */
+extern bool (*sg_test_fault)(const char *where);
+bool sg_test_faulty(const char *where);
 
 #endif

@@ -17,7 +17,8 @@ void sg_rollout_state_init(sg_rollout_state *st)
 
 const char *sg_rollout_mode_name(sg_rollout_mode m)
 {
-    static const char *const names[] = { "walking", "paused", "rolled_back", "done" };
+    static const char *const names[] = { "walking", "paused", "rolled_back", "done",
+                                          "drill" };
     return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "?";
 }
 
@@ -111,6 +112,15 @@ void sg_rollout_decide(sg_rollout_state *st, const sg_spec *s, const sg_gate_che
     /* done: every step taken, the writes to move or moved (the bake); the
      * gates still watch, and a failure still rolls back */
     bool done = st->mode == SG_ROLLOUT_DONE;
+    if (st->mode == SG_ROLLOUT_DRILL) {
+        if (over >= 0) {
+            decided(d, SG_ROLLOUT_ROLLBACK, st->step, v, n, "drill: %s failed %lld "
+                    "evaluations in a row with %g %% of reads on the target: %s",
+                    v[over].name, (long long)s->failure_limit, read_pct, v[over].detail);
+            d->page = true;
+        }
+        return;
+    }
     if ((st->mode != SG_ROLLOUT_WALKING && !done) || !s->cutover_auto || !s->n_steps)
         return;
     int k = st->step;

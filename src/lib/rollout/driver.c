@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "drill/store.h"
 #include "gate/gate.h"
 #include "rollout/driver.h"
 #include "rollout/hooks.h"
@@ -87,6 +88,27 @@ static const char *act(sg_side *r, sg_migration *m, const sg_rollout_decision *d
     return NULL;
 }
 
+/* A drill's injected failure (segue/drill.h), as one more check. */
+static void add_drill_check(sg_gate_check **v, size_t *n, int64_t fault_ms)
+{
+    sg_gate_check *more = realloc(*v, (*n + 1) * sizeof **v);
+    if (!more)
+        return;
+    *v = more;
+    sg_gate_check *c = &more[(*n)++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "drill");
+    c->state = SG_GATE_FAIL;
+    c->value = 1;
+    c->limit = 0;
+    snprintf(c->unit, sizeof c->unit, "value");
+    c->samples = -1;
+    c->blocks = true;
+    snprintf(c->detail, sizeof c->detail, "a failure injected by segue drill at %lld",
+             (long long)fault_ms);
+    snprintf(c->needs, sizeof c->needs, "the drill to end");
+}
+
 /* One evaluation and what follows from it. Fails only when the control
  * tables cannot be read or written (the handle is then opened again). */
 static int round_once(sg_side *r, sg_migration *m)
@@ -99,22 +121,31 @@ static int round_once(sg_side *r, sg_migration *m)
     size_t n = 0;
     bool found = false;
     char hash[17], detail[800];
+    int64_t drill = 0, fault_ms = 0;
     int rc = sg_control_phase(m, &ph);
     if (rc || !walking_phase(ph))
         return rc;
     if ((rc = sg_routing_load(m->tgt, m->spec->name, &rt, &found, &m->err)) != 0 ||
         (rc = sg_rollout_load(m, &st, &found)) != 0 ||
-        (rc = sg_gates_evaluate(m, &v, &n)) != 0)
+        (rc = sg_gates_evaluate(m, &v, &n)) != 0 ||
+        (rc = sg_drill_active(m, &drill, &fault_ms)) != 0)
         goto done;
+    if (drill && st.mode == SG_ROLLOUT_DRILL)
+        add_drill_check(&v, &n, fault_ms);
+    bool drilling = st.mode == SG_ROLLOUT_DRILL;
     sg_rollout_decide(&st, m->spec, v, n, sg_now_ms(), rt.read_pct, &d);
     int eval_step = st.step;
     const char *action = act(r, m, &d, &st);
     if (action && d.page) {
-        sg_rollout_page pg = { m->spec->name, d.act == SG_ROLLOUT_ROLLBACK ? "rollback"
-                               : "pause", d.why, eval_step + 1,
-                               m->spec->steps[eval_step].pct, v, n };
+        sg_rollout_page pg = { m->spec->name, drilling ? "drill" : d.act ==
+                               SG_ROLLOUT_ROLLBACK ? "rollback" : "pause", d.why,
+                               eval_step + 1, (int64_t)rt.read_pct, v, n };
         sg_rollout_page_send(m, &pg);
     }
+    if (action && d.act == SG_ROLLOUT_ROLLBACK && drill &&
+        sg_drill_rolled_back(m, drill, sg_now_ms()))
+        sg_side_say(r, SG_LOG_WARN, "the drill's rollback time was not kept: %s",
+                    sg_migration_errmsg(m));
     sg_spec_gates_hash(m->spec, hash);
     snprintf(detail, sizeof detail, "%s (gates %s)", d.why, hash);
     if (action)

@@ -10,10 +10,11 @@
 /* The facts of a page. Borrowed for the call. */
 typedef struct sg_rollout_page {
     const char *migration;
-    const char *action;        /* "rollback" or "pause" */
+    const char *action;        /* "rollback", "pause", or "drill" (a drill's
+                                * rollback: segue/drill.h) */
     const char *why;           /* the decision's text, values included */
     int step;                  /* 1-based step it acted at */
-    int64_t pct;               /* that step's percentage */
+    int64_t pct;               /* reads routed to the target then (%) */
     const sg_gate_check *v;    /* the evaluation that decided it */
     size_t n;
 } sg_rollout_page;

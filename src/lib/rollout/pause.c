@@ -87,7 +87,7 @@ int sg_migration_resume(sg_migration *m, const char *reason)
     if (st.mode == SG_ROLLOUT_ROLLED_BACK) {
         snprintf(detail, sizeof detail, "resumed after a rollback: from step 1");
         st.step = -1;
-    } else if ((rc = step_of_reads(m, &st.step)) != 0) {
+    } else if ((rc = step_of_reads(m, &st.step)) != 0) { /* paused, or a drill's */
         return rc;
     } else if (st.step < 0) {
         snprintf(detail, sizeof detail, "resumed before the first step");

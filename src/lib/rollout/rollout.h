@@ -23,6 +23,8 @@ typedef enum sg_rollout_mode {
     SG_ROLLOUT_ROLLED_BACK,  /* rolled back; `segue resume` starts again */
     SG_ROLLOUT_DONE,         /* the last step's hold passed; the gates still
                               * watch (a failure rolls back, writes too) */
+    SG_ROLLOUT_DRILL,        /* `segue drill` moves reads and writes by hand;
+                              * nothing advances, a failure rolls back */
 } sg_rollout_mode;
 
 /* One check's record across evaluations. */
@@ -71,7 +73,8 @@ void sg_rollout_state_init(sg_rollout_state *st);
  * the evaluation v[0..n), the time now (ms since the epoch) and the reads
  * routed to the target now (read_pct). Acts only in mode WALKING with
  * cutover.auto; the caller applies an ADVANCE with sg_rollout_entered once
- * it is done. Pure: reads nothing else. */
+ * it is done. In mode DRILL it only rolls back, at the failure limit (the
+ * drill's injected failure, or a real one). Pure: reads nothing else. */
 void sg_rollout_decide(sg_rollout_state *st, const sg_spec *s, const sg_gate_check *v,
                        size_t n, int64_t now, double read_pct, sg_rollout_decision *d);
 

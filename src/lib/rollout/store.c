@@ -32,7 +32,7 @@ int sg_rollout_install(sg_migration *m)
 
 static sg_rollout_mode mode_parse(const char *s, size_t n)
 {
-    for (int k = SG_ROLLOUT_WALKING; k <= SG_ROLLOUT_DONE; k++)
+    for (int k = SG_ROLLOUT_WALKING; k <= SG_ROLLOUT_DRILL; k++)
         if (strlen(sg_rollout_mode_name((sg_rollout_mode)k)) == n &&
             !strncmp(sg_rollout_mode_name((sg_rollout_mode)k), s, n))
             return (sg_rollout_mode)k;

@@ -131,7 +131,7 @@ static const char *const tables[] = { "tables", "worker_state", "columns", "set_
  * the last purge drops them all. */
 static const char *const later_tables[] = { "shadow_stats", "shadow_latency",
     "shadow_examples", "app_outcomes", "app_latency", "verify_mappings", "verify_keys",
-    "heartbeat", "fences", "rollout", "gate_checks", "gate_evals" };
+    "heartbeat", "fences", "rollout", "gate_checks", "gate_evals", "drills" };
 
 int sg_control_install(sg_migration *m)
 {
