@@ -8,6 +8,9 @@
 #include <pthread.h>
 
 #include "cli.h"
+#include <segue/drill.h>
+#include <segue/gates.h>
+
 #include "demo_rollout.h"
 #include "http.h"
 #include "writer.h"
@@ -246,6 +249,7 @@ CMD(demo)
     sg_verify_report *vr = NULL;
     double fence_ms = 0;
     int64_t t0 = 0;
+    sg_drill_report drill = { 0 };
     struct timespec ts;
     if (rate < 1 || rate > 100000) {
         fprintf(stderr, "segue demo: --rate must be 1..100000\n");
@@ -285,6 +289,8 @@ CMD(demo)
         return code;
     STEP(sg_migration_start(m, "demo"), "demo: start");
     say(a->json, "demo: %s\n", "started: target tables and capture installed");
+    /* the rollout waits for the rollback drill */
+    STEP(sg_migration_pause(m, "the demo drills the rollback first"), "demo: pause");
     if (!(srv = demo_serve(c, a, spec))) {
         code = EXIT_FAIL;
         goto done;
@@ -331,6 +337,9 @@ CMD(demo)
             break;
     }
     writer_shadow(w, false);
+    say(a->json, "demo: %s\n", "rollback drill: reads and writes to the target, a gate "
+        "failing on purpose, the worker rolling back");
+    STEP(demo_drill(m, http_url(srv), &a->json, &drill), "demo: drill");
     /* the worker's rollout takes each read step once every gate has passed
      * for its hold (the shadow reads held the first until they matched) */
     STEP(demo_rollout_wait(m, &wa.rc, ROLLOUT_WAIT_MS, moved_by, sizeof moved_by),
@@ -364,7 +373,7 @@ CMD(demo)
     int64_t writes = ws.inserts + ws.updates + ws.deletes + ws.key_changes;
     if (a->json)
         cli_print_json(json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,"
-            "s:{s:I,s:I,s:I,s:I,s:I,s:f}}",
+            "s:{s:I,s:I,s:I,s:I,s:I,s:f},s:o}",
             "dir", dir, "dashboard", http_url(srv), "rollout_moved_by", moved_by,
             "ofrep_evaluations", (json_int_t)ws.ofrep_evaluations,
             "rows_copied", (json_int_t)st.backfill_rows,
@@ -379,7 +388,7 @@ CMD(demo)
             (json_int_t)sh.shadow_mismatches, "pending", (json_int_t)sh.shadow_pending,
             "nondeterministic", (json_int_t)sh.shadow_nondeterministic, "errors",
             (json_int_t)(sh.shadow_errors + ws.shadow_failed), "p99_ratio",
-            sh.shadow_p99_ratio));
+            sh.shadow_p99_ratio, "drill", cli_drill_json(&drill)));
     else
         printf("\nsegue demo report\n"
                "  rows copied            %lld\n"
@@ -405,10 +414,13 @@ CMD(demo)
                sh.shadow_p99_ratio, (long long)heartbeat_ms, fence_ms,
                (long long)ws.ofrep_evaluations,
                http_url(srv), moved_by, wall);
+    if (!a->json)
+        cli_drill_text(stdout, "  ", &drill);
     if (ws.failed)
         fprintf(stderr, "segue demo: %lld writes failed: %s\n", (long long)ws.failed,
                 ws.last_error);
     if (vr->differences || diff != 0 || ws.failed || sh.shadow_mismatches ||
+        drill.writes_lost || drill.differences ||
         sh.shadow_errors || ws.shadow_failed || !ws.ofrep_evaluations)
         code = EXIT_DIFF;
     if (cli_has(c, a, "hold"))

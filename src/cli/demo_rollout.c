@@ -1,6 +1,7 @@
 /* The demo's rollout (demo_rollout.h). */
 #include "demo_rollout.h"
 
+#include <segue/drill.h>
 #include <segue/gates.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +14,7 @@ void demo_rollout_log(void *ud, int level, const char *msg)
 {
     const bool *json = ud;
     (void)level;
-    if (*json || strncmp(msg, "rollout: ", 9))
+    if (*json || (strncmp(msg, "rollout: ", 9) && strncmp(msg, "drill", 5)))
         return;
     printf("demo: %s\n", msg);
     fflush(stdout);
@@ -60,4 +61,17 @@ int demo_rollout_wait(sg_migration *m, const volatile int *worker_rc, int64_t de
         }
         usleep(100000);
     }
+}
+
+int demo_drill(sg_migration *m, const char *ofrep_url, bool *json, sg_drill_report *r)
+{
+    sg_drill_options o = SG_DRILL_OPTIONS_INIT;
+    o.writes = true;
+    o.ofrep_url = ofrep_url;
+    o.reason = "the demo's rollback drill";
+    sg_migration_set_log(m, demo_rollout_log, json);
+    int rc = sg_migration_drill(r, m, &o);
+    if (!rc)
+        rc = sg_migration_resume(m, "the drill is over: the rollout walks");
+    return rc;
 }

@@ -7,8 +7,9 @@
 #include <segue/segue.h>
 #include <stdbool.h>
 
-/* A log callback for the demo's worker: its rollout decisions printed as
- * "demo: rollout: ..." on stdout (ud: a bool *, true for --json: quiet). */
+/* A log callback for the demo's worker and drill: the rollout's decisions
+ * and the drill's steps printed as "demo: rollout: ..." and "demo: drill
+ * ..." on stdout (ud: a bool *, true for --json: quiet). */
 void demo_rollout_log(void *ud, int level, const char *msg);
 
 /* Waits until the rollout is done (every step taken), at most deadline_ms.
@@ -17,5 +18,15 @@ void demo_rollout_log(void *ud, int level, const char *msg);
  * On success `values` holds the checks that moved the last step. */
 int demo_rollout_wait(sg_migration *m, const volatile int *worker_rc, int64_t deadline_ms,
                       char *values, size_t size);
+
+/* The rollback drill on the demo's live migration (the rollout paused
+ * before it): reads and writes to the target and back by the worker's
+ * automatic rollback, timed also through OFREP at ofrep_url; then the
+ * rollout resumes. Its steps are shown through demo_rollout_log (json as
+ * there, borrowed while m lives). 0, or the error on m; *r is the report
+ * (a loss or a difference shows there, not as an error). */
+struct sg_drill_report;
+int demo_drill(sg_migration *m, const char *ofrep_url, bool *json,
+               struct sg_drill_report *r);
 
 #endif

@@ -71,6 +71,11 @@ test_demo() {
   # the writer followed the cutover through OFREP, not the C API
   [ "$(echo "$out" | jq '.ofrep_evaluations > 0')" = true ] ||
     fail "the demo writer asked OFREP nothing: $out"
+  # the rollback drill before the rollout: reads and writes went to the
+  # target and back by the worker's rollback, timed, nothing lost
+  [ "$(echo "$out" | jq '.drill.outcome == "passed" and .drill.writes_lost == 0 and
+      .drill.writes_on_target > 0 and .drill.to_rollback_ms >= 0 and .drill.to_ofrep_ms >= 0')" = true ] ||
+    fail "the demo's drill: $(echo "$out" | jq -c .drill)"
   # its heartbeat arrived while reads shifted
   [ "$(echo "$out" | jq '.heartbeat_lag_ms >= 0')" = true ] || fail "no heartbeat in the demo: $out"
 }
@@ -80,9 +85,11 @@ writes_flag_done() { # url
     grep -q '"value":"target","reason":"DISABLED"'
 }
 # --hold keeps the dashboard and OFREP up after the report, until a signal
-fence_counted() { # url: the demo's one write cutover is in the fence histogram
-  curl -s "$1/metrics" | grep -qx \
-    'segue_write_fence_seconds_count{migration="chinook-demo",direction="to_target"} 1'
+fence_counted() { # url: the demo's write cutovers (the drill's and the last)
+  # and the drill's rollback are in the fence histograms
+  local m; m=$(curl -s "$1/metrics")
+  echo "$m" | grep -qx 'segue_write_fence_seconds_count{migration="chinook-demo",direction="to_target"} 2' &&
+    echo "$m" | grep -qx 'segue_write_fence_seconds_count{migration="chinook-demo",direction="to_source"} 1'
 }
 test_demo_holds_the_dashboard() {
   local d pid url rc; d=$(scratch)
