@@ -21,7 +21,11 @@
 #   9. (BENCH_PG_ONLY=shadow) segue shadow's replay rate of a pgbench -S
 #      jsonlog against pgbench -S's own rate (BENCH_SHADOW_TX per client);
 #  10. (BENCH_PG_ONLY=shadow_api) the C API's shadowed point read
-#      (sg_shadow_key) against the two plain reads, into another database.
+#      (sg_shadow_key) against the two plain reads, into another database;
+#  11. (BENCH_PG_ONLY=drills) BENCH_DRILLS (20) rollback drills with the
+#      writes under pgbench: the time from the failure to the rollback and
+#      to the C API's router, and the write fence, against the aim and
+#      against `segue rollback` typed by hand.
 # BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_CAPTURE_REPS
 # (5, the pgbench TPS runs with capture off and on), BENCH_SECS (10);
 # BENCH_PG_ONLY="from_sqlite apply" runs only those parts.
@@ -518,6 +522,79 @@ shadow_api() {
     'SELECT aid, bid, abalance, filler FROM pgbench_accounts WHERE aid = $1' "$(uri t)" \
     'SELECT id, branch, balance, pad FROM accounts WHERE id = $1' "$ROWS" 20000 $((REPS * 2 + 1)) |
     sed 's/^/  /' || die "shadow_api"
+}
+
+# --- 11. rollback drills -------------------------------------------------------
+# (not in the default run; BENCH_PG_ONLY=drills) into another database, with
+# gates.interval 500ms and failure_limit 3 (the aim: back within 2 s of the
+# failure), under pgbench (4 clients: a read of pgbench_accounts, writes to
+# tellers, branches and history; the accounts' writes are the drill's
+# ledger's, through the routing); BENCH_DRILLS drills with --writes, then
+# as many rollbacks by hand (`segue cutover --reads 100`, `--writes`, then
+# `segue rollback`, timed) for the fence beside them
+drill_load() { # database -> pgbench's pid, running until killed
+  cat > "$D/drill_load.sql" <<'SQL'
+\set aid random(1, 100000 * :scale)
+\set tid random(1, 10 * :scale)
+\set bid random(1, :scale)
+\set delta random(-5000, 5000)
+BEGIN;
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+UPDATE pgbench_tellers SET tbalance = tbalance + :delta WHERE tid = :tid;
+UPDATE pgbench_branches SET bbalance = bbalance + :delta WHERE bid = :bid;
+INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (:tid, :bid, :aid, :delta, CURRENT_TIMESTAMP);
+END;
+SQL
+  "$PG_BIN/pgbench" -n -c 4 -j 2 -T 100000 -D scale="$SCALE" -f "$D/drill_load.sql" \
+    "$(uri "$1")" > "$D/drill_load.out" 2>&1 &
+  echo $!
+}
+pctl() { # p -> the p-th percentile of stdin (nearest rank)
+  sort -n | awk -v p="$1" '{a[NR] = $1} END {i = int(NR * p / 100 + 0.999); print a[i < 1 ? 1 : i]}'
+}
+drills() {
+  local n=${BENCH_DRILLS:-20} i w load
+  echo "== rollback drills with the writes, into another database, under pgbench ($n drills; interval 500ms, failure_limit 3)"
+  fresh dr; blank drt
+  spec "$(uri dr)" "$(uri drt)" pgbench_accounts > "$D/dr.yaml"
+  printf 'cutover:\n  auto: true\n  reads:\n    - {pct: 10, hold: 1s}\n    - {pct: 100, hold: 1s}\ngates:\n  interval: 500ms\n  failure_limit: 3\n  checks:\n    lag: {max: 5s}\n' >> "$D/dr.yaml"
+  $SEGUE start "$D/dr.yaml" >/dev/null && $SEGUE pause "$D/dr.yaml" >/dev/null &&
+    $SEGUE backfill "$D/dr.yaml" >/dev/null 2>&1 || die "prepare"
+  $SEGUE run "$D/dr.yaml" > "$D/dr.log" 2>&1 & w=$!
+  until caught_up "$D/dr.yaml"; do sleep 0.05; done
+  $SEGUE verify "$D/dr.yaml" >/dev/null || die "verify"
+  load=$(drill_load dr)
+  : > "$D/drills.json"
+  for i in $(seq "$n"); do
+    $SEGUE drill "$D/dr.yaml" --writes --json >> "$D/drills.json" 2>> "$D/drills.err" ||
+      die "drill $i: $(tail -3 "$D/drills.err")"
+  done
+  : > "$D/byhand"
+  for i in $(seq "$n"); do
+    $SEGUE cutover "$D/dr.yaml" --reads 100 >/dev/null 2>&1 &&
+      $SEGUE cutover "$D/dr.yaml" --writes >/dev/null 2>&1 || die "cutover by hand $i"
+    timed $SEGUE rollback "$D/dr.yaml" >> "$D/byhand" || die "rollback by hand $i"
+  done
+  kill "$load"; wait "$load" 2>/dev/null
+  local fences_hand; fences_hand=$(psql -XAtq "$(uri drt)" -c \
+    "SELECT round(fence_us / 1000.0, 1) FROM segue.fences WHERE to_target = 0 ORDER BY at_ms DESC LIMIT $n")
+  kill $w; wait $w 2>/dev/null
+  local lim lost; lim=$(jq -s '.[0].limit_ms' "$D/drills.json")
+  lost=$(jq -s 'map(.writes_lost + .differences) | add' "$D/drills.json")
+  printf '  failure to rollback  median %s ms, p95 %s ms, max %s ms (aim: within %s ms)\n' \
+    "$(jq '.to_rollback_ms' "$D/drills.json" | median)" "$(jq '.to_rollback_ms' "$D/drills.json" | pctl 95)" \
+    "$(jq '.to_rollback_ms' "$D/drills.json" | pctl 100)" "$lim"
+  printf '  failure to C API     median %s ms, max %s ms (the router re-reads every serve.refresh)\n' \
+    "$(jq '.to_router_ms' "$D/drills.json" | median)" "$(jq '.to_router_ms' "$D/drills.json" | pctl 100)"
+  printf '  rollback fence       p50 %s ms, p99 %s ms over %s drills (aim: p99 <= 100 ms)\n' \
+    "$(jq '.fence_ms' "$D/drills.json" | median)" "$(jq '.fence_ms' "$D/drills.json" | pctl 99)" "$n"
+  printf '  cutover fence        p50 %s ms, p99 %s ms (the drill'"'"'s, from another process than the worker)\n' \
+    "$(jq '.fence_in_ms' "$D/drills.json" | median)" "$(jq '.fence_in_ms' "$D/drills.json" | pctl 99)"
+  printf '  by hand: fence       p50 %s ms, p99 %s ms; `segue rollback` %s ms (median; no writes to accounts then)\n' \
+    "$(echo "$fences_hand" | median)" "$(echo "$fences_hand" | pctl 99)" "$(median < "$D/byhand")"
+  printf '  ledger writes %s (%s on the target), lost + differences %s\n' \
+    "$(jq -s 'map(.writes_made) | add' "$D/drills.json")" \
+    "$(jq -s 'map(.writes_on_target) | add' "$D/drills.json")" "$lost"
 }
 
 [ -x "$SEGUE" ] || die "build first: make"

@@ -399,8 +399,9 @@ static int loop(sg_migration *m, const loop_opts *o)
     if (!rc)
         rc = take_lease(m, o);
     sg_rollout *rollout = NULL;
+    pthread_mutex_t switching = PTHREAD_MUTEX_INITIALIZER;
     if (!rc && o->mode == UNTIL_STOPPED)
-        sg_rollout_start(&rollout, m);
+        sg_rollout_start(&rollout, m, &switching);
     memset(&bf, 0, sizeof bf);
     while (!rc && !finished) {
         bool busy = false;
@@ -410,8 +411,11 @@ static int loop(sg_migration *m, const loop_opts *o)
             break;
         }
         rc = check_drift(m, 0, &drift_ms);
-        if (!rc)
+        if (!rc) {
+            pthread_mutex_lock(&switching); /* no switch of the rollout's meanwhile */
             rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished, &rep);
+            pthread_mutex_unlock(&switching);
+        }
         if (!rc && !finished)
             heartbeat(m, &hb, rep.phase);
         if (!rc)

@@ -251,6 +251,11 @@ static void drill_only_rolls_back(void **state)
     assert_true(d.page);
     assert_non_null(strstr(d.why, "drill: error_rate failed 3 evaluations in a row with "
                            "100 % of reads on the target"));
+    /* a check missing from an evaluation (the next drill's failure comes
+     * later) starts its count again */
+    sg_rollout_decide(&st, s, v, 1, 14000, 0, &d);
+    sg_rollout_decide(&st, s, v, 2, 15000, 100, &d);
+    assert_int_equal(d.act, SG_ROLLOUT_NONE);
     sg_spec_free(s);
 }
 

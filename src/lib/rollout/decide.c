@@ -43,6 +43,15 @@ static long track(sg_rollout_state *st, const sg_spec *s, const sg_gate_check *v
                   size_t n, int64_t now)
 {
     long over = -1;
+    /* a check not in this evaluation (a drill's, once over) failed in
+     * none of it: its count starts again */
+    for (size_t k = 0; k < st->n_checks; k++) {
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = !strcmp(st->checks[k].name, v[i].name);
+        if (!seen)
+            st->checks[k].failures = 0;
+    }
     for (size_t i = 0; i < n; i++) {
         sg_rollout_check *c = record_of(st, v[i].name);
         if (!c)

@@ -17,6 +17,7 @@
 struct sg_rollout {
     sg_side side;
     int64_t interval_ms;
+    pthread_mutex_t *switching;  /* the worker's (driver.h) */
 };
 
 /* Whether the phase is one the rollout evaluates in: the read steps', and
@@ -30,8 +31,8 @@ static bool walking_phase(sg_phase p)
 
 /* Carries out d on m. The audit action for the state saved after it, or
  * NULL when it failed (said, the state kept as it was). */
-static const char *act(sg_side *r, sg_migration *m, const sg_rollout_decision *d,
-                       sg_rollout_state *st)
+static const char *act_now(sg_side *r, sg_migration *m, const sg_rollout_decision *d,
+                           sg_rollout_state *st)
 {
     const sg_spec *s = m->spec;
     switch (d->act) {
@@ -88,6 +89,20 @@ static const char *act(sg_side *r, sg_migration *m, const sg_rollout_decision *d
     return NULL;
 }
 
+/* act_now while the worker is between rounds (driver.h). */
+static const char *act(sg_rollout *ro, sg_migration *m, const sg_rollout_decision *d,
+                       sg_rollout_state *st)
+{
+    bool moves = d->act == SG_ROLLOUT_ADVANCE || d->act == SG_ROLLOUT_ROLLBACK ||
+                 d->act == SG_ROLLOUT_WRITES;
+    if (moves)
+        pthread_mutex_lock(ro->switching);
+    const char *action = act_now(&ro->side, m, d, st);
+    if (moves)
+        pthread_mutex_unlock(ro->switching);
+    return action;
+}
+
 /* A drill's injected failure (segue/drill.h), as one more check. */
 static void add_drill_check(sg_gate_check **v, size_t *n, int64_t fault_ms)
 {
@@ -111,8 +126,9 @@ static void add_drill_check(sg_gate_check **v, size_t *n, int64_t fault_ms)
 
 /* One evaluation and what follows from it. Fails only when the control
  * tables cannot be read or written (the handle is then opened again). */
-static int round_once(sg_side *r, sg_migration *m)
+static int round_once(sg_rollout *ro, sg_migration *m)
 {
+    sg_side *r = &ro->side;
     sg_phase ph;
     sg_routing rt;
     sg_rollout_state st;
@@ -135,7 +151,7 @@ static int round_once(sg_side *r, sg_migration *m)
     bool drilling = st.mode == SG_ROLLOUT_DRILL;
     sg_rollout_decide(&st, m->spec, v, n, sg_now_ms(), rt.read_pct, &d);
     int eval_step = st.step;
-    const char *action = act(r, m, &d, &st);
+    const char *action = act(ro, m, &d, &st);
     if (action && d.page) {
         sg_rollout_page pg = { m->spec->name, drilling ? "drill" : d.act ==
                                SG_ROLLOUT_ROLLBACK ? "rollback" : "pause", d.why,
@@ -166,7 +182,7 @@ static int64_t evaluation(sg_side *side, void *ud, sg_migration *m, bool *broken
 {
     sg_rollout *r = ud;
     int64_t started = sg_mono_ms();
-    if (round_once(side, m)) {
+    if (round_once(r, m)) {
         sg_side_say(side, SG_LOG_WARN, "the evaluation failed: %s", sg_migration_errmsg(m));
         *broken = true;
     }
@@ -174,7 +190,7 @@ static int64_t evaluation(sg_side *side, void *ud, sg_migration *m, bool *broken
     return r->interval_ms > spent ? r->interval_ms - spent : 0;
 }
 
-void sg_rollout_start(sg_rollout **out, sg_migration *m)
+void sg_rollout_start(sg_rollout **out, sg_migration *m, pthread_mutex_t *switching)
 {
     *out = NULL;
     if (!m->spec->n_steps || !m->spec->path)
@@ -185,6 +201,7 @@ void sg_rollout_start(sg_rollout **out, sg_migration *m)
         return;
     }
     r->interval_ms = m->spec->gate_interval_ms;
+    r->switching = switching;
     r->side = (sg_side){ .what = "rollout", .round = evaluation, .ud = r };
     if (sg_side_start(&r->side, m))
         *out = r;

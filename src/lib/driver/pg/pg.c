@@ -156,7 +156,25 @@ static int64_t mono_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* sg_pg_exec_locking with `timeout_ms` for each try. */
+static long deadlock_timeout_ms(sg_conn *c);
+
+/* Whether an autovacuum worker runs in this database now. */
+static bool autovacuum_runs(sg_conn *c)
+{
+    sg_err ignored;
+    PGresult *r = sg_pg_query(c, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE "
+                              "backend_type = 'autovacuum worker' AND datname = "
+                              "current_database())", 0, NULL, &ignored);
+    bool runs = r && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return runs;
+}
+
+/* sg_pg_exec_locking with `timeout_ms` for each try. A try that found the
+ * lock taken while an autovacuum runs is followed by tries that wait past
+ * deadlock_timeout: only a waiter that long makes the server cancel an
+ * autovacuum in its way, which short tries would wait out (a vacuum of a
+ * large table held a write fence 20 s). */
 static int exec_locking(sg_conn *c, sg_buf *b, long timeout_ms, sg_err *err)
 {
     int64_t t0 = mono_ms(), budget = ((pg_conn *)c)->lock_wait_ms;
@@ -171,6 +189,10 @@ static int exec_locking(sg_conn *c, sg_buf *b, long timeout_ms, sg_err *err)
         rc = try_locking(c, sg_buf_str(b), timeout_ms, &busy, err);
         tries++;
         long pause = wait + (long)(jitter(&seed) % (unsigned)(wait / 2 + 1));
+        if (busy && autovacuum_runs(c)) {
+            long t = deadlock_timeout_ms(c) + PG_LOCK_TIMEOUT_MS;
+            timeout_ms = t > timeout_ms ? t : timeout_ms;
+        }
         if (!busy || mono_ms() - t0 + pause + timeout_ms > budget)
             break;
         rc = 0;
