@@ -302,7 +302,7 @@ static void outcome(drill *d, int rc, const char *lost_key)
     if (rc)
         snprintf(r->outcome, sizeof r->outcome, "failed: %s", sg_migration_errmsg(d->m));
     else if (r->writes_lost)
-        snprintf(r->outcome, sizeof r->outcome, "lost %lld writes (%s)",
+        snprintf(r->outcome, sizeof r->outcome, "lost %lld writes (%.240s)",
                  (long long)r->writes_lost, lost_key);
     else if (r->differences)
         snprintf(r->outcome, sizeof r->outcome, "verify found %lld differences after "
