@@ -663,7 +663,8 @@ typedef struct sg_route_state {
                             * false: not started, aborted or purged, when
                             * everything goes to the source */
     sg_phase phase;        /* SG_PHASE_PLANNED when not known */
-    double read_pct;       /* share of reads routed to the target, 0..100 */
+    double read_pct;       /* share of reads routed to the target now, 0..100
+                            * (0 while the read breaker is open) */
     int write_side;        /* SG_SIDE_SOURCE or SG_SIDE_TARGET */
     char salt[40];         /* the routing hash's salt (sg_route_bucket) */
     uint64_t version;      /* a hash of phase, read_pct, write_side and
@@ -673,6 +674,9 @@ typedef struct sg_route_state {
                             * database cannot be read */
     int64_t max_staleness_ms;
     int64_t refresh_ms;    /* how often the router reads the routing */
+    bool read_breaker_open;/* cutover.max_read_lag: the apply is behind, so
+                            * every read goes to the source (read_pct says
+                            * 0 meanwhile; see docs/spec.md) */
 } sg_route_state;
 
 /* The routing the router serves now (refreshed as the router's reads are).
@@ -689,6 +693,42 @@ int sg_router_state(sg_route_state *out, sg_router *r);
 int sg_router_read_side(int *side, sg_router *r, const void *key, size_t key_len);
 /* Where writes go now. Errors: as sg_router_read_side. */
 int sg_router_write_side(int *side, sg_router *r);
+
+/* ---- segments (cutover.segments) --------------------------------------- */
+
+/* One attribute of a read's context: OFREP's evaluation context (each
+ * string member), or the C API caller's. Borrowed for the call. */
+typedef struct sg_route_attr {
+    const char *name;
+    const char *value;
+} sg_route_attr;
+
+/* The segments a router applies (opaque; as the worker last published
+ * them from its spec into the control tables). */
+typedef struct sg_segments sg_segments;
+
+/* Where a read for `key` goes for a request whose context has the
+ * attributes attrs[0..n_attrs): the first segment of cutover.segments
+ * whose attribute has one of its values decides while the reads shift
+ * (phase reads_shifting: not before the first step, nor after a rollback;
+ * writes on the source; the read breaker closed); otherwise as
+ * sg_router_read_side.
+ * Errors: as sg_router_read_side. */
+int sg_router_read_side_ctx(int *side, sg_router *r, const void *key, size_t key_len,
+                            const sg_route_attr *attrs, size_t n_attrs);
+/* A copy of the segments the router applies now, *out NULL when none; the
+ * caller frees it with sg_segments_free. Refreshed as the router's reads
+ * are. Errors: SG_EINVAL, SG_EDB, SG_ENOMEM. */
+int sg_router_segments(sg_segments **out, sg_router *r);
+/* The segment that decides a read with context attrs under routing st: its
+ * name (owned by s) with *side set, or NULL when none does (the bucket
+ * decides). Pure: reads s and st only; safe from any thread for an s no
+ * one frees meanwhile. */
+const char *sg_route_segment(const sg_route_state *st, const sg_segments *s,
+                             const sg_route_attr *attrs, size_t n_attrs, int *side);
+/* A deep copy (NULL when s is NULL or out of memory); sg_segments_free. */
+sg_segments *sg_segments_copy(const sg_segments *s);
+void sg_segments_free(sg_segments *s);
 
 /* Routing decision through an open migration (the CLI's `segue route`):
  * where a read for `key` and writes go, and the key's bucket.

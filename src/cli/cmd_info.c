@@ -281,27 +281,71 @@ static bool complete(sg_migration *m)
     return sg_migration_status(&st, m) == 0 && st.phase == SG_PHASE_CLEANED;
 }
 
+/* --context: the attributes a read's context has (cutover.segments). */
+typedef struct route_ctx {
+    sg_route_attr attrs[16];
+    size_t n;
+    char text[1024];          /* the option's text, cut at '=' and ',' */
+    sg_router *router;        /* reads the segments, when attributes are given */
+    sg_route_state st;
+    sg_segments *segs;
+} route_ctx;
+
+/* "name=value,name=value" into ctx; EXIT_USAGE when malformed. */
+static int parse_context(route_ctx *ctx, const char *opt)
+{
+    snprintf(ctx->text, sizeof ctx->text, "%s", opt);
+    for (char *save = NULL, *p = strtok_r(ctx->text, ",", &save); p;
+         p = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(p, '=');
+        if (!eq || eq == p || ctx->n == sizeof ctx->attrs / sizeof ctx->attrs[0]) {
+            fprintf(stderr, "segue route: --context takes NAME=VALUE pairs separated by "
+                    "commas (at most 16), not \"%s\"\n", opt);
+            return EXIT_USAGE;
+        }
+        *eq = '\0';
+        ctx->attrs[ctx->n++] = (sg_route_attr){ p, eq + 1 };
+    }
+    return 0;
+}
+
+/* The routing and segments the C API's router applies now. */
+static int context_open(route_ctx *ctx, sg_migration *m)
+{
+    int rc = sg_router_open_migration(&ctx->router, m);
+    if (!rc)
+        rc = sg_router_state(&ctx->st, ctx->router);
+    if (!rc)
+        rc = sg_router_segments(&ctx->segs, ctx->router);
+    return rc ? cli_fail("route", rc, sg_router_errmsg(ctx->router)) : 0;
+}
+
 /* One key's routing, printed as `route` prints it. */
-static int route_one(sg_migration *m, const cli_args *a, const char *key, bool done)
+static int route_one(sg_migration *m, const cli_args *a, const char *key, bool done,
+                     const route_ctx *ctx)
 {
     int rs, ws;
     uint32_t bucket;
     int rc = sg_migration_route(&rs, &ws, &bucket, m, key, strlen(key));
     if (rc)
         return cli_fail("route", rc, sg_migration_errmsg(m));
+    const char *seg = ctx->router ? sg_route_segment(&ctx->st, ctx->segs, ctx->attrs,
+                                                     ctx->n, &rs) : NULL;
     if (a->json)
-        cli_print_json(json_pack("{s:s,s:i,s:s,s:s,s:b}", "key", key, "bucket",
+        cli_print_json(json_pack("{s:s,s:i,s:s,s:s,s:b,s:s?}", "key", key, "bucket",
                                  (int)bucket, "read", rs ? "target" : "source",
-                                 "write", ws ? "target" : "source", "complete", done));
+                                 "write", ws ? "target" : "source", "complete", done,
+                                 "segment", seg));
     else
-        printf("key %s (bucket %u): read from %s, write to %s%s\n", key, bucket,
-               rs ? "target" : "source", ws ? "target" : "source",
-               done ? " (the migration is complete)" : "");
+        printf("key %s (bucket %u%s%s): read from %s, write to %s%s\n", key, bucket,
+               seg ? ", segment " : "", seg ? seg : "", rs ? "target" : "source",
+               ws ? "target" : "source", done ? " (the migration is complete)" : "");
     return 0;
 }
 
 /* Each line of FILE ("-": stdin) as a key. */
-static int route_file(sg_migration *m, const cli_args *a, const char *file, bool done)
+static int route_file(sg_migration *m, const cli_args *a, const char *file, bool done,
+                      const route_ctx *ctx)
 {
     FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
     if (!f) {
@@ -315,7 +359,7 @@ static int route_file(sg_migration *m, const cli_args *a, const char *file, bool
     while (!code && (n = getline(&line, &cap, f)) >= 0) {
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
-        code = route_one(m, a, line, done);
+        code = route_one(m, a, line, done, ctx);
     }
     free(line);
     if (f != stdin)
@@ -332,11 +376,21 @@ CMD(route)
                 "SPEC KEY\n");
         return EXIT_USAGE;
     }
-    int code = cli_open(a, &m);
+    route_ctx ctx = { .n = 0 };
+    const char *context = cli_get(c, a, "context");
+    int code = context ? parse_context(&ctx, context) : 0;
+    if (!code)
+        code = cli_open(a, &m);
     if (code)
         return code;
     bool done = complete(m);
-    code = keys ? route_file(m, a, keys, done) : route_one(m, a, a->pos[0], done);
+    if (context)
+        code = context_open(&ctx, m);
+    if (!code)
+        code = keys ? route_file(m, a, keys, done, &ctx)
+                    : route_one(m, a, a->pos[0], done, &ctx);
+    sg_segments_free(ctx.segs);
+    sg_router_close(ctx.router);
     sg_migration_close(m);
     return code;
 }

@@ -101,6 +101,8 @@ static const cli_opt o_demo[] = {
 static const cli_opt o_route[] = { COMMON,
     { "keys", "FILE", "route each line of FILE (- for stdin) as a key, one answer "
                       "per line (--json: one object per line)" },
+    { "context", "NAME=VALUE,...", "the read's context attributes, as the C API's "
+                                   "router takes them (cutover.segments)" },
     { NULL, NULL, NULL } };
 static const cli_opt o_serve[] = {
     { "listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8321; port 0 "

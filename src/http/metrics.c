@@ -158,6 +158,11 @@ static void routing_metrics(http_text *t, http_server *srv, const snap *sn, size
          "serve.max_staleness (0: flag evaluations answer errors)");
     for (size_t i = 0; i < n; i++)
         sample(t, "segue_routing_fresh", sn[i].name, NULL, sn[i].route_fresh);
+    head(t, "segue_read_breaker_open", "gauge", "1 while the apply's lag is above "
+         "cutover.max_read_lag, so every read goes to the source");
+    for (size_t i = 0; i < n; i++)
+        sample(t, "segue_read_breaker_open", sn[i].name, NULL,
+               sn[i].route_fresh && sn[i].route.read_breaker_open);
     head(t, "segue_ofrep_evaluations_total", "counter",
          "OFREP flag evaluations answered, by flag and reason (or error code)");
     for (size_t i = 0; i < n; i++)

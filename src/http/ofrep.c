@@ -19,7 +19,7 @@ const char *http_eval_name(http_eval e)
 {
     static const char *const names[HTTP_EVAL_N] = {
         "STATIC", "SPLIT", "DISABLED", "TARGETING_KEY_MISSING", "INVALID_CONTEXT",
-        "GENERAL" };
+        "GENERAL", "TARGETING_MATCH" };
     return e < HTTP_EVAL_N ? names[e] : "?";
 }
 
@@ -61,8 +61,8 @@ static json_t *metadata(const char *name, const sg_route_state *st)
 {
     char version[20];
     snprintf(version, sizeof version, "%016llx", (unsigned long long)st->version);
-    return json_pack("{s:s,s:f,s:s,s:s,s:s,s:I}", "migration", name,
-                     "readPercent", st->read_pct,
+    return json_pack("{s:s,s:f,s:b,s:s,s:s,s:s,s:I}", "migration", name,
+                     "readPercent", st->read_pct, "readBreakerOpen", st->read_breaker_open,
                      "writeSide", st->write_side == SG_SIDE_TARGET ? "target" : "source",
                      "phase", st->known ? sg_phase_name(st->phase) : "not started",
                      "routingVersion", version,
@@ -80,6 +80,37 @@ static eval success(const char *key, const char *name, const sg_route_state *st,
     return (eval){ json_pack("{s:s,s:o,s:s,s:s,s:o,s:b}", "key", key, "value", value,
                              "reason", http_eval_name(reason), "variant", variant,
                              "metadata", meta, "cacheable", 0), 200 };
+}
+
+/* The context's string members as attributes (at most n); how many. */
+static size_t context_attrs(json_t *ctx, sg_route_attr *attrs, size_t n)
+{
+    const char *k;
+    json_t *v;
+    size_t got = 0;
+    json_object_foreach(ctx, k, v) {
+        if (got < n && json_is_string(v) && strcmp(k, "targetingKey"))
+            attrs[got++] = (sg_route_attr){ k, json_string_value(v) };
+    }
+    return got;
+}
+
+/* A segment of cutover.segments that decides the read, answered as a
+ * TARGETING_MATCH; false when none does. */
+static bool eval_segment(http_server *s, size_t i, const char *key, const sg_route_state *st,
+                         json_t *ctx, http_eval *reason, eval *e)
+{
+    sg_route_attr attrs[32];
+    char seg[200];
+    int side = SG_SIDE_SOURCE;
+    size_t n = context_attrs(ctx, attrs, sizeof attrs / sizeof attrs[0]);
+    if (!n || !http_segment_side(s, i, st, attrs, n, &side, seg, sizeof seg))
+        return false;
+    bool target = side == SG_SIDE_TARGET;
+    *reason = HTTP_EVAL_TARGETING_MATCH;
+    *e = success(key, s->migs[i].name, st, json_boolean(target), target ? "target" : "source",
+                 *reason, json_pack("{s:s}", "segment", seg));
+    return true;
 }
 
 static eval eval_reads(const char *key, const char *name, const sg_route_state *st,
@@ -138,7 +169,8 @@ static eval evaluate(http_server *s, size_t i, int flag, const char *key, json_t
         reason = HTTP_EVAL_GENERAL;
         e = failure(key, reason, 500, details);
     } else if (flag == HTTP_FLAG_READS) {
-        e = eval_reads(key, s->migs[i].name, &st, ctx, &reason);
+        if (!ctx || !eval_segment(s, i, key, &st, ctx, &reason, &e))
+            e = eval_reads(key, s->migs[i].name, &st, ctx, &reason);
     } else {
         e = eval_writes(key, s->migs[i].name, &st, &reason);
     }

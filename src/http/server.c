@@ -412,6 +412,7 @@ void http_stop(http_server *s)
     http_threads_stop(s);
     for (size_t i = 0; i < s->n_migs; i++) {
         sg_router_close(s->migs[i].router);
+        sg_segments_free(s->migs[i].segments);
         sg_router_close(s->migs[i].reporter);
         free(s->migs[i].events);
         free(s->migs[i].outcomes);

@@ -25,6 +25,7 @@ typedef enum http_eval {
     HTTP_EVAL_TARGETING_KEY_MISSING,
     HTTP_EVAL_INVALID_CONTEXT,
     HTTP_EVAL_GENERAL,
+    HTTP_EVAL_TARGETING_MATCH,    /* a segment of cutover.segments decided */
     HTTP_EVAL_N
 } http_eval;
 const char *http_eval_name(http_eval e);
@@ -90,6 +91,7 @@ typedef struct http_mig {
     /* guarded */
     bool routing_ok;              /* a routing was read */
     sg_route_state routing;       /* the last one */
+    sg_segments *segments;        /* the segments its router applies, or NULL */
     int64_t routing_read_ms;      /* monotonic ms it was read at */
     char routing_err[512];        /* the last failure to read it, or "" */
     bool status_ok;
@@ -167,6 +169,12 @@ const char *http_header(http_req *r, const char *name);
 
 /* Copies migration i's routing entry under the lock. *fresh: a routing was
  * read no longer ago than its max staleness. */
+/* The segment of migration i that decides a read with context attrs under
+ * routing st (sg_route_segment): its name into name (size bytes) and *side;
+ * false when none does. */
+bool http_segment_side(http_server *s, size_t i, const sg_route_state *st,
+                       const sg_route_attr *attrs, size_t n, int *side, char *name,
+                       size_t size);
 void http_routing_get(http_server *s, size_t i, sg_route_state *st, bool *fresh,
                       int64_t *age_ms, char *err, size_t err_len);
 /* Copies migration i's status under the lock; false when none was read. */

@@ -42,13 +42,18 @@ static bool nap(http_server *s, int64_t ms)
 static void read_routing(http_server *s, http_mig *g)
 {
     sg_route_state st;
+    sg_segments *segs = NULL;
     int rc = sg_router_state(&st, g->router);
+    if (!rc)
+        rc = sg_router_segments(&segs, g->router);
     int64_t now = mono_ms();
     pthread_mutex_lock(&s->lock);
     if (!rc) {
         g->routing = st;
         g->routing_ok = true;
         g->routing_read_ms = now - st.age_ms;
+        sg_segments_free(g->segments);
+        g->segments = segs;
     }
     /* "" once a read succeeds again */
     snprintf(g->routing_err, sizeof g->routing_err, "%s", sg_router_errmsg(g->router));
@@ -247,6 +252,18 @@ void http_threads_stop(http_server *s)
             http_events_drain(s, &s->migs[i]);
     }
     s->routing_started = s->status_started = false;
+}
+
+bool http_segment_side(http_server *s, size_t i, const sg_route_state *st,
+                       const sg_route_attr *attrs, size_t n, int *side, char *name,
+                       size_t size)
+{
+    pthread_mutex_lock(&s->lock);
+    const char *seg = sg_route_segment(st, s->migs[i].segments, attrs, n, side);
+    if (seg)
+        snprintf(name, size, "%s", seg);
+    pthread_mutex_unlock(&s->lock);
+    return seg != NULL;
 }
 
 void http_routing_get(http_server *s, size_t i, sg_route_state *st, bool *fresh,

@@ -8,7 +8,9 @@
 #include "move/apply.h"
 #include "move/capture.h"
 #include "move/heartbeat.h"
+#include "switch/breaker.h"
 #include "switch/cutover.h"
+#include "switch/segments.h"
 #include "check/drift.h"
 #include "check/reconcile.h"
 #include "rollout/driver.h"
@@ -398,8 +400,11 @@ static int loop(sg_migration *m, const loop_opts *o)
         note_drift(m);
     if (!rc)
         rc = take_lease(m, o);
+    if (!rc) /* the routers apply the spec's segments as this worker reads them */
+        rc = sg_segments_publish(m);
     sg_rollout *rollout = NULL;
     pthread_mutex_t switching = PTHREAD_MUTEX_INITIALIZER;
+    sg_breaker breaker = { 0 };
     if (!rc && o->mode == UNTIL_STOPPED)
         sg_rollout_start(&rollout, m, &switching);
     memset(&bf, 0, sizeof bf);
@@ -416,6 +421,8 @@ static int loop(sg_migration *m, const loop_opts *o)
             rc = one_round(m, o, &bf, rounds++ == 0, &bf_ready, &busy, &finished, &rep);
             pthread_mutex_unlock(&switching);
         }
+        if (!rc && !finished)
+            rc = sg_breaker_tick(m, &breaker);
         if (!rc && !finished)
             heartbeat(m, &hb, rep.phase);
         if (!rc)

@@ -110,6 +110,66 @@ bulk_changed() { # dir old-etag
   [ "$(bulk_status "$1" "$2")" = 200 ] && [ -s "$1/etag" ] && [ "$(cat "$1/etag")" != "$2" ]
 }
 
+# where `segue route --context` (the C API's router) sends KEY's reads,
+# and the segment that decided: "side segment"
+routed() { # spec key context
+  $SEGUE route "$1" "$2" --context "$3" --json | jq -r '"\(.read) \(.segment)"'
+}
+# OFREP's answer for KEY with context attributes (JSON members): "value
+# reason segment"
+ofrep_read() { # key members
+  ofrep_post /ofrep/v1/evaluate/flags/segue.sv.reads "{\"context\":{\"targetingKey\":\"$1\"$2}}" |
+    head -1 | jq -r '"\(.value) \(.reason) \(.metadata.segment)"'
+}
+ofrep_read_is() { [ "$(ofrep_read "$1" "$2")" = "$3" ]; } # key members want
+first_key_reading() { # spec side: the first key 1..1000 whose reads go there
+  local k; for k in $(seq 1 1000); do
+    [ "$($SEGUE route "$1" "$k" --json | jq -r .read)" = "$2" ] && { echo "$k"; return; }
+  done
+}
+
+# cutover.segments, published by the worker: while the reads shift, a
+# context attribute holding one of a segment's values decides before the
+# percentage (the first segment that matches), the same through OFREP
+# (TARGETING_MATCH, the segment named) and the C API's router; other
+# values, and no context, go by the bucket; a rollback sends every read
+# to the source, segments too
+test_segments_decide_before_the_percentage() {
+  local d ks kt; d=$(scratch)
+  spec_sv "$d"
+  cat >> "$d/m.yaml" <<YAML
+cutover:
+  segments:
+    - {name: staff, attribute: tenant, in: [acme-internal, acme-qa], reads: target}
+    - {name: vip, attribute: plan, in: [gold], reads: source}
+YAML
+  started_caught_up "$d/m.yaml"
+  check "verify" quiet_ok $SEGUE verify "$d/m.yaml"
+  serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || return
+  reads_cutover "$d/m.yaml" 10
+  ks=$(first_key_reading "$d/m.yaml" source); kt=$(first_key_reading "$d/m.yaml" target)
+  [ -n "$ks" ] && [ -n "$kt" ] || { fail "no key on each side at 10 %"; serve_stop; return; }
+  [ "$(routed "$d/m.yaml" "$ks" tenant=acme-internal)" = "target staff" ] ||
+    fail "C API, staff: $(routed "$d/m.yaml" "$ks" tenant=acme-internal)"
+  [ "$(routed "$d/m.yaml" "$kt" plan=gold)" = "source vip" ] ||
+    fail "C API, vip: $(routed "$d/m.yaml" "$kt" plan=gold)"
+  [ "$(routed "$d/m.yaml" "$ks" tenant=acme-qa,plan=gold)" = "target staff" ] ||
+    fail "C API, the first segment: $(routed "$d/m.yaml" "$ks" tenant=acme-qa,plan=gold)"
+  [ "$(routed "$d/m.yaml" "$ks" tenant=other,plan=silver)" = "source null" ] ||
+    fail "C API, no segment: $(routed "$d/m.yaml" "$ks" tenant=other,plan=silver)"
+  wait_for "OFREP serves the segments" 30 ofrep_read_is "$ks" ',"tenant":"acme-internal"' "true TARGETING_MATCH staff"
+  [ "$(ofrep_read "$kt" ',"plan":"gold"')" = "false TARGETING_MATCH vip" ] ||
+    fail "OFREP, vip: $(ofrep_read "$kt" ',"plan":"gold"')"
+  [ "$(ofrep_read "$ks" ',"tenant":"other"')" = "false SPLIT null" ] ||
+    fail "OFREP, no segment: $(ofrep_read "$ks" ',"tenant":"other"')"
+  check "rollback" quiet_ok $SEGUE rollback "$d/m.yaml"
+  [ "$(routed "$d/m.yaml" "$ks" tenant=acme-internal)" = "source null" ] ||
+    fail "C API after the rollback: $(routed "$d/m.yaml" "$ks" tenant=acme-internal)"
+  wait_for "OFREP after the rollback" 30 ofrep_read_is "$ks" ',"tenant":"acme-internal"' "false STATIC null"
+  serve_stop
+}
+quiet_ok() { "$@" > /dev/null 2>&1; }
+
 test_ofrep_bulk_is_not_modified_until_routing_changes() {
   local d; d=$(scratch)
   verified_and_served "$d" || return

@@ -204,6 +204,13 @@ YAML
   serve_stop
 }
 
+# a pg_sleep(50 ms) trigger on the target: every row segue applies is slow
+slow_target() {
+  psql -Xq -v ON_ERROR_STOP=1 "$TGT_URI" -c "CREATE FUNCTION slow() RETURNS trigger
+      LANGUAGE plpgsql AS 'BEGIN PERFORM pg_sleep(0.05); RETURN NEW; END';
+    CREATE TRIGGER slow BEFORE INSERT OR UPDATE ON accounts_v2 FOR EACH ROW EXECUTE FUNCTION slow()"
+}
+
 # the rollout's failing evaluations of one check at one step (0-based), as
 # recorded in the target's control tables
 failing_evals() { # check step since-ms
@@ -241,10 +248,7 @@ YAML
   wait_for "step 2 (10 %)" 300 rollout_at "$d/m.yaml" walking 2 ||
     { app_test_abort "$d" "rollout: $($SEGUE gates "$d/m.yaml" 2>&1 | head -8)"; kill $RECEIVER; return; }
   local slowed; slowed=$(date +%s%3N)
-  psql -Xq -v ON_ERROR_STOP=1 "$TGT_URI" -c "CREATE FUNCTION slow() RETURNS trigger
-      LANGUAGE plpgsql AS 'BEGIN PERFORM pg_sleep(0.05); RETURN NEW; END';
-    CREATE TRIGGER slow BEFORE INSERT OR UPDATE ON accounts_v2 FOR EACH ROW EXECUTE FUNCTION slow()" ||
-    fail "the slow trigger"
+  slow_target || fail "the slow trigger"
   wait_for "the rollback" 120 rollout_at "$d/m.yaml" rolled_back 0 ||
     { app_test_abort "$d" "no rollback: $($SEGUE gates "$d/m.yaml" 2>&1 | head -8)"; kill $RECEIVER; return; }
   [ "$($SEGUE status "$d/m.yaml" --json | jq -r '"\(.phase) \(.read_pct)"')" = "verified 0" ] ||
@@ -292,6 +296,61 @@ YAML
   [ "$($SEGUE status "$d/m.yaml" --json | jq -r '"\(.read_pct) \(.write_side)"')" = "0 source" ] ||
     fail "routing after the drill: $($SEGUE status "$d/m.yaml" --json | jq -c '[.read_pct, .write_side]')"
   app_stops_having_lost_nothing "$d"
+  serve_stop
+}
+
+# where `segue route` (the C API) sends key K's reads
+route_is() { # spec key side
+  [ "$($SEGUE route "$1" "$2" --json 2>/dev/null | jq -r .read)" = "$3" ]
+}
+# OFREP's answer for key K: "value readBreakerOpen"
+served_read() { # name key
+  ofrep_post "/ofrep/v1/evaluate/flags/segue.$1.reads" "{\"context\":{\"targetingKey\":\"$2\"}}" |
+    head -1 | jq -r '"\(.value) \(.metadata.readBreakerOpen)"'
+}
+serves_read() { [ "$(served_read "$1" "$2")" = "$3" ]; }
+breaker_gauge() { # name value
+  curl -s "$SERVE_URL/metrics" | grep -qx "segue_read_breaker_open{migration=\"$1\"} $2"
+}
+
+# cutover.max_read_lag: with reads at 50 %, a pg_sleep trigger slows the
+# apply until its lag passes 1 s: the read breaker opens and every router
+# (the C API's, OFREP) sends a key that read the target to the source
+# (audited, in /metrics); once the trigger is gone and the apply caught up
+# it closes and the key reads the target again. A worker that stops
+# deciding (SIGSTOP) opens it too, after max_read_lag + 5 s
+test_a_lagging_apply_opens_the_read_breaker() {
+  local d key w writer; d=$(scratch)
+  accounts_migration "$d" breakro 2000 || { fail "set-up"; return; }
+  printf 'cutover:\n  max_read_lag: 1s\n' >> "$d/m.yaml"
+  serve_start "$d" "$d/m.yaml" --listen 127.0.0.1:0 || return
+  $SEGUE start "$d/m.yaml" > /dev/null || { fail "start"; serve_stop; return; }
+  $SEGUE run "$d/m.yaml" > "$d/run.log" 2>&1 & w=$!
+  wait_for "copied and caught up" 120 copied_and_ready "$d/m.yaml" &&
+    quietly $SEGUE verify "$d/m.yaml" && quietly $SEGUE cutover "$d/m.yaml" --reads 50 ||
+    { fail "verify and reads 50: $(tail -3 "$d/run.log")"; kill $w; serve_stop; return; }
+  for key in $(seq 1 100); do route_is "$d/m.yaml" "$key" target && break; done
+  wait_for "OFREP routes key $key to the target" 30 serves_read breakro "$key" "true false"
+  slow_target || fail "the slow trigger"
+  (while [ ! -e "$d/stop" ]; do
+     psql -Xq "$SRC_URI" -c "UPDATE accounts SET balance = balance + 1 WHERE id = 1 + (random() * 1999)::int" || exit 1
+   done) & writer=$!
+  wait_for "the breaker opens: the C API sends key $key to the source" 120 route_is "$d/m.yaml" "$key" source
+  wait_for "OFREP sends it to the source" 30 serves_read breakro "$key" "false true"
+  wait_for "the gauge says open" 30 breaker_gauge breakro 1
+  $SEGUE log "$d/m.yaml" | grep -q "read_breaker_open .*lag [0-9]* ms > cutover.max_read_lag 1000 ms" ||
+    fail "audit: $($SEGUE log "$d/m.yaml" | tail -3)"
+  psql -Xq "$TGT_URI" -c "DROP TRIGGER slow ON accounts_v2" || fail "drop the trigger"
+  touch "$d/stop"; wait $writer || fail "the writer failed"
+  wait_for "the breaker closes: key $key reads the target" 120 route_is "$d/m.yaml" "$key" target
+  wait_for "OFREP too" 30 serves_read breakro "$key" "true false"
+  wait_for "the gauge says closed" 30 breaker_gauge breakro 0
+  $SEGUE log "$d/m.yaml" | grep -q "read_breaker_close" || fail "no read_breaker_close in the audit"
+  kill -STOP $w
+  wait_for "a worker that decides nothing opens it" 60 route_is "$d/m.yaml" "$key" source
+  kill -CONT $w
+  wait_for "and it closes once the worker decides again" 60 route_is "$d/m.yaml" "$key" target
+  kill $w; wait $w 2>/dev/null
   serve_stop
 }
 

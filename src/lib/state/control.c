@@ -2,6 +2,7 @@
  * written once as templates where @name is a control table (quoted and
  * qualified by the driver), $n a parameter and %T{type} a column type. */
 #include "state/control.h"
+#include "switch/breaker.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -131,7 +132,8 @@ static const char *const tables[] = { "tables", "worker_state", "columns", "set_
  * the last purge drops them all. */
 static const char *const later_tables[] = { "shadow_stats", "shadow_latency",
     "shadow_examples", "app_outcomes", "app_latency", "verify_mappings", "verify_keys",
-    "heartbeat", "fences", "rollout", "gate_checks", "gate_evals", "drills" };
+    "heartbeat", "fences", "rollout", "gate_checks", "gate_evals", "drills",
+    "read_rules" };
 
 int sg_control_install(sg_migration *m)
 {
@@ -656,6 +658,11 @@ int sg_routing_serve(sg_conn *c, const char *name, sg_routing *out, sg_phase *ph
     sg_db_finalize(s);
     if (!rc && *phase == SG_PHASE_CLEANED) /* the move is complete */
         *out = (sg_routing){ .read_pct = 100, .write_side = SG_SIDE_TARGET };
+    /* read-your-writes: while the apply is behind, reads go to the source */
+    else if (!rc && out->write_side == SG_SIDE_SOURCE && out->read_pct > 0 &&
+             (rc = sg_breaker_read(c, name, sg_now_ms(), &out->breaker_open, err)) == 0 &&
+             out->breaker_open)
+        out->read_pct = 0;
     return rc;
 }
 

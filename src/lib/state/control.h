@@ -90,6 +90,8 @@ typedef struct sg_routing {
     double read_pct;
     int write_side;
     char salt[40];
+    bool breaker_open;  /* sg_routing_serve only: the read breaker is open
+                         * (switch/breaker.h), so read_pct says 0 */
 } sg_routing;
 int sg_routing_load(sg_conn *c, const char *name, sg_routing *out, bool *found,
                     sg_err *err);

@@ -8,6 +8,7 @@
 #include "check/outcomes.h"
 #include "internal.h"
 #include "state/control.h"
+#include "switch/segments.h"
 
 uint32_t sg_route_bucket(const char *salt, const void *key, size_t key_len)
 {
@@ -41,6 +42,8 @@ struct sg_router {
     bool known;                 /* ... and the migration was known then */
     sg_phase phase;
     sg_routing r;
+    char *segs_text;            /* the segments last read (JSON), or NULL */
+    sg_segments *segs;          /* ... parsed */
     sg_conn *wconn;             /* writes reported outcomes; opened on first use */
     sg_outcome_agg *outcomes;   /* reported, not yet written */
 };
@@ -98,6 +101,8 @@ void sg_router_close(sg_router *r)
     sg_outcome_free(r->outcomes);
     sg_db_close(r->wconn);
     sg_db_close(r->conn);
+    sg_segments_free(r->segs);
+    free(r->segs_text);
     free(r->uri);
     free(r->name);
     free(r);
@@ -106,6 +111,25 @@ void sg_router_close(sg_router *r)
 const char *sg_router_errmsg(const sg_router *r)
 {
     return r ? r->err.msg : "out of memory";
+}
+
+/* The segments published for the router's migration, parsed again only
+ * when their text changed. */
+static int read_segments(sg_router *r)
+{
+    char *text = NULL;
+    int rc = sg_segments_load(r->conn, r->name, &text, &r->err);
+    if (rc)
+        return rc;
+    if ((!text && !r->segs_text) || (text && r->segs_text && !strcmp(text, r->segs_text))) {
+        free(text);
+        return 0;
+    }
+    sg_segments_free(r->segs);
+    free(r->segs_text);
+    r->segs_text = text;
+    r->segs = sg_segments_parse(text);
+    return 0;
 }
 
 /* Reads the routing row now: *known false when the control database knows
@@ -131,7 +155,7 @@ static int read_routing(sg_router *r, bool *known)
     }
     r->r = got;
     r->phase = phase;
-    return 0;
+    return *known ? read_segments(r) : 0;
 }
 
 /* Brings the routing up to date when it is older than refresh_ms. A read
@@ -185,10 +209,11 @@ int sg_router_state(sg_route_state *out, sg_router *r)
     out->phase = r->known ? r->phase : SG_PHASE_PLANNED;
     out->read_pct = r->r.read_pct;
     out->write_side = r->r.write_side;
+    out->read_breaker_open = r->r.breaker_open;
     memcpy(out->salt, r->r.salt, sizeof out->salt);
-    char text[96];
-    int n = snprintf(text, sizeof text, "%d|%.17g|%d|%s", (int)out->phase,
-                     out->read_pct, out->write_side, out->salt);
+    char text[100];
+    int n = snprintf(text, sizeof text, "%d|%.17g|%d|%s|%d", (int)out->phase,
+                     out->read_pct, out->write_side, out->salt, out->read_breaker_open);
     out->version = XXH3_64bits(text, (size_t)n < sizeof text ? (size_t)n : sizeof text);
     out->age_ms = sg_mono_ms() - r->loaded_ms;
     out->max_staleness_ms = r->max_stale_ms;
@@ -203,12 +228,39 @@ int sg_router_read_side(int *side, sg_router *r, const void *key, size_t key_len
     if (!side || (!key && key_len))
         return sg_err_set(&r->err, SG_EINVAL, "sg_router_read_side: side is NULL, or "
                           "key is NULL with a length");
+    return sg_router_read_side_ctx(side, r, key, key_len, NULL, 0);
+}
+
+int sg_router_read_side_ctx(int *side, sg_router *r, const void *key, size_t key_len,
+                            const sg_route_attr *attrs, size_t n_attrs)
+{
+    sg_route_state st;
+    if (!r)
+        return SG_EINVAL;
+    if (!side || (!key && key_len) || (!attrs && n_attrs))
+        return sg_err_set(&r->err, SG_EINVAL, "sg_router_read_side: side is NULL, or "
+                          "key or attrs is NULL with a length");
     int rc = refresh_known(r);
-    if (rc)
+    if (!rc)
+        rc = sg_router_state(&st, r);
+    if (rc || sg_route_segment(&st, r->segs, attrs, n_attrs, side))
         return rc;
     *side = sg_route_reads_target(sg_route_bucket(r->r.salt, key, key_len),
                                   r->r.read_pct) ? SG_SIDE_TARGET : SG_SIDE_SOURCE;
     return 0;
+}
+
+int sg_router_segments(sg_segments **out, sg_router *r)
+{
+    if (!r)
+        return SG_EINVAL;
+    if (!out)
+        return sg_err_set(&r->err, SG_EINVAL, "sg_router_segments: out is NULL");
+    *out = NULL;
+    int rc = refresh(r);
+    if (!rc && r->segs && !(*out = sg_segments_copy(r->segs)))
+        rc = sg_err_set(&r->err, SG_ENOMEM, "out of memory");
+    return rc;
 }
 
 int sg_router_write_side(int *side, sg_router *r)
