@@ -294,9 +294,17 @@ test_kill_9_during_a_hold_resumes_the_same_step() {
   seq 1 2000 | $SEGUE route "$D/m.yaml" --keys - > "$D/before"
   kill -9 $WORKER; wait $WORKER 2>/dev/null
   before=$(evals_at "$D/tgt.db" 0)
+  # an evaluation from 1970: past the 7 days kept, the new worker prunes it
+  q "$D/tgt.db" "INSERT INTO _segue_gate_evals (migration, at_ms, step, name, state,
+    value, threshold, detail) VALUES ('ro', 1000, 0, 'lag', 0, 0, 5, 'planted')"
   $SEGUE run "$D/m.yaml" --wait > "$D/run2.log" 2>&1 &
   WORKER=$!
   wait_for "the new worker evaluates" 120 more_evals "$D/tgt.db" 0 $((before + 5)) || { stop_all; return; }
+  [ "$(q "$D/tgt.db" "SELECT count(*) FROM _segue_gate_evals WHERE detail = 'planted'")" = 0 ] ||
+    fail "the evaluation from 1970 was not pruned"
+  [ "$(evals_at "$D/tgt.db" 0)" -ge "$before" ] || fail "recent evaluations were pruned"
+  grep -q "1 evaluations older than 7 days pruned" "$D/run2.log" || fail "the prune was not said"
+
   step_is "$D/m.yaml" 1 || fail "step after the restart: $(rollout "$D/m.yaml" step)"
   [ "$(rollout "$D/m.yaml" step_at_ms)" = "$at" ] || fail "the hold clock started again"
   seq 1 2000 | $SEGUE route "$D/m.yaml" --keys - > "$D/after"

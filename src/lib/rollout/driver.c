@@ -14,9 +14,14 @@
 #include "side.h"
 #include "state/control.h"
 
+/* Evaluations past SG_ROLLOUT_EVALS_KEEP_MS are pruned this often (and at
+ * the first evaluation). */
+#define PRUNE_EVERY_MS (3600LL * 1000)
+
 struct sg_rollout {
     sg_side side;
     int64_t interval_ms;
+    int64_t pruned_ms;           /* monotonic: evaluations last pruned; 0 never */
     pthread_mutex_t *switching;  /* the worker's (driver.h) */
 };
 
@@ -181,7 +186,16 @@ done:
 static int64_t evaluation(sg_side *side, void *ud, sg_migration *m, bool *broken)
 {
     sg_rollout *r = ud;
-    int64_t started = sg_mono_ms();
+    int64_t started = sg_mono_ms(), pruned = 0;
+    if (!r->pruned_ms || started - r->pruned_ms >= PRUNE_EVERY_MS) {
+        if (sg_rollout_prune(m, sg_now_ms(), &pruned))
+            sg_side_say(side, SG_LOG_WARN, "old evaluations not pruned (tried again "
+                        "later): %s", sg_migration_errmsg(m));
+        else if (pruned)
+            sg_side_say(side, SG_LOG_INFO, "%lld evaluations older than 7 days pruned",
+                        (long long)pruned);
+        r->pruned_ms = started;
+    }
     if (round_once(r, m)) {
         sg_side_say(side, SG_LOG_WARN, "the evaluation failed: %s", sg_migration_errmsg(m));
         *broken = true;

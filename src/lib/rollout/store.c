@@ -187,3 +187,25 @@ int sg_rollout_save(sg_migration *m, const sg_rollout_state *st, const char *has
     }
     return sg_tx_commit(m->tgt, &m->err);
 }
+
+int sg_rollout_prune(sg_migration *m, int64_t now_ms, int64_t *deleted)
+{
+    sg_stmt *s = NULL;
+    bool present = false;
+    int rc = sg_db_control_present(m->tgt, "gate_evals", &present, &m->err);
+    if (rc || !present)
+        return rc;
+    rc = sg_control_prepare(&m->err, m->tgt, "DELETE FROM @gate_evals WHERE migration = "
+                            "$1 AND at_ms < $2", &s);
+    if (!rc)
+        rc = sg_db_bind_text(s, 1, m->spec->name, &m->err) ||
+             sg_db_bind_int(s, 2, now_ms - SG_ROLLOUT_EVALS_KEEP_MS, &m->err) ? SG_EDB : 0;
+    if (rc) {
+        sg_db_finalize(s);
+        return rc;
+    }
+    rc = sg_control_run(&m->err, s);
+    if (!rc && deleted)
+        *deleted = sg_db_changes(m->tgt);
+    return rc;
+}

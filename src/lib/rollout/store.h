@@ -26,4 +26,12 @@ typedef struct sg_rollout_record {
 int sg_rollout_save(sg_migration *m, const sg_rollout_state *st, const char *hash,
                     const sg_rollout_record *r);
 
+/* Evaluations are kept this long (7 days), then pruned. */
+#define SG_ROLLOUT_EVALS_KEEP_MS (7LL * 24 * 3600 * 1000)
+
+/* Deletes the migration's evaluations older than SG_ROLLOUT_EVALS_KEEP_MS
+ * before now_ms (ms since the epoch); *deleted (may be NULL) how many.
+ * Errors: SG_EDB. */
+int sg_rollout_prune(sg_migration *m, int64_t now_ms, int64_t *deleted);
+
 #endif
