@@ -86,8 +86,8 @@ test_a_step_waits_on_its_gates() {
 }
 
 # a check that cannot be measured fails with the reason: a query that
-# writes, a query that errors (SQLite's message), a Prometheus that is not
-# there; nothing is written by the query
+# writes, a query that errors (SQLite's message), a query that never ends,
+# a Prometheus that is not there; nothing is written by the query
 test_a_check_that_cannot_measure_fails_with_the_reason() {
   local d; d=$(scratch); fresh_chinook "$d/src.db"
   spec_gated "$d" "    prometheus: {url: \"http://127.0.0.1:9/\", query: up, max: 1}"
@@ -104,6 +104,13 @@ test_a_check_that_cannot_measure_fails_with_the_reason() {
   sed -i 's/query: "REPLACE INTO track_v2 (TrackId) VALUES (1)"/query: "SELECT count(*) FROM nosuch"/' "$d/m.yaml"
   gate "$d/m.yaml" sql detail | grep -q "the gate query failed: target: no such table: nosuch" ||
     fail "a failing query: $(gate "$d/m.yaml" sql detail)"
+  # a query that never ends is stopped after 5 s: the check fails, the
+  # evaluation (and a rollback behind it) does not wait on it
+  sed -i 's/query: "SELECT count(\*) FROM nosuch"/query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"/' "$d/m.yaml"
+  timeout -k 5 60 $SEGUE gates "$d/m.yaml" --json > "$d/endless.json"
+  jq -r '.checks[] | select(.name == "sql") | .detail' "$d/endless.json" |
+    grep -q "the gate query failed: target: interrupted" ||
+    fail "an endless query: $(cat "$d/endless.json" | head -c 400)"
   [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM track_v2")" = 3503 ] || fail "the gate queries changed the target"
 }
 

@@ -197,6 +197,11 @@ int sg_db_idle_timeout(sg_conn *c, int64_t ms, sg_err *err)
     return c->drv->idle_timeout ? c->drv->idle_timeout(c, ms, err) : 0;
 }
 
+int sg_db_statement_timeout(sg_conn *c, int64_t ms, sg_err *err)
+{
+    return c->drv->statement_timeout(c, ms, err);
+}
+
 bool sg_db_lost(sg_conn *c)
 {
     return c->drv->lost && c->drv->lost(c);

@@ -381,6 +381,9 @@ struct sg_driver {
      * hold (BEGIN IMMEDIATE on SQLite, the fence and DDL on PostgreSQL)
      * waits for it before failing with a transient error (ms). */
     int (*lock_wait)(sg_conn *c, int64_t ms, sg_err *err);
+    /* How long any one statement on c may run before the engine stops it
+     * with an error (ms; 0: no limit). */
+    int (*statement_timeout)(sg_conn *c, int64_t ms, sg_err *err);
     /* Makes the tables of `other` (a database of the same engine) readable
      * on c as "alias"."table", read-only, so a copy between the two runs
      * inside c's engine. Outside any transaction on c. SG_ENOTSUP where the
@@ -543,6 +546,8 @@ int sg_db_control_share(sg_conn *c, const char *name, sg_err *err);
 int sg_db_lock_wait(sg_conn *c, int64_t ms, sg_err *err);
 /* The driver's idle_timeout; nothing where it has none. */
 int sg_db_idle_timeout(sg_conn *c, int64_t ms, sg_err *err);
+/* The driver's statement_timeout. */
+int sg_db_statement_timeout(sg_conn *c, int64_t ms, sg_err *err);
 /* The driver's lost (false where it has none) and reconnect. */
 bool sg_db_lost(sg_conn *c);
 int sg_db_reconnect(sg_conn *c, sg_err *err);

@@ -18,6 +18,8 @@
 #define PROMETHEUS_TIMEOUT_MS 5000
 #define PROMETHEUS_MAX_BYTES (4 << 20)
 #define SQL_LOCK_WAIT_MS 5000
+/* The longest a gate query runs (ms). */
+#define SQL_TIMEOUT_MS 5000
 
 static void judged(sg_gate_check *g, double v, double max)
 {
@@ -66,6 +68,10 @@ static int gate_conn(sg_migration *m, sg_conn **out, sg_err *err)
                             SG_DB_READ_ONLY, err);
         if (!rc)
             rc = sg_db_lock_wait(m->gate_conn, SQL_LOCK_WAIT_MS, err);
+        /* a slow query fails its check, never holds the rollout's
+         * evaluation (and a rollback behind it) */
+        if (!rc)
+            rc = sg_db_statement_timeout(m->gate_conn, SQL_TIMEOUT_MS, err);
         if (rc) {
             sg_gate_close(m);
             return rc;

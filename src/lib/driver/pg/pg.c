@@ -327,6 +327,13 @@ static int pg_idle_timeout(sg_conn *c, int64_t ms, sg_err *err)
     return sg_pg_exec(c, set, err);
 }
 
+static int pg_statement_timeout(sg_conn *c, int64_t ms, sg_err *err)
+{
+    char set[64];
+    snprintf(set, sizeof set, "SET statement_timeout = %lld", (long long)ms);
+    return sg_pg_exec(c, set, err);
+}
+
 /* A new session in place of a lost one (PQreset: same parameters). Every
  * statement prepared on the old one must be finalized first. */
 static int pg_reconnect(sg_conn *c, sg_err *err)
@@ -865,6 +872,7 @@ const sg_driver sg_driver_postgres = {
     .lost = pg_lost,
     .reconnect = pg_reconnect,
     .idle_timeout = pg_idle_timeout,
+    .statement_timeout = pg_statement_timeout,
     .copy_grants = sg_pg_copy_grants,
     .table_roles = sg_pg_table_roles,
     .control_present = sg_pg_control_present,

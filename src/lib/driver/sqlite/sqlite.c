@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 int sg_sq_fail(sg_conn *c, sg_err *err)
@@ -100,6 +101,30 @@ static int sq_lock_wait(sg_conn *c, int64_t ms, sg_err *err)
 {
     (void)err;
     sqlite3_busy_timeout(((sq_conn *)c)->db, ms > INT_MAX ? INT_MAX : (int)ms);
+    return 0;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* SQLite's progress handler: non-zero interrupts the statement. */
+static int past_deadline(void *arg)
+{
+    const sq_conn *q = arg;
+    return mono_ms() > q->deadline_ms;
+}
+
+/* Each statement gets the time from its prepare on (sq_prepare). */
+static int sq_statement_timeout(sg_conn *c, int64_t ms, sg_err *err)
+{
+    sq_conn *q = (sq_conn *)c;
+    (void)err;
+    q->stmt_timeout_ms = ms > 0 ? ms : 0;
+    sqlite3_progress_handler(q->db, ms > 0 ? 10000 : 0, ms > 0 ? past_deadline : NULL, q);
     return 0;
 }
 
@@ -201,6 +226,8 @@ static int sq_prepare(sg_conn *c, const char *sql, sg_stmt **out, sg_err *err)
     *out = NULL;
     if (!s)
         return sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
+    if (q->stmt_timeout_ms)
+        q->deadline_ms = mono_ms() + q->stmt_timeout_ms;
     if (sqlite3_prepare_v2(q->db, sql, -1, &s->st, NULL) != SQLITE_OK) {
         free(s);
         return sg_sq_fail(c, err);
@@ -387,6 +414,7 @@ const sg_driver sg_driver_sqlite = {
     .others_wrote = sq_others_wrote,
     .tidy = sq_tidy,
     .lock_wait = sq_lock_wait,
+    .statement_timeout = sq_statement_timeout,
     .close = sq_close,
     .same_database = sq_same_database,
     .same_name = sq_same_name,

@@ -16,6 +16,8 @@ typedef struct sq_conn {
     sg_conn base;
     sqlite3 *db;
     int64_t data_version;   /* PRAGMA data_version at the last others_wrote */
+    int64_t stmt_timeout_ms;/* statement_timeout, 0: none */
+    int64_t deadline_ms;    /* monotonic: the statement prepared last stops then */
 } sq_conn;
 
 typedef struct sq_stmt {
