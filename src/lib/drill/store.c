@@ -89,13 +89,24 @@ int sg_drill_fault(sg_migration *m, int64_t id, int64_t at_ms)
 
 int sg_drill_active(sg_migration *m, int64_t *id, int64_t *fault_ms)
 {
-    int rc = read_int(m, "SELECT max(id) FROM @drills WHERE migration = $1 AND "
-                      "fault_ms > 0 AND finished_ms = 0 AND id >= $2", 0, id);
-    *fault_ms = 0;
-    if (!rc && *id)
-        rc = read_int(m, "SELECT fault_ms FROM @drills WHERE migration = $1 AND id = $2",
-                      *id, fault_ms);
-    return rc;
+    sg_stmt *s = NULL;
+    bool present = false;
+    *id = *fault_ms = 0;
+    int rc = sg_db_control_present(m->tgt, "drills", &present, &m->err);
+    if (rc || !present)
+        return rc;
+    rc = sg_control_prepare(&m->err, m->tgt, "SELECT id, fault_ms FROM @drills WHERE "
+                            "migration = $1 AND fault_ms > 0 AND finished_ms = 0 ORDER BY "
+                            "id DESC LIMIT 1", &s);
+    if (!rc)
+        rc = sg_db_bind_text(s, 1, m->spec->name, &m->err) ? SG_EDB : 0;
+    int step = rc ? 0 : sg_db_step(s, &m->err);
+    if (step > 0) {
+        *id = sg_db_column_int(s, 0);
+        *fault_ms = sg_db_column_int(s, 1);
+    }
+    sg_db_finalize(s);
+    return rc ? rc : step < 0 ? SG_EDB : 0;
 }
 
 int sg_drill_rolled_back(sg_migration *m, int64_t id, int64_t at_ms)

@@ -241,10 +241,12 @@ int sg_router_read_side_ctx(int *side, sg_router *r, const void *key, size_t key
         return sg_err_set(&r->err, SG_EINVAL, "sg_router_read_side: side is NULL, or "
                           "key or attrs is NULL with a length");
     int rc = refresh_known(r);
-    if (!rc)
-        rc = sg_router_state(&st, r);
-    if (rc || sg_route_segment(&st, r->segs, attrs, n_attrs, side))
+    if (rc)
         return rc;
+    /* the state (a hash) only when a segment could decide */
+    if (n_attrs && r->segs && !sg_router_state(&st, r) &&
+        sg_route_segment(&st, r->segs, attrs, n_attrs, side))
+        return 0;
     *side = sg_route_reads_target(sg_route_bucket(r->r.salt, key, key_len),
                                   r->r.read_pct) ? SG_SIDE_TARGET : SG_SIDE_SOURCE;
     return 0;

@@ -35,17 +35,24 @@ void sg_segments_free(sg_segments *s)
     free(s);
 }
 
+/* One segment as published: {name, attribute, in, reads}. */
+static json_t *segment_json(const char *name, const char *attribute,
+                            char *const *values, size_t n, bool to_target)
+{
+    json_t *in = json_array();
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(in, json_string(values[k]));
+    return json_pack("{s:s,s:s,s:o,s:s}", "name", name, "attribute", attribute, "in", in,
+                     "reads", to_target ? "target" : "source");
+}
+
 static json_t *spec_json(const sg_spec *s)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < s->n_segments; i++) {
         const sg_spec_segment *g = &s->segments[i];
-        json_t *in = json_array();
-        for (size_t k = 0; k < g->n_values; k++)
-            json_array_append_new(in, json_string(g->values[k]));
-        json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:s}", "name", g->name,
-                                           "attribute", g->attribute, "in", in, "reads",
-                                           g->to_target ? "target" : "source"));
+        json_array_append_new(a, segment_json(g->name, g->attribute, g->values,
+                                              g->n_values, g->to_target));
     }
     return a;
 }
@@ -152,14 +159,10 @@ sg_segments *sg_segments_copy(const sg_segments *s)
     if (!s)
         return NULL;
     json_t *a = json_array();
-    for (size_t i = 0; i < s->n; i++) {
-        json_t *in = json_array();
-        for (size_t k = 0; k < s->v[i].n_values; k++)
-            json_array_append_new(in, json_string(s->v[i].values[k]));
-        json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:s}", "name", s->v[i].name,
-                                           "attribute", s->v[i].attribute, "in", in,
-                                           "reads", s->v[i].side ? "target" : "source"));
-    }
+    for (size_t i = 0; i < s->n; i++)
+        json_array_append_new(a, segment_json(s->v[i].name, s->v[i].attribute,
+                                              s->v[i].values, s->v[i].n_values,
+                                              s->v[i].side == SG_SIDE_TARGET));
     char *text = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     sg_segments *c = sg_segments_parse(text);
