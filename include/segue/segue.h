@@ -730,6 +730,41 @@ const char *sg_route_segment(const sg_route_state *st, const sg_segments *s,
 sg_segments *sg_segments_copy(const sg_segments *s);
 void sg_segments_free(sg_segments *s);
 
+/* ---- read-your-writes for one row ---------------------------------------- */
+
+/* A row an application is about to read, by its source table's key. */
+typedef struct sg_route_row {
+    const char *table;      /* a mapped source table, as the spec or the
+                             * source's catalog names it */
+    size_t n_key;           /* the number of its key columns */
+    const char *const *key; /* the row's key values as text, in key order
+                             * ("42"; compared as the key columns' types) */
+} sg_route_row;
+
+/* Where a read of `row` goes, with read-your-writes per key: as
+ * sg_router_read_side_ctx (routing key `key`, context attrs), then, when
+ * that says the target while writes go to the source, one indexed lookup
+ * in the source's changelog on the router's own read-only connection to
+ * the source: a change of that row the worker has not applied to the
+ * target yet sends the read to the source. A row written through the
+ * source and read back at once so always sees its write, whatever the
+ * apply's lag. Conservative cases (the source): any pending statement entry
+ * of the table (one statement that changed many rows), and any key of the
+ * table set aside (from the router's next refresh). Cost: one round trip
+ * to the source for reads the routing sends to the target (none
+ * otherwise); the capture pays one more index entry per change
+ * (docs/spec.md, "Read-your-writes"). Needs a router from
+ * sg_router_open_migration (it knows the source); on PostgreSQL the
+ * application's role reads the changelog, granted at start to the roles
+ * that could read the table. On SG_EDB from the lookup *side is still set,
+ * to the source, which holds every write.
+ * Errors: SG_EINVAL (a NULL argument, a table no mapping reads, another
+ * number of key values), SG_ESTATE (a router from sg_router_open, or the
+ * migration is not known), SG_EDB, SG_EFORMAT, SG_ENOMEM. */
+int sg_router_read_side_row(int *side, sg_router *r, const void *key, size_t key_len,
+                            const sg_route_attr *attrs, size_t n_attrs,
+                            const sg_route_row *row);
+
 /* Routing decision through an open migration (the CLI's `segue route`):
  * where a read for `key` and writes go, and the key's bucket.
  * Errors: SG_EINVAL, SG_ESTATE, SG_EDB, SG_EFORMAT. */

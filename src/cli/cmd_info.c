@@ -289,7 +289,34 @@ typedef struct route_ctx {
     sg_router *router;        /* reads the segments, when attributes are given */
     sg_route_state st;
     sg_segments *segs;
+    const char *vals[16];     /* --row: the row's key values */
+    char row_text[1024];
+    sg_route_row row;         /* table NULL: no --row */
 } route_ctx;
+
+/* --row "TABLE=V1,V2" into ctx; EXIT_USAGE when malformed. */
+static int parse_row(route_ctx *ctx, const char *opt)
+{
+    snprintf(ctx->row_text, sizeof ctx->row_text, "%s", opt);
+    char *eq = strchr(ctx->row_text, '=');
+    if (!eq || eq == ctx->row_text) {
+        fprintf(stderr, "segue route: --row takes TABLE=KEY[,KEY...] (the source table "
+                "and the row's key values), not \"%s\"\n", opt);
+        return EXIT_USAGE;
+    }
+    *eq = '\0';
+    ctx->row.table = ctx->row_text;
+    for (char *save = NULL, *p = strtok_r(eq + 1, ",", &save); p;
+         p = strtok_r(NULL, ",", &save)) {
+        if (ctx->row.n_key == sizeof ctx->vals / sizeof ctx->vals[0]) {
+            fprintf(stderr, "segue route: --row has more than 16 key values\n");
+            return EXIT_USAGE;
+        }
+        ctx->vals[ctx->row.n_key++] = p;
+    }
+    ctx->row.key = ctx->vals;
+    return 0;
+}
 
 /* "name=value,name=value" into ctx; EXIT_USAGE when malformed. */
 static int parse_context(route_ctx *ctx, const char *opt)
@@ -331,14 +358,21 @@ static int route_one(sg_migration *m, const cli_args *a, const char *key, bool d
         return cli_fail("route", rc, sg_migration_errmsg(m));
     const char *seg = ctx->router ? sg_route_segment(&ctx->st, ctx->segs, ctx->attrs,
                                                      ctx->n, &rs) : NULL;
+    int routed = rs;
+    if (ctx->row.table &&
+        (rc = sg_router_read_side_row(&rs, ctx->router, key, strlen(key), ctx->attrs,
+                                      ctx->n, &ctx->row)) != 0)
+        return cli_fail("route", rc, sg_router_errmsg(ctx->router));
+    bool pending = routed != rs; /* the row's change is not on the target yet */
     if (a->json)
-        cli_print_json(json_pack("{s:s,s:i,s:s,s:s,s:b,s:s?}", "key", key, "bucket",
+        cli_print_json(json_pack("{s:s,s:i,s:s,s:s,s:b,s:s?,s:b}", "key", key, "bucket",
                                  (int)bucket, "read", rs ? "target" : "source",
                                  "write", ws ? "target" : "source", "complete", done,
-                                 "segment", seg));
+                                 "segment", seg, "row_pending", pending));
     else
-        printf("key %s (bucket %u%s%s): read from %s, write to %s%s\n", key, bucket,
+        printf("key %s (bucket %u%s%s): read from %s%s, write to %s%s\n", key, bucket,
                seg ? ", segment " : "", seg ? seg : "", rs ? "target" : "source",
+               pending ? " (the row has a change not yet on the target)" : "",
                ws ? "target" : "source", done ? " (the migration is complete)" : "");
     return 0;
 }
@@ -377,14 +411,16 @@ CMD(route)
         return EXIT_USAGE;
     }
     route_ctx ctx = { .n = 0 };
-    const char *context = cli_get(c, a, "context");
+    const char *context = cli_get(c, a, "context"), *row = cli_get(c, a, "row");
     int code = context ? parse_context(&ctx, context) : 0;
+    if (!code && row)
+        code = parse_row(&ctx, row);
     if (!code)
         code = cli_open(a, &m);
     if (code)
         return code;
     bool done = complete(m);
-    if (context)
+    if (context || row)
         code = context_open(&ctx, m);
     if (!code)
         code = keys ? route_file(m, a, keys, done, &ctx)

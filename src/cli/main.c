@@ -103,6 +103,9 @@ static const cli_opt o_route[] = { COMMON,
                       "per line (--json: one object per line)" },
     { "context", "NAME=VALUE,...", "the read's context attributes, as the C API's "
                                    "router takes them (cutover.segments)" },
+    { "row", "TABLE=KEY,...", "the source row the read is for: a change of it not yet "
+                              "on the target sends the read to the source "
+                              "(read-your-writes)" },
     { NULL, NULL, NULL } };
 static const cli_opt o_serve[] = {
     { "listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8321; port 0 "

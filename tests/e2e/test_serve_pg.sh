@@ -354,6 +354,50 @@ test_a_lagging_apply_opens_the_read_breaker() {
   serve_stop
 }
 
+# md5 of accounts in database URI, table T, in key order
+accounts_md5() { # uri table
+  psql -XAtq "$1" -c "SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM $2 a"
+}
+
+# read-your-writes per key on PostgreSQL, as an application role: with
+# every read on the target and the apply slowed (pg_sleep per row), an
+# application writing rows and reading each back at once through the C
+# API's router (sg_router_read_side_row) always reads its own write, its
+# role reading the source's changelog (granted at start); a statement that
+# changed 1000 rows (a statement entry) sends every read of the table to
+# the source until it is applied; afterwards the target equals the source
+test_a_row_read_after_its_write_sees_the_write_on_postgres() {
+  local d out w; d=$(scratch)
+  accounts_migration "$d" rywpg 2000 || { fail "set-up"; return; }
+  psql -Xq -v ON_ERROR_STOP=1 "$SRC_URI" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM
+      pg_roles WHERE rolname = 'rywapp') THEN CREATE ROLE rywapp LOGIN; END IF; END \$\$;
+    GRANT SELECT, UPDATE ON accounts TO rywapp" || { fail "the application role"; return; }
+  local app_src=${SRC_URI/postgres@/rywapp@} app_tgt=${TGT_URI/postgres@/rywapp@}
+  sed "s|^source: .*|source: $app_src|; s|^target: .*|target: $app_tgt|" "$d/m.yaml" > "$d/app.yaml"
+  $SEGUE start "$d/m.yaml" > /dev/null || { fail "start"; return; }
+  $SEGUE run "$d/m.yaml" > "$d/run.log" 2>&1 & w=$!
+  wait_for "copied and caught up" 120 copied_and_ready "$d/m.yaml" &&
+    quietly $SEGUE verify "$d/m.yaml" && quietly $SEGUE cutover "$d/m.yaml" --reads 100 ||
+    { fail "verify and reads 100: $(tail -3 "$d/run.log")"; kill $w; return; }
+  slow_target || fail "the slow trigger"
+  out=$("$TOOLS/ryw_check" "$d/app.yaml" "$app_src" accounts "$app_tgt" accounts_v2 id note \
+          200 600 2>&1)
+  echo "$out" | tail -1 | jq -e '.reads >= 600 and .stale == 0' >/dev/null ||
+    fail "reads after writes as the application's role: $out"
+  echo "    (read-your-writes, target slowed: $(echo "$out" | tail -1))"
+  psql -Xq "$SRC_URI" -c "UPDATE accounts SET balance = balance + 1 WHERE id BETWEEN 1001 AND 2000" ||
+    fail "the 1000-row statement"
+  [ "$($SEGUE route "$d/app.yaml" user-1 --row accounts=500 --json | jq -r .read)" = source ] ||
+    fail "a row beside a pending statement entry: $($SEGUE route "$d/app.yaml" user-1 --row accounts=500 2>&1)"
+  psql -Xq "$TGT_URI" -c "DROP TRIGGER slow ON accounts_v2" || fail "drop the trigger"
+  wait_for "the entry applied: row 500 reads the target" 120 \
+    eval '[ "$($SEGUE route "$d/app.yaml" user-1 --row accounts=500 --json | jq -r .read)" = target ]'
+  kill $w; wait $w 2>/dev/null
+  check "drain" quietly $SEGUE run "$d/m.yaml" --until caught-up
+  [ "$(accounts_md5 "$SRC_URI" accounts)" = "$(accounts_md5 "$TGT_URI" accounts_v2)" ] ||
+    fail "the target differs from the source after the drain"
+}
+
 # the answers of a loop of evaluations: "start-ms code value" per line, until
 # DIR/STOP_LOAD exists
 evaluation_load() { # dir

@@ -201,7 +201,8 @@ typedef enum sg_stmtlog {
     SG_STMTLOG_PENDING, /* key count, min(at), max(at) over every entry */
     SG_STMTLOG_DELETE,  /* delete entry $1 */
     SG_STMTLOG_FORGET,  /* delete every entry with id <= $1 */
-    SG_STMTLOG_DROP     /* drop the table of statement entries if it exists */
+    SG_STMTLOG_DROP,    /* drop the table of statement entries if it exists */
+    SG_STMTLOG_ANY      /* a row when any entry is pending (no parameter) */
 } sg_stmtlog;
 
 /* A guard rejects every write to `table` not made by segue, with `message`. */
@@ -565,6 +566,9 @@ int sg_db_control_present(sg_conn *c, const char *name, bool *out, sg_err *err);
  * with SG_ENOTSUP; an optional one (NULL in the vtable: nothing to do for
  * that engine) does nothing and returns 0. */
 bool sg_db_same_name(const sg_conn *c, const char *a, const char *b);
+/* The same for the engine of `uri`, without a connection (false when no
+ * driver serves it). */
+bool sg_db_uri_same_name(const char *uri, const char *a, const char *b);
 int sg_db_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err);
 int sg_db_table_indexes(sg_conn *c, const sg_table_info *t, sg_index_info **out, size_t *n,
                         sg_err *err);

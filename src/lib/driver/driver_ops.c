@@ -17,6 +17,13 @@ bool sg_db_same_name(const sg_conn *c, const char *a, const char *b)
     return c->drv->same_name(a, b);
 }
 
+bool sg_db_uri_same_name(const char *uri, const char *a, const char *b)
+{
+    sg_err ignored;
+    const sg_driver *d = sg_db_driver_for(uri, &ignored);
+    return d && d->same_name(a, b);
+}
+
 int sg_db_table_info(sg_conn *c, const char *table, sg_table_info **out, sg_err *err)
 {
     *out = NULL;

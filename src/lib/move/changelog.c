@@ -120,6 +120,22 @@ static int stmtlog_prepare(sg_err *e, sg_conn *c, sg_stmtlog what, const char *l
     return rc;
 }
 
+void sg_changelog_key_sql(const sg_conn *c, const char *log, size_t n_key, sg_buf *q)
+{
+    sg_buf_puts(q, "SELECT 1 WHERE EXISTS (SELECT 1 FROM ");
+    sg_db_control(c, q, log);
+    for (size_t k = 0; k < n_key; k++) {
+        sg_buf_printf(q, " %s k%zu = ", k ? "AND" : "WHERE", k);
+        sg_db_param(c, q, (int)k + 1);
+    }
+    sg_buf_puts(q, ")");
+    if (!sg_db_has_stmtlog(c))
+        return;
+    sg_buf_puts(q, " OR EXISTS (");
+    sg_db_stmtlog_sql(c, q, SG_STMTLOG_ANY, log, n_key);
+    sg_buf_puts(q, ")");
+}
+
 /* Prepares q (then frees it), binds $1 = arg unless it has no parameter,
  * and runs it to its end (a statement with no rows). */
 static int exec_arg(sg_err *e, sg_conn *c, sg_buf *q, bool has_arg, int64_t arg)

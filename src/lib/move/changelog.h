@@ -51,6 +51,13 @@ int sg_changelog_pending(sg_err *e, sg_conn *c, const char *log, size_t n_key,
  * entry committed late with an earlier capture time may be missed. */
 int sg_changelog_oldest(sg_err *e, sg_conn *c, const char *log, size_t n_key,
                         int64_t *oldest_at);
+/* Appends to q a query that returns a row when the key bound to parameters
+ * 1..n_key has an entry pending in changelog `log`, or any statement entry
+ * is pending (their keys are not searched: a conservative yes). Values
+ * bound as text compare as the key columns' own types (PostgreSQL infers
+ * them; SQLite's changelog columns have the table's affinities), and the
+ * capture's index on the key columns makes it one probe. */
+void sg_changelog_key_sql(const sg_conn *c, const char *log, size_t n_key, sg_buf *q);
 /* Appends an entry for key (a change to apply again), as capture would. */
 int sg_changelog_push(sg_err *e, sg_conn *c, const char *log, const sg_row *key);
 /* Drops the changelog and its statement entries. */

@@ -45,12 +45,45 @@ static int write_row(sg_migration *m, sg_dir d, size_t g, const sg_row *key,
     return rc;
 }
 
+/* The shared table read_aside names the source tables with forward keys
+ * set aside: every router sends their reads to the source (read-your-
+ * writes, switch/ryw.h). Kept in the transaction that changes set_aside:
+ * a group is added with its first key and removed with its last. */
+static int publish(sg_migration *m, sg_dir d, size_t g, bool aside)
+{
+    sg_stmt *s = NULL;
+    bool present = false;
+    if (d != SG_FORWARD)
+        return 0;
+    int rc = aside ? sg_control_exec(&m->err, m->tgt, "CREATE TABLE IF NOT EXISTS "
+                                     "@read_aside (migration %TXT NOT NULL, grp %INT NOT "
+                                     "NULL, PRIMARY KEY (migration, grp))")
+                   : sg_db_control_present(m->tgt, "read_aside", &present, &m->err);
+    if (!rc && aside)
+        rc = sg_db_control_share(m->tgt, "read_aside", &m->err);
+    if (rc || (!aside && !present))
+        return rc;
+    rc = sg_control_prepare(&m->err, m->tgt, aside
+        ? "INSERT INTO @read_aside (migration, grp) VALUES ($1, $2) ON CONFLICT "
+          "(migration, grp) DO NOTHING"
+        : "DELETE FROM @read_aside WHERE migration = $1 AND grp = $2 AND NOT EXISTS "
+          "(SELECT 1 FROM @set_aside WHERE migration = $1 AND direction = 0 AND grp = $2)",
+        &s);
+    if (!rc && !(rc = sg_db_bind_text(s, 1, m->spec->name, &m->err)) &&
+        !(rc = sg_db_bind_int(s, 2, (int64_t)g, &m->err)))
+        return sg_control_run(&m->err, s);
+    sg_db_finalize(s);
+    return rc;
+}
+
 int sg_aside_record(sg_migration *m, sg_dir d, size_t g, const sg_row *key,
                     const char *error)
 {
     int rc = sg_tx_begin(m->tgt, &m->err);
     if (!rc)
         rc = write_row(m, d, g, key, error);
+    if (!rc)
+        rc = publish(m, d, g, true);
     if (!rc)
         return sg_lease_commit(m, m->tgt);
     sg_tx_rollback(m->tgt);
@@ -59,7 +92,8 @@ int sg_aside_record(sg_migration *m, sg_dir d, size_t g, const sg_row *key,
 
 int sg_aside_clear(sg_migration *m, sg_dir d, size_t g, const sg_row *key)
 {
-    return write_row(m, d, g, key, NULL);
+    int rc = write_row(m, d, g, key, NULL);
+    return rc ? rc : publish(m, d, g, false);
 }
 
 int sg_aside_any(sg_migration *m, sg_dir d, size_t g, bool *any)
@@ -74,6 +108,27 @@ int sg_aside_any(sg_migration *m, sg_dir d, size_t g, bool *any)
         !(rc = sg_db_bind_int(s, 3, (int64_t)g, &m->err)) &&
         (rc = sg_db_step(s, &m->err)) >= 0) {
         *any = rc == 1;
+        rc = 0;
+    }
+    sg_db_finalize(s);
+    return rc;
+}
+
+int sg_aside_any_in(sg_err *e, sg_conn *c, const char *name, size_t n_groups, bool *aside)
+{
+    sg_stmt *s = NULL;
+    bool present = false;
+    memset(aside, 0, n_groups * sizeof *aside);
+    int rc = sg_db_control_present(c, "read_aside", &present, e);
+    if (rc || !present)
+        return rc;
+    rc = sg_control_prepare(e, c, "SELECT grp FROM @read_aside WHERE migration = $1", &s);
+    if (!rc)
+        rc = sg_db_bind_text(s, 1, name, e);
+    while (!rc && (rc = sg_db_step(s, e)) == 1) {
+        int64_t g = sg_db_column_int(s, 0);
+        if (g >= 0 && (uint64_t)g < n_groups)
+            aside[g] = true;
         rc = 0;
     }
     sg_db_finalize(s);

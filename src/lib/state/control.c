@@ -133,7 +133,7 @@ static const char *const tables[] = { "tables", "worker_state", "columns", "set_
 static const char *const later_tables[] = { "shadow_stats", "shadow_latency",
     "shadow_examples", "app_outcomes", "app_latency", "verify_mappings", "verify_keys",
     "heartbeat", "fences", "rollout", "gate_checks", "gate_evals", "drills",
-    "read_rules" };
+    "read_rules", "read_aside" };
 
 int sg_control_install(sg_migration *m)
 {

@@ -8,6 +8,7 @@
 #include "check/outcomes.h"
 #include "internal.h"
 #include "state/control.h"
+#include "switch/ryw.h"
 #include "switch/segments.h"
 
 uint32_t sg_route_bucket(const char *salt, const void *key, size_t key_len)
@@ -44,6 +45,8 @@ struct sg_router {
     sg_routing r;
     char *segs_text;            /* the segments last read (JSON), or NULL */
     sg_segments *segs;          /* ... parsed */
+    sg_ryw *ryw;                /* read-your-writes lookups; NULL unless opened
+                                 * on a migration */
     sg_conn *wconn;             /* writes reported outcomes; opened on first use */
     sg_outcome_agg *outcomes;   /* reported, not yet written */
 };
@@ -84,6 +87,8 @@ int sg_router_open_migration(sg_router **out, sg_migration *m)
                         refresh > INT32_MAX ? INT32_MAX : (int)refresh);
     if (*out)
         (*out)->max_stale_ms = m->spec->serve_max_staleness_ms;
+    if (!rc)
+        rc = sg_ryw_open(&(*out)->ryw, m, &(*out)->err);
     return rc;
 }
 
@@ -102,6 +107,7 @@ void sg_router_close(sg_router *r)
     sg_db_close(r->wconn);
     sg_db_close(r->conn);
     sg_segments_free(r->segs);
+    sg_ryw_close(r->ryw);
     free(r->segs_text);
     free(r->uri);
     free(r->name);
@@ -155,6 +161,8 @@ static int read_routing(sg_router *r, bool *known)
     }
     r->r = got;
     r->phase = phase;
+    if (*known && r->ryw && (rc = sg_ryw_refresh(r->ryw, r->conn, r->name, &r->err)) != 0)
+        return rc;
     return *known ? read_segments(r) : 0;
 }
 
@@ -250,6 +258,34 @@ int sg_router_read_side_ctx(int *side, sg_router *r, const void *key, size_t key
     *side = sg_route_reads_target(sg_route_bucket(r->r.salt, key, key_len),
                                   r->r.read_pct) ? SG_SIDE_TARGET : SG_SIDE_SOURCE;
     return 0;
+}
+
+int sg_router_read_side_row(int *side, sg_router *r, const void *key, size_t key_len,
+                            const sg_route_attr *attrs, size_t n_attrs,
+                            const sg_route_row *row)
+{
+    if (!r)
+        return SG_EINVAL;
+    if (!row || !row->table || (!row->key && row->n_key))
+        return sg_err_set(&r->err, SG_EINVAL, "sg_router_read_side_row: row or its "
+                          "table is NULL, or its key is NULL with a count");
+    if (!r->ryw)
+        return sg_err_set(&r->err, SG_ESTATE, "sg_router_read_side_row: read-your-writes "
+                          "looks into the source's changelog, which a router opened by "
+                          "sg_router_open does not know; hint: open it with "
+                          "sg_router_open_migration");
+    int rc = sg_router_read_side_ctx(side, r, key, key_len, attrs, n_attrs);
+    if (rc)
+        return rc;
+    /* a read the routing sends to the source, or writes on the target (the
+     * target has every write then): no lookup, but the row is checked */
+    bool lookup = *side == SG_SIDE_TARGET && r->r.write_side == SG_SIDE_SOURCE;
+    bool pending = false;
+    rc = lookup ? sg_ryw_pending(r->ryw, row->table, row->n_key, row->key, &pending, &r->err)
+                : sg_ryw_check(r->ryw, row->table, row->n_key, &r->err);
+    if (rc || pending)
+        *side = SG_SIDE_SOURCE;
+    return rc;
 }
 
 int sg_router_segments(sg_segments **out, sg_router *r)

@@ -375,6 +375,34 @@ static void key_list(sg_buf *b, const sg_capture *cap, const char *row)
     }
 }
 
+/* Every role that may read `table` may read its changelog (both tables):
+ * an application's router looks its own writes up there (read-your-writes,
+ * switch/ryw.c), and learns nothing the table does not show it. Roles
+ * granted the table later are not covered: their lookups fail, with a
+ * hint. */
+static int share_log(sg_conn *c, const sg_capture *cap, sg_err *err)
+{
+    sg_buf b = SG_BUF_INIT, table = SG_BUF_INIT, log = SG_BUF_INIT;
+    sg_std_quote_ident(&table, cap->table);
+    sg_buf_printf(&log, "%s_stmt", cap->log_table);
+    sg_buf_puts(&b, "DO $sg$ DECLARE r text; BEGIN FOR r IN SELECT DISTINCT CASE WHEN "
+                "a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.rolname) END FROM "
+                "pg_class k CROSS JOIN LATERAL aclexplode(coalesce(k.relacl, "
+                "acldefault('r', k.relowner))) a LEFT JOIN pg_roles g ON g.oid = "
+                "a.grantee WHERE k.oid = to_regclass(");
+    sg_std_quote_literal(&b, sg_buf_str(&table));
+    sg_buf_puts(&b, ") AND a.privilege_type = 'SELECT' LOOP EXECUTE "
+                "format('GRANT USAGE ON SCHEMA segue TO %s; GRANT SELECT ON segue.%I, "
+                "segue.%I TO %s', r, ");
+    sg_std_quote_literal(&b, cap->log_table);
+    sg_buf_puts(&b, ", ");
+    sg_std_quote_literal(&b, sg_buf_str(&log));
+    sg_buf_puts(&b, ", r); END LOOP; END $sg$");
+    sg_buf_free(&table);
+    sg_buf_free(&log);
+    return sg_pg_exec_locking(c, &b, err);
+}
+
 /* The changelog and the table of its statement entries, key columns typed
  * as the table's; *stmt_ok: whether the keys may be logged as arrays. */
 static int create_log(sg_conn *c, const sg_capture *cap, bool *stmt_ok, sg_err *err)
@@ -401,6 +429,12 @@ static int create_log(sg_conn *c, const sg_capture *cap, bool *stmt_ok, sg_err *
         else
             sg_buf_printf(&b, ", k%zu %s", i, (types[i] = t->cols[col].decl_type));
     }
+    /* by key: a read-your-writes lookup (switch/ryw.c) is one index probe */
+    sg_buf_printf(&b, "); CREATE INDEX IF NOT EXISTS \"%s_key\" ON ", cap->log_table);
+    sg_pg_control_name(&b, cap->log_table);
+    sg_buf_puts(&b, " (");
+    for (size_t i = 0; i < cap->n_keys; i++)
+        sg_buf_printf(&b, "%sk%zu", i ? ", " : "", i);
     sg_buf_puts(&b, ")");
     if (!rc)
         rc = sg_pg_exec_locking(c, &b, err);
@@ -408,6 +442,8 @@ static int create_log(sg_conn *c, const sg_capture *cap, bool *stmt_ok, sg_err *
         sg_buf_free(&b);
     if (!rc)
         rc = sg_pg_stmtlog_create(c, cap, types, err);
+    if (!rc)
+        rc = share_log(c, cap, err);
     *stmt_ok = !rc && sg_pg_stmtlog_usable(types, cap->n_keys);
     sg_table_info_free(t);
     return rc;

@@ -50,6 +50,10 @@ void sg_pg_stmtlog_sql(sg_buf *b, sg_stmtlog what, const char *log, size_t n_key
         stmt_table(b, log);
         sg_buf_puts(b, what == SG_STMTLOG_DELETE ? " WHERE id = $1" : " WHERE id <= $1");
         break;
+    case SG_STMTLOG_ANY:
+        sg_buf_puts(b, "SELECT 1 FROM ");
+        stmt_table(b, log);
+        break;
     case SG_STMTLOG_DROP:
         sg_buf_puts(b, "DROP TABLE IF EXISTS ");
         stmt_table(b, log);

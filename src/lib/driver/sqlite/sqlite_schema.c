@@ -339,16 +339,55 @@ static void displaced_triggers(sg_buf *b, const sg_capture *cap, const sg_table_
     }
 }
 
+/* The affinity SQLite gives a column declared `decl` (datatype3.html,
+ * 3.1), as a type name of that affinity; "" for BLOB (none). */
+static const char *affinity(const char *decl)
+{
+    if (sqlite3_strlike("%int%", decl, 0) == 0)
+        return "INTEGER";
+    if (sqlite3_strlike("%char%", decl, 0) == 0 || sqlite3_strlike("%clob%", decl, 0) == 0 ||
+        sqlite3_strlike("%text%", decl, 0) == 0)
+        return "TEXT";
+    if (!*decl || sqlite3_strlike("%blob%", decl, 0) == 0)
+        return "";
+    if (sqlite3_strlike("%real%", decl, 0) == 0 || sqlite3_strlike("%floa%", decl, 0) == 0 ||
+        sqlite3_strlike("%doub%", decl, 0) == 0)
+        return "REAL";
+    return "NUMERIC";
+}
+
+/* The changelog: its key columns have the affinities of the table's, so a
+ * key given as text (a read-your-writes lookup) compares as the table's
+ * own column would; indexed by key for that lookup. */
+static void create_log(sg_buf *b, const sg_capture *cap, const sg_table_info *t)
+{
+    sg_buf_puts(b, "CREATE TABLE IF NOT EXISTS ");
+    sg_sq_control_name(b, cap->log_table);
+    sg_buf_puts(b, " (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL");
+    for (size_t i = 0; i < cap->n_keys; i++) {
+        const char *aff = "";
+        for (size_t col = 0; t && col < t->n_cols; col++)
+            if (sqlite3_stricmp(t->cols[col].name, cap->keys[i]) == 0)
+                aff = affinity(t->cols[col].decl_type);
+        sg_buf_printf(b, ", k%zu %s", i, aff);
+    }
+    sg_buf_puts(b, "); CREATE INDEX IF NOT EXISTS ");
+    sg_buf_printf(b, "\"_segue_%s_key\" ON ", cap->log_table);
+    sg_sq_control_name(b, cap->log_table);
+    sg_buf_puts(b, " (");
+    for (size_t i = 0; i < cap->n_keys; i++)
+        sg_buf_printf(b, "%sk%zu", i ? ", " : "", i);
+    sg_buf_puts(b, "); ");
+}
+
 int sg_sq_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
 {
     sg_buf b = SG_BUF_INIT, cond = SG_BUF_INIT;
-    int rc = 0;
-    sg_buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
-    sg_sq_control_name(&b, cap->log_table);
-    sg_buf_puts(&b, " (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL");
-    for (size_t i = 0; i < cap->n_keys; i++)
-        sg_buf_printf(&b, ", k%zu", i);
-    sg_buf_puts(&b, "); ");
+    sg_table_info *t = NULL;
+    int rc = sg_sq_table_info(c, cap->table, &t, err);
+    if (rc)
+        goto done;
+    create_log(&b, cap, t);
     trigger_head(&b, cap->trigger_prefix, "ins", "AFTER INSERT", cap->table);
     log_insert(&b, cap, "NEW", NULL);
     sg_buf_puts(&b, "END; ");
@@ -360,17 +399,14 @@ int sg_sq_capture_install(sg_conn *c, const sg_capture *cap, sg_err *err)
     trigger_head(&b, cap->trigger_prefix, "del", "AFTER DELETE", cap->table);
     log_insert(&b, cap, "OLD", NULL);
     sg_buf_puts(&b, "END; ");
-    sg_table_info *t = NULL;
-    if ((rc = sg_sq_table_info(c, cap->table, &t, err)) != 0)
-        goto done;
     if (t)
         displaced_triggers(&b, cap, t);
-    sg_table_info_free(t);
     if (sg_buf_failed(&b) || sg_buf_failed(&cond))
         rc = sg_err_set(err, SG_ENOMEM, "%s: out of memory", c->endpoint);
     else
         rc = sg_sq_exec(c, sg_buf_str(&b), err);
 done:
+    sg_table_info_free(t);
     sg_buf_free(&b);
     sg_buf_free(&cond);
     return rc;
