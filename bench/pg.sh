@@ -25,7 +25,9 @@
 #  11. (BENCH_PG_ONLY=drills) BENCH_DRILLS (20) rollback drills with the
 #      writes under pgbench: the time from the failure to the rollback and
 #      to the C API's router, and the write fence, against the aim and
-#      against `segue rollback` typed by hand.
+#      against `segue rollback` typed by hand;
+#  12. (BENCH_PG_ONLY=ryw_api) a read with read-your-writes per key
+#      (sg_router_read_side_row) against the routing alone.
 # BENCH_PG_SCALE (default 50: 5M rows), BENCH_REPS (3), BENCH_CAPTURE_REPS
 # (5, the pgbench TPS runs with capture off and on), BENCH_SECS (10);
 # BENCH_PG_ONLY="from_sqlite apply" runs only those parts.
@@ -505,23 +507,43 @@ shadow() {
 }
 
 # --- 10. the C API's shadow read by key ---------------------------------------
+# a C API bench: pgbench_accounts moved to accounts (its columns renamed)
+# in another database, copied and caught up, then API SPEC TABLE SRC_URI
+# SRC_SQL TGT_URI TGT_SQL KEYS N REPS run on it, indented
+api_bench() { # tool name spec-extra [segue-args-after-caught-up]
+  local api; api=$(dirname "$SEGUE")/bench/$1
+  [ -x "$api" ] || die "build first: make (no $api)"
+  fresh s; blank t
+  printf 'version: 1\nname: %s\nsource: %s\ntarget: %s\nmappings:\n  - from: pgbench_accounts\n    to: accounts\n    create: true\n    columns: {id: aid, branch: bid, balance: abalance, pad: filler}\n%s' \
+    "$2" "$(uri s)" "$(uri t)" "$3" > "$D/$2.yaml"
+  $SEGUE start "$D/$2.yaml" >/dev/null && $SEGUE backfill "$D/$2.yaml" >/dev/null 2>&1 &&
+    $SEGUE run "$D/$2.yaml" --until caught-up >/dev/null 2>&1 || die "segue start/backfill"
+  [ -z "${4:-}" ] || { $SEGUE verify "$D/$2.yaml" >/dev/null 2>&1 &&
+    $SEGUE cutover "$D/$2.yaml" $4 >/dev/null 2>&1; } || die "segue verify/cutover $4"
+  "$api" "$D/$2.yaml" pgbench_accounts "$(uri s)" \
+    'SELECT aid, bid, abalance, filler FROM pgbench_accounts WHERE aid = $1' "$(uri t)" \
+    'SELECT id, branch, balance, pad FROM accounts WHERE id = $1' "$ROWS" 20000 $((REPS * 2 + 1)) |
+    sed 's/^/  /' || die "$1"
+}
+
 # (not in the default run; BENCH_PG_ONLY=shadow_api) bench/shadow_api: one
 # key's row read through sg_shadow_key (source row through the mapping,
 # target row, compared) against the two prepared point reads an
 # application would make; rounds of 20000 keys, the sides taking turns.
 shadow_api() {
-  local api; api=$(dirname "$SEGUE")/bench/shadow_api
-  [ -x "$api" ] || die "build first: make (no $api)"
   echo "== C API: a shadowed point read vs the two plain reads (20000 keys x $((REPS * 2 + 1)) rounds, median)"
-  fresh s; blank t
-  printf 'version: 1\nname: shapi\nsource: %s\ntarget: %s\nmappings:\n  - from: pgbench_accounts\n    to: accounts\n    create: true\n    columns: {id: aid, branch: bid, balance: abalance, pad: filler}\n' \
-    "$(uri s)" "$(uri t)" > "$D/api.yaml"
-  $SEGUE start "$D/api.yaml" >/dev/null && $SEGUE backfill "$D/api.yaml" >/dev/null 2>&1 &&
-    $SEGUE run "$D/api.yaml" --until caught-up >/dev/null 2>&1 || die "segue start/backfill"
-  "$api" "$D/api.yaml" pgbench_accounts "$(uri s)" \
-    'SELECT aid, bid, abalance, filler FROM pgbench_accounts WHERE aid = $1' "$(uri t)" \
-    'SELECT id, branch, balance, pad FROM accounts WHERE id = $1' "$ROWS" 20000 $((REPS * 2 + 1)) |
-    sed 's/^/  /' || die "shadow_api"
+  api_bench shadow_api shapi ""
+}
+
+# --- 12. read-your-writes per key -----------------------------------------------
+# (not in the default run; BENCH_PG_ONLY=ryw_api) bench/ryw_api: a point
+# read routed with read-your-writes per key (sg_router_read_side_row: one
+# lookup in the source's changelog, then the read) against the same read
+# routed without it (sg_router_read_side), into another database with
+# every read on the target; rounds of 20000 keys, the two taking turns.
+ryw_api() {
+  echo "== C API: a read with read-your-writes per key vs the routing alone (20000 keys x $((REPS * 2 + 1)) rounds, median)"
+  api_bench ryw_api rywapi $'cutover:\n  read_your_writes: true\n' "--reads 100 --force --reason bench"
 }
 
 # --- 11. rollback drills -------------------------------------------------------

@@ -753,14 +753,16 @@ typedef struct sg_route_row {
  * table set aside (from the router's next refresh). Cost: one round trip
  * to the source for reads the routing sends to the target (none
  * otherwise); the capture pays one more index entry per change
- * (docs/spec.md, "Read-your-writes"). Needs a router from
+ * (docs/spec.md, "Read-your-writes"). Needs cutover.read_your_writes in
+ * the spec at start (the index) and a router from
  * sg_router_open_migration (it knows the source); on PostgreSQL the
  * application's role reads the changelog, granted at start to the roles
  * that could read the table. On SG_EDB from the lookup *side is still set,
  * to the source, which holds every write.
  * Errors: SG_EINVAL (a NULL argument, a table no mapping reads, another
- * number of key values), SG_ESTATE (a router from sg_router_open, or the
- * migration is not known), SG_EDB, SG_EFORMAT, SG_ENOMEM. */
+ * number of key values), SG_ESTATE (a router from sg_router_open, the
+ * setting off, or the migration is not known), SG_EDB, SG_EFORMAT,
+ * SG_ENOMEM. */
 int sg_router_read_side_row(int *side, sg_router *r, const void *key, size_t key_len,
                             const sg_route_attr *attrs, size_t n_attrs,
                             const sg_route_row *row);

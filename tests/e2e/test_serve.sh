@@ -147,11 +147,16 @@ route_row_refused() { # spec row message
 # rows from the target; a key set aside sends its table's reads to the
 # source until `segue retry` applied it; an application that writes rows
 # and reads each back at once, beside a live worker, always reads its own
-# write; a row of no mapping, or the wrong number of key values, is refused
+# write; a row of no mapping, or the wrong number of key values, is
+# refused, and so is any row when the spec turns the lookups off
 test_a_row_read_after_its_write_sees_the_write() {
   local d out w; d=$(scratch)
   spec_sv "$d"
+  cp "$d/m.yaml" "$d/off.yaml"
+  printf 'cutover:\n  read_your_writes: true\n' >> "$d/m.yaml"
   started_caught_up "$d/m.yaml"
+  [ "$(sqlite3 "$d/s.db" "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND
+      tbl_name LIKE '\_segue\_log\_sv\_%' ESCAPE '\'")" = 2 ] || fail "the changelogs are not indexed by key"
   check "verify" $SEGUE verify "$d/m.yaml" >/dev/null 2>&1
   reads_cutover "$d/m.yaml" 100
   row_read_is "$d/m.yaml" Customer=7 "target false"
@@ -161,6 +166,7 @@ test_a_row_read_after_its_write_sees_the_write() {
   route_row_refused "$d/m.yaml" Nope=1 'no mapping reads source table "Nope"; hint: name one of "Customer", "Track"'
   route_row_refused "$d/m.yaml" Customer=1,2 '"Customer" has 1 key column(s), 2 value(s) were given'
   route_row_refused "$d/m.yaml" Customer 'TABLE=KEY'
+  route_row_refused "$d/off.yaml" Customer=7 "read-your-writes per key is off for migration 'sv'; hint: set cutover.read_your_writes: true"
   check "drain" $SEGUE run "$d/m.yaml" --until caught-up >/dev/null 2>&1
   row_read_is "$d/m.yaml" Customer=7 "target false"
   # the target refuses a row: its key is set aside, its table reads the source

@@ -148,7 +148,7 @@ static const struct { const char *text; const char *want; } rollout_cases[] = {
       "    - {name: s, attribute: u, in: [b], reads: source}\n",
       ":11: segment 's' is named twice (first at line 10)" },
     { R "cutover:\n  steps: []\n",
-      ":9: unknown setting 'steps' in 'cutover'; hint: known: auto, bake, max_read_lag, "
+      ":9: unknown setting 'steps' in 'cutover'; hint: known: auto, bake, max_read_lag, read_your_writes, "
       "reads, segments, writes" },
     { R "gates:\n  checks:\n    lagg: {max: 1s}\n", ":10: unknown check 'lagg' in gates.checks" },
     { R "gates:\n  checks:\n    lag: {maximum: 1s}\n",

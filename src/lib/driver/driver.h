@@ -191,6 +191,8 @@ typedef struct sg_capture {
     const char *trigger_prefix; /* unique per (migration, table) */
     size_t n_keys;
     const char *const *keys;    /* key columns of `table`, in key order */
+    bool key_index;             /* index the changelog by its key columns (a
+                                 * read-your-writes lookup is one probe) */
 } sg_capture;
 
 /* Statements a driver spells for statement entries of a changelog (see

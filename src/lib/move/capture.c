@@ -20,7 +20,8 @@ static int each_capture(sg_migration *m, sg_dir d,
         for (size_t g = 0; g < m->n_groups; g++) {
             sg_group *gr = &m->groups[g];
             sg_capture cap = { gr->table, gr->log, gr->trig_capture, gr->n_key,
-                               (const char *const *)gr->key };
+                               (const char *const *)gr->key,
+                               m->spec->read_your_writes };
             int rc = fn(c, &cap, &m->err);
             if (rc)
                 return rc;
@@ -33,7 +34,7 @@ static int each_capture(sg_migration *m, sg_dir d,
             continue; /* reverse: none: nothing flows back */
         sg_capture cap = { mp->fwd.to_table, m->groups[mp->group].rlog,
                            mp->trig_rev, mp->fwd.n_key,
-                           (const char *const *)mp->fwd.to_key };
+                           (const char *const *)mp->fwd.to_key, false };
         int rc = fn(c, &cap, &m->err);
         if (rc)
             return rc;

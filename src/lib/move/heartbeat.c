@@ -34,7 +34,7 @@ static int capture_op(sg_migration *m, bool install)
     hb_names n;
     names(m, &n);
     const char *key[] = { "id" };
-    sg_capture cap = { n.table, n.log, n.trig, 1, key };
+    sg_capture cap = { n.table, n.log, n.trig, 1, key, false };
     return install ? sg_db_capture_install(m->src, &cap, &m->err)
                    : sg_db_capture_remove(m->src, &cap, &m->err);
 }

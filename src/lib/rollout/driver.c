@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/testpoint.h"
 #include "drill/store.h"
 #include "gate/gate.h"
 #include "rollout/driver.h"
@@ -149,13 +150,20 @@ static int round_once(sg_rollout *ro, sg_migration *m)
     if ((rc = sg_routing_load(m->tgt, m->spec->name, &rt, &found, &m->err)) != 0 ||
         (rc = sg_rollout_load(m, &st, &found)) != 0 ||
         (rc = sg_gates_evaluate(m, &v, &n)) != 0 ||
-        (rc = sg_drill_active(m, &drill, &fault_ms)) != 0)
+        (st.mode == SG_ROLLOUT_DRILL && (rc = sg_drill_active(m, &drill, &fault_ms)) != 0))
         goto done;
-    if (drill && st.mode == SG_ROLLOUT_DRILL)
+    if (drill)
         add_drill_check(&v, &n, fault_ms);
     bool drilling = st.mode == SG_ROLLOUT_DRILL;
     sg_rollout_decide(&st, m->spec, v, n, sg_now_ms(), rt.read_pct, &d);
     int eval_step = st.step;
+    /* a step forward only over the state the decision was made on */
+    bool forward = d.act == SG_ROLLOUT_ADVANCE || d.act == SG_ROLLOUT_WRITES;
+    if (forward)
+        sg_test_point("rollout:forward");
+    sg_spec_gates_hash(m->spec, hash);
+    if (forward && (rc = sg_rollout_claim(m, &st, hash)) != 0)
+        goto done;
     const char *action = act(ro, m, &d, &st);
     if (action && d.page) {
         sg_rollout_page pg = { m->spec->name, drilling ? "drill" : d.act ==
@@ -167,17 +175,16 @@ static int round_once(sg_rollout *ro, sg_migration *m)
         sg_drill_rolled_back(m, drill, sg_now_ms()))
         sg_side_say(r, SG_LOG_WARN, "the drill's rollback time was not kept: %s",
                     sg_migration_errmsg(m));
-    sg_spec_gates_hash(m->spec, hash);
     snprintf(detail, sizeof detail, "%s (gates %s)", d.why, hash);
     if (action)
         sg_side_say(r, SG_LOG_INFO, "%s", detail);
     sg_rollout_record rec = { v, n, eval_step, action, detail, NULL };
     rc = sg_rollout_save(m, &st, hash, &rec);
+done:
     if (rc == SG_ESTATE) { /* paused or resumed meanwhile: read it again */
         sg_side_say(r, SG_LOG_INFO, "%s", sg_migration_errmsg(m));
         rc = 0;
     }
-done:
     free(v);
     return rc;
 }

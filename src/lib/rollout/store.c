@@ -126,6 +126,18 @@ static int save_row(sg_migration *m, const sg_rollout_state *st, const char *has
     return rc;
 }
 
+int sg_rollout_claim(sg_migration *m, sg_rollout_state *st, const char *hash)
+{
+    int rc = sg_rollout_install(m);
+    if (!rc)
+        rc = save_row(m, st, hash);
+    if (rc == SG_ESTATE)
+        return sg_err_set(&m->err, SG_ESTATE, "the rollout was paused or resumed during "
+                          "its evaluation: nothing moves; it is read again");
+    st->version += !rc;
+    return rc;
+}
+
 static int save_check(sg_migration *m, const sg_rollout_check *c)
 {
     sg_stmt *s = NULL;

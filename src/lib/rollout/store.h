@@ -19,6 +19,12 @@ typedef struct sg_rollout_record {
     const char *detail, *reason;
 } sg_rollout_record;
 
+/* Before a step moves: writes st over the version it was read at (as
+ * sg_rollout_save does, the state alone; st->version then names the new
+ * one), so that a pause or resume saved since it was read, during the
+ * evaluation, stops the move. SG_ESTATE when one was.
+ * Errors: SG_EDB, SG_ESTATE. */
+int sg_rollout_claim(sg_migration *m, sg_rollout_state *st, const char *hash);
 /* In one transaction of its own on the control database: the state, each
  * check's record, the evaluation (at st->last_eval_ms) and the audit row
  * of r. `hash` names the gate configuration. SG_ESTATE when another

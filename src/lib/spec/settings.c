@@ -78,6 +78,12 @@ static const sg_setting table[] = {
       offsetof(sg_spec, max_read_lag_ms),
       "while the lag is above this, every router sends reads to the source "
       "(read-your-writes); 0: off", 0, 0, 0, NULL, false },
+    { "cutover", "read_your_writes", SG_SETTING_BOOL, 0, 1, 0,
+      offsetof(sg_spec, read_your_writes),
+      "`start` indexes the changelog by key, so that the C API's router can send a "
+      "row's reads to the source while it has a change pending "
+      "(sg_router_read_side_row); each captured change pays one more index entry",
+      0, 0, 0, NULL, false },
     { "cutover.writes", "auto", SG_SETTING_BOOL, 0, 1, 0,
       offsetof(sg_spec, writes_auto),
       "`segue run` moves the writes after the last read step's hold", 0, 0, 0, NULL, false },

@@ -148,6 +148,8 @@ typedef struct sg_spec {
     int64_t max_fence_ms;         /* cutover.writes.max_fence */
     int64_t bake_ms;              /* cutover.bake */
     int64_t max_read_lag_ms;      /* cutover.max_read_lag, 0: none */
+    bool read_your_writes;        /* cutover.read_your_writes: changelogs
+                                   * indexed by key, row reads looked up */
     size_t n_hook_argv;
     char **hook_argv;             /* on_rollback.command, or NULL */
     char *webhook;                /* on_rollback.webhook, or NULL */

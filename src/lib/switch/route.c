@@ -46,7 +46,8 @@ struct sg_router {
     char *segs_text;            /* the segments last read (JSON), or NULL */
     sg_segments *segs;          /* ... parsed */
     sg_ryw *ryw;                /* read-your-writes lookups; NULL unless opened
-                                 * on a migration */
+                                 * on a migration that has them */
+    bool ryw_off;               /* ... its spec turns them off */
     sg_conn *wconn;             /* writes reported outcomes; opened on first use */
     sg_outcome_agg *outcomes;   /* reported, not yet written */
 };
@@ -87,7 +88,8 @@ int sg_router_open_migration(sg_router **out, sg_migration *m)
                         refresh > INT32_MAX ? INT32_MAX : (int)refresh);
     if (*out)
         (*out)->max_stale_ms = m->spec->serve_max_staleness_ms;
-    if (!rc)
+    (*out)->ryw_off = !m->spec->read_your_writes;
+    if (!rc && !(*out)->ryw_off)
         rc = sg_ryw_open(&(*out)->ryw, m, &(*out)->err);
     return rc;
 }
@@ -269,6 +271,11 @@ int sg_router_read_side_row(int *side, sg_router *r, const void *key, size_t key
     if (!row || !row->table || (!row->key && row->n_key))
         return sg_err_set(&r->err, SG_EINVAL, "sg_router_read_side_row: row or its "
                           "table is NULL, or its key is NULL with a count");
+    if (r->ryw_off)
+        return sg_err_set(&r->err, SG_ESTATE, "sg_router_read_side_row: read-your-writes "
+                          "per key is off for migration '%s'; hint: set "
+                          "cutover.read_your_writes: true in its spec before `segue "
+                          "start` (it indexes the changelog by key)", r->name);
     if (!r->ryw)
         return sg_err_set(&r->err, SG_ESTATE, "sg_router_read_side_row: read-your-writes "
                           "looks into the source's changelog, which a router opened by "

@@ -429,13 +429,15 @@ static int create_log(sg_conn *c, const sg_capture *cap, bool *stmt_ok, sg_err *
         else
             sg_buf_printf(&b, ", k%zu %s", i, (types[i] = t->cols[col].decl_type));
     }
-    /* by key: a read-your-writes lookup (switch/ryw.c) is one index probe */
-    sg_buf_printf(&b, "); CREATE INDEX IF NOT EXISTS \"%s_key\" ON ", cap->log_table);
-    sg_pg_control_name(&b, cap->log_table);
-    sg_buf_puts(&b, " (");
-    for (size_t i = 0; i < cap->n_keys; i++)
-        sg_buf_printf(&b, "%sk%zu", i ? ", " : "", i);
     sg_buf_puts(&b, ")");
+    if (cap->key_index) { /* a read-your-writes lookup (switch/ryw.c): one probe */
+        sg_buf_printf(&b, "; CREATE INDEX IF NOT EXISTS \"%s_key\" ON ", cap->log_table);
+        sg_pg_control_name(&b, cap->log_table);
+        sg_buf_puts(&b, " (");
+        for (size_t i = 0; i < cap->n_keys; i++)
+            sg_buf_printf(&b, "%sk%zu", i ? ", " : "", i);
+        sg_buf_puts(&b, ")");
+    }
     if (!rc)
         rc = sg_pg_exec_locking(c, &b, err);
     else

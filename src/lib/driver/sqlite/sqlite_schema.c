@@ -358,7 +358,7 @@ static const char *affinity(const char *decl)
 
 /* The changelog: its key columns have the affinities of the table's, so a
  * key given as text (a read-your-writes lookup) compares as the table's
- * own column would; indexed by key for that lookup. */
+ * own column would; indexed by key for that lookup when asked. */
 static void create_log(sg_buf *b, const sg_capture *cap, const sg_table_info *t)
 {
     sg_buf_puts(b, "CREATE TABLE IF NOT EXISTS ");
@@ -371,8 +371,10 @@ static void create_log(sg_buf *b, const sg_capture *cap, const sg_table_info *t)
                 aff = affinity(t->cols[col].decl_type);
         sg_buf_printf(b, ", k%zu %s", i, aff);
     }
-    sg_buf_puts(b, "); CREATE INDEX IF NOT EXISTS ");
-    sg_buf_printf(b, "\"_segue_%s_key\" ON ", cap->log_table);
+    sg_buf_puts(b, "); ");
+    if (!cap->key_index)
+        return;
+    sg_buf_printf(b, "CREATE INDEX IF NOT EXISTS \"_segue_%s_key\" ON ", cap->log_table);
     sg_sq_control_name(b, cap->log_table);
     sg_buf_puts(b, " (");
     for (size_t i = 0; i < cap->n_keys; i++)
