@@ -1,6 +1,8 @@
-# segue build. `make` builds build/segue; `make check` installs what is
+# segue build. `make` builds build/segue and the library (libsegue.a, and
+# libsegue.so exporting the public API only); `make check` installs what is
 # missing, then runs every test (plain and under ASan+UBSan); `make demo`
-# runs the live demo. SAN=1 builds into build-asan with sanitizers.
+# runs the live demo; `make install` (PREFIX, DESTDIR) and `make uninstall`.
+# SAN=1 builds into build-asan with sanitizers.
 
 CC      ?= cc
 SAN     ?=
@@ -17,7 +19,7 @@ endif
 PG_INC  := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 CPPFLAGS += -Iinclude -I$(PG_INC) -D_GNU_SOURCE
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wvla -pthread $(OPT) $(SANFLAGS) -MMD -MP
+           -Wmissing-prototypes -Wvla -pthread -fPIC $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS += -pthread $(SANFLAGS)
 LIBS     = -lsqlite3 -lpq -lyaml -ljansson -lxxhash -lpg_query -lcurl -lm
 
@@ -33,12 +35,26 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_BIN= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all setup check test demo bench clean
-all: $(BUILD)/segue $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
+# the version from the public header; the soname's number is its major
+VERSION := $(shell sed -n 's/^\#define SEGUE_VERSION "\(.*\)"/\1/p' include/segue/segue.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME   = libsegue.so.$(SOMAJOR)
+
+.PHONY: all setup check test demo bench clean install uninstall
+all: $(BUILD)/segue $(BUILD)/libsegue.so $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
 
 $(BUILD)/libsegue.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+
+# the shared library exports what include/segue/ declares, nothing else
+$(BUILD)/libsegue.map: $(wildcard include/segue/*.h) scripts/symbols.sh
+	@mkdir -p $(dir $@)
+	scripts/symbols.sh include/segue/*.h > $@
+
+$(BUILD)/libsegue.so: $(LIB_OBJ) $(BUILD)/libsegue.map
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -Wl,--version-script=$(BUILD)/libsegue.map \
+	  -Wl,--no-undefined -o $@ $(LIB_OBJ) $(LIBS)
 
 $(BUILD)/segue: $(CLI_OBJ) $(BUILD)/libsegue.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsegue.a $(LIBS) -lmicrohttpd
@@ -57,7 +73,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libsegue.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/%.o: %.c
+# (the Makefile too: a changed flag rebuilds every object)
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc/lib -Isrc/cli -Isrc/http -c -o $@ $<
 
@@ -83,4 +100,7 @@ bench:
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+include install.mk
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) \
+  $(TOOL_SRC:%.c=$(BUILD)/%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)

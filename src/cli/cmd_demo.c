@@ -93,6 +93,24 @@ static const char *const app_reads[] = {
 /* The most the demo waits for its rollout to walk every step (ms). */
 #define ROLLOUT_WAIT_MS 120000
 
+/* Where `make install` puts the data: ../share/segue beside the directory
+ * of the running executable (PREFIX/bin/segue), wherever PREFIX is. */
+static const char *installed_data(void)
+{
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return NULL;
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    size_t used = strlen(path);
+    int w = snprintf(path + used, sizeof path - used, "/../share/segue/Chinook_Sqlite.sqlite");
+    return w > 0 && (size_t)w < sizeof path - used && access(path, R_OK) == 0 ? path : NULL;
+}
+
 static const char *find_data(const char *given)
 {
     static const char *const tries[] = { "../shared/data/chinook/Chinook_Sqlite.sqlite",
@@ -104,7 +122,7 @@ static const char *find_data(const char *given)
     for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++)
         if (access(tries[i], R_OK) == 0)
             return tries[i];
-    return NULL;
+    return installed_data();
 }
 
 /* Copies the file with SQLite's backup API and turns on WAL. */
@@ -257,7 +275,8 @@ CMD(demo)
     }
     if (!data) {
         fprintf(stderr, "segue demo: cannot find Chinook_Sqlite.sqlite; hint: run "
-                "from the repository root next to ../shared, or pass --data FILE\n");
+                "from the repository root next to ../shared, install segue (`make "
+                "install` puts it in PREFIX/share/segue), or pass --data FILE\n");
         return EXIT_USAGE;
     }
     if (cli_get(c, a, "dir"))

@@ -91,8 +91,9 @@ static const cli_opt o_demo[] = {
     { "json", NULL, "print the report as JSON on stdout" },
     { "dir", "DIR", "scratch directory (default: a new one under /tmp)" },
     { "rate", "N", "live writer operations per second (default 200)" },
-    { "data", "FILE", "Chinook SQLite file (default ../shared/data/chinook/"
-                      "Chinook_Sqlite.sqlite, or $SEGUE_CHINOOK)" },
+    { "data", "FILE", "Chinook SQLite file (default $SEGUE_CHINOOK, ../shared/data/"
+                      "chinook/Chinook_Sqlite.sqlite, or the installed copy in "
+                      "PREFIX/share/segue)" },
     { "listen", "HOST:PORT", "where the dashboard and OFREP are served during the run "
                              "(default 127.0.0.1:8321, or a free port if taken)" },
     { "hold", NULL, "keep serving the dashboard after the report, until Ctrl-C" },

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# `make install` into a staging prefix, as a user (or a package) does: the
+# program, the shared library (its soname, and exactly the public API
+# exported), the static one, the headers, pkg-config's file and the demo's
+# data; a program built with `pkg-config --cflags --libs segue` against the
+# shared library routes a real migration as `segue route` does; the
+# installed `segue demo` runs from /; `make uninstall` removes every file.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+BUILD_DIR=$(dirname "$SEGUE")
+# a build with sanitizers makes a library that needs them in the program too
+SAN_CFLAGS= SAN_MAKE=
+case $BUILD_DIR in *asan*) SAN_CFLAGS="-fsanitize=address,undefined" SAN_MAKE="SAN=1";; esac
+
+staged() { # stage
+  make -s --no-print-directory install $SAN_MAKE BUILD="$BUILD_DIR" PREFIX="$1" \
+    CHINOOK="$(shared_data chinook)" > "$1.log" 2>&1
+}
+
+# the public functions: what scripts/symbols.sh reads from the headers
+declared() { scripts/symbols.sh include/segue/*.h | sed -n 's/^ *\(sg_[a-z0-9_]*\);$/\1/p' | sort; }
+exported() { nm -D --defined-only "$1" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort; }
+
+test_install_stages_the_program_library_headers_and_data() {
+  local d st f; d=$(scratch); st=$d/stage
+  staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
+  for f in bin/segue lib/libsegue.so lib/libsegue.so.0 lib/libsegue.a lib/pkgconfig/segue.pc \
+           include/segue/segue.h include/segue/shadow.h share/segue/Chinook_Sqlite.sqlite \
+           share/segue/Chinook_LICENSE.md; do
+    [ -e "$st/$f" ] || fail "not installed: $f"
+  done
+  [ "$("$st/bin/segue" --version)" = "segue $(sed -n 's/^#define SEGUE_VERSION "\(.*\)"/\1/p' include/segue/segue.h)" ] ||
+    fail "the installed segue: $("$st/bin/segue" --version 2>&1)"
+  readelf -d "$st/lib/libsegue.so" | grep -q 'SONAME.*\[libsegue\.so\.0\]' ||
+    fail "soname: $(readelf -d "$st/lib/libsegue.so" | grep SONAME)"
+  diff <(declared) <(exported "$st/lib/libsegue.so") > "$d/sym.diff" ||
+    fail "exported symbols are not the public API (< declared only, > exported only): $(head -5 "$d/sym.diff" | tr '\n' ' ')"
+  [ "$(declared | wc -l)" -ge 90 ] || fail "only $(declared | wc -l) public functions read from the headers"
+  check "make uninstall" make -s --no-print-directory uninstall $SAN_MAKE BUILD="$BUILD_DIR" PREFIX="$st"
+  f=$(find "$st" -type f -o -type l)
+  [ -z "$f" ] || fail "left after uninstall: $f"
+}
+
+# examples/route_read.c built by pkg-config's flags against the installed
+# shared library, on a migration of Chinook at 100 % of reads: it answers as
+# `segue route --row` does, for a row with a change pending and one without
+test_a_program_built_with_pkg_config_routes_a_migration() {
+  local d st flags out; d=$(scratch); st=$d/stage
+  staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
+  flags=$(PKG_CONFIG_PATH=$st/lib/pkgconfig pkg-config --cflags --libs segue) ||
+    { fail "pkg-config does not find segue"; return; }
+  [ "$(echo $flags)" = "-I$st/include -L$st/lib -lsegue" ] || fail "pkg-config: $flags"
+  # shellcheck disable=SC2086
+  cc -std=c17 -Wall -Wextra -Werror $SAN_CFLAGS examples/route_read.c $flags -o "$d/route_read" ||
+    { fail "the example does not build"; return; }
+  LD_LIBRARY_PATH=$st/lib ldd "$d/route_read" | grep -q "libsegue.so.0 => $st/lib/libsegue.so.0" ||
+    fail "not linked to the shared library: $(LD_LIBRARY_PATH=$st/lib ldd "$d/route_read" | grep segue)"
+  fresh_chinook "$d/s.db"
+  printf 'version: 1\nname: ex\nsource: sqlite:%s\ntarget: sqlite:%s\nmappings:\n  - from: Customer\n    to: customer_v2\n    create: true\ncutover:\n  read_your_writes: true\n' \
+    "$d/s.db" "$d/t.db" > "$d/m.yaml"
+  started_caught_up "$d/m.yaml"
+  check "verify" $SEGUE verify "$d/m.yaml" > /dev/null
+  check "reads 100" $SEGUE cutover "$d/m.yaml" --reads 100 --force --reason test > /dev/null
+  sqlite3 "$d/s.db" "UPDATE Customer SET FirstName = 'Zed' WHERE CustomerId = 7"
+  out=$(LD_LIBRARY_PATH=$st/lib "$d/route_read" "$d/m.yaml" Customer 7 2>&1)
+  [ "$out" = "Customer 7: read from source, write to source" ] || fail "row 7 (pending): $out"
+  out=$(LD_LIBRARY_PATH=$st/lib "$d/route_read" "$d/m.yaml" Customer 8 2>&1)
+  [ "$out" = "Customer 8: read from target, write to source" ] || fail "row 8: $out"
+  [ "$($SEGUE route "$d/m.yaml" 8 --row Customer=8 --json | jq -r .read)" = target ] ||
+    fail "segue route disagrees on row 8"
+  out=$(LD_LIBRARY_PATH=$st/lib "$d/route_read" "$d/m.yaml" Nope 8 2>&1) &&
+    fail "a table of no mapping was routed: $out"
+  echo "$out" | grep -q 'no mapping reads source table "Nope"' || fail "its message: $out"
+}
+
+# the installed program finds the demo's data beside itself, from any
+# directory: the demo runs from / and passes
+test_the_installed_demo_runs_from_anywhere() {
+  local d st; d=$(scratch); st=$d/stage
+  staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
+  mkdir "$d/demo"
+  (cd / && env -u SEGUE_CHINOOK "$st/bin/segue" demo --dir "$d/demo" --listen 127.0.0.1:0 \
+     > "$d/demo.out" 2>&1) || fail "the installed demo from /: $(tail -5 "$d/demo.out")"
+}
+
+run_tests
