@@ -12,7 +12,7 @@ set -euo pipefail
 # in the test)
 pkgs=(gcc make libc6-dev libsqlite3-dev sqlite3 libyaml-dev libjansson-dev
       libxxhash-dev libpg-query-dev libmicrohttpd-dev libcurl4-openssl-dev
-      libcmocka-dev libpq-dev pkgconf
+      libcmocka-dev libpq-dev pkgconf man-db
       postgresql-15 postgresql-client-15 sysbench curl jq prometheus chromium)
 # a Node.js of its own (nodesource's) may be there instead of Debian's
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)

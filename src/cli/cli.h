@@ -60,6 +60,11 @@ typedef struct cli_cmd {
     cli_access access;
 } cli_cmd;
 
+/* segue(1) in roff, and the bash completion script, from the command
+ * table cmds[0..n) (manual.c). */
+void cli_manual_man(FILE *f, const cli_cmd *cmds, size_t n);
+void cli_manual_completion(FILE *f, const cli_cmd *cmds, size_t n);
+
 /* Option --opt of command cmd as a positive whole number in decimal digits
  * (*out 0 when s is NULL); otherwise says so and returns EXIT_USAGE. */
 int cli_parse_count(const char *cmd, const char *opt, const char *s, long long *out);

@@ -191,7 +191,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`segue COMMAND --help` for a command's options; docs/cli.md "
-               "for exit codes.\n");
+               "for exit codes; `segue help --man` prints the manual page, `segue "
+               "help --completion` the bash completion.\n");
 }
 
 static void command_help(const cli_cmd *c)
@@ -342,6 +343,14 @@ int main(int argc, char **argv)
 {
     /* first: a SIGTERM that arrives at once stops the command cleanly */
     cli_install_signals();
+    if (argc == 3 && !strcmp(argv[1], "help") && !strcmp(argv[2], "--man")) {
+        cli_manual_man(stdout, commands, N_COMMANDS);
+        return EXIT_OK;
+    }
+    if (argc == 3 && !strcmp(argv[1], "help") && !strcmp(argv[2], "--completion")) {
+        cli_manual_completion(stdout, commands, N_COMMANDS);
+        return EXIT_OK;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         usage(stdout);

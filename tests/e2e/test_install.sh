@@ -27,7 +27,8 @@ test_install_stages_the_program_library_headers_and_data() {
   staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
   for f in bin/segue lib/libsegue.so lib/libsegue.so.0 lib/libsegue.a lib/pkgconfig/segue.pc \
            include/segue/segue.h include/segue/shadow.h share/segue/Chinook_Sqlite.sqlite \
-           share/segue/Chinook_LICENSE.md; do
+           share/segue/Chinook_LICENSE.md share/man/man1/segue.1 \
+           share/bash-completion/completions/segue; do
     [ -e "$st/$f" ] || fail "not installed: $f"
   done
   [ "$("$st/bin/segue" --version)" = "segue $(sed -n 's/^#define SEGUE_VERSION "\(.*\)"/\1/p' include/segue/segue.h)" ] ||
@@ -40,6 +41,30 @@ test_install_stages_the_program_library_headers_and_data() {
   check "make uninstall" make -s --no-print-directory uninstall $SAN_MAKE BUILD="$BUILD_DIR" PREFIX="$st"
   f=$(find "$st" -type f -o -type l)
   [ -z "$f" ] || fail "left after uninstall: $f"
+}
+
+# the installed manual page renders without a warning and has every
+# command and option `--help` lists; the installed completion offers the
+# commands, and each command's options
+test_the_manual_and_completion_cover_every_command() {
+  local d st c o page got; d=$(scratch); st=$d/stage
+  staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
+  groff -man -Tutf8 -ww -z "$st/share/man/man1/segue.1" 2> "$d/groff.err" ||
+    fail "groff: $(head -3 "$d/groff.err")"
+  [ ! -s "$d/groff.err" ] || fail "groff warns: $(head -3 "$d/groff.err")"
+  page=$(MANWIDTH=200 man -l "$st/share/man/man1/segue.1" 2>&1) || { fail "man -l: $page"; return; }
+  for c in $("$st/bin/segue" --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'); do
+    echo "$page" | grep -q "^   segue $c" || fail "the manual has no command $c"
+    got=$(bash -c "source '$st/share/bash-completion/completions/segue'; COMP_WORDS=(segue ${c:0:3});
+      COMP_CWORD=1; _segue; echo \" \${COMPREPLY[*]} \"")
+    [[ $got == *" $c "* ]] || fail "completion of ${c:0:3} offers: $got"
+    for o in $("$st/bin/segue" "$c" --help | sed -n 's/^  \(--[a-z0-9-]*\).*/\1/p'); do
+      echo "$page" | grep -qw -- "$o" || fail "the manual has no $o for $c"
+      got=$(bash -c "source '$st/share/bash-completion/completions/segue'; COMP_WORDS=(segue $c x $o);
+        COMP_CWORD=3; _segue; echo \" \${COMPREPLY[*]} \"")
+      [[ $got == *" $o "* ]] || fail "completion of segue $c $o offers: $got"
+    done
+  done
 }
 
 # examples/route_read.c built by pkg-config's flags against the installed
