@@ -620,6 +620,25 @@ int sg_migration_audit(sg_audit_entry **out, size_t *n, sg_migration *m,
 /* Frees an array from sg_migration_audit(); NULL is allowed. */
 void sg_audit_free(sg_audit_entry *entries, size_t n);
 
+/* ---- the spec's settings (for references: segue-spec(5)) ----------------- */
+
+/* One setting of the spec, or one parameter of a gate check. */
+typedef struct sg_setting_doc {
+    char key[96];      /* "backfill.chunk_time", "gates.checks.lag.max" */
+    const char *type;  /* "duration", "integer", "number", "bool", "string",
+                        * or the choices "rollback|pause" (static) */
+    char dflt[32];     /* the default as a spec writes it ("500ms", "true");
+                        * "required" when it must be given; "" when none */
+    char range[64];    /* the bounds ("1..1000", "0s..1h", "0.."), or "" */
+    const char *help;  /* one sentence (static) */
+} sg_setting_doc;
+
+/* The i-th setting (from 0) into *out: every setting the spec parser takes,
+ * then every gate check's parameters, in the parser's order; false past
+ * the last (or out NULL). Pure, thread-safe; the same table parses specs,
+ * so a reference built from it cannot drift. */
+bool sg_spec_setting_doc(size_t i, sg_setting_doc *out);
+
 /* ---- routing (for applications) --------------------------------------- */
 
 enum { SG_SIDE_SOURCE = 0, SG_SIDE_TARGET = 1 };

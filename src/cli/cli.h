@@ -64,6 +64,8 @@ typedef struct cli_cmd {
  * table cmds[0..n) (manual.c). */
 void cli_manual_man(FILE *f, const cli_cmd *cmds, size_t n);
 void cli_manual_completion(FILE *f, const cli_cmd *cmds, size_t n);
+/* segue-spec(5) in roff, from the library's settings table. */
+void cli_manual_spec(FILE *f);
 
 /* Option --opt of command cmd as a positive whole number in decimal digits
  * (*out 0 when s is NULL); otherwise says so and returns EXIT_USAGE. */

@@ -191,8 +191,9 @@ static void usage(FILE *f)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`segue COMMAND --help` for a command's options; docs/cli.md "
-               "for exit codes; `segue help --man` prints the manual page, `segue "
-               "help --completion` the bash completion.\n");
+               "for exit codes; `segue help --man` prints the manual page segue(1), "
+               "`segue help --spec` segue-spec(5), `segue help --completion` the "
+               "bash completion.\n");
 }
 
 static void command_help(const cli_cmd *c)
@@ -345,6 +346,10 @@ int main(int argc, char **argv)
     cli_install_signals();
     if (argc == 3 && !strcmp(argv[1], "help") && !strcmp(argv[2], "--man")) {
         cli_manual_man(stdout, commands, N_COMMANDS);
+        return EXIT_OK;
+    }
+    if (argc == 3 && !strcmp(argv[1], "help") && !strcmp(argv[2], "--spec")) {
+        cli_manual_spec(stdout);
         return EXIT_OK;
     }
     if (argc == 3 && !strcmp(argv[1], "help") && !strcmp(argv[2], "--completion")) {

@@ -27,7 +27,7 @@ test_install_stages_the_program_library_headers_and_data() {
   staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
   for f in bin/segue lib/libsegue.so lib/libsegue.so.0 lib/libsegue.a lib/pkgconfig/segue.pc \
            include/segue/segue.h include/segue/shadow.h share/segue/Chinook_Sqlite.sqlite \
-           share/segue/Chinook_LICENSE.md share/man/man1/segue.1 \
+           share/segue/Chinook_LICENSE.md share/man/man1/segue.1 share/man/man5/segue-spec.5 \
            share/bash-completion/completions/segue; do
     [ -e "$st/$f" ] || fail "not installed: $f"
   done
@@ -45,7 +45,8 @@ test_install_stages_the_program_library_headers_and_data() {
 
 # the installed manual page renders without a warning and has every
 # command and option `--help` lists; the installed completion offers the
-# commands, and each command's options
+# commands, and each command's options; segue-spec(5) renders and has every
+# setting of the parser's table
 test_the_manual_and_completion_cover_every_command() {
   local d st c o page got; d=$(scratch); st=$d/stage
   staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
@@ -65,6 +66,17 @@ test_the_manual_and_completion_cover_every_command() {
       [[ $got == *" $o "* ]] || fail "completion of segue $c $o offers: $got"
     done
   done
+  # segue-spec(5): every setting of the parser's table (read as
+  # test_playbook reads it for docs/spec.md)
+  groff -man -Tutf8 -ww -z "$st/share/man/man5/segue-spec.5" 2> "$d/groff5.err" &&
+    [ ! -s "$d/groff5.err" ] || fail "groff on segue-spec.5: $(head -3 "$d/groff5.err")"
+  page=$(MANWIDTH=200 man -l "$st/share/man/man5/segue-spec.5" 2>&1) || { fail "man -l segue-spec.5: $page"; return; }
+  local s n=0
+  for s in $(sed -n 's/^ *{ "\([a-z_.]*\)", "\([a-z_]*\)", SG_SETTING.*/\1.\2/p' src/lib/spec/settings.c); do
+    echo "$page" | grep -qx "       $s" || fail "segue-spec(5) has no setting $s"
+    n=$((n + 1))
+  done
+  [ "$n" -ge 40 ] || fail "only $n settings read from src/lib/spec/settings.c"
 }
 
 # examples/route_read.c built by pkg-config's flags against the installed

@@ -240,8 +240,7 @@ void sg_check_names(char *out, size_t size)
     }
 }
 
-/* "1h", "90s", "1.5s", "250ms" */
-static void duration(char *out, size_t n, int64_t ms)
+void sg_duration_text(char *out, size_t n, int64_t ms)
 {
     if (ms >= 3600000 && ms % 3600000 == 0)
         snprintf(out, n, "%lldh", (long long)(ms / 3600000));
@@ -254,7 +253,7 @@ static void duration(char *out, size_t n, int64_t ms)
 }
 
 /* The index-th of "a|b|c" into out. */
-static void choice(char *out, size_t n, const char *choices, int64_t index)
+void sg_choice_text(char *out, size_t n, const char *choices, int64_t index)
 {
     const char *c = choices;
     for (int64_t i = 0; i < index && c; i++)
@@ -269,7 +268,7 @@ static void value_text(const sg_setting *st, const void *base, char *out, size_t
     const char *at = (const char *)base + st->offset;
     switch (st->type) {
     case SG_SETTING_DURATION:
-        duration(out, n, *(const int64_t *)at);
+        sg_duration_text(out, n, *(const int64_t *)at);
         break;
     case SG_SETTING_REAL:
         snprintf(out, n, "%g", *(const double *)at);
@@ -278,7 +277,7 @@ static void value_text(const sg_setting *st, const void *base, char *out, size_t
         snprintf(out, n, "%s", *(const bool *)at ? "true" : "false");
         break;
     case SG_SETTING_CHOICE:
-        choice(out, n, st->choices, *(const int64_t *)at);
+        sg_choice_text(out, n, st->choices, *(const int64_t *)at);
         break;
     case SG_SETTING_STRING:
         snprintf(out, n, "\"%s\"", *(char *const *)at ? *(char *const *)at : "");

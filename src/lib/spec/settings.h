@@ -34,6 +34,11 @@ typedef struct sg_setting {
     bool required;        /* check parameters: no default, must be given */
 } sg_setting;
 
+/* A duration as a spec writes it: "1h", "90s", "250ms". */
+void sg_duration_text(char *out, size_t n, int64_t ms);
+/* The index-th of choices "a|b|c" into out. */
+void sg_choice_text(char *out, size_t n, const char *choices, int64_t index);
+
 /* The whole table; *n receives its length. Static storage. */
 const sg_setting *sg_settings(size_t *n);
 const sg_setting *sg_setting_find(const char *section, const char *name);
