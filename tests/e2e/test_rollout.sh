@@ -340,23 +340,28 @@ lag_evals() { # (0 before the first is saved, with the table)
 more_lag_evals() { [ "$(lag_evals)" -gt "$1" ]; }
 
 # a pause saved while an evaluation that decided to advance was still
-# going (the worker stopped right there): the advance does not happen, the
-# rollout stays paused with the reads where they were
+# going (its thread held right there; the worker's other threads run on):
+# the advance does not happen, the rollout stays paused with the reads
+# where they were
 test_a_pause_during_an_evaluation_stops_its_advance() {
   D=$(scratch); fresh_chinook "$D/src.db"
   HOLD3=1s spec_rollout "$D" 1s 0
   sed -i '/error_rate:/d' "$D/m.yaml"
   started_caught_up "$D/m.yaml"
   check "verify" quiet $SEGUE verify "$D/m.yaml"
-  stopped_at "$D/m.yaml" rollout:forward run "$D/run.log" || { fail "no advance decided: $(tail -3 "$D/run.log")"; return; }
+  mkdir "$D/hold"
+  "$CRASHPOINT" --hold "$D/hold" "$D/m.yaml" rollout:forward run > "$D/run.log" 2>&1 &
+  local w=$!
+  wait_for "an evaluation decides to advance" 60 test -e "$D/hold/reached" ||
+    { fail "no advance decided: $(tail -3 "$D/run.log")"; kill $w; return; }
   local before; before=$(lag_evals)
   check "pause" quiet $SEGUE pause "$D/m.yaml" --reason "mid-evaluation"
-  kill -CONT $STOPPED
+  touch "$D/hold/go"
   wait_for "an evaluation after the pause" 60 more_lag_evals "$before"
   [ "$($SEGUE status "$D/m.yaml" --json | jq -r .read_pct)" = 0 ] ||
     fail "the advance went through the pause: reads at $($SEGUE status "$D/m.yaml" --json | jq -r .read_pct) %"
   mode_is "$D/m.yaml" paused || fail "mode $(rollout "$D/m.yaml" mode)"
-  kill $STOPPED; wait $STOPPED 2>/dev/null
+  kill $w; wait $w 2>/dev/null
 }
 
 # the names of the first 20 tracks (the drill's ledger writes them: the

@@ -2,11 +2,15 @@
  * named test point (src/lib/base/testpoint.h), so that a crash or a race happens
  * exactly there, not by timing.
  *
- *   crashpoint [--stop | --lose] [--force] SPEC POINT cutover|rollback|abort|run
+ *   crashpoint [--stop | --lose | --hold DIR] [--force] SPEC POINT
+ *              cutover|rollback|abort|run
  *
  * Without --stop the process SIGKILLs itself at POINT (a kill shows as exit
  * 137). With --stop it SIGSTOPs itself the first time it reaches POINT and
  * goes on when sent SIGCONT; the test sees it stopped in /proc/PID/stat.
+ * With --hold DIR only the thread that reaches POINT waits there, the first
+ * time: it creates DIR/reached, then goes on once DIR/go exists (the
+ * other threads run on, so no lock of theirs is held meanwhile).
  * With --lose POINT is a fault point instead (testpoint.h: sg_test_fault),
  * where the operation fails on purpose each time it is reached.
  * --force passes a cutover's refused gates (audited as a test's).
@@ -17,17 +21,35 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/testpoint.h"
 
 static const char *point;
 static bool stop_mode, stopped_once, force, lose_mode, lost_once;
+static const char *hold_dir;
 static volatile sig_atomic_t stop_flag;
 
 static void at_point(const char *where)
 {
     if (strcmp(where, point) != 0)
         return;
+    if (hold_dir) {
+        char path[4096];
+        struct timespec tick = { 0, 10 * 1000 * 1000 };
+        if (stopped_once)
+            return;
+        stopped_once = true;
+        snprintf(path, sizeof path, "%s/reached", hold_dir);
+        FILE *f = fopen(path, "w");
+        if (f)
+            fclose(f);
+        snprintf(path, sizeof path, "%s/go", hold_dir);
+        while (access(path, F_OK) != 0)
+            nanosleep(&tick, NULL);
+        return;
+    }
     if (!stop_mode)
         raise(SIGKILL);
     if (!stopped_once) {
@@ -78,6 +100,8 @@ int main(int argc, char **argv)
             stop_mode = true;
         else if (!strcmp(argv[a], "--lose"))
             lose_mode = true;
+        else if (!strcmp(argv[a], "--hold") && a + 1 < argc)
+            hold_dir = argv[++a];
         else if (!strcmp(argv[a], "--force"))
             force = true;
         else
@@ -85,8 +109,8 @@ int main(int argc, char **argv)
     }
     if (argc - a != 3 || (strcmp(argv[a + 2], "cutover") && strcmp(argv[a + 2], "rollback") &&
                           strcmp(argv[a + 2], "abort") && strcmp(argv[a + 2], "run"))) {
-        fprintf(stderr, "usage: crashpoint [--stop | --lose] [--force] SPEC POINT "
-                        "cutover|rollback|abort|run\n");
+        fprintf(stderr, "usage: crashpoint [--stop | --lose | --hold DIR] [--force] SPEC "
+                        "POINT cutover|rollback|abort|run\n");
         return 2;
     }
     point = argv[a + 1];
