@@ -114,7 +114,7 @@ int sg_aside_any(sg_migration *m, sg_dir d, size_t g, bool *any)
     return rc;
 }
 
-int sg_aside_any_in(sg_err *e, sg_conn *c, const char *name, size_t n_groups, bool *aside)
+int sg_aside_groups(sg_err *e, sg_conn *c, const char *name, size_t n_groups, bool *aside)
 {
     sg_stmt *s = NULL;
     bool present = false;

@@ -26,7 +26,7 @@ int sg_aside_any(sg_migration *m, sg_dir d, size_t g, bool *any);
  * may be the application's role: aside[g] for each of n_groups groups,
  * whether group g has forward keys set aside (the shared table read_aside,
  * kept with set_aside). Fails on e. */
-int sg_aside_any_in(sg_err *e, sg_conn *c, const char *name, size_t n_groups, bool *aside);
+int sg_aside_groups(sg_err *e, sg_conn *c, const char *name, size_t n_groups, bool *aside);
 /* How many keys are set aside, and "(k) in Table: error; ..." for the
  * first few into first (size bytes; "" when none). */
 int sg_aside_count(sg_migration *m, int64_t *n, char *first, size_t size);

@@ -71,7 +71,7 @@ void sg_ryw_close(sg_ryw *w)
 int sg_ryw_refresh(sg_ryw *w, sg_conn *c, const char *name, sg_err *e)
 {
     bool *aside = calloc(w->n ? w->n : 1, sizeof *aside);
-    int rc = aside ? sg_aside_any_in(e, c, name, w->n, aside)
+    int rc = aside ? sg_aside_groups(e, c, name, w->n, aside)
                    : sg_err_set(e, SG_ENOMEM, "out of memory");
     for (size_t i = 0; i < w->n && !rc; i++)
         w->t[i].aside = aside[i];

@@ -339,21 +339,21 @@ static void displaced_triggers(sg_buf *b, const sg_capture *cap, const sg_table_
     }
 }
 
-/* The affinity SQLite gives a column declared `decl` (datatype3.html,
- * 3.1), as a type name of that affinity; "" for BLOB (none). */
+/* The affinity SQLite gives a column declared `decl`, as a type name of
+ * that affinity ("" for BLOB: none), from the type sg_sq_type_parse reads
+ * by SQLite's own rules (dates, times and booleans have NUMERIC). */
 static const char *affinity(const char *decl)
 {
-    if (sqlite3_strlike("%int%", decl, 0) == 0)
-        return "INTEGER";
-    if (sqlite3_strlike("%char%", decl, 0) == 0 || sqlite3_strlike("%clob%", decl, 0) == 0 ||
-        sqlite3_strlike("%text%", decl, 0) == 0)
-        return "TEXT";
-    if (!*decl || sqlite3_strlike("%blob%", decl, 0) == 0)
-        return "";
-    if (sqlite3_strlike("%real%", decl, 0) == 0 || sqlite3_strlike("%floa%", decl, 0) == 0 ||
-        sqlite3_strlike("%doub%", decl, 0) == 0)
-        return "REAL";
-    return "NUMERIC";
+    sg_coltype t;
+    sg_sq_type_parse(decl, &t);
+    switch (t.kind) {
+    case SG_K_INT: return "INTEGER";
+    case SG_K_TEXT: return "TEXT";
+    case SG_K_REAL: return "REAL";
+    case SG_K_ANY:
+    case SG_K_BLOB: return "";
+    default: return "NUMERIC";
+    }
 }
 
 /* The changelog: its key columns have the affinities of the table's, so a
