@@ -5,6 +5,7 @@ set -euo pipefail
 # build: compiler, SQLite, libyaml, jansson, xxhash, libpq, libpg_query
 # (PostgreSQL's parser, for shadow reads), libmicrohttpd (segue serve),
 # libcurl (the demo writer asks OFREP; webhooks);
+# packaging: dpkg-buildpackage, debhelper, lintian (debian/);
 # tests: cmocka, the sqlite3 shell, a PostgreSQL 15 server with psql and
 # pgbench, sysbench (read load), curl, prometheus (promtool and a server
 # that scrapes segue serve), chromium (renders the dashboard headless),
@@ -12,7 +13,7 @@ set -euo pipefail
 # in the test)
 pkgs=(gcc make libc6-dev libsqlite3-dev sqlite3 libyaml-dev libjansson-dev
       libxxhash-dev libpg-query-dev libmicrohttpd-dev libcurl4-openssl-dev
-      libcmocka-dev libpq-dev pkgconf man-db
+      libcmocka-dev libpq-dev pkgconf man-db dpkg-dev debhelper lintian
       postgresql-15 postgresql-client-15 sysbench curl jq prometheus chromium)
 # a Node.js of its own (nodesource's) may be there instead of Debian's
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)

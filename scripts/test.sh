@@ -52,7 +52,11 @@ for mode in plain asan; do
   fi
   export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   for t in $b/tests/test_*; do run "$mode $(basename "$t")" "$t"; done
-  for t in tests/e2e/test_*.sh; do run "$mode e2e $(basename "$t" .sh)" env SEGUE=$b/segue "$t"; done
+  for t in tests/e2e/test_*.sh; do
+    # the packages are built with Debian's flags, not this mode's: once
+    [ $mode = asan ] && [ "$t" = tests/e2e/test_deb.sh ] && continue
+    run "$mode e2e $(basename "$t" .sh)" env SEGUE=$b/segue "$t"
+  done
 done
 rm -f "/tmp/segue-test-$$.log" "/tmp/segue-build-$$.log"
 echo "$passed passed, $failed failed"

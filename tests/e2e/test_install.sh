@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
+. tests/e2e/install_lib.sh
 BUILD_DIR=$(dirname "$SEGUE")
 # a build with sanitizers makes a library that needs them in the program too
 SAN_CFLAGS= SAN_MAKE=
@@ -83,32 +84,14 @@ test_the_manual_and_completion_cover_every_command() {
 # shared library, on a migration of Chinook at 100 % of reads: it answers as
 # `segue route --row` does, for a row with a change pending and one without
 test_a_program_built_with_pkg_config_routes_a_migration() {
-  local d st flags out; d=$(scratch); st=$d/stage
+  local d st flags; d=$(scratch); st=$d/stage
   staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
   flags=$(PKG_CONFIG_PATH=$st/lib/pkgconfig pkg-config --cflags --libs segue) ||
     { fail "pkg-config does not find segue"; return; }
   [ "$(echo $flags)" = "-I$st/include -L$st/lib -lsegue" ] || fail "pkg-config: $flags"
   # shellcheck disable=SC2086
-  cc -std=c17 -Wall -Wextra -Werror $SAN_CFLAGS examples/route_read.c $flags -o "$d/route_read" ||
-    { fail "the example does not build"; return; }
-  LD_LIBRARY_PATH=$st/lib ldd "$d/route_read" | grep -q "libsegue.so.0 => $st/lib/libsegue.so.0" ||
-    fail "not linked to the shared library: $(LD_LIBRARY_PATH=$st/lib ldd "$d/route_read" | grep segue)"
-  fresh_chinook "$d/s.db"
-  printf 'version: 1\nname: ex\nsource: sqlite:%s\ntarget: sqlite:%s\nmappings:\n  - from: Customer\n    to: customer_v2\n    create: true\ncutover:\n  read_your_writes: true\n' \
-    "$d/s.db" "$d/t.db" > "$d/m.yaml"
-  started_caught_up "$d/m.yaml"
-  check "verify" $SEGUE verify "$d/m.yaml" > /dev/null
-  check "reads 100" $SEGUE cutover "$d/m.yaml" --reads 100 --force --reason test > /dev/null
-  sqlite3 "$d/s.db" "UPDATE Customer SET FirstName = 'Zed' WHERE CustomerId = 7"
-  out=$(LD_LIBRARY_PATH=$st/lib "$d/route_read" "$d/m.yaml" Customer 7 2>&1)
-  [ "$out" = "Customer 7: read from source, write to source" ] || fail "row 7 (pending): $out"
-  out=$(LD_LIBRARY_PATH=$st/lib "$d/route_read" "$d/m.yaml" Customer 8 2>&1)
-  [ "$out" = "Customer 8: read from target, write to source" ] || fail "row 8: $out"
-  [ "$($SEGUE route "$d/m.yaml" 8 --row Customer=8 --json | jq -r .read)" = target ] ||
-    fail "segue route disagrees on row 8"
-  out=$(LD_LIBRARY_PATH=$st/lib "$d/route_read" "$d/m.yaml" Nope 8 2>&1) &&
-    fail "a table of no mapping was routed: $out"
-  echo "$out" | grep -q 'no mapping reads source table "Nope"' || fail "its message: $out"
+  example_built "$d" "$st/lib" "$st/lib" $SAN_CFLAGS $flags || return
+  example_routes_rows "$d" "$st/lib"
 }
 
 # the installed program finds the demo's data beside itself, from any
@@ -116,9 +99,7 @@ test_a_program_built_with_pkg_config_routes_a_migration() {
 test_the_installed_demo_runs_from_anywhere() {
   local d st; d=$(scratch); st=$d/stage
   staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
-  mkdir "$d/demo"
-  (cd / && env -u SEGUE_CHINOOK "$st/bin/segue" demo --dir "$d/demo" --listen 127.0.0.1:0 \
-     > "$d/demo.out" 2>&1) || fail "the installed demo from /: $(tail -5 "$d/demo.out")"
+  installed_demo_passes "$st/bin/segue" "$d"
 }
 
 run_tests
