@@ -21,6 +21,12 @@ failures=0
 fail() { echo "    FAIL: $*"; failures=$((failures + 1)); }
 check() { local msg=$1; shift; "$@" || fail "$msg"; }
 . tests/lib/json.sh
+# an example spec (examples/specs/NAME.yaml) with the test's own source and
+# target, and any more YAML appended (a setting the test tunes)
+example_spec() { # name out source target [yaml]
+  { sed -e "s|^source: .*|source: $3|" -e "s|^target: .*|target: $4|" "examples/specs/$1.yaml"
+    [ -z "${5:-}" ] || printf '%b\n' "$5"; } > "$2"
+}
 scratch() { local d; d=$(mktemp -d /tmp/segue-e2e-XXXXXX); echo "$d"; }
 fresh_chinook() { sqlite3 "$CHINOOK" ".backup '$1'" && sqlite3 "$1" 'PRAGMA journal_mode=WAL' >/dev/null; }
 # writes made the way segue writes (its marker row in the transaction), so

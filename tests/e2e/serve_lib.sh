@@ -11,6 +11,12 @@ ofrep_client_ready() {
   (cd "$OFREP_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) ||
     { fail "npm ci in $OFREP_DIR failed"; return 1; }
 }
+# examples/node's dependencies, as a user installs them (npm ci)
+example_node_ready() {
+  [ -d examples/node/node_modules/@openfeature/ofrep-provider ] && return 0
+  (cd examples/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) ||
+    { fail "npm ci in examples/node failed"; return 1; }
+}
 # evaluates FLAG through the SDK for each key on stdin: "key value reason code"
 ofrep_eval() { # flag boolean|string
   node "$OFREP_DIR/evaluate.mjs" "$SERVE_URL" "$1" "$2"

@@ -94,6 +94,41 @@ test_a_program_built_with_pkg_config_routes_a_migration() {
   example_routes_rows "$d" "$st/lib"
 }
 
+# examples/shadow_read.c built the same way: it routes a user's reads and
+# the writes as `segue route` does; its shadow read of a row finds a match,
+# then, with the row changed on the target alone, a mismatch naming the row;
+# a user outside the sample is not shadowed; `segue status` counts what it
+# recorded
+test_the_shadow_example_routes_and_shadows_a_read() {
+  local d st flags out want q='SELECT FirstName, Email FROM Customer WHERE CustomerId = $1'
+  d=$(scratch); st=$d/stage
+  staged "$st" || { fail "make install: $(tail -5 "$st.log")"; return; }
+  flags=$(PKG_CONFIG_PATH=$st/lib/pkgconfig pkg-config --cflags --libs segue)
+  # shellcheck disable=SC2086
+  cc -std=c17 -Wall -Wextra -Werror examples/shadow_read.c -o "$d/shadow_read" $SAN_CFLAGS $flags ||
+    { fail "examples/shadow_read.c does not build"; return; }
+  fresh_chinook "$d/s.db"
+  example_spec same-database "$d/m.yaml" "sqlite:$d/s.db" "sqlite:$d/t.db"
+  started_caught_up "$d/m.yaml"
+  check "verify" $SEGUE verify "$d/m.yaml" > /dev/null
+  check "reads 50" $SEGUE cutover "$d/m.yaml" --reads 50 --force --reason test > /dev/null
+  out=$(LD_LIBRARY_PATH=$st/lib "$d/shadow_read" "$d/m.yaml" user-7 100 "$q" 7 2>&1) || fail "shadow_read: $out"
+  want="user user-7: read from $($SEGUE route "$d/m.yaml" user-7 --json | jq -r .read), write to source"
+  [ "$(echo "$out" | head -1)" = "$want" ] || fail "routing: $out (want: $want)"
+  [[ $(echo "$out" | sed -n 2p) == "shadow: match (source 1 rows in "*", target 1 rows in "* ]] ||
+    fail "a clean row: $out"
+  as_segue "$d/t.db" "UPDATE customer_v2 SET first_name = 'Changed' WHERE customer_id = 7"
+  out=$(LD_LIBRARY_PATH=$st/lib "$d/shadow_read" "$d/m.yaml" user-7 100 "$q" 7 2>&1) || fail "shadow_read: $out"
+  [[ $(echo "$out" | sed -n 2p) == "shadow: mismatch "* ]] || fail "a row changed on the target: $out"
+  [[ $out == *Changed* ]] || fail "the mismatch does not show the row: $out"
+  out=$(LD_LIBRARY_PATH=$st/lib "$d/shadow_read" "$d/m.yaml" user-7 0 "$q" 7 2>&1) || fail "shadow_read: $out"
+  [ "$(echo "$out" | sed -n 2p)" = "shadow: not sampled" ] || fail "at 0 %: $out"
+  [ "$($SEGUE status "$d/m.yaml" --json | jq -c '[.shadow.compared, .shadow.mismatches]')" = "[2,1]" ] ||
+    fail "status counts: $($SEGUE status "$d/m.yaml" --json | jq -c .shadow)"
+  out=$(LD_LIBRARY_PATH=$st/lib "$d/shadow_read" "$d/m.yaml" user-7 abc "$q" 7 2>&1) &&
+    fail "a bad percentage was taken: $out"
+}
+
 # the installed program finds the demo's data beside itself, from any
 # directory: the demo runs from / and passes
 test_the_installed_demo_runs_from_anywhere() {

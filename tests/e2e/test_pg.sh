@@ -812,8 +812,7 @@ test_pg_pagila_other_database() {
     -c 'ALTER TABLE film ADD COLUMN "año_de_estreno" "año"' \
     -c 'UPDATE film SET "año_de_estreno" = 2000 + film_id % 20' || { fail "domain"; return; }
   local d; d=$(scratch)
-  printf 'version: 1\nname: pagila\nsource: %s\ntarget: %s\nmappings: {all: true, foreign_keys: true}\nbackfill:\n  chunk_time: 20ms\n' \
-    "$DB_URI" "$dst" > "$d/m.yaml"
+  example_spec another-database "$d/m.yaml" "$DB_URI" "$dst" 'backfill:\n  chunk_time: 20ms'
   local tables; tables=$(psql -XAtq "$DB_URI" -c "SELECT relname FROM pg_class WHERE relkind IN ('r', 'p')
     AND NOT relispartition AND relnamespace = 'public'::regnamespace ORDER BY 1")
   [ "$(echo "$tables" | wc -l)" = 15 ] || fail "Pagila has not 15 tables: $tables"

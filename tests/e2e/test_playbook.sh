@@ -4,33 +4,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
+# examples/specs/same-database.yaml, between the given files
 spec_chinook() { # dir source target
-cat > "$1/m.yaml" <<YAML
-version: 1
-name: e2e
-source: sqlite:$2
-target: sqlite:$3
-mappings:
-  - from: Customer
-    to: customer_v2
-    create: true
-    columns:
-      customer_id: CustomerId
-      first_name: FirstName
-      last_name: LastName
-      email: lower(Email)
-      country: Country
-    reverse:
-      Email: email
-  - from: Track
-    to: track_v2
-    create: true
-  - from: PlaylistTrack
-    to: playlist_track_v2
-    create: true
-backfill:
-  chunk_time: 50ms
-YAML
+  example_spec same-database "$1/m.yaml" "sqlite:$2" "sqlite:$3"
 }
 
 # mapping(source) EXCEPT target and back, in plain SQL (not segue's verify)
@@ -132,7 +108,7 @@ test_cutover_rollback() {
     --reason "step one" --actor ops@test >/dev/null
   with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes >/dev/null || fail "cutover --writes"
   local err; err=$(sqlite3 "$d/src.db" "UPDATE Track SET Name='x' WHERE TrackId=9" 2>&1)
-  echo "$err" | grep -q "migration 'e2e'" || fail "old side accepted a write: $err"
+  echo "$err" | grep -q "migration 'chinook-v2'" || fail "old side accepted a write: $err"
   sqlite3 "$d/tgt.db" "UPDATE track_v2 SET Name='after cutover' WHERE TrackId=9;
     INSERT INTO track_v2 (TrackId, Name, MediaTypeId, Milliseconds, UnitPrice) VALUES (777777, 'new', 1, 1, 1);
     DELETE FROM track_v2 WHERE TrackId = 10;
@@ -183,7 +159,7 @@ test_crash_between_switch_commits() {
     fail "an entry applied before the crash was applied again over a newer target write"
   [ "$(sqlite3 "$d/tgt.db" "SELECT Name FROM track_v2 WHERE TrackId = 20")" = "late source write" ] ||
     fail "the late source write was lost"
-  sqlite3 "$d/src.db" "UPDATE Track SET Name = 'x' WHERE TrackId = 9" 2>&1 | grep -q "migration 'e2e'" ||
+  sqlite3 "$d/src.db" "UPDATE Track SET Name = 'x' WHERE TrackId = 9" 2>&1 | grep -q "migration 'chinook-v2'" ||
     fail "the source takes writes after the finished cutover"
   [ "$(sqlite3 "$d/tgt.db" "SELECT count(*) FROM _segue_switches")" = 0 ] || fail "switch record left"
 
@@ -243,7 +219,7 @@ test_verify_fails_and_repairs() {
   check "repair" $SEGUE verify "$d/m.yaml" --repair >/dev/null
   check "clean after repair" $SEGUE verify "$d/m.yaml" >/dev/null
   local runs; runs=$(sqlite3 "$d/tgt.db" "SELECT group_concat(differences, ',') FROM
-    (SELECT differences FROM _segue_verify_runs WHERE migration = 'e2e' ORDER BY id)")
+    (SELECT differences FROM _segue_verify_runs WHERE migration = 'chinook-v2' ORDER BY id)")
   case $runs in 0,7,7,157,157,*0) ;; *) fail "verify_runs rows: $runs" ;; esac
   [ "$(independent_diff "$d/src.db" "$d/tgt.db")" = 0 ] || fail "independent diff after repair"
 }
@@ -870,33 +846,7 @@ test_shadow_follow_sample_rate() {
 caught_up() { [ "$($SEGUE status "$1" --json | jq '.pending_changes')" = 0 ]; }
 test_shadow_split_and_where_under_a_live_writer() {
   local d; d=$(scratch); fresh_chinook "$d/c.db"
-  cat > "$d/m.yaml" <<YAML
-version: 1
-name: shsplit
-source: sqlite:$d/c.db
-target: sqlite:$d/c.db
-mappings:
-  - from: Track
-    to: track_main
-    create: true
-    columns:
-      track_id: TrackId
-      title: Name
-      media_type_id: MediaTypeId
-      ms: Milliseconds
-      price_cents: {expr: CAST(round(UnitPrice * 100) AS INTEGER), type: INTEGER}
-    reverse:
-      UnitPrice: price_cents / 100.0
-  - from: Track
-    to: track_extra
-    create: true
-    columns: {track_id: TrackId, album_id: AlbumId, genre_id: GenreId, composer: Composer, bytes: Bytes}
-  - from: Invoice
-    to: invoice_big
-    create: true
-    where: Total > 5
-    columns: {invoice_id: InvoiceId, customer_id: CustomerId, invoice_date: InvoiceDate, billing_address: BillingAddress, billing_city: BillingCity, billing_state: BillingState, billing_country: BillingCountry, billing_postal_code: BillingPostalCode, total: Total}
-YAML
+  example_spec table-split "$d/m.yaml" "sqlite:$d/c.db" "sqlite:$d/c.db"
   started_caught_up "$d/m.yaml"
   check "verify" $SEGUE verify "$d/m.yaml" >/dev/null
   { cat tests/e2e/shadow/chinook_reads.sql; echo ";"; cat tests/e2e/shadow/chinook_invoices.sql; } > "$d/reads.sql"

@@ -71,12 +71,13 @@ write_at() { # dir side key
 }
 wrote_on() { grep -q "^$2$" "$1/sides" 2>/dev/null; } # dir side
 # the application: good outcomes on both sides until $1/stop (or, once
-# $1/bad exists, failures on the target); sets REPORTER
+# $1/bad exists, failures on the target), 1 ms on the source and
+# $TARGET_MS (2) on the target; sets REPORTER
 reporter() { # dir spec
   (while [ ! -e "$1/stop" ]; do
      "$TOOLS/report_outcomes" "$2" source get_track 1 1 10 || exit 1
      if [ -e "$1/bad" ]; then "$TOOLS/report_outcomes" "$2" target get_track 0 3 10 || exit 1
-     else "$TOOLS/report_outcomes" "$2" target get_track 1 2 10 || exit 1; fi
+     else "$TOOLS/report_outcomes" "$2" target get_track 1 "${TARGET_MS:-2}" 10 || exit 1; fi
    done) &
   REPORTER=$!
 }
@@ -93,10 +94,14 @@ more_evals() { [ "$(evals_at "$1" "$2")" -ge "$3" ]; }
 # reporter and a worker running
 rollout_ready() { # dir hold min_samples [pause-first] [on_rollback yaml]
   D=$1; fresh_chinook "$D/src.db"; spec_rollout "$1" "$2" "$3" "${5:-}"
+  rollout_running "${4:-}"
+}
+# the same for the spec $D/m.yaml of $D/src.db
+rollout_running() { # [pause-first]
   started_caught_up "$D/m.yaml"
   live_writer "$D" "$D/m.yaml"
   check "verify" quiet $SEGUE verify "$D/m.yaml"
-  [ -z "${4:-}" ] || check "pause" quiet $SEGUE pause "$D/m.yaml" --reason "a look first"
+  [ -z "${1:-}" ] || check "pause" quiet $SEGUE pause "$D/m.yaml" --reason "a look first"
   reporter "$D" "$D/m.yaml"
   $SEGUE run "$D/m.yaml" > "$D/run.log" 2>&1 &
   WORKER=$!
@@ -149,6 +154,34 @@ test_a_clean_rollout_walks_every_step() {
   check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
   same_tracks "after the rollout"
   check "cleanup" quiet $SEGUE cleanup "$D/m.yaml"
+}
+
+# examples/specs/gated-rollout.yaml, its holds and interval shortened and
+# its sample minimums lowered so that it runs here: it walks every step by
+# itself under the live writer with every check of the example, then the
+# writes move on command into the example's day of bake, which holds
+# cleanup back (exit 4) while rollback still works
+test_the_gated_rollout_example_walks_into_its_bake() {
+  D=$(scratch); fresh_chinook "$D/src.db"
+  example_spec gated-rollout "$D/m.yaml" "sqlite:$D/src.db" "sqlite:$D/tgt.db"
+  sed -i 's/hold: [0-9a-z]*}/hold: 1s}/; s/interval: 30s/interval: 200ms/; s/min_samples: 500/min_samples: 20/;
+          s/window: [0-9]*m,/window: 1m,/' "$D/m.yaml"
+  [ "$(grep -c 'hold: 1s}' "$D/m.yaml")" = 4 ] || fail "the example's holds: $(grep hold "$D/m.yaml")"
+  TARGET_MS=1 rollout_running
+  wait_for "the rollout is done" 120 mode_is "$D/m.yaml" done || { stop_all; return; }
+  local evals; evals=$(q "$D/tgt.db" "SELECT group_concat(DISTINCT name) FROM (SELECT name FROM _segue_gate_evals ORDER BY name)")
+  [ "$evals" = "error_rate,heartbeat_lag,lag,latency_ratio,set_aside_keys,sql,verify_clean,worker_alive" ] ||
+    [ "$evals" = "error_rate,lag,latency_ratio,set_aside_keys,sql,verify_clean,worker_alive" ] ||
+    fail "checks evaluated: $evals"
+  check "writes" quiet $SEGUE cutover "$D/m.yaml" --writes
+  wait_for "the writer writes on the target" 60 wrote_on "$D" target
+  phase_is "$D/m.yaml" baking || fail "phase after the writes: $($SEGUE status "$D/m.yaml" --json | jq -r .phase)"
+  $SEGUE cleanup "$D/m.yaml" > "$D/cleanup.out" 2>&1; local rc=$?
+  [ $rc = 4 ] || fail "cleanup during the bake exited $rc: $(cat "$D/cleanup.out")"
+  stop_all
+  check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
+  same_tracks "after the rollout"
+  check "rollback during the bake" quiet $SEGUE rollback "$D/m.yaml"
 }
 
 # the target's error rate goes bad at 10 %: the third failing evaluation in

@@ -149,6 +149,33 @@ route_row_refused() { # spec row message
 # and reads each back at once, beside a live worker, always reads its own
 # write; a row of no mapping, or the wrong number of key values, is
 # refused, and so is any row when the spec turns the lookups off
+# examples/node/follow_cutover.mjs, run as its comment says: through the
+# service alone it follows the reads from 0 to 10, 50 and 100 %, each count
+# of users on the target it prints equal to what `segue route` says of the
+# same users, then the write cutover, and exits 0 once all is on the target
+test_the_node_example_follows_a_cutover() {
+  example_node_ready || return
+  local d f pct n; d=$(scratch)
+  verified_and_served "$d" || return
+  seq 1 100 | sed 's/^/user-/' > "$d/keys"
+  node examples/node/follow_cutover.mjs "$SERVE_URL" sv 100 > "$d/follow.out" 2> "$d/follow.err" &
+  f=$!
+  wait_for "the example's first line" 30 grep -qx "reads: 0 of 100 users on the target; writes: source" \
+    "$d/follow.out" || { kill $f; serve_stop; return; }
+  for pct in 10 50 100; do
+    reads_cutover "$d/m.yaml" $pct
+    n=$($SEGUE route "$d/m.yaml" --keys "$d/keys" | grep -c 'read from target')
+    wait_for "the example sees $n users on the target at $pct %" 30 grep -qx \
+      "reads: $n of 100 users on the target; writes: source" "$d/follow.out" || break
+  done
+  check "writes" with_worker "$d/m.yaml" $SEGUE cutover "$d/m.yaml" --writes > /dev/null
+  wait_for "the example exits" 30 eval '! running $f' || kill $f
+  wait $f || fail "the example exited $?: $(cat "$d/follow.err")"
+  [ "$(tail -1 "$d/follow.out")" = "reads: 100 of 100 users on the target; writes: target" ] ||
+    fail "the example's last line: $(tail -1 "$d/follow.out")"
+  serve_stop
+}
+
 test_a_row_read_after_its_write_sees_the_write() {
   local d out w; d=$(scratch)
   spec_sv "$d"
