@@ -365,8 +365,10 @@ static int route_one(sg_migration *m, const cli_args *a, const char *key, bool d
         return cli_fail("route", rc, sg_router_errmsg(ctx->router));
     bool pending = routed != rs; /* the row's change is not on the target yet */
     if (a->json)
-        cli_print_json(json_pack("{s:s,s:i,s:s,s:s,s:b,s:s?,s:b}", "key", key, "bucket",
-                                 (int)bucket, "read", rs ? "target" : "source",
+        cli_print_json(json_pack("{s:s,s:i,s:s?,s:s,s:s,s:b,s:s?,s:b}", "key", key,
+                                 "bucket", (int)bucket, "salt",
+                                 ctx->router && ctx->st.known ? ctx->st.salt : NULL,
+                                 "read", rs ? "target" : "source",
                                  "write", ws ? "target" : "source", "complete", done,
                                  "segment", seg, "row_pending", pending));
     else
@@ -420,7 +422,7 @@ CMD(route)
     if (code)
         return code;
     bool done = complete(m);
-    if (context || row)
+    if (context || row || a->json) /* (--json shows the salt: docs/routing.md) */
         code = context_open(&ctx, m);
     if (!code)
         code = keys ? route_file(m, a, keys, done, &ctx)

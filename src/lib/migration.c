@@ -75,6 +75,24 @@ static int open_endpoints(sg_migration *m, const sg_open_options *o)
     return rc ? rc : sg_db_idle_timeout(m->tgt, m->spec->idle_timeout_ms, &m->err);
 }
 
+/* A migration cleaned up with `cleanup --drop-source` has no source tables
+ * left to resolve its mappings against: it opens without its mappings, so
+ * that the commands reading its record (status, log, runbook) still work;
+ * every other step is refused by its phase. Otherwise rc, its message
+ * kept. */
+static int cleaned_without_source(sg_migration *m, int rc)
+{
+    sg_phase p;
+    sg_err why = m->err;
+    if (!m->source_missing || sg_control_phase(m, &p) || p != SG_PHASE_CLEANED) {
+        m->err = why;
+        return rc;
+    }
+    sg_mapping_free(m);
+    sg_err_clear(&m->err);
+    return 0;
+}
+
 int sg_open_options_init(sg_open_options *o, unsigned version)
 {
     if (!o || version != SG_OPEN_OPTIONS_VERSION)
@@ -107,7 +125,7 @@ int sg_migration_open_ext(sg_migration **out, const char *spec_path,
     if ((rc = open_endpoints(m, o ? o : &defaults)) != 0)
         return rc;
     if ((rc = sg_all_expand(m)) != 0 || (rc = sg_mapping_resolve(m)) != 0)
-        return rc;
+        return cleaned_without_source(m, rc);
     if (!(o && o->read_only))
         sg_mapping_attach_source(m);
     return 0;

@@ -357,19 +357,6 @@ YAML
 
 # the README's quick start, pasted literally (with this build's segue and
 # this machine's Chinook), runs to the end
-test_readme_quick_start() {
-  local d segue chinook; d=$(scratch); segue=$(realpath "$SEGUE"); chinook=$(realpath "$CHINOOK")
-  sed -n '/^## Quick start/,/^The other way/p' README.md | sed -n 's/^    //p' |
-    sed "s|build/segue|$segue|g; s|\.\./shared/data/chinook/Chinook_Sqlite.sqlite|$chinook|g" > "$d/quick.sh"
-  grep -q "cutover migration.yaml --writes" "$d/quick.sh" || { fail "no quick start in README.md"; return; }
-  sed -i 's|^make$|true|' "$d/quick.sh"
-  (cd "$d" && bash -e quick.sh > out.log 2>&1) || fail "the quick start stopped: $(tail -5 "$d/out.log")"
-  [ "$(cd "$d" && $segue status migration.yaml --json | jq -r .phase)" = cleaned ] ||
-    fail "not cleaned up: $(cat "$d/out.log")"
-  local n; n=$(sqlite3 "$d/chinook-v2.db" "SELECT count(*) FROM customer" 2>&1)
-  [ "$n" = 59 ] || fail "customer rows: $n"
-}
-
 test_lease() {
   local d; d=$(playbook two | tail -1)
   $SEGUE run "$d/m.yaml" >/dev/null 2>&1 &
@@ -533,6 +520,13 @@ test_drop_source_refuses_while_dependents_exist() {
     fail "source tables left"
   [ "$(sqlite3 "$d/tgt.db" "SELECT sum(Total) FROM Invoice_v2")" = "$(sqlite3 "$CHINOOK" \
       "SELECT sum(Total + (InvoiceId % 7 = 0)) FROM Invoice")" ] || fail "the writer's updates did not arrive"
+  # the record stays readable without the source tables
+  out=$($SEGUE status "$d/m.yaml" 2>&1) && echo "$out" | grep -q "phase *cleaned" ||
+    fail "status after the source tables were dropped: $out"
+  out=$($SEGUE log "$d/m.yaml" 2>&1) && echo "$out" | grep -q "cleanup .*writes_switched -> cleaned" ||
+    fail "log after the source tables were dropped: $out"
+  out=$($SEGUE verify "$d/m.yaml" 2>&1) && fail "verify ran without the source tables: $out"
+  echo "$out" | grep -q "is cleaned" || fail "verify after cleanup: $out"
 }
 
 # mappings: all takes every table of the source: a table without a primary
