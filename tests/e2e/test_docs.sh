@@ -74,7 +74,8 @@ run_doc() { # file
 }
 
 RUN_DOCS="README.md
-docs/tutorial.md"
+docs/tutorial.md
+docs/runbook.md"
 
 # the README's quick start: a Chinook migration from start to cleanup
 test_the_readme_commands_run() {
@@ -84,6 +85,24 @@ test_the_readme_commands_run() {
     fail "not cleaned up: $(cd "$W" && $segue status migration.yaml 2>&1)"
   local n; n=$(sqlite3 "$W/chinook-v2.db" "SELECT count(*) FROM customer" 2>&1)
   [ "$n" = 59 ] || fail "customer rows: $n"
+}
+
+# the runbook page's example: the runbook it writes has the sections the
+# page explains, each of its headings, with the first three phases ticked
+test_the_runbook_page_runs_and_explains_every_section() {
+  local h
+  run_doc docs/runbook.md || return
+  [ "$(grep -c '^- \[x\]' "$W/runbook.md")" = 3 ] || fail "ticked: $(grep '^- \[' "$W/runbook.md")"
+  [ "$(grep -c '^- \[ \] read step' "$W/runbook.md")" = 4 ] || fail "read steps: $(grep 'read step' "$W/runbook.md")"
+  while IFS= read -r h; do
+    grep -qx "### ${h#\#\# }" docs/runbook.md || fail "docs/runbook.md does not explain the section $h"
+  done < <(grep '^## ' "$W/runbook.md")
+  [ "$(grep -c '^## ' "$W/runbook.md")" -ge 3 ] || fail "the runbook has $(grep -c '^## ' "$W/runbook.md") sections"
+  # the page shows what the tool writes, but for the times and names
+  local same='s/done [0-9T:.-]*Z by [^ ]*/done TIME by WHO/'
+  diff <(sed "$same" "$W/runbook.md") \
+       <(awk '/^```text$/ { on = 1; next } /^```$/ { on = 0 } on' docs/runbook.md | sed "$same") \
+       > "$W/runbook.diff" || fail "docs/runbook.md's example differs from what segue runbook writes: $(head -6 "$W/runbook.diff")"
 }
 
 # the PostgreSQL tutorial, on this file's own server, reached through
@@ -143,6 +162,109 @@ test_the_routing_page_reproduces_every_bucket() {
     fail "the page's JavaScript and segue route differ: $(diff "$d/js.txt" "$d/route.txt" | head -4)"
   n=$(grep -c ' target$' "$d/route.txt")
   [ "$n" -gt 600 ] && [ "$n" -lt 900 ] || fail "$n of 2000 keys on the target at 37.5 %"
+}
+
+# the phase rules of src/lib/state/phase.c, one per line: "NAME|FROM|TO",
+# FROM the phases it is allowed in (sorted, comma-separated), TO the phase
+# it moves to ("-1": it decides); the first rule of each name
+phase_rules() {
+  local bw line name from to
+  bw=$(sed -n '/^#define BEFORE_WRITES/,/^$/p' src/lib/state/phase.c | grep -o 'SG_PH(SG_PHASE_[A-Z_]*)' | tr '\n' ' ')
+  awk '/^ *\[SG_CMD_[A-Z_]*\] = \{/ { r = "" ; on = 1 } on { r = r " " $0 } on && /\},$/ { print r; on = 0 }' \
+      src/lib/state/phase.c |
+    while read -r line; do
+      line=${line//BEFORE_WRITES/$bw}
+      name=$(echo "$line" | sed 's/^[^"]*"\([^"]*\)".*/\1/')
+      from=$(echo "$line" | grep -o 'SG_PH(SG_PHASE_[A-Z_]*)' | sed 's/SG_PH(SG_PHASE_\(.*\))/\1/' |
+             tr 'A-Z' 'a-z' | sort | paste -sd, -)
+      to=$(echo "$line" | sed 's/.*,[[:space:]]*\([A-Z_0-9-]*\)[[:space:]]*},$/\1/; s/^SG_PHASE_//' | tr 'A-Z' 'a-z')
+      echo "$name|$from|$to"
+    done | awk -F'|' '!seen[$1]++'
+}
+# docs/cli.md's table of phases, as phase_rules prints it
+documented_rules() {
+  sed -n '/^| command | allowed in | moves to |$/,/^$/p' docs/cli.md | grep '^| `' |
+    while IFS='|' read -r _ name from to _; do
+      name=$(echo "$name" | sed 's/^ *`\(.*\)` *$/\1/')
+      from=$(echo "$from" | tr -d ' ' | tr ',' '\n' | sort | paste -sd, -)
+      to=$(echo "$to" | awk '{ print $1 }')
+      echo "$name|$from|$to"
+    done
+}
+
+# the phase table of docs/cli.md is the code's: each command allowed in the
+# phases the code allows it, moving to the phase the code moves it to
+test_the_phase_table_is_the_codes() {
+  local code doc r name
+  code=$(phase_rules); doc=$(documented_rules)
+  [ "$(echo "$doc" | grep -c .)" -ge 9 ] || { fail "docs/cli.md has no table of phases: $doc"; return; }
+  while IFS='|' read -r name _ _; do
+    r=$(echo "$code" | grep -F "$name|" | head -1)
+    [ -n "$r" ] || { fail "docs/cli.md names $name, which src/lib/state/phase.c has no rule for"; continue; }
+    case $r in *"|-1") r=${r%|-1}; r="$r|$(echo "$doc" | grep -F "$name|" | cut -d'|' -f3)";; esac
+    [ "$(echo "$doc" | grep -F "$name|")" = "$r" ] ||
+      fail "docs/cli.md says $(echo "$doc" | grep -F "$name|"), the code $r"
+  done <<< "$doc"
+  # (bake: the write cutover's own move into the bake, in its row)
+  for name in $(echo "$code" | cut -d'|' -f1 | grep -vx bake | tr ' ' '_'); do
+    echo "$doc" | grep -qF "${name//_/ }|" || fail "docs/cli.md's table of phases has no $name"
+  done
+}
+
+# docs/spec.md's spec at a glance is a spec segue takes: `plan` reads it,
+# its databases made SQLite files holding its table; and every key the
+# parser takes (the keys its errors say it expected) is in docs/spec.md
+test_the_spec_reference_has_every_key_and_a_valid_example() {
+  local d out k n=0; d=$(scratch)
+  awk '/^```yaml$/ { on = 1; next } /^```$/ { if (on) exit } on' docs/spec.md |
+    sed "s|^source: .*|source: sqlite:$d/shop.db|; s|^target: .*|target: sqlite:$d/shop.db|" > "$d/m.yaml"
+  grep -q "^mappings:" "$d/m.yaml" || { fail "no spec at a glance in docs/spec.md"; return; }
+  sqlite3 "$d/shop.db" "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC NOT NULL,
+    customer_id INTEGER, status TEXT)"
+  out=$($SEGUE plan "$d/m.yaml" 2>&1) || fail "plan on docs/spec.md's example: $out"
+  for k in $(literals | sed -n 's/.*hint: expected \(one of \)\{0,1\}//p' |
+             tr ',' '\n' | sed 's/ and /\n/g; s/ or .*//' | tr -d ' ' | grep -E '^[a-z_]+$' | sort -u); do
+    grep -qE "\`$k\`|[ {]$k[:,}]|^ *$k:" docs/spec.md || fail "docs/spec.md does not describe key $k"
+    n=$((n + 1))
+  done
+  [ $n -ge 30 ] || fail "only $n keys read from the parser's messages"
+}
+
+# every control table the code makes is in docs/operations.md's list
+test_operations_lists_every_control_table() {
+  local t n=0
+  for t in $(cat src/lib/*.c src/lib/*/*.c | tr -d '\n' | sed 's/"[[:space:]]*"//g' |
+             grep -o 'CREATE TABLE IF NOT EXISTS @[a-z_]*' | sed 's/.*@//' | sort -u); do
+    grep -q "\`$t\`" docs/operations.md || fail "docs/operations.md does not list control table $t"
+    n=$((n + 1))
+  done
+  [ $n -ge 20 ] || fail "only $n control tables found in src/lib"
+}
+
+# the text of every C string literal of the program and the library,
+# adjacent literals joined, escapes of quotes and newlines undone
+literals() {
+  perl -0777 -ne 'while (/((?:"(?:[^"\\\n]|\\.)*"\s*)+)/g) { my ($s, $o) = ($1, "");
+      while ($s =~ /"((?:[^"\\\n]|\\.)*)"/g) { $o .= $1 } $o =~ s/\\"/"/g; print "$o\n" }' \
+    src/lib/*.c src/lib/*/*.c src/lib/*/*/*.c src/cli/*.c src/http/*.c 2>/dev/null
+}
+
+# every message docs/troubleshooting.md quotes is one the code prints: each
+# stretch of it between the parts that vary (<like this>), past the
+# program's "segue COMMAND: " prefix, is in a string literal of the code
+test_troubleshooting_quotes_real_messages() {
+  local d msg frag n=0; d=$(scratch)
+  literals > "$d/literals.txt"
+  [ "$(wc -l < "$d/literals.txt")" -gt 1000 ] || { fail "read only $(wc -l < "$d/literals.txt") literals"; return; }
+  while IFS= read -r msg; do
+    n=$((n + 1))
+    msg=$(echo "$msg" | sed -E 's/^segue( [a-z]+)?: //')
+    while IFS= read -r frag; do
+      [ ${#frag} -ge 12 ] || continue
+      grep -qF -- "$frag" "$d/literals.txt" || fail "docs/troubleshooting.md quotes \"$frag\", which no message of the code has"
+    done < <(echo "$msg" | sed 's/<[^>]*>/\n/g' | sed 's/^[: ]*//')
+  done < <(awk '/^```text$/ { on = 1; next } /^```$/ { on = 0 } on' docs/troubleshooting.md)
+  [ $n -ge 12 ] || fail "only $n messages quoted in docs/troubleshooting.md"
 }
 
 run_tests

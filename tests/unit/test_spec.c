@@ -316,6 +316,8 @@ static void durations(void **state)
     assert_int_equal(ms, 1500);
     assert_int_equal(sg_parse_duration_ms("2m", &ms), 0);
     assert_int_equal(ms, 120000);
+    assert_int_equal(sg_parse_duration_ms("7d", &ms), 0);
+    assert_int_equal(ms, 7 * 86400000LL);
     assert_int_equal(sg_parse_duration_ms("-1s", &ms), -1);
     assert_int_equal(sg_parse_duration_ms("1y", &ms), -1);
     assert_int_equal(sg_parse_duration_ms("", &ms), -1);

@@ -626,9 +626,9 @@ static int verify(sg_migration *m, const sg_verify_options *o, sg_verify_report 
     r->elapsed_ms = (double)(sg_mono_ms() - t0);
     if (!rc && r->differences)
         rc = sg_err_set(&m->err, SG_EDIFF, "verify found %lld difference%s that "
-                        "persist; hint: inspect the keys, then run verify "
+                        "persist%s; hint: inspect the keys, then run verify "
                         "--repair", (long long)r->differences,
-                        r->differences == 1 ? "" : "s");
+                        r->differences == 1 ? "" : "s", r->differences == 1 ? "s" : "");
     return rc;
 }
 

@@ -50,6 +50,8 @@ int sg_parse_duration_ms(const char *s, int64_t *ms)
         mult = 60000;
     else if (!strcmp(end, "h"))
         mult = 3600000;
+    else if (!strcmp(end, "d")) /* days, as docs/spec.md writes long bounds */
+        mult = 86400000;
     else
         return -1;
     double r = v * mult;

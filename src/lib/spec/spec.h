@@ -168,8 +168,8 @@ int sg_spec_parse(sg_spec **out, const char *path, const char *text, size_t len,
                   sg_err *err);
 void sg_spec_free(sg_spec *s);
 
-/* Parses a duration: "500ms", "2s", "1.5s", "3m", "250" (ms). Returns 0 and
- * *ms, or -1. */
+/* Parses a duration: "500ms", "2s", "1.5s", "3m" (or "3min"), "2h", "7d",
+ * "250" (ms). Returns 0 and *ms, or -1. */
 int sg_parse_duration_ms(const char *s, int64_t *ms);
 /* Parses a non-negative integer with range check. Returns 0 or -1. */
 int sg_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
