@@ -24,7 +24,9 @@ debs_built() {
   [ -n "$built" ] && { [ "$built" = ok ]; return; }
   built=failed
   mkdir -p "$DEBS/segue-$VERSION"
-  cp -r Makefile install.mk segue.pc.in scripts include src debian "$DEBS/segue-$VERSION/"
+  cp -r Makefile install.mk segue.pc.in scripts include src debian README.md docs examples \
+    "$DEBS/segue-$VERSION/"
+  rm -rf "$DEBS/segue-$VERSION/examples/node/node_modules"
   (cd "$DEBS/segue-$VERSION" && CHINOOK=$(cd "$OLDPWD" && realpath "$(shared_data chinook)") \
      dpkg-buildpackage -us -uc -b > "$DEBS/build.log" 2>&1) ||
     { fail "dpkg-buildpackage: $(grep -E 'error|Error' "$DEBS/build.log" | head -5)"; return 1; }
@@ -47,7 +49,9 @@ test_the_packages_build_and_pass_lintian() {
     fail "lintian: $(grep -vE '^[IN]:' "$DEBS/lintian.log" | head -5)"
   fi
   for f in ./usr/bin/segue ./usr/share/man/man1/segue.1.gz ./usr/share/man/man5/segue-spec.5.gz \
-           ./usr/share/bash-completion/completions/segue ./usr/share/segue/Chinook_Sqlite.sqlite; do
+           ./usr/share/bash-completion/completions/segue ./usr/share/segue/Chinook_Sqlite.sqlite \
+           ./usr/share/doc/segue/tutorial.md.gz ./usr/share/doc/segue/examples/shadow_read.c \
+           ./usr/share/doc/segue/examples/specs/gated-rollout.yaml; do
     holds segue "$f" || fail "segue has no $f"
   done
   holds libsegue0 "./usr/lib/$MULTIARCH/libsegue.so.$VERSION" ||
