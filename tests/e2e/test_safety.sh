@@ -191,7 +191,7 @@ test_route_after_cleanup_and_for_unknown_names() {
 # and a row inserted on the target after the write cutover comes back
 test_the_way_back_is_checked_at_start() {
   local d; d=$(scratch); fresh_chinook "$d/src.db"
-  sed -n "/^    cat > migration.yaml <<'YAML'/,/^    YAML/p" README.md | sed '1d;$d; s/^    //' |
+  sed -n "/^cat > migration.yaml <<'YAML'/,/^YAML/p" README.md | sed '1d;$d' |
     sed "s|sqlite:chinook.db|sqlite:$d/src.db|; s|sqlite:chinook-v2.db|sqlite:$d/tgt.db|" > "$d/m.yaml"
   grep -q "reverse:" "$d/m.yaml" || { fail "no quick-start spec found in README.md"; return; }
   sed 's/first_name: FirstName, //' "$d/m.yaml" > "$d/narrow.yaml"
