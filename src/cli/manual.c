@@ -93,8 +93,10 @@ void cli_manual_man(FILE *f, const cli_cmd *cmds, size_t n)
           ".TP\n.B SEGUE_CHINOOK\nthe Chinook SQLite file\n.B segue demo\nuses\n"
           ".SH FILES\n.TP\n.I PREFIX/share/segue/Chinook_Sqlite.sqlite\nthe demo's "
           "data, found beside the installed program\n"
-          ".SH \"SEE ALSO\"\nThe spec's settings, the phases and the routing: the "
-          "documentation installed with segue, or docs/ in its source.\n", f);
+          ".SH \"SEE ALSO\"\n.BR segue\\-spec (5);\nthe tutorial, the spec reference, "
+          "the phases, the routing algorithm, operations and troubleshooting: "
+          "docs/ in segue's source, installed by the Debian package under\n"
+          ".IR /usr/share/doc/segue/ ,\nwith examples/ in its examples/ folder.\n", f);
 }
 
 void cli_manual_completion(FILE *f, const cli_cmd *cmds, size_t n)
@@ -174,5 +176,7 @@ void cli_manual_spec(FILE *f)
         roff(f, d.help);
         fputc('\n', f);
     }
-    fputs(".SH \"SEE ALSO\"\n.BR segue (1)\n", f);
+    fputs(".SH \"SEE ALSO\"\n.BR segue (1);\nthe full reference with examples: "
+          "docs/spec.md in segue's source (in the Debian package:\n"
+          "/usr/share/doc/segue/spec.md.gz), and examples/specs/.\n", f);
 }
