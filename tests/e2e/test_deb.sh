@@ -29,7 +29,7 @@ debs_built() {
   rm -rf "$DEBS/segue-$VERSION/examples/node/node_modules"
   (cd "$DEBS/segue-$VERSION" && CHINOOK=$(cd "$OLDPWD" && realpath "$(shared_data chinook)") \
      dpkg-buildpackage -us -uc -b > "$DEBS/build.log" 2>&1) ||
-    { fail "dpkg-buildpackage: $(grep -E 'error|Error' "$DEBS/build.log" | head -5)"; return 1; }
+    { fail "dpkg-buildpackage: $(grep -E 'error:|Error [0-9]' "$DEBS/build.log" | head -5)"; return 1; }
   built=ok
 }
 deb() { echo "$DEBS/${1}_${VERSION}_$ARCH.deb"; }
@@ -65,6 +65,11 @@ test_the_packages_build_and_pass_lintian() {
   for p in libsqlite3-0 libpq5 libyaml-0-2 libjansson4; do
     [[ ", $f," == *", $p"[\ ,]* ]] || fail "libsegue0 does not depend on $p: $f"
   done
+  # debian/libsegue0.symbols (the ABI dpkg-gensymbols holds each build to)
+  # lists exactly the public functions the headers declare
+  diff <(scripts/symbols.sh include/segue/*.h | sed -n 's/^ *\(sg_[a-z0-9_]*\);$/\1/p' | sort) \
+       <(sed -n 's/^ \(sg_[a-z0-9_]*\)@SEGUE_0 .*/\1/p' debian/libsegue0.symbols | sort) > "$DEBS/symbols.diff" ||
+    fail "debian/libsegue0.symbols is not the public API (< declared only, > listed only): $(head -4 "$DEBS/symbols.diff" | tr '\n' ' ')"
   [[ $(dpkg-deb -f "$(deb libsegue-dev)" Depends) == *"libsegue0 (= $VERSION)"* ]] ||
     fail "libsegue-dev: $(dpkg-deb -f "$(deb libsegue-dev)" Depends)"
 }
