@@ -103,10 +103,12 @@ static void phases(FILE *f, const char *spec, const sg_rollout_plan *p,
 
 static void gates(FILE *f, const sg_rollout_plan *p)
 {
-    fprintf(f, "\n## Gates\n\nEvaluated every %lld ms; %lld failing evaluations "
+    char every[32];
+    cli_span(every, sizeof every, p->interval_ms);
+    fprintf(f, "\n## Gates\n\nEvaluated every %s; %lld failing evaluations "
             "in a row %s. A step needs every gate passing for its whole hold; too "
             "few samples hold it.\n\n| gate | thresholds | when |\n|---|---|---|\n",
-            (long long)p->interval_ms, (long long)p->failure_limit,
+            every, (long long)p->failure_limit,
             strcmp(p->on_fail, "pause") ? "roll back" : "pause the rollout");
     for (size_t i = 0; i < p->n_checks; i++)
         fprintf(f, "| %s | %s | %s |\n", p->checks[i].name, p->checks[i].params,
