@@ -89,6 +89,8 @@ evals_at() { # db step: evaluations of error_rate recorded at that step (0-based
   q "$1" "SELECT count(*) FROM _segue_gate_evals WHERE name = 'error_rate' AND step = $2"
 }
 more_evals() { [ "$(evals_at "$1" "$2")" -ge "$3" ]; }
+# whether $D/tgt.db holds at least N evaluations of any step
+some_evals() { [ "$(q "$D/tgt.db" "SELECT count(*) FROM _segue_gate_evals" 2>/dev/null || echo 0)" -ge "$1" ]; }
 
 # start, backfill, verify (and pause first, when asked); the writer, the
 # reporter and a worker running
@@ -154,6 +156,31 @@ test_a_clean_rollout_walks_every_step() {
   check "drain" quiet $SEGUE run "$D/m.yaml" --until caught-up
   same_tracks "after the rollout"
   check "cleanup" quiet $SEGUE cleanup "$D/m.yaml"
+}
+
+# a person's pause and resume never fail on the worker's own saves: 25
+# pairs while it evaluates every 200 ms each go through (each reads and
+# writes the state in one transaction that holds it); the audit has them all
+test_pause_and_resume_beside_the_evaluations_never_fail() {
+  rollout_ready "$(scratch)" 1s 100000
+  wait_for "three evaluations" 60 some_evals 3 || { stop_all; return; }
+  # another writer of the control database keeps taking its write lock, so
+  # that a command's write waits and the worker's saves come in between
+  # (briefly, with pauses: the worker's apply keeps up and no gate fails)
+  (while [ ! -e "$D/stop" ]; do
+     q "$D/tgt.db" "BEGIN IMMEDIATE; WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL
+       SELECT x + 1 FROM c LIMIT 50000) SELECT count(*) FROM c; COMMIT;" > /dev/null
+     sleep 0.02
+   done) &
+  local holder=$! i out
+  for i in $(seq 25); do
+    out=$($SEGUE pause "$D/m.yaml" --reason "look $i" 2>&1) || { fail "pause $i: $out"; break; }
+    out=$($SEGUE resume "$D/m.yaml" --reason "go $i" 2>&1) || { fail "resume $i: $out"; break; }
+  done
+  [ "$(q "$D/tgt.db" "SELECT count(*) FROM _segue_audit WHERE action IN ('rollout_pause', 'rollout_resume')")" = 50 ] ||
+    fail "audited: $($SEGUE log "$D/m.yaml" | grep -c rollout_)"
+  stop_all
+  wait $holder
 }
 
 # examples/specs/gated-rollout.yaml, its holds and interval shortened and

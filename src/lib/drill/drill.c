@@ -74,24 +74,20 @@ static int can_drill(drill *d, sg_rollout_state *st)
     return 0;
 }
 
-/* The rollout's mode set to `to`, over the state as saved now (the worker
- * saves it at each evaluation: tried again when it did meanwhile). */
+static int mode_edit(sg_migration *m, sg_rollout_state *st, sg_rollout_record *r,
+                     void *ctx)
+{
+    (void)m;
+    (void)r;
+    st->mode = *(const sg_rollout_mode *)ctx;
+    return 0;
+}
+
+/* The rollout's mode set to `to`, over the state as saved now (held while
+ * it is written, so the worker's evaluations cannot make it fail). */
 static int set_mode(sg_migration *m, sg_rollout_mode to)
 {
-    char hash[17];
-    sg_spec_gates_hash(m->spec, hash);
-    for (int tries = 0;; tries++) {
-        sg_rollout_state st;
-        bool found = false;
-        int rc = sg_rollout_load(m, &st, &found);
-        if (rc)
-            return rc;
-        st.mode = to;
-        sg_rollout_record rec = { NULL, 0, st.step, NULL, NULL, NULL };
-        rc = sg_rollout_save(m, &st, hash, &rec);
-        if (rc != SG_ESTATE || tries == 20)
-            return rc;
-    }
+    return sg_rollout_update(m, mode_edit, &to);
 }
 
 /* Waits until the ledger made `more` writes past `from` (on the target

@@ -8,17 +8,16 @@
 #include "rollout/store.h"
 #include "state/control.h"
 
-/* The saved state of a rollout the spec has steps for. */
-static int load_for(sg_migration *m, const char *what, sg_rollout_state *st)
+/* Whether the spec has a rollout to change. */
+static int has_steps(sg_migration *m, const char *what)
 {
-    bool found = false;
     if (!m)
         return SG_EINVAL;
     sg_err_clear(&m->err);
     if (!m->spec->n_steps)
         return sg_err_set(&m->err, SG_ESTATE, "cannot %s: the spec has no rollout "
                           "steps; hint: add cutover.reads (docs/spec.md)", what);
-    return sg_rollout_load(m, st, &found);
+    return 0;
 }
 
 /* The step the reads are at now (reads moved by hand meanwhile, a manual
@@ -45,59 +44,67 @@ static int step_of_reads(sg_migration *m, int *step)
     return 0;
 }
 
-static int write_mode(sg_migration *m, sg_rollout_state *st, const char *action,
-                      const char *detail, const char *reason)
+/* What a pause or resume records: its audit row's detail and reason. */
+typedef struct person {
+    const char *reason;
+    char detail[160];
+} person;
+
+static int pause_edit(sg_migration *m, sg_rollout_state *st, sg_rollout_record *r,
+                      void *ctx)
 {
-    char hash[17];
-    sg_spec_gates_hash(m->spec, hash);
-    sg_rollout_record rec = { NULL, 0, st->step, action, detail, reason };
-    return sg_rollout_save(m, st, hash, &rec);
+    person *p = ctx;
+    if (st->mode != SG_ROLLOUT_WALKING)
+        return sg_err_set(&m->err, SG_ESTATE, "cannot pause: the rollout is %s",
+                          sg_rollout_mode_name(st->mode));
+    st->mode = SG_ROLLOUT_PAUSED;
+    if (st->step < 0)
+        snprintf(p->detail, sizeof p->detail, "paused before the first step");
+    else
+        snprintf(p->detail, sizeof p->detail, "paused at step %d (%lld %%)", st->step + 1,
+                 (long long)m->spec->steps[st->step].pct);
+    *r = (sg_rollout_record){ NULL, 0, r->step, "rollout_pause", p->detail, p->reason };
+    return 0;
 }
 
 int sg_migration_pause(sg_migration *m, const char *reason)
 {
-    sg_rollout_state st;
-    char detail[160];
-    int rc = load_for(m, "pause", &st);
-    if (rc)
+    person p = { reason, "" };
+    int rc = has_steps(m, "pause");
+    return rc ? rc : sg_rollout_update(m, pause_edit, &p);
+}
+
+static int resume_edit(sg_migration *m, sg_rollout_state *st, sg_rollout_record *r,
+                       void *ctx)
+{
+    person *p = ctx;
+    int rc;
+    if (st->mode == SG_ROLLOUT_WALKING || st->mode == SG_ROLLOUT_DONE)
+        return sg_err_set(&m->err, SG_ESTATE, "cannot resume: the rollout is %s%s",
+                          sg_rollout_mode_name(st->mode), st->mode == SG_ROLLOUT_DONE
+                          ? "" : " (not paused)");
+    if (st->mode == SG_ROLLOUT_ROLLED_BACK) {
+        snprintf(p->detail, sizeof p->detail, "resumed after a rollback: from step 1");
+        st->step = -1;
+    } else if ((rc = step_of_reads(m, &st->step)) != 0) { /* paused, or a drill's */
         return rc;
-    if (st.mode != SG_ROLLOUT_WALKING)
-        return sg_err_set(&m->err, SG_ESTATE, "cannot pause: the rollout is %s",
-                          sg_rollout_mode_name(st.mode));
-    st.mode = SG_ROLLOUT_PAUSED;
-    if (st.step < 0)
-        snprintf(detail, sizeof detail, "paused before the first step");
-    else
-        snprintf(detail, sizeof detail, "paused at step %d (%lld %%)", st.step + 1,
-                 (long long)m->spec->steps[st.step].pct);
-    return write_mode(m, &st, "rollout_pause", detail, reason);
+    } else if (st->step < 0) {
+        snprintf(p->detail, sizeof p->detail, "resumed before the first step");
+    } else {
+        snprintf(p->detail, sizeof p->detail, "resumed at step %d (%lld %%); its hold "
+                 "starts again", st->step + 1, (long long)m->spec->steps[st->step].pct);
+    }
+    st->mode = SG_ROLLOUT_WALKING;
+    st->clean_since_ms = 0;
+    for (size_t i = 0; i < st->n_checks; i++)
+        st->checks[i].failures = 0;
+    *r = (sg_rollout_record){ NULL, 0, st->step, "rollout_resume", p->detail, p->reason };
+    return 0;
 }
 
 int sg_migration_resume(sg_migration *m, const char *reason)
 {
-    sg_rollout_state st;
-    char detail[160];
-    int rc = load_for(m, "resume", &st);
-    if (rc)
-        return rc;
-    if (st.mode == SG_ROLLOUT_WALKING || st.mode == SG_ROLLOUT_DONE)
-        return sg_err_set(&m->err, SG_ESTATE, "cannot resume: the rollout is %s%s",
-                          sg_rollout_mode_name(st.mode), st.mode == SG_ROLLOUT_DONE
-                          ? "" : " (not paused)");
-    if (st.mode == SG_ROLLOUT_ROLLED_BACK) {
-        snprintf(detail, sizeof detail, "resumed after a rollback: from step 1");
-        st.step = -1;
-    } else if ((rc = step_of_reads(m, &st.step)) != 0) { /* paused, or a drill's */
-        return rc;
-    } else if (st.step < 0) {
-        snprintf(detail, sizeof detail, "resumed before the first step");
-    } else {
-        snprintf(detail, sizeof detail, "resumed at step %d (%lld %%); its hold starts "
-                 "again", st.step + 1, (long long)m->spec->steps[st.step].pct);
-    }
-    st.mode = SG_ROLLOUT_WALKING;
-    st.clean_since_ms = 0;
-    for (size_t i = 0; i < st.n_checks; i++)
-        st.checks[i].failures = 0;
-    return write_mode(m, &st, "rollout_resume", detail, reason);
+    person p = { reason, "" };
+    int rc = has_steps(m, "resume");
+    return rc ? rc : sg_rollout_update(m, resume_edit, &p);
 }

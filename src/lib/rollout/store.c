@@ -61,7 +61,9 @@ static int load_checks(sg_migration *m, sg_rollout_state *st)
     return rc ? rc : step < 0 ? SG_EDB : 0;
 }
 
-int sg_rollout_load(sg_migration *m, sg_rollout_state *st, bool *found)
+/* The saved state; with `lock`, the row held until the transaction ends
+ * (FOR UPDATE on PostgreSQL; on SQLite the write transaction holds all). */
+static int load_state(sg_migration *m, bool lock, sg_rollout_state *st, bool *found)
 {
     sg_stmt *s = NULL;
     bool present = false;
@@ -70,9 +72,11 @@ int sg_rollout_load(sg_migration *m, sg_rollout_state *st, bool *found)
     int rc = sg_db_control_present(m->tgt, "rollout", &present, &m->err);
     if (rc || !present)
         return rc;
-    rc = sg_control_prepare(&m->err, m->tgt, "SELECT mode, step, step_at_ms, "
-                            "clean_since_ms, last_eval_ms, version FROM @rollout "
-                            "WHERE migration = $1", &s);
+    rc = sg_control_prepare(&m->err, m->tgt, lock
+                            ? "SELECT mode, step, step_at_ms, clean_since_ms, "
+                              "last_eval_ms, version FROM @rollout WHERE migration = $1%LOCK"
+                            : "SELECT mode, step, step_at_ms, clean_since_ms, "
+                              "last_eval_ms, version FROM @rollout WHERE migration = $1", &s);
     if (!rc)
         rc = sg_db_bind_text(s, 1, m->spec->name, &m->err);
     int step = rc ? 0 : sg_db_step(s, &m->err);
@@ -91,6 +95,11 @@ int sg_rollout_load(sg_migration *m, sg_rollout_state *st, bool *found)
     if (!rc && step < 0)
         rc = SG_EDB;
     return rc || !*found ? rc : load_checks(m, st);
+}
+
+int sg_rollout_load(sg_migration *m, sg_rollout_state *st, bool *found)
+{
+    return load_state(m, false, st, found);
 }
 
 /* The row, written only over the version it was read at (version 0: no
@@ -178,26 +187,57 @@ static int save_eval(sg_migration *m, int step, int64_t at, const sg_gate_check 
     return rc;
 }
 
-int sg_rollout_save(sg_migration *m, const sg_rollout_state *st, const char *hash,
+/* The state, its checks, the evaluation and the audit row of r, inside the
+ * caller's transaction. */
+static int save_all(sg_migration *m, const sg_rollout_state *st, const char *hash,
                     const sg_rollout_record *r)
 {
-    int rc = sg_rollout_install(m);
-    if (!rc)
-        rc = sg_tx_begin(m->tgt, &m->err);
-    if (rc)
-        return rc;
-    rc = save_row(m, st, hash);
+    int rc = save_row(m, st, hash);
     for (size_t i = 0; i < st->n_checks && !rc; i++)
         rc = save_check(m, &st->checks[i]);
     for (size_t i = 0; r->v && i < r->n && !rc; i++)
         rc = save_eval(m, r->step, st->last_eval_ms, &r->v[i]);
     if (!rc && r->action)
         rc = sg_control_audit(m, r->action, r->detail, r->reason);
-    if (rc) {
-        sg_tx_rollback(m->tgt);
+    return rc;
+}
+
+/* Ends the transaction: committed when rc is 0, else rolled back. */
+static int finish(sg_migration *m, int rc)
+{
+    if (!rc)
+        return sg_tx_commit(m->tgt, &m->err);
+    sg_tx_rollback(m->tgt);
+    return rc;
+}
+
+int sg_rollout_save(sg_migration *m, const sg_rollout_state *st, const char *hash,
+                    const sg_rollout_record *r)
+{
+    int rc = sg_rollout_install(m);
+    if (!rc)
+        rc = sg_tx_begin(m->tgt, &m->err);
+    return rc ? rc : finish(m, save_all(m, st, hash, r));
+}
+
+int sg_rollout_update(sg_migration *m, sg_rollout_edit_fn edit, void *ctx)
+{
+    sg_rollout_state st;
+    sg_rollout_record r = { NULL, 0, 0, NULL, NULL, NULL };
+    char hash[17];
+    bool found = false;
+    sg_spec_gates_hash(m->spec, hash);
+    int rc = sg_rollout_install(m);
+    if (!rc)
+        rc = sg_tx_begin(m->tgt, &m->err);
+    if (rc)
         return rc;
+    rc = load_state(m, true, &st, &found);
+    if (!rc) {
+        r.step = st.step;
+        rc = edit(m, &st, &r, ctx);
     }
-    return sg_tx_commit(m->tgt, &m->err);
+    return finish(m, rc ? rc : save_all(m, &st, hash, &r));
 }
 
 int sg_rollout_prune(sg_migration *m, int64_t now_ms, int64_t *deleted)

@@ -32,6 +32,18 @@ int sg_rollout_claim(sg_migration *m, sg_rollout_state *st, const char *hash);
 int sg_rollout_save(sg_migration *m, const sg_rollout_state *st, const char *hash,
                     const sg_rollout_record *r);
 
+/* Changes the saved state (st, as read) and says what to record beside it
+ * (r: an audit row; its step is st's as read); returns 0 to save, or an
+ * error, when nothing is written. */
+typedef int (*sg_rollout_edit_fn)(sg_migration *m, sg_rollout_state *st,
+                                  sg_rollout_record *r, void *ctx);
+/* A person's change of the rollout (pause, resume, a drill's mode): reads
+ * the state, holding its row, lets `edit` change it and writes it, in one
+ * transaction on the control database, so that an evaluation the worker
+ * saves meanwhile cannot make it fail (the worker's own saves wait, and its
+ * claim of a move then finds the state changed). Errors: edit's, SG_EDB. */
+int sg_rollout_update(sg_migration *m, sg_rollout_edit_fn edit, void *ctx);
+
 /* Evaluations are kept this long (7 days), then pruned. */
 #define SG_ROLLOUT_EVALS_KEEP_MS (7LL * 24 * 3600 * 1000)
 
