@@ -8,6 +8,7 @@
 
 #include "drill/ledger.h"
 #include "plan/mapping.h"
+#include "state/control.h"
 
 /* One write every WRITE_GAP_NS: about 200 a second. */
 #define WRITE_GAP_NS 5000000L
@@ -358,9 +359,14 @@ int sg_ledger_check(sg_ledger *l, int64_t *lost, int64_t *overwritten, char *fir
 int sg_ledger_restore(sg_ledger *l)
 {
     sg_buf sql = SG_BUF_INIT;
-    int side = SG_SIDE_SOURCE, rc = 0;
-    if (sg_router_write_side(&side, l->router))
-        return sg_err_set(&l->m->err, SG_EDB, "drill: %s", sg_router_errmsg(l->router));
+    sg_routing rt;
+    bool found = false;
+    /* the side that takes writes now, read from the control tables: the
+     * ledger's router may not have read the rollback yet (serve.refresh) */
+    int rc = sg_routing_load(l->m->tgt, l->m->spec->name, &rt, &found, &l->m->err);
+    if (rc)
+        return rc;
+    int side = found ? rt.write_side : SG_SIDE_SOURCE;
     update_sql(l, side, true, &sql);
     for (size_t i = 0; i < l->n_rows && !rc; i++) {
         const ledger_row *r = &l->rows[i];
