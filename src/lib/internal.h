@@ -128,8 +128,6 @@ struct sg_migration {
                                    * worker applies) */
     bool read_only;               /* opened read_only: every session's
                                    * transactions are read-only */
-    bool source_missing;          /* a mapping's source table does not
-                                   * exist (after cleanup --drop-source) */
     struct sg_shadow_sessions *shadow_sessions; /* where shadow reads run
                                    * (check/shadow_session.c), or NULL */
     struct sg_shadow_agg *shadow; /* shadow outcomes not yet flushed

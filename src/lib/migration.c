@@ -75,8 +75,8 @@ static int open_endpoints(sg_migration *m, const sg_open_options *o)
     return rc ? rc : sg_db_idle_timeout(m->tgt, m->spec->idle_timeout_ms, &m->err);
 }
 
-/* A migration cleaned up with `cleanup --drop-source` has no source tables
- * left to resolve its mappings against: it opens without its mappings, so
+/* The mappings of a cleaned migration need not resolve (after `cleanup
+ * --drop-source` its source tables are gone): it opens without them, so
  * that the commands reading its record (status, log, runbook) still work;
  * every other step is refused by its phase. Otherwise rc, its message
  * kept. */
@@ -84,7 +84,7 @@ static int cleaned_without_source(sg_migration *m, int rc)
 {
     sg_phase p;
     sg_err why = m->err;
-    if (!m->source_missing || sg_control_phase(m, &p) || p != SG_PHASE_CLEANED) {
+    if (sg_control_phase(m, &p) || p != SG_PHASE_CLEANED) {
         m->err = why;
         return rc;
     }

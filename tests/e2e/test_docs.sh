@@ -29,6 +29,12 @@ runnable() { # file
   awk '/^```/ { if (!on) { on = 1; run = ($0 == "```sh") } else { on = 0; run = 0 } next }
        on && run' "$1"
 }
+# the lines of the file's ```KIND blocks (exactly that info string), in
+# order; with `first`, of the first such block only
+blocks_of() { # kind file [first]
+  awk -v k="$1" -v first="${3:-}" '$0 == "```" k { on = 1; next }
+       /^```$/ { if (on && first) exit; on = 0 } on' "$2"
+}
 # a line that starts a command a reader would type
 # (not segue's own messages, "segue cutover: ...")
 COMMAND='^(\$ )?(sudo )?((build/)?segue( [a-z-]+( |$)|$)|(make|cc|gcc|psql|pgbench|createdb|dropdb|sqlite3|curl|node|npm|dpkg|dpkg-buildpackage|kill|wait|until|cat|export|\./)( |$))'
@@ -101,7 +107,7 @@ test_the_runbook_page_runs_and_explains_every_section() {
   # the page shows what the tool writes, but for the times and names
   local same='s/done [0-9T:.-]*Z by [^ ]*/done TIME by WHO/'
   diff <(sed "$same" "$W/runbook.md") \
-       <(awk '/^```text$/ { on = 1; next } /^```$/ { on = 0 } on' docs/runbook.md | sed "$same") \
+       <(blocks_of text docs/runbook.md | sed "$same") \
        > "$W/runbook.diff" || fail "docs/runbook.md's example differs from what segue runbook writes: $(head -6 "$W/runbook.diff")"
 }
 
@@ -216,7 +222,7 @@ test_the_phase_table_is_the_codes() {
 # parser takes (the keys its errors say it expected) is in docs/spec.md
 test_the_spec_reference_has_every_key_and_a_valid_example() {
   local d out k n=0; d=$(scratch)
-  awk '/^```yaml$/ { on = 1; next } /^```$/ { if (on) exit } on' docs/spec.md |
+  blocks_of yaml docs/spec.md first |
     sed "s|^source: .*|source: sqlite:$d/shop.db|; s|^target: .*|target: sqlite:$d/shop.db|" > "$d/m.yaml"
   grep -q "^mappings:" "$d/m.yaml" || { fail "no spec at a glance in docs/spec.md"; return; }
   sqlite3 "$d/shop.db" "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC NOT NULL,
@@ -230,12 +236,13 @@ test_the_spec_reference_has_every_key_and_a_valid_example() {
   [ $n -ge 30 ] || fail "only $n keys read from the parser's messages"
 }
 
-# every control table the code makes is in docs/operations.md's list
+# every control table the code makes is in docs/operations.md's list (a
+# row of its table, or the line of the source's own)
 test_operations_lists_every_control_table() {
-  local t n=0
-  for t in $(cat src/lib/*.c src/lib/*/*.c | tr -d '\n' | sed 's/"[[:space:]]*"//g' |
-             grep -o 'CREATE TABLE IF NOT EXISTS @[a-z_]*' | sed 's/.*@//' | sort -u); do
-    grep -q "\`$t\`" docs/operations.md || fail "docs/operations.md does not list control table $t"
+  local t n=0 list
+  list=$(sed -n '/^## The control tables/,/^## [^T]/p' docs/operations.md | grep -E '^\| |^In the source')
+  for t in $(literals | grep -o 'CREATE TABLE IF NOT EXISTS @[a-z_]*' | sed 's/.*@//' | sort -u); do
+    grep -q "\`$t\`" <<< "$list" || fail "docs/operations.md does not list control table $t"
     n=$((n + 1))
   done
   [ $n -ge 20 ] || fail "only $n control tables found in src/lib"
@@ -263,7 +270,7 @@ test_troubleshooting_quotes_real_messages() {
       [ ${#frag} -ge 12 ] || continue
       grep -qF -- "$frag" "$d/literals.txt" || fail "docs/troubleshooting.md quotes \"$frag\", which no message of the code has"
     done < <(echo "$msg" | sed 's/<[^>]*>/\n/g' | sed 's/^[: ]*//')
-  done < <(awk '/^```text$/ { on = 1; next } /^```$/ { on = 0 } on' docs/troubleshooting.md)
+  done < <(blocks_of text docs/troubleshooting.md)
   [ $n -ge 12 ] || fail "only $n messages quoted in docs/troubleshooting.md"
 }
 

@@ -197,8 +197,7 @@ test_the_gated_rollout_example_walks_into_its_bake() {
   TARGET_MS=1 rollout_running
   wait_for "the rollout is done" 120 mode_is "$D/m.yaml" done || { stop_all; return; }
   local evals; evals=$(q "$D/tgt.db" "SELECT group_concat(DISTINCT name) FROM (SELECT name FROM _segue_gate_evals ORDER BY name)")
-  [ "$evals" = "error_rate,heartbeat_lag,lag,latency_ratio,set_aside_keys,sql,verify_clean,worker_alive" ] ||
-    [ "$evals" = "error_rate,lag,latency_ratio,set_aside_keys,sql,verify_clean,worker_alive" ] ||
+  [ "$evals" = "error_rate,lag,latency_ratio,set_aside_keys,sql,verify_clean,worker_alive" ] ||
     fail "checks evaluated: $evals"
   check "writes" quiet $SEGUE cutover "$D/m.yaml" --writes
   wait_for "the writer writes on the target" 60 wrote_on "$D" target

@@ -105,12 +105,10 @@ static int find_group(sg_migration *m, const sg_spec_mapping *sm, size_t *out)
     int rc = sg_db_table_info(m->src, sm->from, &t, &m->err);
     if (rc)
         return rc;
-    if (!t) {
-        m->source_missing = true;
+    if (!t)
         return sg_mapping_spec_fail(m, sm->from_line, "source table '%s' does not exist "
                          "in %s; hint: check the name and the source URI",
                          sm->from, m->src->uri);
-    }
     sg_group *g = &m->groups[m->n_groups];
     memset(g, 0, sizeof *g);
     g->info = t;

@@ -72,11 +72,10 @@ static int load_state(sg_migration *m, bool lock, sg_rollout_state *st, bool *fo
     int rc = sg_db_control_present(m->tgt, "rollout", &present, &m->err);
     if (rc || !present)
         return rc;
-    rc = sg_control_prepare(&m->err, m->tgt, lock
-                            ? "SELECT mode, step, step_at_ms, clean_since_ms, "
-                              "last_eval_ms, version FROM @rollout WHERE migration = $1%LOCK"
-                            : "SELECT mode, step, step_at_ms, clean_since_ms, "
-                              "last_eval_ms, version FROM @rollout WHERE migration = $1", &s);
+#define STATE_ROW "SELECT mode, step, step_at_ms, clean_since_ms, last_eval_ms, " \
+                  "version FROM @rollout WHERE migration = $1"
+    rc = sg_control_prepare(&m->err, m->tgt, lock ? STATE_ROW "%LOCK" : STATE_ROW, &s);
+#undef STATE_ROW
     if (!rc)
         rc = sg_db_bind_text(s, 1, m->spec->name, &m->err);
     int step = rc ? 0 : sg_db_step(s, &m->err);
